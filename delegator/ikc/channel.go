@@ -1,0 +1,295 @@
+package ikc
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Layout of a channel memfd.
+const (
+	ChannelSize = 1 << 20
+	headerSize  = 4096
+	SlotCount   = 64
+	slotSize    = 128
+	logOffset   = 64 << 10
+	logEntrySz  = 32
+	LogCapacity = (ChannelSize - logOffset) / logEntrySz
+
+	magic = 0x676f6d636b696b63 // "gomckikc"
+)
+
+// Slot states.
+const (
+	SlotFree    = 0
+	SlotPosted  = 1 // request written by the LWK
+	SlotTaken   = 2 // a worker executes it
+	SlotDone    = 3 // response written
+	SlotAborted = 4 // the channel was torn down while the request waited
+)
+
+// NrSync is a request that executes nothing: it makes a worker replay the
+// mapping log (used when the log ring is full).
+const NrSync = ^uint64(0)
+
+// header is the first page of a channel.
+type header struct {
+	Magic      uint64
+	LogHead    uint64 // entries appended (LWK side)
+	LogApplied uint64 // entries replayed (mcexec side)
+	Doorbell   uint32 // futex: bumped for every posted request
+	Aborted    uint32 // 1 once the LWK tore the process down
+	Workers    uint32 // workers currently sleeping on Doorbell
+	_          uint32
+	Requests   uint64 // offloads posted, for statistics
+}
+
+// Slot is one offload request and its response.
+type Slot struct {
+	State uint32 // futex word, one of the Slot* states
+	_     uint32
+	Nr    uint64
+	Args  [6]uint64
+	PID   uint64
+	TID   uint64
+	Ret   int64
+	Seq   uint64
+	_     [4]uint64
+}
+
+// LogEntry maps [VA, VA+Len) of the app to partition offset Off, or unmaps
+// it when Off is Unmapped.
+type LogEntry struct {
+	VA   uint64
+	Len  uint64
+	Off  uint64
+	Prot uint64
+}
+
+// Unmapped marks a log entry that removes a range.
+const Unmapped = ^uint64(0)
+
+// ErrAborted is returned to a waiter whose channel was torn down.
+var ErrAborted = errors.New("ikc: channel aborted")
+
+// Channel is one side's view of a mapped channel.
+type Channel struct {
+	FD  int
+	mem []byte
+	hdr *header
+}
+
+func init() {
+	if unsafe.Sizeof(Slot{}) != slotSize || unsafe.Sizeof(header{}) > headerSize || unsafe.Sizeof(LogEntry{}) != logEntrySz {
+		panic("ikc: layout sizes changed")
+	}
+}
+
+// Create makes a new channel memfd and maps it (LWK side).
+func Create(name string) (*Channel, error) {
+	fd, err := unix.MemfdCreate("gomck-ikc-"+name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("ikc: memfd_create: %w", err)
+	}
+	if err := unix.Ftruncate(fd, ChannelSize); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("ikc: size channel: %w", err)
+	}
+	c, err := Map(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	c.hdr.Magic = magic
+	return c, nil
+}
+
+// Map maps an existing channel memfd (mcexec side, after SCM_RIGHTS).
+func Map(fd int) (*Channel, error) {
+	mem, err := unix.Mmap(fd, 0, ChannelSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("ikc: map channel: %w", err)
+	}
+	c := &Channel{FD: fd, mem: mem, hdr: (*header)(unsafe.Pointer(&mem[0]))}
+	if c.hdr.Magic != 0 && c.hdr.Magic != magic {
+		unix.Munmap(mem)
+		return nil, fmt.Errorf("ikc: fd %d is not a channel", fd)
+	}
+	return c, nil
+}
+
+// Close unmaps the channel and closes its fd.
+func (c *Channel) Close() error {
+	if c.mem == nil {
+		return nil
+	}
+	err := unix.Munmap(c.mem)
+	c.mem, c.hdr = nil, nil
+	if cerr := unix.Close(c.FD); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Slot returns slot i.
+func (c *Channel) Slot(i int) *Slot {
+	return (*Slot)(unsafe.Pointer(&c.mem[headerSize+i*slotSize]))
+}
+
+func (c *Channel) logEntry(seq uint64) *LogEntry {
+	return (*LogEntry)(unsafe.Pointer(&c.mem[logOffset+int(seq%LogCapacity)*logEntrySz]))
+}
+
+// Requests is the number of requests posted so far.
+func (c *Channel) Requests() uint64 { return atomic.LoadUint64(&c.hdr.Requests) }
+
+// Aborted reports whether the LWK tore the channel down.
+func (c *Channel) Aborted() bool { return atomic.LoadUint32(&c.hdr.Aborted) != 0 }
+
+// Abort marks the channel dead and wakes every sleeper on both sides.
+func (c *Channel) Abort() {
+	atomic.StoreUint32(&c.hdr.Aborted, 1)
+	for i := 0; i < SlotCount; i++ {
+		s := c.Slot(i)
+		if atomic.CompareAndSwapUint32(&s.State, SlotPosted, SlotAborted) ||
+			atomic.CompareAndSwapUint32(&s.State, SlotTaken, SlotAborted) {
+			futexWake(&s.State, 1)
+		}
+	}
+	atomic.AddUint32(&c.hdr.Doorbell, 1)
+	futexWake(&c.hdr.Doorbell, 1<<30)
+}
+
+// --- mapping log ---
+
+// LogFull reports whether appending would overwrite entries mcexec has not
+// replayed yet.
+func (c *Channel) LogFull() bool {
+	return atomic.LoadUint64(&c.hdr.LogHead)-atomic.LoadUint64(&c.hdr.LogApplied) >= LogCapacity
+}
+
+// AppendLog appends e; the caller checks LogFull first and syncs if needed.
+func (c *Channel) AppendLog(e LogEntry) {
+	head := atomic.LoadUint64(&c.hdr.LogHead)
+	*c.logEntry(head) = e
+	atomic.StoreUint64(&c.hdr.LogHead, head+1)
+}
+
+// ReplayLog calls apply for every entry not yet replayed, in order, and
+// records them as replayed. Only one goroutine may replay at a time.
+func (c *Channel) ReplayLog(apply func(LogEntry) error) error {
+	head := atomic.LoadUint64(&c.hdr.LogHead)
+	for seq := atomic.LoadUint64(&c.hdr.LogApplied); seq < head; seq++ {
+		if err := apply(*c.logEntry(seq)); err != nil {
+			return fmt.Errorf("ikc: replay mapping log entry %d: %w", seq, err)
+		}
+		atomic.StoreUint64(&c.hdr.LogApplied, seq+1)
+	}
+	return nil
+}
+
+// --- requests (LWK side) ---
+
+// Post writes a request into slot i and rings the doorbell.
+func (c *Channel) Post(i int, nr uint64, args [6]uint64, pid, tid uint64) {
+	s := c.Slot(i)
+	s.Nr, s.Args, s.PID, s.TID, s.Ret = nr, args, pid, tid, 0
+	s.Seq++
+	atomic.StoreUint32(&s.State, SlotPosted)
+	atomic.AddUint64(&c.hdr.Requests, 1)
+	atomic.AddUint32(&c.hdr.Doorbell, 1)
+	if atomic.LoadUint32(&c.hdr.Workers) > 0 {
+		futexWake(&c.hdr.Doorbell, 1)
+	}
+}
+
+// Wait waits for the response in slot i, spinning up to spin iterations
+// before sleeping, and frees the slot. It returns ErrAborted if the channel
+// is torn down meanwhile.
+func (c *Channel) Wait(i int, spin int) (int64, error) {
+	s := c.Slot(i)
+	for n := 0; ; n++ {
+		switch st := atomic.LoadUint32(&s.State); st {
+		case SlotDone:
+			ret := s.Ret
+			atomic.StoreUint32(&s.State, SlotFree)
+			return ret, nil
+		case SlotAborted:
+			atomic.StoreUint32(&s.State, SlotFree)
+			return 0, ErrAborted
+		default:
+			if n < spin {
+				spinPause()
+				continue
+			}
+			futexWait(&s.State, st, 100_000_000)
+		}
+	}
+}
+
+// --- workers (mcexec side) ---
+
+// Take blocks until a posted request is found and claims it, returning its
+// slot index; it returns ErrAborted once the channel is torn down.
+func (c *Channel) Take(spin int) (int, error) {
+	for n := 0; ; n++ {
+		bell := atomic.LoadUint32(&c.hdr.Doorbell)
+		if c.Aborted() {
+			return -1, ErrAborted
+		}
+		for i := 0; i < SlotCount; i++ {
+			s := c.Slot(i)
+			if atomic.LoadUint32(&s.State) == SlotPosted && atomic.CompareAndSwapUint32(&s.State, SlotPosted, SlotTaken) {
+				return i, nil
+			}
+		}
+		if n < spin {
+			spinPause()
+			continue
+		}
+		atomic.AddUint32(&c.hdr.Workers, 1)
+		futexWait(&c.hdr.Doorbell, bell, 0)
+		atomic.AddUint32(&c.hdr.Workers, ^uint32(0))
+	}
+}
+
+// Complete writes the response of a taken slot and wakes the LWK side.
+func (c *Channel) Complete(i int, ret int64) {
+	s := c.Slot(i)
+	s.Ret = ret
+	if atomic.CompareAndSwapUint32(&s.State, SlotTaken, SlotDone) {
+		futexWake(&s.State, 1)
+	}
+}
+
+// --- futex helpers: shared (not private) futexes, since both processes map the words ---
+
+const (
+	futexWaitOp = 0
+	futexWakeOp = 1
+)
+
+func futexWait(addr *uint32, val uint32, timeoutNs int64) {
+	var ts *unix.Timespec
+	if timeoutNs > 0 {
+		t := unix.NsecToTimespec(timeoutNs)
+		ts = &t
+	}
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val), uintptr(unsafe.Pointer(ts)), 0, 0)
+}
+
+func futexWake(addr *uint32, n int) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, uintptr(n), 0, 0, 0)
+}
+
+func spinPause() {
+	// A few empty iterations between loads; runtime.Gosched would yield the
+	// locked OS thread's P and cost far more than the wait it saves.
+	for i := 0; i < 32; i++ {
+		_ = i
+	}
+}
+

@@ -1,0 +1,566 @@
+package mm
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Mapper carries address-space changes to the host: the stub process that
+// executes the app and the mcexec mirror. Calls come from the thread that
+// owns the stub.
+type Mapper interface {
+	Map(va, length, off uint64, prot int) error
+	Unmap(va, length uint64) error
+	Protect(va, length uint64, prot int) error
+}
+
+// Layout bounds of an address space.
+type Layout struct {
+	Min, Max    uint64 // the app window
+	MmapTop     uint64 // top-down mmap placement starts below this
+	FaultAround uint64 // pages populated per demand fault
+	HeapExtend  uint64 // brk grows the heap VMA in steps of this many bytes
+}
+
+// AddressSpace is the memory of one LWK process.
+type AddressSpace struct {
+	mu       sync.Mutex
+	Seq      uint64 // odd while being changed
+	VMAs     []*VMA // sorted by Start, non-overlapping
+	BrkStart uint64
+	Brk      uint64
+	Layout   Layout
+	Faults   uint64 // demand faults served
+
+	alloc  *Allocator
+	direct []byte
+	mapper Mapper
+}
+
+// NewAddressSpace returns an empty address space over the partition whose
+// direct map is direct.
+func NewAddressSpace(alloc *Allocator, direct []byte, mapper Mapper, l Layout) *AddressSpace {
+	if l.FaultAround == 0 {
+		l.FaultAround = 16
+	}
+	if l.HeapExtend < PageSize {
+		l.HeapExtend = PageSize
+	}
+	return &AddressSpace{alloc: alloc, direct: direct, mapper: mapper, Layout: l}
+}
+
+func (as *AddressSpace) lock() {
+	as.mu.Lock()
+	atomic.AddUint64(&as.Seq, 1)
+}
+
+func (as *AddressSpace) unlock() {
+	atomic.AddUint64(&as.Seq, 1)
+	as.mu.Unlock()
+}
+
+// Snapshot returns copies of the VMAs, for status queries.
+func (as *AddressSpace) Snapshot() []VMA {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	out := make([]VMA, len(as.VMAs))
+	for i, v := range as.VMAs {
+		out[i] = *v
+		out[i].Segs = append([]Segment(nil), v.Segs...)
+	}
+	return out
+}
+
+// Usage returns the populated bytes (RSS) and the mapped bytes (VSZ).
+func (as *AddressSpace) Usage() (rss, vsz uint64) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for _, v := range as.VMAs {
+		rss += v.Populated()
+		vsz += v.End - v.Start
+	}
+	return rss, vsz
+}
+
+func pageUp(n uint64) uint64 { return (n + PageSize - 1) &^ (PageSize - 1) }
+
+// find returns the index of the VMA containing addr, or -1.
+func (as *AddressSpace) find(addr uint64) int {
+	lo, hi := 0, len(as.VMAs)
+	for lo < hi {
+		m := (lo + hi) / 2
+		switch v := as.VMAs[m]; {
+		case addr < v.Start:
+			hi = m
+		case addr >= v.End:
+			lo = m + 1
+		default:
+			return m
+		}
+	}
+	return -1
+}
+
+func (as *AddressSpace) free(lo, hi uint64) bool {
+	for _, v := range as.VMAs {
+		if v.Start < hi && lo < v.End {
+			return false
+		}
+	}
+	return lo >= as.Layout.Min && hi <= as.Layout.Max && lo < hi
+}
+
+func (as *AddressSpace) insert(v *VMA) {
+	i := 0
+	for i < len(as.VMAs) && as.VMAs[i].Start < v.Start {
+		i++
+	}
+	as.VMAs = append(as.VMAs[:i], append([]*VMA{v}, as.VMAs[i:]...)...)
+}
+
+// drop removes v from the VMA list without touching its pages.
+func (as *AddressSpace) drop(v *VMA) {
+	for i, w := range as.VMAs {
+		if w == v {
+			as.VMAs = append(as.VMAs[:i], as.VMAs[i+1:]...)
+			return
+		}
+	}
+}
+
+// splitAt splits the VMA strictly containing addr in two.
+func (as *AddressSpace) splitAt(addr uint64) {
+	i := as.find(addr)
+	if i < 0 || as.VMAs[i].Start == addr {
+		return
+	}
+	v := as.VMAs[i]
+	r := *v
+	r.Start, r.Segs = addr, clip(v.Segs, addr, v.End)
+	if v.Kind == KindFile || v.Kind == KindELF {
+		r.FileOff += addr - v.Start
+	}
+	v.End, v.Segs = addr, clip(v.Segs, v.Start, addr)
+	as.VMAs = append(as.VMAs[:i+1], append([]*VMA{&r}, as.VMAs[i+1:]...)...)
+}
+
+// freeSegs returns segments' pages to the allocator.
+func (as *AddressSpace) freeSegs(segs []Segment) {
+	for _, s := range segs {
+		as.alloc.FreeRun(Run{Start: s.Off / PageSize, Pages: s.Len / PageSize})
+	}
+}
+
+// removeRange drops every mapping in [lo, hi) and frees its pages.
+func (as *AddressSpace) removeRange(lo, hi uint64) error {
+	as.splitAt(lo)
+	as.splitAt(hi)
+	kept := as.VMAs[:0]
+	touched := false
+	for _, v := range as.VMAs {
+		if v.Start >= lo && v.End <= hi {
+			as.freeSegs(v.Segs)
+			touched = true
+			continue
+		}
+		kept = append(kept, v)
+	}
+	for i := len(kept); i < len(as.VMAs); i++ {
+		as.VMAs[i] = nil
+	}
+	as.VMAs = kept
+	if touched {
+		return as.mapper.Unmap(lo, hi-lo)
+	}
+	return nil
+}
+
+// gap finds a free range of length bytes, top-down below MmapTop.
+func (as *AddressSpace) gap(length uint64) (uint64, bool) {
+	hi := as.Layout.MmapTop
+	for i := len(as.VMAs) - 1; i >= 0; i-- {
+		v := as.VMAs[i]
+		if v.Start >= hi {
+			continue
+		}
+		if v.End <= hi && hi-v.End >= length {
+			return hi - length, true
+		}
+		hi = v.Start
+	}
+	if hi >= as.Layout.Min+length {
+		return hi - length, true
+	}
+	return 0, false
+}
+
+// MapRequest describes an mmap.
+type MapRequest struct {
+	Addr, Length uint64
+	Prot, Flags  int
+	Fixed        bool // MAP_FIXED: replace what is there
+	Kind         Kind
+	Name         string
+	FileOff      uint64
+	Populate     bool // populate even if only scattered pages are free
+}
+
+// Map creates a VMA and, when a contiguous run is free (or Populate is
+// set), populates it at once. It returns the chosen address.
+func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
+	as.lock()
+	defer as.unlock()
+	length := pageUp(r.Length)
+	if length == 0 || r.Addr%PageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	addr := r.Addr
+	switch {
+	case r.Fixed:
+		if addr < as.Layout.Min || addr+length > as.Layout.Max || addr+length < addr {
+			return 0, unix.ENOMEM
+		}
+		if err := as.removeRange(addr, addr+length); err != nil {
+			return 0, err
+		}
+	case addr != 0 && as.free(addr, addr+length):
+	default:
+		var ok bool
+		if addr, ok = as.gap(length); !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	v := &VMA{Start: addr, End: addr + length, Prot: r.Prot, Flags: r.Flags, Kind: r.Kind, Name: r.Name, FileOff: r.FileOff}
+	pages := length / PageSize
+	if as.alloc.FreePages() < pages {
+		return 0, unix.ENOMEM
+	}
+	as.insert(v)
+	var err error
+	if run, cerr := as.alloc.AllocContig(pages); cerr == nil {
+		err = as.mapRun(v, addr, run)
+	} else if r.Populate {
+		err = as.populate(v, addr, addr+length)
+	}
+	if err != nil {
+		as.removeRange(v.Start, v.End)
+		return 0, err
+	}
+	return addr, nil
+}
+
+// mapRun backs [va, va+run) of v with run.
+func (as *AddressSpace) mapRun(v *VMA, va uint64, run Run) error {
+	length := run.Pages * PageSize
+	if err := as.mapper.Map(va, length, run.Off(), v.Prot); err != nil {
+		as.alloc.FreeRun(run)
+		return err
+	}
+	v.addSeg(Segment{VA: va, Len: length, Off: run.Off()})
+	return nil
+}
+
+// populate backs every unpopulated page of [lo, hi) in v, extending the
+// preceding segment's run in place when it can.
+func (as *AddressSpace) populate(v *VMA, lo, hi uint64) error {
+	for _, g := range v.gaps(lo, hi) {
+		pages := (g[1] - g[0]) / PageSize
+		if prev := clip(v.Segs, g[0]-PageSize, g[0]); len(prev) == 1 && g[0] > v.Start {
+			next := prev[0].Off/PageSize + 1
+			if as.alloc.AllocAt(next, pages) {
+				if err := as.mapRun(v, g[0], Run{next, pages}); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		runs, err := as.alloc.Alloc(pages)
+		if err != nil {
+			return unix.ENOMEM
+		}
+		va := g[0]
+		for i, run := range runs {
+			if err := as.mapRun(v, va, run); err != nil {
+				for _, r := range runs[i+1:] {
+					as.alloc.FreeRun(r)
+				}
+				return err
+			}
+			va += run.Pages * PageSize
+		}
+	}
+	return nil
+}
+
+// Populate makes sure every page of [lo, hi) that lies in a VMA is backed,
+// e.g. before a pointer argument is handed to Linux, which returns EFAULT
+// rather than faulting on a page the stub has not mapped.
+func (as *AddressSpace) Populate(lo, hi uint64) error {
+	as.lock()
+	defer as.unlock()
+	lo, hi = lo&^(PageSize-1), pageUp(hi)
+	for _, v := range as.VMAs {
+		if a, b := max(lo, v.Start), min(hi, v.End); a < b {
+			if err := as.populate(v, a, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// FaultResult says how a fault was resolved.
+type FaultResult int
+
+const (
+	FaultHandled FaultResult = iota
+	FaultMapErr              // no VMA: SIGSEGV with SEGV_MAPERR
+	FaultAccErr              // VMA forbids the access: SEGV_ACCERR
+	FaultOOM                 // no partition memory left: SIGSEGV (McKernel behaviour)
+)
+
+// Fault serves a demand fault at addr, populating a fault-around block.
+func (as *AddressSpace) Fault(addr uint64) FaultResult {
+	as.lock()
+	defer as.unlock()
+	i := as.find(addr)
+	if i < 0 {
+		return FaultMapErr
+	}
+	v := as.VMAs[i]
+	page := addr &^ (PageSize - 1)
+	if len(clip(v.Segs, page, page+PageSize)) > 0 || v.Prot == unix.PROT_NONE {
+		return FaultAccErr
+	}
+	block := as.Layout.FaultAround * PageSize
+	lo := max(v.Start, page&^(block-1))
+	hi := min(v.End, lo+block)
+	if err := as.populate(v, lo, hi); err != nil {
+		// Fall back to the single page before giving up.
+		if as.populate(v, page, page+PageSize) != nil {
+			return FaultOOM
+		}
+	}
+	as.Faults++
+	return FaultHandled
+}
+
+// Unmap removes [addr, addr+length).
+func (as *AddressSpace) Unmap(addr, length uint64) error {
+	if addr%PageSize != 0 || length == 0 {
+		return unix.EINVAL
+	}
+	as.lock()
+	defer as.unlock()
+	return as.removeRange(addr, addr+pageUp(length))
+}
+
+// Protect changes the protection of [addr, addr+length), which must be
+// fully mapped (ENOMEM otherwise, as Linux).
+func (as *AddressSpace) Protect(addr, length uint64, prot int) error {
+	if addr%PageSize != 0 {
+		return unix.EINVAL
+	}
+	as.lock()
+	defer as.unlock()
+	hi := addr + pageUp(length)
+	for at := addr; at < hi; {
+		i := as.find(at)
+		if i < 0 {
+			return unix.ENOMEM
+		}
+		at = as.VMAs[i].End
+	}
+	as.splitAt(addr)
+	as.splitAt(hi)
+	for _, v := range as.VMAs {
+		if v.Start >= addr && v.End <= hi {
+			v.Prot = prot
+			for _, s := range v.Segs {
+				if err := as.mapper.Protect(s.VA, s.Len, prot); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// DontNeed frees the pages of [addr, addr+length) (MADV_DONTNEED): the next
+// access demand-faults a zeroed page.
+func (as *AddressSpace) DontNeed(addr, length uint64) error {
+	if addr%PageSize != 0 {
+		return unix.EINVAL
+	}
+	as.lock()
+	defer as.unlock()
+	hi := addr + pageUp(length)
+	for _, v := range as.VMAs {
+		a, b := max(addr, v.Start), min(hi, v.End)
+		if a >= b {
+			continue
+		}
+		dropped := clip(v.Segs, a, b)
+		if len(dropped) == 0 {
+			continue
+		}
+		v.Segs = append(clip(v.Segs, v.Start, a), clip(v.Segs, b, v.End)...)
+		as.freeSegs(dropped)
+		if err := as.mapper.Unmap(a, b-a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetBrk places the program break at start (exec time).
+func (as *AddressSpace) SetBrk(start uint64) {
+	as.lock()
+	as.BrkStart, as.Brk = pageUp(start), pageUp(start)
+	as.unlock()
+}
+
+// SetBrkTo implements brk(2): it returns the new break, or the old one when
+// the request cannot be met.
+func (as *AddressSpace) SetBrkTo(want uint64) uint64 {
+	as.lock()
+	defer as.unlock()
+	if want < as.BrkStart {
+		return as.Brk
+	}
+	var heap *VMA
+	if i := as.find(as.BrkStart); i >= 0 && as.VMAs[i].Kind == KindHeap {
+		heap = as.VMAs[i]
+	}
+	end := as.BrkStart
+	if heap != nil {
+		end = heap.End
+	}
+	if want <= end {
+		if want < as.Brk {
+			// Linux hands out zeroed memory when the break grows again.
+			as.zero(heap, want, as.Brk)
+		}
+		as.Brk = want
+		return want
+	}
+	step := as.Layout.HeapExtend
+	newEnd := (want + step - 1) / step * step
+	if !as.free(end, newEnd) {
+		newEnd = pageUp(want)
+		if !as.free(end, newEnd) {
+			return as.Brk
+		}
+	}
+	if heap == nil {
+		heap = &VMA{Start: as.BrkStart, End: as.BrkStart, Prot: unix.PROT_READ | unix.PROT_WRITE, Kind: KindHeap}
+		as.insert(heap)
+	}
+	heap.End = newEnd
+	if err := as.populate(heap, end, newEnd); err != nil {
+		heap.End = end
+		if heap.Start == heap.End {
+			as.drop(heap)
+		}
+		return as.Brk
+	}
+	as.Brk = want
+	return want
+}
+
+// zero clears the populated bytes of [lo, hi) in v through the direct map.
+func (as *AddressSpace) zero(v *VMA, lo, hi uint64) {
+	for _, s := range clip(v.Segs, lo, hi) {
+		clear(as.direct[s.Off : s.Off+s.Len])
+	}
+}
+
+// Remap implements mremap(2) for anonymous memory. Moving keeps the
+// partition pages: only the virtual placement changes, nothing is copied.
+func (as *AddressSpace) Remap(old, oldLen, newLen uint64, mayMove bool) (uint64, error) {
+	if old%PageSize != 0 || newLen == 0 {
+		return 0, unix.EINVAL
+	}
+	oldLen, newLen = pageUp(oldLen), pageUp(newLen)
+	as.lock()
+	defer as.unlock()
+	i := as.find(old)
+	if i < 0 || as.VMAs[i].End < old+oldLen {
+		return 0, unix.EFAULT
+	}
+	if newLen <= oldLen {
+		if newLen < oldLen {
+			if err := as.removeRange(old+newLen, old+oldLen); err != nil {
+				return 0, err
+			}
+		}
+		return old, nil
+	}
+	v := as.VMAs[i]
+	if v.End == old+oldLen && as.free(v.End, old+newLen) {
+		end := v.End
+		v.End = old + newLen
+		if err := as.populate(v, end, v.End); err != nil {
+			v.End = end
+			return 0, unix.ENOMEM
+		}
+		return old, nil
+	}
+	if !mayMove {
+		return 0, unix.ENOMEM
+	}
+	to, ok := as.gap(newLen)
+	if !ok {
+		return 0, unix.ENOMEM
+	}
+	as.splitAt(old)
+	as.splitAt(old + oldLen)
+	i = as.find(old)
+	m := as.VMAs[i]
+	as.VMAs = append(as.VMAs[:i], as.VMAs[i+1:]...)
+	if err := as.mapper.Unmap(old, oldLen); err != nil {
+		return 0, err
+	}
+	segs := m.Segs
+	m.Start, m.End, m.Segs = to, to+newLen, nil
+	as.insert(m)
+	for _, s := range segs {
+		s.VA = s.VA - old + to
+		if err := as.mapper.Map(s.VA, s.Len, s.Off, m.Prot); err != nil {
+			return 0, err
+		}
+		m.addSeg(s)
+	}
+	if err := as.populate(m, to+oldLen, to+newLen); err != nil {
+		return 0, unix.ENOMEM
+	}
+	return to, nil
+}
+
+// Translate returns the partition offset backing va, if populated.
+func (as *AddressSpace) Translate(va uint64) (off uint64, v VMA, ok bool) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	i := as.find(va)
+	if i < 0 {
+		return 0, VMA{}, false
+	}
+	v = *as.VMAs[i]
+	s := clip(v.Segs, va, va+1)
+	if len(s) == 0 {
+		return 0, v, false
+	}
+	return s[0].Off, v, true
+}
+
+// Release frees every page of the address space (process teardown).
+func (as *AddressSpace) Release() {
+	as.lock()
+	defer as.unlock()
+	for _, v := range as.VMAs {
+		as.freeSegs(v.Segs)
+	}
+	as.VMAs = nil
+}

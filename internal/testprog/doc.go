@@ -1,0 +1,15 @@
+// Package testprog builds the C and Go programs in testdata/ and bench/c for
+// tests and benchmarks, caching the results.
+//
+// C programs are self-contained files testdata/c/<name>.c or
+// bench/c/<name>.c, compiled with `gcc -O2 -Wall -static` against glibc. Go
+// programs are directories testdata/go/<name>, built with CGO_ENABLED=0 so
+// that they are static; they may use the standard library and the module's
+// dependencies, but not other packages of this module, because the cache key
+// covers only their own directory, go.mod and go.sum.
+//
+// Binaries are cached in os.TempDir()/gomck-testprog-<uid>/ under a name
+// that includes a hash of the sources and the compiler version, so a cache
+// hit never returns a stale binary, and parallel test processes can share the
+// cache: every build writes a temporary file and renames it into place.
+package testprog

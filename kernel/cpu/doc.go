@@ -1,0 +1,15 @@
+// Package cpu is the LWK's execution backend (ARCHITECTURE.md §2): app code
+// runs natively in stub processes traced with PTRACE_SYSEMU, one tracer per
+// LWK CPU, each a goroutine locked to an OS thread pinned to its host CPU.
+//
+// A stub is a tiny static executable the daemon generates itself (stub.go)
+// and loads far outside the app window. It has no code of its own beyond a
+// `syscall; int3` gadget the tracer uses to inject system calls (mmap of the
+// partition memfd, mprotect, munmap) into the stub's address space. App
+// threads are LWK objects: the tracer loads a thread's saved registers into
+// the stub, resumes it, and gets control back at every system call, fault or
+// signal.
+//
+// All ptrace requests for a stub must come from its tracer's OS thread, so
+// every method of Stub must be called on the CPU's own goroutine (CPU.Do).
+package cpu

@@ -1,0 +1,245 @@
+package cpu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/ikc"
+)
+
+// PartitionFD is the partition memfd's descriptor number inside a stub.
+const PartitionFD = 3
+
+// Stub is one traced stub process: the host context in which the app
+// threads of one LWK process execute on one LWK CPU.
+type Stub struct {
+	PID    int
+	CPU    int    // host CPU it is pinned to
+	VDSO   uint64 // the stub's vDSO, handed to the app as AT_SYSINFO_EHDR
+	Gadget uint64
+	// Template holds the stub's registers at its first stop; new app threads
+	// start from it so that segment selectors are right.
+	Template unix.PtraceRegs
+	dead     bool
+}
+
+// StartStub forks and execs a stub traced by the calling OS thread, which
+// must be locked (runtime.LockOSThread) and must issue all later requests.
+func StartStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, err
+	}
+	defer null.Close()
+	n := null.Fd()
+	pid, err := syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", exeFD), []string{"gomck-stub"}, &syscall.ProcAttr{
+		Env:   []string{},
+		Files: []uintptr{n, n, n, uintptr(partitionFD)},
+		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cpu: start stub: %w", err)
+	}
+	s := &Stub{PID: pid, CPU: hostCPU, Gadget: ikc.StubBase + stubGadgetOff}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil || !ws.Stopped() {
+		s.Kill()
+		return nil, fmt.Errorf("cpu: stub %d did not stop after exec (%v): %w", pid, ws, err)
+	}
+	if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_EXITKILL|unix.PTRACE_O_TRACESYSGOOD); err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("cpu: ptrace options on stub %d: %w", pid, err)
+	}
+	var set unix.CPUSet
+	set.Set(hostCPU)
+	if err := unix.SchedSetaffinity(pid, &set); err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("cpu: pin stub %d to CPU %d: %w", pid, hostCPU, err)
+	}
+	if err := unix.PtraceGetRegs(pid, &s.Template); err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("cpu: registers of stub %d: %w", pid, err)
+	}
+	if s.VDSO, err = vdsoOf(pid); err != nil {
+		s.Kill()
+		return nil, err
+	}
+	return s, nil
+}
+
+// vdsoOf reads AT_SYSINFO_EHDR from a process's auxv.
+func vdsoOf(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/auxv", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu: stub auxv: %w", err)
+	}
+	for i := 0; i+16 <= len(b); i += 16 {
+		if binary.LittleEndian.Uint64(b[i:]) == 33 { // AT_SYSINFO_EHDR
+			return binary.LittleEndian.Uint64(b[i+8:]), nil
+		}
+	}
+	return 0, nil
+}
+
+// StopKind classifies why a stub stopped.
+type StopKind int
+
+const (
+	StopSyscall StopKind = iota // the app made a system call (SYSEMU: not executed)
+	StopSignal                  // a fault or a host signal; Siginfo says which
+	StopExited                  // the stub is gone
+)
+
+// Stop is what Resume reports.
+type Stop struct {
+	Kind   StopKind
+	Signal syscall.Signal
+	Code   int32  // si_code
+	Addr   uint64 // si_addr for faults
+	Status unix.WaitStatus
+}
+
+// Resume loads regs into the stub, runs it until the next stop and saves the
+// registers back into regs.
+func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
+	if err := unix.PtraceSetRegs(s.PID, regs); err != nil {
+		return Stop{}, fmt.Errorf("cpu: set registers of stub %d: %w", s.PID, err)
+	}
+	if err := ptrace(unix.PTRACE_SYSEMU, s.PID, 0); err != nil {
+		return Stop{}, fmt.Errorf("cpu: resume stub %d: %w", s.PID, err)
+	}
+	st, err := s.wait()
+	if err != nil || st.Kind == StopExited {
+		return st, err
+	}
+	if err := unix.PtraceGetRegs(s.PID, regs); err != nil {
+		return st, fmt.Errorf("cpu: get registers of stub %d: %w", s.PID, err)
+	}
+	return st, nil
+}
+
+func (s *Stub) wait() (Stop, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(s.PID, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			s.dead = true
+			return Stop{Kind: StopExited}, fmt.Errorf("cpu: wait for stub %d: %w", s.PID, err)
+		}
+		break
+	}
+	switch {
+	case ws.Exited() || ws.Signaled():
+		s.dead = true
+		return Stop{Kind: StopExited, Status: ws}, nil
+	case ws.Stopped() && ws.StopSignal() == syscall.SIGTRAP|0x80:
+		return Stop{Kind: StopSyscall, Status: ws}, nil
+	case ws.Stopped():
+		st := Stop{Kind: StopSignal, Signal: ws.StopSignal(), Status: ws}
+		var si [128]byte
+		if err := ptrace(unix.PTRACE_GETSIGINFO, s.PID, uintptr(unsafe.Pointer(&si[0]))); err == nil {
+			st.Code = int32(binary.LittleEndian.Uint32(si[8:]))
+			st.Addr = binary.LittleEndian.Uint64(si[16:])
+		}
+		return st, nil
+	}
+	return Stop{Kind: StopSignal, Status: ws}, nil
+}
+
+// Inject executes one system call for real inside the stub (through the
+// gadget) and returns its result. The stub's registers are clobbered: the
+// next Resume reloads the app thread's.
+func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
+	regs := s.Template
+	regs.Rip, regs.Rax, regs.Orig_rax = s.Gadget, nr, ^uint64(0)
+	regs.Rsp = regs.Rsp &^ 15
+	dst := []*uint64{&regs.Rdi, &regs.Rsi, &regs.Rdx, &regs.R10, &regs.R8, &regs.R9}
+	for i, a := range args {
+		*dst[i] = a
+	}
+	if err := unix.PtraceSetRegs(s.PID, &regs); err != nil {
+		return 0, fmt.Errorf("cpu: inject into stub %d: %w", s.PID, err)
+	}
+	if err := ptrace(unix.PTRACE_CONT, s.PID, 0); err != nil {
+		return 0, fmt.Errorf("cpu: inject into stub %d: %w", s.PID, err)
+	}
+	for {
+		st, err := s.wait()
+		if err != nil {
+			return 0, err
+		}
+		if st.Kind == StopExited {
+			return 0, fmt.Errorf("cpu: stub %d died during an injected syscall %d", s.PID, nr)
+		}
+		if st.Kind == StopSignal && st.Signal == syscall.SIGTRAP {
+			break
+		}
+		// Another signal (a kick) arrived first: swallow it and go on.
+		if err := ptrace(unix.PTRACE_CONT, s.PID, 0); err != nil {
+			return 0, err
+		}
+	}
+	if err := unix.PtraceGetRegs(s.PID, &regs); err != nil {
+		return 0, fmt.Errorf("cpu: inject result from stub %d: %w", s.PID, err)
+	}
+	if int64(regs.Rax) < 0 && int64(regs.Rax) > -4096 {
+		return int64(regs.Rax), fmt.Errorf("cpu: injected syscall %d in stub %d: %w", nr, s.PID, unix.Errno(-int64(regs.Rax)))
+	}
+	return int64(regs.Rax), nil
+}
+
+// Map maps partition bytes [off, off+length) at va in the stub.
+func (s *Stub) Map(va, length, off uint64, prot int) error {
+	_, err := s.Inject(unix.SYS_MMAP, va, length, uint64(prot), unix.MAP_SHARED|unix.MAP_FIXED|unix.MAP_POPULATE, PartitionFD, off)
+	return err
+}
+
+// Unmap removes [va, va+length) from the stub.
+func (s *Stub) Unmap(va, length uint64) error {
+	_, err := s.Inject(unix.SYS_MUNMAP, va, length)
+	return err
+}
+
+// Protect changes protections in the stub.
+func (s *Stub) Protect(va, length uint64, prot int) error {
+	_, err := s.Inject(unix.SYS_MPROTECT, va, length, uint64(prot))
+	return err
+}
+
+// Kill ends the stub and reaps it. Any thread may call it: SIGKILL needs no
+// ptrace, and the reaping wait is only done by the tracer's thread when
+// reap is true.
+func (s *Stub) Kill() {
+	unix.Kill(s.PID, unix.SIGKILL)
+}
+
+// Reap waits for a killed stub to disappear (tracer thread only).
+func (s *Stub) Reap() {
+	for !s.dead {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(s.PID, &ws, unix.WALL, nil)
+		if err != nil && err != unix.EINTR || ws.Exited() || ws.Signaled() {
+			s.dead = true
+		}
+	}
+}
+
+// Kick makes a running stub stop so that its tracer regains control
+// (pending LWK signals, kill). Any thread may call it.
+func (s *Stub) Kick() { unix.Kill(s.PID, unix.SIGSTOP) }
+
+func ptrace(req int, pid int, data uintptr) error {
+	_, _, e := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(pid), 0, data, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}

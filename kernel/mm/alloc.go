@@ -232,3 +232,7 @@ func (a *Allocator) NodeOf(p uint64) int {
 	}
 	return -1
 }
+
+// Lock and Unlock let a reader take a consistent view of Nodes.
+func (a *Allocator) Lock()   { a.mu.Lock() }
+func (a *Allocator) Unlock() { a.mu.Unlock() }

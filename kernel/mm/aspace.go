@@ -564,3 +564,17 @@ func (as *AddressSpace) Release() {
 	}
 	as.VMAs = nil
 }
+
+// FindFree returns the start of a free range of length bytes (top-down).
+func (as *AddressSpace) FindFree(length uint64) (uint64, bool) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.gap(pageUp(length))
+}
+
+// IsFree reports whether no mapping overlaps [addr, addr+length).
+func (as *AddressSpace) IsFree(addr, length uint64) bool {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.free(addr, addr+pageUp(length))
+}

@@ -1,0 +1,94 @@
+// Command mcexec runs a program on an LWK instance:
+//
+//	mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [OS_INDEX] COMMAND [ARG...]
+//
+// It must be built as a PIE with cgo (make does), so that its constructor
+// can reserve the app window before the Go runtime starts.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/partition"
+	"github.com/gomck/gomck/mcexec"
+)
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [OS_INDEX] COMMAND [ARG...]")
+	os.Exit(1)
+}
+
+func main() {
+	o := mcexec.Options{Workers: 4, HeapExtend: 2 << 20}
+	args := os.Args[1:]
+	// Options stop at the first non-option, as McKernel's mcexec: the rest
+	// belongs to the program.
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		a := args[0]
+		val := func() string {
+			if i := strings.IndexByte(a, '='); i >= 0 {
+				return a[i+1:]
+			}
+			if len(args) < 2 {
+				usage()
+			}
+			args = args[1:]
+			return args[0]
+		}
+		switch {
+		case a == "--":
+			args = args[1:]
+			goto done
+		case a == "-t" || strings.HasPrefix(a, "--threads"):
+			n, err := strconv.Atoi(val())
+			if err != nil || n < 1 {
+				fatal(fmt.Errorf("bad worker count"))
+			}
+			o.Workers = n
+		case a == "-h" || strings.HasPrefix(a, "--extend-heap-by"):
+			ch, err := partition.ParseMemSpec(val())
+			if err != nil {
+				fatal(err)
+			}
+			o.HeapExtend = uint64(ch[0].Size)
+		case a == "--help":
+			usage()
+		default:
+			fatal(fmt.Errorf("unknown option %s", a))
+		}
+		args = args[1:]
+	}
+done:
+	if len(args) > 1 {
+		if n, err := strconv.Atoi(args[0]); err == nil && n >= 0 {
+			o.Instance, args = n, args[1:]
+		}
+	}
+	if len(args) == 0 {
+		usage()
+	}
+	o.Argv = args
+	code, sig, err := mcexec.Run(o)
+	if err != nil {
+		fatal(err)
+	}
+	if sig != 0 {
+		// Die of the same signal, without dumping mcexec's own core.
+		unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
+		signal := syscall.Signal(sig)
+		resetAndRaise(signal)
+		os.Exit(128 + int(sig))
+	}
+	os.Exit(code)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "mcexec:", err)
+	os.Exit(1)
+}

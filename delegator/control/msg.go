@@ -1,0 +1,87 @@
+package control
+
+import (
+	"encoding/json"
+)
+
+// Ops of Request.
+const (
+	OpStatus       = "status"
+	OpKmsg         = "kmsg"
+	OpClearKmsg    = "clear_kmsg"
+	OpQueryCPU     = "query_cpu"
+	OpQueryMem     = "query_mem"
+	OpQueryFreeMem = "query_free_mem"
+	OpShutdown     = "shutdown"
+	OpExec         = "exec"   // + fd of the executable; reply carries partition and channel fds
+	OpSignal       = "signal" // on an exec connection: forward a signal to the app
+	OpExit         = "exit"   // daemon -> mcexec: the app ended
+	OpSyscallStats = "syscall_stats"
+)
+
+// Request is a tool's message to the daemon.
+type Request struct {
+	Op string `json:"op"`
+
+	// OpExec.
+	Argv       []string    `json:"argv,omitempty"`
+	Env        []string    `json:"env,omitempty"`
+	Exe        string      `json:"exe,omitempty"` // path as mcexec resolved it (AT_EXECFN, /proc views)
+	Cred       [4]int      `json:"cred,omitempty"`
+	HeapExtend uint64      `json:"heap_extend,omitempty"`
+	ProxyPID   int         `json:"proxy_pid,omitempty"`
+	Rlimits    [][2]uint64 `json:"rlimits,omitempty"`
+
+	// OpSignal.
+	Signal int `json:"signal,omitempty"`
+}
+
+// Response is the daemon's answer.
+type Response struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	Text  string `json:"text,omitempty"`
+
+	// OpExec.
+	PID int `json:"pid,omitempty"`
+
+	// OpExit.
+	ExitCode   int `json:"exit_code,omitempty"`
+	ExitSignal int `json:"exit_signal,omitempty"`
+
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Status is the answer to OpStatus.
+type Status struct {
+	State      string      `json:"state"` // RUNNING
+	Instance   int         `json:"instance"`
+	DaemonPID  int         `json:"daemon_pid"`
+	CPUs       []int       `json:"cpus"` // host CPUs
+	MemTotal   uint64      `json:"mem_total"`
+	MemFree    uint64      `json:"mem_free"`
+	MemLargest uint64      `json:"mem_largest_free_run"`
+	Nodes      []NodeUsage `json:"nodes"`
+	Processes  []ProcInfo  `json:"processes"`
+	Uptime     float64     `json:"uptime_s"`
+}
+
+// NodeUsage is memory per NUMA node.
+type NodeUsage struct {
+	Node  int    `json:"node"`
+	Total uint64 `json:"total"`
+	Free  uint64 `json:"free"`
+}
+
+// ProcInfo summarises one LWK process.
+type ProcInfo struct {
+	PID     int    `json:"pid"`
+	PPID    int    `json:"ppid"`
+	Exe     string `json:"exe"`
+	Threads int    `json:"threads"`
+	RSS     uint64 `json:"rss"`
+	VSZ     uint64 `json:"vsz"`
+	StubPID int    `json:"stub_pid"`
+	Local   uint64 `json:"syscalls_local"`
+	Offload uint64 `json:"syscalls_offloaded"`
+}

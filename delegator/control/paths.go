@@ -1,0 +1,25 @@
+package control
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// RunDir is where instances keep their sockets, pid files and state:
+// $GOMCK_RUNDIR, or /run/gomck.
+func RunDir() string {
+	if d := os.Getenv("GOMCK_RUNDIR"); d != "" {
+		return d
+	}
+	return "/run/gomck"
+}
+
+// SocketPath is instance n's control socket.
+func SocketPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("mcos%d.sock", n)) }
+
+// PidPath is instance n's daemon pid file.
+func PidPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("mcos%d.pid", n)) }
+
+// ConfigPath is instance n's boot configuration (CPUs, memory, owner).
+func ConfigPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("mcos%d.json", n)) }

@@ -1,0 +1,16 @@
+// Package kernel is the LWK daemon: one OS instance (McKernel's mcos<N>)
+// that owns a partition of CPUs and memory, its processes and threads, and
+// serves the control socket.
+//
+// Kernel state is reachable from the package variable Instance as plain
+// data (ARCHITECTURE.md §3): Instance.CPUs[i].Current, Instance.Procs,
+// Instance.Alloc and Instance.Kmsg are what inspect/ decodes with DWARF from
+// outside the daemon. Build the daemon with DWARF (no -s -w).
+//
+// Each LWK CPU is a goroutine locked to an OS thread pinned to its host CPU;
+// it traces the stubs that execute the app threads placed on it and handles
+// their system calls and faults (percpu.go). Scheduling is McKernel's:
+// cooperative and tick-less. In this version a thread holds its CPU while an
+// offloaded call is in flight; giving the CPU to another thread meanwhile
+// comes with the multi-threaded process model.
+package kernel

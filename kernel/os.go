@@ -1,0 +1,126 @@
+package kernel
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/partition"
+	"github.com/gomck/gomck/kernel/cpu"
+	"github.com/gomck/gomck/kernel/kmsg"
+	"github.com/gomck/gomck/kernel/mm"
+	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/syscalls"
+)
+
+// Instance is the running OS instance; nil until Boot.
+var Instance *OS
+
+// Config is how an instance was booted (mcreboot's arguments).
+type Config struct {
+	Index         int                  `json:"index"`
+	CPUs          []int                `json:"cpus"` // host CPUs
+	Mem           []partition.MemChunk `json:"mem"`
+	Oversubscribe bool                 `json:"oversubscribe"`
+	DumpLevel     int                  `json:"dump_level"`
+	Kmsg          bool                 `json:"kmsg"`
+	OwnerUID      int                  `json:"owner_uid"`
+	OwnerGID      int                  `json:"owner_gid"`
+}
+
+// OS is one LWK instance.
+type OS struct {
+	Seq       uint64
+	Index     int
+	State     string // BOOTING, RUNNING, SHUTDOWN
+	BootTime  int64
+	Config    Config
+	CPUs      []*CPU
+	Mem       *partition.Memory
+	Alloc     *mm.Allocator
+	Procs     *proc.Table
+	Kmsg      *kmsg.Ring
+	Isolation *partition.Isolation
+	Env       syscalls.Env
+
+	stubFD int
+	mu     sync.Mutex
+}
+
+// Boot reserves the partition and starts the LWK CPUs.
+func Boot(cfg Config) (*OS, error) {
+	k := &OS{Index: cfg.Index, State: "BOOTING", BootTime: time.Now().UnixNano(), Config: cfg,
+		Procs: proc.NewTable(1), Kmsg: kmsg.New()}
+	k.Kmsg.Printf("gomck LWK mcos%d booting (daemon pid %d)", cfg.Index, os.Getpid())
+	if err := partition.ValidateCPUs(cfg.CPUs); err != nil {
+		return nil, err
+	}
+	mem, err := partition.NewMemory(fmt.Sprintf("mcos%d", cfg.Index), cfg.Mem)
+	if err != nil {
+		return nil, err
+	}
+	k.Mem = mem
+	var nodes []mm.NodeRange
+	for i, ch := range mem.Chunks {
+		nodes = append(nodes, mm.NodeRange{Node: ch.Node, Start: uint64(mem.Offsets[i]) / mm.PageSize, Pages: uint64(ch.Size) / mm.PageSize})
+		k.Kmsg.Printf("memory: %s at partition offset %#x on NUMA node %d", partition.FormatSize(ch.Size), mem.Offsets[i], ch.Node)
+	}
+	if !mem.Locked {
+		k.Kmsg.Printf("memory: mlock not permitted; partition pages are pre-faulted but not locked")
+	}
+	direct := mem.Direct
+	k.Alloc = mm.NewAllocator(uint64(mem.Size), nodes, func(off, n uint64) { clear(direct[off : off+n]) })
+	if k.stubFD, err = cpu.StubExecutable(); err != nil {
+		mem.Close()
+		return nil, err
+	}
+	if err := cpu.QuietChildStops(); err != nil {
+		k.Kmsg.Printf("warning: SIGCHLD still raised for every stub stop: %v", err)
+	}
+	if iso, err := partition.Isolate(fmt.Sprintf("mcos%d", cfg.Index), cfg.CPUs); err != nil {
+		k.Kmsg.Printf("warning: could not move Linux tasks off LWK CPUs: %v", err)
+	} else if iso != nil {
+		k.Isolation = iso
+		k.Kmsg.Printf("cpuset: Linux tasks moved off CPUs %s", partition.FormatCPUList(cfg.CPUs))
+	}
+	k.Env = syscalls.Env{CPUs: len(cfg.CPUs), OffloadSpin: 20000}
+	for i, host := range cfg.CPUs {
+		c := newCPU(k, i, host)
+		k.CPUs = append(k.CPUs, c)
+		node, _ := partition.NodeOfCPU(host)
+		k.Kmsg.Printf("cpu %d: host CPU %d, NUMA node %d", i, host, node)
+	}
+	k.State = "RUNNING"
+	k.Kmsg.Printf("booted: %d CPUs, %s memory", len(k.CPUs), partition.FormatSize(mem.Size))
+	Instance = k
+	return k, nil
+}
+
+// Shutdown kills every process, waits for their memory to return and
+// releases the partition.
+func (k *OS) Shutdown() {
+	k.mu.Lock()
+	if k.State == "SHUTDOWN" {
+		k.mu.Unlock()
+		return
+	}
+	k.State = "SHUTDOWN"
+	k.mu.Unlock()
+	k.Kmsg.Printf("shutdown requested")
+	for _, p := range k.Procs.List() {
+		k.kill(p, int(unix.SIGKILL))
+	}
+	for _, p := range k.Procs.List() {
+		select {
+		case <-p.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if k.Isolation != nil {
+		k.Isolation.Release()
+	}
+	k.Mem.Close()
+}

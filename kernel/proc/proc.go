@@ -1,0 +1,154 @@
+package proc
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/cpu"
+	"github.com/gomck/gomck/kernel/mm"
+)
+
+// ThreadState is a thread's scheduling state, shown by mcps as ST.
+type ThreadState uint32
+
+const (
+	Runnable ThreadState = iota // R
+	Running                     // R, current on its CPU
+	Offload                     // S, waiting for mcexec
+	Sleeping                    // S
+	Zombie                      // Z
+)
+
+// Letter is the ps state letter.
+func (s ThreadState) Letter() string {
+	return [...]string{"R", "R", "S", "S", "Z"}[s]
+}
+
+// NoSyscall marks a thread that is not in a system call.
+const NoSyscall = -1
+
+// MaxSyscall bounds the per-syscall counters.
+const MaxSyscall = 512
+
+// SyscallStat counts calls and nanoseconds of one syscall number.
+type SyscallStat struct {
+	Calls uint64
+	Ns    uint64
+}
+
+// Stats are a thread's syscall counters.
+type Stats struct {
+	LocalCalls, LocalNs     uint64
+	OffloadCalls, OffloadNs uint64
+	Local                   [MaxSyscall]SyscallStat
+	Offloaded               [MaxSyscall]SyscallStat
+}
+
+// Thread is one app thread.
+type Thread struct {
+	Seq     uint64
+	TID     int
+	Proc    *Process
+	CPU     int // LWK CPU index
+	State   ThreadState
+	Syscall int64 // number of the syscall in progress, or NoSyscall
+	Regs    unix.PtraceRegs
+	// ClearChildTID is set_tid_address's pointer.
+	ClearChildTID uint64
+	SigMask       uint64
+	Stats         Stats
+}
+
+// Begin and End bracket a change of the thread record.
+func (t *Thread) Begin() { atomic.AddUint64(&t.Seq, 1) }
+func (t *Thread) End()   { atomic.AddUint64(&t.Seq, 1) }
+
+// Count records one syscall of ns nanoseconds.
+func (t *Thread) Count(nr uint64, ns uint64, offloaded bool) {
+	s := &t.Stats
+	if offloaded {
+		s.OffloadCalls++
+		s.OffloadNs += ns
+		if nr < MaxSyscall {
+			s.Offloaded[nr].Calls++
+			s.Offloaded[nr].Ns += ns
+		}
+		return
+	}
+	s.LocalCalls++
+	s.LocalNs += ns
+	if nr < MaxSyscall {
+		s.Local[nr].Calls++
+		s.Local[nr].Ns += ns
+	}
+}
+
+// SigAction is an installed signal disposition.
+type SigAction struct {
+	Handler, Flags, Restorer, Mask uint64
+}
+
+// Cred are a process's ids, taken from mcexec at creation.
+type Cred struct {
+	UID, EUID, GID, EGID int
+}
+
+// Process is one LWK process.
+type Process struct {
+	Seq     uint64
+	PID     int
+	PPID    int // mcexec's pid on Linux: the app's parent is its proxy
+	PGID    int
+	Exe     string
+	Args    []string
+	Cred    Cred
+	Start   int64 // unix ns
+	MM      *mm.AddressSpace
+	Threads []*Thread
+	Stub    *cpu.Stub
+	Chan    *ikc.Channel
+	Auxv    []uint64
+	Rlimits [16]unix.Rlimit
+	SigActs [65]SigAction
+	// Exit status once the process is gone: ExitCode, or ExitSignal > 0
+	// when it died of a signal.
+	ExitCode   int
+	ExitSignal int
+	Exited     bool
+	// Kill is set (to a signal number) by another goroutine to make the
+	// process die; its CPU checks it at the next stop.
+	Kill atomic.Int32
+
+	done chan struct{}
+	once sync.Once
+}
+
+// NewProcess returns a process record; Done is closed when it has exited.
+func NewProcess(pid int) *Process {
+	return &Process{PID: pid, PGID: pid, Start: time.Now().UnixNano(), done: make(chan struct{})}
+}
+
+// Done is closed once the process has exited and released its memory.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Finish records the exit status and releases waiters, once.
+func (p *Process) Finish(code, sig int) {
+	p.once.Do(func() {
+		atomic.AddUint64(&p.Seq, 1)
+		p.ExitCode, p.ExitSignal, p.Exited = code, sig, true
+		atomic.AddUint64(&p.Seq, 1)
+		close(p.done)
+	})
+}
+
+// WaitStatus encodes the exit like wait(2) does.
+func (p *Process) WaitStatus() int {
+	if p.ExitSignal > 0 {
+		return p.ExitSignal & 0x7f
+	}
+	return (p.ExitCode & 0xff) << 8
+}

@@ -1,0 +1,277 @@
+package kernel
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/cpu"
+	"github.com/gomck/gomck/kernel/elf"
+	"github.com/gomck/gomck/kernel/mm"
+	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/syscalls"
+)
+
+// Layout of every app address space inside the window.
+const (
+	stackTop  = ikc.WindowEnd - 0x1000_0000
+	stackSize = 8 << 20
+	mmapTop   = stackTop - stackSize - 0x1000_0000
+)
+
+// mirror applies address-space changes to the stub and logs them for the
+// mcexec mirror.
+type mirror struct {
+	stub *cpu.Stub
+	ch   *ikc.Channel
+	sync func()
+}
+
+func (m *mirror) log(e ikc.LogEntry) {
+	if m.ch.LogFull() {
+		m.sync()
+	}
+	m.ch.AppendLog(e)
+}
+
+func (m *mirror) Map(va, length, off uint64, prot int) error {
+	if err := m.stub.Map(va, length, off, prot); err != nil {
+		return err
+	}
+	m.log(ikc.LogEntry{VA: va, Len: length, Off: off, Prot: uint64(prot)})
+	return nil
+}
+
+func (m *mirror) Unmap(va, length uint64) error {
+	if err := m.stub.Unmap(va, length); err != nil {
+		return err
+	}
+	m.log(ikc.LogEntry{VA: va, Len: length, Off: ikc.Unmapped})
+	return nil
+}
+
+// Protect changes only the stub: the mirror stays writable because Linux
+// fills read-only app buffers on the app's behalf (private file mappings).
+func (m *mirror) Protect(va, length uint64, prot int) error {
+	return m.stub.Protect(va, length, prot)
+}
+
+// ExecRequest is what mcexec hands over to create a process.
+type ExecRequest struct {
+	Req control.Request
+	Exe *os.File
+}
+
+// spawn creates a process for req on a CPU, loads its image and starts it.
+// It returns once the process runs (or failed to start).
+func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
+	p := proc.NewProcess(k.Procs.Alloc())
+	p.PPID = req.Req.ProxyPID
+	p.Exe, p.Args = req.Req.Exe, req.Req.Argv
+	p.Cred = proc.Cred{UID: req.Req.Cred[0], EUID: req.Req.Cred[1], GID: req.Req.Cred[2], EGID: req.Req.Cred[3]}
+	for i := range p.Rlimits {
+		if i < len(req.Req.Rlimits) {
+			p.Rlimits[i] = unix.Rlimit{Cur: req.Req.Rlimits[i][0], Max: req.Req.Rlimits[i][1]}
+		} else {
+			unix.Getrlimit(i, &p.Rlimits[i])
+		}
+	}
+	ch, err := ikc.Create(fmt.Sprintf("mcos%d-%d", k.Index, p.PID))
+	if err != nil {
+		return nil, err
+	}
+	p.Chan = ch
+	c := k.leastLoaded()
+	atomic.AddInt32(&c.Load, 1)
+	errc := make(chan error, 1)
+	c.Go(func() {
+		t, err := k.setup(c, p, req)
+		errc <- err
+		if err != nil {
+			atomic.AddInt32(&c.Load, -1)
+			return
+		}
+		k.run(c, t)
+	})
+	if err := <-errc; err != nil {
+		ch.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// setup runs on the CPU's thread: stub, address space, image, stack.
+func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, error) {
+	stub, err := cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
+	if err != nil {
+		return nil, err
+	}
+	p.Stub = stub
+	t := &proc.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: proc.NoSyscall, Regs: stub.Template}
+	m := &mirror{stub: stub, ch: p.Chan, sync: func() { k.syncLog(t) }}
+	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
+		Min: ikc.WindowStart, Max: ikc.WindowEnd, MmapTop: mmapTop, FaultAround: 16,
+		HeapExtend: max(req.Req.HeapExtend, mm.PageSize)})
+	fail := func(err error) (*proc.Thread, error) {
+		stub.Kill()
+		stub.Reap()
+		p.MM.Release()
+		return nil, err
+	}
+	img, err := elf.Load(p.MM, req.Exe, p.Exe, func(path string) (io.ReaderAt, func(), error) {
+		// The interpreter path is Linux's: resolve it as the proxy's
+		// credentials would by opening it read-only (world-readable libc).
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, func() { f.Close() }, nil
+	})
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", p.Exe, err))
+	}
+	p.MM.SetBrk(img.BrkStart)
+	if _, err := p.MM.Map(mm.MapRequest{Addr: stackTop - stackSize, Length: stackSize, Fixed: true,
+		Prot: unix.PROT_READ | unix.PROT_WRITE, Kind: mm.KindStack}); err != nil {
+		return fail(fmt.Errorf("%s: stack: %w", p.Exe, err))
+	}
+	si := elf.StackInfo{Argv: req.Req.Argv, Envp: req.Req.Env, ExecFn: p.Exe, VDSO: stub.VDSO, HostAux: hostAux,
+		Cred: [4]uint64{uint64(p.Cred.UID), uint64(p.Cred.EUID), uint64(p.Cred.GID), uint64(p.Cred.EGID)}}
+	rand.Read(si.Random[:])
+	sp, auxv, err := elf.BuildStack(p.MM, stackTop, img, si)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", p.Exe, err))
+	}
+	p.Auxv = auxv
+	r := &t.Regs
+	*r = unix.PtraceRegs{Cs: r.Cs, Ss: r.Ss, Ds: r.Ds, Es: r.Es, Fs: r.Fs, Gs: r.Gs,
+		Rip: img.Entry, Rsp: sp, Eflags: 0x202, Orig_rax: ^uint64(0)}
+	p.Threads = []*proc.Thread{t}
+	k.Procs.Add(p)
+	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d)", p.PID, p.Exe, c.Index, stub.PID)
+	return t, nil
+}
+
+// hostAux carries the host's hardware capability words into app auxvs.
+var hostAux = func() map[uint64]uint64 {
+	m := map[uint64]uint64{}
+	b, err := os.ReadFile("/proc/self/auxv")
+	if err != nil {
+		return m
+	}
+	for i := 0; i+16 <= len(b); i += 16 {
+		key, val := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
+		switch key {
+		case elf.AT_HWCAP, elf.AT_HWCAP2, elf.AT_CLKTCK, elf.AT_MINSIGSTKSZ:
+			m[key] = val
+		}
+	}
+	return m
+}()
+
+// syncLog makes mcexec replay the mapping log (when its ring is full).
+func (k *OS) syncLog(t *proc.Thread) {
+	slot := t.TID % ikc.SlotCount
+	t.Proc.Chan.Post(slot, ikc.NrSync, [6]uint64{}, uint64(t.Proc.PID), uint64(t.TID))
+	t.Proc.Chan.Wait(slot, k.Env.OffloadSpin)
+}
+
+// run executes thread t on CPU c until its process ends.
+func (k *OS) run(c *CPU, t *proc.Thread) {
+	p := t.Proc
+	c.setCurrent(t)
+	code, sig := k.execute(t)
+	c.setCurrent(nil)
+	k.teardown(p, code, sig)
+	atomic.AddInt32(&c.Load, -1)
+}
+
+// execute resumes the stub until the process exits and returns its status.
+func (k *OS) execute(t *proc.Thread) (code, sig int) {
+	p := t.Proc
+	for {
+		st, err := p.Stub.Resume(&t.Regs)
+		if s := p.Kill.Load(); s != 0 {
+			return 0, int(s)
+		}
+		if err != nil || st.Kind == cpu.StopExited {
+			k.Kmsg.Printf("pid %d: stub %d vanished (%v, %v)", p.PID, p.Stub.PID, err, st.Status)
+			return 0, int(unix.SIGKILL)
+		}
+		switch st.Kind {
+		case cpu.StopSyscall:
+			call := syscalls.Dispatch(t, &k.Env)
+			if call.Action == syscalls.ExitProcess {
+				return call.ExitCode, call.ExitSignal
+			}
+		case cpu.StopSignal:
+			if s := k.fault(t, st); s != 0 {
+				return 0, s
+			}
+		}
+	}
+}
+
+// fault handles a signal stop of the stub; it returns the signal that ends
+// the process, or 0 to resume.
+func (k *OS) fault(t *proc.Thread, st cpu.Stop) int {
+	p := t.Proc
+	switch st.Signal {
+	case syscall.SIGSTOP:
+		return 0 // a kick; Kill was checked by the caller
+	case syscall.SIGSEGV, syscall.SIGBUS:
+		if st.Code > 0 { // raised by the CPU, not sent
+			switch p.MM.Fault(st.Addr) {
+			case mm.FaultHandled:
+				return 0
+			case mm.FaultOOM:
+				k.Kmsg.Printf("pid %d: out of partition memory at %#x: SIGSEGV", p.PID, st.Addr)
+			default:
+				k.Kmsg.Printf("pid %d: segfault at %#x ip %#x", p.PID, st.Addr, t.Regs.Rip)
+			}
+		}
+		return int(st.Signal)
+	case syscall.SIGILL, syscall.SIGFPE, syscall.SIGTRAP, syscall.SIGABRT:
+		k.Kmsg.Printf("pid %d: %v at ip %#x", p.PID, st.Signal, t.Regs.Rip)
+		return int(st.Signal)
+	}
+	return 0 // host noise (SIGCHLD, SIGWINCH, ...) is not the app's
+}
+
+// teardown frees everything of an ended process.
+func (k *OS) teardown(p *proc.Process, code, sig int) {
+	p.Stub.Kill()
+	p.Stub.Reap()
+	p.Chan.Abort()
+	p.MM.Release()
+	k.Procs.Remove(p)
+	if sig != 0 {
+		k.Kmsg.Printf("pid %d: %s killed by signal %d", p.PID, p.Exe, sig)
+	} else {
+		k.Kmsg.Printf("pid %d: %s exited with %d", p.PID, p.Exe, code)
+	}
+	p.Finish(code, sig)
+}
+
+// kill makes p die of sig (a forwarded signal, mcexec's death, shutdown).
+func (k *OS) kill(p *proc.Process, sig int) {
+	if syscalls.IgnoredByDefault(sig) || p.SigActs[sig].Handler == 1 {
+		return
+	}
+	p.Kill.CompareAndSwap(0, int32(sig))
+	p.Chan.Abort()
+	if p.Stub != nil {
+		p.Stub.Kick()
+	}
+}
+
+var errShutdown = errors.New("instance is shutting down")

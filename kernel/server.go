@@ -1,0 +1,181 @@
+package kernel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/delegator/partition"
+	"github.com/gomck/gomck/kernel/mm"
+)
+
+// Serve answers control connections until a shutdown request; it returns
+// after the instance has been shut down.
+func (k *OS) Serve(l *control.Listener) {
+	stop := make(chan struct{})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go k.serveConn(c, stop)
+		}
+	}()
+	<-stop
+	k.Shutdown()
+	l.Close()
+}
+
+func (k *OS) serveConn(c *control.Conn, stop chan struct{}) {
+	defer c.Close()
+	var req control.Request
+	fds, err := c.Recv(&req)
+	if err != nil {
+		return
+	}
+	reply := func(text string, data any, err error) {
+		resp := control.Response{OK: err == nil, Text: text}
+		if err != nil {
+			resp.Error = err.Error()
+		}
+		if data != nil {
+			resp.Data, _ = json.Marshal(data)
+		}
+		c.Send(resp)
+	}
+	switch req.Op {
+	case control.OpExec:
+		k.serveExec(c, req, fds)
+		return
+	case control.OpStatus:
+		st := k.status()
+		reply(formatStatus(st), st, nil)
+	case control.OpKmsg:
+		reply(k.Kmsg.String(), nil, nil)
+	case control.OpClearKmsg:
+		k.Kmsg.Clear()
+		reply("", nil, nil)
+	case control.OpQueryCPU:
+		reply(partition.FormatCPUList(k.Config.CPUs), k.Config.CPUs, nil)
+	case control.OpQueryMem:
+		var parts []string
+		for _, ch := range k.Mem.Chunks {
+			parts = append(parts, fmt.Sprintf("%s@%d", partition.FormatSize(ch.Size), ch.Node))
+		}
+		reply(strings.Join(parts, ","), k.Mem.Chunks, nil)
+	case control.OpQueryFreeMem:
+		free := k.Alloc.FreePages() * mm.PageSize
+		reply(fmt.Sprint(free), free, nil)
+	case control.OpShutdown:
+		reply("", nil, nil)
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+	default:
+		reply("", nil, fmt.Errorf("unknown request %q", req.Op))
+	}
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+// serveExec creates the process, hands mcexec the partition and channel,
+// forwards its signals, and reports the exit. If mcexec goes away, the
+// process is killed and its memory freed.
+func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
+	fail := func(err error) {
+		c.Send(control.Response{Error: err.Error()})
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}
+	if len(fds) != 1 {
+		fail(errors.New("exec request without the executable's descriptor"))
+		return
+	}
+	if k.State != "RUNNING" {
+		fail(errShutdown)
+		return
+	}
+	exe := os.NewFile(uintptr(fds[0]), req.Exe)
+	defer exe.Close()
+	p, err := k.spawn(ExecRequest{Req: req, Exe: exe})
+	if err != nil {
+		fail(err)
+		return
+	}
+	if err := c.Send(control.Response{OK: true, PID: p.PID}, k.Mem.FD, p.Chan.FD); err != nil {
+		k.kill(p, int(unix.SIGKILL))
+	}
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		for {
+			var m control.Request
+			rfds, err := c.Recv(&m)
+			for _, fd := range rfds {
+				unix.Close(fd)
+			}
+			if err != nil {
+				return
+			}
+			if m.Op == control.OpSignal && m.Signal > 0 && m.Signal < 65 {
+				k.Kmsg.Printf("pid %d: signal %d forwarded by mcexec", p.PID, m.Signal)
+				k.kill(p, m.Signal)
+			}
+		}
+	}()
+	select {
+	case <-p.Done():
+		c.Send(control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
+	case <-gone:
+		k.Kmsg.Printf("pid %d: mcexec went away; killing the process", p.PID)
+		k.kill(p, int(unix.SIGKILL))
+		<-p.Done()
+	}
+	p.Chan.Close()
+}
+
+func (k *OS) status() control.Status {
+	st := control.Status{State: k.State, Instance: k.Index, DaemonPID: os.Getpid(), CPUs: k.Config.CPUs,
+		MemTotal: uint64(k.Mem.Size), MemFree: k.Alloc.FreePages() * mm.PageSize,
+		MemLargest: k.Alloc.Largest() * mm.PageSize, Uptime: time.Since(time.Unix(0, k.BootTime)).Seconds()}
+	k.Alloc.Lock()
+	for _, n := range k.Alloc.Nodes {
+		st.Nodes = append(st.Nodes, control.NodeUsage{Node: n.Node, Total: n.Pages * mm.PageSize, Free: n.Free * mm.PageSize})
+	}
+	k.Alloc.Unlock()
+	for _, p := range k.Procs.List() {
+		rss, vsz := p.MM.Usage()
+		pi := control.ProcInfo{PID: p.PID, PPID: p.PPID, Exe: p.Exe, Threads: len(p.Threads), RSS: rss, VSZ: vsz, StubPID: p.Stub.PID}
+		for _, t := range p.Threads {
+			pi.Local += t.Stats.LocalCalls
+			pi.Offload += t.Stats.OffloadCalls
+		}
+		st.Processes = append(st.Processes, pi)
+	}
+	return st
+}
+
+func formatStatus(st control.Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "status: %s\n", st.State)
+	fmt.Fprintf(&b, "cpus: %s\n", partition.FormatCPUList(st.CPUs))
+	fmt.Fprintf(&b, "memory: total %s, used %s, free %s (largest free run %s)\n",
+		partition.FormatSize(int64(st.MemTotal)), partition.FormatSize(int64(st.MemTotal-st.MemFree)),
+		partition.FormatSize(int64(st.MemFree)), partition.FormatSize(int64(st.MemLargest)))
+	fmt.Fprintf(&b, "processes: %d\n", len(st.Processes))
+	for _, p := range st.Processes {
+		fmt.Fprintf(&b, "  pid %d ppid %d threads %d rss %s %s\n", p.PID, p.PPID, p.Threads, partition.FormatSize(int64(p.RSS)), p.Exe)
+	}
+	return b.String()
+}

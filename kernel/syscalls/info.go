@@ -1,0 +1,94 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	register(sysUname, unix.SYS_UNAME)
+	register(sysGetrlimit, unix.SYS_GETRLIMIT)
+	register(sysSetrlimit, unix.SYS_SETRLIMIT)
+	register(sysPrlimit, unix.SYS_PRLIMIT64)
+	register(sysSchedGetaffinity, unix.SYS_SCHED_GETAFFINITY)
+	register(sysGetrandom, unix.SYS_GETRANDOM)
+}
+
+func sysUname(c *Call) int64 {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return errno(err)
+	}
+	return copyOut(c, c.Args[0], bytesOf(&u))
+}
+
+func sysGetrlimit(c *Call) int64 {
+	return prlimit(c, int(c.Args[0]), 0, c.Args[1])
+}
+
+func sysSetrlimit(c *Call) int64 {
+	return prlimit(c, int(c.Args[0]), c.Args[1], 0)
+}
+
+func sysPrlimit(c *Call) int64 {
+	if pid := int(c.Args[0]); pid != 0 && pid != c.T.Proc.PID {
+		return -int64(unix.ESRCH)
+	}
+	return prlimit(c, int(c.Args[1]), c.Args[2], c.Args[3])
+}
+
+func prlimit(c *Call, res int, newp, oldp uint64) int64 {
+	p := c.T.Proc
+	if res < 0 || res >= len(p.Rlimits) {
+		return -int64(unix.EINVAL)
+	}
+	old := p.Rlimits[res]
+	if oldp != 0 {
+		if r := copyOut(c, oldp, bytesOf(&old)); r < 0 {
+			return r
+		}
+	}
+	if newp != 0 {
+		var nl unix.Rlimit
+		if r := copyIn(c, newp, bytesOf(&nl)); r < 0 {
+			return r
+		}
+		if nl.Cur > nl.Max || nl.Max > old.Max && p.Cred.EUID != 0 {
+			return -int64(unix.EPERM)
+		}
+		p.Rlimits[res] = nl
+	}
+	return 0
+}
+
+// sysSchedGetaffinity reports the LWK CPUs, numbered from 0 as McKernel does.
+func sysSchedGetaffinity(c *Call) int64 {
+	size := c.Args[1]
+	if size < 8 || size%8 != 0 {
+		return -int64(unix.EINVAL)
+	}
+	words := (c.Env.CPUs + 63) / 64
+	mask := make([]byte, max(words*8, 8))
+	for i := 0; i < c.Env.CPUs; i++ {
+		mask[i/8] |= 1 << (i % 8)
+	}
+	if uint64(len(mask)) > size {
+		return -int64(unix.EINVAL)
+	}
+	if r := copyOut(c, c.Args[2], mask); r < 0 {
+		return r
+	}
+	return int64(len(mask))
+}
+
+func sysGetrandom(c *Call) int64 {
+	n := min(c.Args[1], 1<<25)
+	b := make([]byte, n)
+	got, err := unix.Getrandom(b, int(c.Args[2]&^unix.GRND_NONBLOCK)|unix.GRND_NONBLOCK)
+	if err != nil {
+		return errno(err)
+	}
+	if r := copyOut(c, c.Args[0], b[:got]); r < 0 {
+		return r
+	}
+	return int64(got)
+}

@@ -1,0 +1,102 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/mm"
+)
+
+func init() {
+	register(sysBrk, unix.SYS_BRK)
+	register(sysMmap, unix.SYS_MMAP)
+	register(sysMunmap, unix.SYS_MUNMAP)
+	register(sysMprotect, unix.SYS_MPROTECT)
+	register(sysMremap, unix.SYS_MREMAP)
+	register(sysMadvise, unix.SYS_MADVISE)
+	// Partition memory is locked and never swapped: these succeed as no-ops.
+	register(zero, unix.SYS_MLOCK, unix.SYS_MUNLOCK, unix.SYS_MLOCKALL, unix.SYS_MUNLOCKALL, unix.SYS_MSYNC)
+}
+
+func sysBrk(c *Call) int64 {
+	as := c.T.Proc.MM
+	if c.Args[0] == 0 {
+		return int64(as.Brk)
+	}
+	return int64(as.SetBrkTo(c.Args[0]))
+}
+
+func sysMmap(c *Call) int64 {
+	addr, length, prot, flags, fd, off := c.Args[0], c.Args[1], int(c.Args[2]), int(c.Args[3]), int64(int32(c.Args[4])), c.Args[5]
+	if length == 0 || off%mm.PageSize != 0 {
+		return -int64(unix.EINVAL)
+	}
+	anon := flags&unix.MAP_ANONYMOUS != 0
+	req := mm.MapRequest{Addr: addr &^ (mm.PageSize - 1), Length: length, Prot: prot, Flags: flags,
+		Fixed: flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0, Kind: mm.KindAnon}
+	if flags&unix.MAP_FIXED_NOREPLACE != 0 && !c.T.Proc.MM.IsFree(req.Addr, length) {
+		return -int64(unix.EEXIST)
+	}
+	if anon {
+		got, err := c.T.Proc.MM.Map(req)
+		if err != nil {
+			return errno(err)
+		}
+		return int64(got)
+	}
+	if flags&unix.MAP_SHARED != 0 && prot&unix.PROT_WRITE != 0 {
+		// Writable shared file mappings need Linux's page cache in the app's
+		// address space; not supported on this LWK yet.
+		return -int64(unix.ENODEV)
+	}
+	// Private file mapping: partition pages filled by an offloaded pread
+	// into the app's own (mirrored) addresses.
+	req.Kind, req.FileOff, req.Populate = mm.KindFile, off, true
+	req.Prot = prot | unix.PROT_WRITE
+	got, err := c.T.Proc.MM.Map(req)
+	if err != nil {
+		return errno(err)
+	}
+	if n := offloadCall(c, unix.SYS_PREAD64, [6]uint64{uint64(fd), got, length, off}); n < 0 {
+		c.T.Proc.MM.Unmap(got, length)
+		return n
+	}
+	if prot&unix.PROT_WRITE == 0 {
+		c.T.Proc.MM.Protect(got, length, prot)
+	}
+	return int64(got)
+}
+
+func sysMunmap(c *Call) int64 {
+	if err := c.T.Proc.MM.Unmap(c.Args[0], c.Args[1]); err != nil {
+		return errno(err)
+	}
+	return 0
+}
+
+func sysMprotect(c *Call) int64 {
+	if err := c.T.Proc.MM.Protect(c.Args[0], c.Args[1], int(c.Args[2])); err != nil {
+		return errno(err)
+	}
+	return 0
+}
+
+func sysMremap(c *Call) int64 {
+	if c.Args[3]&unix.MREMAP_FIXED != 0 {
+		return -int64(unix.EINVAL)
+	}
+	to, err := c.T.Proc.MM.Remap(c.Args[0], c.Args[1], c.Args[2], c.Args[3]&unix.MREMAP_MAYMOVE != 0)
+	if err != nil {
+		return errno(err)
+	}
+	return int64(to)
+}
+
+func sysMadvise(c *Call) int64 {
+	switch c.Args[2] {
+	case unix.MADV_DONTNEED:
+		if err := c.T.Proc.MM.DontNeed(c.Args[0], c.Args[1]); err != nil {
+			return errno(err)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,92 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/ikc"
+)
+
+// bufArg names a pointer argument and where its length comes from.
+type bufArg struct {
+	ptr    int // argument index of the pointer
+	lenArg int // argument index of the length, or -1
+	size   uint64
+	iov    bool // the pointer is an iovec array of lenArg entries
+}
+
+// bufArgs lists the common calls whose buffers may be long, so that every
+// page of them is populated before Linux sees them; other pointer arguments
+// get their first two pages populated.
+var bufArgs = map[uint64][]bufArg{
+	unix.SYS_READ:       {{ptr: 1, lenArg: 2}},
+	unix.SYS_WRITE:      {{ptr: 1, lenArg: 2}},
+	unix.SYS_PREAD64:    {{ptr: 1, lenArg: 2}},
+	unix.SYS_PWRITE64:   {{ptr: 1, lenArg: 2}},
+	unix.SYS_GETDENTS64: {{ptr: 1, lenArg: 2}},
+	unix.SYS_READV:      {{ptr: 1, lenArg: 2, iov: true}},
+	unix.SYS_WRITEV:     {{ptr: 1, lenArg: 2, iov: true}},
+	unix.SYS_PREADV:     {{ptr: 1, lenArg: 2, iov: true}},
+	unix.SYS_PWRITEV:    {{ptr: 1, lenArg: 2, iov: true}},
+	unix.SYS_RECVFROM:   {{ptr: 1, lenArg: 2}},
+	unix.SYS_SENDTO:     {{ptr: 1, lenArg: 2}},
+	unix.SYS_GETCWD:     {{ptr: 0, lenArg: 1}},
+	unix.SYS_READLINK:   {{ptr: 1, lenArg: 2}},
+	unix.SYS_READLINKAT: {{ptr: 2, lenArg: 3}},
+}
+
+// populateArgs backs the pages of pointer arguments: Linux returns EFAULT
+// instead of faulting on pages the LWK has not populated yet.
+func populateArgs(c *Call, nr uint64, args [6]uint64) {
+	as := c.T.Proc.MM
+	done := [6]bool{}
+	for _, b := range bufArgs[nr] {
+		p, n := args[b.ptr], b.size
+		if b.lenArg >= 0 {
+			n = args[b.lenArg]
+		}
+		done[b.ptr] = true
+		if !ikc.InWindow(p, 1) {
+			continue
+		}
+		if !b.iov {
+			as.Populate(p, p+min(n, ikc.WindowEnd-p))
+			continue
+		}
+		n = min(n, 1024)
+		iov := make([]byte, n*16)
+		if as.CopyIn(p, iov) != nil {
+			continue
+		}
+		for i := uint64(0); i < n; i++ {
+			base, l := binary.LittleEndian.Uint64(iov[i*16:]), binary.LittleEndian.Uint64(iov[i*16+8:])
+			if ikc.InWindow(base, 1) {
+				as.Populate(base, base+min(l, ikc.WindowEnd-base))
+			}
+		}
+	}
+	for i, a := range args {
+		if !done[i] && ikc.InWindow(a, 1) {
+			as.Populate(a, min(a+2*4096, ikc.WindowEnd))
+		}
+	}
+}
+
+func offload(c *Call) int64 { return offloadCall(c, c.Nr, c.Args) }
+
+// offloadCall has mcexec execute nr with args in its own context and
+// returns the result. If the channel is torn down (mcexec died), the
+// process is ended.
+func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
+	t, p := c.T, c.T.Proc
+	populateArgs(c, nr, args)
+	slot := t.TID % ikc.SlotCount
+	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
+	ret, err := p.Chan.Wait(slot, c.Env.OffloadSpin)
+	if err != nil {
+		c.Action, c.ExitSignal = ExitProcess, int(unix.SIGKILL)
+		return -int64(unix.EINTR)
+	}
+	return ret
+}

@@ -1,0 +1,82 @@
+package syscalls
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/proc"
+)
+
+// Action tells the CPU loop what to do after a call.
+type Action int
+
+const (
+	Continue    Action = iota
+	ExitProcess        // the process ends: Call.ExitCode / Call.ExitSignal
+)
+
+// Env is what handlers need to know of the instance.
+type Env struct {
+	CPUs        int // LWK CPUs (numbered 0..CPUs-1 for the app)
+	OffloadSpin int
+}
+
+// Call is one system call in progress.
+type Call struct {
+	T          *proc.Thread
+	Nr         uint64
+	Args       [6]uint64
+	Env        *Env
+	Action     Action
+	ExitCode   int
+	ExitSignal int
+}
+
+type handler func(c *Call) int64
+
+// local maps syscall numbers to LWK handlers; all others are offloaded.
+var local = map[uint64]handler{}
+
+func register(h handler, nrs ...uint64) {
+	for _, nr := range nrs {
+		local[nr] = h
+	}
+}
+
+// IsLocal reports whether nr is handled by the LWK.
+func IsLocal(nr uint64) bool { _, ok := local[nr]; return ok }
+
+// Dispatch executes the syscall the thread stopped in, writes its result
+// into the thread's rax and accounts for it.
+func Dispatch(t *proc.Thread, env *Env) *Call {
+	r := &t.Regs
+	c := &Call{T: t, Nr: r.Orig_rax, Args: [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}, Env: env}
+	start := time.Now()
+	t.Begin()
+	t.Syscall = int64(c.Nr)
+	t.End()
+	h, isLocal := local[c.Nr]
+	var ret int64
+	if isLocal {
+		ret = h(c)
+	} else {
+		ret = offload(c)
+	}
+	t.Begin()
+	r.Rax = uint64(ret)
+	t.Syscall = proc.NoSyscall
+	t.Count(c.Nr, uint64(time.Since(start)), !isLocal)
+	t.End()
+	return c
+}
+
+func errno(e error) int64 {
+	if en, ok := e.(unix.Errno); ok {
+		return -int64(en)
+	}
+	return -int64(unix.EFAULT)
+}
+
+func enosys(*Call) int64 { return -int64(unix.ENOSYS) }
+func zero(*Call) int64   { return 0 }

@@ -1,0 +1,19 @@
+// Package mcexec is the Linux-side proxy of an LWK process, as McKernel's
+// mcexec: it asks the LWK to create the process from the executable it
+// opened, then serves the process's offloaded system calls in its own
+// context, so the app's descriptors, cwd, credentials and stdio are its own.
+// Its exit status is the app's; SIGINT, SIGTERM, SIGHUP and friends sent to
+// it are forwarded to the app.
+//
+// Unified address space: before the Go runtime starts, a C constructor
+// (reserve.go) reserves the app window (ikc.WindowStart..WindowEnd) with a
+// PROT_NONE mapping, so that the runtime never places anything where app
+// memory will be mirrored. Each worker replays the IKC mapping log before it
+// executes a call, mapping the partition memfd at the very addresses the app
+// uses, so pointer arguments (including nested ones: iovec, msghdr) work
+// unmodified.
+//
+// mcexec keeps its own descriptors (control socket, partition, channel)
+// above ReservedFD so that the app's first open returns 3 as natively, and
+// refuses to let the app close or overwrite them.
+package mcexec

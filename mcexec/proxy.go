@@ -1,0 +1,249 @@
+package mcexec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/delegator/ikc"
+)
+
+// ReservedFD is the lowest descriptor mcexec keeps for itself.
+const ReservedFD = 900
+
+// Options are mcexec's command-line settings.
+type Options struct {
+	Instance   int
+	Workers    int    // -t
+	HeapExtend uint64 // -h / --extend-heap-by
+	Argv       []string
+}
+
+// Proxy serves one LWK process.
+type Proxy struct {
+	opts   Options
+	conn   *control.Conn
+	ch     *ikc.Channel
+	partFD int
+	replay sync.Mutex
+	PID    int
+}
+
+// Run creates the process and serves it until it ends; it returns the
+// exit code, or the signal that killed the app.
+func Run(o Options) (code int, sig syscall.Signal, err error) {
+	if err := windowReserved(); err != nil {
+		return 0, 0, err
+	}
+	path, err := lookPath(o.Argv[0])
+	if err != nil {
+		return 0, 0, err
+	}
+	exe, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", o.Argv[0], unwrapPathErr(err))
+	}
+	defer exe.Close()
+	if st, err := exe.Stat(); err == nil && st.IsDir() {
+		return 0, 0, fmt.Errorf("%s: is a directory", o.Argv[0])
+	}
+	if err := unix.Access(path, unix.X_OK); err != nil {
+		return 0, 0, fmt.Errorf("%s: permission denied", o.Argv[0])
+	}
+	conn, err := control.Dial(o.Instance)
+	if err != nil {
+		return 0, 0, err
+	}
+	p := &Proxy{opts: o, conn: conn}
+	if err := p.hideFD(&p.conn); err != nil {
+		return 0, 0, err
+	}
+	defer p.conn.Close()
+
+	// Forward the signals a user sends to a running program.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM)
+	signal.Ignore(unix.SIGPIPE) // offloaded writes get EPIPE; the LWK raises SIGPIPE in the app
+
+	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: os.Environ(), Exe: path,
+		Cred:       [4]int{os.Getuid(), os.Geteuid(), os.Getgid(), os.Getegid()},
+		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid()}
+	for r := 0; r < 16; r++ {
+		var l unix.Rlimit
+		unix.Getrlimit(r, &l)
+		req.Rlimits = append(req.Rlimits, [2]uint64{l.Cur, l.Max})
+	}
+	resp, fds, err := conn.Call(req, int(exe.Fd()))
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(fds) != 2 {
+		return 0, 0, errors.New("mcexec: LWK reply lacks the partition and channel descriptors")
+	}
+	p.PID = resp.PID
+	if p.partFD, err = moveFD(fds[0]); err != nil {
+		return 0, 0, err
+	}
+	chFD, err := moveFD(fds[1])
+	if err != nil {
+		return 0, 0, err
+	}
+	if p.ch, err = ikc.Map(chFD); err != nil {
+		return 0, 0, err
+	}
+	for i := 0; i < max(o.Workers, 1); i++ {
+		go p.worker()
+	}
+	exit := make(chan control.Response, 1)
+	go func() {
+		var r control.Response
+		if _, err := p.conn.Recv(&r); err != nil {
+			r = control.Response{Error: "mcexec: lost the LWK: " + err.Error(), ExitSignal: int(unix.SIGKILL)}
+		}
+		exit <- r
+	}()
+	for {
+		select {
+		case s := <-sigs:
+			p.conn.Send(control.Request{Op: control.OpSignal, Signal: int(s.(syscall.Signal))})
+		case r := <-exit:
+			if r.Error != "" {
+				return 0, 0, errors.New(r.Error)
+			}
+			return r.ExitCode, syscall.Signal(r.ExitSignal), nil
+		}
+	}
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// lookPath resolves the program as execvp would.
+func lookPath(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		if _, err := os.Stat(name); err != nil {
+			return "", fmt.Errorf("%s: %w", name, unwrapPathErr(err))
+		}
+		return name, nil
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && unix.Access(p, unix.X_OK) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: command not found", name)
+}
+
+// moveFD moves a descriptor of mcexec's own above ReservedFD.
+func moveFD(fd int) (int, error) {
+	if fd >= ReservedFD {
+		return fd, nil
+	}
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, ReservedFD)
+	if err != nil {
+		return -1, fmt.Errorf("mcexec: move descriptor: %w", err)
+	}
+	unix.Close(fd)
+	return nfd, nil
+}
+
+func (p *Proxy) hideFD(c **control.Conn) error {
+	fd, err := moveFD((*c).FD())
+	if err != nil {
+		return err
+	}
+	*c = control.FromFD(fd)
+	return nil
+}
+
+// worker executes offloaded calls on its own OS thread.
+func (p *Proxy) worker() {
+	runtime.LockOSThread()
+	for {
+		slot, err := p.ch.Take(4000)
+		if err != nil {
+			return
+		}
+		s := p.ch.Slot(slot)
+		p.replay.Lock()
+		err = p.ch.ReplayLog(p.applyLog)
+		p.replay.Unlock()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mcexec:", err)
+			p.ch.Complete(slot, -int64(unix.EFAULT))
+			continue
+		}
+		if s.Nr == ikc.NrSync {
+			p.ch.Complete(slot, 0)
+			continue
+		}
+		p.ch.Complete(slot, p.execute(s.Nr, s.Args))
+	}
+}
+
+// applyLog mirrors one mapping change.
+func (p *Proxy) applyLog(e ikc.LogEntry) error {
+	var err unix.Errno
+	if e.Off == ikc.Unmapped {
+		_, _, err = unix.Syscall6(unix.SYS_MMAP, uintptr(e.VA), uintptr(e.Len), unix.PROT_NONE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED|unix.MAP_NORESERVE, ^uintptr(0), 0)
+	} else {
+		_, _, err = unix.Syscall6(unix.SYS_MMAP, uintptr(e.VA), uintptr(e.Len), unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_SHARED|unix.MAP_FIXED, uintptr(p.partFD), uintptr(e.Off))
+	}
+	if err != 0 {
+		return fmt.Errorf("mirror %#x+%#x: %w", e.VA, e.Len, err)
+	}
+	return nil
+}
+
+// execute performs one offloaded system call.
+func (p *Proxy) execute(nr uint64, a [6]uint64) int64 {
+	if r, guarded := guardFDs(nr, &a); guarded {
+		return r
+	}
+	r, _, e := unix.Syscall6(uintptr(nr), uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
+	if e != 0 {
+		return -int64(e)
+	}
+	return int64(r)
+}
+
+// guardFDs keeps the app away from mcexec's own descriptors.
+func guardFDs(nr uint64, a *[6]uint64) (int64, bool) {
+	ebadf := -int64(unix.EBADF)
+	switch nr {
+	case unix.SYS_CLOSE:
+		if int(int32(a[0])) >= ReservedFD {
+			return ebadf, true
+		}
+	case unix.SYS_DUP2, unix.SYS_DUP3:
+		if int(int32(a[1])) >= ReservedFD {
+			return ebadf, true
+		}
+	case unix.SYS_CLOSE_RANGE:
+		if a[0] >= ReservedFD {
+			return 0, true
+		}
+		a[1] = min(a[1], ReservedFD-1)
+	}
+	return 0, false
+}

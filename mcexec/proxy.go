@@ -82,7 +82,7 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 		unix.Getrlimit(r, &l)
 		req.Rlimits = append(req.Rlimits, [2]uint64{l.Cur, l.Max})
 	}
-	resp, fds, err := conn.Call(req, int(exe.Fd()))
+	resp, fds, err := p.conn.Call(req, int(exe.Fd()))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -182,3 +182,17 @@ func (l *Listener) Close() error {
 
 // FromFD wraps an already connected socket.
 func FromFD(fd int) *Conn { return &Conn{fd: fd} }
+
+// Query sends one request to instance n and returns the response.
+func Query(n int, op string) (Response, error) {
+	c, err := Dial(n)
+	if err != nil {
+		return Response{}, err
+	}
+	defer c.Close()
+	resp, fds, err := c.Call(Request{Op: op})
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	return resp, err
+}

@@ -292,4 +292,3 @@ func spinPause() {
 		_ = i
 	}
 }
-

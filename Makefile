@@ -1,0 +1,36 @@
+# gomck build. `make` builds bin/*; `make test` runs the test suite (needs
+# root for the LWK tests); `make bench` prints the benchmark figures.
+GO      ?= go
+BIN     := bin
+CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig
+export CGO_ENABLED ?= 1
+
+.PHONY: all deps test bench clean vet
+
+all: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/mcexec
+
+# The daemon keeps DWARF (no -s -w): mcinspect reads its state with it.
+$(BIN)/%: FORCE
+	$(GO) build -o $@ ./cmd/$*
+
+# mcexec must be a PIE with cgo: its C constructor reserves the app window.
+$(BIN)/mcexec: FORCE
+	$(GO) build -buildmode=pie -o $@ ./cmd/mcexec
+
+FORCE:
+
+deps:
+	./scripts/deps.sh
+
+vet:
+	$(GO) vet ./...
+	test -z "$$(gofmt -l . | grep -v '^testdata/')"
+
+test: all
+	$(GO) test -count=1 -timeout 30m ./...
+
+bench: all
+	$(GO) run ./bench/cmd/lwkbench
+
+clean:
+	rm -rf $(BIN)

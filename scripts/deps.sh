@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what gomck needs on a fresh Debian machine: gcc and static glibc
+# for the test programs, static busybox, gdb. Go comes with the machine.
+set -euo pipefail
+need=()
+command -v gcc >/dev/null || need+=(gcc)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+{ [ -x /bin/busybox ] && ! file -L /bin/busybox 2>/dev/null | grep -q dynamic; } || dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v make >/dev/null || need+=(make)
+if [ ${#need[@]} -gt 0 ]; then
+	SUDO=""
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+go mod download

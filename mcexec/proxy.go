@@ -48,12 +48,19 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	exe, err := os.OpenFile(path, os.O_RDONLY, 0)
+	// A raw open: os.OpenFile would start the runtime's poller, whose
+	// descriptors would then shift the app's.
+	exe, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", o.Argv[0], unwrapPathErr(err))
+		return 0, 0, fmt.Errorf("%s: %w", o.Argv[0], err)
 	}
-	defer exe.Close()
-	if st, err := exe.Stat(); err == nil && st.IsDir() {
+	defer func() {
+		if exe >= 0 {
+			unix.Close(exe)
+		}
+	}()
+	var st unix.Stat_t
+	if unix.Fstat(exe, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return 0, 0, fmt.Errorf("%s: is a directory", o.Argv[0])
 	}
 	if err := unix.Access(path, unix.X_OK); err != nil {
@@ -82,10 +89,12 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 		unix.Getrlimit(r, &l)
 		req.Rlimits = append(req.Rlimits, [2]uint64{l.Cur, l.Max})
 	}
-	resp, fds, err := p.conn.Call(req, int(exe.Fd()))
+	resp, fds, err := p.conn.Call(req, exe)
 	if err != nil {
 		return 0, 0, err
 	}
+	unix.Close(exe)
+	exe = -1
 	if len(fds) != 2 {
 		return 0, 0, errors.New("mcexec: LWK reply lacks the partition and channel descriptors")
 	}

@@ -4,6 +4,11 @@
 //
 // It must be built as a PIE with cgo (make does), so that its constructor
 // can reserve the app window before the Go runtime starts.
+// The runtime would otherwise keep cgroup CPU-limit files open from
+// startup, and the app's first open must return 3 as it does natively.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (

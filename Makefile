@@ -5,7 +5,7 @@ BIN     := bin
 CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig
 export CGO_ENABLED ?= 1
 
-.PHONY: all deps test bench clean vet
+.PHONY: all deps test bench clean vet demo
 
 all: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/mcexec
 
@@ -34,3 +34,6 @@ bench: all
 
 clean:
 	rm -rf $(BIN)
+
+demo:
+	./scripts/demo.sh

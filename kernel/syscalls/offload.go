@@ -73,6 +73,11 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) {
 	}
 }
 
+// raisesSIGPIPE are the calls after which Linux sends SIGPIPE on EPIPE;
+// mcexec ignores SIGPIPE, so the LWK raises it in the app.
+var raisesSIGPIPE = map[uint64]bool{unix.SYS_WRITE: true, unix.SYS_WRITEV: true, unix.SYS_PWRITE64: true,
+	unix.SYS_PWRITEV: true, unix.SYS_SENDTO: true, unix.SYS_SENDMSG: true, unix.SYS_SPLICE: true}
+
 func offload(c *Call) int64 { return offloadCall(c, c.Nr, c.Args) }
 
 // offloadCall has mcexec execute nr with args in its own context and
@@ -85,8 +90,15 @@ func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
 	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
 	ret, err := p.Chan.Wait(slot, c.Env.OffloadSpin)
 	if err != nil {
-		c.Action, c.ExitSignal = ExitProcess, int(unix.SIGKILL)
+		// Torn down: by a signal that kills the process, or by mcexec's death.
+		c.Action, c.ExitSignal = ExitProcess, int(p.Kill.Load())
+		if c.ExitSignal == 0 {
+			c.ExitSignal = int(unix.SIGKILL)
+		}
 		return -int64(unix.EINTR)
+	}
+	if ret == -int64(unix.EPIPE) && raisesSIGPIPE[nr] {
+		signalSelf(c, int(unix.SIGPIPE))
 	}
 	return ret
 }

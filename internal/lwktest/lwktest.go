@@ -1,0 +1,206 @@
+package lwktest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/delegator/partition"
+	"github.com/gomck/gomck/internal/testprog"
+)
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// Bin builds the gomck commands (once per test binary) and returns their
+// directory.
+func Bin(tb testing.TB) string {
+	tb.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "gomck-bin-")
+		if binErr != nil {
+			return
+		}
+		root := testprog.Root()
+		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig"} {
+			if binErr = gobuild(root, filepath.Join(binDir, c), "./cmd/"+c); binErr != nil {
+				return
+			}
+		}
+		binErr = gobuild(root, filepath.Join(binDir, "mcexec"), "-buildmode=pie", "./cmd/mcexec")
+	})
+	if binErr != nil {
+		tb.Fatalf("build gomck commands: %v", binErr)
+	}
+	return binDir
+}
+
+func gobuild(root, out string, args ...string) error {
+	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %v: %v\n%s", args, err, b)
+	}
+	return nil
+}
+
+// Instance is a booted LWK for one test.
+type Instance struct {
+	tb     testing.TB
+	Bin    string
+	RunDir string
+	Index  int
+	PID    int // daemon
+}
+
+// NeedRoot skips tb unless it runs as root.
+func NeedRoot(tb testing.TB) {
+	if os.Geteuid() != 0 {
+		tb.Skip("needs root: boots an LWK instance (ptrace, mlock, cpuset)")
+	}
+}
+
+// LWKCPU picks the host CPU for a one-CPU instance: the last online one.
+func LWKCPU(tb testing.TB) int {
+	cpus, err := partition.OnlineCPUs()
+	if err != nil || len(cpus) < 2 {
+		tb.Skip("needs at least two online CPUs (one stays with Linux)")
+	}
+	return cpus[len(cpus)-1]
+}
+
+// Boot runs mcreboot with args in a private run directory and registers
+// the cleanup.
+func Boot(tb testing.TB, args ...string) *Instance {
+	tb.Helper()
+	NeedRoot(tb)
+	in := &Instance{tb: tb, Bin: Bin(tb), RunDir: tb.TempDir()}
+	os.Chmod(in.RunDir, 0o755)
+	tb.Setenv("GOMCK_RUNDIR", in.RunDir)
+	tb.Cleanup(in.Stop)
+	out, err := in.Cmd("mcreboot", args...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("mcreboot %v: %v\n%s", args, err, out)
+	}
+	if len(out) != 0 {
+		tb.Errorf("mcreboot should be silent on success, said %q", out)
+	}
+	in.PID = control.DaemonPID(in.Index)
+	if in.PID == 0 {
+		tb.Fatal("mcreboot succeeded but no daemon pid file")
+	}
+	return in
+}
+
+// Cmd prepares one of the gomck commands with the instance's environment.
+func (in *Instance) Cmd(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(in.Bin, name), args...)
+	cmd.Env = append(os.Environ(), "GOMCK_RUNDIR="+in.RunDir)
+	return cmd
+}
+
+// Mcexec prepares `mcexec args...`.
+func (in *Instance) Mcexec(args ...string) *exec.Cmd { return in.Cmd("mcexec", args...) }
+
+// Stop shuts the instance down and makes sure the daemon, its stubs and
+// its cpuset are gone.
+func (in *Instance) Stop() {
+	if in.PID == 0 {
+		partition.ReleaseStale(fmt.Sprintf("mcos%d", in.Index))
+		return
+	}
+	stubs := in.Stubs()
+	if err := control.Stop(in.Index, 20*time.Second); err != nil {
+		in.tb.Errorf("stop instance: %v", err)
+	}
+	syscall.Kill(in.PID, syscall.SIGKILL)
+	for _, s := range stubs {
+		syscall.Kill(s, syscall.SIGKILL)
+	}
+	partition.ReleaseStale(fmt.Sprintf("mcos%d", in.Index))
+	in.PID = 0
+}
+
+// Stubs lists the daemon's child processes (stubs).
+func (in *Instance) Stubs() []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", in.PID))
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				out = append(out, pid)
+			}
+		}
+	}
+	return out
+}
+
+// Status queries the daemon.
+func (in *Instance) Status() control.Status {
+	in.tb.Helper()
+	var st control.Status
+	resp, err := control.Query(in.Index, control.OpStatus)
+	if err != nil {
+		in.tb.Fatalf("status: %v", err)
+	}
+	if err := json.Unmarshal(resp.Data, &st); err != nil {
+		in.tb.Fatalf("status: %v", err)
+	}
+	return st
+}
+
+// WaitIdle waits until no LWK process remains and the free memory is back
+// to want, failing the test otherwise: the allocator must return to its
+// baseline however a process ends.
+func (in *Instance) WaitIdle(want uint64) {
+	in.tb.Helper()
+	var st control.Status
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		st = in.Status()
+		if len(st.Processes) == 0 && st.MemFree == want && len(in.Stubs()) == 0 {
+			return
+		}
+	}
+	in.tb.Fatalf("LWK not back to baseline: %d processes, free %d want %d, stubs %v", len(st.Processes), st.MemFree, want, in.Stubs())
+}
+
+// Result is what a program did.
+type Result struct {
+	Stdout, Stderr string
+	Code           int    // exit code, or -1
+	Signal         string // signal name if killed
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("code=%d signal=%q stdout=%q stderr=%q", r.Code, r.Signal, r.Stdout, r.Stderr)
+}
+
+// Run runs cmd with stdin and collects its result.
+func Run(cmd *exec.Cmd, stdin string) Result {
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	err := cmd.Run()
+	r := Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		r.Signal = ws.Signal().String()
+	}
+	_ = err
+	return r
+}

@@ -1,0 +1,175 @@
+package lwktest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomck/gomck/internal/testprog"
+)
+
+// bootOne boots a one-CPU instance with mem for the test.
+func bootOne(t *testing.T, mem string) (*Instance, uint64) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", mem)
+	return in, in.Status().MemFree
+}
+
+// same runs argv natively and under mcexec, with the same stdin and cwd,
+// and requires identical behaviour.
+func same(t *testing.T, in *Instance, stdin string, argv ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	native := exec.Command(argv[0], argv[1:]...)
+	native.Dir = dir
+	lwk := in.Mcexec(argv...)
+	lwk.Dir = dir
+	want, got := Run(native, stdin), Run(lwk, stdin)
+	if want.String() != got.String() {
+		t.Errorf("%v differs\nnative: %v\nLWK:    %v", argv, want, got)
+	}
+}
+
+func TestStaticC(t *testing.T) {
+	in, base := bootOne(t, "512M")
+	prog := func(name string) string { return testprog.MustC(t, name) }
+	tmp := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		argv  []string
+		stdin string
+	}{
+		{"hello", []string{prog("hello")}, ""},
+		{"args", []string{prog("args"), "one", "two words", ""}, ""},
+		{"files", []string{prog("files"), tmp}, ""},
+		{"pipes", []string{prog("pipes")}, ""},
+		{"malloc", []string{prog("malloc")}, ""},
+		{"mmap", []string{prog("mmap")}, ""},
+		{"brk", []string{prog("brk")}, ""},
+		{"stdin", []string{prog("stdin")}, strings.Repeat("gomck stdin\n", 10000)},
+		{"exit3", []string{prog("exitcode"), "3"}, ""},
+		{"abort", []string{prog("exitcode"), "abort"}, ""},
+		{"segv", []string{prog("exitcode"), "segv"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOMCK_TEST", "env-value")
+			same(t, in, tc.stdin, tc.argv...)
+			in.WaitIdle(base)
+		})
+	}
+}
+
+func TestBusybox(t *testing.T) {
+	bb, err := testprog.Busybox()
+	if err != nil {
+		t.Skip(err)
+	}
+	in, base := bootOne(t, "256M")
+	input := "pear\napple\nfig\n"
+	for _, argv := range [][]string{
+		{"echo", "hello", "LWK"},
+		{"cat", "/etc/os-release"},
+		{"wc", "/etc/os-release"},
+		{"sort"},
+		{"sha256sum", "/etc/os-release"},
+		{"ls", "-l", "/usr"},
+		{"ls", "/nonexistent"},
+	} {
+		t.Run(argv[0], func(t *testing.T) {
+			same(t, in, input, append([]string{bb}, argv...)...)
+			in.WaitIdle(base)
+		})
+	}
+}
+
+func TestBadExecutables(t *testing.T) {
+	in, base := bootOne(t, "128M")
+	dir := t.TempDir()
+	hello, err := os.ReadFile(testprog.MustC(t, "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mut := func(off int, v ...byte) []byte {
+		b := append([]byte(nil), hello...)
+		copy(b[off:], v)
+		return b
+	}
+	for _, tc := range []struct{ path, want string }{
+		{write("text", []byte("just text\n"), 0o755), "not an ELF"},
+		{write("elf32", mut(4, 1), 0o755), "32-bit"},
+		{write("arm64", mut(18, 183, 0), 0o755), "not x86-64"},
+		{write("truncated", hello[:200], 0o755), "ELF"},
+		{write("noexec", hello, 0o644), "permission denied"},
+		{filepath.Join(dir, "missing"), "no such file"},
+		{dir, "directory"},
+	} {
+		res := Run(in.Mcexec(tc.path), "")
+		if res.Code == 0 || !strings.Contains(strings.ToLower(res.Stderr), strings.ToLower(tc.want)) {
+			t.Errorf("mcexec %s: %v; want an error mentioning %q", filepath.Base(tc.path), res, tc.want)
+		}
+	}
+	in.WaitIdle(base)
+}
+
+// TestKilledMcexec: a process whose proxy dies is torn down and its memory
+// returns.
+func TestKilledMcexec(t *testing.T) {
+	in, base := bootOne(t, "256M")
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT} {
+		cmd := in.Mcexec(testprog.MustC(t, "stdin"))
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		waitFor(t, func() bool { return len(in.Status().Processes) == 1 })
+		time.Sleep(50 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		err = cmd.Wait()
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if !ws.Signaled() || ws.Signal() != sig {
+			t.Errorf("mcexec after %v: %v (%v); want death by that signal", sig, err, ws)
+		}
+		in.WaitIdle(base)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+	}
+}
+
+// TestSoak: many sequential runs leave the allocator at its baseline and no
+// stray processes.
+func TestSoak(t *testing.T) {
+	in, base := bootOne(t, "256M")
+	hello := testprog.MustC(t, "hello")
+	n := 200
+	if testing.Short() {
+		n = 20
+	}
+	for i := 0; i < n; i++ {
+		if res := Run(in.Mcexec(hello), ""); res.Code != 0 || res.Stdout != "hello, world\n" {
+			t.Fatalf("run %d: %v", i, res)
+		}
+	}
+	in.WaitIdle(base)
+}

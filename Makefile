@@ -26,8 +26,9 @@ vet:
 	$(GO) vet ./...
 	test -z "$$(gofmt -l . | grep -v '^testdata/')"
 
+# -p 1: packages that boot instances or isolate CPUs must not overlap.
 test: all
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -p 1 -count=1 -timeout 30m ./...
 
 bench: all
 	$(GO) run ./bench/cmd/lwkbench

@@ -85,6 +85,12 @@ func Boot(cfg Config) (*OS, error) {
 	} else if iso != nil {
 		k.Isolation = iso
 		k.Kmsg.Printf("cpuset: Linux tasks moved off CPUs %s", partition.FormatCPUList(cfg.CPUs))
+		if err := iso.ShareCPUs(); err != nil {
+			k.Kmsg.Printf("warning: daemon housekeeping stays on LWK CPUs: %v", err)
+		}
+	}
+	if err := keepOffCPUs(cfg.CPUs); err != nil {
+		k.Kmsg.Printf("warning: daemon housekeeping threads may run on LWK CPUs: %v", err)
 	}
 	k.Env = syscalls.Env{CPUs: len(cfg.CPUs), OffloadSpin: 20000}
 	for i, host := range cfg.CPUs {
@@ -97,6 +103,37 @@ func Boot(cfg Config) (*OS, error) {
 	k.Kmsg.Printf("booted: %d CPUs, %s memory", len(k.CPUs), partition.FormatSize(mem.Size))
 	Instance = k
 	return k, nil
+}
+
+// keepOffCPUs keeps the daemon's housekeeping threads (sysmon, GC, the
+// control socket) off the LWK CPUs, so that an LWK CPU runs only its tracer
+// and the app. Threads made later inherit this affinity: Go creates them
+// from the template thread, which is started before the per-CPU threads pin
+// themselves.
+func keepOffCPUs(lwk []int) error {
+	online, err := partition.OnlineCPUs()
+	if err != nil {
+		return err
+	}
+	var set unix.CPUSet
+	for _, c := range online {
+		set.Set(c)
+	}
+	for _, c := range lwk {
+		set.Clear(c)
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		var tid int
+		fmt.Sscan(t.Name(), &tid)
+		if err := unix.SchedSetaffinity(tid, &set); err != nil {
+			return fmt.Errorf("thread %d: %w", tid, err)
+		}
+	}
+	return nil
 }
 
 // Shutdown kills every process, waits for their memory to return and

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -25,7 +26,9 @@ import (
 const (
 	stackTop  = ikc.WindowEnd - 0x1000_0000
 	stackSize = 8 << 20
-	mmapTop   = stackTop - stackSize - 0x1000_0000
+	// stackPremap is populated at exec (McKernel's mcexec -s premap).
+	stackPremap = 256 << 10
+	mmapTop     = stackTop - stackSize - 0x1000_0000
 )
 
 // mirror applies address-space changes to the stub and logs them for the
@@ -111,6 +114,7 @@ func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
 
 // setup runs on the CPU's thread: stub, address space, image, stack.
 func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, error) {
+	begin := time.Now()
 	stub, err := cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
 	if err != nil {
 		return nil, err
@@ -140,8 +144,13 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 		return fail(fmt.Errorf("%s: %w", p.Exe, err))
 	}
 	p.MM.SetBrk(img.BrkStart)
+	// The stack VMA spans the rlimit, but only its top is populated now:
+	// populating costs time at every exec and most programs use little.
 	if _, err := p.MM.Map(mm.MapRequest{Addr: stackTop - stackSize, Length: stackSize, Fixed: true,
-		Prot: unix.PROT_READ | unix.PROT_WRITE, Kind: mm.KindStack}); err != nil {
+		Prot: unix.PROT_READ | unix.PROT_WRITE, Kind: mm.KindStack, Demand: true}); err != nil {
+		return fail(fmt.Errorf("%s: stack: %w", p.Exe, err))
+	}
+	if err := p.MM.Populate(stackTop-stackPremap, stackTop); err != nil {
 		return fail(fmt.Errorf("%s: stack: %w", p.Exe, err))
 	}
 	si := elf.StackInfo{Argv: req.Req.Argv, Envp: req.Req.Env, ExecFn: p.Exe, VDSO: stub.VDSO, HostAux: hostAux,
@@ -157,7 +166,7 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 		Rip: img.Entry, Rsp: sp, Eflags: 0x202, Orig_rax: ^uint64(0)}
 	p.Threads = []*proc.Thread{t}
 	k.Procs.Add(p)
-	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d)", p.PID, p.Exe, c.Index, stub.PID)
+	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d, set up in %v)", p.PID, p.Exe, c.Index, stub.PID, time.Since(begin).Round(time.Microsecond))
 	return t, nil
 }
 
@@ -248,18 +257,21 @@ func (k *OS) fault(t *proc.Thread, st cpu.Stop) int {
 }
 
 // teardown frees everything of an ended process.
+// The exit status is reported before the stub is reaped and the memory
+// released, so mcexec (and a shell waiting on it) need not wait for that.
 func (k *OS) teardown(p *proc.Process, code, sig int) {
+	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
 	p.Stub.Kill()
-	p.Stub.Reap()
 	p.Chan.Abort()
+	p.Finish(code, sig)
+	p.Stub.Reap()
 	p.MM.Release()
 	k.Procs.Remove(p)
 	if sig != 0 {
-		k.Kmsg.Printf("pid %d: %s killed by signal %d", p.PID, p.Exe, sig)
+		k.Kmsg.Printf("pid %d: %s killed by signal %d after %v", p.PID, p.Exe, sig, ran)
 	} else {
-		k.Kmsg.Printf("pid %d: %s exited with %d", p.PID, p.Exe, code)
+		k.Kmsg.Printf("pid %d: %s exited with %d after %v", p.PID, p.Exe, code, ran)
 	}
-	p.Finish(code, sig)
 }
 
 // kill makes p die of sig (a forwarded signal, mcexec's death, shutdown).

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -81,6 +82,13 @@ func main() {
 		<-term
 		control.Query(cfg.Index, control.OpShutdown)
 	}()
+	if path := os.Getenv("GOMCK_CPUPROFILE"); path != "" {
+		// For performance work on the daemon: profile until shutdown.
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	k.Serve(l)
 	os.Remove(control.PidPath(cfg.Index))
 	os.Remove(control.ConfigPath(cfg.Index))

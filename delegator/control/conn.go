@@ -73,10 +73,21 @@ func (c *Conn) Send(v any, fds ...int) error {
 // Recv reads one message into v and returns the descriptors that came with
 // it. io.EOF-like closure is reported as os.ErrClosed.
 func (c *Conn) Recv(v any) ([]int, error) {
-	buf := make([]byte, MaxMessage)
-	oob := make([]byte, unix.CmsgSpace(4*8))
+	// Peek at the packet's size first: a MaxMessage buffer for every
+	// message would cost more than the message (fresh pages fault in).
 	var n, oobn int
 	var err error
+	for {
+		n, _, err = unix.Recvfrom(c.fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("control receive: %w", err)
+	}
+	buf := make([]byte, max(n, 1))
+	oob := make([]byte, unix.CmsgSpace(4*8))
 	for {
 		n, oobn, _, _, err = unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {

@@ -11,7 +11,7 @@ import (
 
 // Layout of a channel memfd.
 const (
-	ChannelSize = 1 << 20
+	ChannelSize = 256 << 10
 	headerSize  = 4096
 	SlotCount   = 64
 	slotSize    = 128
@@ -109,7 +109,8 @@ func Create(name string) (*Channel, error) {
 
 // Map maps an existing channel memfd (mcexec side, after SCM_RIGHTS).
 func Map(fd int) (*Channel, error) {
-	mem, err := unix.Mmap(fd, 0, ChannelSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	// Not populated: most of the log ring is never touched by a short run.
+	mem, err := unix.Mmap(fd, 0, ChannelSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("ikc: map channel: %w", err)
 	}

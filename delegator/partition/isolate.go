@@ -334,3 +334,16 @@ func (i *Isolation) linuxShare(instCPUs []int) ([]int, error) {
 func moveSelf(dir string) error {
 	return writeCgroupFile(filepath.Join(dir, "cgroup.procs"), fmt.Sprint(os.Getpid()))
 }
+
+// ShareCPUs moves the calling daemon into the root cpuset, which spans
+// every CPU, so that its housekeeping threads (Go's sysmon, GC workers, the
+// control socket) can run on Linux CPUs while its per-CPU threads and its
+// stubs pin themselves to the LWK CPUs; Linux tasks stay in LinuxDir, off
+// the LWK CPUs. Only cgroup v1 (or v2 without partitions) allows this: a v2
+// partition keeps the root off its CPUs, so there the daemon stays in Dir.
+func (i *Isolation) ShareCPUs() error {
+	if i == nil || i.Partition {
+		return nil
+	}
+	return moveSelf(i.Root)
+}

@@ -107,7 +107,7 @@ type Stop struct {
 // Resume loads regs into the stub, runs it until the next stop and saves the
 // registers back into regs.
 func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
-	if err := unix.PtraceSetRegs(s.PID, regs); err != nil {
+	if err := setRegs(s.PID, regs); err != nil {
 		return Stop{}, fmt.Errorf("cpu: set registers of stub %d: %w", s.PID, err)
 	}
 	if err := ptrace(unix.PTRACE_SYSEMU, s.PID, 0); err != nil {
@@ -117,7 +117,7 @@ func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
 	if err != nil || st.Kind == StopExited {
 		return st, err
 	}
-	if err := unix.PtraceGetRegs(s.PID, regs); err != nil {
+	if err := getRegs(s.PID, regs); err != nil {
 		return st, fmt.Errorf("cpu: get registers of stub %d: %w", s.PID, err)
 	}
 	return st, nil
@@ -165,7 +165,7 @@ func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
 	for i, a := range args {
 		*dst[i] = a
 	}
-	if err := unix.PtraceSetRegs(s.PID, &regs); err != nil {
+	if err := setRegs(s.PID, &regs); err != nil {
 		return 0, fmt.Errorf("cpu: inject into stub %d: %w", s.PID, err)
 	}
 	if err := ptrace(unix.PTRACE_CONT, s.PID, 0); err != nil {
@@ -187,7 +187,7 @@ func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
 			return 0, err
 		}
 	}
-	if err := unix.PtraceGetRegs(s.PID, &regs); err != nil {
+	if err := getRegs(s.PID, &regs); err != nil {
 		return 0, fmt.Errorf("cpu: inject result from stub %d: %w", s.PID, err)
 	}
 	if int64(regs.Rax) < 0 && int64(regs.Rax) > -4096 {
@@ -196,9 +196,19 @@ func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
 	return int64(regs.Rax), nil
 }
 
-// Map maps partition bytes [off, off+length) at va in the stub.
+// madvPopulateWrite (Linux 5.14) prefaults writable page table entries.
+const madvPopulateWrite = 23
+
+// Map maps partition bytes [off, off+length) at va in the stub, with its
+// page table entries filled so the app takes no fault on first touch.
+// MAP_POPULATE alone would leave shared writable pages read-only until a
+// write fault (the kernel's dirty tracking), so writable mappings are
+// prefaulted for writing.
 func (s *Stub) Map(va, length, off uint64, prot int) error {
 	_, err := s.Inject(unix.SYS_MMAP, va, length, uint64(prot), unix.MAP_SHARED|unix.MAP_FIXED|unix.MAP_POPULATE, PartitionFD, off)
+	if err == nil && prot&unix.PROT_WRITE != 0 {
+		s.Inject(unix.SYS_MADVISE, va, length, madvPopulateWrite)
+	}
 	return err
 }
 
@@ -236,10 +246,21 @@ func (s *Stub) Reap() {
 // (pending LWK signals, kill). Any thread may call it.
 func (s *Stub) Kick() { unix.Kill(s.PID, unix.SIGSTOP) }
 
+// ptrace issues a request that never blocks (the tracee is stopped), so it
+// uses RawSyscall6: entering and leaving the Go scheduler's syscall state
+// would add measurably to every app syscall round trip.
 func ptrace(req int, pid int, data uintptr) error {
-	_, _, e := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(pid), 0, data, 0, 0)
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(pid), 0, data, 0, 0)
 	if e != 0 {
 		return e
 	}
 	return nil
+}
+
+func getRegs(pid int, regs *unix.PtraceRegs) error {
+	return ptrace(unix.PTRACE_GETREGS, pid, uintptr(unsafe.Pointer(regs)))
+}
+
+func setRegs(pid int, regs *unix.PtraceRegs) error {
+	return ptrace(unix.PTRACE_SETREGS, pid, uintptr(unsafe.Pointer(regs)))
 }

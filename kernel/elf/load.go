@@ -126,10 +126,12 @@ func LoadSegments(as *mm.AddressSpace, f *elf.File, name string, main bool) (bia
 		}
 		start := (p.Vaddr + bias) &^ (mm.PageSize - 1)
 		end := (p.Vaddr + bias + p.Memsz + mm.PageSize - 1) &^ (mm.PageSize - 1)
-		// Adjacent segments may share a page; map only what is new.
+		// Adjacent segments may share a page; map only what is new. The
+		// final protection is given at once: the contents are written
+		// through the direct map, not through the app's mapping.
 		mapFrom := max(start, mappedEnd)
 		if mapFrom < end {
-			if _, err := as.Map(mm.MapRequest{Addr: mapFrom, Length: end - mapFrom, Prot: unix.PROT_READ | unix.PROT_WRITE,
+			if _, err := as.Map(mm.MapRequest{Addr: mapFrom, Length: end - mapFrom, Prot: protOf(p.Flags),
 				Fixed: true, Kind: mm.KindELF, Name: name, FileOff: p.Off, Populate: true}); err != nil {
 				return 0, fmt.Errorf("map segment at %#x: %w", start, err)
 			}
@@ -145,15 +147,6 @@ func LoadSegments(as *mm.AddressSpace, f *elf.File, name string, main bool) (bia
 				return 0, fmt.Errorf("copy segment: %w", err)
 			}
 			done += n
-		}
-	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Memsz > 0 {
-			start := (p.Vaddr + bias) &^ (mm.PageSize - 1)
-			end := (p.Vaddr + bias + p.Memsz + mm.PageSize - 1) &^ (mm.PageSize - 1)
-			if err := as.Protect(start, end-start, protOf(p.Flags)); err != nil {
-				return 0, fmt.Errorf("protect segment at %#x: %w", start, err)
-			}
 		}
 	}
 	return bias, nil

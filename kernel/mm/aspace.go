@@ -205,6 +205,7 @@ type MapRequest struct {
 	Name         string
 	FileOff      uint64
 	Populate     bool // populate even if only scattered pages are free
+	Demand       bool // populate nothing now: pages come on first touch
 }
 
 // Map creates a VMA and, when a contiguous run is free (or Populate is
@@ -239,6 +240,9 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 	}
 	as.insert(v)
 	var err error
+	if r.Demand {
+		return addr, nil
+	}
 	if run, cerr := as.alloc.AllocContig(pages); cerr == nil {
 		err = as.mapRun(v, addr, run)
 	} else if r.Populate {

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/delegator/partition"
+)
+
+// index is the instance number; the cpuset group is named after it.
+const index = 0
+
+// instance is the bench's LWK, booted in a private run directory.
+type instance struct {
+	bin string
+
+	mu     sync.Mutex
+	dir    string // run directory while booted or booting
+	pid    int    // daemon
+	closed bool   // stopped for good: a signal may stop it under a running boot
+}
+
+// boot runs mcreboot in a fresh run directory.
+func (in *instance) boot(ctx context.Context, cpu int, mem string) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return errors.New("bench interrupted")
+	}
+	dir, err := os.MkdirTemp("", "lwkbench-")
+	if err != nil {
+		return err
+	}
+	os.Chmod(dir, 0o755)
+	in.dir = dir
+	// control reads GOMCK_RUNDIR, and the commands inherit it.
+	os.Setenv("GOMCK_RUNDIR", dir)
+	cmd := exec.CommandContext(ctx, filepath.Join(in.bin, "mcreboot"), "-c", strconv.Itoa(cpu), "-m", mem, "-i", strconv.Itoa(index))
+	out, err := cmd.CombinedOutput()
+	in.pid = control.DaemonPID(index)
+	if err != nil {
+		return fmt.Errorf("mcreboot: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	if in.pid == 0 {
+		return errors.New("mcreboot succeeded but left no daemon pid file")
+	}
+	return nil
+}
+
+// mcexec prepares `mcexec args...` for the instance.
+func (in *instance) mcexec(ctx context.Context, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, filepath.Join(in.bin, "mcexec"), args...)
+}
+
+// stop shuts the instance down and makes sure that its daemon, its stubs
+// and its cpuset group are gone and its run directory removed, however far
+// the boot got. It is idempotent and returns what went wrong on the way.
+func (in *instance) stop() []error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.closed = true
+	if in.dir == "" {
+		return nil
+	}
+	var errs []error
+	if in.pid == 0 {
+		in.pid = control.DaemonPID(index)
+	}
+	var stubs []int
+	if in.pid != 0 {
+		// Collected first: once the daemon is gone they are init's.
+		stubs = children(in.pid)
+		if err := control.Stop(index, 20*time.Second); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %v", err))
+		}
+		syscall.Kill(in.pid, syscall.SIGKILL)
+		for _, s := range stubs {
+			syscall.Kill(s, syscall.SIGKILL)
+		}
+		waitGone(append(stubs, in.pid), 5*time.Second)
+	}
+	// The group is found by name; leave it alone if a daemon of someone
+	// else's (started meanwhile) could own it.
+	if others := otherDaemons(in.pid); len(others) == 0 {
+		if err := partition.ReleaseStale(fmt.Sprintf("mcos%d", index)); err != nil {
+			errs = append(errs, err)
+		}
+	} else {
+		errs = append(errs, fmt.Errorf("cpuset group mcos%d not released: other LWK daemons %v are running", index, others))
+	}
+	if err := os.RemoveAll(in.dir); err != nil {
+		errs = append(errs, err)
+	}
+	in.dir, in.pid = "", 0
+	return errs
+}
+
+// children lists the child processes of pid (the daemon's stubs).
+func children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// waitGone waits until none of pids is alive or timeout passes. Zombies
+// count as gone: whoever inherited them reaps them in its own time.
+func waitGone(pids []int, timeout time.Duration) {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		alive := false
+		for _, p := range pids {
+			if _, state, ok := procStat(p); ok && state != 'Z' {
+				alive = true
+			}
+		}
+		if !alive {
+			return
+		}
+	}
+}

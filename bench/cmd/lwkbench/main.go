@@ -1,0 +1,214 @@
+// Command lwkbench measures gomck's four headline figures in one run and
+// compares each with its target (`make bench`; needs root).
+//
+//  1. Local syscall round trip: a getpid loop under mcexec, handled by the
+//     LWK itself, against the ptrace tracer floor (bench/c/ptrace_floor: a C
+//     tracer emulating getpid for a PTRACE_SYSEMU tracee on the same host
+//     CPU as the LWK), which is the best any ptrace backend can do. Native
+//     getpid is shown for scale. Target: LWK/floor <= 1.15.
+//  2. Offloaded syscall round trip: a loop of 1-byte writes to /dev/null
+//     under mcexec, which the LWK hands to the mcexec proxy, against the
+//     LWK's own local round trip from (1). Target: offloaded/local <= 2.
+//  3. First touch of 1 GiB of anonymous memory, per 4 KiB page, under
+//     mcexec against native Linux. Target: the LWK is faster (ratio < 1).
+//  4. Wall time of `mcexec hello` against native hello, medians of
+//     interleaved runs. Target: LWK <= native + 10 ms.
+//
+// The loop programs time themselves, so (1)-(3) exclude process start-up.
+// While an instance runs, mcreboot confines Linux (this process included)
+// to the other CPUs, so the native and floor runs that must share the
+// LWK's host CPU are made before the boot and again after the shutdown,
+// each pinned to that CPU, and their median is reported; the LWK runs are
+// repeated in between. Hello runs natively on the Linux CPUs, as a user's
+// program would beside a booted LWK.
+//
+// Usage:
+//
+//	lwkbench [-json FILE] [-markdown] [-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
+//
+// The instance is booted in a private GOMCK_RUNDIR and always shut down,
+// also on SIGINT, SIGTERM and SIGHUP. A MISS is a result, not a failure:
+// the exit status is non-zero only when a measurement could not be made.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gomck/gomck/delegator/partition"
+	"github.com/gomck/gomck/internal/testprog"
+)
+
+var (
+	jsonOut   = flag.String("json", "", "also write the figures as JSON to `FILE`")
+	markdown  = flag.Bool("markdown", false, "print a markdown table (for bench/RESULTS.md) instead of the plain one")
+	loopN     = flag.Int("n", 100000, "iterations of the LWK and floor syscall loops")
+	nativeN   = flag.Int("native-n", 1000000, "iterations of the native syscall loops (they are ~30x faster)")
+	reps      = flag.Int("reps", 3, "repetitions of each loop measurement per phase")
+	helloRuns = flag.Int("hello", 30, "runs of hello each, LWK and native, interleaved")
+	touchMiB  = flag.Int("touch", 1024, "MiB of anonymous memory to first-touch")
+	memSize   = flag.String("mem", "1536M", "memory for the LWK instance (must hold -touch plus the program)")
+	binDir    = flag.String("bin", "", "directory of the gomck commands (default: bin/ in the repository)")
+)
+
+// progs are the static test programs, by name.
+var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello"}
+
+func main() {
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: lwkbench [flags]\nMeasures gomck against its performance targets; needs root.\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if os.Geteuid() != 0 {
+		fatalf("needs root: it boots an LWK instance (ptrace, locked memory, cpusets); run `sudo make bench`")
+	}
+	os.Exit(run())
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "lwkbench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// interrupted silences the progress of the measurements that a signal
+// cut short, which would only report their own cancellation.
+var interrupted atomic.Bool
+
+func progressf(format string, args ...any) {
+	if interrupted.Load() {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "lwkbench: "+format+"\n", args...)
+}
+
+func run() int {
+	root := testprog.Root()
+	if root == "" {
+		fatalf("repository root not found; run from the gomck checkout")
+	}
+	bin := *binDir
+	if bin == "" {
+		bin = filepath.Join(root, "bin")
+	}
+	for _, c := range []string{"mcreboot", "mckernel", "mcexec"} {
+		if _, err := os.Stat(filepath.Join(bin, c)); err != nil {
+			fatalf("%v (run `make` first, or use `make bench`)", err)
+		}
+	}
+	progs := map[string]string{}
+	for _, name := range progNames {
+		p, err := testprog.C(name)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		progs[name] = p
+	}
+
+	cpus, err := partition.OnlineCPUs()
+	if err != nil || len(cpus) < 2 {
+		fatalf("needs at least two online CPUs, one of them for Linux (online: %v, %v)", cpus, err)
+	}
+	// The LWK takes the last CPU, as the tests and the demo do.
+	cpu := cpus[len(cpus)-1]
+	if others := otherDaemons(0); len(others) > 0 {
+		fatalf("another LWK daemon is running (pid %v); it would share CPU %d and the mcos0 cpuset with this bench: stop it first (GOMCK_RUNDIR=<its dir> bin/mcstop)", others, cpu)
+	}
+	if !mayRunOn(cpu) {
+		fatalf("CPU %d is not available to this process (another instance, or a cpuset/taskset restriction)", cpu)
+	}
+
+	m := describeMachine(root, cpus)
+	b := &bench{
+		bin:   bin,
+		progs: progs,
+		cpu:   cpu,
+		inst:  &instance{bin: bin},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.ctx = ctx
+	defer b.inst.stop()
+
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigc
+		interrupted.Store(true)
+		// Kill the running child first so that the shutdown is not held up.
+		cancel()
+		b.inst.stop()
+		fmt.Fprintf(os.Stderr, "lwkbench: %v: instance shut down\n", s)
+		os.Exit(1)
+	}()
+
+	start := time.Now()
+	b.measure()
+	b.inst.stop()
+	signal.Stop(sigc)
+	progressf("done in %.0f s", time.Since(start).Seconds())
+
+	rep := b.report(m)
+	if *markdown {
+		printMarkdown(os.Stdout, rep)
+	} else {
+		printTable(os.Stdout, rep)
+	}
+	if *jsonOut != "" {
+		if err := writeJSON(*jsonOut, rep); err != nil {
+			fmt.Fprintln(os.Stderr, "lwkbench:", err)
+			return 1
+		}
+	}
+	for _, f := range rep.Figures {
+		if f.Result == resultError {
+			return 1
+		}
+	}
+	return 0
+}
+
+// otherDaemons lists running LWK daemons other than pid except: two
+// instances would fight over the same CPU and cpuset group, and tearing
+// ours down releases the group by name. Zombies no longer hold anything.
+func otherDaemons(except int) []int {
+	var out []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(filepath.Base(d))
+		if err != nil || pid == except {
+			continue
+		}
+		if comm, state, ok := procStat(pid); ok && comm == "mckernel" && state != 'Z' {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// procStat returns the command name and state letter of process pid.
+func procStat(pid int) (comm string, state byte, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", 0, false
+	}
+	// "pid (comm) state ...": comm may hold spaces and parentheses.
+	s := string(b)
+	i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if i < 0 || j < i || len(s) < j+3 {
+		return "", 0, false
+	}
+	return s[i+1 : j], s[j+2], true
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// runTimeout bounds one program run, so a hung LWK cannot hang the bench.
+const runTimeout = 2 * time.Minute
+
+// series is the samples of one measured quantity, in ns, and the first
+// error met while taking them.
+type series struct {
+	samples []float64
+	err     error
+}
+
+func (s *series) add(v float64, err error) {
+	if err != nil {
+		if s.err == nil {
+			s.err = err
+		}
+		progressf("  error: %v", err)
+		return
+	}
+	s.samples = append(s.samples, v)
+}
+
+// median is NaN-free: a series without samples has median 0 and, if
+// nothing else, an error saying so.
+func (s *series) median() float64 {
+	if len(s.samples) == 0 {
+		return 0
+	}
+	v := slices.Clone(s.samples)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func (s *series) failure() error {
+	if s.err != nil {
+		return s.err
+	}
+	if len(s.samples) == 0 {
+		return errors.New("no samples")
+	}
+	return nil
+}
+
+type bench struct {
+	ctx   context.Context
+	bin   string
+	progs map[string]string
+	cpu   int
+	inst  *instance
+
+	// Native and floor runs pinned to the LWK CPU, before boot and after
+	// shutdown.
+	nativeGetpid, nativeDevnull, floor, nativeTouch series
+	// Runs under mcexec.
+	lwkGetpid, lwkDevnull, lwkTouch series
+	// Wall times of hello, interleaved while the instance runs.
+	lwkHello, nativeHello series
+}
+
+func (b *bench) measure() {
+	n, nn := strconv.Itoa(*loopN), strconv.Itoa(*nativeN)
+	touch := strconv.Itoa(*touchMiB)
+	hostPhase := func(when string) {
+		for r := 1; r <= *reps; r++ {
+			progressf("%s, round %d/%d: native and ptrace floor on CPU %d", when, r, *reps, b.cpu)
+			b.nativeGetpid.add(nsPer("native getpid_loop", b.cpu, b.native("getpid_loop", nn)))
+			b.nativeDevnull.add(nsPer("native devnull_loop", b.cpu, b.native("devnull_loop", nn)))
+			// ptrace_floor binds itself (and its tracee) to the CPU.
+			b.floor.add(nsPer("ptrace_floor", -1, b.native("ptrace_floor", strconv.Itoa(b.cpu), n)))
+			b.nativeTouch.add(nsPer("native touch", b.cpu, b.native("touch", touch)))
+		}
+	}
+
+	hostPhase("before boot")
+
+	progressf("booting the LWK on CPU %d with %s", b.cpu, *memSize)
+	if err := b.inst.boot(b.ctx, b.cpu, *memSize); err != nil {
+		progressf("  error: %v", err)
+		for _, s := range []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello} {
+			s.add(0, err)
+		}
+	} else {
+		for r := 1; r <= *reps; r++ {
+			progressf("LWK, round %d/%d: getpid, /dev/null writes, touch %s MiB", r, *reps, touch)
+			b.lwkGetpid.add(nsPer("LWK getpid_loop", -1, b.lwk("getpid_loop", n)))
+			b.lwkDevnull.add(nsPer("LWK devnull_loop", -1, b.lwk("devnull_loop", n)))
+			b.lwkTouch.add(nsPer("LWK touch", -1, b.lwk("touch", touch)))
+		}
+		b.hello()
+	}
+	progressf("shutting the LWK down")
+	for _, err := range b.inst.stop() {
+		progressf("  warning: %v", err)
+	}
+
+	// The shutdown hands the CPU back to Linux; give the cpuset a moment.
+	for deadline := time.Now().Add(5 * time.Second); !mayRunOn(b.cpu) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	hostPhase("after shutdown")
+}
+
+// native prepares the named test program to run on Linux.
+func (b *bench) native(prog string, args ...string) *exec.Cmd {
+	return exec.CommandContext(b.ctx, b.progs[prog], args...)
+}
+
+// lwk prepares the named test program to run on the LWK.
+func (b *bench) lwk(prog string, args ...string) *exec.Cmd {
+	return b.inst.mcexec(b.ctx, append([]string{b.progs[prog]}, args...)...)
+}
+
+// hello times hello under mcexec and natively, alternating, after one
+// checked warm-up run of each so that neither pays for a cold page cache.
+func (b *bench) hello() {
+	progressf("hello: %d runs each, LWK and native interleaved", *helloRuns)
+	for _, c := range []*exec.Cmd{b.lwk("hello"), b.native("hello")} {
+		out, err := c.Output()
+		if err != nil || string(out) != "hello, world\n" {
+			err = fmt.Errorf("warm-up %v: %v, output %q", c.Args, err, out)
+			b.lwkHello.add(0, err)
+			b.nativeHello.add(0, err)
+			return
+		}
+	}
+	for i := 0; i < *helloRuns; i++ {
+		b.lwkHello.add(wall("LWK hello", b.lwk("hello")))
+		b.nativeHello.add(wall("native hello", b.native("hello")))
+	}
+}
+
+// wall runs cmd with its output discarded and returns its wall time in ns,
+// from the fork to the reaping of the process.
+func wall(label string, cmd *exec.Cmd) (float64, error) {
+	t0 := time.Now()
+	err := runCmd(-1, cmd)
+	d := time.Since(t0)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v", label, err)
+	}
+	return float64(d.Nanoseconds()), nil
+}
+
+var nsRE = regexp.MustCompile(`(?m)^ns/(?:op|page) ([0-9]+(?:\.[0-9]+)?)$`)
+
+// nsPer runs one of the bench/c loop programs, bound to cpu unless cpu is
+// -1, and returns the figure it prints.
+func nsPer(label string, cpu int, cmd *exec.Cmd) (float64, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := runCmd(cpu, cmd); err != nil {
+		return 0, fmt.Errorf("%s: %v: %s", label, err, strings.TrimSpace(stderr.String()))
+	}
+	m := nsRE.FindSubmatch(stdout.Bytes())
+	if m == nil {
+		return 0, fmt.Errorf("%s: no ns/op or ns/page in output %q", label, stdout.String())
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v", label, err)
+	}
+	progressf("  %-24s %10.1f ns", label, v)
+	return v, nil
+}
+
+// runCmd runs cmd, started on cpu unless cpu is -1, and kills it after
+// runTimeout.
+func runCmd(cpu int, cmd *exec.Cmd) error {
+	var err error
+	if cpu >= 0 {
+		err = onCPU(cpu, cmd.Start)
+	} else {
+		err = cmd.Start()
+	}
+	if err != nil {
+		return err
+	}
+	timer := time.AfterFunc(runTimeout, func() { cmd.Process.Kill() })
+	err = cmd.Wait()
+	if !timer.Stop() {
+		return fmt.Errorf("killed after %v", runTimeout)
+	}
+	return err
+}
+
+// onCPU calls fn on an OS thread bound to cpu; processes that fn starts
+// inherit the binding. The thread is never unlocked, so it exits with the
+// goroutine and its narrowed affinity never serves other goroutines.
+func onCPU(cpu int, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		var set unix.CPUSet
+		set.Set(cpu)
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			errc <- fmt.Errorf("bind to CPU %d: %w", cpu, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// mayRunOn reports whether this process may be scheduled on cpu.
+func mayRunOn(cpu int) bool {
+	var set unix.CPUSet
+	return unix.SchedGetaffinity(0, &set) == nil && set.IsSet(cpu)
+}

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	resultPass  = "PASS"
+	resultMiss  = "MISS"
+	resultError = "ERROR"
+)
+
+// Report is everything lwkbench prints, and the -json document.
+type Report struct {
+	Date    string   `json:"date"`
+	Machine Machine  `json:"machine"`
+	LWKCPU  int      `json:"lwk_cpu"`
+	Params  Params   `json:"params"`
+	Figures []Figure `json:"figures"`
+}
+
+// Machine describes the host the figures were taken on.
+type Machine struct {
+	CPU    string `json:"cpu"`
+	CPUs   int    `json:"cpus"`
+	Kernel string `json:"kernel"`
+	Memory string `json:"memory"`
+	THP    string `json:"transparent_hugepages"` // matters for native first touch
+	Go     string `json:"go"`
+	Commit string `json:"commit,omitempty"`
+}
+
+// Params are the bench's settings.
+type Params struct {
+	LoopN     int    `json:"loop_n"`
+	NativeN   int    `json:"native_loop_n"`
+	Reps      int    `json:"reps"`
+	HelloRuns int    `json:"hello_runs"`
+	TouchMiB  int    `json:"touch_mib"`
+	Mem       string `json:"lwk_mem"`
+}
+
+// Figure is one headline figure: the LWK's value, the references it is
+// compared with (the first one decides), and the verdict.
+type Figure struct {
+	ID     string  `json:"id"`
+	Name   string  `json:"name"`
+	Unit   string  `json:"unit"` // of the values: ns/op, ns/page or ns
+	LWK    Value   `json:"lwk"`
+	Refs   []Ref   `json:"references"`
+	Ratio  float64 `json:"ratio"`              // LWK / first reference
+	Delta  float64 `json:"delta_ns,omitempty"` // LWK - first reference, for wall times
+	Target string  `json:"target"`
+	Result string  `json:"result"` // PASS, MISS or ERROR
+	Error  string  `json:"error,omitempty"`
+
+	limit float64 // the target ratio, to show enough digits near it
+}
+
+// Value is a median and the samples it was taken from.
+type Value struct {
+	Median  float64   `json:"median"`
+	Samples []float64 `json:"samples"`
+}
+
+// Ref is a reference value with its name, e.g. "floor" or "native".
+type Ref struct {
+	Name string `json:"name"`
+	Value
+}
+
+func value(s *series) Value { return Value{Median: s.median(), Samples: s.samples} }
+
+// report turns the samples into the four figures.
+func (b *bench) report(m Machine) Report {
+	r := Report{
+		Date:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Machine: m,
+		LWKCPU:  b.cpu,
+		Params:  Params{*loopN, *nativeN, *reps, *helloRuns, *touchMiB, *memSize},
+	}
+	// ratioFig builds a figure judged on LWK/first reference against max
+	// (inclusive unless strict).
+	ratioFig := func(id, name, unit string, lwk *series, max float64, strict bool, target string, refs ...namedSeries) Figure {
+		f := Figure{ID: id, Name: name, Unit: unit, LWK: value(lwk), Target: target, limit: max}
+		for _, ref := range refs {
+			f.Refs = append(f.Refs, Ref{ref.name, value(ref.s)})
+		}
+		if err := firstFailure(lwk, refs[0].s); err != nil {
+			f.Result, f.Error = resultError, err.Error()
+			return f
+		}
+		f.Ratio = f.LWK.Median / f.Refs[0].Median
+		f.Result = resultMiss
+		if f.Ratio < max || !strict && f.Ratio == max {
+			f.Result = resultPass
+		}
+		return f
+	}
+	r.Figures = append(r.Figures,
+		ratioFig("local_syscall", "local syscall round trip (getpid)", "ns/op", &b.lwkGetpid, 1.15, false, "<= 1.15x",
+			namedSeries{"floor", &b.floor}, namedSeries{"native", &b.nativeGetpid}),
+		ratioFig("offloaded_syscall", "offloaded syscall round trip (write /dev/null)", "ns/op", &b.lwkDevnull, 2, false, "<= 2x",
+			namedSeries{"LWK local", &b.lwkGetpid}, namedSeries{"native", &b.nativeDevnull}),
+		ratioFig("first_touch", fmt.Sprintf("first touch of %s, per 4 KiB page", sizeName(*touchMiB)), "ns/page", &b.lwkTouch, 1, true, "< 1x",
+			namedSeries{"native", &b.nativeTouch}),
+	)
+
+	// Hello is judged on the difference: start-up cost is additive.
+	const slack = 10e6 // ns
+	h := Figure{ID: "hello_wall", Name: "hello wall time", Unit: "ns", LWK: value(&b.lwkHello),
+		Refs: []Ref{{"native", value(&b.nativeHello)}}, Target: "<= native + 10 ms"}
+	if err := firstFailure(&b.lwkHello, &b.nativeHello); err != nil {
+		h.Result, h.Error = resultError, err.Error()
+	} else {
+		h.Ratio = h.LWK.Median / h.Refs[0].Median
+		h.Delta = h.LWK.Median - h.Refs[0].Median
+		h.Result = resultMiss
+		if h.Delta <= slack {
+			h.Result = resultPass
+		}
+	}
+	r.Figures = append(r.Figures, h)
+	return r
+}
+
+type namedSeries struct {
+	name string
+	s    *series
+}
+
+func firstFailure(ss ...*series) error {
+	for _, s := range ss {
+		if err := s.failure(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sizeName(mib int) string {
+	if mib%1024 == 0 {
+		return fmt.Sprintf("%d GiB", mib/1024)
+	}
+	return fmt.Sprintf("%d MiB", mib)
+}
+
+// format renders a value of f's unit for people.
+func (f Figure) format(ns float64) string {
+	switch f.Unit {
+	case "ns/page":
+		return fmt.Sprintf("%.0f ns", ns)
+	case "ns":
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	}
+	if ns < 10e3 {
+		return fmt.Sprintf("%.2f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.1f µs", ns/1e3)
+}
+
+// compare renders the ratio column: a factor, or a difference for wall
+// times.
+func (f Figure) compare() string {
+	if f.Result == resultError {
+		return "-"
+	}
+	if f.Unit == "ns" {
+		return fmt.Sprintf("%+.2f ms", f.Delta/1e6)
+	}
+	// A third digit where two would round onto the limit and hide the verdict.
+	if r := fmt.Sprintf("%.2fx", f.Ratio); r != fmt.Sprintf("%.2fx", f.limit) {
+		return r
+	}
+	return fmt.Sprintf("%.3fx", f.Ratio)
+}
+
+func (f Figure) lwk() string {
+	if f.Result == resultError && len(f.LWK.Samples) == 0 {
+		return "-"
+	}
+	return f.format(f.LWK.Median)
+}
+
+func (f Figure) ref(i int) string {
+	if len(f.Refs[i].Samples) == 0 {
+		return f.Refs[i].Name + " -"
+	}
+	return f.Refs[i].Name + " " + f.format(f.Refs[i].Median)
+}
+
+func (m Machine) String() string {
+	s := fmt.Sprintf("%s, %d CPUs, %s memory, Linux %s, THP %s, %s", m.CPU, m.CPUs, m.Memory, m.Kernel, m.THP, m.Go)
+	if m.Commit != "" {
+		s += ", gomck " + m.Commit
+	}
+	return s
+}
+
+func (r Report) setup() string {
+	return fmt.Sprintf("LWK on CPU %d with %s; medians of %d LWK runs and %d native/floor runs (before boot and after shutdown); loops of %d (native %d); hello %d runs each, interleaved",
+		r.LWKCPU, r.Params.Mem, r.Params.Reps, 2*r.Params.Reps, r.Params.LoopN, r.Params.NativeN, r.Params.HelloRuns)
+}
+
+func printTable(w io.Writer, r Report) {
+	fmt.Fprintf(w, "machine: %s\n", r.Machine)
+	fmt.Fprintf(w, "date:    %s\n", r.Date)
+	fmt.Fprintf(w, "setup:   %s\n\n", r.setup())
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "figure\tLWK\treference\tratio\ttarget\tresult")
+	for _, f := range r.Figures {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.lwk(), f.ref(0), f.compare(), f.Target, f.Result)
+		for i := 1; i < len(f.Refs); i++ {
+			fmt.Fprintf(tw, "\t\t%s\t\t\t\n", f.ref(i))
+		}
+	}
+	tw.Flush()
+	for _, f := range r.Figures {
+		if f.Error != "" {
+			fmt.Fprintf(w, "\n%s: %s", f.Name, f.Error)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func printMarkdown(w io.Writer, r Report) {
+	fmt.Fprintf(w, "Machine: %s.\n\n", r.Machine)
+	fmt.Fprintf(w, "Measured %s: %s.\n\n", r.Date, r.setup())
+	fmt.Fprintln(w, "| figure | LWK | reference | ratio | target | result |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---|---|")
+	for _, f := range r.Figures {
+		refs := make([]string, len(f.Refs))
+		for i := range f.Refs {
+			refs[i] = f.ref(i)
+		}
+		res := f.Result
+		if res != resultMiss {
+			res = "**" + res + "**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", f.Name, f.lwk(), strings.Join(refs, "<br>"), f.compare(), f.Target, res)
+	}
+	for _, f := range r.Figures {
+		if f.Error != "" {
+			fmt.Fprintf(w, "\n%s: `%s`\n", f.Name, f.Error)
+		}
+	}
+}
+
+func writeJSON(path string, r Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// describeMachine gathers what the figures depend on; missing pieces are
+// left out rather than failing the bench.
+func describeMachine(root string, cpus []int) Machine {
+	m := Machine{CPU: "unknown CPU", CPUs: len(cpus), Go: runtime.Version()}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		m.Kernel = unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Machine[:])
+	}
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		m.Memory = fmt.Sprintf("%.0f GiB", float64(si.Totalram)*float64(si.Unit)/(1<<30))
+	}
+	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled"); err == nil {
+		// The active mode is the bracketed one.
+		s := string(b)
+		if i, j := strings.IndexByte(s, '['), strings.IndexByte(s, ']'); i >= 0 && j > i {
+			m.THP = s[i+1 : j]
+		}
+	}
+	if out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+			m.Commit += "+changes"
+		}
+	}
+	return m
+}

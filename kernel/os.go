@@ -13,6 +13,7 @@ import (
 	"github.com/gomck/gomck/kernel/kmsg"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/syscalls"
 )
 
@@ -25,6 +26,7 @@ type Config struct {
 	CPUs          []int                `json:"cpus"` // host CPUs
 	Mem           []partition.MemChunk `json:"mem"`
 	Oversubscribe bool                 `json:"oversubscribe"`
+	TimeSharing   bool                 `json:"time_sharing"`
 	DumpLevel     int                  `json:"dump_level"`
 	Kmsg          bool                 `json:"kmsg"`
 	OwnerUID      int                  `json:"owner_uid"`
@@ -42,6 +44,7 @@ type OS struct {
 	Mem       *partition.Memory
 	Alloc     *mm.Allocator
 	Procs     *proc.Table
+	Futexes   *sched.Futexes
 	Kmsg      *kmsg.Ring
 	Isolation *partition.Isolation
 	Env       syscalls.Env
@@ -53,7 +56,7 @@ type OS struct {
 // Boot reserves the partition and starts the LWK CPUs.
 func Boot(cfg Config) (*OS, error) {
 	k := &OS{Index: cfg.Index, State: "BOOTING", BootTime: time.Now().UnixNano(), Config: cfg,
-		Procs: proc.NewTable(1), Kmsg: kmsg.New()}
+		Procs: proc.NewTable(1), Kmsg: kmsg.New(), Futexes: sched.NewFutexes()}
 	k.Kmsg.Printf("gomck LWK mcos%d booting (daemon pid %d)", cfg.Index, os.Getpid())
 	if err := partition.ValidateCPUs(cfg.CPUs); err != nil {
 		return nil, err
@@ -92,7 +95,7 @@ func Boot(cfg Config) (*OS, error) {
 	if err := keepOffCPUs(cfg.CPUs); err != nil {
 		k.Kmsg.Printf("warning: daemon housekeeping threads may run on LWK CPUs: %v", err)
 	}
-	k.Env = syscalls.Env{CPUs: len(cfg.CPUs), OffloadSpin: 20000}
+	k.Env = syscalls.Env{CPUs: len(cfg.CPUs), OffloadSpin: 20000, Oversubscribe: cfg.Oversubscribe, Kernel: k}
 	for i, host := range cfg.CPUs {
 		c := newCPU(k, i, host)
 		k.CPUs = append(k.CPUs, c)

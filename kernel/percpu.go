@@ -3,13 +3,16 @@ package kernel
 import (
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/sched"
 )
 
-// CPU is one LWK CPU: a kernel thread pinned to its host CPU.
+// CPU is one LWK CPU: a kernel thread pinned to its host CPU, running the
+// threads of its run queue one at a time until each blocks, yields or exits.
 type CPU struct {
 	Seq      uint64
 	Index    int // LWK CPU number
@@ -18,28 +21,79 @@ type CPU struct {
 	Current  *proc.Thread
 	Load     int32 // processes placed here
 	Switches uint64
+	Queue    *sched.Queue
+	Slices   uint64 // thread slices run; the time-sharing ticker watches it
 
-	work chan func()
+	work    chan func()
+	stub    atomic.Int32 // pid of the stub running now, for preemption
+	preempt atomic.Bool  // the running thread's time slice is over
+}
+
+// Slice is the time slice of mcreboot -T 1 (time_sharing).
+const Slice = 10 * time.Millisecond
+
+// timeShare preempts a thread that has held the CPU for a whole slice while
+// others wait: cooperative scheduling alone would let a thread spinning in
+// user space on a lock held by another thread of its CPU starve it forever.
+func (c *CPU) timeShare() {
+	var last uint64
+	for range time.Tick(Slice) {
+		now := atomic.LoadUint64(&c.Slices)
+		if now == last && c.stub.Load() != 0 && c.Queue.Len() > 0 {
+			c.preempt.Store(true)
+			unix.Kill(int(c.stub.Load()), unix.SIGSTOP)
+		}
+		last = now
+	}
 }
 
 func newCPU(k *OS, index, host int) *CPU {
-	c := &CPU{Index: index, Host: host, State: "idle", work: make(chan func(), 64)}
+	c := &CPU{Index: index, Host: host, State: "idle", work: make(chan func(), 64), Queue: sched.NewQueue()}
+	c.Queue.OnTimeout = k.Futexes.Drop
 	ready := make(chan struct{})
-	go c.loop(ready)
+	go c.loop(k, ready)
 	<-ready
+	if k.Config.TimeSharing {
+		go c.timeShare()
+	}
 	return c
 }
 
 // loop runs on a locked OS thread pinned to the host CPU: every ptrace
 // request for the stubs this CPU traces is issued from here.
-func (c *CPU) loop(ready chan struct{}) {
+func (c *CPU) loop(k *OS, ready chan struct{}) {
 	runtime.LockOSThread()
 	var set unix.CPUSet
 	set.Set(c.Host)
 	unix.SchedSetaffinity(0, &set)
 	close(ready)
-	for f := range c.work {
-		f()
+	for {
+		select {
+		case f := <-c.work:
+			f()
+			continue
+		default:
+		}
+		if t := c.Queue.Pop(sched.Now()); t != nil {
+			k.runThread(c, t)
+			continue
+		}
+		// Idle: tick-less, sleep until work, a wake-up or the next deadline.
+		var timeout <-chan time.Time
+		var tm *time.Timer
+		if d, ok := c.Queue.NextDeadline(); ok {
+			tm = time.NewTimer(time.Duration(d - sched.Now()))
+			timeout = tm.C
+		}
+		select {
+		case f := <-c.work:
+			f()
+		case <-c.Queue.Kicked():
+		case <-timeout:
+		}
+		if tm != nil {
+			tm.Stop()
+		}
 	}
 }
 
@@ -51,7 +105,10 @@ func (c *CPU) Do(f func()) {
 }
 
 // Go queues f on the CPU's thread.
-func (c *CPU) Go(f func()) { c.work <- f }
+func (c *CPU) Go(f func()) {
+	c.work <- f
+	c.Queue.Kick()
+}
 
 func (c *CPU) setCurrent(t *proc.Thread) {
 	atomic.AddUint64(&c.Seq, 1)
@@ -59,10 +116,19 @@ func (c *CPU) setCurrent(t *proc.Thread) {
 	if t != nil {
 		c.State = "running"
 		c.Switches++
+		atomic.AddUint64(&c.Slices, 1)
+		c.preempt.Store(false)
+		c.stub.Store(int32(t.Proc.Stub.PID))
 	} else {
 		c.State = "idle"
+		c.stub.Store(0)
 	}
 	atomic.AddUint64(&c.Seq, 1)
+}
+
+// preempted reports (and clears) an expired time slice.
+func (c *CPU) preempted() bool {
+	return c.preempt.Load() && c.preempt.CompareAndSwap(true, false)
 }
 
 // leastLoaded picks the CPU with the fewest processes.

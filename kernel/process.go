@@ -103,7 +103,7 @@ func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
 			atomic.AddInt32(&c.Load, -1)
 			return
 		}
-		k.run(c, t)
+		c.Queue.Push(t)
 	})
 	if err := <-errc; err != nil {
 		ch.Close()
@@ -194,40 +194,87 @@ func (k *OS) syncLog(t *proc.Thread) {
 	t.Proc.Chan.Wait(slot, k.Env.OffloadSpin)
 }
 
-// run executes thread t on CPU c until its process ends.
-func (k *OS) run(c *CPU, t *proc.Thread) {
+// runThread runs t on CPU c until it blocks, yields or exits, or its
+// process ends.
+func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	p := t.Proc
+	if p.Exited {
+		return
+	}
 	c.setCurrent(t)
-	code, sig := k.execute(t)
-	c.setCurrent(nil)
-	k.teardown(p, code, sig)
-	atomic.AddInt32(&c.Load, -1)
-}
-
-// execute resumes the stub until the process exits and returns its status.
-func (k *OS) execute(t *proc.Thread) (code, sig int) {
-	p := t.Proc
+	defer c.setCurrent(nil)
+	t.Begin()
+	t.State, t.Syscall = proc.Running, proc.NoSyscall
+	t.End()
+	if err := k.switchFP(p, t); err != nil {
+		k.Kmsg.Printf("pid %d: %v", p.PID, err)
+		k.endProcess(c, p, 0, int(unix.SIGKILL))
+		return
+	}
 	for {
 		st, err := p.Stub.Resume(&t.Regs)
 		if s := p.Kill.Load(); s != 0 {
-			return 0, int(s)
+			k.endProcess(c, p, 0, int(s))
+			return
 		}
 		if err != nil || st.Kind == cpu.StopExited {
 			k.Kmsg.Printf("pid %d: stub %d vanished (%v, %v)", p.PID, p.Stub.PID, err, st.Status)
-			return 0, int(unix.SIGKILL)
+			k.endProcess(c, p, 0, int(unix.SIGKILL))
+			return
 		}
-		switch st.Kind {
-		case cpu.StopSyscall:
-			call := syscalls.Dispatch(t, &k.Env)
-			if call.Action == syscalls.ExitProcess {
-				return call.ExitCode, call.ExitSignal
-			}
-		case cpu.StopSignal:
+		if st.Kind == cpu.StopSignal {
 			if s := k.fault(t, st); s != 0 {
-				return 0, s
+				k.endProcess(c, p, 0, s)
+				return
 			}
+			if c.preempted() {
+				c.Queue.Push(t)
+				return
+			}
+			continue
+		}
+		call := syscalls.Dispatch(t, &k.Env)
+		switch call.Action {
+		case syscalls.Continue:
+			if c.preempted() {
+				c.Queue.Push(t)
+				return
+			}
+			continue
+		case syscalls.Yield:
+			c.Queue.Push(t)
+		case syscalls.ExitThread:
+			k.exitThread(c, t, call.ExitCode)
+		case syscalls.ExitProcess:
+			k.endProcess(c, p, call.ExitCode, call.ExitSignal)
+		}
+		return
+	}
+}
+
+// switchFP puts t's FPU/vector state into the stub if another thread of
+// the process left its own there.
+func (k *OS) switchFP(p *proc.Process, t *proc.Thread) error {
+	owner := p.Stub.FPOwner
+	if owner == t.TID {
+		return nil
+	}
+	for _, o := range p.Threads {
+		if o.TID == owner {
+			fp, err := p.Stub.SaveFP(o.FPState)
+			if err != nil {
+				return err
+			}
+			o.FPState = fp
 		}
 	}
+	if t.FPState != nil {
+		if err := p.Stub.LoadFP(t.FPState); err != nil {
+			return err
+		}
+	}
+	p.Stub.FPOwner = t.TID
+	return nil
 }
 
 // fault handles a signal stop of the stub; it returns the signal that ends
@@ -256,10 +303,18 @@ func (k *OS) fault(t *proc.Thread, st cpu.Stop) int {
 	return 0 // host noise (SIGCHLD, SIGWINCH, ...) is not the app's
 }
 
-// teardown frees everything of an ended process.
-// The exit status is reported before the stub is reaped and the memory
+// endProcess ends p with its exit status and frees everything it had.
+// The status is reported before the stub is reaped and the memory
 // released, so mcexec (and a shell waiting on it) need not wait for that.
-func (k *OS) teardown(p *proc.Process, code, sig int) {
+// It runs on p's CPU.
+func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
+	if p.Exited {
+		return
+	}
+	for _, t := range p.Threads {
+		k.Futexes.Drop(t)
+		c.Queue.Remove(t)
+	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
 	p.Stub.Kill()
 	p.Chan.Abort()
@@ -267,6 +322,7 @@ func (k *OS) teardown(p *proc.Process, code, sig int) {
 	p.Stub.Reap()
 	p.MM.Release()
 	k.Procs.Remove(p)
+	atomic.AddInt32(&c.Load, -1)
 	if sig != 0 {
 		k.Kmsg.Printf("pid %d: %s killed by signal %d after %v", p.PID, p.Exe, sig, ran)
 	} else {
@@ -274,7 +330,9 @@ func (k *OS) teardown(p *proc.Process, code, sig int) {
 	}
 }
 
-// kill makes p die of sig (a forwarded signal, mcexec's death, shutdown).
+// kill makes p die of sig (a forwarded signal, mcexec's death, shutdown):
+// a running thread notices at its next stop, which the kick forces; a
+// process whose threads all sleep is ended by its CPU directly.
 func (k *OS) kill(p *proc.Process, sig int) {
 	if syscalls.IgnoredByDefault(sig) || p.SigActs[sig].Handler == 1 {
 		return
@@ -283,6 +341,10 @@ func (k *OS) kill(p *proc.Process, sig int) {
 	p.Chan.Abort()
 	if p.Stub != nil {
 		p.Stub.Kick()
+	}
+	if len(p.Threads) > 0 {
+		c := k.CPUs[p.Threads[0].CPU]
+		c.Go(func() { k.endProcess(c, p, 0, int(p.Kill.Load())) })
 	}
 }
 

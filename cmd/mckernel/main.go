@@ -1,7 +1,7 @@
 // Command mckernel is the LWK daemon of one OS instance. It is started by
 // mcreboot, not by hand:
 //
-//	mckernel -index N -cpus LIST -mem SPEC [-O] [-d LEVEL] [-k 0|1] [-owner UID:GID]
+//	mckernel -index N -cpus LIST -mem SPEC [-O] [-T 0|1] [-d LEVEL] [-k 0|1] [-owner UID:GID]
 //
 // It reports boot success or the boot error on descriptor 3 when that is a
 // pipe (mcreboot waits on it), then serves its control socket until shut
@@ -30,6 +30,7 @@ func main() {
 		cpus   = flag.String("cpus", "", "host CPUs of the LWK")
 		mem    = flag.String("mem", "", "memory, SIZE[@NODE][,SIZE@NODE...]")
 		over   = flag.Bool("O", false, "allow oversubscription")
+		share  = flag.Int("T", 1, "time sharing: 1 preempts a thread after a time slice when others wait")
 		level  = flag.Int("d", 24, "dump level")
 		kmsgOn = flag.Int("k", 1, "keep kernel messages")
 		owner  = flag.String("owner", "", "UID:GID owning the control socket")
@@ -51,7 +52,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	cfg := kernel.Config{Index: *index, Oversubscribe: *over, DumpLevel: *level, Kmsg: *kmsgOn != 0, OwnerUID: -1, OwnerGID: -1}
+	cfg := kernel.Config{Index: *index, Oversubscribe: *over, TimeSharing: *share != 0, DumpLevel: *level, Kmsg: *kmsgOn != 0, OwnerUID: -1, OwnerGID: -1}
 	var err error
 	if cfg.CPUs, err = partition.ParseCPUList(*cpus); err != nil {
 		report(err)

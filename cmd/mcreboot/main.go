@@ -1,6 +1,6 @@
 // Command mcreboot boots an LWK instance, as McKernel's mcreboot.sh:
 //
-//	mcreboot -c CPULIST -m SIZE[@NODE][,SIZE@NODE...] [-O] [-d LEVEL] [-k 0|1] [-i INDEX]
+//	mcreboot -c CPULIST -m SIZE[@NODE][,SIZE@NODE...] [-O] [-T 0|1] [-d LEVEL] [-k 0|1] [-i INDEX]
 //
 // It is silent on success. If the instance is already booted it is shut
 // down first (a reboot). -i (instance number, default 0) is gomck's, so
@@ -29,20 +29,21 @@ func main() {
 		cpus  = flag.String("c", "", "CPUs to reserve, e.g. 1 or 2-3")
 		mem   = flag.String("m", "", "memory to reserve, SIZE[@NODE][,SIZE@NODE...]")
 		over  = flag.Bool("O", false, "allow oversubscription (more threads than CPUs)")
+		share = flag.Int("T", 1, "time sharing: 1 preempts a thread after a time slice when others wait")
 		level = flag.Int("d", 24, "dump level")
 		kmsg  = flag.Int("k", 1, "kernel message buffer: 1 keep, 0 discard")
 		index = flag.Int("i", 0, "OS instance number")
 	)
 	flag.Parse()
-	if err := boot(*cpus, *mem, *over, *level, *kmsg, *index); err != nil {
+	if err := boot(*cpus, *mem, *over, *share, *level, *kmsg, *index); err != nil {
 		fmt.Fprintln(os.Stderr, "mcreboot:", err)
 		os.Exit(1)
 	}
 }
 
-func boot(cpus, mem string, over bool, level, kmsg, index int) error {
+func boot(cpus, mem string, over bool, share, level, kmsg, index int) error {
 	if cpus == "" || mem == "" {
-		return fmt.Errorf("usage: mcreboot -c CPULIST -m SIZE[@NODE][,...] [-O] [-d LEVEL] [-k 0|1] [-i INDEX]")
+		return fmt.Errorf("usage: mcreboot -c CPULIST -m SIZE[@NODE][,...] [-O] [-T 0|1] [-d LEVEL] [-k 0|1] [-i INDEX]")
 	}
 	cpuList, err := partition.ParseCPUList(cpus)
 	if err != nil {
@@ -83,7 +84,7 @@ func boot(cpus, mem string, over bool, level, kmsg, index int) error {
 	}
 	daemon := filepath.Join(filepath.Dir(self), "mckernel")
 	args := []string{"-index", strconv.Itoa(index), "-cpus", cpus, "-mem", mem,
-		"-d", strconv.Itoa(level), "-k", strconv.Itoa(kmsg)}
+		"-d", strconv.Itoa(level), "-k", strconv.Itoa(kmsg), "-T", strconv.Itoa(share)}
 	if over {
 		args = append(args, "-O")
 	}

@@ -196,7 +196,14 @@ func Run(cmd *exec.Cmd, stdin string) Result {
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
-	err := cmd.Run()
+	// A hung program must fail its test, not the whole binary's timeout,
+	// so that cleanups still stop the instance.
+	if err := cmd.Start(); err != nil {
+		return Result{Stderr: err.Error(), Code: -1}
+	}
+	timer := time.AfterFunc(3*time.Minute, func() { cmd.Process.Kill() })
+	err := cmd.Wait()
+	timer.Stop()
 	r := Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		r.Signal = ws.Signal().String()

@@ -173,3 +173,31 @@ func TestSoak(t *testing.T) {
 	}
 	in.WaitIdle(base)
 }
+
+// TestStaticGo runs a static Go program, whose runtime needs threads
+// (sysmon at least), so the instance allows oversubscription (-O).
+func TestStaticGo(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "1G", "-O")
+	base := in.Status().MemFree
+	prog := testprog.MustGo(t, "gohello")
+	for _, procs := range []string{"", "1", "4"} {
+		t.Run("GOMAXPROCS="+procs, func(t *testing.T) {
+			if procs != "" {
+				t.Setenv("GOMAXPROCS", procs)
+			}
+			same(t, in, "", prog)
+			in.WaitIdle(base)
+		})
+	}
+}
+
+// TestThreadLimit: without -O, McKernel refuses more threads than CPUs, so
+// a Go program cannot start its runtime threads and fails cleanly.
+func TestThreadLimit(t *testing.T) {
+	in, base := bootOne(t, "256M")
+	res := Run(in.Mcexec(testprog.MustGo(t, "gohello")), "")
+	if res.Code == 0 || !strings.Contains(res.Stderr, "thread") {
+		t.Errorf("gohello on one CPU without -O: %v; want a thread creation failure", res)
+	}
+	in.WaitIdle(base)
+}

@@ -25,7 +25,9 @@ type Stub struct {
 	// Template holds the stub's registers at its first stop; new app threads
 	// start from it so that segment selectors are right.
 	Template unix.PtraceRegs
-	dead     bool
+	// FPOwner is the app thread whose FPU state the stub holds.
+	FPOwner int
+	dead    bool
 }
 
 // StartStub forks and execs a stub traced by the calling OS thread, which
@@ -263,4 +265,33 @@ func getRegs(pid int, regs *unix.PtraceRegs) error {
 
 func setRegs(pid int, regs *unix.PtraceRegs) error {
 	return ptrace(unix.PTRACE_SETREGS, pid, uintptr(unsafe.Pointer(regs)))
+}
+
+// ntX86XState is the regset of the full XSAVE area.
+const ntX86XState = 0x202
+
+// xsaveMax bounds the XSAVE area (AVX-512 needs about 2.7 KiB).
+const xsaveMax = 4096
+
+// SaveFP reads the stub's FPU/vector state (XSAVE layout) into buf and
+// returns the used part; app threads sharing a stub swap it at switches.
+func (s *Stub) SaveFP(buf []byte) ([]byte, error) {
+	if cap(buf) < xsaveMax {
+		buf = make([]byte, xsaveMax)
+	}
+	buf = buf[:xsaveMax]
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGSET, uintptr(s.PID), ntX86XState, uintptr(unsafe.Pointer(&iov)), 0, 0); e != 0 {
+		return nil, fmt.Errorf("cpu: save FPU state of stub %d: %w", s.PID, e)
+	}
+	return buf[:iov.Len], nil
+}
+
+// LoadFP writes an XSAVE area saved by SaveFP into the stub.
+func (s *Stub) LoadFP(buf []byte) error {
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGSET, uintptr(s.PID), ntX86XState, uintptr(unsafe.Pointer(&iov)), 0, 0); e != 0 {
+		return fmt.Errorf("cpu: load FPU state into stub %d: %w", s.PID, e)
+	}
+	return nil
 }

@@ -235,12 +235,15 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 	}
 	v := &VMA{Start: addr, End: addr + length, Prot: r.Prot, Flags: r.Flags, Kind: r.Kind, Name: r.Name, FileOff: r.FileOff}
 	pages := length / PageSize
-	if as.alloc.FreePages() < pages {
+	// Reservations (PROT_NONE, MAP_NORESERVE) take no memory until touched:
+	// runtimes such as Go's reserve far more address space than they use.
+	reserve := r.Prot == unix.PROT_NONE || r.Flags&unix.MAP_NORESERVE != 0
+	if !reserve && as.alloc.FreePages() < pages {
 		return 0, unix.ENOMEM
 	}
 	as.insert(v)
 	var err error
-	if r.Demand {
+	if r.Demand || reserve {
 		return addr, nil
 	}
 	if run, cerr := as.alloc.AllocContig(pages); cerr == nil {

@@ -61,6 +61,15 @@ type Thread struct {
 	ClearChildTID uint64
 	SigMask       uint64
 	Stats         Stats
+	// FPState is the XSAVE area saved when the thread left its stub.
+	FPState []byte
+	// While blocked: when to give up (monotonic ns, 0 = never), what the
+	// syscall returns then, and the futex waited on.
+	Deadline   int64
+	TimeoutRet int64
+	FutexKey   uint64
+	FutexBits  uint32
+	Waiting    bool // in a futex queue
 }
 
 // Begin and End bracket a change of the thread record.
@@ -152,3 +161,7 @@ func (p *Process) WaitStatus() int {
 	}
 	return (p.ExitCode & 0xff) << 8
 }
+
+// Begin and End bracket a change of the process record.
+func (p *Process) Begin() { atomic.AddUint64(&p.Seq, 1) }
+func (p *Process) End()   { atomic.AddUint64(&p.Seq, 1) }

@@ -11,6 +11,12 @@ func putUint64(c *Call, addr, v uint64) int64 {
 	return copyOut(c, addr, b[:])
 }
 
+func putUint32(c *Call, addr uint64, v uint32) int64 {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v)
+	return copyOut(c, addr, b[:])
+}
+
 // copyOut writes b at app address addr; 0 or -EFAULT.
 func copyOut(c *Call, addr uint64, b []byte) int64 {
 	if addr == 0 {

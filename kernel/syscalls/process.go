@@ -3,21 +3,75 @@ package syscalls
 import "golang.org/x/sys/unix"
 
 func init() {
-	register(sysExit, unix.SYS_EXIT, unix.SYS_EXIT_GROUP)
+	register(sysExitGroup, unix.SYS_EXIT_GROUP)
+	register(sysExit, unix.SYS_EXIT)
+	register(sysClone, unix.SYS_CLONE)
+	register(func(c *Call) int64 { c.Action = Yield; return 0 }, unix.SYS_SCHED_YIELD)
 	register(sysArchPrctl, unix.SYS_ARCH_PRCTL)
 	// McKernel does not implement these; glibc copes with ENOSYS.
 	register(enosys, unix.SYS_RSEQ, unix.SYS_SET_ROBUST_LIST, unix.SYS_CLONE3)
 	// Process and thread creation belong to the LWK and must never be
 	// offloaded (a fork in mcexec would fork the proxy). Until the process
 	// model lands they fail cleanly.
-	register(enosys, unix.SYS_CLONE, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_EXECVE, unix.SYS_EXECVEAT,
-		unix.SYS_WAIT4, unix.SYS_WAITID, unix.SYS_PTRACE, unix.SYS_FUTEX, unix.SYS_GET_ROBUST_LIST)
-	register(zero, unix.SYS_SCHED_YIELD)
+	register(enosys, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_EXECVE, unix.SYS_EXECVEAT,
+		unix.SYS_WAIT4, unix.SYS_WAITID, unix.SYS_PTRACE, unix.SYS_GET_ROBUST_LIST)
+}
+
+func sysExitGroup(c *Call) int64 {
+	c.Action, c.ExitCode = ExitProcess, int(c.Args[0]&0xff)
+	return 0
 }
 
 func sysExit(c *Call) int64 {
-	c.Action, c.ExitCode = ExitProcess, int(c.Args[0]&0xff)
+	c.Action, c.ExitCode = ExitThread, int(c.Args[0]&0xff)
 	return 0
+}
+
+// Flags a thread-creating clone must have, and those accepted with it
+// (CLONE_FS/FILES/SYSVSEM are no-ops: mcexec holds those for the process).
+const (
+	cloneThread   = unix.CLONE_VM | unix.CLONE_SIGHAND | unix.CLONE_THREAD
+	cloneAccepted = cloneThread | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS |
+		unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID
+)
+
+// sysClone creates threads. New processes (fork, vfork, posix_spawn's
+// clone without CLONE_THREAD) come with the process model.
+func sysClone(c *Call) int64 {
+	flags, stack, ptid, ctid, tls := c.Args[0], c.Args[1], c.Args[2], c.Args[3], c.Args[4]
+	if flags&cloneThread != cloneThread {
+		return -int64(unix.ENOSYS)
+	}
+	if flags&^(cloneAccepted|0xff) != 0 {
+		return -int64(unix.EINVAL)
+	}
+	p := c.T.Proc
+	if !c.Env.Oversubscribe && len(p.Threads) >= c.Env.CPUs {
+		// McKernel refuses more threads than CPUs without -O.
+		return -int64(unix.EINVAL)
+	}
+	regs := c.T.Regs
+	regs.Rax = 0
+	if stack != 0 {
+		regs.Rsp = stack
+	}
+	if flags&unix.CLONE_SETTLS != 0 {
+		regs.Fs_base = tls
+	}
+	t, err := c.Env.Kernel.Clone(c.T, regs)
+	if err != nil {
+		return errno(err)
+	}
+	if flags&unix.CLONE_PARENT_SETTID != 0 {
+		putUint32(c, ptid, uint32(t.TID))
+	}
+	if flags&unix.CLONE_CHILD_SETTID != 0 {
+		putUint32(c, ctid, uint32(t.TID))
+	}
+	if flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		t.ClearChildTID = ctid
+	}
+	return int64(t.TID)
 }
 
 const (

@@ -80,17 +80,26 @@ func sysKill(c *Call) int64 {
 }
 
 func sysTgkill(c *Call) int64 {
-	if int(c.Args[0]) != c.T.Proc.PID || int(c.Args[1]) != c.T.TID {
+	if int(c.Args[0]) != c.T.Proc.PID || ownThread(c, int(c.Args[1])) == nil {
 		return -int64(unix.ESRCH)
 	}
 	return signalSelf(c, int(c.Args[2]))
 }
 
 func sysTkill(c *Call) int64 {
-	if int(c.Args[0]) != c.T.TID {
+	if ownThread(c, int(c.Args[0])) == nil {
 		return -int64(unix.ESRCH)
 	}
 	return signalSelf(c, int(c.Args[1]))
+}
+
+func ownThread(c *Call, tid int) *proc.Thread {
+	for _, t := range c.T.Proc.Threads {
+		if t.TID == tid {
+			return t
+		}
+	}
+	return nil
 }
 
 // IgnoredByDefault reports signals whose default action is to ignore.

@@ -13,13 +13,32 @@ type Action int
 
 const (
 	Continue    Action = iota
+	Block              // the thread sleeps; its result is set when it wakes
+	Yield              // the thread goes to the back of its run queue
+	ExitThread         // the thread ends with Call.ExitCode
 	ExitProcess        // the process ends: Call.ExitCode / Call.ExitSignal
 )
 
 // Env is what handlers need to know of the instance.
 type Env struct {
-	CPUs        int // LWK CPUs (numbered 0..CPUs-1 for the app)
-	OffloadSpin int
+	CPUs          int // LWK CPUs (numbered 0..CPUs-1 for the app)
+	OffloadSpin   int
+	Oversubscribe bool // mcreboot -O: more threads than CPUs allowed
+	Kernel        Kernel
+}
+
+// Kernel is the scheduler and thread services the handlers call.
+type Kernel interface {
+	// Clone creates a thread in parent's process starting with regs.
+	Clone(parent *proc.Thread, regs unix.PtraceRegs) (*proc.Thread, error)
+	// Sleep blocks t until woken or, if deadline > 0, until then
+	// (returning timeoutRet). Cancel undoes it when t did not block.
+	Sleep(t *proc.Thread, deadline, timeoutRet int64)
+	Cancel(t *proc.Thread)
+	// FutexWait queues t on key if check() holds under the table lock.
+	FutexWait(t *proc.Thread, key uint64, bits uint32, check func() bool) bool
+	FutexWake(key uint64, n int, bits uint32) int
+	FutexRequeue(key, key2 uint64, n, m int) int
 }
 
 // Call is one system call in progress.
@@ -64,8 +83,12 @@ func Dispatch(t *proc.Thread, env *Env) *Call {
 		ret = offload(c)
 	}
 	t.Begin()
-	r.Rax = uint64(ret)
-	t.Syscall = proc.NoSyscall
+	if c.Action != Block {
+		// A blocked call's result is set when the thread wakes; until then
+		// mcps shows the syscall it sleeps in.
+		r.Rax = uint64(ret)
+		t.Syscall = proc.NoSyscall
+	}
 	t.Count(c.Nr, uint64(time.Since(start)), !isLocal)
 	t.End()
 	return c

@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/sched"
 )
 
 // The vDSO serves these inside the app; they trap only when an app makes
@@ -55,8 +57,17 @@ func sysTime(c *Call) int64 {
 	return now
 }
 
-// With one thread per CPU a sleep simply holds the CPU; the cooperative
-// scheduler will run other threads meanwhile once threads exist.
+// sleep blocks the thread for d, or yields for a zero sleep.
+func sleep(c *Call, d time.Duration) int64 {
+	if d <= 0 {
+		c.Action = Yield
+		return 0
+	}
+	c.Env.Kernel.Sleep(c.T, sched.Now()+int64(d), 0)
+	c.Action = Block
+	return 0
+}
+
 func sysNanosleep(c *Call) int64 {
 	var ts unix.Timespec
 	if r := copyIn(c, c.Args[0], bytesOf(&ts)); r < 0 {
@@ -65,8 +76,7 @@ func sysNanosleep(c *Call) int64 {
 	if ts.Nsec < 0 || ts.Nsec >= 1e9 || ts.Sec < 0 {
 		return -int64(unix.EINVAL)
 	}
-	time.Sleep(time.Duration(ts.Nano()))
-	return 0
+	return sleep(c, time.Duration(ts.Nano()))
 }
 
 func sysClockNanosleep(c *Call) int64 {
@@ -77,11 +87,10 @@ func sysClockNanosleep(c *Call) int64 {
 	d := time.Duration(ts.Nano())
 	if c.Args[1]&unix.TIMER_ABSTIME != 0 {
 		var now unix.Timespec
-		unix.ClockGettime(int32(c.Args[0]), &now)
+		if err := unix.ClockGettime(int32(c.Args[0]), &now); err != nil {
+			return errno(err)
+		}
 		d -= time.Duration(now.Nano())
 	}
-	if d > 0 {
-		time.Sleep(d)
-	}
-	return 0
+	return sleep(c, d)
 }

@@ -1,0 +1,8 @@
+// Package sched is the LWK's scheduler state, McKernel style: per-CPU,
+// round-robin, cooperative and tick-less run queues. A thread runs until it
+// blocks (futex, sleep), yields or exits; sleepers with a deadline are kept
+// per CPU, and an idle CPU sleeps until the earliest deadline or a kick.
+//
+// The futex table (futex.go) is keyed by partition offset, so private and
+// shared futexes of processes mapping the same memory meet.
+package sched

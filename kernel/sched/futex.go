@@ -1,0 +1,100 @@
+package sched
+
+import (
+	"sync"
+
+	"github.com/gomck/gomck/kernel/proc"
+)
+
+// Futexes is the instance's futex wait table.
+type Futexes struct {
+	mu      sync.Mutex
+	Seq     uint64
+	Waiters map[uint64][]*proc.Thread // by partition offset
+}
+
+// NewFutexes returns an empty table.
+func NewFutexes() *Futexes { return &Futexes{Waiters: map[uint64][]*proc.Thread{}} }
+
+// Wait queues t on key if check() (run under the table's lock, so no wake
+// can slip between the value check and the queueing) returns true.
+func (f *Futexes) Wait(t *proc.Thread, key uint64, bits uint32, check func() bool) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !check() {
+		return false
+	}
+	f.Seq++
+	t.FutexKey, t.FutexBits, t.Waiting = key, bits, true
+	f.Waiters[key] = append(f.Waiters[key], t)
+	return true
+}
+
+// Wake dequeues up to n waiters of key whose bitset meets bits, oldest
+// first, and returns them.
+func (f *Futexes) Wake(key uint64, n int, bits uint32) []*proc.Thread {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var woken []*proc.Thread
+	ws := f.Waiters[key]
+	kept := ws[:0]
+	for _, t := range ws {
+		if len(woken) < n && t.FutexBits&bits != 0 {
+			t.Waiting = false
+			woken = append(woken, t)
+			continue
+		}
+		kept = append(kept, t)
+	}
+	f.store(key, kept)
+	return woken
+}
+
+// Requeue wakes up to n waiters of key and moves up to m others to key2.
+func (f *Futexes) Requeue(key, key2 uint64, n, m int) (woken []*proc.Thread, moved int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ws := f.Waiters[key]
+	var kept []*proc.Thread
+	for _, t := range ws {
+		switch {
+		case len(woken) < n:
+			t.Waiting = false
+			woken = append(woken, t)
+		case moved < m:
+			t.FutexKey = key2
+			f.Waiters[key2] = append(f.Waiters[key2], t)
+			moved++
+		default:
+			kept = append(kept, t)
+		}
+	}
+	f.store(key, kept)
+	return woken, moved
+}
+
+// Drop removes t from any queue (timeout, signal, process end).
+func (f *Futexes) Drop(t *proc.Thread) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !t.Waiting {
+		return
+	}
+	ws := f.Waiters[t.FutexKey]
+	for i, w := range ws {
+		if w == t {
+			f.store(t.FutexKey, append(ws[:i:i], ws[i+1:]...))
+			break
+		}
+	}
+	t.Waiting = false
+}
+
+func (f *Futexes) store(key uint64, ws []*proc.Thread) {
+	f.Seq++
+	if len(ws) == 0 {
+		delete(f.Waiters, key)
+		return
+	}
+	f.Waiters[key] = ws
+}

@@ -1,0 +1,192 @@
+package sched
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/proc"
+)
+
+// Now returns CLOCK_MONOTONIC in nanoseconds, the clock of deadlines.
+func Now() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+// Queue is one CPU's run queue and sleepers.
+type Queue struct {
+	mu       sync.Mutex
+	Seq      uint64
+	Runnable []*proc.Thread
+	Sleepers []*proc.Thread // sorted by Deadline; deadline-less sleepers are not here
+	Blocked  int            // threads blocked without deadline
+	kick     chan struct{}
+	// OnTimeout is called (with the queue locked) for a sleeper whose
+	// deadline passed, before it becomes runnable: the futex table drops it.
+	OnTimeout func(t *proc.Thread)
+}
+
+// NewQueue returns an empty queue.
+func NewQueue() *Queue { return &Queue{kick: make(chan struct{}, 1)} }
+
+// Kicked is signalled whenever the queue gains a runnable thread.
+func (q *Queue) Kicked() <-chan struct{} { return q.kick }
+
+// Kick wakes the CPU's idle wait.
+func (q *Queue) Kick() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (q *Queue) change() { atomic.AddUint64(&q.Seq, 1) }
+
+// Push makes t runnable at the tail.
+func (q *Queue) Push(t *proc.Thread) {
+	q.mu.Lock()
+	q.change()
+	q.push(t)
+	q.change()
+	q.mu.Unlock()
+	q.Kick()
+}
+
+func (q *Queue) push(t *proc.Thread) {
+	t.Begin()
+	t.State = proc.Runnable
+	t.End()
+	q.Runnable = append(q.Runnable, t)
+}
+
+// Pop returns the next runnable thread, first waking sleepers whose
+// deadline has passed; nil if none.
+func (q *Queue) Pop(now int64) *proc.Thread {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.change()
+	defer q.change()
+	for len(q.Sleepers) > 0 && q.Sleepers[0].Deadline <= now {
+		t := q.Sleepers[0]
+		q.Sleepers = q.Sleepers[1:]
+		if q.OnTimeout != nil {
+			q.OnTimeout(t)
+		}
+		t.Regs.Rax = uint64(t.TimeoutRet)
+		t.Deadline = 0
+		q.push(t)
+	}
+	if len(q.Runnable) == 0 {
+		return nil
+	}
+	t := q.Runnable[0]
+	q.Runnable = q.Runnable[1:]
+	return t
+}
+
+// Sleep blocks t until Wake or, if deadline > 0, until then, when its
+// syscall returns timeoutRet.
+func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.change()
+	defer q.change()
+	t.Begin()
+	t.State, t.Deadline, t.TimeoutRet = proc.Sleeping, deadline, timeoutRet
+	t.End()
+	if deadline == 0 {
+		q.Blocked++
+		return
+	}
+	i := sort.Search(len(q.Sleepers), func(i int) bool { return q.Sleepers[i].Deadline > deadline })
+	q.Sleepers = append(q.Sleepers[:i], append([]*proc.Thread{t}, q.Sleepers[i:]...)...)
+}
+
+// Wake makes a sleeping t runnable with ret as its syscall's result; it
+// reports false if t was not sleeping (it timed out meanwhile).
+func (q *Queue) Wake(t *proc.Thread, ret int64) bool {
+	q.mu.Lock()
+	if t.State != proc.Sleeping {
+		q.mu.Unlock()
+		return false
+	}
+	q.change()
+	q.unsleep(t)
+	t.Regs.Rax = uint64(ret)
+	q.push(t)
+	q.change()
+	q.mu.Unlock()
+	q.Kick()
+	return true
+}
+
+func (q *Queue) unsleep(t *proc.Thread) {
+	if t.Deadline == 0 {
+		q.Blocked--
+		return
+	}
+	for i, s := range q.Sleepers {
+		if s == t {
+			q.Sleepers = append(q.Sleepers[:i], q.Sleepers[i+1:]...)
+			break
+		}
+	}
+	t.Deadline = 0
+}
+
+// Remove drops t from the queue wherever it is (its process ended).
+func (q *Queue) Remove(t *proc.Thread) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.change()
+	defer q.change()
+	if t.State == proc.Sleeping {
+		q.unsleep(t)
+	}
+	for i, r := range q.Runnable {
+		if r == t {
+			q.Runnable = append(q.Runnable[:i], q.Runnable[i+1:]...)
+			break
+		}
+	}
+	t.Begin()
+	t.State = proc.Zombie
+	t.End()
+}
+
+// NextDeadline returns the earliest sleeper deadline.
+func (q *Queue) NextDeadline() (int64, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.Sleepers) == 0 {
+		return 0, false
+	}
+	return q.Sleepers[0].Deadline, true
+}
+
+// Len returns the number of runnable threads.
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.Runnable)
+}
+
+// Cancel undoes Sleep for a thread that turned out not to block (its futex
+// value changed); it stays the running thread.
+func (q *Queue) Cancel(t *proc.Thread) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if t.State != proc.Sleeping {
+		return
+	}
+	q.change()
+	q.unsleep(t)
+	t.Begin()
+	t.State = proc.Running
+	t.End()
+	q.change()
+}

@@ -5,7 +5,7 @@ set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
-{ [ -x /bin/busybox ] && ! file -L /bin/busybox 2>/dev/null | grep -q dynamic; } || dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v make >/dev/null || need+=(make)
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -13,6 +14,8 @@ import (
 // signals such as SIGSEGV) and sends it to this thread, so mcexec's parent
 // sees the app's death by that very signal.
 func resetAndRaise(sig syscall.Signal) {
+	// The unblock and the signal must concern the same thread.
+	runtime.LockOSThread()
 	var act [4]uint64 // handler SIG_DFL, no flags, no restorer, empty mask
 	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act[0])), 0, 8, 0, 0)
 	var set [1]uint64

@@ -335,8 +335,9 @@ func moveSelf(dir string) error {
 	return writeCgroupFile(filepath.Join(dir, "cgroup.procs"), fmt.Sprint(os.Getpid()))
 }
 
-// ShareCPUs moves the calling daemon into the root cpuset, which spans
-// every CPU, so that its housekeeping threads (Go's sysmon, GC workers, the
+// ShareCPUs moves the calling daemon into the gomck group itself, which
+// spans every CPU (and which another instance's sweep of the root cpuset
+// does not touch), so that its housekeeping threads (Go's sysmon, GC workers, the
 // control socket) can run on Linux CPUs while its per-CPU threads and its
 // stubs pin themselves to the LWK CPUs; Linux tasks stay in LinuxDir, off
 // the LWK CPUs. Only cgroup v1 (or v2 without partitions) allows this: a v2
@@ -345,5 +346,5 @@ func (i *Isolation) ShareCPUs() error {
 	if i == nil || i.Partition {
 		return nil
 	}
-	return moveSelf(i.Root)
+	return moveSelf(i.base())
 }

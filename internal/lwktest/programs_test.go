@@ -54,6 +54,7 @@ func TestStaticC(t *testing.T) {
 		{"exit3", []string{prog("exitcode"), "3"}, ""},
 		{"abort", []string{prog("exitcode"), "abort"}, ""},
 		{"segv", []string{prog("exitcode"), "segv"}, ""},
+		{"badptr", []string{prog("badptr")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMCK_TEST", "env-value")
@@ -198,6 +199,36 @@ func TestThreadLimit(t *testing.T) {
 	res := Run(in.Mcexec(testprog.MustGo(t, "gohello")), "")
 	if res.Code == 0 || !strings.Contains(res.Stderr, "thread") {
 		t.Errorf("gohello on one CPU without -O: %v; want a thread creation failure", res)
+	}
+	in.WaitIdle(base)
+}
+
+// TestExhaustPartition: an app that takes all partition memory gets ENOMEM
+// (or SIGSEGV on a demand fault, as McKernel); the daemon is unharmed and
+// every page comes back.
+func TestExhaustPartition(t *testing.T) {
+	in, base := bootOne(t, "64M")
+	for i := 0; i < 3; i++ {
+		res := Run(in.Mcexec(testprog.MustC(t, "exhaust")), "")
+		if !(res.Code == 0 && strings.Contains(res.Stdout, "exhausted after some blocks")) && res.Signal != "segmentation fault" {
+			t.Errorf("exhaust: %v", res)
+		}
+		in.WaitIdle(base)
+	}
+	if res := Run(in.Mcexec(testprog.MustC(t, "hello")), ""); res.Stdout != "hello, world\n" {
+		t.Errorf("hello after exhaustion: %v", res)
+	}
+	in.WaitIdle(base)
+}
+
+// TestHeapExtension: mcexec -h sets the heap growth step; behaviour is the same.
+func TestHeapExtension(t *testing.T) {
+	in, base := bootOne(t, "256M")
+	for _, h := range []string{"4K", "16M"} {
+		res := Run(in.Mcexec("-h", h, testprog.MustC(t, "brk")), "")
+		if res.Code != 0 || !strings.Contains(res.Stdout, "brk ok") {
+			t.Errorf("mcexec -h %s brk: %v", h, res)
+		}
 	}
 	in.WaitIdle(base)
 }

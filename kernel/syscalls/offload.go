@@ -37,8 +37,10 @@ var bufArgs = map[uint64][]bufArg{
 }
 
 // populateArgs backs the pages of pointer arguments: Linux returns EFAULT
-// instead of faulting on pages the LWK has not populated yet.
-func populateArgs(c *Call, nr uint64, args [6]uint64) {
+// instead of faulting on pages the LWK has not populated yet. A known
+// buffer outside the app window is refused: in mcexec that address may be
+// the proxy's own memory.
+func populateArgs(c *Call, nr uint64, args [6]uint64) bool {
 	as := c.T.Proc.MM
 	done := [6]bool{}
 	for _, b := range bufArgs[nr] {
@@ -47,6 +49,9 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) {
 			n = args[b.lenArg]
 		}
 		done[b.ptr] = true
+		if n != 0 && !ikc.InWindow(p, min(n, 1)) {
+			return false
+		}
 		if !ikc.InWindow(p, 1) {
 			continue
 		}
@@ -61,9 +66,10 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) {
 		}
 		for i := uint64(0); i < n; i++ {
 			base, l := binary.LittleEndian.Uint64(iov[i*16:]), binary.LittleEndian.Uint64(iov[i*16+8:])
-			if ikc.InWindow(base, 1) {
-				as.Populate(base, base+min(l, ikc.WindowEnd-base))
+			if l != 0 && !ikc.InWindow(base, 1) {
+				return false
 			}
+			as.Populate(base, base+min(l, ikc.WindowEnd-base))
 		}
 	}
 	for i, a := range args {
@@ -71,6 +77,7 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) {
 			as.Populate(a, min(a+2*4096, ikc.WindowEnd))
 		}
 	}
+	return true
 }
 
 // raisesSIGPIPE are the calls after which Linux sends SIGPIPE on EPIPE;
@@ -85,7 +92,9 @@ func offload(c *Call) int64 { return offloadCall(c, c.Nr, c.Args) }
 // process is ended.
 func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
 	t, p := c.T, c.T.Proc
-	populateArgs(c, nr, args)
+	if !populateArgs(c, nr, args) {
+		return -int64(unix.EFAULT)
+	}
 	slot := t.TID % ikc.SlotCount
 	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
 	ret, err := p.Chan.Wait(slot, c.Env.OffloadSpin)

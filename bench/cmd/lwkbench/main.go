@@ -24,7 +24,7 @@
 //
 // Usage:
 //
-//	lwkbench [-json FILE] [-markdown] [-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
+//	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE] [-bin DIR]
 //
 // The instance is booted in a private GOMCK_RUNDIR and always shut down,
 // also on SIGINT, SIGTERM and SIGHUP. A MISS is a result, not a failure:

@@ -75,29 +75,69 @@ type bench struct {
 	lwkGetpid, lwkDevnull, lwkTouch series
 	// Wall times of hello, interleaved while the instance runs.
 	lwkHello, nativeHello series
+	// Complete rounds of native and floor runs in each host phase.
+	roundsBefore, roundsAfter int
 }
 
 func (b *bench) measure() {
 	n, nn := strconv.Itoa(*loopN), strconv.Itoa(*nativeN)
 	touch := strconv.Itoa(*touchMiB)
-	hostPhase := func(when string) {
+	// Another instance booting meanwhile would load the memory and then
+	// take the CPU from Linux and so from the native runs, which would
+	// measure something else: a sample counts only if no daemon ran and the
+	// CPU was ours before and after it.
+	var lost error
+	free := func() bool { return mayRunOn(b.cpu) && len(otherDaemons(0)) == 0 }
+	sample := func(s *series, label string, cpu int, cmd *exec.Cmd) bool {
+		if !free() {
+			return false
+		}
+		v, err := nsPer(label, cpu, cmd)
+		if !free() {
+			return false
+		}
+		s.add(v, err)
+		return true
+	}
+	hostPhase := func(when string) (rounds int) {
 		for r := 1; r <= *reps; r++ {
 			progressf("%s, round %d/%d: native and ptrace floor on CPU %d", when, r, *reps, b.cpu)
-			b.nativeGetpid.add(nsPer("native getpid_loop", b.cpu, b.native("getpid_loop", nn)))
-			b.nativeDevnull.add(nsPer("native devnull_loop", b.cpu, b.native("devnull_loop", nn)))
-			// ptrace_floor binds itself (and its tracee) to the CPU.
-			b.floor.add(nsPer("ptrace_floor", -1, b.native("ptrace_floor", strconv.Itoa(b.cpu), n)))
-			b.nativeTouch.add(nsPer("native touch", b.cpu, b.native("touch", touch)))
+			ok := sample(&b.nativeGetpid, "native getpid_loop", b.cpu, b.native("getpid_loop", nn)) &&
+				sample(&b.nativeDevnull, "native devnull_loop", b.cpu, b.native("devnull_loop", nn)) &&
+				// ptrace_floor binds itself (and its tracee) to the CPU.
+				sample(&b.floor, "ptrace_floor", -1, b.native("ptrace_floor", strconv.Itoa(b.cpu), n)) &&
+				sample(&b.nativeTouch, "native touch", b.cpu, b.native("touch", touch))
+			if !ok {
+				lost = fmt.Errorf("another LWK instance took CPU %d %s", b.cpu, when)
+				progressf("  %v: skipping the rest of these runs", lost)
+				return rounds
+			}
+			rounds++
 		}
+		return rounds
 	}
+	defer func() {
+		for _, s := range []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch} {
+			if len(s.samples) == 0 && s.err == nil {
+				s.err = lost
+			}
+		}
+	}()
 
-	hostPhase("before boot")
+	b.roundsBefore = hostPhase("before boot")
 
 	progressf("booting the LWK on CPU %d with %s", b.cpu, *memSize)
-	if err := b.inst.boot(b.ctx, b.cpu, *memSize); err != nil {
+	err := lost
+	if others := otherDaemons(0); len(others) > 0 {
+		err = fmt.Errorf("not booting: another LWK daemon (pid %v) started meanwhile", others)
+	}
+	if err == nil {
+		err = b.inst.boot(b.ctx, b.cpu, *memSize)
+	}
+	if err != nil {
 		progressf("  error: %v", err)
 		for _, s := range []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello} {
-			s.add(0, err)
+			s.err = err
 		}
 	} else {
 		for r := 1; r <= *reps; r++ {
@@ -117,7 +157,7 @@ func (b *bench) measure() {
 	for deadline := time.Now().Add(5 * time.Second); !mayRunOn(b.cpu) && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	hostPhase("after shutdown")
+	b.roundsAfter = hostPhase("after shutdown")
 }
 
 // native prepares the named test program to run on Linux.
@@ -135,9 +175,10 @@ func (b *bench) lwk(prog string, args ...string) *exec.Cmd {
 func (b *bench) hello() {
 	progressf("hello: %d runs each, LWK and native interleaved", *helloRuns)
 	for _, c := range []*exec.Cmd{b.lwk("hello"), b.native("hello")} {
-		out, err := c.Output()
-		if err != nil || string(out) != "hello, world\n" {
-			err = fmt.Errorf("warm-up %v: %v, output %q", c.Args, err, out)
+		var out, errOut bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errOut
+		if err := runCmd(-1, c); err != nil || out.String() != "hello, world\n" {
+			err = fmt.Errorf("warm-up %v: %v, stdout %q, stderr %q", c.Args, err, out.String(), errOut.String())
 			b.lwkHello.add(0, err)
 			b.nativeHello.add(0, err)
 			return
@@ -149,14 +190,17 @@ func (b *bench) hello() {
 	}
 }
 
-// wall runs cmd with its output discarded and returns its wall time in ns,
-// from the fork to the reaping of the process.
+// wall runs cmd with its stdout discarded and returns its wall time in
+// ns, from the fork to the reaping of the process. Stderr is kept for the
+// error message; both sides pay the same for it.
 func wall(label string, cmd *exec.Cmd) (float64, error) {
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
 	t0 := time.Now()
 	err := runCmd(-1, cmd)
 	d := time.Since(t0)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %v", label, err)
+		return 0, fmt.Errorf("%s: %v: %s", label, err, strings.TrimSpace(errOut.String()))
 	}
 	return float64(d.Nanoseconds()), nil
 }
@@ -169,7 +213,10 @@ func nsPer(label string, cpu int, cmd *exec.Cmd) (float64, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := runCmd(cpu, cmd); err != nil {
-		return 0, fmt.Errorf("%s: %v: %s", label, err, strings.TrimSpace(stderr.String()))
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			err = fmt.Errorf("%v: %s", err, msg)
+		}
+		return 0, fmt.Errorf("%s: %v", label, err)
 	}
 	m := nsRE.FindSubmatch(stdout.Bytes())
 	if m == nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -49,6 +50,10 @@ type Params struct {
 	HelloRuns int    `json:"hello_runs"`
 	TouchMiB  int    `json:"touch_mib"`
 	Mem       string `json:"lwk_mem"`
+	// Complete rounds of native and floor runs before the boot and after
+	// the shutdown; fewer than reps if another instance took the CPU.
+	RoundsBefore int `json:"rounds_before_boot"`
+	RoundsAfter  int `json:"rounds_after_shutdown"`
 }
 
 // Figure is one headline figure: the LWK's value, the references it is
@@ -88,7 +93,7 @@ func (b *bench) report(m Machine) Report {
 		Date:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Machine: m,
 		LWKCPU:  b.cpu,
-		Params:  Params{*loopN, *nativeN, *reps, *helloRuns, *touchMiB, *memSize},
+		Params:  Params{*loopN, *nativeN, *reps, *helloRuns, *touchMiB, *memSize, b.roundsBefore, b.roundsAfter},
 	}
 	// ratioFig builds a figure judged on LWK/first reference against max
 	// (inclusive unless strict).
@@ -209,8 +214,9 @@ func (m Machine) String() string {
 }
 
 func (r Report) setup() string {
-	return fmt.Sprintf("LWK on CPU %d with %s; medians of %d LWK runs and %d native/floor runs (before boot and after shutdown); loops of %d (native %d); hello %d runs each, interleaved",
-		r.LWKCPU, r.Params.Mem, r.Params.Reps, 2*r.Params.Reps, r.Params.LoopN, r.Params.NativeN, r.Params.HelloRuns)
+	p := r.Params
+	return fmt.Sprintf("LWK on CPU %d with %s; medians of %d LWK runs and of %d native/floor runs on the same CPU (%d before boot, %d after shutdown); loops of %d iterations (native %d); hello %d runs each, interleaved",
+		r.LWKCPU, p.Mem, p.Reps, p.RoundsBefore+p.RoundsAfter, p.RoundsBefore, p.RoundsAfter, p.LoopN, p.NativeN, p.HelloRuns)
 }
 
 func printTable(w io.Writer, r Report) {
@@ -226,12 +232,22 @@ func printTable(w io.Writer, r Report) {
 		}
 	}
 	tw.Flush()
-	for _, f := range r.Figures {
-		if f.Error != "" {
-			fmt.Fprintf(w, "\n%s: %s", f.Name, f.Error)
-		}
+	for _, e := range r.errors() {
+		fmt.Fprintf(w, "\nerror: %s", e)
 	}
 	fmt.Fprintln(w)
+}
+
+// errors lists the figures' errors once each: one failure, such as a boot
+// that failed, usually spoils several figures.
+func (r Report) errors() []string {
+	var out []string
+	for _, f := range r.Figures {
+		if f.Error != "" && !slices.Contains(out, f.Error) {
+			out = append(out, f.Error)
+		}
+	}
+	return out
 }
 
 func printMarkdown(w io.Writer, r Report) {
@@ -250,10 +266,8 @@ func printMarkdown(w io.Writer, r Report) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", f.Name, f.lwk(), strings.Join(refs, "<br>"), f.compare(), f.Target, res)
 	}
-	for _, f := range r.Figures {
-		if f.Error != "" {
-			fmt.Fprintf(w, "\n%s: `%s`\n", f.Name, f.Error)
-		}
+	for _, e := range r.errors() {
+		fmt.Fprintf(w, "\nError: `%s`\n", e)
 	}
 }
 

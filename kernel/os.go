@@ -159,6 +159,9 @@ func (k *OS) Shutdown() {
 		case <-time.After(5 * time.Second):
 		}
 	}
+	for _, c := range k.CPUs {
+		c.Do(c.dropSpare)
+	}
 	if k.Isolation != nil {
 		k.Isolation.Release()
 	}

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/cpu"
 	"github.com/gomck/gomck/kernel/proc"
 	"github.com/gomck/gomck/kernel/sched"
 )
@@ -23,6 +24,10 @@ type CPU struct {
 	Switches uint64
 	Queue    *sched.Queue
 	Slices   uint64 // thread slices run; the time-sharing ticker watches it
+
+	// Spare is a stub started while the CPU was idle, so that exec does
+	// not wait for a fork and exec of its own.
+	Spare *cpu.Stub
 
 	work    chan func()
 	stub    atomic.Int32 // pid of the stub running now, for preemption
@@ -78,6 +83,10 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 			k.runThread(c, t)
 			continue
 		}
+		if c.Spare == nil && k.State == "RUNNING" {
+			c.startSpare(k)
+			continue
+		}
 		// Idle: tick-less, sleep until work, a wake-up or the next deadline.
 		var timeout <-chan time.Time
 		var tm *time.Timer
@@ -94,6 +103,33 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 		if tm != nil {
 			tm.Stop()
 		}
+	}
+}
+
+func (c *CPU) startSpare(k *OS) {
+	s, err := cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
+	if err != nil {
+		k.Kmsg.Printf("cpu %d: spare stub: %v", c.Index, err)
+		return
+	}
+	c.Spare = s
+}
+
+// takeStub returns the spare stub, or a new one.
+func (c *CPU) takeStub(k *OS) (*cpu.Stub, error) {
+	if s := c.Spare; s != nil {
+		c.Spare = nil
+		return s, nil
+	}
+	return cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
+}
+
+// dropSpare kills the spare stub (shutdown).
+func (c *CPU) dropSpare() {
+	if s := c.Spare; s != nil {
+		c.Spare = nil
+		s.Kill()
+		s.Reap()
 	}
 }
 

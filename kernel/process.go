@@ -115,7 +115,7 @@ func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
 // setup runs on the CPU's thread: stub, address space, image, stack.
 func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, error) {
 	begin := time.Now()
-	stub, err := cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
+	stub, err := c.takeStub(k)
 	if err != nil {
 		return nil, err
 	}

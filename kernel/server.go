@@ -149,6 +149,11 @@ func (k *OS) status() control.Status {
 	st := control.Status{State: k.State, Instance: k.Index, DaemonPID: os.Getpid(), CPUs: k.Config.CPUs,
 		MemTotal: uint64(k.Mem.Size), MemFree: k.Alloc.FreePages() * mm.PageSize,
 		MemLargest: k.Alloc.Largest() * mm.PageSize, Uptime: time.Since(time.Unix(0, k.BootTime)).Seconds()}
+	for _, c := range k.CPUs {
+		if s := c.Spare; s != nil {
+			st.SpareStubs = append(st.SpareStubs, s.PID)
+		}
+	}
 	k.Alloc.Lock()
 	for _, n := range k.Alloc.Nodes {
 		st.Nodes = append(st.Nodes, control.NodeUsage{Node: n.Node, Total: n.Pages * mm.PageSize, Free: n.Free * mm.PageSize})

@@ -35,6 +35,7 @@ type Proxy struct {
 	ch     *ikc.Channel
 	partFD int
 	replay sync.Mutex
+	ready  chan struct{} // closed once ch is mapped
 	PID    int
 }
 
@@ -89,6 +90,11 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 		unix.Getrlimit(r, &l)
 		req.Rlimits = append(req.Rlimits, [2]uint64{l.Cur, l.Max})
 	}
+	// Workers start their OS threads while the LWK sets the process up.
+	p.ready = make(chan struct{})
+	for i := 0; i < max(o.Workers, 1); i++ {
+		go p.worker()
+	}
 	resp, fds, err := p.conn.Call(req, exe)
 	if err != nil {
 		return 0, 0, err
@@ -109,9 +115,7 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	if p.ch, err = ikc.Map(chFD); err != nil {
 		return 0, 0, err
 	}
-	for i := 0; i < max(o.Workers, 1); i++ {
-		go p.worker()
-	}
+	close(p.ready)
 	exit := make(chan control.Response, 1)
 	go func() {
 		var r control.Response
@@ -186,6 +190,10 @@ func (p *Proxy) hideFD(c **control.Conn) error {
 // worker executes offloaded calls on its own OS thread.
 func (p *Proxy) worker() {
 	runtime.LockOSThread()
+	<-p.ready
+	if p.ch == nil {
+		return
+	}
 	for {
 		slot, err := p.ch.Take(4000)
 		if err != nil {

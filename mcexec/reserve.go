@@ -9,7 +9,7 @@ static int gomck_window_reserved;
 // Runs when the dynamic loader initialises mcexec, before the Go runtime
 // maps its heap. Bounds must match delegator/ikc's window.
 __attribute__((constructor)) static void gomck_reserve_window(void) {
-	uintptr_t lo = 0x10000, hi = 0x200000000000ULL;
+	uintptr_t lo = 0x10000, hi = 0xc000000000ULL;
 	void *p = mmap((void *)lo, hi - lo, PROT_NONE,
 		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	gomck_window_reserved = (p == (void *)lo);
@@ -27,7 +27,7 @@ import (
 
 // windowReserved reports whether the constructor got the whole window.
 func windowReserved() error {
-	if ikc.WindowStart != 0x10000 || ikc.WindowEnd != 0x200000000000 {
+	if ikc.WindowStart != 0x10000 || ikc.WindowEnd != 0xc000000000 {
 		return errors.New("mcexec: app window bounds differ between ikc and reserve.go")
 	}
 	if C.gomck_reserved() == 0 {

@@ -63,6 +63,7 @@ type Status struct {
 	MemLargest uint64      `json:"mem_largest_free_run"`
 	Nodes      []NodeUsage `json:"nodes"`
 	Processes  []ProcInfo  `json:"processes"`
+	SpareStubs []int       `json:"spare_stubs,omitempty"` // stubs started ahead for the next exec
 	Uptime     float64     `json:"uptime_s"`
 }
 

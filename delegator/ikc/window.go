@@ -4,10 +4,13 @@ package ikc
 // has its text near 0x55.. and its libraries and stacks near 0x7f..; mcexec
 // reserves [WindowStart, WindowEnd) in a C constructor, before the Go runtime
 // maps anything, so the runtime settles elsewhere. Static non-PIE binaries
-// link at 0x400000, hence the low start.
+// link at 0x400000, hence the low start. The window ends where Go's
+// unrandomised heap hints begin (0xc000000000), and is small enough (768
+// GiB) that a randomised hint rarely falls in it: each one that does costs
+// mcexec a failed mmap at start.
 const (
 	WindowStart = 0x10000
-	WindowEnd   = 0x2000_0000_0000 // 32 TiB
+	WindowEnd   = 0xc0_0000_0000
 
 	// StubBase is where the daemon loads its stub executable, outside the
 	// window (the stub's kernel-chosen stack and vDSO sit near 0x7ff..).

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,11 +172,22 @@ func (in *Instance) WaitIdle(want uint64) {
 	var st control.Status
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		st = in.Status()
-		if len(st.Processes) == 0 && st.MemFree == want && len(in.Stubs()) == 0 {
+		if len(st.Processes) == 0 && st.MemFree == want && len(in.strayStubs(st)) == 0 {
 			return
 		}
 	}
-	in.tb.Fatalf("LWK not back to baseline: %d processes, free %d want %d, stubs %v", len(st.Processes), st.MemFree, want, in.Stubs())
+	in.tb.Fatalf("LWK not back to baseline: %d processes, free %d want %d, stray stubs %v", len(st.Processes), st.MemFree, want, in.strayStubs(st))
+}
+
+// strayStubs lists the daemon's children other than its spare stubs.
+func (in *Instance) strayStubs(st control.Status) []int {
+	var out []int
+	for _, pid := range in.Stubs() {
+		if !slices.Contains(st.SpareStubs, pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // Result is what a program did.

@@ -232,3 +232,31 @@ func TestHeapExtension(t *testing.T) {
 	}
 	in.WaitIdle(base)
 }
+
+// TestDynamic runs glibc-dynamic programs: the LWK loads the dynamic linker
+// named by PT_INTERP, which maps the shared libraries through offloaded
+// opens and LWK private file mappings.
+func TestDynamic(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "1G", "-O")
+	base := in.Status().MemFree
+	py, err := exec.LookPath("/usr/bin/python3")
+	if err != nil {
+		py = ""
+	}
+	cases := [][]string{
+		{"/bin/echo", "dynamic", "echo"},
+		{"/usr/bin/ls", "-l", "/usr"},
+		{"/usr/bin/sort", "-r"},
+	}
+	if py != "" {
+		cases = append(cases,
+			[]string{py, "-c", "print(2**100)"},
+			[]string{py, "-c", "import json, threading\nt = threading.Thread(target=lambda: print(json.dumps({'a': [1, 2]})))\nt.start(); t.join()"})
+	}
+	for _, argv := range cases {
+		t.Run(filepath.Base(argv[0]), func(t *testing.T) {
+			same(t, in, "b\na\nc\n", argv...)
+			in.WaitIdle(base)
+		})
+	}
+}

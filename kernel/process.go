@@ -212,6 +212,16 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 		return
 	}
 	for {
+		if s := k.deliverSignals(t); s != 0 {
+			k.endProcess(c, p, 0, s)
+			return
+		}
+		if p.Stub.FPOwner != t.TID {
+			if err := k.switchFP(p, t); err != nil {
+				k.endProcess(c, p, 0, int(unix.SIGKILL))
+				return
+			}
+		}
 		st, err := p.Stub.Resume(&t.Regs)
 		if s := p.Kill.Load(); s != 0 {
 			k.endProcess(c, p, 0, int(s))
@@ -285,22 +295,37 @@ func (k *OS) fault(t *proc.Thread, st cpu.Stop) int {
 	case syscall.SIGSTOP:
 		return 0 // a kick; Kill was checked by the caller
 	case syscall.SIGSEGV, syscall.SIGBUS:
+		code := st.Code
 		if st.Code > 0 { // raised by the CPU, not sent
 			switch p.MM.Fault(st.Addr) {
 			case mm.FaultHandled:
 				return 0
 			case mm.FaultOOM:
 				k.Kmsg.Printf("pid %d: out of partition memory at %#x: SIGSEGV", p.PID, st.Addr)
-			default:
-				k.Kmsg.Printf("pid %d: segfault at %#x ip %#x", p.PID, st.Addr, t.Regs.Rip)
+			case mm.FaultAccErr:
+				code = segvAccErr
 			}
 		}
-		return int(st.Signal)
+		return k.synchronous(t, int(st.Signal), proc.SigInfo{Code: code, Addr: st.Addr})
 	case syscall.SIGILL, syscall.SIGFPE, syscall.SIGTRAP, syscall.SIGABRT:
-		k.Kmsg.Printf("pid %d: %v at ip %#x", p.PID, st.Signal, t.Regs.Rip)
-		return int(st.Signal)
+		return k.synchronous(t, int(st.Signal), proc.SigInfo{Code: st.Code, Addr: st.Addr})
 	}
 	return 0 // host noise (SIGCHLD, SIGWINCH, ...) is not the app's
+}
+
+// segvAccErr is SIGSEGV's si_code for a protection fault.
+const segvAccErr = 2
+
+// synchronous raises a fault signal in t: its handler runs if it has one
+// and does not block it; otherwise the process dies of it, as Linux forces.
+func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
+	if hasHandler(t, sig) {
+		t.Info[sig-1] = info
+		t.Pending |= 1 << (sig - 1)
+		return 0
+	}
+	k.Kmsg.Printf("pid %d: tid %d: signal %d (code %d, addr %#x) at ip %#x", t.Proc.PID, t.TID, sig, info.Code, info.Addr, t.Regs.Rip)
+	return sig
 }
 
 // endProcess ends p with its exit status and frees everything it had.
@@ -334,7 +359,11 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 // a running thread notices at its next stop, which the kick forces; a
 // process whose threads all sleep is ended by its CPU directly.
 func (k *OS) kill(p *proc.Process, sig int) {
-	if syscalls.IgnoredByDefault(sig) || p.SigActs[sig].Handler == 1 {
+	if syscalls.IgnoredByDefault(sig) || p.SigActs[sig].Handler == proc.SigIgnore {
+		return
+	}
+	if sig != int(unix.SIGKILL) && p.SigActs[sig].Handler != proc.SigDefault {
+		k.Signal(p, nil, sig, proc.SigInfo{})
 		return
 	}
 	p.Kill.CompareAndSwap(0, int32(sig))

@@ -2,6 +2,7 @@ package lwktest
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +56,7 @@ func TestStaticC(t *testing.T) {
 		{"abort", []string{prog("exitcode"), "abort"}, ""},
 		{"segv", []string{prog("exitcode"), "segv"}, ""},
 		{"badptr", []string{prog("badptr")}, ""},
+		{"signals", []string{prog("signals")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMCK_TEST", "env-value")
@@ -258,5 +260,32 @@ func TestDynamic(t *testing.T) {
 			same(t, in, "b\na\nc\n", argv...)
 			in.WaitIdle(base)
 		})
+	}
+}
+
+// TestForwardedSignalHandler: a signal sent to mcexec runs the app's handler.
+func TestForwardedSignalHandler(t *testing.T) {
+	in, base := bootOne(t, "256M")
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		cmd := in.Mcexec(testprog.MustC(t, "sigwait"))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		n, _ := out.Read(buf)
+		if string(buf[:n]) != "ready\n" {
+			t.Fatalf("sigwait said %q", buf[:n])
+		}
+		cmd.Process.Signal(sig)
+		rest, _ := io.ReadAll(out)
+		cmd.Wait()
+		if want := fmt.Sprintf("caught %d\n", sig); string(rest) != want || cmd.ProcessState.ExitCode() != 0 {
+			t.Errorf("after %v: %q, %v; want %q and exit 0", sig, rest, cmd.ProcessState, want)
+		}
+		in.WaitIdle(base)
 	}
 }

@@ -60,7 +60,12 @@ type Thread struct {
 	// ClearChildTID is set_tid_address's pointer.
 	ClearChildTID uint64
 	SigMask       uint64
-	Stats         Stats
+	// Pending holds signals sent to this thread (bit sig-1); Info the
+	// siginfo of each, for SA_SIGINFO handlers.
+	Pending  uint64
+	Info     [64]SigInfo
+	AltStack AltStack
+	Stats    Stats
 	// FPState is the XSAVE area saved when the thread left its stub.
 	FPState []byte
 	// While blocked: when to give up (monotonic ns, 0 = never), what the
@@ -96,9 +101,38 @@ func (t *Thread) Count(nr uint64, ns uint64, offloaded bool) {
 	}
 }
 
-// SigAction is an installed signal disposition.
+// SigAction is an installed signal disposition, in the kernel's layout.
 type SigAction struct {
 	Handler, Flags, Restorer, Mask uint64
+}
+
+// Dispositions and sigaction flags.
+const (
+	SigDefault = 0
+	SigIgnore  = 1
+
+	SaSigInfo   = 0x4
+	SaOnStack   = 0x08000000
+	SaRestart   = 0x10000000
+	SaNoDefer   = 0x40000000
+	SaResetHand = 0x80000000
+	SaRestorer  = 0x04000000
+)
+
+// SigInfo is what a handler learns about a signal.
+type SigInfo struct {
+	Code int32
+	PID  int32
+	UID  uint32
+	Addr uint64
+}
+
+// AltStack is a thread's sigaltstack.
+type AltStack struct {
+	SP    uint64
+	Flags int32
+	_     int32
+	Size  uint64
 }
 
 // Cred are a process's ids, taken from mcexec at creation.
@@ -128,6 +162,10 @@ type Process struct {
 	ExitCode   int
 	ExitSignal int
 	Exited     bool
+	// Pending holds process-directed signals, set by any goroutine
+	// (atomically), taken by the first thread that does not block them.
+	Pending     atomic.Uint64
+	PendingInfo [64]SigInfo
 	// Kill is set (to a signal number) by another goroutine to make the
 	// process die; its CPU checks it at the next stop.
 	Kill atomic.Int32

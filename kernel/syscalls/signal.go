@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/signal"
 )
 
 // Signals are LWK state. Until handler delivery lands, a signal sent to the
@@ -12,13 +13,16 @@ import (
 func init() {
 	register(sysRtSigaction, unix.SYS_RT_SIGACTION)
 	register(sysRtSigprocmask, unix.SYS_RT_SIGPROCMASK)
-	register(zero, unix.SYS_SIGALTSTACK)
+	register(sysSigaltstack, unix.SYS_SIGALTSTACK)
+	register(sysRtSigreturn, unix.SYS_RT_SIGRETURN)
+	register(sysRtSigpending, unix.SYS_RT_SIGPENDING)
+	register(sysPause, unix.SYS_PAUSE)
 	register(sysKill, unix.SYS_KILL)
 	register(sysTgkill, unix.SYS_TGKILL)
 	register(sysTkill, unix.SYS_TKILL)
-	register(enosys, unix.SYS_RT_SIGRETURN, unix.SYS_RT_SIGSUSPEND, unix.SYS_RT_SIGTIMEDWAIT,
-		unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_PAUSE, unix.SYS_ALARM,
-		unix.SYS_SETITIMER, unix.SYS_GETITIMER, unix.SYS_RT_SIGPENDING)
+	register(enosys, unix.SYS_RT_SIGSUSPEND, unix.SYS_RT_SIGTIMEDWAIT,
+		unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_ALARM,
+		unix.SYS_SETITIMER, unix.SYS_GETITIMER)
 }
 
 func sysRtSigaction(c *Call) int64 {
@@ -76,21 +80,23 @@ func sysKill(c *Call) int64 {
 	if pid := int(int32(c.Args[0])); pid != c.T.Proc.PID && pid != 0 && pid != -c.T.Proc.PGID {
 		return -int64(unix.ESRCH)
 	}
-	return signalSelf(c, int(c.Args[1]))
+	return send(c, nil, int(c.Args[1]), siUser)
 }
 
 func sysTgkill(c *Call) int64 {
-	if int(c.Args[0]) != c.T.Proc.PID || ownThread(c, int(c.Args[1])) == nil {
+	t := ownThread(c, int(c.Args[1]))
+	if int(c.Args[0]) != c.T.Proc.PID || t == nil {
 		return -int64(unix.ESRCH)
 	}
-	return signalSelf(c, int(c.Args[2]))
+	return send(c, t, int(c.Args[2]), siTkill)
 }
 
 func sysTkill(c *Call) int64 {
-	if ownThread(c, int(c.Args[0])) == nil {
+	t := ownThread(c, int(c.Args[0]))
+	if t == nil {
 		return -int64(unix.ESRCH)
 	}
-	return signalSelf(c, int(c.Args[1]))
+	return send(c, t, int(c.Args[1]), siTkill)
 }
 
 func ownThread(c *Call, tid int) *proc.Thread {
@@ -111,13 +117,89 @@ func IgnoredByDefault(sig int) bool {
 	return false
 }
 
-func signalSelf(c *Call, sig int) int64 {
+// send queues sig for thread t (nil: the process) with the sender's ids;
+// it is delivered, or takes its default action, before the app resumes.
+func send(c *Call, t *proc.Thread, sig int, code int32) int64 {
 	if sig < 0 || sig > 64 {
 		return -int64(unix.EINVAL)
 	}
-	if sig == 0 || IgnoredByDefault(sig) || c.T.Proc.SigActs[sig].Handler == 1 /* SIG_IGN */ {
+	if sig == 0 {
 		return 0
 	}
-	c.Action, c.ExitSignal = ExitProcess, sig
+	c.Env.Kernel.Signal(c.T.Proc, t, sig, proc.SigInfo{Code: code, PID: int32(c.T.Proc.PID), UID: uint32(c.T.Proc.Cred.UID)})
+	return 0
+}
+
+// si_code values: sent by kill, by tkill/tgkill, raised by the kernel.
+const (
+	siUser   = 0
+	siTkill  = -6
+	siKernel = 0x80
+)
+
+// signalSelf raises sig in the calling thread as the kernel does (SIGPIPE).
+func signalSelf(c *Call, sig int) {
+	c.Env.Kernel.Signal(c.T.Proc, c.T, sig, proc.SigInfo{Code: siKernel})
+}
+
+func sysSigaltstack(c *Call) int64 {
+	t := c.T
+	if old := c.Args[1]; old != 0 {
+		st := t.AltStack
+		if signal.OnAltStack(t) {
+			st.Flags |= 1 // SS_ONSTACK
+		} else if st.Size == 0 {
+			st.Flags = 2 // SS_DISABLE
+		}
+		if r := copyOut(c, old, bytesOf(&st)); r < 0 {
+			return r
+		}
+	}
+	if ss := c.Args[0]; ss != 0 {
+		var st proc.AltStack
+		if r := copyIn(c, ss, bytesOf(&st)); r < 0 {
+			return r
+		}
+		if signal.OnAltStack(t) {
+			return -int64(unix.EPERM)
+		}
+		switch {
+		case st.Flags == 2: // SS_DISABLE
+			st = proc.AltStack{}
+		case st.Flags != 0 && uint32(st.Flags) != 1<<31: // SS_AUTODISARM accepted
+			return -int64(unix.EINVAL)
+		case st.Size < 2048: // MINSIGSTKSZ
+			return -int64(unix.ENOMEM)
+		}
+		st.Flags = 0
+		t.AltStack = st
+	}
+	return 0
+}
+
+// sysRtSigreturn unwinds a signal frame; the thread resumes where the
+// (possibly edited) context says, with its FPU state from the frame.
+func sysRtSigreturn(c *Call) int64 {
+	t := c.T
+	fp, err := signal.Return(t.Proc.MM, t, len(t.FPState))
+	if err != nil {
+		c.Action, c.ExitSignal = ExitProcess, int(unix.SIGSEGV)
+		return 0
+	}
+	if fp != nil {
+		t.FPState = fp
+		t.Proc.Stub.FPOwner = 0 // reload before resuming
+	}
+	return int64(t.Regs.Rax)
+}
+
+func sysRtSigpending(c *Call) int64 {
+	return putUint64(c, c.Args[0], (c.T.Pending|c.T.Proc.Pending.Load())&c.T.SigMask)
+}
+
+// sysPause sleeps until a signal interrupts it (-EINTR).
+func sysPause(c *Call) int64 {
+	c.Env.Kernel.Sleep(c.T, 0, 0)
+	c.Action = Block
 	return 0
 }

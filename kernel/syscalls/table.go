@@ -39,6 +39,9 @@ type Kernel interface {
 	FutexWait(t *proc.Thread, key uint64, bits uint32, check func() bool) bool
 	FutexWake(key uint64, n int, bits uint32) int
 	FutexRequeue(key, key2 uint64, n, m int) int
+	// Signal queues sig for thread t, or for the process when t is nil,
+	// waking a thread that can take it.
+	Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 }
 
 // Call is one system call in progress.

@@ -1,0 +1,119 @@
+package kernel
+
+import (
+	"math/bits"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/signal"
+	"github.com/gomck/gomck/kernel/syscalls"
+)
+
+// Signal queues sig for t (or for p when t is nil) and makes sure a thread
+// that can take it runs soon: a sleeping one is woken with -EINTR, a
+// running stub is kicked. Any goroutine may call it.
+func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) {
+	bit := uint64(1) << (sig - 1)
+	if t != nil {
+		t.Info[sig-1] = info
+		t.Pending |= bit
+	} else {
+		p.PendingInfo[sig-1] = info
+		for {
+			old := p.Pending.Load()
+			if p.Pending.CompareAndSwap(old, old|bit) {
+				break
+			}
+		}
+	}
+	for _, o := range p.Threads {
+		if (t == nil || o == t) && o.SigMask&bit == 0 && o.State == proc.Sleeping {
+			k.Futexes.Drop(o)
+			k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))
+			break
+		}
+	}
+	if p.Stub != nil {
+		p.Stub.Kick()
+	}
+}
+
+// takeSignal removes the lowest deliverable signal of t.
+func takeSignal(t *proc.Thread) (int, proc.SigInfo, bool) {
+	p := t.Proc
+	if mine := t.Pending &^ t.SigMask; mine != 0 {
+		sig := bits.TrailingZeros64(mine) + 1
+		t.Pending &^= 1 << (sig - 1)
+		return sig, t.Info[sig-1], true
+	}
+	for {
+		shared := p.Pending.Load()
+		ready := shared &^ t.SigMask
+		if ready == 0 {
+			return 0, proc.SigInfo{}, false
+		}
+		sig := bits.TrailingZeros64(ready) + 1
+		if p.Pending.CompareAndSwap(shared, shared&^(1<<(sig-1))) {
+			return sig, p.PendingInfo[sig-1], true
+		}
+	}
+}
+
+// deliverSignals runs before t resumes: it builds handler frames for its
+// deliverable signals and returns a signal whose default action ends the
+// process, or 0.
+func (k *OS) deliverSignals(t *proc.Thread) int {
+	p := t.Proc
+	for {
+		sig, info, ok := takeSignal(t)
+		if !ok {
+			return 0
+		}
+		act := p.SigActs[sig]
+		switch act.Handler {
+		case proc.SigIgnore:
+			continue
+		case proc.SigDefault:
+			switch unix.Signal(sig) {
+			case unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
+				continue // job control stops are not modelled yet
+			}
+			if syscalls.IgnoredByDefault(sig) {
+				continue
+			}
+			return sig
+		}
+		fp, err := k.currentFP(t)
+		if err == nil {
+			err = signal.Deliver(p.MM, t, sig, info, act, fp)
+		}
+		if err != nil {
+			k.Kmsg.Printf("pid %d: cannot deliver signal %d to tid %d: %v", p.PID, sig, t.TID, err)
+			return int(unix.SIGSEGV)
+		}
+		if act.Flags&proc.SaResetHand != 0 {
+			p.SigActs[sig].Handler = proc.SigDefault
+		}
+	}
+}
+
+// currentFP returns t's FPU state: the stub's if t owns it.
+func (k *OS) currentFP(t *proc.Thread) ([]byte, error) {
+	p := t.Proc
+	if p.Stub.FPOwner != t.TID {
+		return t.FPState, nil
+	}
+	fp, err := p.Stub.SaveFP(t.FPState)
+	if err != nil {
+		return nil, err
+	}
+	t.FPState = fp
+	return fp, nil
+}
+
+// hasHandler reports whether sig would run an app handler in t.
+func hasHandler(t *proc.Thread, sig int) bool {
+	h := t.Proc.SigActs[sig].Handler
+	return h != proc.SigDefault && h != proc.SigIgnore && t.SigMask&(1<<(sig-1)) == 0
+}

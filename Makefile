@@ -25,6 +25,7 @@ deps:
 vet:
 	$(GO) vet ./...
 	test -z "$$(gofmt -l . | grep -v '^testdata/')"
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # -p 1: packages that boot instances or isolate CPUs must not overlap.
 test: all

@@ -44,7 +44,7 @@ func (c *CPU) timeShare() {
 	var last uint64
 	for range time.Tick(Slice) {
 		now := atomic.LoadUint64(&c.Slices)
-		if now == last && c.stub.Load() != 0 && c.Queue.Len() > 0 {
+		if now == last && c.stub.Load() != 0 && c.Queue.Waiting(sched.Now()) {
 			c.preempt.Store(true)
 			unix.Kill(int(c.stub.Load()), unix.SIGSTOP)
 		}

@@ -142,6 +142,7 @@ func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
 		k.kill(p, int(unix.SIGKILL))
 		<-p.Done()
 	}
+	p.Offloads.Wait() // parked offloads still read the channel
 	p.Chan.Close()
 }
 

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"sync/atomic"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/proc"
@@ -93,4 +95,20 @@ func (k *OS) exitThread(c *CPU, t *proc.Thread, code int) {
 	if p.Stub.FPOwner == t.TID {
 		p.Stub.FPOwner = 0
 	}
+}
+
+// ParkOffload parks t while mcexec works on its call, when another thread
+// could use the CPU meanwhile; a goroutine waits for the answer.
+func (k *OS) ParkOffload(t *proc.Thread, wait func() int64) bool {
+	c := k.CPUs[t.CPU]
+	if len(t.Proc.Threads) == 1 && c.Queue.Len() == 0 && atomic.LoadInt32(&c.Load) <= 1 {
+		return false
+	}
+	c.Queue.Park(t)
+	t.Proc.Offloads.Add(1)
+	go func() {
+		defer t.Proc.Offloads.Done()
+		c.Queue.Wake(t, wait())
+	}()
+	return true
 }

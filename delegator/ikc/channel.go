@@ -231,6 +231,20 @@ func (c *Channel) Wait(i int, spin int) (int64, error) {
 	}
 }
 
+// Poll spins up to spin iterations for the response in slot i; done is
+// false if it has not come yet (the slot stays posted: Wait later).
+func (c *Channel) Poll(i int, spin int) (ret int64, done bool, err error) {
+	s := c.Slot(i)
+	for n := 0; n < spin; n++ {
+		if st := atomic.LoadUint32(&s.State); st == SlotDone || st == SlotAborted {
+			ret, err = c.Wait(i, 0)
+			return ret, true, err
+		}
+		spinPause()
+	}
+	return 0, false, nil
+}
+
 // --- workers (mcexec side) ---
 
 // Take blocks until a posted request is found and claims it, returning its

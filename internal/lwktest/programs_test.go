@@ -289,3 +289,36 @@ func TestForwardedSignalHandler(t *testing.T) {
 		in.WaitIdle(base)
 	}
 }
+
+// TestGoStdlib runs test binaries of Go's standard library (go test -c) on
+// the LWK: threads, futexes, timers, signals (Go's async preemption) and
+// offloaded file access, all at once. Those that need fork/exec (sync, os,
+// os/signal) wait for the process model.
+func TestGoStdlib(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs standard library tests")
+	}
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "2G", "-O")
+	base := in.Status().MemFree
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"sort", "strings", "context", "time"} {
+		t.Run(pkg, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "pkg.test")
+			build := exec.Command("go", "test", "-c", "-o", bin, pkg)
+			build.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("go test -c %s: %v\n%s", pkg, err, out)
+			}
+			cmd := in.Mcexec(bin, "-test.short")
+			cmd.Dir = filepath.Join(strings.TrimSpace(string(goroot)), "src", pkg)
+			res := Run(cmd, "")
+			if res.Code != 0 || !strings.HasSuffix(res.Stdout, "PASS\n") {
+				t.Errorf("%s tests on the LWK: %v", pkg, res)
+			}
+			in.WaitIdle(base)
+		})
+	}
+}

@@ -170,6 +170,9 @@ type Process struct {
 	// process die; its CPU checks it at the next stop.
 	Kill atomic.Int32
 
+	// Offloads counts parked offloaded calls whose waiters still use Chan.
+	Offloads sync.WaitGroup
+
 	done chan struct{}
 	once sync.Once
 }

@@ -106,11 +106,20 @@ func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
 	q.Sleepers = append(q.Sleepers[:i], append([]*proc.Thread{t}, q.Sleepers[i:]...)...)
 }
 
+// Park blocks t while its offloaded call is in flight (mcps shows it as
+// waiting for mcexec); Wake ends it.
+func (q *Queue) Park(t *proc.Thread) {
+	q.Sleep(t, 0, 0)
+	t.Begin()
+	t.State = proc.Offload
+	t.End()
+}
+
 // Wake makes a sleeping t runnable with ret as its syscall's result; it
 // reports false if t was not sleeping (it timed out meanwhile).
 func (q *Queue) Wake(t *proc.Thread, ret int64) bool {
 	q.mu.Lock()
-	if t.State != proc.Sleeping {
+	if t.State != proc.Sleeping && t.State != proc.Offload {
 		q.mu.Unlock()
 		return false
 	}
@@ -144,7 +153,7 @@ func (q *Queue) Remove(t *proc.Thread) {
 	defer q.mu.Unlock()
 	q.change()
 	defer q.change()
-	if t.State == proc.Sleeping {
+	if t.State == proc.Sleeping || t.State == proc.Offload {
 		q.unsleep(t)
 	}
 	for i, r := range q.Runnable {
@@ -189,4 +198,12 @@ func (q *Queue) Cancel(t *proc.Thread) {
 	t.State = proc.Running
 	t.End()
 	q.change()
+}
+
+// Waiting reports whether a thread waits for the CPU: runnable, or a
+// sleeper whose deadline has passed (it becomes runnable at the next Pop).
+func (q *Queue) Waiting(now int64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.Runnable) > 0 || len(q.Sleepers) > 0 && q.Sleepers[0].Deadline <= now
 }

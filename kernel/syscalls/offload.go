@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/proc"
 )
 
 // bufArg names a pointer argument and where its length comes from.
@@ -85,11 +86,41 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) bool {
 var raisesSIGPIPE = map[uint64]bool{unix.SYS_WRITE: true, unix.SYS_WRITEV: true, unix.SYS_PWRITE64: true,
 	unix.SYS_PWRITEV: true, unix.SYS_SENDTO: true, unix.SYS_SENDMSG: true, unix.SYS_SPLICE: true}
 
-func offload(c *Call) int64 { return offloadCall(c, c.Nr, c.Args) }
+// offload is the path of calls that only Linux can do: post the request,
+// spin briefly for the answer (mcexec usually answers within the spin),
+// else park the thread so its CPU runs others until mcexec answers.
+func offload(c *Call) int64 {
+	t, p, nr := c.T, c.T.Proc, c.Nr
+	if !populateArgs(c, nr, c.Args) {
+		return -int64(unix.EFAULT)
+	}
+	slot := t.TID % ikc.SlotCount
+	p.Chan.Post(slot, nr, c.Args, uint64(p.PID), uint64(t.TID))
+	ret, done, err := p.Chan.Poll(slot, c.Env.OffloadSpin)
+	if done {
+		return finish(c, nr, ret, err)
+	}
+	parked := c.Env.Kernel.ParkOffload(t, func() int64 {
+		ret, err := p.Chan.Wait(slot, 0)
+		if err != nil {
+			return -int64(unix.EINTR) // the process is being torn down
+		}
+		if ret == -int64(unix.EPIPE) && raisesSIGPIPE[nr] {
+			c.Env.Kernel.Signal(p, t, int(unix.SIGPIPE), proc.SigInfo{Code: siKernel})
+		}
+		return ret
+	})
+	if parked {
+		c.Action = Block
+		return 0
+	}
+	ret, err = p.Chan.Wait(slot, 0)
+	return finish(c, nr, ret, err)
+}
 
-// offloadCall has mcexec execute nr with args in its own context and
-// returns the result. If the channel is torn down (mcexec died), the
-// process is ended.
+// offloadCall has mcexec execute nr with args and waits for the result,
+// holding the CPU: it serves LWK handlers that need Linux's help midway
+// (the read that fills a private file mapping).
 func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
 	t, p := c.T, c.T.Proc
 	if !populateArgs(c, nr, args) {
@@ -98,9 +129,14 @@ func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
 	slot := t.TID % ikc.SlotCount
 	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
 	ret, err := p.Chan.Wait(slot, c.Env.OffloadSpin)
+	return finish(c, nr, ret, err)
+}
+
+// finish turns an offload's outcome into the syscall's result.
+func finish(c *Call, nr uint64, ret int64, err error) int64 {
 	if err != nil {
 		// Torn down: by a signal that kills the process, or by mcexec's death.
-		c.Action, c.ExitSignal = ExitProcess, int(p.Kill.Load())
+		c.Action, c.ExitSignal = ExitProcess, int(c.T.Proc.Kill.Load())
 		if c.ExitSignal == 0 {
 			c.ExitSignal = int(unix.SIGKILL)
 		}

@@ -42,6 +42,9 @@ type Kernel interface {
 	// Signal queues sig for thread t, or for the process when t is nil,
 	// waking a thread that can take it.
 	Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
+	// ParkOffload gives t's CPU to other threads while its offloaded call
+	// is in flight, if any could use it; wait returns the call's result.
+	ParkOffload(t *proc.Thread, wait func() int64) bool
 }
 
 // Call is one system call in progress.

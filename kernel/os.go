@@ -95,11 +95,12 @@ func Boot(cfg Config) (*OS, error) {
 	if err := keepOffCPUs(cfg.CPUs); err != nil {
 		k.Kmsg.Printf("warning: daemon housekeeping threads may run on LWK CPUs: %v", err)
 	}
-	k.Env = syscalls.Env{CPUs: len(cfg.CPUs), OffloadSpin: 20000, Oversubscribe: cfg.Oversubscribe, Kernel: k}
+	k.Env = syscalls.Env{HostCPUs: cfg.CPUs, OffloadSpin: 20000, Oversubscribe: cfg.Oversubscribe, Kernel: k}
 	for i, host := range cfg.CPUs {
 		c := newCPU(k, i, host)
 		k.CPUs = append(k.CPUs, c)
 		node, _ := partition.NodeOfCPU(host)
+		k.Env.CPUNodes = append(k.Env.CPUNodes, node)
 		k.Kmsg.Printf("cpu %d: host CPU %d, NUMA node %d", i, host, node)
 	}
 	k.State = "RUNNING"

@@ -57,6 +57,7 @@ func TestStaticC(t *testing.T) {
 		{"segv", []string{prog("exitcode"), "segv"}, ""},
 		{"badptr", []string{prog("badptr")}, ""},
 		{"signals", []string{prog("signals")}, ""},
+		{"sched", []string{prog("sched")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMCK_TEST", "env-value")

@@ -9,7 +9,6 @@ func init() {
 	register(sysGetrlimit, unix.SYS_GETRLIMIT)
 	register(sysSetrlimit, unix.SYS_SETRLIMIT)
 	register(sysPrlimit, unix.SYS_PRLIMIT64)
-	register(sysSchedGetaffinity, unix.SYS_SCHED_GETAFFINITY)
 	register(sysGetrandom, unix.SYS_GETRANDOM)
 }
 
@@ -58,26 +57,6 @@ func prlimit(c *Call, res int, newp, oldp uint64) int64 {
 		p.Rlimits[res] = nl
 	}
 	return 0
-}
-
-// sysSchedGetaffinity reports the LWK CPUs, numbered from 0 as McKernel does.
-func sysSchedGetaffinity(c *Call) int64 {
-	size := c.Args[1]
-	if size < 8 || size%8 != 0 {
-		return -int64(unix.EINVAL)
-	}
-	words := (c.Env.CPUs + 63) / 64
-	mask := make([]byte, max(words*8, 8))
-	for i := 0; i < c.Env.CPUs; i++ {
-		mask[i/8] |= 1 << (i % 8)
-	}
-	if uint64(len(mask)) > size {
-		return -int64(unix.EINVAL)
-	}
-	if r := copyOut(c, c.Args[2], mask); r < 0 {
-		return r
-	}
-	return int64(len(mask))
 }
 
 func sysGetrandom(c *Call) int64 {

@@ -6,7 +6,6 @@ func init() {
 	register(sysExitGroup, unix.SYS_EXIT_GROUP)
 	register(sysExit, unix.SYS_EXIT)
 	register(sysClone, unix.SYS_CLONE)
-	register(func(c *Call) int64 { c.Action = Yield; return 0 }, unix.SYS_SCHED_YIELD)
 	register(sysArchPrctl, unix.SYS_ARCH_PRCTL)
 	// McKernel does not implement these; glibc copes with ENOSYS.
 	register(enosys, unix.SYS_RSEQ, unix.SYS_SET_ROBUST_LIST, unix.SYS_CLONE3)
@@ -46,7 +45,7 @@ func sysClone(c *Call) int64 {
 		return -int64(unix.EINVAL)
 	}
 	p := c.T.Proc
-	if !c.Env.Oversubscribe && len(p.Threads) >= c.Env.CPUs {
+	if !c.Env.Oversubscribe && len(p.Threads) >= len(c.Env.HostCPUs) {
 		// McKernel refuses more threads than CPUs without -O.
 		return -int64(unix.EINVAL)
 	}

@@ -21,7 +21,11 @@ const (
 
 // Env is what handlers need to know of the instance.
 type Env struct {
-	CPUs          int // LWK CPUs (numbered 0..CPUs-1 for the app)
+	// HostCPUs names the LWK CPUs as the app sees them. The vDSO's getcpu
+	// reports host CPU numbers and cannot be intercepted, so affinity masks
+	// use them too (McKernel numbers its CPUs from 0).
+	HostCPUs      []int
+	CPUNodes      []int // NUMA node of each LWK CPU
 	OffloadSpin   int
 	Oversubscribe bool // mcreboot -O: more threads than CPUs allowed
 	Kernel        Kernel

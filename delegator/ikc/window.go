@@ -19,5 +19,5 @@ const (
 
 // InWindow reports whether [addr, addr+length) lies inside the app window.
 func InWindow(addr, length uint64) bool {
-	return addr >= WindowStart && length <= WindowEnd-addr && addr+length <= WindowEnd
+	return addr >= WindowStart && addr < WindowEnd && length <= WindowEnd-addr
 }

@@ -1,0 +1,104 @@
+package ikc
+
+import (
+	"sync"
+	"testing"
+)
+
+// TestRoundTrip posts requests from one goroutine and serves them from
+// workers on a second mapping of the same memfd, as the LWK and mcexec do.
+func TestRoundTrip(t *testing.T) {
+	lwk, err := Create("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lwk.Close()
+	proxy, err := Map(lwk.FD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i, err := proxy.Take(100)
+				if err != nil {
+					return
+				}
+				s := proxy.Slot(i)
+				proxy.Complete(i, int64(s.Nr+s.Args[0]))
+			}
+		}()
+	}
+	for n := uint64(0); n < 2000; n++ {
+		lwk.Post(int(n%SlotCount), n, [6]uint64{7}, 1, 1)
+		ret, err := lwk.Wait(int(n%SlotCount), 100)
+		if err != nil || ret != int64(n+7) {
+			t.Fatalf("request %d: %d, %v", n, ret, err)
+		}
+	}
+	lwk.Abort()
+	wg.Wait()
+	if got := lwk.Requests(); got != 2000 {
+		t.Fatalf("requests counted %d", got)
+	}
+}
+
+func TestAbortWakesWaiter(t *testing.T) {
+	c, err := Create("abort")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Post(3, 1, [6]uint64{}, 1, 1)
+	done := make(chan error)
+	go func() { _, err := c.Wait(3, 0); done <- err }()
+	c.Abort()
+	if err := <-done; err != ErrAborted {
+		t.Fatalf("wait after abort: %v", err)
+	}
+}
+
+func TestMappingLog(t *testing.T) {
+	c, err := Create("log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := uint64(0); i < LogCapacity; i++ {
+		c.AppendLog(LogEntry{VA: i})
+	}
+	if !c.LogFull() {
+		t.Fatal("log should be full")
+	}
+	var next uint64
+	err = c.ReplayLog(func(e LogEntry) error {
+		if e.VA != next {
+			t.Fatalf("entry %d out of order: %d", next, e.VA)
+		}
+		next++
+		return nil
+	})
+	if err != nil || next != LogCapacity || c.LogFull() {
+		t.Fatalf("replayed %d, err %v, full %v", next, err, c.LogFull())
+	}
+}
+
+func TestInWindow(t *testing.T) {
+	for _, tc := range []struct {
+		addr, n uint64
+		want    bool
+	}{
+		{0x400000, 4096, true},
+		{0, 1, false},
+		{WindowEnd - 4096, 4096, true},
+		{WindowEnd - 4096, 8192, false},
+		{^uint64(0) - 10, 100, false},
+	} {
+		if got := InWindow(tc.addr, tc.n); got != tc.want {
+			t.Errorf("InWindow(%#x, %d) = %v", tc.addr, tc.n, got)
+		}
+	}
+}

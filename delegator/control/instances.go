@@ -74,3 +74,18 @@ func cleanup(n int) {
 	os.Remove(PidPath(n))
 	os.Remove(ConfigPath(n))
 }
+
+// DaemonChildren lists the child processes of a daemon: its stubs.
+func DaemonChildren(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}

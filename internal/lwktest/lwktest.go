@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -136,19 +135,7 @@ func (in *Instance) Stop() {
 }
 
 // Stubs lists the daemon's child processes (stubs).
-func (in *Instance) Stubs() []int {
-	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", in.PID))
-	for _, t := range tasks {
-		b, _ := os.ReadFile(t)
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				out = append(out, pid)
-			}
-		}
-	}
-	return out
-}
+func (in *Instance) Stubs() []int { return control.DaemonChildren(in.PID) }
 
 // Status queries the daemon.
 func (in *Instance) Status() control.Status {

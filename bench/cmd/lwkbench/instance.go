@@ -79,7 +79,7 @@ func (in *instance) stop() []error {
 	var stubs []int
 	if in.pid != 0 {
 		// Collected first: once the daemon is gone they are init's.
-		stubs = children(in.pid)
+		stubs = control.DaemonChildren(in.pid)
 		if err := control.Stop(index, 20*time.Second); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %v", err))
 		}
@@ -103,21 +103,6 @@ func (in *instance) stop() []error {
 	}
 	in.dir, in.pid = "", 0
 	return errs
-}
-
-// children lists the child processes of pid (the daemon's stubs).
-func children(pid int) []int {
-	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, t := range tasks {
-		b, _ := os.ReadFile(t)
-		for _, f := range strings.Fields(string(b)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
 }
 
 // waitGone waits until none of pids is alive or timeout passes. Zombies

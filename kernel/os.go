@@ -103,7 +103,7 @@ func Boot(cfg Config) (*OS, error) {
 		k.Env.CPUNodes = append(k.Env.CPUNodes, node)
 		k.Kmsg.Printf("cpu %d: host CPU %d, NUMA node %d", i, host, node)
 	}
-	k.State = "RUNNING"
+	k.setState("RUNNING")
 	k.Kmsg.Printf("booted: %d CPUs, %s memory", len(k.CPUs), partition.FormatSize(mem.Size))
 	Instance = k
 	return k, nil
@@ -138,6 +138,20 @@ func keepOffCPUs(lwk []int) error {
 		}
 	}
 	return nil
+}
+
+// setState and state guard State, which the CPUs and the control server
+// read while boot and shutdown change it.
+func (k *OS) setState(s string) {
+	k.mu.Lock()
+	k.State = s
+	k.mu.Unlock()
+}
+
+func (k *OS) state() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.State
 }
 
 // Shutdown kills every process, waits for their memory to return and

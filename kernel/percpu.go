@@ -83,7 +83,7 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 			k.runThread(c, t)
 			continue
 		}
-		if c.Spare == nil && k.State == "RUNNING" {
+		if c.Spare == nil && k.state() == "RUNNING" {
 			c.startSpare(k)
 			continue
 		}

@@ -102,7 +102,7 @@ func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
 		fail(errors.New("exec request without the executable's descriptor"))
 		return
 	}
-	if k.State != "RUNNING" {
+	if k.state() != "RUNNING" {
 		fail(errShutdown)
 		return
 	}
@@ -147,7 +147,7 @@ func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
 }
 
 func (k *OS) status() control.Status {
-	st := control.Status{State: k.State, Instance: k.Index, DaemonPID: os.Getpid(), CPUs: k.Config.CPUs,
+	st := control.Status{State: k.state(), Instance: k.Index, DaemonPID: os.Getpid(), CPUs: k.Config.CPUs,
 		MemTotal: uint64(k.Mem.Size), MemFree: k.Alloc.FreePages() * mm.PageSize,
 		MemLargest: k.Alloc.Largest() * mm.PageSize, Uptime: time.Since(time.Unix(0, k.BootTime)).Seconds()}
 	for _, c := range k.CPUs {

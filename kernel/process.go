@@ -153,7 +153,7 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 	if err := p.MM.Populate(stackTop-stackPremap, stackTop); err != nil {
 		return fail(fmt.Errorf("%s: stack: %w", p.Exe, err))
 	}
-	si := elf.StackInfo{Argv: req.Req.Argv, Envp: req.Req.Env, ExecFn: p.Exe, VDSO: stub.VDSO, HostAux: hostAux,
+	si := elf.StackInfo{Argv: req.Req.Argv, Envp: req.Req.Env, ExecFn: req.Req.Argv[0], VDSO: stub.VDSO, HostAux: hostAux,
 		Cred: [4]uint64{uint64(p.Cred.UID), uint64(p.Cred.EUID), uint64(p.Cred.GID), uint64(p.Cred.EGID)}}
 	rand.Read(si.Random[:])
 	sp, auxv, err := elf.BuildStack(p.MM, stackTop, img, si)

@@ -82,7 +82,16 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM)
 	signal.Ignore(unix.SIGPIPE) // offloaded writes get EPIPE; the LWK raises SIGPIPE in the app
 
-	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: os.Environ(), Exe: path,
+	// The absolute, symlink-free path, as Linux's /proc/self/exe shows it.
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+	} else {
+		abs = path
+	}
+	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: os.Environ(), Exe: abs,
 		Cred:       [4]int{os.Getuid(), os.Geteuid(), os.Getgid(), os.Getegid()},
 		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid()}
 	for r := 0; r < 16; r++ {

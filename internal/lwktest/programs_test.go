@@ -58,6 +58,7 @@ func TestStaticC(t *testing.T) {
 		{"badptr", []string{prog("badptr")}, ""},
 		{"signals", []string{prog("signals")}, ""},
 		{"sched", []string{prog("sched")}, ""},
+		{"selfexe", []string{prog("selfexe")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMCK_TEST", "env-value")

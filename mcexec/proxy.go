@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -20,23 +21,28 @@ import (
 // ReservedFD is the lowest descriptor mcexec keeps for itself.
 const ReservedFD = 900
 
+// maxWorkers bounds the workers started on demand: one per IKC slot.
+const maxWorkers = ikc.SlotCount
+
 // Options are mcexec's command-line settings.
 type Options struct {
 	Instance   int
-	Workers    int    // -t
+	Workers    int    // -t: workers started at once; more are added while all are busy
 	HeapExtend uint64 // -h / --extend-heap-by
 	Argv       []string
 }
 
 // Proxy serves one LWK process.
 type Proxy struct {
-	opts   Options
-	conn   *control.Conn
-	ch     *ikc.Channel
-	partFD int
-	replay sync.Mutex
-	ready  chan struct{} // closed once ch is mapped
-	PID    int
+	opts    Options
+	conn    *control.Conn
+	ch      *ikc.Channel
+	partFD  int
+	replay  sync.Mutex
+	ready   chan struct{} // closed once ch is mapped
+	idle    atomic.Int32  // workers waiting for a request
+	workers atomic.Int32
+	PID     int
 }
 
 // Run creates the process and serves it until it ends; it returns the
@@ -102,6 +108,7 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	// Workers start their OS threads while the LWK sets the process up.
 	p.ready = make(chan struct{})
 	for i := 0; i < max(o.Workers, 1); i++ {
+		p.workers.Add(1)
 		go p.worker()
 	}
 	resp, fds, err := p.conn.Call(req, exe)
@@ -204,9 +211,16 @@ func (p *Proxy) worker() {
 		return
 	}
 	for {
+		p.idle.Add(1)
 		slot, err := p.ch.Take(4000)
 		if err != nil {
 			return
+		}
+		// The last idle worker got work: start another, so that a call
+		// that blocks in Linux (a read of a pipe, a wait) never holds up
+		// the calls of the app's other threads.
+		if p.idle.Add(-1) == 0 && p.workers.Add(1) <= maxWorkers {
+			go p.worker()
 		}
 		s := p.ch.Slot(slot)
 		p.replay.Lock()

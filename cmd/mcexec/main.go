@@ -2,6 +2,8 @@
 //
 //	mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [OS_INDEX] COMMAND [ARG...]
 //
+// -t sets the workers started at once (default 1); mcexec adds one
+// whenever all are busy, so calls that block in Linux never hold up others.
 // It must be built as a PIE with cgo (make does), so that its constructor
 // can reserve the app window before the Go runtime starts.
 // The runtime would otherwise keep cgroup CPU-limit files open from
@@ -30,7 +32,7 @@ func usage() {
 }
 
 func main() {
-	o := mcexec.Options{Workers: 4, HeapExtend: 2 << 20}
+	o := mcexec.Options{Workers: 1, HeapExtend: 2 << 20}
 	args := os.Args[1:]
 	// Options stop at the first non-option, as McKernel's mcexec: the rest
 	// belongs to the program.

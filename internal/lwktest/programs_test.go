@@ -324,3 +324,12 @@ func TestGoStdlib(t *testing.T) {
 		})
 	}
 }
+
+// TestBlockedOffloads: threads blocked in offloaded reads park; the CPU
+// runs the thread that will write, and mcexec adds workers on demand.
+func TestBlockedOffloads(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O")
+	base := in.Status().MemFree
+	same(t, in, "", testprog.MustC(t, "pipethreads"))
+	in.WaitIdle(base)
+}

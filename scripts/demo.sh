@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 make -s
 cpu=$(awk -F'[-,]' '{print $NF}' /sys/devices/system/cpu/online)
-bin/mcreboot -c "$cpu" -m 512M
+bin/mcreboot -c "$cpu" -m 512M -O
 echo "== booted mcos0 on CPU $cpu"; bin/ihkosctl 0 kmsg
 prog=$(go run ./internal/testprog/cmd/buildprog hello)
 echo "== bin/mcexec $prog"; bin/mcexec "$prog"

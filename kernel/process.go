@@ -204,7 +204,7 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	c.setCurrent(t)
 	defer c.setCurrent(nil)
 	t.Begin()
-	t.State, t.Syscall = proc.Running, proc.NoSyscall
+	t.State, t.Syscall, t.WaitSet = proc.Running, proc.NoSyscall, 0
 	t.End()
 	if err := k.switchFP(p, t); err != nil {
 		k.Kmsg.Printf("pid %d: %v", p.PID, err)
@@ -336,6 +336,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	if p.Exited {
 		return
 	}
+	stopTimers(p)
 	for _, t := range p.Threads {
 		k.Futexes.Drop(t)
 		c.Queue.Remove(t)

@@ -28,7 +28,17 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 		}
 	}
 	for _, o := range p.Threads {
-		if (t == nil || o == t) && o.SigMask&bit == 0 && o.State == proc.Sleeping {
+		if t != nil && o != t || o.State != proc.Sleeping {
+			continue
+		}
+		if o.WaitSet&bit != 0 {
+			// rt_sigtimedwait: run the call again; it takes the signal.
+			o.WaitSet = 0
+			o.Regs.Rip -= 2
+			k.CPUs[o.CPU].Queue.Wake(o, int64(o.Regs.Orig_rax))
+			break
+		}
+		if o.SigMask&bit == 0 {
 			k.Futexes.Drop(o)
 			k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))
 			break
@@ -41,15 +51,20 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 
 // takeSignal removes the lowest deliverable signal of t.
 func takeSignal(t *proc.Thread) (int, proc.SigInfo, bool) {
+	return TakeSignal(t, ^t.SigMask)
+}
+
+// TakeSignal removes the lowest pending signal of t within set.
+func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 	p := t.Proc
-	if mine := t.Pending &^ t.SigMask; mine != 0 {
+	if mine := t.Pending & set; mine != 0 {
 		sig := bits.TrailingZeros64(mine) + 1
 		t.Pending &^= 1 << (sig - 1)
 		return sig, t.Info[sig-1], true
 	}
 	for {
 		shared := p.Pending.Load()
-		ready := shared &^ t.SigMask
+		ready := shared & set
 		if ready == 0 {
 			return 0, proc.SigInfo{}, false
 		}
@@ -65,6 +80,12 @@ func takeSignal(t *proc.Thread) (int, proc.SigInfo, bool) {
 // process, or 0.
 func (k *OS) deliverSignals(t *proc.Thread) int {
 	p := t.Proc
+	defer func() {
+		// A signal ended rt_sigsuspend without running a handler.
+		if t.HasSuspendMask {
+			t.SigMask, t.HasSuspendMask = t.SuspendMask, false
+		}
+	}()
 	for {
 		sig, info, ok := takeSignal(t)
 		if !ok {

@@ -59,6 +59,7 @@ func TestStaticC(t *testing.T) {
 		{"signals", []string{prog("signals")}, ""},
 		{"sched", []string{prog("sched")}, ""},
 		{"selfexe", []string{prog("selfexe")}, ""},
+		{"timers", []string{prog("timers")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMCK_TEST", "env-value")

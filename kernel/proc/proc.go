@@ -65,7 +65,14 @@ type Thread struct {
 	Pending  uint64
 	Info     [64]SigInfo
 	AltStack AltStack
-	Stats    Stats
+	// SuspendMask is the mask rt_sigsuspend replaced, restored once a
+	// handler runs (HasSuspendMask says it is set).
+	SuspendMask    uint64
+	HasSuspendMask bool
+	// WaitSet is the set rt_sigtimedwait waits for: those signals wake the
+	// thread even while blocked, and its call is restarted to take them.
+	WaitSet uint64
+	Stats   Stats
 	// FPState is the XSAVE area saved when the thread left its stub.
 	FPState []byte
 	// While blocked: when to give up (monotonic ns, 0 = never), what the
@@ -170,6 +177,11 @@ type Process struct {
 	// process die; its CPU checks it at the next stop.
 	Kill atomic.Int32
 
+	// RealTimer is ITIMER_REAL (alarm, setitimer); guarded by TimerMu.
+	TimerMu      sync.Mutex
+	RealTimer    *time.Timer
+	RealDeadline int64 // unix ns, 0 when disarmed
+	RealInterval int64 // ns
 	// Offloads counts parked offloaded calls whose waiters still use Chan.
 	Offloads sync.WaitGroup
 

@@ -96,14 +96,18 @@ func Deliver(as *mm.AddressSpace, t *proc.Thread, sig int, info proc.SigInfo, ac
 	le.PutUint16(mc[146:], uint16(r.Gs))
 	le.PutUint16(mc[148:], uint16(r.Fs))
 	le.PutUint16(mc[150:], uint16(r.Ss))
-	le.PutUint64(mc[160:], t.SigMask) // oldmask
+	saved := t.SigMask
+	if t.HasSuspendMask { // the handler returns to the mask before rt_sigsuspend
+		saved, t.HasSuspendMask = t.SuspendMask, false
+	}
+	le.PutUint64(mc[160:], saved) // oldmask
 	if sig == int(unix.SIGSEGV) || sig == int(unix.SIGBUS) {
 		le.PutUint64(mc[168:], info.Addr) // cr2
 	}
 	if len(fp) > 0 {
 		le.PutUint64(mc[184:], fpAddr)
 	}
-	le.PutUint64(b[sigmaskOff:], t.SigMask)
+	le.PutUint64(b[sigmaskOff:], saved)
 	si := b[siginfoOff:]
 	le.PutUint32(si[0:], uint32(sig))
 	le.PutUint32(si[8:], uint32(info.Code))

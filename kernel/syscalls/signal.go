@@ -1,9 +1,12 @@
 package syscalls
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/signal"
 )
 
@@ -20,9 +23,9 @@ func init() {
 	register(sysKill, unix.SYS_KILL)
 	register(sysTgkill, unix.SYS_TGKILL)
 	register(sysTkill, unix.SYS_TKILL)
-	register(enosys, unix.SYS_RT_SIGSUSPEND, unix.SYS_RT_SIGTIMEDWAIT,
-		unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO, unix.SYS_ALARM,
-		unix.SYS_SETITIMER, unix.SYS_GETITIMER)
+	register(sysRtSigsuspend, unix.SYS_RT_SIGSUSPEND)
+	register(sysRtSigtimedwait, unix.SYS_RT_SIGTIMEDWAIT)
+	register(enosys, unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO)
 }
 
 func sysRtSigaction(c *Call) int64 {
@@ -200,6 +203,60 @@ func sysRtSigpending(c *Call) int64 {
 // sysPause sleeps until a signal interrupts it (-EINTR).
 func sysPause(c *Call) int64 {
 	c.Env.Kernel.Sleep(c.T, 0, 0)
+	c.Action = Block
+	return 0
+}
+
+// sysRtSigsuspend waits with a temporary mask until a signal is delivered;
+// the handler's sigreturn brings the old mask back.
+func sysRtSigsuspend(c *Call) int64 {
+	var m [8]byte
+	if r := copyIn(c, c.Args[0], m[:]); r < 0 {
+		return r
+	}
+	t := c.T
+	t.SuspendMask, t.HasSuspendMask = t.SigMask, true
+	t.SigMask = binary.LittleEndian.Uint64(m[:]) &^ (1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1))
+	c.Env.Kernel.Sleep(t, 0, 0)
+	c.Action = Block
+	return 0
+}
+
+// sysRtSigtimedwait takes a pending signal of the set, or sleeps until one
+// comes (the call then runs again and takes it) or the timeout passes.
+func sysRtSigtimedwait(c *Call) int64 {
+	var m [8]byte
+	if r := copyIn(c, c.Args[0], m[:]); r < 0 {
+		return r
+	}
+	set := binary.LittleEndian.Uint64(m[:])
+	k := c.Env.Kernel
+	if sig, info, ok := k.TakeSignal(c.T, set); ok {
+		if c.Args[1] != 0 {
+			var si [128]byte
+			binary.LittleEndian.PutUint32(si[0:], uint32(sig))
+			binary.LittleEndian.PutUint32(si[8:], uint32(info.Code))
+			binary.LittleEndian.PutUint32(si[16:], uint32(info.PID))
+			binary.LittleEndian.PutUint32(si[20:], info.UID)
+			if r := copyOut(c, c.Args[1], si[:]); r < 0 {
+				return r
+			}
+		}
+		return int64(sig)
+	}
+	var deadline int64
+	if c.Args[2] != 0 {
+		var ts unix.Timespec
+		if r := copyIn(c, c.Args[2], bytesOf(&ts)); r < 0 {
+			return r
+		}
+		if ts.Sec == 0 && ts.Nsec == 0 {
+			return -int64(unix.EAGAIN)
+		}
+		deadline = sched.Now() + ts.Nano()
+	}
+	c.T.WaitSet = set
+	k.Sleep(c.T, deadline, -int64(unix.EAGAIN))
 	c.Action = Block
 	return 0
 }

@@ -49,6 +49,11 @@ type Kernel interface {
 	// ParkOffload gives t's CPU to other threads while its offloaded call
 	// is in flight, if any could use it; wait returns the call's result.
 	ParkOffload(t *proc.Thread, wait func() int64) bool
+	// TakeSignal removes a pending signal of t within set.
+	TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool)
+	// SetRealTimer arms ITIMER_REAL (0 disarms) and returns what it was
+	// (time left, interval), in ns.
+	SetRealTimer(p *proc.Process, value, interval int64) (int64, int64)
 }
 
 // Call is one system call in progress.

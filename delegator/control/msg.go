@@ -16,7 +16,6 @@ const (
 	OpExec         = "exec"   // + fd of the executable; reply carries partition and channel fds
 	OpSignal       = "signal" // on an exec connection: forward a signal to the app
 	OpExit         = "exit"   // daemon -> mcexec: the app ended
-	OpSyscallStats = "syscall_stats"
 )
 
 // Request is a tool's message to the daemon.

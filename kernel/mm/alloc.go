@@ -223,16 +223,6 @@ func (a *Allocator) FreeRun(r Run) {
 	a.account(r, +1)
 }
 
-// NodeOf returns the NUMA node of partition page p.
-func (a *Allocator) NodeOf(p uint64) int {
-	for _, n := range a.Nodes {
-		if p >= n.Start && p < n.Start+n.Pages {
-			return n.Node
-		}
-	}
-	return -1
-}
-
 // Lock and Unlock let a reader take a consistent view of Nodes.
 func (a *Allocator) Lock()   { a.mu.Lock() }
 func (a *Allocator) Unlock() { a.mu.Unlock() }

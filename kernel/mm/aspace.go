@@ -61,18 +61,6 @@ func (as *AddressSpace) unlock() {
 	as.mu.Unlock()
 }
 
-// Snapshot returns copies of the VMAs, for status queries.
-func (as *AddressSpace) Snapshot() []VMA {
-	as.mu.Lock()
-	defer as.mu.Unlock()
-	out := make([]VMA, len(as.VMAs))
-	for i, v := range as.VMAs {
-		out[i] = *v
-		out[i].Segs = append([]Segment(nil), v.Segs...)
-	}
-	return out
-}
-
 // Usage returns the populated bytes (RSS) and the mapped bytes (VSZ).
 func (as *AddressSpace) Usage() (rss, vsz uint64) {
 	as.mu.Lock()

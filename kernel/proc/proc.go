@@ -23,11 +23,6 @@ const (
 	Zombie                      // Z
 )
 
-// Letter is the ps state letter.
-func (s ThreadState) Letter() string {
-	return [...]string{"R", "R", "S", "S", "Z"}[s]
-}
-
 // NoSyscall marks a thread that is not in a system call.
 const NoSyscall = -1
 
@@ -205,14 +200,6 @@ func (p *Process) Finish(code, sig int) {
 		atomic.AddUint64(&p.Seq, 1)
 		close(p.done)
 	})
-}
-
-// WaitStatus encodes the exit like wait(2) does.
-func (p *Process) WaitStatus() int {
-	if p.ExitSignal > 0 {
-		return p.ExitSignal & 0x7f
-	}
-	return (p.ExitCode & 0xff) << 8
 }
 
 // Begin and End bracket a change of the process record.

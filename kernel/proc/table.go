@@ -58,15 +58,3 @@ func (tb *Table) List() []*Process {
 	defer tb.mu.Unlock()
 	return append([]*Process(nil), tb.Procs...)
 }
-
-// Find returns the process with pid, or nil.
-func (tb *Table) Find(pid int) *Process {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	for _, p := range tb.Procs {
-		if p.PID == pid {
-			return p
-		}
-	}
-	return nil
-}

@@ -78,9 +78,6 @@ func register(h handler, nrs ...uint64) {
 	}
 }
 
-// IsLocal reports whether nr is handled by the LWK.
-func IsLocal(nr uint64) bool { _, ok := local[nr]; return ok }
-
 // Dispatch executes the syscall the thread stopped in, writes its result
 // into the thread's rax and accounts for it.
 func Dispatch(t *proc.Thread, env *Env) *Call {

@@ -125,13 +125,22 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
 		Min: ikc.WindowStart, Max: ikc.WindowEnd, MmapTop: mmapTop, FaultAround: 16,
 		HeapExtend: max(req.Req.HeapExtend, mm.PageSize)})
-	fail := func(err error) (*proc.Thread, error) {
+	if err := k.loadImage(p, t, req.Exe, req.Req.Argv, req.Req.Env); err != nil {
 		stub.Kill()
 		stub.Reap()
 		p.MM.Release()
 		return nil, err
 	}
-	img, err := elf.Load(p.MM, req.Exe, p.Exe, func(path string) (io.ReaderAt, func(), error) {
+	p.Threads = []*proc.Thread{t}
+	k.Procs.Add(p)
+	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d, set up in %v)", p.PID, p.Exe, c.Index, stub.PID, time.Since(begin).Round(time.Microsecond))
+	return t, nil
+}
+
+// loadImage loads exe (and its interpreter) into p's empty address space,
+// builds the initial stack and points t at the entry.
+func (k *OS) loadImage(p *proc.Process, t *proc.Thread, exe io.ReaderAt, argv, envp []string) error {
+	img, err := elf.Load(p.MM, exe, p.Exe, func(path string) (io.ReaderAt, func(), error) {
 		// The interpreter path is Linux's: resolve it as the proxy's
 		// credentials would by opening it read-only (world-readable libc).
 		f, err := os.Open(path)
@@ -141,33 +150,34 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 		return f, func() { f.Close() }, nil
 	})
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", p.Exe, err))
+		return fmt.Errorf("%s: %w", p.Exe, err)
 	}
 	p.MM.SetBrk(img.BrkStart)
 	// The stack VMA spans the rlimit, but only its top is populated now:
 	// populating costs time at every exec and most programs use little.
 	if _, err := p.MM.Map(mm.MapRequest{Addr: stackTop - stackSize, Length: stackSize, Fixed: true,
 		Prot: unix.PROT_READ | unix.PROT_WRITE, Kind: mm.KindStack, Demand: true}); err != nil {
-		return fail(fmt.Errorf("%s: stack: %w", p.Exe, err))
+		return fmt.Errorf("%s: stack: %w", p.Exe, err)
 	}
 	if err := p.MM.Populate(stackTop-stackPremap, stackTop); err != nil {
-		return fail(fmt.Errorf("%s: stack: %w", p.Exe, err))
+		return fmt.Errorf("%s: stack: %w", p.Exe, err)
 	}
-	si := elf.StackInfo{Argv: req.Req.Argv, Envp: req.Req.Env, ExecFn: req.Req.Argv[0], VDSO: stub.VDSO, HostAux: hostAux,
+	execfn := p.Exe
+	if len(argv) > 0 {
+		execfn = argv[0]
+	}
+	si := elf.StackInfo{Argv: argv, Envp: envp, ExecFn: execfn, VDSO: p.Stub.VDSO, HostAux: hostAux,
 		Cred: [4]uint64{uint64(p.Cred.UID), uint64(p.Cred.EUID), uint64(p.Cred.GID), uint64(p.Cred.EGID)}}
 	rand.Read(si.Random[:])
 	sp, auxv, err := elf.BuildStack(p.MM, stackTop, img, si)
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", p.Exe, err))
+		return fmt.Errorf("%s: %w", p.Exe, err)
 	}
 	p.Auxv = auxv
-	r := &t.Regs
-	*r = unix.PtraceRegs{Cs: r.Cs, Ss: r.Ss, Ds: r.Ds, Es: r.Es, Fs: r.Fs, Gs: r.Gs,
+	tmpl := &p.Stub.Template
+	t.Regs = unix.PtraceRegs{Cs: tmpl.Cs, Ss: tmpl.Ss, Ds: tmpl.Ds, Es: tmpl.Es, Fs: tmpl.Fs, Gs: tmpl.Gs,
 		Rip: img.Entry, Rsp: sp, Eflags: 0x202, Orig_rax: ^uint64(0)}
-	p.Threads = []*proc.Thread{t}
-	k.Procs.Add(p)
-	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d, set up in %v)", p.PID, p.Exe, c.Index, stub.PID, time.Since(begin).Round(time.Microsecond))
-	return t, nil
+	return nil
 }
 
 // hostAux carries the host's hardware capability words into app auxvs.

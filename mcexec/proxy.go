@@ -231,7 +231,12 @@ func (p *Proxy) worker() {
 			p.ch.Complete(slot, -int64(unix.EFAULT))
 			continue
 		}
-		if s.Nr == ikc.NrSync {
+		switch s.Nr {
+		case ikc.NrSync:
+			p.ch.Complete(slot, 0)
+			continue
+		case ikc.NrCloseOnExec:
+			closeOnExec()
 			p.ch.Complete(slot, 0)
 			continue
 		}
@@ -286,4 +291,15 @@ func guardFDs(nr uint64, a *[6]uint64) (int64, bool) {
 		a[1] = min(a[1], ReservedFD-1)
 	}
 	return 0, false
+}
+
+// closeOnExec closes the app's descriptors marked FD_CLOEXEC, as its execve
+// would. Raw fcntl over the app's range: reading /proc/self/fd through the
+// os package would start the runtime poller and take descriptors.
+func closeOnExec() {
+	for fd := 0; fd < ReservedFD; fd++ {
+		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && fl&unix.FD_CLOEXEC != 0 {
+			unix.Close(fd)
+		}
+	}
 }

@@ -35,6 +35,10 @@ const (
 // mapping log (used when the log ring is full).
 const NrSync = ^uint64(0)
 
+// NrCloseOnExec makes mcexec close the app's close-on-exec descriptors
+// (after an execve).
+const NrCloseOnExec = ^uint64(0) - 1
+
 // header is the first page of a channel.
 type header struct {
 	Magic      uint64

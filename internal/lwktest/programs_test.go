@@ -60,6 +60,7 @@ func TestStaticC(t *testing.T) {
 		{"sched", []string{prog("sched")}, ""},
 		{"selfexe", []string{prog("selfexe")}, ""},
 		{"timers", []string{prog("timers")}, ""},
+		{"exec", []string{prog("exec")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMCK_TEST", "env-value")
@@ -333,4 +334,22 @@ func TestBlockedOffloads(t *testing.T) {
 	base := in.Status().MemFree
 	same(t, in, "", testprog.MustC(t, "pipethreads"))
 	in.WaitIdle(base)
+}
+
+// TestExecInPlace: execve replaces the image in the same LWK process, for
+// ELF programs and #! scripts, as a shell's exec does.
+func TestExecInPlace(t *testing.T) {
+	bb, err := testprog.Busybox()
+	if err != nil {
+		t.Skip(err)
+	}
+	in, base := bootOne(t, "256M")
+	script := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(script, []byte("#!/bin/echo from-script\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"exec /bin/echo exec to a dynamic program", "exec " + script + " a b", "exec " + bb + " true"} {
+		same(t, in, "", bb, "sh", "-c", cmd)
+		in.WaitIdle(base)
+	}
 }

@@ -27,7 +27,9 @@ type Stub struct {
 	Template unix.PtraceRegs
 	// FPOwner is the app thread whose FPU state the stub holds.
 	FPOwner int
-	dead    bool
+	// InitFP is the FPU state of a fresh process, for execve.
+	InitFP []byte
+	dead   bool
 }
 
 // StartStub forks and execs a stub traced by the calling OS thread, which
@@ -68,6 +70,10 @@ func StartStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
 		return nil, fmt.Errorf("cpu: registers of stub %d: %w", pid, err)
 	}
 	if s.VDSO, err = vdsoOf(pid); err != nil {
+		s.Kill()
+		return nil, err
+	}
+	if s.InitFP, err = s.SaveFP(nil); err != nil {
 		s.Kill()
 		return nil, err
 	}

@@ -550,6 +550,15 @@ func (as *AddressSpace) Translate(va uint64) (off uint64, v VMA, ok bool) {
 	return s[0].Off, v, true
 }
 
+// Reset empties the address space for a new image (execve): every mapping
+// goes, in the stub and the mirror too.
+func (as *AddressSpace) Reset() error {
+	as.lock()
+	defer as.unlock()
+	as.BrkStart, as.Brk = 0, 0
+	return as.removeRange(as.Layout.Min, as.Layout.Max)
+}
+
 // Release frees every page of the address space (process teardown).
 func (as *AddressSpace) Release() {
 	as.lock()

@@ -12,7 +12,7 @@ func init() {
 	// Process and thread creation belong to the LWK and must never be
 	// offloaded (a fork in mcexec would fork the proxy). Until the process
 	// model lands they fail cleanly.
-	register(enosys, unix.SYS_FORK, unix.SYS_VFORK, unix.SYS_EXECVE, unix.SYS_EXECVEAT,
+	register(enosys, unix.SYS_FORK, unix.SYS_VFORK,
 		unix.SYS_WAIT4, unix.SYS_WAITID, unix.SYS_PTRACE, unix.SYS_GET_ROBUST_LIST)
 }
 

@@ -54,6 +54,10 @@ type Kernel interface {
 	// SetRealTimer arms ITIMER_REAL (0 disarms) and returns what it was
 	// (time left, interval), in ns.
 	SetRealTimer(p *proc.Process, value, interval int64) (int64, int64)
+	// Exec replaces t's process image with the executable mcexec opened
+	// as descriptor fd. Once past the point of no return (committed), an
+	// error means the process cannot go on.
+	Exec(t *proc.Thread, fd int, argv, envp []string) (committed bool, err error)
 }
 
 // Call is one system call in progress.

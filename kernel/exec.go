@@ -1,0 +1,96 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/elf"
+	"github.com/gomck/gomck/kernel/proc"
+)
+
+// Exec replaces t's process image (execve): other threads end, handlers
+// reset to their defaults (ignored signals stay ignored), the address space
+// is emptied, and the new image starts in t with a fresh FPU state. The
+// file is the one mcexec opened as fd, reached through /proc.
+func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
+	p := t.Proc
+	link := fmt.Sprintf("/proc/%d/fd/%d", p.PPID, fd)
+	f, err := os.Open(link)
+	if err != nil {
+		return false, unix.EACCES
+	}
+	defer f.Close()
+	exe, err := os.Readlink(link)
+	if err != nil {
+		exe = link
+	}
+	if interp, args, ok := shebang(f); ok {
+		// A script: run its interpreter with the script's path, as Linux's
+		// binfmt_script (one level: the interpreter must be an ELF).
+		fi, err := os.Open(interp)
+		if err != nil {
+			return false, unix.ENOENT
+		}
+		defer fi.Close()
+		script := exe
+		if len(argv) > 0 {
+			argv = argv[1:]
+		}
+		argv = append(append(append([]string{interp}, args...), script), argv...)
+		f, exe = fi, interp
+	}
+	if _, err := elf.Check(f); err != nil {
+		return false, unix.ENOEXEC
+	}
+	// The point of no return.
+	c := k.CPUs[t.CPU]
+	for _, o := range p.Threads {
+		if o != t {
+			k.Futexes.Drop(o)
+			c.Queue.Remove(o)
+		}
+	}
+	p.Begin()
+	p.Threads = []*proc.Thread{t}
+	for i := range p.SigActs {
+		if p.SigActs[i].Handler != proc.SigIgnore {
+			p.SigActs[i] = proc.SigAction{}
+		}
+	}
+	p.Exe, p.Args = exe, argv
+	p.End()
+	t.AltStack, t.ClearChildTID, t.HasSuspendMask = proc.AltStack{}, 0, false
+	t.FPState, p.Stub.FPOwner = bytes.Clone(p.Stub.InitFP), 0
+	if err := p.MM.Reset(); err != nil {
+		return true, err
+	}
+	if err := k.loadImage(p, t, f, argv, envp); err != nil {
+		k.Kmsg.Printf("pid %d: exec %s: %v", p.PID, exe, err)
+		return true, unix.ENOEXEC
+	}
+	k.Kmsg.Printf("pid %d: exec %s", p.PID, exe)
+	return true, nil
+}
+
+// shebang parses a "#!interpreter [arg]" first line.
+func shebang(f *os.File) (string, []string, bool) {
+	var b [256]byte
+	n, _ := f.ReadAt(b[:], 0)
+	if n < 2 || b[0] != '#' || b[1] != '!' {
+		return "", nil, false
+	}
+	line, _, _ := bytes.Cut(b[2:n], []byte{'\n'})
+	fields := strings.Fields(string(line))
+	if len(fields) == 0 {
+		return "", nil, false
+	}
+	if len(fields) > 1 {
+		// Linux passes everything after the interpreter as one argument.
+		return fields[0], []string{strings.Join(fields[1:], " ")}, true
+	}
+	return fields[0], nil, true
+}

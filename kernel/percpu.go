@@ -44,9 +44,11 @@ func (c *CPU) timeShare() {
 	var last uint64
 	for range time.Tick(Slice) {
 		now := atomic.LoadUint64(&c.Slices)
-		if now == last && c.stub.Load() != 0 && c.Queue.Waiting(sched.Now()) {
+		// One load: a second one could see 0 once the slice ended, and
+		// kill(0, SIGSTOP) would stop the daemon's own process group.
+		if stub := c.stub.Load(); now == last && stub > 0 && c.Queue.Waiting(sched.Now()) {
 			c.preempt.Store(true)
-			unix.Kill(int(c.stub.Load()), unix.SIGSTOP)
+			unix.Kill(int(stub), unix.SIGSTOP)
 		}
 		last = now
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -194,6 +195,9 @@ func (l *Listener) Close() error {
 // FromFD wraps an already connected socket.
 func FromFD(fd int) *Conn { return &Conn{fd: fd} }
 
+// QueryTimeout bounds how long Query waits for an answer.
+const QueryTimeout = 10 * time.Second
+
 // Query sends one request to instance n and returns the response.
 func Query(n int, op string) (Response, error) {
 	c, err := Dial(n)
@@ -201,7 +205,13 @@ func Query(n int, op string) (Response, error) {
 		return Response{}, err
 	}
 	defer c.Close()
+	// A stopped or wedged daemon must not hang the tools.
+	tv := unix.NsecToTimeval(int64(QueryTimeout))
+	unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	resp, fds, err := c.Call(Request{Op: op})
+	if errors.Is(err, unix.EAGAIN) {
+		err = fmt.Errorf("instance %d did not answer within %v (daemon stopped or busy)", n, QueryTimeout)
+	}
 	for _, fd := range fds {
 		unix.Close(fd)
 	}

@@ -236,7 +236,9 @@ func (s *Stub) Protect(va, length uint64, prot int) error {
 // ptrace, and the reaping wait is only done by the tracer's thread when
 // reap is true.
 func (s *Stub) Kill() {
-	unix.Kill(s.PID, unix.SIGKILL)
+	if s.PID > 0 {
+		unix.Kill(s.PID, unix.SIGKILL)
+	}
 }
 
 // Reap waits for a killed stub to disappear (tracer thread only).
@@ -252,7 +254,11 @@ func (s *Stub) Reap() {
 
 // Kick makes a running stub stop so that its tracer regains control
 // (pending LWK signals, kill). Any thread may call it.
-func (s *Stub) Kick() { unix.Kill(s.PID, unix.SIGSTOP) }
+func (s *Stub) Kick() {
+	if s.PID > 0 { // never kill(0, ...): that is the daemon's own group
+		unix.Kill(s.PID, unix.SIGSTOP)
+	}
+}
 
 // ptrace issues a request that never blocks (the tracee is stopped), so it
 // uses RawSyscall6: entering and leaving the Go scheduler's syscall state

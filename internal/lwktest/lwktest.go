@@ -201,12 +201,11 @@ func Run(cmd *exec.Cmd, stdin string) Result {
 		return Result{Stderr: err.Error(), Code: -1}
 	}
 	timer := time.AfterFunc(3*time.Minute, func() { cmd.Process.Kill() })
-	err := cmd.Wait()
+	cmd.Wait() // the exit status is in ProcessState
 	timer.Stop()
 	r := Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		r.Signal = ws.Signal().String()
 	}
-	_ = err
 	return r
 }

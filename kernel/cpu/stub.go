@@ -232,9 +232,8 @@ func (s *Stub) Protect(va, length uint64, prot int) error {
 	return err
 }
 
-// Kill ends the stub and reaps it. Any thread may call it: SIGKILL needs no
-// ptrace, and the reaping wait is only done by the tracer's thread when
-// reap is true.
+// Kill ends the stub. Any thread may call it: SIGKILL needs no
+// ptrace; Reap, on the tracer's thread, collects it.
 func (s *Stub) Kill() {
 	if s.PID > 0 {
 		unix.Kill(s.PID, unix.SIGKILL)

@@ -6,7 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
-	"github.com/gomck/gomck/kernel/proc"
 )
 
 // bufArg names a pointer argument and where its length comes from.
@@ -86,49 +85,56 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) bool {
 var raisesSIGPIPE = map[uint64]bool{unix.SYS_WRITE: true, unix.SYS_WRITEV: true, unix.SYS_PWRITE64: true,
 	unix.SYS_PWRITEV: true, unix.SYS_SENDTO: true, unix.SYS_SENDMSG: true, unix.SYS_SPLICE: true}
 
+// post backs the pointer arguments and posts the request in the thread's
+// slot; false means a known buffer lies outside the app window (EFAULT).
+func post(c *Call, nr uint64, args [6]uint64) (int, bool) {
+	t, p := c.T, c.T.Proc
+	if !populateArgs(c, nr, args) {
+		return 0, false
+	}
+	slot := t.TID % ikc.SlotCount
+	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
+	return slot, true
+}
+
 // offload is the path of calls that only Linux can do: post the request,
 // spin briefly for the answer (mcexec usually answers within the spin),
 // else park the thread so its CPU runs others until mcexec answers.
 func offload(c *Call) int64 {
-	t, p, nr := c.T, c.T.Proc, c.Nr
-	if !populateArgs(c, nr, c.Args) {
+	slot, ok := post(c, c.Nr, c.Args)
+	if !ok {
 		return -int64(unix.EFAULT)
 	}
-	slot := t.TID % ikc.SlotCount
-	p.Chan.Post(slot, nr, c.Args, uint64(p.PID), uint64(t.TID))
-	ret, done, err := p.Chan.Poll(slot, c.Env.OffloadSpin)
+	ch := c.T.Proc.Chan
+	ret, done, err := ch.Poll(slot, c.Env.OffloadSpin)
 	if done {
-		return finish(c, nr, ret, err)
+		return finish(c, c.Nr, ret, err)
 	}
-	parked := c.Env.Kernel.ParkOffload(t, func() int64 {
-		ret, err := p.Chan.Wait(slot, 0)
+	parked := c.Env.Kernel.ParkOffload(c.T, func() int64 {
+		ret, err := ch.Wait(slot, 0)
 		if err != nil {
 			return -int64(unix.EINTR) // the process is being torn down
 		}
-		if ret == -int64(unix.EPIPE) && raisesSIGPIPE[nr] {
-			c.Env.Kernel.Signal(p, t, int(unix.SIGPIPE), proc.SigInfo{Code: siKernel})
-		}
+		sigpipe(c, c.Nr, ret)
 		return ret
 	})
 	if parked {
 		c.Action = Block
 		return 0
 	}
-	ret, err = p.Chan.Wait(slot, 0)
-	return finish(c, nr, ret, err)
+	ret, err = ch.Wait(slot, 0)
+	return finish(c, c.Nr, ret, err)
 }
 
 // offloadCall has mcexec execute nr with args and waits for the result,
 // holding the CPU: it serves LWK handlers that need Linux's help midway
 // (the read that fills a private file mapping).
 func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
-	t, p := c.T, c.T.Proc
-	if !populateArgs(c, nr, args) {
+	slot, ok := post(c, nr, args)
+	if !ok {
 		return -int64(unix.EFAULT)
 	}
-	slot := t.TID % ikc.SlotCount
-	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
-	ret, err := p.Chan.Wait(slot, c.Env.OffloadSpin)
+	ret, err := c.T.Proc.Chan.Wait(slot, c.Env.OffloadSpin)
 	return finish(c, nr, ret, err)
 }
 
@@ -142,8 +148,14 @@ func finish(c *Call, nr uint64, ret int64, err error) int64 {
 		}
 		return -int64(unix.EINTR)
 	}
+	sigpipe(c, nr, ret)
+	return ret
+}
+
+// sigpipe raises SIGPIPE after an EPIPE from a write-like call, as Linux
+// does; mcexec itself ignores SIGPIPE.
+func sigpipe(c *Call, nr uint64, ret int64) {
 	if ret == -int64(unix.EPIPE) && raisesSIGPIPE[nr] {
 		signalSelf(c, int(unix.SIGPIPE))
 	}
-	return ret
 }

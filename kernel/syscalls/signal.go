@@ -64,7 +64,7 @@ func sysRtSigprocmask(c *Call) int64 {
 	if r := copyIn(c, set, m[:]); r < 0 {
 		return r
 	}
-	v := uint64(m[0]) | uint64(m[1])<<8 | uint64(m[2])<<16 | uint64(m[3])<<24 | uint64(m[4])<<32 | uint64(m[5])<<40 | uint64(m[6])<<48 | uint64(m[7])<<56
+	v := binary.LittleEndian.Uint64(m[:])
 	v &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
 	switch how {
 	case unix.SIG_BLOCK:

@@ -2,7 +2,9 @@
 // tests and benchmarks, caching the results.
 //
 // C programs are self-contained files testdata/c/<name>.c or
-// bench/c/<name>.c, compiled with `gcc -O2 -Wall -static` against glibc. Go
+// bench/c/<name>.c, compiled with `gcc -O2 -Wall -static` against glibc; a
+// program needing more flags names them in a leading comment line such as
+// `// cflags: -fopenmp`, and they join the cache key. Go
 // programs are directories testdata/go/<name>, built with CGO_ENABLED=0 so
 // that they are static; they may use the standard library and the module's
 // dependencies, but not other packages of this module, because the cache key

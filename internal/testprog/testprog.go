@@ -104,6 +104,24 @@ var goInfo = sync.OnceValues(func() (string, error) {
 	return gobin + "\n" + string(ver), nil
 })
 
+// extraCFlags returns the flags a C source asks for in its leading comment
+// lines (blank lines and lines starting with // or /*) with a line
+// "// cflags: -fopenmp -pthread". Several such lines add up.
+func extraCFlags(src []byte) []string {
+	var flags []string
+	for line := range strings.Lines(string(src)) {
+		line = strings.TrimSpace(line)
+		if c, ok := strings.CutPrefix(line, "//"); ok {
+			if f, ok := strings.CutPrefix(strings.TrimSpace(c), "cflags:"); ok {
+				flags = append(flags, strings.Fields(f)...)
+			}
+		} else if line != "" && !strings.HasPrefix(line, "/*") {
+			break
+		}
+	}
+	return flags
+}
+
 // C builds testdata/c/<name>.c, or bench/c/<name>.c when testdata has no such
 // program, as a static binary and returns its path in the cache. It is safe
 // for concurrent use, also from several processes.
@@ -134,10 +152,12 @@ func C(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	extra := extraCFlags(src)
 	gcc, _, _ := strings.Cut(info, "\n")
-	key := hashOf("c", info, strings.Join(cFlags, " "), srcPath, string(src))
+	key := hashOf("c", info, strings.Join(cFlags, " "), strings.Join(extra, " "), srcPath, string(src))
 	return cached(name, key, func(out string) error {
-		args := append(append([]string{}, cFlags...), "-o", out, srcPath)
+		// The extra flags follow the source so that libraries (-lm) link.
+		args := append(append(append([]string{}, cFlags...), "-o", out, srcPath), extra...)
 		cmd := exec.Command(gcc, args...)
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("testprog: building %s: %v\n%s", srcPath, err, msg)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -64,10 +65,35 @@ func TestNoWarnings(t *testing.T) {
 	for _, dir := range []string{"testdata/c", "bench/c"} {
 		for _, name := range cPrograms(t, dir) {
 			src := filepath.Join(Root(), dir, name+".c")
+			text, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
 			args := append(append([]string{}, cFlags...), "-Werror", "-c", "-o", os.DevNull, src)
+			args = append(args, extraCFlags(text)...)
 			if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
 				t.Errorf("%s: %v\n%s", src, err, out)
 			}
+		}
+	}
+}
+
+func TestExtraCFlags(t *testing.T) {
+	tests := []struct {
+		src  string
+		want []string
+	}{
+		{"int main(void) { return 0; }\n", nil},
+		{"// cflags: -fopenmp\nint x;\n", []string{"-fopenmp"}},
+		{"/* About. */\n\n//cflags:  -fopenmp   -pthread \n// cflags: -lm\n", []string{"-fopenmp", "-pthread", "-lm"}},
+		{"// A comment.\n  // cflags: -lm\n#include <math.h>\n", []string{"-lm"}},
+		{"#include <stdio.h>\n// cflags: -lm\n", nil}, // only leading comments count
+		{"/* cflags: -lm */\n", nil},
+		{"// cflags:\n", nil},
+	}
+	for _, tc := range tests {
+		if got := extraCFlags([]byte(tc.src)); !slices.Equal(got, tc.want) {
+			t.Errorf("extraCFlags(%q) = %q, want %q", tc.src, got, tc.want)
 		}
 	}
 }
@@ -149,6 +175,17 @@ func TestNative(t *testing.T) {
 		{name: "exit3", prog: "exitcode", args: []string{"3"}, exit: 3},
 		{name: "abort", prog: "exitcode", args: []string{"abort"}, exit: -1, signal: syscall.SIGABRT},
 		{name: "segv", prog: "exitcode", args: []string{"segv"}, exit: -1, signal: syscall.SIGSEGV},
+		{name: "pthreads", prog: "pthreads", want: []string{"mutex counter ok\n", "condvar sum 50005000\n",
+			"barrier rounds 100 serial 100 bad 0\n", "tls ok, main keeps 7 m\n", "short threads 200 sum 39800\n"}},
+		{name: "pthreads4", prog: "pthreads", args: []string{"4"}, want: []string{"bad 0\n", "tls ok"}},
+		{name: "openmp", prog: "openmp", want: []string{"team size as expected, thread numbers ok\n",
+			"reduction sum 500000500000 dsum 499500000\n", "tasks fib(25) 75025\n", "ordered 1000 wrong 0\n"}},
+		{name: "openmp3", prog: "openmp", env: []string{"OMP_NUM_THREADS=3"}, want: []string{"team size as expected"}},
+		{name: "forkwait", prog: "forkwait", want: []string{"child abort(): signal 6\n", "no children: -1 No child processes\n",
+			"child-mode 11\nfork+execv self: exit 11\n", "posix_spawn self: Success, exit 12\n", "failures 0\n"}},
+		{name: "sigextra", prog: "sigextra", want: []string{"stack overflow: sig 11 on altstack 1\n",
+			"read -1 (Interrupted system call)", "read 1 (ok), byte 'r'", "value 1234 from self 1\n",
+			"queued SIGRTMIN values: 1 2 3; SIGUSR1 value 11\n", "status 4 pid ok"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -51,12 +51,14 @@ type OS struct {
 
 	stubFD int
 	mu     sync.Mutex
+	// embryos are forked processes waiting for their proxy, by token.
+	embryos map[uint64]*proc.Process
 }
 
 // Boot reserves the partition and starts the LWK CPUs.
 func Boot(cfg Config) (*OS, error) {
 	k := &OS{Index: cfg.Index, State: "BOOTING", BootTime: time.Now().UnixNano(), Config: cfg,
-		Procs: proc.NewTable(1), Kmsg: kmsg.New(), Futexes: sched.NewFutexes()}
+		Procs: proc.NewTable(), Kmsg: kmsg.New(), Futexes: sched.NewFutexes()}
 	k.Kmsg.Printf("gomck LWK mcos%d booting (daemon pid %d)", cfg.Index, os.Getpid())
 	if err := partition.ValidateCPUs(cfg.CPUs); err != nil {
 		return nil, err

@@ -34,6 +34,9 @@ type CPU struct {
 	preempt atomic.Bool  // the running thread's time slice is over
 }
 
+// addrNoRandomize is personality(2)'s ADDR_NO_RANDOMIZE.
+const addrNoRandomize = 0x0040000
+
 // Slice is the time slice of mcreboot -T 1 (time_sharing).
 const Slice = 10 * time.Millisecond
 
@@ -73,6 +76,11 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 	var set unix.CPUSet
 	set.Set(c.Host)
 	unix.SchedSetaffinity(0, &set)
+	// Stubs are executed from this thread and inherit its personality:
+	// without address randomization every stub has its vDSO at the same
+	// place, so a forked child's stub serves the vDSO pointers the
+	// parent's libc already holds.
+	unix.Syscall(unix.SYS_PERSONALITY, addrNoRandomize, 0, 0)
 	close(ready)
 	for {
 		select {

@@ -36,14 +36,33 @@ const (
 type mirror struct {
 	stub *cpu.Stub
 	ch   *ikc.Channel
-	sync func()
+	cpu  *CPU
+	// quiet stops logging while a forked address space is attached: its
+	// proxy maps that snapshot from the attach reply.
+	quiet bool
 }
 
 func (m *mirror) log(e ikc.LogEntry) {
+	if m.quiet {
+		return
+	}
 	if m.ch.LogFull() {
 		m.sync()
 	}
 	m.ch.AppendLog(e)
+}
+
+// sync makes mcexec replay the mapping log (when its ring is full), in
+// the slot of the thread whose call changes the mappings: its own slot is
+// free, while other threads' may hold parked calls. Without a current
+// thread (process set-up) no call is in flight.
+func (m *mirror) sync() {
+	slot, tid := 0, 0
+	if t := m.cpu.Current; t != nil {
+		slot, tid = t.Slot, t.TID
+	}
+	m.ch.Post(slot, ikc.NrSync, [6]uint64{}, 0, uint64(tid))
+	m.ch.Wait(slot, 0)
 }
 
 func (m *mirror) Map(va, length, off uint64, prot int) error {
@@ -77,8 +96,8 @@ type ExecRequest struct {
 // spawn creates a process for req on a CPU, loads its image and starts it.
 // It returns once the process runs (or failed to start).
 func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
-	p := proc.NewProcess(k.Procs.Alloc())
-	p.PPID = req.Req.ProxyPID
+	p := proc.NewProcess(req.Req.ProxyPID)
+	p.PPID, p.ProxyPID = req.Req.ParentPID, req.Req.ProxyPID
 	p.Exe, p.Args = req.Req.Exe, req.Req.Argv
 	p.Cred = proc.Cred{UID: req.Req.Cred[0], EUID: req.Req.Cred[1], GID: req.Req.Cred[2], EGID: req.Req.Cred[3]}
 	for i := range p.Rlimits {
@@ -121,7 +140,7 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 	}
 	p.Stub = stub
 	t := &proc.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: proc.NoSyscall, Regs: stub.Template}
-	m := &mirror{stub: stub, ch: p.Chan, sync: func() { k.syncLog(t) }}
+	m := &mirror{stub: stub, ch: p.Chan, cpu: c}
 	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
 		Min: ikc.WindowStart, Max: ikc.WindowEnd, MmapTop: mmapTop, FaultAround: 16,
 		HeapExtend: max(req.Req.HeapExtend, mm.PageSize)})
@@ -173,7 +192,7 @@ func (k *OS) loadImage(p *proc.Process, t *proc.Thread, exe io.ReaderAt, argv, e
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.Exe, err)
 	}
-	p.Auxv = auxv
+	p.Auxv, p.VDSO = auxv, p.Stub.VDSO
 	tmpl := &p.Stub.Template
 	t.Regs = unix.PtraceRegs{Cs: tmpl.Cs, Ss: tmpl.Ss, Ds: tmpl.Ds, Es: tmpl.Es, Fs: tmpl.Fs, Gs: tmpl.Gs,
 		Rip: img.Entry, Rsp: sp, Eflags: 0x202, Orig_rax: ^uint64(0)}
@@ -197,13 +216,6 @@ var hostAux = func() map[uint64]uint64 {
 	return m
 }()
 
-// syncLog makes mcexec replay the mapping log (when its ring is full).
-func (k *OS) syncLog(t *proc.Thread) {
-	slot := t.TID % ikc.SlotCount
-	t.Proc.Chan.Post(slot, ikc.NrSync, [6]uint64{}, uint64(t.Proc.PID), uint64(t.TID))
-	t.Proc.Chan.Wait(slot, k.Env.OffloadSpin)
-}
-
 // runThread runs t on CPU c until it blocks, yields or exits, or its
 // process ends.
 func (k *OS) runThread(c *CPU, t *proc.Thread) {
@@ -214,7 +226,7 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	c.setCurrent(t)
 	defer c.setCurrent(nil)
 	t.Begin()
-	t.State, t.Syscall, t.WaitSet = proc.Running, proc.NoSyscall, 0
+	t.State, t.Syscall, t.WaitSet, t.WaitChild = proc.Running, proc.NoSyscall, 0, false
 	t.End()
 	if err := k.switchFP(p, t); err != nil {
 		k.Kmsg.Printf("pid %d: %v", p.PID, err)
@@ -352,13 +364,24 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 		c.Queue.Remove(t)
 	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
-	p.Stub.Kill()
-	p.Chan.Abort()
+	if p.Stub != nil {
+		p.Stub.Kill()
+	}
+	if p.Chan != nil {
+		p.Chan.Abort()
+	}
+	p.PGID = k.pgid(p) // wait(0) and wait(-pgid) need it once the proxy is gone
 	p.Finish(code, sig)
-	p.Stub.Reap()
+	k.exitTree(p)
+	if p.Stub != nil {
+		p.Stub.Reap()
+	}
 	p.MM.Release()
 	k.Procs.Remove(p)
 	atomic.AddInt32(&c.Load, -1)
+	if p.Token != 0 && !p.Attached && p.Chan != nil {
+		p.Chan.Close() // a forked process whose proxy never came
+	}
 	if sig != 0 {
 		k.Kmsg.Printf("pid %d: %s killed by signal %d after %v", p.PID, p.Exe, sig, ran)
 	} else {

@@ -13,6 +13,7 @@ import (
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/kernel/mm"
+	"github.com/gomck/gomck/kernel/proc"
 )
 
 // Serve answers control connections until a shutdown request; it returns
@@ -53,6 +54,9 @@ func (k *OS) serveConn(c *control.Conn, stop chan struct{}) {
 	switch req.Op {
 	case control.OpExec:
 		k.serveExec(c, req, fds)
+		return
+	case control.OpAttach:
+		k.serveAttach(c, req)
 		return
 	case control.OpStatus:
 		st := k.status()
@@ -116,6 +120,36 @@ func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
 	if err := c.Send(control.Response{OK: true, PID: p.PID}, k.Mem.FD, p.Chan.FD); err != nil {
 		k.kill(p, int(unix.SIGKILL))
 	}
+	k.serveProcess(c, p)
+}
+
+// serveAttach hands a forked process to the child proxy its parent's
+// mcexec started, with the segments to mirror, then serves it as an exec.
+func (k *OS) serveAttach(c *control.Conn, req control.Request) {
+	cred, err := unix.GetsockoptUcred(c.FD(), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		c.Send(control.Response{Error: err.Error()})
+		return
+	}
+	p, segs, err := k.attach(req.Token, int(cred.Pid))
+	if err != nil {
+		c.Send(control.Response{Error: err.Error()})
+		return
+	}
+	out := make([]control.Segment, len(segs))
+	for i, s := range segs {
+		out[i] = control.Segment{VA: s.VA, Len: s.Len, Off: s.Off}
+	}
+	data, _ := json.Marshal(out)
+	if err := c.Send(control.Response{OK: true, PID: p.PID, Data: data}, k.Mem.FD, p.Chan.FD); err != nil {
+		k.kill(p, int(unix.SIGKILL))
+	}
+	k.serveProcess(c, p)
+}
+
+// serveProcess forwards the proxy's signals to p and reports p's exit; if
+// the proxy goes away, p is killed.
+func (k *OS) serveProcess(c *control.Conn, p *proc.Process) {
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
@@ -162,7 +196,10 @@ func (k *OS) status() control.Status {
 	k.Alloc.Unlock()
 	for _, p := range k.Procs.List() {
 		rss, vsz := p.MM.Usage()
-		pi := control.ProcInfo{PID: p.PID, PPID: p.PPID, Exe: p.Exe, Threads: len(p.Threads), RSS: rss, VSZ: vsz, StubPID: p.Stub.PID}
+		pi := control.ProcInfo{PID: p.PID, PPID: p.PPID, Exe: p.Exe, Threads: len(p.Threads), RSS: rss, VSZ: vsz}
+		if s := p.Stub; s != nil {
+			pi.StubPID = s.PID
+		}
 		for _, t := range p.Threads {
 			pi.Local += t.Stats.LocalCalls
 			pi.Offload += t.Stats.OffloadCalls

@@ -15,6 +15,9 @@ import (
 // running stub is kicked. Any goroutine may call it.
 func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) {
 	bit := uint64(1) << (sig - 1)
+	if ignored(p, t, sig) {
+		return
+	}
 	if t != nil {
 		t.Info[sig-1] = info
 		t.Pending |= bit
@@ -47,6 +50,23 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 	if p.Stub != nil {
 		p.Stub.Kick()
 	}
+}
+
+// ignored reports a signal Linux would discard at once: its action is to
+// ignore it and no target thread blocks it (a blocked one stays pending,
+// for sigtimedwait or a later handler).
+func ignored(p *proc.Process, t *proc.Thread, sig int) bool {
+	act := p.SigActs[sig]
+	if act.Handler != proc.SigIgnore && (act.Handler != proc.SigDefault || !syscalls.IgnoredByDefault(sig)) {
+		return false
+	}
+	bit := uint64(1) << (sig - 1)
+	for _, o := range p.Threads {
+		if (t == nil || o == t) && (o.SigMask|o.WaitSet)&bit != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // takeSignal removes the lowest deliverable signal of t.

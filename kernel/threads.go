@@ -15,7 +15,11 @@ import (
 // Clone creates a thread of parent's process, runnable on the same CPU.
 func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs) (*proc.Thread, error) {
 	p := parent.Proc
-	t := &proc.Thread{TID: k.Procs.Alloc(), Proc: p, CPU: parent.CPU, Syscall: proc.NoSyscall, Regs: regs,
+	slot := p.FreeSlot()
+	if slot < 0 {
+		return nil, unix.EAGAIN // every IKC slot serves a live thread
+	}
+	t := &proc.Thread{TID: k.Procs.AllocTID(), Proc: p, Slot: slot, CPU: parent.CPU, Syscall: proc.NoSyscall, Regs: regs,
 		SigMask: parent.SigMask}
 	// The child starts with the parent's FPU state, as after a Linux clone.
 	if p.Stub.FPOwner == parent.TID {

@@ -1,6 +1,7 @@
 package mcexec
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -40,7 +41,8 @@ type Proxy struct {
 	partFD  int
 	replay  sync.Mutex
 	ready   chan struct{} // closed once ch is mapped
-	idle    atomic.Int32  // workers waiting for a request
+	sigs    chan os.Signal
+	idle    atomic.Int32 // workers waiting for a request
 	workers atomic.Int32
 	PID     int
 }
@@ -73,20 +75,11 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	if err := unix.Access(path, unix.X_OK); err != nil {
 		return 0, 0, fmt.Errorf("%s: permission denied", o.Argv[0])
 	}
-	conn, err := control.Dial(o.Instance)
+	p, err := newProxy(o)
 	if err != nil {
 		return 0, 0, err
 	}
-	p := &Proxy{opts: o, conn: conn}
-	if err := p.hideFD(&p.conn); err != nil {
-		return 0, 0, err
-	}
 	defer p.conn.Close()
-
-	// Forward the signals a user sends to a running program.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM)
-	signal.Ignore(unix.SIGPIPE) // offloaded writes get EPIPE; the LWK raises SIGPIPE in the app
 
 	// The absolute, symlink-free path, as Linux's /proc/self/exe shows it.
 	abs, err := filepath.Abs(path)
@@ -99,17 +92,11 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	}
 	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: os.Environ(), Exe: abs,
 		Cred:       [4]int{os.Getuid(), os.Geteuid(), os.Getgid(), os.Getegid()},
-		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid()}
+		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid(), ParentPID: os.Getppid()}
 	for r := 0; r < 16; r++ {
 		var l unix.Rlimit
 		unix.Getrlimit(r, &l)
 		req.Rlimits = append(req.Rlimits, [2]uint64{l.Cur, l.Max})
-	}
-	// Workers start their OS threads while the LWK sets the process up.
-	p.ready = make(chan struct{})
-	for i := 0; i < max(o.Workers, 1); i++ {
-		p.workers.Add(1)
-		go p.worker()
 	}
 	resp, fds, err := p.conn.Call(req, exe)
 	if err != nil {
@@ -117,21 +104,81 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	}
 	unix.Close(exe)
 	exe = -1
+	if err := p.connect(resp, fds); err != nil {
+		return 0, 0, err
+	}
+	return p.serve()
+}
+
+// newProxy connects to the instance, starts forwarding the user's signals
+// and starts the first workers, which wait until the channel is mapped.
+func newProxy(o Options) (*Proxy, error) {
+	conn, err := control.Dial(o.Instance)
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{opts: o, conn: conn, ready: make(chan struct{}), sigs: make(chan os.Signal, 8)}
+	if err := p.hideFD(&p.conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	signal.Notify(p.sigs, forwarded...)
+	signal.Ignore(unix.SIGPIPE) // offloaded writes get EPIPE; the LWK raises SIGPIPE in the app
+	// Workers start their OS threads while the LWK sets the process up.
+	for i := 0; i < max(o.Workers, 1); i++ {
+		p.workers.Add(1)
+		go p.worker()
+	}
+	return p, nil
+}
+
+// forwarded are the signals mcexec passes on to its LWK process: those a
+// user or another process sends. Not SIGCHLD (child proxies end), SIGURG
+// (the Go runtime preempts with it), SIGPIPE, the synchronous faults, or
+// the job-control stops, which stop mcexec itself as they would the app.
+var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGALRM, unix.SIGVTALRM, unix.SIGPROF, unix.SIGWINCH, unix.SIGIO, unix.SIGPWR, unix.SIGSYS,
+	unix.SIGXCPU, unix.SIGXFSZ, unix.SIGABRT, unix.SIGTRAP, unix.SIGCONT}
+
+// connect maps what the daemon's reply carries: the partition, the
+// channel and, for a forked process, the segments to mirror; then the
+// workers go.
+func (p *Proxy) connect(resp control.Response, fds []int) error {
 	if len(fds) != 2 {
-		return 0, 0, errors.New("mcexec: LWK reply lacks the partition and channel descriptors")
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return errors.New("mcexec: LWK reply lacks the partition and channel descriptors")
 	}
 	p.PID = resp.PID
+	var err error
 	if p.partFD, err = moveFD(fds[0]); err != nil {
-		return 0, 0, err
+		return err
 	}
 	chFD, err := moveFD(fds[1])
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	if p.ch, err = ikc.Map(chFD); err != nil {
-		return 0, 0, err
+		return err
+	}
+	if len(resp.Data) > 0 {
+		var segs []control.Segment
+		if err := json.Unmarshal(resp.Data, &segs); err != nil {
+			return fmt.Errorf("mcexec: attach reply: %w", err)
+		}
+		for _, s := range segs {
+			if err := p.applyLog(ikc.LogEntry{VA: s.VA, Len: s.Len, Off: s.Off}); err != nil {
+				return err
+			}
+		}
 	}
 	close(p.ready)
+	return nil
+}
+
+// serve forwards signals until the daemon reports the process's end.
+func (p *Proxy) serve() (code int, sig syscall.Signal, err error) {
 	exit := make(chan control.Response, 1)
 	go func() {
 		var r control.Response
@@ -142,7 +189,7 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	}()
 	for {
 		select {
-		case s := <-sigs:
+		case s := <-p.sigs:
 			p.conn.Send(control.Request{Op: control.OpSignal, Signal: int(s.(syscall.Signal))})
 		case r := <-exit:
 			if r.Error != "" {
@@ -238,6 +285,9 @@ func (p *Proxy) worker() {
 		case ikc.NrCloseOnExec:
 			closeOnExec()
 			p.ch.Complete(slot, 0)
+			continue
+		case ikc.NrFork:
+			p.ch.Complete(slot, p.startChild(s.Args[0]))
 			continue
 		}
 		p.ch.Complete(slot, p.execute(s.Nr, s.Args))

@@ -33,6 +33,10 @@ func usage() {
 
 func main() {
 	o := mcexec.Options{Workers: 1, HeapExtend: 2 << 20}
+	if spec := os.Getenv(mcexec.AttachEnv); spec != "" {
+		os.Unsetenv(mcexec.AttachEnv)
+		exit(mcexec.Attach(spec, o))
+	}
 	args := os.Args[1:]
 	// Options stop at the first non-option, as McKernel's mcexec: the rest
 	// belongs to the program.
@@ -82,14 +86,18 @@ done:
 	}
 	o.Argv = args
 	code, sig, err := mcexec.Run(o)
+	exit(code, sig, err)
+}
+
+// exit ends mcexec as its LWK process ended.
+func exit(code int, sig syscall.Signal, err error) {
 	if err != nil {
 		fatal(err)
 	}
 	if sig != 0 {
 		// Die of the same signal, without dumping mcexec's own core.
 		unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
-		signal := syscall.Signal(sig)
-		resetAndRaise(signal)
+		resetAndRaise(sig)
 		os.Exit(128 + int(sig))
 	}
 	os.Exit(code)

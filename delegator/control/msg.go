@@ -16,6 +16,10 @@ const (
 	OpExec         = "exec"   // + fd of the executable; reply carries partition and channel fds
 	OpSignal       = "signal" // on an exec connection: forward a signal to the app
 	OpExit         = "exit"   // daemon -> mcexec: the app ended
+	// OpAttach: a child proxy, started by its parent's mcexec for a forked
+	// process, takes that process over; the reply is as OpExec's, with the
+	// populated segments to mirror in Data.
+	OpAttach = "attach"
 )
 
 // Request is a tool's message to the daemon.
@@ -28,11 +32,22 @@ type Request struct {
 	Exe        string      `json:"exe,omitempty"` // path as mcexec resolved it (AT_EXECFN, /proc views)
 	Cred       [4]int      `json:"cred,omitempty"`
 	HeapExtend uint64      `json:"heap_extend,omitempty"`
-	ProxyPID   int         `json:"proxy_pid,omitempty"`
+	ProxyPID   int         `json:"proxy_pid,omitempty"`  // the LWK pid: mcexec's own
+	ParentPID  int         `json:"parent_pid,omitempty"` // mcexec's parent: the app's
 	Rlimits    [][2]uint64 `json:"rlimits,omitempty"`
 
 	// OpSignal.
 	Signal int `json:"signal,omitempty"`
+
+	// OpAttach: the forked process and the secret its fork handed out.
+	PID   int    `json:"pid,omitempty"`
+	Token uint64 `json:"token,omitempty"`
+}
+
+// Segment is one populated piece of an app address space, as a child
+// proxy maps it from the partition at attach.
+type Segment struct {
+	VA, Len, Off uint64
 }
 
 // Response is the daemon's answer.

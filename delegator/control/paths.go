@@ -9,7 +9,7 @@ import (
 // RunDir is where instances keep their sockets, pid files and state:
 // $GOMCK_RUNDIR, or /run/gomck.
 func RunDir() string {
-	if d := os.Getenv("GOMCK_RUNDIR"); d != "" {
+	if d := os.Getenv(RunDirEnv); d != "" {
 		return d
 	}
 	return "/run/gomck"
@@ -23,3 +23,6 @@ func PidPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("mcos%d.
 
 // ConfigPath is instance n's boot configuration (CPUs, memory, owner).
 func ConfigPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("mcos%d.json", n)) }
+
+// RunDirEnv names the environment variable that moves RunDir.
+const RunDirEnv = "GOMCK_RUNDIR"

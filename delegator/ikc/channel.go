@@ -39,6 +39,11 @@ const NrSync = ^uint64(0)
 // (after an execve).
 const NrCloseOnExec = ^uint64(0) - 1
 
+// NrFork makes mcexec start a child proxy for a forked LWK process:
+// args are the child's pid and attach token; the result is the proxy's
+// Linux pid.
+const NrFork = ^uint64(0) - 2
+
 // header is the first page of a channel.
 type header struct {
 	Magic      uint64

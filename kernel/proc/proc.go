@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,7 @@ type Thread struct {
 	Seq     uint64
 	TID     int
 	Proc    *Process
+	Slot    int // the IKC slot its offloaded calls use, unique in the process
 	CPU     int // LWK CPU index
 	State   ThreadState
 	Syscall int64 // number of the syscall in progress, or NoSyscall
@@ -77,6 +79,9 @@ type Thread struct {
 	FutexKey   uint64
 	FutexBits  uint32
 	Waiting    bool // in a futex queue
+	// WaitChild is set while the thread sleeps in wait4/waitid: a child's
+	// exit restarts its call.
+	WaitChild bool
 }
 
 // Begin and End bracket a change of the thread record.
@@ -127,6 +132,24 @@ type SigInfo struct {
 	PID  int32
 	UID  uint32
 	Addr uint64
+	// Value is si_status for SIGCHLD, si_value for sigqueue.
+	Value uint64
+}
+
+// Bytes lays the siginfo out as the kernel does (128 bytes).
+func (i SigInfo) Bytes(sig int) [128]byte {
+	var b [128]byte
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], uint32(sig))
+	le.PutUint32(b[8:], uint32(i.Code))
+	if i.Addr != 0 {
+		le.PutUint64(b[16:], i.Addr)
+		return b
+	}
+	le.PutUint32(b[16:], uint32(i.PID))
+	le.PutUint32(b[20:], i.UID)
+	le.PutUint64(b[24:], i.Value)
+	return b
 }
 
 // AltStack is a thread's sigaltstack.
@@ -144,21 +167,26 @@ type Cred struct {
 
 // Process is one LWK process.
 type Process struct {
-	Seq     uint64
-	PID     int
-	PPID    int // mcexec's pid on Linux: the app's parent is its proxy
-	PGID    int
-	Exe     string
-	Args    []string
-	Cred    Cred
-	Start   int64 // unix ns
-	MM      *mm.AddressSpace
-	Threads []*Thread
-	Stub    *cpu.Stub
-	Chan    *ikc.Channel
-	Auxv    []uint64
-	Rlimits [16]unix.Rlimit
-	SigActs [65]SigAction
+	Seq uint64
+	PID int
+	// PPID is the parent's LWK pid; a process mcexec started has mcexec
+	// (its proxy) as parent, as on McKernel.
+	PPID     int
+	PGID     int
+	SID      int
+	ProxyPID int // the mcexec serving the process, on Linux
+	Exe      string
+	Args     []string
+	Cred     Cred
+	Start    int64 // unix ns
+	MM       *mm.AddressSpace
+	Threads  []*Thread
+	Stub     *cpu.Stub
+	Chan     *ikc.Channel
+	Auxv     []uint64
+	VDSO     uint64 // where the app's vDSO is: every stub of it must have it there
+	Rlimits  [16]unix.Rlimit
+	SigActs  [65]SigAction
 	// Exit status once the process is gone: ExitCode, or ExitSignal > 0
 	// when it died of a signal.
 	ExitCode   int
@@ -180,13 +208,25 @@ type Process struct {
 	// Offloads counts parked offloaded calls whose waiters still use Chan.
 	Offloads sync.WaitGroup
 
+	// The process tree, guarded by Table.TreeMu. Exited children stay in
+	// Children (zombies) until wait reaps them.
+	Parent   *Process
+	Children []*Process
+	// ChildSignal is sent to the parent at exit (clone's low byte, SIGCHLD).
+	ChildSignal int
+	// A forked process runs once its proxy attaches with Token; Forked is
+	// closed when its pid is known, Attached set when it runs.
+	Token    uint64
+	Forked   chan struct{}
+	Attached bool
+
 	done chan struct{}
 	once sync.Once
 }
 
 // NewProcess returns a process record; Done is closed when it has exited.
 func NewProcess(pid int) *Process {
-	return &Process{PID: pid, PGID: pid, Start: time.Now().UnixNano(), done: make(chan struct{})}
+	return &Process{PID: pid, PGID: pid, Start: time.Now().UnixNano(), done: make(chan struct{}), Forked: make(chan struct{})}
 }
 
 // Done is closed once the process has exited and released its memory.
@@ -202,6 +242,39 @@ func (p *Process) Finish(code, sig int) {
 	})
 }
 
+// FreeSlot returns an IKC slot no thread of p uses, or -1.
+func (p *Process) FreeSlot() int {
+	var used [ikc.SlotCount]bool
+	for _, t := range p.Threads {
+		used[t.Slot] = true
+	}
+	for i, u := range used {
+		if !u {
+			return i
+		}
+	}
+	return -1
+}
+
 // Begin and End bracket a change of the process record.
 func (p *Process) Begin() { atomic.AddUint64(&p.Seq, 1) }
 func (p *Process) End()   { atomic.AddUint64(&p.Seq, 1) }
+
+// WaitStatus describes an ended child, as wait4 and waitid report it.
+type WaitStatus struct {
+	PID, UID     int
+	Code, Signal int
+	Core         bool
+}
+
+// Status is the wait4 status word.
+func (w WaitStatus) Status() int {
+	if w.Signal != 0 {
+		s := w.Signal
+		if w.Core {
+			s |= 0x80
+		}
+		return s
+	}
+	return (w.Code & 0xff) << 8
+}

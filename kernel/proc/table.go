@@ -10,21 +10,28 @@ type Table struct {
 	mu      sync.Mutex
 	Seq     uint64
 	Procs   []*Process // sorted by PID
-	NextPID int
 	NextTID int
 	Created uint64 // processes created since boot
+	// TreeMu guards every process's Parent and Children.
+	TreeMu sync.Mutex
 }
 
-// NewTable starts pids at first (LWK pids are the LWK's own).
-func NewTable(first int) *Table { return &Table{NextPID: first, NextTID: first} }
+// FirstTID is where the ids of threads other than a process's first
+// begin: above Linux's PID_MAX_LIMIT. A process's pid is its proxy's
+// Linux pid, so pids, process groups and sessions mean the same on both
+// sides, and thread ids can never collide with them.
+const FirstTID = 1 << 22
 
-// Alloc reserves a pid.
-func (tb *Table) Alloc() int {
+// NewTable returns an empty table.
+func NewTable() *Table { return &Table{NextTID: FirstTID} }
+
+// AllocTID reserves a thread id.
+func (tb *Table) AllocTID() int {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	pid := tb.NextPID
-	tb.NextPID++
-	return pid
+	tid := tb.NextTID
+	tb.NextTID++
+	return tid
 }
 
 // Add inserts p.
@@ -50,6 +57,17 @@ func (tb *Table) Remove(p *Process) {
 		}
 	}
 	tb.Seq++
+}
+
+// Find returns the live process pid, or nil.
+func (tb *Table) Find(pid int) *Process {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	i := sort.Search(len(tb.Procs), func(i int) bool { return tb.Procs[i].PID >= pid })
+	if i < len(tb.Procs) && tb.Procs[i].PID == pid {
+		return tb.Procs[i]
+	}
+	return nil
 }
 
 // List returns the current processes.

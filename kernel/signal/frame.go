@@ -108,15 +108,8 @@ func Deliver(as *mm.AddressSpace, t *proc.Thread, sig int, info proc.SigInfo, ac
 		le.PutUint64(mc[184:], fpAddr)
 	}
 	le.PutUint64(b[sigmaskOff:], saved)
-	si := b[siginfoOff:]
-	le.PutUint32(si[0:], uint32(sig))
-	le.PutUint32(si[8:], uint32(info.Code))
-	if info.Addr != 0 {
-		le.PutUint64(si[16:], info.Addr)
-	} else {
-		le.PutUint32(si[16:], uint32(info.PID))
-		le.PutUint32(si[20:], info.UID)
-	}
+	si := info.Bytes(sig)
+	copy(b[siginfoOff:], si[:])
 	if err := as.CopyOut(frame, b); err != nil {
 		return ErrBadFrame
 	}

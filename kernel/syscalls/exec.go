@@ -37,7 +37,8 @@ const (
 )
 
 func execve(c *Call, dirfd, path, argvp, envp uint64) int64 {
-	if _, ok := readString(c, path, 4095); !ok {
+	name, ok := readString(c, path, 4095)
+	if !ok {
 		return -int64(unix.EFAULT)
 	}
 	argv, r := readStrings(c, argvp)
@@ -48,6 +49,10 @@ func execve(c *Call, dirfd, path, argvp, envp uint64) int64 {
 	if r < 0 {
 		return r
 	}
+	if isSelfExe(c.T.Proc, name) {
+		// busybox runs its applets so: mcexec would open itself.
+		return execFD(c, -1, argv, env)
+	}
 	if r := offloadCall(c, unix.SYS_FACCESSAT, [6]uint64{dirfd, path, unix.X_OK}); r < 0 {
 		return r
 	}
@@ -55,8 +60,14 @@ func execve(c *Call, dirfd, path, argvp, envp uint64) int64 {
 	if fd < 0 {
 		return fd
 	}
-	committed, err := c.Env.Kernel.Exec(c.T, int(fd), argv, env)
+	r = execFD(c, int(fd), argv, env)
 	offloadCall(c, unix.SYS_CLOSE, [6]uint64{uint64(fd)})
+	return r
+}
+
+// execFD loads the image mcexec opened as fd (-1: the app's own).
+func execFD(c *Call, fd int, argv, env []string) int64 {
+	committed, err := c.Env.Kernel.Exec(c.T, fd, argv, env)
 	if err != nil {
 		if committed {
 			c.Action, c.ExitSignal = ExitProcess, int(unix.SIGKILL)

@@ -92,7 +92,7 @@ func post(c *Call, nr uint64, args [6]uint64) (int, bool) {
 	if !populateArgs(c, nr, args) {
 		return 0, false
 	}
-	slot := t.TID % ikc.SlotCount
+	slot := t.Slot
 	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
 	return slot, true
 }

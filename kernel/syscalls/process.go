@@ -9,11 +9,9 @@ func init() {
 	register(sysArchPrctl, unix.SYS_ARCH_PRCTL)
 	// McKernel does not implement these; glibc copes with ENOSYS.
 	register(enosys, unix.SYS_RSEQ, unix.SYS_SET_ROBUST_LIST, unix.SYS_CLONE3)
-	// Process and thread creation belong to the LWK and must never be
-	// offloaded (a fork in mcexec would fork the proxy). Until the process
-	// model lands they fail cleanly.
-	register(enosys, unix.SYS_FORK, unix.SYS_VFORK,
-		unix.SYS_WAIT4, unix.SYS_WAITID, unix.SYS_PTRACE, unix.SYS_GET_ROBUST_LIST)
+	// Tracing LWK processes from inside is not supported (gdb attaches
+	// to core files and mcinspect reads the live state from Linux).
+	register(enosys, unix.SYS_PTRACE, unix.SYS_GET_ROBUST_LIST)
 }
 
 func sysExitGroup(c *Call) int64 {
@@ -34,12 +32,14 @@ const (
 		unix.CLONE_PARENT_SETTID | unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID
 )
 
-// sysClone creates threads. New processes (fork, vfork, posix_spawn's
-// clone without CLONE_THREAD) come with the process model.
+// sysClone creates threads, or processes when CLONE_THREAD is absent.
 func sysClone(c *Call) int64 {
 	flags, stack, ptid, ctid, tls := c.Args[0], c.Args[1], c.Args[2], c.Args[3], c.Args[4]
+	if flags&unix.CLONE_THREAD == 0 {
+		return fork(c, flags, stack, ptid, ctid, tls)
+	}
 	if flags&cloneThread != cloneThread {
-		return -int64(unix.ENOSYS)
+		return -int64(unix.EINVAL)
 	}
 	if flags&^(cloneAccepted|0xff) != 0 {
 		return -int64(unix.EINVAL)

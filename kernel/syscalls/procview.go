@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/proc"
 )
 
 // The LWK's view of /proc for the app (McKernel's mcoverlayfs), as far as
@@ -28,7 +30,7 @@ func sysReadlinkat(c *Call) int64 {
 func readlink(c *Call, dirfd int, path, buf, size uint64) int64 {
 	name, ok := readString(c, path, 64)
 	p := c.T.Proc
-	if ok && (name == "/proc/self/exe" || name == "/proc/thread-self/exe" || name == fmt.Sprintf("/proc/%d/exe", p.PID)) {
+	if ok && isSelfExe(p, name) {
 		if int64(size) <= 0 {
 			return -int64(unix.EINVAL)
 		}
@@ -40,6 +42,12 @@ func readlink(c *Call, dirfd int, path, buf, size uint64) int64 {
 		return int64(n)
 	}
 	return offload(c)
+}
+
+// isSelfExe reports a path naming the app's own executable through /proc:
+// mcexec would resolve it to itself.
+func isSelfExe(p *proc.Process, name string) bool {
+	return name == "/proc/self/exe" || name == "/proc/thread-self/exe" || name == fmt.Sprintf("/proc/%d/exe", p.PID)
 }
 
 // readString reads a NUL-terminated string of at most max bytes, a page

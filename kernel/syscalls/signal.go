@@ -233,11 +233,7 @@ func sysRtSigtimedwait(c *Call) int64 {
 	k := c.Env.Kernel
 	if sig, info, ok := k.TakeSignal(c.T, set); ok {
 		if c.Args[1] != 0 {
-			var si [128]byte
-			binary.LittleEndian.PutUint32(si[0:], uint32(sig))
-			binary.LittleEndian.PutUint32(si[8:], uint32(info.Code))
-			binary.LittleEndian.PutUint32(si[16:], uint32(info.PID))
-			binary.LittleEndian.PutUint32(si[20:], info.UID)
+			si := info.Bytes(sig)
 			if r := copyOut(c, c.Args[1], si[:]); r < 0 {
 				return r
 			}

@@ -58,6 +58,13 @@ type Kernel interface {
 	// as descriptor fd. Once past the point of no return (committed), an
 	// error means the process cannot go on.
 	Exec(t *proc.Thread, fd int, argv, envp []string) (committed bool, err error)
+	// Fork makes a child process of t's that starts with regs; Forked
+	// completes it with its proxy's pid, or discards it when err is set.
+	Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error)
+	Forked(parent, child *proc.Process, pid int, err error) error
+	// WaitChild finds an ended child matching pid (wait4's argument) and
+	// reaps it unless keep; found is false when no child matches.
+	WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, found, ok bool)
 }
 
 // Call is one system call in progress.

@@ -1,0 +1,185 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/proc"
+)
+
+// Processes: fork, vfork and clone without CLONE_THREAD make a new LWK
+// process with a copy of the address space and a new mcexec holding a copy
+// of the descriptor table; wait4 and waitid reap them.
+func init() {
+	register(sysFork, unix.SYS_FORK, unix.SYS_VFORK)
+	register(sysWait4, unix.SYS_WAIT4)
+	register(sysWaitid, unix.SYS_WAITID)
+	// Go's os/exec probes pidfds and uses them when they work; without
+	// them it waits with wait4, which the LWK serves.
+	register(enosys, unix.SYS_PIDFD_OPEN, unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_PIDFD_GETFD)
+}
+
+// forkAccepted are the flags a process-creating clone may carry. CLONE_VM
+// and CLONE_VFORK (posix_spawn, Go's os/exec) are served as a plain fork:
+// the child works on a copy, and the parent does not wait for its exec.
+// Nothing those callers do depends on the sharing beyond reporting an
+// exec failure, which they also pass through a pipe or the exit status.
+const forkAccepted = unix.CLONE_VM | unix.CLONE_VFORK | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
+	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | 0xff
+
+func sysFork(c *Call) int64 {
+	return fork(c, uint64(unix.SIGCHLD), 0, 0, 0, 0)
+}
+
+// fork creates a child process; flags, stack, ptid, ctid and tls are
+// clone's.
+func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
+	if flags&^forkAccepted != 0 {
+		return -int64(unix.EINVAL)
+	}
+	regs := c.T.Regs
+	regs.Rax = 0
+	if stack != 0 {
+		regs.Rsp = stack
+	}
+	if flags&unix.CLONE_SETTLS != 0 {
+		regs.Fs_base = tls
+	}
+	k := c.Env.Kernel
+	child, err := k.Fork(c.T, regs, int(flags&0xff))
+	if err != nil {
+		return errno(err)
+	}
+	pid := offloadCall(c, ikc.NrFork, [6]uint64{child.Token})
+	var ferr error
+	if pid < 0 {
+		ferr = unix.Errno(-pid)
+	}
+	if err := k.Forked(c.T.Proc, child, int(pid), ferr); err != nil {
+		if ferr != nil {
+			return pid
+		}
+		return -int64(unix.EAGAIN)
+	}
+	ct := child.Threads[0]
+	if flags&unix.CLONE_CHILD_SETTID != 0 {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(pid))
+		child.MM.CopyOut(ctid, b[:])
+	}
+	if flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		ct.ClearChildTID = ctid
+	}
+	if flags&unix.CLONE_PARENT_SETTID != 0 {
+		putUint32(c, ptid, uint32(pid))
+	}
+	return pid
+}
+
+// wait options.
+const (
+	wNoHang   = 1
+	wExited   = 4
+	wNoWait   = 0x1000000
+	waitFlags = wNoHang | unix.WUNTRACED | wExited | unix.WCONTINUED | wNoWait |
+		unix.WALL | unix.WCLONE | unix.WNOTHREAD
+)
+
+func sysWait4(c *Call) int64 {
+	pid, status, options, rusage := int(int32(c.Args[0])), c.Args[1], c.Args[2], c.Args[3]
+	if options&^(waitFlags&^(wExited|wNoWait)) != 0 {
+		return -int64(unix.EINVAL)
+	}
+	if pid == -1<<31 {
+		return -int64(unix.ESRCH)
+	}
+	st, r := waitFor(c, pid, options)
+	if r <= 0 {
+		return r
+	}
+	if status != 0 {
+		if r := putUint32(c, status, uint32(st.Status())); r < 0 {
+			return r
+		}
+	}
+	if rusage != 0 {
+		var ru unix.Rusage
+		if r := copyOut(c, rusage, bytesOf(&ru)); r < 0 {
+			return r
+		}
+	}
+	return int64(st.PID)
+}
+
+// waitid idtypes.
+const (
+	pAll  = 0
+	pPID  = 1
+	pPGID = 2
+)
+
+func sysWaitid(c *Call) int64 {
+	idtype, id, infop, options := c.Args[0], int(int32(c.Args[1])), c.Args[2], c.Args[3]
+	if options&^waitFlags != 0 || options&(wExited|unix.WSTOPPED|unix.WCONTINUED) == 0 {
+		return -int64(unix.EINVAL)
+	}
+	var pid int
+	switch idtype {
+	case pAll:
+		pid = -1
+	case pPID:
+		if id <= 0 {
+			return -int64(unix.EINVAL)
+		}
+		pid = id
+	case pPGID:
+		pid = -id // 0: the caller's group
+	default:
+		return -int64(unix.EINVAL)
+	}
+	st, r := waitFor(c, pid, options)
+	if r < 0 || c.Action == Block {
+		return r
+	}
+	var info proc.SigInfo
+	sig := 0
+	if r > 0 {
+		sig = int(unix.SIGCHLD)
+		info = proc.SigInfo{Code: 1, PID: int32(st.PID), UID: uint32(st.UID), Value: uint64(st.Code)} // CLD_EXITED
+		if st.Signal != 0 {
+			info.Code, info.Value = 2, uint64(st.Signal) // CLD_KILLED
+			if st.Core {
+				info.Code = 3 // CLD_DUMPED
+			}
+		}
+	}
+	if infop != 0 {
+		b := info.Bytes(sig)
+		if r := copyOut(c, infop, b[:]); r < 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+// waitFor reaps a matching ended child (its pid > 0 is returned), returns
+// 0 for WNOHANG with none ended, or blocks until a child ends: the call
+// then runs again.
+func waitFor(c *Call, pid int, options uint64) (proc.WaitStatus, int64) {
+	k := c.Env.Kernel
+	st, found, ok := k.WaitChild(c.T, pid, options&wNoWait != 0)
+	switch {
+	case !found:
+		return st, -int64(unix.ECHILD)
+	case ok:
+		return st, int64(st.PID)
+	case options&wNoHang != 0:
+		return st, 0
+	}
+	c.T.WaitChild = true
+	k.Sleep(c.T, 0, 0)
+	c.Action = Block
+	return st, 0
+}

@@ -1,0 +1,134 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/proc"
+)
+
+// SIGCHLD si_code values.
+const (
+	cldExited = 1
+	cldKilled = 2
+	cldDumped = 3
+)
+
+// exitTree runs when p has ended: its children are orphaned, and its
+// parent is told (SIGCHLD, a waiting thread restarts its wait) or, if the
+// parent ignores SIGCHLD, p is reaped at once as Linux does.
+func (k *OS) exitTree(p *proc.Process) {
+	k.Procs.TreeMu.Lock()
+	for _, c := range p.Children {
+		c.Parent, c.PPID = nil, 1 // Linux gives the orphan's proxy to init
+	}
+	p.Children = nil
+	parent := p.Parent
+	if parent != nil {
+		act := parent.SigActs[unix.SIGCHLD]
+		if parent.Exited || act.Handler == proc.SigIgnore || act.Flags&saNoCldWait != 0 {
+			removeChild(parent, p)
+			parent = nil
+		}
+	}
+	k.Procs.TreeMu.Unlock()
+	if parent == nil {
+		return
+	}
+	if p.ChildSignal != 0 {
+		code, status := cldExited, p.ExitCode
+		if p.ExitSignal != 0 {
+			code, status = cldKilled, p.ExitSignal
+			if dumpsCore(p.ExitSignal) {
+				code = cldDumped
+			}
+		}
+		k.Signal(parent, nil, p.ChildSignal, proc.SigInfo{Code: int32(code), PID: int32(p.PID), UID: uint32(p.Cred.UID), Value: uint64(status)})
+	}
+	k.restartWaits(parent)
+}
+
+const saNoCldWait = 2
+
+func removeChild(parent, c *proc.Process) {
+	for i, o := range parent.Children {
+		if o == c {
+			parent.Children = append(parent.Children[:i:i], parent.Children[i+1:]...)
+			c.Parent = nil
+			return
+		}
+	}
+}
+
+// restartWaits makes p's threads sleeping in wait4/waitid run their call
+// again, on p's CPU, where their state is not changing meanwhile.
+func (k *OS) restartWaits(p *proc.Process) {
+	if len(p.Threads) == 0 {
+		return
+	}
+	c := k.CPUs[p.Threads[0].CPU]
+	c.Go(func() {
+		for _, t := range p.Threads {
+			if t.WaitChild && t.State == proc.Sleeping {
+				t.WaitChild = false
+				t.Regs.Rip -= 2 // back to the syscall instruction
+				c.Queue.Wake(t, int64(t.Regs.Orig_rax))
+			}
+		}
+	})
+}
+
+// dumpsCore reports signals whose default action dumps core.
+func dumpsCore(sig int) bool {
+	switch unix.Signal(sig) {
+	case unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS, unix.SIGFPE,
+		unix.SIGSEGV, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGSYS:
+		return true
+	}
+	return false
+}
+
+// WaitChild looks for an ended child of t's process matching pid (as
+// wait4: > 0 that pid, -1 any, 0 the caller's group, < -1 group -pid).
+// It reaps the child unless keep is set. found is false when no child
+// matches at all (ECHILD); ok is false while none of them has ended.
+func (k *OS) WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, found, ok bool) {
+	p := t.Proc
+	var group int
+	switch {
+	case pid == 0:
+		group, _ = unix.Getpgid(p.ProxyPID)
+	case pid < -1:
+		group = -pid
+	}
+	k.Procs.TreeMu.Lock()
+	defer k.Procs.TreeMu.Unlock()
+	for _, c := range p.Children {
+		switch {
+		case pid > 0 && c.PID != pid:
+			continue
+		case group != 0 && k.pgid(c) != group:
+			continue
+		}
+		found = true
+		if !c.Exited {
+			continue
+		}
+		if !keep {
+			removeChild(p, c)
+		}
+		return proc.WaitStatus{PID: c.PID, UID: c.Cred.UID, Code: c.ExitCode, Signal: c.ExitSignal, Core: dumpsCore(c.ExitSignal)}, true, true
+	}
+	return proc.WaitStatus{}, found, false
+}
+
+// pgid is c's process group: its proxy's on Linux, where setpgid and
+// setsid are carried out; what it was at exit once the proxy is gone.
+func (k *OS) pgid(c *proc.Process) int {
+	if c.Exited {
+		return c.PGID
+	}
+	if g, err := unix.Getpgid(c.ProxyPID); err == nil {
+		return g
+	}
+	return c.PGID
+}

@@ -20,22 +20,30 @@ import (
 // index is the instance number; the cpuset group is named after it.
 const index = 0
 
-// instance is the bench's LWK, booted in a private run directory.
+// instance is the bench's LWK, booted in a private run directory. It may
+// be booted again after a stop, on other CPUs; there is one at a time.
 type instance struct {
 	bin string
 
 	mu     sync.Mutex
 	dir    string // run directory while booted or booting
 	pid    int    // daemon
-	closed bool   // stopped for good: a signal may stop it under a running boot
+	closed bool   // closed for good: a signal may close it under a running boot
 }
 
-// boot runs mcreboot in a fresh run directory.
-func (in *instance) boot(ctx context.Context, cpu int, mem string) error {
+// boot runs mcreboot in a fresh run directory. The instance is always
+// oversubscribed (-O): without it the LWK refuses more threads than it has
+// CPUs, and the process-model benchmarks run two threads (or processes)
+// on one CPU. Today only thread creation looks at the flag, so it does not
+// change the other figures.
+func (in *instance) boot(ctx context.Context, cpus []int, mem string) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
 		return errors.New("bench interrupted")
+	}
+	if in.dir != "" {
+		return errors.New("an instance is already booted")
 	}
 	dir, err := os.MkdirTemp("", "lwkbench-")
 	if err != nil {
@@ -45,7 +53,7 @@ func (in *instance) boot(ctx context.Context, cpu int, mem string) error {
 	in.dir = dir
 	// control reads GOMCK_RUNDIR, and the commands inherit it.
 	os.Setenv("GOMCK_RUNDIR", dir)
-	cmd := exec.CommandContext(ctx, filepath.Join(in.bin, "mcreboot"), "-c", strconv.Itoa(cpu), "-m", mem, "-i", strconv.Itoa(index))
+	cmd := exec.CommandContext(ctx, filepath.Join(in.bin, "mcreboot"), "-c", partition.FormatCPUList(cpus), "-m", mem, "-O", "-i", strconv.Itoa(index))
 	out, err := cmd.CombinedOutput()
 	in.pid = control.DaemonPID(index)
 	if err != nil {
@@ -65,10 +73,24 @@ func (in *instance) mcexec(ctx context.Context, args ...string) *exec.Cmd {
 // stop shuts the instance down and makes sure that its daemon, its stubs
 // and its cpuset group are gone and its run directory removed, however far
 // the boot got. It is idempotent and returns what went wrong on the way.
+// The instance may be booted again.
 func (in *instance) stop() []error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	return in.shutdown()
+}
+
+// close stops the instance for good: later boots fail. Signals and the
+// end of the bench close it.
+func (in *instance) close() []error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	in.closed = true
+	return in.shutdown()
+}
+
+// shutdown is stop with in.mu held.
+func (in *instance) shutdown() []error {
 	if in.dir == "" {
 		return nil
 	}

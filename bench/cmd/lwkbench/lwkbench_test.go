@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/internal/testprog"
 )
+
+// None of these tests boots an instance.
 
 func TestMedian(t *testing.T) {
 	for _, tc := range []struct {
@@ -61,4 +68,145 @@ func TestOnCPU(t *testing.T) {
 	if !regexp.MustCompile(`Cpus_allowed_list:\s+` + strconv.Itoa(cpu) + `\n`).Match(out) {
 		t.Errorf("child on CPU %d reports %q", cpu, out)
 	}
+}
+
+// allowedCPUs lists the CPUs this process may run on.
+func allowedCPUs(t *testing.T) []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Fatal(err)
+	}
+	var cpus []int
+	for c := 0; c < 1024; c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
+}
+
+// TestProcessModelPrograms runs the process-model loop programs natively,
+// briefly, as the bench does before the boot.
+func TestProcessModelPrograms(t *testing.T) {
+	cpus := allowedCPUs(t)
+	c := strconv.Itoa(cpus[0])
+	tests := []struct {
+		prog string
+		args []string
+	}{
+		{"futex_pingpong", []string{c, c, "2000"}},
+		{"yield_pingpong", []string{c, "2000"}},
+		{"thread_join", []string{"200"}},
+		{"fork_wait", []string{"20"}},
+	}
+	if len(cpus) >= 2 {
+		tests = append(tests, struct {
+			prog string
+			args []string
+		}{"futex_pingpong", []string{c, strconv.Itoa(cpus[1]), "2000"}})
+	}
+	for _, tc := range tests {
+		p, err := testprog.C(tc.prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cpu := -1
+		if tc.prog == "thread_join" || tc.prog == "fork_wait" {
+			cpu = cpus[0] // as the bench pins them
+		}
+		v, err := nsPer("native "+tc.prog, cpu, exec.Command(p, tc.args...))
+		if err != nil || v <= 0 {
+			t.Errorf("%s %v: %v, %v", tc.prog, tc.args, v, err)
+			continue
+		}
+		t.Logf("%s %s: ns/op %.1f", tc.prog, strings.Join(tc.args, " "), v)
+	}
+	// A CPU the program cannot have is an error, not a figure.
+	p, err := testprog.C("futex_pingpong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nsPer("native futex_pingpong", -1, exec.Command(p, c, "1023", "10")); err == nil ||
+		!strings.Contains(err.Error(), "failed: futex_pingpong: sched_setaffinity: Invalid argument (exit status 1)") {
+		t.Errorf("futex_pingpong on CPU 1023: %v", err)
+	}
+}
+
+// TestNsPerFailure checks the message of a program that fails: its
+// stderr, which says why, comes first.
+func TestNsPerFailure(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "echo 'fork_wait: fork: Function not implemented' >&2; exit 1")
+	_, err := nsPer("LWK fork_wait", -1, cmd)
+	want := "LWK fork_wait failed: fork_wait: fork: Function not implemented (exit status 1)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
+// TestReport renders the process-model figures: a pass, a failure under
+// mcexec that spoils only its own figure, a skip and one without target.
+func TestReport(t *testing.T) {
+	ok := func(v ...float64) series { return series{samples: v} }
+	failed := errors.New("LWK fork_wait failed: fork_wait: fork: Function not implemented (exit status 1)")
+	b := &bench{
+		cpu:          1,
+		pairSkip:     "2 online CPUs: the LWK can have only 1, Linux keeps one",
+		floor:        ok(17000),
+		nativeGetpid: ok(900),
+		lwkGetpid:    ok(19000, 18000, 20000),
+		lwkDevnull:   ok(23000),
+		lwkFutex1:    ok(50000, 60000, 55000),
+		nativeFutex1: ok(6400),
+		lwkFork:      series{err: failed},
+		nativeFork:   ok(1.4e6),
+		lwkThread:    ok(300000),
+		nativeThread: ok(30000),
+		lwkYield:     ok(70000),
+		nativeYield:  ok(2000),
+		lwkHello:     ok(19e6),
+		nativeHello:  ok(2e6),
+	}
+	r := b.report(Machine{})
+	want := map[string]string{
+		"local_syscall":       resultPass,
+		"offloaded_syscall":   resultPass,
+		"first_touch":         resultError,
+		"hello_wall":          resultMiss,
+		"futex_pingpong_1cpu": resultPass,
+		"futex_pingpong_2cpu": resultSkipped,
+		"fork_wait":           resultError,
+		"thread_create_join":  resultNone,
+		"yield_switch":        resultMiss,
+	}
+	for _, f := range r.Figures {
+		if f.Result != want[f.ID] {
+			t.Errorf("%s: result %s, want %s", f.ID, f.Result, want[f.ID])
+		}
+		delete(want, f.ID)
+	}
+	if len(want) != 0 {
+		t.Errorf("figures missing: %v", want)
+	}
+	var out bytes.Buffer
+	printTable(&out, r)
+	for _, re := range []string{
+		`(?m)^futex ping-pong round trip, one CPU +55\.0 µs +LWK local 19\.0 µs +2\.89x +<= 3x +PASS$`,
+		`(?m)^ +native 6\.40 µs`,
+		`(?m)^futex ping-pong round trip, two CPUs +- +- +- +<= 3x +skipped: needs 2 LWK CPUs$`,
+		`(?m)^fork \+ _exit \+ waitpid round trip +- +native 1400\.0 µs +- +<= 5x +ERROR$`,
+		`(?m)^thread create \+ join round trip +300\.0 µs +native 30\.0 µs +10\.00x +no target +-$`,
+		`(?m)^context switch \(sched_yield ping-pong\), per switch +70\.0 µs +LWK local 19\.0 µs +3\.68x +<= 3x +MISS$`,
+		`(?m)^error: LWK fork_wait failed: fork_wait: fork: Function not implemented \(exit status 1\)$`,
+		`two-CPU futex ping-pong skipped \(2 online CPUs: the LWK can have only 1, Linux keeps one\)`,
+	} {
+		if !regexp.MustCompile(re).Match(out.Bytes()) {
+			t.Errorf("table does not match %s:\n%s", re, out.String())
+		}
+	}
+	out.Reset()
+	printMarkdown(&out, r)
+	if !strings.Contains(out.String(), "| futex ping-pong round trip, two CPUs | - | - | - | <= 3x | skipped: needs 2 LWK CPUs |") {
+		t.Errorf("markdown:\n%s", out.String())
+	}
+	t.Logf("\n%s", out.String())
 }

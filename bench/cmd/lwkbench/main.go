@@ -1,4 +1,4 @@
-// Command lwkbench measures gomck's four headline figures in one run and
+// Command lwkbench measures gomck's headline figures in one run and
 // compares each with its target (`make bench`; needs root).
 //
 //  1. Local syscall round trip: a getpid loop under mcexec, handled by the
@@ -14,19 +14,46 @@
 //  4. Wall time of `mcexec hello` against native hello, medians of
 //     interleaved runs. Target: LWK <= native + 10 ms.
 //
-// The loop programs time themselves, so (1)-(3) exclude process start-up.
-// While an instance runs, mcreboot confines Linux (this process included)
-// to the other CPUs, so the native and floor runs that must share the
-// LWK's host CPU are made before the boot and again after the shutdown,
-// each pinned to that CPU, and their median is reported; the LWK runs are
-// repeated in between. Hello runs natively on the Linux CPUs, as a user's
-// program would beside a booted LWK.
+// The process-model figures follow:
+//
+//  5. Futex ping-pong, one CPU: two threads of bench/c/futex_pingpong on
+//     the LWK's CPU pass a turn with FUTEX_WAKE and FUTEX_WAIT, per round
+//     trip, against the LWK's local round trip from (1); native (both
+//     threads on the same host CPU) is shown for scale. Target: <= 3x.
+//  6. Futex ping-pong, two CPUs: the same with one thread on each of two
+//     LWK CPUs, in a second instance booted on the last two CPUs after the
+//     first is shut down; native runs use the same two CPUs. It needs two
+//     LWK CPUs and one for Linux, so with fewer than three online CPUs it
+//     is reported as skipped. Target: <= 3x the local round trip from (1).
+//  7. fork + _exit + waitpid round trip (bench/c/fork_wait) against native.
+//     Target: LWK/native <= 5.
+//  8. pthread_create + pthread_join round trip (bench/c/thread_join)
+//     against native, reported without a target.
+//  9. Context switch: two threads on one CPU take turns through
+//     sched_yield alone (bench/c/yield_pingpong), per switch, against the
+//     local round trip from (1); native is shown for scale. Target: <= 3x.
+//
+// The loop programs time themselves, so the loop figures exclude process
+// start-up. While an instance runs, mcreboot confines Linux (this process
+// included) to the other CPUs, so the native and floor runs that must
+// share the LWK's host CPUs are made before the first boot and again after
+// the last shutdown, each pinned to those CPUs, and their median is
+// reported; the LWK runs are repeated in between. Hello runs natively on
+// the Linux CPUs, as a user's program would beside a booted LWK.
+//
+// Instances are booted with -O (oversubscription), which figures 5 and 7-9
+// need for a second thread (or process) on one LWK CPU; today only thread
+// creation looks at it. The process-model figures run after figures 1-4, so that a program
+// the LWK cannot run yet spoils only its own figure: a program that fails
+// under mcexec makes its figure an ERROR ("LWK fork_wait failed: <its
+// stderr>") and is not run again, and the other figures are still made.
 //
 // Usage:
 //
-//	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE] [-bin DIR]
+//	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
+//	         [-ping-n N] [-fork-n N] [-thread-n N] [-bin DIR]
 //
-// The instance is booted in a private GOMCK_RUNDIR and always shut down,
+// Each instance is booted in a private GOMCK_RUNDIR and always shut down,
 // also on SIGINT, SIGTERM and SIGHUP. A MISS is a result, not a failure:
 // the exit status is non-zero only when a measurement could not be made.
 package main
@@ -56,12 +83,16 @@ var (
 	reps      = flag.Int("reps", 3, "repetitions of each loop measurement per phase")
 	helloRuns = flag.Int("hello", 30, "runs of hello each, LWK and native, interleaved")
 	touchMiB  = flag.Int("touch", 1024, "MiB of anonymous memory to first-touch")
+	pingN     = flag.Int("ping-n", 20000, "round trips of the futex ping-pong and switches of the yield ping-pong")
+	forkN     = flag.Int("fork-n", 500, "iterations of the fork + waitpid loop")
+	threadN   = flag.Int("thread-n", 5000, "iterations of the thread create + join loop")
 	memSize   = flag.String("mem", "1536M", "memory for the LWK instance (must hold -touch plus the program)")
 	binDir    = flag.String("bin", "", "directory of the gomck commands (default: bin/ in the repository)")
 )
 
 // progs are the static test programs, by name.
-var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello"}
+var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello",
+	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong"}
 
 func main() {
 	flag.Usage = func() {
@@ -69,7 +100,8 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 {
+	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 ||
+		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -131,16 +163,32 @@ func run() int {
 		fatalf("CPU %d is not available to this process (another instance, or a cpuset/taskset restriction)", cpu)
 	}
 
+	// The two-CPU futex ping-pong needs an instance of two CPUs, the last
+	// two, and a third CPU for Linux. Its threads stay on one CPU if the LWK
+	// cannot spread them; futex_pingpong then fails rather than measure that.
+	var pair []int
+	pairSkip := ""
+	switch {
+	case len(cpus) < 3:
+		pairSkip = fmt.Sprintf("%d online CPUs: the LWK can have only %d, Linux keeps one", len(cpus), len(cpus)-1)
+	case !mayRunOn(cpus[len(cpus)-2]):
+		pairSkip = fmt.Sprintf("CPU %d is not available to this process", cpus[len(cpus)-2])
+	default:
+		pair = cpus[len(cpus)-2:]
+	}
+
 	m := describeMachine(root, cpus)
 	b := &bench{
-		bin:   bin,
-		progs: progs,
-		cpu:   cpu,
-		inst:  &instance{bin: bin},
+		bin:      bin,
+		progs:    progs,
+		cpu:      cpu,
+		pair:     pair,
+		pairSkip: pairSkip,
+		inst:     &instance{bin: bin},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.ctx = ctx
-	defer b.inst.stop()
+	defer b.inst.close()
 
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -149,14 +197,14 @@ func run() int {
 		interrupted.Store(true)
 		// Kill the running child first so that the shutdown is not held up.
 		cancel()
-		b.inst.stop()
+		b.inst.close()
 		fmt.Fprintf(os.Stderr, "lwkbench: %v: instance shut down\n", s)
 		os.Exit(1)
 	}()
 
 	start := time.Now()
 	b.measure()
-	b.inst.stop()
+	b.inst.close()
 	signal.Stop(sigc)
 	progressf("done in %.0f s", time.Since(start).Seconds())
 

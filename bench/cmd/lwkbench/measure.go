@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/partition"
 )
 
 // runTimeout bounds one program run, so a hung LWK cannot hang the bench.
@@ -66,28 +68,62 @@ type bench struct {
 	bin   string
 	progs map[string]string
 	cpu   int
-	inst  *instance
+	// pair is the two CPUs of the two-CPU futex ping-pong's instance, nil
+	// when that figure is skipped; pairSkip then says why.
+	pair     []int
+	pairSkip string
+	inst     *instance
 
 	// Native and floor runs pinned to the LWK CPU, before boot and after
 	// shutdown.
 	nativeGetpid, nativeDevnull, floor, nativeTouch series
-	// Runs under mcexec.
-	lwkGetpid, lwkDevnull, lwkTouch series
+	// The same for the process-model programs; nativeFutex2 runs on pair.
+	nativeFutex1, nativeFutex2, nativeFork, nativeThread, nativeYield series
+	// Runs under mcexec; lwkFutex2 in the instance on pair.
+	lwkGetpid, lwkDevnull, lwkTouch                    series
+	lwkFutex1, lwkFutex2, lwkFork, lwkThread, lwkYield series
 	// Wall times of hello, interleaved while the instance runs.
 	lwkHello, nativeHello series
 	// Complete rounds of native and floor runs in each host phase.
 	roundsBefore, roundsAfter int
 }
 
+// hostCPUs are the CPUs that the instances take from Linux, and so the
+// native runs that share them.
+func (b *bench) hostCPUs() []int {
+	if b.pair != nil {
+		return b.pair
+	}
+	return []int{b.cpu}
+}
+
+// mayRunOnAll reports whether this process may be scheduled on every one
+// of the hostCPUs.
+func (b *bench) mayRunOnAll() bool {
+	for _, c := range b.hostCPUs() {
+		if !mayRunOn(c) {
+			return false
+		}
+	}
+	return true
+}
+
 func (b *bench) measure() {
 	n, nn := strconv.Itoa(*loopN), strconv.Itoa(*nativeN)
 	touch := strconv.Itoa(*touchMiB)
+	cpu := strconv.Itoa(b.cpu)
+	ping, forks, threads := strconv.Itoa(*pingN), strconv.Itoa(*forkN), strconv.Itoa(*threadN)
+	var p0, p1 string
+	if b.pair != nil {
+		p0, p1 = strconv.Itoa(b.pair[0]), strconv.Itoa(b.pair[1])
+	}
+	hostCPUs := cpuNames(b.hostCPUs())
 	// Another instance booting meanwhile would load the memory and then
 	// take the CPU from Linux and so from the native runs, which would
 	// measure something else: a sample counts only if no daemon ran and the
-	// CPU was ours before and after it.
+	// CPUs were ours before and after it.
 	var lost error
-	free := func() bool { return mayRunOn(b.cpu) && len(otherDaemons(0)) == 0 }
+	free := func() bool { return b.mayRunOnAll() && len(otherDaemons(0)) == 0 }
 	sample := func(s *series, label string, cpu int, cmd *exec.Cmd) bool {
 		if !free() {
 			return false
@@ -101,14 +137,20 @@ func (b *bench) measure() {
 	}
 	hostPhase := func(when string) (rounds int) {
 		for r := 1; r <= *reps; r++ {
-			progressf("%s, round %d/%d: native and ptrace floor on CPU %d", when, r, *reps, b.cpu)
+			progressf("%s, round %d/%d: native and ptrace floor on %s", when, r, *reps, hostCPUs)
 			ok := sample(&b.nativeGetpid, "native getpid_loop", b.cpu, b.native("getpid_loop", nn)) &&
 				sample(&b.nativeDevnull, "native devnull_loop", b.cpu, b.native("devnull_loop", nn)) &&
 				// ptrace_floor binds itself (and its tracee) to the CPU.
-				sample(&b.floor, "ptrace_floor", -1, b.native("ptrace_floor", strconv.Itoa(b.cpu), n)) &&
-				sample(&b.nativeTouch, "native touch", b.cpu, b.native("touch", touch))
+				sample(&b.floor, "ptrace_floor", -1, b.native("ptrace_floor", cpu, n)) &&
+				sample(&b.nativeTouch, "native touch", b.cpu, b.native("touch", touch)) &&
+				// futex_pingpong and yield_pingpong bind each thread themselves.
+				sample(&b.nativeFutex1, "native futex_pingpong", b.cpu, b.native("futex_pingpong", cpu, cpu, ping)) &&
+				(b.pair == nil || sample(&b.nativeFutex2, "native futex_pingpong 2 CPUs", -1, b.native("futex_pingpong", p0, p1, ping))) &&
+				sample(&b.nativeYield, "native yield_pingpong", b.cpu, b.native("yield_pingpong", cpu, ping)) &&
+				sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
+				sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks))
 			if !ok {
-				lost = fmt.Errorf("another LWK instance took CPU %d %s", b.cpu, when)
+				lost = fmt.Errorf("another LWK instance took %s %s", hostCPUs, when)
 				progressf("  %v: skipping the rest of these runs", lost)
 				return rounds
 			}
@@ -117,26 +159,40 @@ func (b *bench) measure() {
 		return rounds
 	}
 	defer func() {
-		for _, s := range []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch} {
+		for _, s := range []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
+			&b.nativeFutex1, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield} {
 			if len(s.samples) == 0 && s.err == nil {
 				s.err = lost
 			}
 		}
 	}()
+	boot := func(cpus []int) error {
+		if lost != nil {
+			return lost
+		}
+		if others := otherDaemons(0); len(others) > 0 {
+			return fmt.Errorf("not booting: another LWK daemon (pid %v) started meanwhile", others)
+		}
+		return b.inst.boot(b.ctx, cpus, *memSize)
+	}
+	shutdown := func() {
+		progressf("shutting the LWK down")
+		for _, err := range b.inst.stop() {
+			progressf("  warning: %v", err)
+		}
+		// The shutdown hands the CPUs back to Linux; give the cpuset a moment.
+		for deadline := time.Now().Add(5 * time.Second); !b.mayRunOnAll() && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 
 	b.roundsBefore = hostPhase("before boot")
 
 	progressf("booting the LWK on CPU %d with %s", b.cpu, *memSize)
-	err := lost
-	if others := otherDaemons(0); len(others) > 0 {
-		err = fmt.Errorf("not booting: another LWK daemon (pid %v) started meanwhile", others)
-	}
-	if err == nil {
-		err = b.inst.boot(b.ctx, b.cpu, *memSize)
-	}
-	if err != nil {
+	if err := boot([]int{b.cpu}); err != nil {
 		progressf("  error: %v", err)
-		for _, s := range []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello} {
+		for _, s := range []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
+			&b.lwkFutex1, &b.lwkFork, &b.lwkThread, &b.lwkYield} {
 			s.err = err
 		}
 	} else {
@@ -147,17 +203,51 @@ func (b *bench) measure() {
 			b.lwkTouch.add(nsPer("LWK touch", -1, b.lwk("touch", touch)))
 		}
 		b.hello()
+		// After the headline figures: what the LWK cannot run yet spoils
+		// only its own figure.
+		for r := 1; r <= *reps; r++ {
+			progressf("LWK, round %d/%d: futex and yield ping-pong, thread create + join, fork + wait", r, *reps)
+			b.lwkRun(&b.lwkFutex1, "LWK futex_pingpong", "futex_pingpong", cpu, cpu, ping)
+			b.lwkRun(&b.lwkYield, "LWK yield_pingpong", "yield_pingpong", cpu, ping)
+			b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
+			b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
+		}
 	}
-	progressf("shutting the LWK down")
-	for _, err := range b.inst.stop() {
-		progressf("  warning: %v", err)
+	shutdown()
+
+	if b.pair != nil {
+		progressf("booting the LWK on %s with %s for the two-CPU futex ping-pong", hostCPUs, *memSize)
+		if err := boot(b.pair); err != nil {
+			progressf("  error: %v", err)
+			b.lwkFutex2.err = err
+		} else {
+			for r := 1; r <= *reps; r++ {
+				progressf("LWK on %s, round %d/%d: futex ping-pong", hostCPUs, r, *reps)
+				b.lwkRun(&b.lwkFutex2, "LWK futex_pingpong 2 CPUs", "futex_pingpong", p0, p1, ping)
+			}
+		}
+		shutdown()
 	}
 
-	// The shutdown hands the CPU back to Linux; give the cpuset a moment.
-	for deadline := time.Now().Add(5 * time.Second); !mayRunOn(b.cpu) && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
 	b.roundsAfter = hostPhase("after shutdown")
+}
+
+// cpuNames renders a CPU list for people: "CPU 1", "CPUs 2-3".
+func cpuNames(cpus []int) string {
+	if len(cpus) == 1 {
+		return fmt.Sprintf("CPU %d", cpus[0])
+	}
+	return "CPUs " + partition.FormatCPUList(cpus)
+}
+
+// lwkRun adds a run of prog under mcexec to s unless an earlier run
+// failed: a program the LWK cannot run yet would only fail again, perhaps
+// each time after runTimeout.
+func (b *bench) lwkRun(s *series, label, prog string, args ...string) {
+	if s.err != nil {
+		return
+	}
+	s.add(nsPer(label, -1, b.lwk(prog, args...)))
 }
 
 // native prepares the named test program to run on Linux.
@@ -214,9 +304,9 @@ func nsPer(label string, cpu int, cmd *exec.Cmd) (float64, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := runCmd(cpu, cmd); err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			err = fmt.Errorf("%v: %s", err, msg)
+			err = fmt.Errorf("%s (%v)", msg, err)
 		}
-		return 0, fmt.Errorf("%s: %v", label, err)
+		return 0, fmt.Errorf("%s failed: %v", label, err)
 	}
 	m := nsRE.FindSubmatch(stdout.Bytes())
 	if m == nil {

@@ -17,9 +17,11 @@ import (
 )
 
 const (
-	resultPass  = "PASS"
-	resultMiss  = "MISS"
-	resultError = "ERROR"
+	resultPass    = "PASS"
+	resultMiss    = "MISS"
+	resultError   = "ERROR"
+	resultSkipped = "SKIPPED" // not measured on this machine, see Figure.Skip
+	resultNone    = "-"       // measured, without a target
 )
 
 // Report is everything lwkbench prints, and the -json document.
@@ -50,6 +52,13 @@ type Params struct {
 	HelloRuns int    `json:"hello_runs"`
 	TouchMiB  int    `json:"touch_mib"`
 	Mem       string `json:"lwk_mem"`
+	PingN     int    `json:"ping_n"`
+	ForkN     int    `json:"fork_n"`
+	ThreadN   int    `json:"thread_n"`
+	// The CPUs of the second instance, for the two-CPU futex ping-pong,
+	// or why there is none.
+	PairCPUs []int  `json:"two_cpu_instance,omitempty"`
+	PairSkip string `json:"two_cpu_skipped,omitempty"`
 	// Complete rounds of native and floor runs before the boot and after
 	// the shutdown; fewer than reps if another instance took the CPU.
 	RoundsBefore int `json:"rounds_before_boot"`
@@ -67,8 +76,9 @@ type Figure struct {
 	Ratio  float64 `json:"ratio"`              // LWK / first reference
 	Delta  float64 `json:"delta_ns,omitempty"` // LWK - first reference, for wall times
 	Target string  `json:"target"`
-	Result string  `json:"result"` // PASS, MISS or ERROR
-	Error  string  `json:"error,omitempty"`
+	Result string  `json:"result"`          // PASS, MISS, ERROR, SKIPPED, or - without a target
+	Error  string  `json:"error,omitempty"` // of the figure, or of a reference shown for scale
+	Skip   string  `json:"skip,omitempty"`  // why it was SKIPPED
 
 	limit float64 // the target ratio, to show enough digits near it
 }
@@ -87,16 +97,19 @@ type Ref struct {
 
 func value(s *series) Value { return Value{Median: s.median(), Samples: s.samples} }
 
-// report turns the samples into the four figures.
+// report turns the samples into the figures.
 func (b *bench) report(m Machine) Report {
 	r := Report{
 		Date:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Machine: m,
 		LWKCPU:  b.cpu,
-		Params:  Params{*loopN, *nativeN, *reps, *helloRuns, *touchMiB, *memSize, b.roundsBefore, b.roundsAfter},
+		Params: Params{LoopN: *loopN, NativeN: *nativeN, Reps: *reps, HelloRuns: *helloRuns, TouchMiB: *touchMiB, Mem: *memSize,
+			PingN: *pingN, ForkN: *forkN, ThreadN: *threadN, PairCPUs: b.pair, PairSkip: b.pairSkip,
+			RoundsBefore: b.roundsBefore, RoundsAfter: b.roundsAfter},
 	}
 	// ratioFig builds a figure judged on LWK/first reference against max
-	// (inclusive unless strict).
+	// (inclusive unless strict). The other references are for scale: their
+	// failure is reported but does not spoil the verdict.
 	ratioFig := func(id, name, unit string, lwk *series, max float64, strict bool, target string, refs ...namedSeries) Figure {
 		f := Figure{ID: id, Name: name, Unit: unit, LWK: value(lwk), Target: target, limit: max}
 		for _, ref := range refs {
@@ -110,6 +123,12 @@ func (b *bench) report(m Machine) Report {
 		f.Result = resultMiss
 		if f.Ratio < max || !strict && f.Ratio == max {
 			f.Result = resultPass
+		}
+		for _, ref := range refs[1:] {
+			if err := ref.s.failure(); err != nil {
+				f.Error = err.Error()
+				break
+			}
 		}
 		return f
 	}
@@ -137,6 +156,31 @@ func (b *bench) report(m Machine) Report {
 		}
 	}
 	r.Figures = append(r.Figures, h)
+
+	// The process model. Ping-pong and switches are judged against the
+	// LWK's own local round trip: they are local syscalls plus switches.
+	local := namedSeries{"LWK local", &b.lwkGetpid}
+	futex2 := Figure{ID: "futex_pingpong_2cpu", Name: "futex ping-pong round trip, two CPUs", Unit: "ns/op",
+		Target: "<= 3x", Result: resultSkipped, Skip: "needs 2 LWK CPUs", limit: 3}
+	if b.pair != nil {
+		futex2 = ratioFig(futex2.ID, futex2.Name, "ns/op", &b.lwkFutex2, 3, false, "<= 3x",
+			local, namedSeries{"native", &b.nativeFutex2})
+	}
+	thread := ratioFig("thread_create_join", "thread create + join round trip", "ns/op", &b.lwkThread, 0, false, "no target",
+		namedSeries{"native", &b.nativeThread})
+	if thread.Result != resultError {
+		thread.Result = resultNone
+	}
+	r.Figures = append(r.Figures,
+		ratioFig("futex_pingpong_1cpu", "futex ping-pong round trip, one CPU", "ns/op", &b.lwkFutex1, 3, false, "<= 3x",
+			local, namedSeries{"native", &b.nativeFutex1}),
+		futex2,
+		ratioFig("fork_wait", "fork + _exit + waitpid round trip", "ns/op", &b.lwkFork, 5, false, "<= 5x",
+			namedSeries{"native", &b.nativeFork}),
+		thread,
+		ratioFig("yield_switch", "context switch (sched_yield ping-pong), per switch", "ns/op", &b.lwkYield, 3, false, "<= 3x",
+			local, namedSeries{"native", &b.nativeYield}),
+	)
 	return r
 }
 
@@ -178,7 +222,7 @@ func (f Figure) format(ns float64) string {
 // compare renders the ratio column: a factor, or a difference for wall
 // times.
 func (f Figure) compare() string {
-	if f.Result == resultError {
+	if f.Result == resultError || f.Result == resultSkipped {
 		return "-"
 	}
 	if f.Unit == "ns" {
@@ -192,17 +236,28 @@ func (f Figure) compare() string {
 }
 
 func (f Figure) lwk() string {
-	if f.Result == resultError && len(f.LWK.Samples) == 0 {
+	if len(f.LWK.Samples) == 0 {
 		return "-"
 	}
 	return f.format(f.LWK.Median)
 }
 
 func (f Figure) ref(i int) string {
+	if i >= len(f.Refs) {
+		return "-"
+	}
 	if len(f.Refs[i].Samples) == 0 {
 		return f.Refs[i].Name + " -"
 	}
 	return f.Refs[i].Name + " " + f.format(f.Refs[i].Median)
+}
+
+// result renders the verdict, with the reason of a skip.
+func (f Figure) result() string {
+	if f.Result == resultSkipped {
+		return "skipped: " + f.Skip
+	}
+	return f.Result
 }
 
 func (m Machine) String() string {
@@ -215,8 +270,13 @@ func (m Machine) String() string {
 
 func (r Report) setup() string {
 	p := r.Params
-	return fmt.Sprintf("LWK on CPU %d with %s; medians of %d LWK runs and of %d native/floor runs on the same CPU (%d before boot, %d after shutdown); loops of %d iterations (native %d); hello %d runs each, interleaved",
-		r.LWKCPU, p.Mem, p.Reps, p.RoundsBefore+p.RoundsAfter, p.RoundsBefore, p.RoundsAfter, p.LoopN, p.NativeN, p.HelloRuns)
+	pair := "two-CPU futex ping-pong skipped (" + p.PairSkip + ")"
+	if p.PairCPUs != nil {
+		pair = "two-CPU futex ping-pong in a second instance on " + cpuNames(p.PairCPUs)
+	}
+	return fmt.Sprintf("LWK on CPU %d with %s, oversubscribed (-O); medians of %d LWK runs and of %d native/floor runs on the same CPU (%d before boot, %d after shutdown); loops of %d iterations (native %d); hello %d runs each, interleaved; ping-pong loops of %d round trips or switches, fork loops of %d, thread loops of %d; %s",
+		r.LWKCPU, p.Mem, p.Reps, p.RoundsBefore+p.RoundsAfter, p.RoundsBefore, p.RoundsAfter, p.LoopN, p.NativeN, p.HelloRuns,
+		p.PingN, p.ForkN, p.ThreadN, pair)
 }
 
 func printTable(w io.Writer, r Report) {
@@ -226,7 +286,7 @@ func printTable(w io.Writer, r Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "figure\tLWK\treference\tratio\ttarget\tresult")
 	for _, f := range r.Figures {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.lwk(), f.ref(0), f.compare(), f.Target, f.Result)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.lwk(), f.ref(0), f.compare(), f.Target, f.result())
 		for i := 1; i < len(f.Refs); i++ {
 			fmt.Fprintf(tw, "\t\t%s\t\t\t\n", f.ref(i))
 		}
@@ -256,12 +316,12 @@ func printMarkdown(w io.Writer, r Report) {
 	fmt.Fprintln(w, "| figure | LWK | reference | ratio | target | result |")
 	fmt.Fprintln(w, "|---|---:|---|---:|---|---|")
 	for _, f := range r.Figures {
-		refs := make([]string, len(f.Refs))
-		for i := range f.Refs {
-			refs[i] = f.ref(i)
+		refs := []string{f.ref(0)}
+		for i := 1; i < len(f.Refs); i++ {
+			refs = append(refs, f.ref(i))
 		}
-		res := f.Result
-		if res != resultMiss {
+		res := f.result()
+		if f.Result == resultPass || f.Result == resultError {
 			res = "**" + res + "**"
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", f.Name, f.lwk(), strings.Join(refs, "<br>"), f.compare(), f.Target, res)

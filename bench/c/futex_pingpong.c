@@ -1,0 +1,124 @@
+/*
+ * Exercises thread wake-up through futexes: two threads, bound to CPU1 and
+ * CPU2 (the same CPU for a one-CPU ping-pong), pass a turn back and forth
+ * with FUTEX_WAKE and FUTEX_WAIT on a shared word, N round trips, prints ns/op
+ * (per round trip).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* 0: the main thread's turn, 1: the partner's. */
+static _Atomic uint32_t word;
+static long n;
+static int cpu2;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Either thread may fail; exit ends both, so the other never waits in vain. */
+static void die(const char *what)
+{
+	fprintf(stderr, "futex_pingpong: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/*
+ * The calling thread only: sched_setaffinity(0) binds one thread. The getcpu
+ * syscall checks where it runs, which sched_getcpu (rseq, vDSO) might not ask.
+ */
+static void bind(int cpu, const char *who)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set) < 0)
+		die("sched_setaffinity");
+	unsigned on = ~0u;
+	if (syscall(SYS_getcpu, &on, NULL, NULL) < 0)
+		die("getcpu");
+	if (on != (unsigned)cpu) {
+		fprintf(stderr, "futex_pingpong: %s thread bound to CPU %d runs on CPU %u\n", who, cpu, on);
+		exit(1);
+	}
+}
+
+/* The private forms of FUTEX_WAIT and FUTEX_WAKE, as pthreads use them. */
+static void wait_turn(uint32_t want)
+{
+	uint32_t v;
+	while ((v = atomic_load(&word)) != want)
+		if (syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0) < 0 &&
+		    errno != EAGAIN && errno != EINTR)
+			die("FUTEX_WAIT");
+}
+
+static void pass_turn(uint32_t to)
+{
+	atomic_store(&word, to);
+	if (syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) < 0)
+		die("FUTEX_WAKE");
+}
+
+static void *partner(void *arg)
+{
+	(void)arg;
+	bind(cpu2, "second");
+	/* The first round trip is main's untimed warm-up. */
+	for (long i = 0; i <= n; i++) {
+		wait_turn(1);
+		pass_turn(0);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: futex_pingpong CPU1 CPU2 N\n");
+		return 2;
+	}
+	int cpu1 = atoi(argv[1]);
+	cpu2 = atoi(argv[2]);
+	n = atol(argv[3]);
+	if (cpu1 < 0 || cpu1 >= CPU_SETSIZE || cpu2 < 0 || cpu2 >= CPU_SETSIZE || n <= 0) {
+		fprintf(stderr, "usage: futex_pingpong CPU1 CPU2 N\n");
+		return 2;
+	}
+	bind(cpu1, "first");
+	pthread_t t;
+	int err = pthread_create(&t, NULL, partner, NULL);
+	if (err) {
+		fprintf(stderr, "futex_pingpong: pthread_create: %s\n", strerror(err));
+		return 1;
+	}
+	/* Untimed: the partner has started and is bound once this returns. */
+	pass_turn(1);
+	wait_turn(0);
+	double t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		pass_turn(1);
+		wait_turn(0);
+	}
+	double t1 = now_ns();
+	if ((err = pthread_join(t, NULL))) {
+		fprintf(stderr, "futex_pingpong: pthread_join: %s\n", strerror(err));
+		return 1;
+	}
+	printf("ns/op %.1f\n", (t1 - t0) / n);
+	return 0;
+}

@@ -393,15 +393,24 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 // a running thread notices at its next stop, which the kick forces; a
 // process whose threads all sleep is ended by its CPU directly.
 func (k *OS) kill(p *proc.Process, sig int) {
-	if syscalls.IgnoredByDefault(sig) || p.SigActs[sig].Handler == proc.SigIgnore {
+	k.killWith(p, sig, proc.SigInfo{})
+}
+
+// killWith is kill with the sender's siginfo. A signal that is caught, or
+// blocked by every thread, is queued; one whose default action ends the
+// process ends it.
+func (k *OS) killWith(p *proc.Process, sig int, info proc.SigInfo) {
+	if sig != int(unix.SIGKILL) && (p.SigActs[sig].Handler != proc.SigDefault || blockedByAll(p, sig)) {
+		k.Signal(p, nil, sig, info)
 		return
 	}
-	if sig != int(unix.SIGKILL) && p.SigActs[sig].Handler != proc.SigDefault {
-		k.Signal(p, nil, sig, proc.SigInfo{})
+	if syscalls.IgnoredByDefault(sig) {
 		return
 	}
 	p.Kill.CompareAndSwap(0, int32(sig))
-	p.Chan.Abort()
+	if p.Chan != nil {
+		p.Chan.Abort()
+	}
 	if p.Stub != nil {
 		p.Stub.Kick()
 	}
@@ -409,6 +418,35 @@ func (k *OS) kill(p *proc.Process, sig int) {
 		c := k.CPUs[p.Threads[0].CPU]
 		c.Go(func() { k.endProcess(c, p, 0, int(p.Kill.Load())) })
 	}
+}
+
+// blockedByAll reports a signal every thread of p blocks.
+func blockedByAll(p *proc.Process, sig int) bool {
+	for _, t := range p.Threads {
+		if t.SigMask&(1<<(sig-1)) == 0 {
+			return false
+		}
+	}
+	return len(p.Threads) > 0
+}
+
+// KillPID sends sig (0: only check) to the LWK process pid, a live one or
+// a zombie child of t's process; false when pid is not the LWK's.
+func (k *OS) KillPID(t *proc.Thread, pid, sig int, info proc.SigInfo) bool {
+	if p := k.Procs.Find(pid); p != nil && !p.Exited {
+		if sig != 0 {
+			k.killWith(p, sig, info)
+		}
+		return true
+	}
+	k.Procs.TreeMu.Lock()
+	defer k.Procs.TreeMu.Unlock()
+	for _, c := range t.Proc.Children {
+		if c.PID == pid {
+			return true // a zombie: signals to it are discarded
+		}
+	}
+	return false
 }
 
 var errShutdown = errors.New("instance is shutting down")

@@ -2,9 +2,11 @@ package kernel
 
 import (
 	"math/bits"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/delegator/ikc"
 	"github.com/gomck/gomck/kernel/proc"
 	"github.com/gomck/gomck/kernel/signal"
 	"github.com/gomck/gomck/kernel/syscalls"
@@ -30,6 +32,25 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 			}
 		}
 	}
+	if !k.wakeFor(p, t, bit) {
+		// A thread waiting for mcexec: interrupt its call there.
+		for _, o := range p.Threads {
+			if (t == nil || o == t) && o.SigMask&bit == 0 {
+				if seq := o.OffloadSeq.Load(); seq != 0 {
+					k.interruptOffload(p, o, seq)
+					break
+				}
+			}
+		}
+	}
+	if p.Stub != nil {
+		p.Stub.Kick()
+	}
+}
+
+// wakeFor wakes a thread of p (t, if set) sleeping in the LWK that can
+// take the signal bit.
+func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64) bool {
 	for _, o := range p.Threads {
 		if t != nil && o != t || o.State != proc.Sleeping {
 			continue
@@ -38,18 +59,34 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 			// rt_sigtimedwait: run the call again; it takes the signal.
 			o.WaitSet = 0
 			o.Regs.Rip -= 2
-			k.CPUs[o.CPU].Queue.Wake(o, int64(o.Regs.Orig_rax))
-			break
+			return k.CPUs[o.CPU].Queue.Wake(o, int64(o.Regs.Orig_rax))
 		}
 		if o.SigMask&bit == 0 {
 			k.Futexes.Drop(o)
-			k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))
-			break
+			o.Interrupted.Store(true)
+			return k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))
 		}
 	}
-	if p.Stub != nil {
-		p.Stub.Kick()
-	}
+	return false
+}
+
+// interruptOffload makes t's call in mcexec return EINTR: the worker is
+// signalled, again until the call ends, since the signal may land just
+// before the worker enters the call, where it interrupts nothing.
+func (k *OS) interruptOffload(p *proc.Process, t *proc.Thread, seq uint64) {
+	t.Interrupted.Store(true)
+	go func() {
+		for i := 0; i < 400; i++ {
+			worker, executing := p.Chan.Interrupt(t.Slot, seq)
+			if !executing {
+				return
+			}
+			if worker != 0 {
+				unix.Tgkill(p.ProxyPID, worker, ikc.InterruptSignal)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 }
 
 // ignored reports a signal Linux would discard at once: its action is to
@@ -105,6 +142,9 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 		if t.HasSuspendMask {
 			t.SigMask, t.HasSuspendMask = t.SuspendMask, false
 		}
+		// No handler ran for the signal that interrupted the call: Linux
+		// restarts it, as if nothing happened.
+		restartInterrupted(t, true)
 	}()
 	for {
 		sig, info, ok := takeSignal(t)
@@ -125,6 +165,7 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 			}
 			return sig
 		}
+		restartInterrupted(t, act.Flags&proc.SaRestart != 0)
 		fp, err := k.currentFP(t)
 		if err == nil {
 			err = signal.Deliver(p.MM, t, sig, info, act, fp)
@@ -137,6 +178,30 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 			p.SigActs[sig].Handler = proc.SigDefault
 		}
 	}
+}
+
+// restartInterrupted decides the fate of a call a signal interrupted, as
+// the thread resumes or enters a handler: with restart (SA_RESTART, or no
+// handler) a restartable call runs again; otherwise it fails with EINTR.
+func restartInterrupted(t *proc.Thread, restart bool) {
+	if !t.Interrupted.Swap(false) || int64(t.Regs.Rax) != -int64(unix.EINTR) {
+		return
+	}
+	if restart && !neverRestarted[t.Regs.Orig_rax] {
+		t.Regs.Rax = t.Regs.Orig_rax
+		t.Regs.Rip -= 2 // back to the syscall instruction
+	}
+}
+
+// neverRestarted are the calls Linux fails with EINTR after a handler even
+// with SA_RESTART (ERESTARTNOHAND and timeouts), or that wait for the
+// signal itself.
+var neverRestarted = map[uint64]bool{
+	unix.SYS_PAUSE: true, unix.SYS_RT_SIGSUSPEND: true, unix.SYS_RT_SIGTIMEDWAIT: true,
+	unix.SYS_NANOSLEEP: true, unix.SYS_CLOCK_NANOSLEEP: true,
+	unix.SYS_SELECT: true, unix.SYS_PSELECT6: true, unix.SYS_POLL: true, unix.SYS_PPOLL: true,
+	unix.SYS_EPOLL_WAIT: true, unix.SYS_EPOLL_PWAIT: true, unix.SYS_EPOLL_PWAIT2: true,
+	unix.SYS_IO_GETEVENTS: true, unix.SYS_SEMTIMEDOP: true,
 }
 
 // currentFP returns t's FPU state: the stub's if t owns it.

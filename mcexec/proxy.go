@@ -123,6 +123,7 @@ func newProxy(o Options) (*Proxy, error) {
 		return nil, err
 	}
 	signal.Notify(p.sigs, forwarded...)
+	catchInterrupts()
 	signal.Ignore(unix.SIGPIPE) // offloaded writes get EPIPE; the LWK raises SIGPIPE in the app
 	// Workers start their OS threads while the LWK sets the process up.
 	for i := 0; i < max(o.Workers, 1); i++ {
@@ -253,6 +254,7 @@ func (p *Proxy) hideFD(c **control.Conn) error {
 // worker executes offloaded calls on its own OS thread.
 func (p *Proxy) worker() {
 	runtime.LockOSThread()
+	tid := unix.Gettid()
 	<-p.ready
 	if p.ch == nil {
 		return
@@ -288,6 +290,10 @@ func (p *Proxy) worker() {
 			continue
 		case ikc.NrFork:
 			p.ch.Complete(slot, p.startChild(s.Args[0]))
+			continue
+		}
+		if !p.ch.Claim(slot, tid) {
+			p.ch.Complete(slot, -int64(unix.EINTR))
 			continue
 		}
 		p.ch.Complete(slot, p.execute(s.Nr, s.Args))

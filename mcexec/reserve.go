@@ -2,7 +2,9 @@ package mcexec
 
 /*
 #include <sys/mman.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 
 static int gomck_window_reserved;
 
@@ -16,6 +18,19 @@ __attribute__((constructor)) static void gomck_reserve_window(void) {
 }
 
 static int gomck_reserved(void) { return gomck_window_reserved; }
+
+static void gomck_interrupted(int sig) { (void)sig; }
+
+// The LWK interrupts a worker blocked in a call with this signal. Go's
+// runtime installs its handlers with SA_RESTART, which would restart the
+// call; this one lacks it, so the call returns EINTR.
+static int gomck_catch_interrupts(int sig) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = gomck_interrupted;
+	sa.sa_flags = SA_ONSTACK;
+	return sigaction(sig, &sa, NULL);
+}
 */
 import "C"
 
@@ -34,4 +49,9 @@ func windowReserved() error {
 		return errors.New("mcexec: could not reserve the app address window (is mcexec built as a PIE?)")
 	}
 	return nil
+}
+
+// catchInterrupts installs the handler of ikc.InterruptSignal.
+func catchInterrupts() {
+	C.gomck_catch_interrupts(C.int(ikc.InterruptSignal))
 }

@@ -3,6 +3,7 @@ package ikc
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -59,15 +60,22 @@ type header struct {
 // Slot is one offload request and its response.
 type Slot struct {
 	State uint32 // futex word, one of the Slot* states
-	_     uint32
-	Nr    uint64
-	Args  [6]uint64
-	PID   uint64
-	TID   uint64
-	Ret   int64
-	Seq   uint64
-	_     [4]uint64
+	// Intr is set by the LWK when a signal interrupts the call: a worker
+	// that has not started it answers EINTR; one that has is signalled.
+	Intr   uint32
+	Nr     uint64
+	Args   [6]uint64
+	PID    uint64
+	TID    uint64
+	Ret    int64
+	Seq    uint64
+	Worker uint64 // Linux tid of the worker executing the call
+	_      [3]uint64
 }
+
+// InterruptSignal is the Linux signal the LWK sends a worker to interrupt
+// a call blocked in Linux; mcexec catches it without SA_RESTART.
+const InterruptSignal = 62
 
 // LogEntry maps [VA, VA+Len) of the app to partition offset Off, or unmaps
 // it when Off is Unmapped.
@@ -89,6 +97,8 @@ type Channel struct {
 	FD  int
 	mem []byte
 	hdr *header
+	// closing guards mem against Interrupt from other goroutines.
+	closing sync.RWMutex
 }
 
 func init() {
@@ -133,6 +143,8 @@ func Map(fd int) (*Channel, error) {
 
 // Close unmaps the channel and closes its fd.
 func (c *Channel) Close() error {
+	c.closing.Lock()
+	defer c.closing.Unlock()
 	if c.mem == nil {
 		return nil
 	}
@@ -207,7 +219,9 @@ func (c *Channel) ReplayLog(apply func(LogEntry) error) error {
 func (c *Channel) Post(i int, nr uint64, args [6]uint64, pid, tid uint64) {
 	s := c.Slot(i)
 	s.Nr, s.Args, s.PID, s.TID, s.Ret = nr, args, pid, tid, 0
-	s.Seq++
+	atomic.StoreUint32(&s.Intr, 0)
+	atomic.StoreUint64(&s.Worker, 0)
+	atomic.AddUint64(&s.Seq, 1)
 	atomic.StoreUint32(&s.State, SlotPosted)
 	atomic.AddUint64(&c.hdr.Requests, 1)
 	atomic.AddUint32(&c.hdr.Doorbell, 1)
@@ -254,7 +268,41 @@ func (c *Channel) Poll(i int, spin int) (ret int64, done bool, err error) {
 	return 0, false, nil
 }
 
+// Seq returns the sequence number of slot i's current request.
+func (c *Channel) Seq(i int) uint64 { return atomic.LoadUint64(&c.Slot(i).Seq) }
+
+// Interrupt marks the call seq in slot i interrupted. It returns the tid
+// of the worker executing it, to be signalled, or 0 if none has started it;
+// executing is false once the call is over (or the channel closed).
+func (c *Channel) Interrupt(i int, seq uint64) (worker int, executing bool) {
+	c.closing.RLock()
+	defer c.closing.RUnlock()
+	if c.mem == nil {
+		return 0, false
+	}
+	s := c.Slot(i)
+	if atomic.LoadUint64(&s.Seq) != seq {
+		return 0, false
+	}
+	atomic.StoreUint32(&s.Intr, 1)
+	switch atomic.LoadUint32(&s.State) {
+	case SlotPosted:
+		return 0, true
+	case SlotTaken:
+		return int(atomic.LoadUint64(&s.Worker)), true
+	}
+	return 0, false
+}
+
 // --- workers (mcexec side) ---
+
+// Claim records the worker executing slot i; false means the call was
+// interrupted before it started and must answer EINTR.
+func (c *Channel) Claim(i int, tid int) bool {
+	s := c.Slot(i)
+	atomic.StoreUint64(&s.Worker, uint64(tid))
+	return atomic.LoadUint32(&s.Intr) == 0
+}
 
 // Take blocks until a posted request is found and claims it, returning its
 // slot index; it returns ErrAborted once the channel is torn down.

@@ -82,6 +82,12 @@ type Thread struct {
 	// WaitChild is set while the thread sleeps in wait4/waitid: a child's
 	// exit restarts its call.
 	WaitChild bool
+	// OffloadSeq is the IKC sequence number of the offloaded call the
+	// thread waits for, 0 when none: a signal interrupts that call.
+	OffloadSeq atomic.Uint64
+	// Interrupted says a signal cut the thread's call short (-EINTR):
+	// signal delivery decides whether it restarts (SA_RESTART).
+	Interrupted atomic.Bool
 }
 
 // Begin and End bracket a change of the thread record.

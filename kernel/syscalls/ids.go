@@ -2,6 +2,9 @@ package syscalls
 
 import "golang.org/x/sys/unix"
 
+// Process groups and sessions (getpgrp, getpgid, setpgid, getsid, setsid)
+// are offloaded: an LWK pid is its proxy's Linux pid, so Linux's groups of
+// the proxies are the app's, and terminal job control sees them.
 func init() {
 	register(func(c *Call) int64 { return int64(c.T.Proc.PID) }, unix.SYS_GETPID)
 	register(func(c *Call) int64 { return int64(c.T.TID) }, unix.SYS_GETTID)
@@ -10,7 +13,6 @@ func init() {
 	register(func(c *Call) int64 { return int64(c.T.Proc.Cred.EUID) }, unix.SYS_GETEUID)
 	register(func(c *Call) int64 { return int64(c.T.Proc.Cred.GID) }, unix.SYS_GETGID)
 	register(func(c *Call) int64 { return int64(c.T.Proc.Cred.EGID) }, unix.SYS_GETEGID)
-	register(func(c *Call) int64 { return int64(c.T.Proc.PGID) }, unix.SYS_GETPGRP)
 	register(sysSetTIDAddress, unix.SYS_SET_TID_ADDRESS)
 }
 

@@ -110,8 +110,12 @@ func offload(c *Call) int64 {
 	if done {
 		return finish(c, c.Nr, ret, err)
 	}
+	// From here on a signal may interrupt the call in mcexec.
+	t := c.T
+	t.OffloadSeq.Store(ch.Seq(slot))
 	parked := c.Env.Kernel.ParkOffload(c.T, func() int64 {
 		ret, err := ch.Wait(slot, 0)
+		t.OffloadSeq.Store(0)
 		if err != nil {
 			return -int64(unix.EINTR) // the process is being torn down
 		}
@@ -123,6 +127,7 @@ func offload(c *Call) int64 {
 		return 0
 	}
 	ret, err = ch.Wait(slot, 0)
+	t.OffloadSeq.Store(0)
 	return finish(c, c.Nr, ret, err)
 }
 

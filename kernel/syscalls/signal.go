@@ -79,11 +79,26 @@ func sysRtSigprocmask(c *Call) int64 {
 	return 0
 }
 
+// sysKill signals LWK processes itself. LWK pids are their proxies' Linux
+// pids, so a process group (pid 0, < -1), every process (-1) and pids
+// that are not the LWK's are Linux's: the call is offloaded, and the
+// proxies of LWK processes among the targets forward the signal.
 func sysKill(c *Call) int64 {
-	if pid := int(int32(c.Args[0])); pid != c.T.Proc.PID && pid != 0 && pid != -c.T.Proc.PGID {
-		return -int64(unix.ESRCH)
+	pid, sig := int(int32(c.Args[0])), int(int32(c.Args[1]))
+	p := c.T.Proc
+	if pid == p.PID {
+		return send(c, nil, sig, siUser)
 	}
-	return send(c, nil, int(c.Args[1]), siUser)
+	if pid <= 0 {
+		return offload(c)
+	}
+	if sig < 0 || sig > 64 {
+		return -int64(unix.EINVAL)
+	}
+	if c.Env.Kernel.KillPID(c.T, pid, sig, proc.SigInfo{Code: siUser, PID: int32(p.PID), UID: uint32(p.Cred.UID)}) {
+		return 0
+	}
+	return offload(c)
 }
 
 func sysTgkill(c *Call) int64 {

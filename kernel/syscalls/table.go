@@ -65,6 +65,8 @@ type Kernel interface {
 	// WaitChild finds an ended child matching pid (wait4's argument) and
 	// reaps it unless keep; found is false when no child matches.
 	WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, found, ok bool)
+	// KillPID signals the LWK process pid; false if pid is not the LWK's.
+	KillPID(t *proc.Thread, pid, sig int, info proc.SigInfo) bool
 }
 
 // Call is one system call in progress.

@@ -20,6 +20,12 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 	if ignored(p, t, sig) {
 		return
 	}
+	if sig >= proc.SigRTMin && queueRT(p, t, sig, info) {
+		return // pending already; this instance waits its turn
+	}
+	if t != nil && t.Pending&bit != 0 || t == nil && p.Pending.Load()&bit != 0 {
+		return // a standard signal pending already: Linux drops this one
+	}
 	if t != nil {
 		t.Info[sig-1] = info
 		t.Pending |= bit
@@ -117,7 +123,11 @@ func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 	if mine := t.Pending & set; mine != 0 {
 		sig := bits.TrailingZeros64(mine) + 1
 		t.Pending &^= 1 << (sig - 1)
-		return sig, t.Info[sig-1], true
+		info := t.Info[sig-1]
+		if sig >= proc.SigRTMin {
+			requeueRT(p, t, sig)
+		}
+		return sig, info, true
 	}
 	for {
 		shared := p.Pending.Load()
@@ -126,8 +136,55 @@ func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 			return 0, proc.SigInfo{}, false
 		}
 		sig := bits.TrailingZeros64(ready) + 1
+		info := p.PendingInfo[sig-1]
 		if p.Pending.CompareAndSwap(shared, shared&^(1<<(sig-1))) {
-			return sig, p.PendingInfo[sig-1], true
+			if sig >= proc.SigRTMin {
+				requeueRT(p, nil, sig)
+			}
+			return sig, info, true
+		}
+	}
+}
+
+// queueRT queues an instance of a real-time signal that is pending for
+// its target already, and reports whether it did.
+func queueRT(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) bool {
+	bit, tid := uint64(1)<<(sig-1), 0
+	pending := p.Pending.Load()
+	if t != nil {
+		pending, tid = t.Pending, t.TID
+	}
+	p.QueueMu.Lock()
+	defer p.QueueMu.Unlock()
+	if pending&bit == 0 {
+		return false
+	}
+	p.Queued = append(p.Queued, proc.QueuedSignal{Sig: sig, TID: tid, Info: info})
+	return true
+}
+
+// requeueRT makes the next queued instance of sig pending once the
+// previous one was taken.
+func requeueRT(p *proc.Process, t *proc.Thread, sig int) {
+	tid := 0
+	if t != nil {
+		tid = t.TID
+	}
+	p.QueueMu.Lock()
+	defer p.QueueMu.Unlock()
+	for i, q := range p.Queued {
+		if q.Sig == sig && q.TID == tid {
+			p.Queued = append(p.Queued[:i:i], p.Queued[i+1:]...)
+			bit := uint64(1) << (sig - 1)
+			if t != nil {
+				t.Info[sig-1] = q.Info
+				t.Pending |= bit
+			} else {
+				p.PendingInfo[sig-1] = q.Info
+				for old := p.Pending.Load(); !p.Pending.CompareAndSwap(old, old|bit); old = p.Pending.Load() {
+				}
+			}
+			return
 		}
 	}
 }

@@ -295,9 +295,8 @@ func TestForwardedSignalHandler(t *testing.T) {
 }
 
 // TestGoStdlib runs test binaries of Go's standard library (go test -c) on
-// the LWK: threads, futexes, timers, signals (Go's async preemption) and
-// offloaded file access, all at once. Those that need fork/exec (sync, os,
-// os/signal) wait for the process model.
+// the LWK: threads, futexes, timers, signals (Go's async preemption),
+// fork/exec of child processes and offloaded file access, all at once.
 func TestGoStdlib(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs standard library tests")
@@ -308,7 +307,10 @@ func TestGoStdlib(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pkg := range []string{"sort", "strings", "context", "time"} {
+	// os's TestExecutableDeleted links a program, and the linker maps its
+	// output MAP_SHARED writable, which the LWK does not support yet.
+	skip := map[string]string{"os": "TestExecutableDeleted"}
+	for _, pkg := range []string{"sort", "strings", "context", "time", "sync", "os", "os/signal"} {
 		t.Run(pkg, func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "pkg.test")
 			build := exec.Command("go", "test", "-c", "-o", bin, pkg)
@@ -316,7 +318,11 @@ func TestGoStdlib(t *testing.T) {
 			if out, err := build.CombinedOutput(); err != nil {
 				t.Fatalf("go test -c %s: %v\n%s", pkg, err, out)
 			}
-			cmd := in.Mcexec(bin, "-test.short")
+			args := []string{bin, "-test.short"}
+			if sk := skip[pkg]; sk != "" {
+				args = append(args, "-test.skip", sk)
+			}
+			cmd := in.Mcexec(args...)
 			cmd.Dir = filepath.Join(strings.TrimSpace(string(goroot)), "src", pkg)
 			res := Run(cmd, "")
 			if res.Code != 0 || !strings.HasSuffix(res.Stdout, "PASS\n") {

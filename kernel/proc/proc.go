@@ -158,6 +158,17 @@ func (i SigInfo) Bytes(sig int) [128]byte {
 	return b
 }
 
+// QueuedSignal is one queued instance of a real-time signal, for a thread
+// (TID) or the process (TID 0).
+type QueuedSignal struct {
+	Sig, TID int
+	Info     SigInfo
+}
+
+// SigRTMin is the first real-time signal (the kernel's; glibc reserves
+// two more).
+const SigRTMin = 32
+
 // AltStack is a thread's sigaltstack.
 type AltStack struct {
 	SP    uint64
@@ -202,6 +213,10 @@ type Process struct {
 	// (atomically), taken by the first thread that does not block them.
 	Pending     atomic.Uint64
 	PendingInfo [64]SigInfo
+	// Queued holds further instances of real-time signals already pending
+	// (they queue, unlike standard ones), guarded by QueueMu.
+	QueueMu sync.Mutex
+	Queued  []QueuedSignal
 	// Kill is set (to a signal number) by another goroutine to make the
 	// process die; its CPU checks it at the next stop.
 	Kill atomic.Int32

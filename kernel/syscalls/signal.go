@@ -25,7 +25,8 @@ func init() {
 	register(sysTkill, unix.SYS_TKILL)
 	register(sysRtSigsuspend, unix.SYS_RT_SIGSUSPEND)
 	register(sysRtSigtimedwait, unix.SYS_RT_SIGTIMEDWAIT)
-	register(enosys, unix.SYS_RT_SIGQUEUEINFO, unix.SYS_RT_TGSIGQUEUEINFO)
+	register(sysRtSigqueueinfo, unix.SYS_RT_SIGQUEUEINFO)
+	register(sysRtTgsigqueueinfo, unix.SYS_RT_TGSIGQUEUEINFO)
 }
 
 func sysRtSigaction(c *Call) int64 {
@@ -99,6 +100,44 @@ func sysKill(c *Call) int64 {
 		return 0
 	}
 	return offload(c)
+}
+
+// sysRtSigqueueinfo sends a signal with the caller's siginfo (sigqueue)
+// to its own process; others are Linux's or not supported.
+func sysRtSigqueueinfo(c *Call) int64 {
+	return sigqueue(c, int(int32(c.Args[0])), 0, int(c.Args[1]), c.Args[2])
+}
+
+func sysRtTgsigqueueinfo(c *Call) int64 {
+	return sigqueue(c, int(int32(c.Args[0])), int(int32(c.Args[1])), int(c.Args[2]), c.Args[3])
+}
+
+func sigqueue(c *Call, pid, tid, sig int, uinfo uint64) int64 {
+	var b [128]byte
+	if r := copyIn(c, uinfo, b[:]); r < 0 {
+		return r
+	}
+	le := binary.LittleEndian
+	info := proc.SigInfo{Code: int32(le.Uint32(b[8:])), PID: int32(le.Uint32(b[16:])), UID: le.Uint32(b[20:]), Value: le.Uint64(b[24:])}
+	if info.Code >= 0 || info.Code == siTkill {
+		return -int64(unix.EPERM) // only the kernel sends those
+	}
+	if pid != c.T.Proc.PID {
+		return -int64(unix.ESRCH)
+	}
+	var t *proc.Thread
+	if tid != 0 {
+		if t = ownThread(c, tid); t == nil {
+			return -int64(unix.ESRCH)
+		}
+	}
+	if sig < 0 || sig > 64 {
+		return -int64(unix.EINVAL)
+	}
+	if sig != 0 {
+		c.Env.Kernel.Signal(c.T.Proc, t, sig, info)
+	}
+	return 0
 }
 
 func sysTgkill(c *Call) int64 {

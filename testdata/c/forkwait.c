@@ -160,12 +160,14 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 	signal(SIGUSR1, SIG_DFL);
 
-	/* vfork: the parent waits for _exit and sees the child's store. */
+	/* vfork: the parent gets the child's exit. Whether it sees the child's
+	   store is left out: POSIX leaves it undefined, and the LWK's vfork
+	   child works on a copy (see kernel/syscalls/fork.go). */
 	if ((pid = vfork()) == 0) {
 		vfork_shared = 1;
 		_exit(7);
 	}
-	printf("vfork: shared store %d, %s\n", vfork_shared, status(pid));
+	printf("vfork: %s\n", status(pid));
 
 	if ((pid = xfork()) == 0) {
 		char *args[] = {"forkwait", "child-mode", "11", NULL};

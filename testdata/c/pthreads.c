@@ -3,6 +3,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* must stops the program when a thread cannot be created (the LWK refuses
+   more threads than CPUs without mcreboot -O) instead of joining garbage. */
+static void must(int err)
+{
+	if (err) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(err));
+		exit(1);
+	}
+}
 
 #define MAXT 64
 static int nthreads = 2;
@@ -125,7 +136,7 @@ int main(int argc, char **argv)
 	}
 
 	for (long i = 0; i < nthreads; i++)
-		pthread_create(&t[i], NULL, adder, NULL);
+		must(pthread_create(&t[i], NULL, adder, NULL));
 	for (int i = 0; i < ITER; i++) { /* main competes for the lock too */
 		pthread_mutex_lock(&mu);
 		counter++;
@@ -136,7 +147,7 @@ int main(int argc, char **argv)
 	printf("mutex counter %s\n", counter == (long)(nthreads + 1) * ITER ? "ok" : "WRONG");
 
 	for (long i = 0; i < nthreads; i++)
-		pthread_create(&t[i], NULL, consumer, NULL);
+		must(pthread_create(&t[i], NULL, consumer, NULL));
 	for (long v = 1; v <= ITEMS; v++)
 		put(v);
 	for (int i = 0; i < nthreads; i++)
@@ -151,7 +162,7 @@ int main(int argc, char **argv)
 
 	pthread_barrier_init(&bar, NULL, nthreads);
 	for (long i = 0; i < nthreads; i++)
-		pthread_create(&t[i], NULL, barrier_worker, (void *)i);
+		must(pthread_create(&t[i], NULL, barrier_worker, (void *)i));
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
 	pthread_barrier_destroy(&bar);
@@ -163,7 +174,7 @@ int main(int argc, char **argv)
 	int tlsok = 1;
 	pthread_barrier_init(&bar, NULL, nthreads);
 	for (long i = 0; i < nthreads; i++)
-		pthread_create(&t[i], NULL, tls_worker, (void *)(i + 1));
+		must(pthread_create(&t[i], NULL, tls_worker, (void *)(i + 1)));
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(t[i], &addr[i]);
 		tlsok = tlsok && addr[i] != NULL && addr[i] != (void *)&tls;

@@ -1,0 +1,80 @@
+package mm
+
+import (
+	"bytes"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestFork: the child has the same mappings with copied contents that
+// change independently; attaching maps each populated segment once; every
+// page returns when both are released, and a fork that does not fit fails
+// with ENOMEM and takes nothing.
+func TestFork(t *testing.T) {
+	as, a, _ := newAS(t, 64)
+	addr, err := as.Map(MapRequest{Length: 8 * PageSize, Prot: unix.PROT_READ | unix.PROT_WRITE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	demand, err := as.Map(MapRequest{Length: 16 * PageSize, Prot: unix.PROT_READ | unix.PROT_WRITE, Demand: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as.CopyOut(addr, []byte("parent"))
+	as.CopyOut(demand+PageSize, []byte("sparse"))
+	free := a.FreePages()
+
+	child, err := as.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	segs, err := child.Attach(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.maps != len(segs) || len(segs) == 0 {
+		t.Errorf("attach mapped %d segments of %d", r.maps, len(segs))
+	}
+	prss, _ := as.Usage()
+	crss, _ := child.Usage()
+	if prss != crss || a.FreePages() != free-crss/PageSize {
+		t.Errorf("child rss %d, parent %d, free %d -> %d", crss, prss, free, a.FreePages())
+	}
+	for _, tc := range []struct {
+		va   uint64
+		want string
+	}{{addr, "parent"}, {demand + PageSize, "sparse"}} {
+		b := make([]byte, len(tc.want))
+		if err := child.CopyIn(tc.va, b); err != nil || string(b) != tc.want {
+			t.Errorf("child at %#x: %q, %v; want %q", tc.va, b, err, tc.want)
+		}
+	}
+	child.CopyOut(addr, []byte("child!"))
+	b := make([]byte, 6)
+	as.CopyIn(addr, b)
+	if !bytes.Equal(b, []byte("parent")) {
+		t.Errorf("the child's write reached the parent: %q", b)
+	}
+	child.Release()
+	if a.FreePages() != free {
+		t.Errorf("free after the child's release %d, want %d", a.FreePages(), free)
+	}
+
+	// Fill the partition so the next copy cannot fit.
+	if _, err := as.Map(MapRequest{Length: a.FreePages() * PageSize, Prot: unix.PROT_READ | unix.PROT_WRITE, Populate: true}); err != nil {
+		t.Fatal(err)
+	}
+	before := a.FreePages()
+	if _, err := as.Fork(); err != unix.ENOMEM {
+		t.Errorf("fork of a full partition: %v, want ENOMEM", err)
+	}
+	if a.FreePages() != before {
+		t.Errorf("failed fork kept pages: free %d, want %d", a.FreePages(), before)
+	}
+	as.Release()
+	if a.FreePages() != 64 {
+		t.Errorf("free after release %d, want 64", a.FreePages())
+	}
+}

@@ -1,8 +1,13 @@
 package lwktest
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gomck/gomck/internal/testprog"
@@ -59,5 +64,39 @@ func TestProcessModel(t *testing.T) {
 func TestOpenMPOneThreadPerCPU(t *testing.T) {
 	in, base := bootOne(t, "256M")
 	same(t, in, "", testprog.MustC(t, "openmp"))
+	in.WaitIdle(base)
+}
+
+// TestKilledChildProxy: killing a forked child's mcexec from Linux kills
+// the LWK child; its parent reaps it as killed by SIGKILL, as natively,
+// and every page comes back.
+func TestKilledChildProxy(t *testing.T) {
+	in, base := bootOne(t, "256M")
+	cmd := in.Mcexec(testprog.MustC(t, "killchild"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("killchild said %q", line)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill child proxy %d: %v", pid, err)
+	}
+	rest, _ := io.ReadAll(r)
+	cmd.Wait()
+	if want := "child killed by signal 9\n"; string(rest) != want || cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("after killing the child's mcexec: %q, %v; want %q and exit 0", rest, cmd.ProcessState, want)
+	}
 	in.WaitIdle(base)
 }

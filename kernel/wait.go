@@ -6,13 +6,6 @@ import (
 	"github.com/gomck/gomck/kernel/proc"
 )
 
-// SIGCHLD si_code values.
-const (
-	cldExited = 1
-	cldKilled = 2
-	cldDumped = 3
-)
-
 // exitTree runs when p has ended: its children are orphaned, and its
 // parent is told (SIGCHLD, a waiting thread restarts its wait) or, if the
 // parent ignores SIGCHLD, p is reaped at once as Linux does.
@@ -35,14 +28,7 @@ func (k *OS) exitTree(p *proc.Process) {
 		return
 	}
 	if p.ChildSignal != 0 {
-		code, status := cldExited, p.ExitCode
-		if p.ExitSignal != 0 {
-			code, status = cldKilled, p.ExitSignal
-			if dumpsCore(p.ExitSignal) {
-				code = cldDumped
-			}
-		}
-		k.Signal(parent, nil, p.ChildSignal, proc.SigInfo{Code: int32(code), PID: int32(p.PID), UID: uint32(p.Cred.UID), Value: uint64(status)})
+		k.Signal(parent, nil, p.ChildSignal, waitStatus(p).SigInfo())
 	}
 	k.restartWaits(parent)
 }
@@ -75,6 +61,11 @@ func (k *OS) restartWaits(p *proc.Process) {
 			}
 		}
 	})
+}
+
+// waitStatus describes the ended process p.
+func waitStatus(p *proc.Process) proc.WaitStatus {
+	return proc.WaitStatus{PID: p.PID, UID: p.Cred.UID, Code: p.ExitCode, Signal: p.ExitSignal, Core: dumpsCore(p.ExitSignal)}
 }
 
 // dumpsCore reports signals whose default action dumps core.
@@ -116,7 +107,7 @@ func (k *OS) WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, 
 		if !keep {
 			removeChild(p, c)
 		}
-		return proc.WaitStatus{PID: c.PID, UID: c.Cred.UID, Code: c.ExitCode, Signal: c.ExitSignal, Core: dumpsCore(c.ExitSignal)}, true, true
+		return waitStatus(c), true, true
 	}
 	return proc.WaitStatus{}, found, false
 }

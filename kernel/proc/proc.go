@@ -299,3 +299,22 @@ func (w WaitStatus) Status() int {
 	}
 	return (w.Code & 0xff) << 8
 }
+
+// SIGCHLD si_code values.
+const (
+	CldExited = 1
+	CldKilled = 2
+	CldDumped = 3
+)
+
+// SigInfo is the siginfo of SIGCHLD (and waitid) for the ended child.
+func (w WaitStatus) SigInfo() SigInfo {
+	info := SigInfo{Code: CldExited, PID: int32(w.PID), UID: uint32(w.UID), Value: uint64(w.Code)}
+	if w.Signal != 0 {
+		info.Code, info.Value = CldKilled, uint64(w.Signal)
+		if w.Core {
+			info.Code = CldDumped
+		}
+	}
+	return info
+}

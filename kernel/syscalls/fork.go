@@ -146,14 +146,7 @@ func sysWaitid(c *Call) int64 {
 	var info proc.SigInfo
 	sig := 0
 	if r > 0 {
-		sig = int(unix.SIGCHLD)
-		info = proc.SigInfo{Code: 1, PID: int32(st.PID), UID: uint32(st.UID), Value: uint64(st.Code)} // CLD_EXITED
-		if st.Signal != 0 {
-			info.Code, info.Value = 2, uint64(st.Signal) // CLD_KILLED
-			if st.Core {
-				info.Code = 3 // CLD_DUMPED
-			}
-		}
+		sig, info = int(unix.SIGCHLD), st.SigInfo()
 	}
 	if infop != 0 {
 		b := info.Bytes(sig)

@@ -241,7 +241,8 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 // the thread resumes or enters a handler: with restart (SA_RESTART, or no
 // handler) a restartable call runs again; otherwise it fails with EINTR.
 func restartInterrupted(t *proc.Thread, restart bool) {
-	if !t.Interrupted.Swap(false) || int64(t.Regs.Rax) != -int64(unix.EINTR) {
+	// A plain load first: this runs at every resume, interrupts are rare.
+	if !t.Interrupted.Load() || !t.Interrupted.Swap(false) || int64(t.Regs.Rax) != -int64(unix.EINTR) {
 		return
 	}
 	if restart && !neverRestarted[t.Regs.Orig_rax] {

@@ -39,14 +39,7 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	if flags&^forkAccepted != 0 {
 		return -int64(unix.EINVAL)
 	}
-	regs := c.T.Regs
-	regs.Rax = 0
-	if stack != 0 {
-		regs.Rsp = stack
-	}
-	if flags&unix.CLONE_SETTLS != 0 {
-		regs.Fs_base = tls
-	}
+	regs := childRegs(c, flags, stack, tls)
 	k := c.Env.Kernel
 	child, err := k.Fork(c.T, regs, int(flags&0xff))
 	if err != nil {

@@ -49,14 +49,7 @@ func sysClone(c *Call) int64 {
 		// McKernel refuses more threads than CPUs without -O.
 		return -int64(unix.EINVAL)
 	}
-	regs := c.T.Regs
-	regs.Rax = 0
-	if stack != 0 {
-		regs.Rsp = stack
-	}
-	if flags&unix.CLONE_SETTLS != 0 {
-		regs.Fs_base = tls
-	}
+	regs := childRegs(c, flags, stack, tls)
 	t, err := c.Env.Kernel.Clone(c.T, regs)
 	if err != nil {
 		return errno(err)
@@ -71,6 +64,20 @@ func sysClone(c *Call) int64 {
 		t.ClearChildTID = ctid
 	}
 	return int64(t.TID)
+}
+
+// childRegs are the registers a clone child starts with: the caller's,
+// returning 0, on the new stack and TLS if given.
+func childRegs(c *Call, flags, stack, tls uint64) unix.PtraceRegs {
+	regs := c.T.Regs
+	regs.Rax = 0
+	if stack != 0 {
+		regs.Rsp = stack
+	}
+	if flags&unix.CLONE_SETTLS != 0 {
+		regs.Fs_base = tls
+	}
+	return regs
 }
 
 const (

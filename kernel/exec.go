@@ -15,14 +15,10 @@ import (
 // Exec replaces t's process image (execve): other threads end, handlers
 // reset to their defaults (ignored signals stay ignored), the address space
 // is emptied, and the new image starts in t with a fresh FPU state. The
-// file is the one mcexec opened as fd, reached through /proc, or with fd
-// -1 the process's own executable.
+// file is the one mcexec opened as fd, reached through /proc.
 func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
 	p := t.Proc
 	link := fmt.Sprintf("/proc/%d/fd/%d", p.ProxyPID, fd)
-	if fd < 0 {
-		link = p.Exe
-	}
 	f, err := os.Open(link)
 	if err != nil {
 		return false, unix.EACCES

@@ -47,7 +47,8 @@ func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.
 		return nil, err
 	}
 	child := proc.NewProcess(0)
-	child.Exe, child.Args, child.Cred, child.Auxv, child.VDSO = p.Exe, p.Args, p.Cred, p.Auxv, p.VDSO
+	child.Exe, child.Args, child.Env, child.Cred, child.Auxv, child.VDSO = p.Exe, p.Args, p.Env, p.Cred, p.Auxv, p.VDSO
+	child.StackStart = p.StackStart
 	child.Rlimits, child.SigActs, child.ChildSignal = p.Rlimits, p.SigActs, childSignal
 	child.MM = as
 	var tok [8]byte

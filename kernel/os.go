@@ -50,7 +50,10 @@ type OS struct {
 	Env       syscalls.Env
 
 	stubFD int
-	mu     sync.Mutex
+	// viewRoot holds the rendered /proc and /sys views, "" if they could
+	// not be made (the app then sees Linux's).
+	viewRoot string
+	mu       sync.Mutex
 	// embryos are forked processes waiting for their proxy, by token.
 	embryos map[uint64]*proc.Process
 }
@@ -104,6 +107,10 @@ func Boot(cfg Config) (*OS, error) {
 		node, _ := partition.NodeOfCPU(host)
 		k.Env.CPUNodes = append(k.Env.CPUNodes, node)
 		k.Kmsg.Printf("cpu %d: host CPU %d, NUMA node %d", i, host, node)
+	}
+	if err := k.makeViews(); err != nil {
+		k.viewRoot = ""
+		k.Kmsg.Printf("warning: no LWK views of /proc and /sys: %v", err)
 	}
 	k.setState("RUNNING")
 	k.Kmsg.Printf("booted: %d CPUs, %s memory", len(k.CPUs), partition.FormatSize(mem.Size))
@@ -182,5 +189,6 @@ func (k *OS) Shutdown() {
 	if k.Isolation != nil {
 		k.Isolation.Release()
 	}
+	k.dropViews()
 	k.Mem.Close()
 }

@@ -192,7 +192,7 @@ func (k *OS) loadImage(p *proc.Process, t *proc.Thread, exe io.ReaderAt, argv, e
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.Exe, err)
 	}
-	p.Auxv, p.VDSO = auxv, p.Stub.VDSO
+	p.Auxv, p.VDSO, p.Env, p.StackStart = auxv, p.Stub.VDSO, envp, sp
 	tmpl := &p.Stub.Template
 	t.Regs = unix.PtraceRegs{Cs: tmpl.Cs, Ss: tmpl.Ss, Ds: tmpl.Ds, Es: tmpl.Es, Fs: tmpl.Fs, Gs: tmpl.Gs,
 		Rip: img.Entry, Rsp: sp, Eflags: 0x202, Orig_rax: ^uint64(0)}
@@ -378,6 +378,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	}
 	p.MM.Release()
 	k.Procs.Remove(p)
+	k.dropView(p)
 	atomic.AddInt32(&c.Load, -1)
 	if p.Token != 0 && !p.Attached && p.Chan != nil {
 		p.Chan.Close() // a forked process whose proxy never came

@@ -296,7 +296,11 @@ func (p *Proxy) worker() {
 			p.ch.Complete(slot, -int64(unix.EINTR))
 			continue
 		}
-		p.ch.Complete(slot, p.execute(s.Nr, s.Args))
+		args := s.Args
+		if arg, ptr, ok := p.ch.PathArgument(slot); ok {
+			args[arg] = uint64(ptr) // a path the LWK rewrote to its /proc or /sys view
+		}
+		p.ch.Complete(slot, p.execute(s.Nr, args))
 	}
 }
 

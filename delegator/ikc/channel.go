@@ -16,6 +16,8 @@ const (
 	headerSize  = 4096
 	SlotCount   = 64
 	slotSize    = 128
+	pathOffset  = headerSize + SlotCount*slotSize
+	PathMax     = 512 // bytes of a slot's path buffer, NUL included
 	logOffset   = 64 << 10
 	logEntrySz  = 32
 	LogCapacity = (ChannelSize - logOffset) / logEntrySz
@@ -70,7 +72,11 @@ type Slot struct {
 	Ret    int64
 	Seq    uint64
 	Worker uint64 // Linux tid of the worker executing the call
-	_      [3]uint64
+	// PathArg, when not 0, says that argument PathArg-1 is to be replaced
+	// by a pointer to the slot's path buffer: the LWK rewrote a path (its
+	// /proc and /sys views) and the app's own string stays untouched.
+	PathArg uint64
+	_       [2]uint64
 }
 
 // InterruptSignal is the Linux signal the LWK sends a worker to interrupt
@@ -102,7 +108,7 @@ type Channel struct {
 }
 
 func init() {
-	if unsafe.Sizeof(Slot{}) != slotSize || unsafe.Sizeof(header{}) > headerSize || unsafe.Sizeof(LogEntry{}) != logEntrySz {
+	if unsafe.Sizeof(Slot{}) != slotSize || pathOffset+SlotCount*PathMax > logOffset || unsafe.Sizeof(header{}) > headerSize || unsafe.Sizeof(LogEntry{}) != logEntrySz {
 		panic("ikc: layout sizes changed")
 	}
 }
@@ -217,8 +223,43 @@ func (c *Channel) ReplayLog(apply func(LogEntry) error) error {
 
 // Post writes a request into slot i and rings the doorbell.
 func (c *Channel) Post(i int, nr uint64, args [6]uint64, pid, tid uint64) {
+	c.post(i, nr, args, pid, tid, 0)
+}
+
+// ErrPathTooLong is returned for a rewritten path that does not fit a
+// slot's path buffer.
+var ErrPathTooLong = errors.New("ikc: rewritten path too long")
+
+// PostPath is Post with argument arg replaced by path, which mcexec passes
+// from the slot's path buffer.
+func (c *Channel) PostPath(i int, nr uint64, args [6]uint64, pid, tid uint64, arg int, path string) error {
+	if len(path) >= PathMax {
+		return ErrPathTooLong
+	}
+	buf := c.pathBuf(i)
+	copy(buf, path)
+	buf[len(path)] = 0
+	c.post(i, nr, args, pid, tid, uint64(arg)+1)
+	return nil
+}
+
+func (c *Channel) pathBuf(i int) []byte {
+	return c.mem[pathOffset+i*PathMax : pathOffset+(i+1)*PathMax]
+}
+
+// PathArgument returns which argument of slot i's request mcexec replaces
+// with a pointer to the slot's path buffer, and that pointer.
+func (c *Channel) PathArgument(i int) (arg int, ptr uintptr, ok bool) {
 	s := c.Slot(i)
-	s.Nr, s.Args, s.PID, s.TID, s.Ret = nr, args, pid, tid, 0
+	if s.PathArg == 0 || s.PathArg > 6 {
+		return 0, 0, false
+	}
+	return int(s.PathArg - 1), uintptr(unsafe.Pointer(&c.pathBuf(i)[0])), true
+}
+
+func (c *Channel) post(i int, nr uint64, args [6]uint64, pid, tid, pathArg uint64) {
+	s := c.Slot(i)
+	s.Nr, s.Args, s.PID, s.TID, s.Ret, s.PathArg = nr, args, pid, tid, 0, pathArg
 	atomic.StoreUint32(&s.Intr, 0)
 	atomic.StoreUint64(&s.Worker, 0)
 	atomic.AddUint64(&s.Seq, 1)

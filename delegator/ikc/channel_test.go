@@ -1,8 +1,12 @@
 package ikc
 
 import (
+	"strings"
 	"sync"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestRoundTrip posts requests from one goroutine and serves them from
@@ -100,5 +104,41 @@ func TestInWindow(t *testing.T) {
 		if got := InWindow(tc.addr, tc.n); got != tc.want {
 			t.Errorf("InWindow(%#x, %d) = %v", tc.addr, tc.n, got)
 		}
+	}
+}
+
+// TestPostPath: a rewritten path reaches the other side's mapping of the
+// slot, and a plain Post after it carries none.
+func TestPostPath(t *testing.T) {
+	lwk, err := Create("path")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lwk.Close()
+	proxy, err := Map(lwk.FD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	if err := lwk.PostPath(3, 257, [6]uint64{}, 1, 1, 1, strings.Repeat("x", PathMax)); err != ErrPathTooLong {
+		t.Errorf("over-long path: %v, want ErrPathTooLong", err)
+	}
+	if err := lwk.PostPath(3, 257, [6]uint64{}, 1, 1, 1, "/run/view/proc/1/maps"); err != nil {
+		t.Fatal(err)
+	}
+	arg, ptr, ok := proxy.PathArgument(3)
+	if !ok || arg != 1 {
+		t.Fatalf("PathArgument = %d, %v", arg, ok)
+	}
+	buf := proxy.pathBuf(3)
+	if ptr != uintptr(unsafe.Pointer(&buf[0])) {
+		t.Error("PathArgument points outside the slot's path buffer")
+	}
+	if got := unix.ByteSliceToString(buf); got != "/run/view/proc/1/maps" {
+		t.Errorf("path in the slot: %q", got)
+	}
+	lwk.Post(3, 257, [6]uint64{}, 1, 1)
+	if _, _, ok := proxy.PathArgument(3); ok {
+		t.Error("a plain Post kept the rewritten path")
 	}
 }

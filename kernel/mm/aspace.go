@@ -72,6 +72,19 @@ func (as *AddressSpace) Usage() (rss, vsz uint64) {
 	return rss, vsz
 }
 
+// Areas returns a copy of the VMAs, without their segments, in address
+// order: for /proc/<pid>/maps.
+func (as *AddressSpace) Areas() []VMA {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	out := make([]VMA, len(as.VMAs))
+	for i, v := range as.VMAs {
+		out[i] = *v
+		out[i].Segs = nil
+	}
+	return out
+}
+
 func pageUp(n uint64) uint64 { return (n + PageSize - 1) &^ (PageSize - 1) }
 
 // find returns the index of the VMA containing addr, or -1.

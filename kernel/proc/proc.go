@@ -194,16 +194,19 @@ type Process struct {
 	ProxyPID int // the mcexec serving the process, on Linux
 	Exe      string
 	Args     []string
-	Cred     Cred
-	Start    int64 // unix ns
-	MM       *mm.AddressSpace
-	Threads  []*Thread
-	Stub     *cpu.Stub
-	Chan     *ikc.Channel
-	Auxv     []uint64
-	VDSO     uint64 // where the app's vDSO is: every stub of it must have it there
-	Rlimits  [16]unix.Rlimit
-	SigActs  [65]SigAction
+	Env      []string // as the image started with them
+	// StackStart is where the initial stack's argc lies.
+	StackStart uint64
+	Cred       Cred
+	Start      int64 // unix ns
+	MM         *mm.AddressSpace
+	Threads    []*Thread
+	Stub       *cpu.Stub
+	Chan       *ikc.Channel
+	Auxv       []uint64
+	VDSO       uint64 // where the app's vDSO is: every stub of it must have it there
+	Rlimits    [16]unix.Rlimit
+	SigActs    [65]SigAction
 	// Exit status once the process is gone: ExitCode, or ExitSignal > 0
 	// when it died of a signal.
 	ExitCode   int

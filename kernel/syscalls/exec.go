@@ -21,10 +21,39 @@ func sysExecve(c *Call) int64 {
 }
 
 func sysExecveat(c *Call) int64 {
-	if c.Args[4]&^uint64(unix.AT_SYMLINK_NOFOLLOW) != 0 {
-		return -int64(unix.EINVAL) // AT_EMPTY_PATH (fexecve) is not supported yet
+	flags, dirfd := c.Args[4], uint64(int64(int32(c.Args[0])))
+	if flags&^uint64(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return -int64(unix.EINVAL)
 	}
-	return execve(c, uint64(int64(int32(c.Args[0]))), c.Args[1], c.Args[2], c.Args[3])
+	if flags&unix.AT_EMPTY_PATH != 0 {
+		if name, ok := readString(c, c.Args[1], 4095); ok && name == "" {
+			return fexecve(c, dirfd, c.Args[1], c.Args[2], c.Args[3])
+		}
+	}
+	return execve(c, dirfd, c.Args[1], c.Args[2], c.Args[3])
+}
+
+// fexecve runs the file the app opened as fd (execveat with AT_EMPTY_PATH
+// and an empty path, at which empty points): app and mcexec share the
+// descriptor.
+func fexecve(c *Call, fd, empty, argvp, envp uint64) int64 {
+	argv, env, r := execArgs(c, argvp, envp)
+	if r < 0 {
+		return r
+	}
+	if r := offloadCall(c, unix.SYS_FACCESSAT2, [6]uint64{fd, empty, unix.X_OK, unix.AT_EMPTY_PATH}); r < 0 {
+		return r
+	}
+	return execFD(c, int(fd), argv, env)
+}
+
+// execArgs reads execve's argument and environment vectors.
+func execArgs(c *Call, argvp, envp uint64) (argv, env []string, r int64) {
+	if argv, r = readStrings(c, argvp); r < 0 {
+		return nil, nil, r
+	}
+	env, r = readStrings(c, envp)
+	return argv, env, r
 }
 
 // atFDCWD is AT_FDCWD (-100) as a register value.
@@ -37,26 +66,23 @@ const (
 )
 
 func execve(c *Call, dirfd, path, argvp, envp uint64) int64 {
-	name, ok := readString(c, path, 4095)
-	if !ok {
+	if _, ok := readString(c, path, 4095); !ok {
 		return -int64(unix.EFAULT)
 	}
-	argv, r := readStrings(c, argvp)
+	argv, env, r := execArgs(c, argvp, envp)
 	if r < 0 {
 		return r
 	}
-	env, r := readStrings(c, envp)
-	if r < 0 {
+	// /proc/self/exe names the app's own executable (busybox runs its
+	// applets so): through the LWK's view, not mcexec's.
+	var view *pathView
+	if host, ok := viewOf(c, path); ok {
+		view = &pathView{arg: 1, path: host}
+	}
+	if r := offloadCallViewed(c, unix.SYS_FACCESSAT, [6]uint64{dirfd, path, unix.X_OK}, view); r < 0 {
 		return r
 	}
-	if isSelfExe(c.T.Proc, name) {
-		// busybox runs its applets so: mcexec would open itself.
-		return execFD(c, -1, argv, env)
-	}
-	if r := offloadCall(c, unix.SYS_FACCESSAT, [6]uint64{dirfd, path, unix.X_OK}); r < 0 {
-		return r
-	}
-	fd := offloadCall(c, unix.SYS_OPENAT, [6]uint64{dirfd, path, unix.O_RDONLY | unix.O_CLOEXEC})
+	fd := offloadCallViewed(c, unix.SYS_OPENAT, [6]uint64{dirfd, path, unix.O_RDONLY | unix.O_CLOEXEC}, view)
 	if fd < 0 {
 		return fd
 	}
@@ -65,7 +91,7 @@ func execve(c *Call, dirfd, path, argvp, envp uint64) int64 {
 	return r
 }
 
-// execFD loads the image mcexec opened as fd (-1: the app's own).
+// execFD loads the image mcexec opened as fd.
 func execFD(c *Call, fd int, argv, env []string) int64 {
 	committed, err := c.Env.Kernel.Exec(c.T, fd, argv, env)
 	if err != nil {

@@ -86,13 +86,18 @@ var raisesSIGPIPE = map[uint64]bool{unix.SYS_WRITE: true, unix.SYS_WRITEV: true,
 	unix.SYS_PWRITEV: true, unix.SYS_SENDTO: true, unix.SYS_SENDMSG: true, unix.SYS_SPLICE: true}
 
 // post backs the pointer arguments and posts the request in the thread's
-// slot; false means a known buffer lies outside the app window (EFAULT).
-func post(c *Call, nr uint64, args [6]uint64) (int, bool) {
+// slot, with a path argument rewritten when view is set; false means a
+// known buffer lies outside the app window or the path does not fit
+// (EFAULT).
+func post(c *Call, nr uint64, args [6]uint64, view *pathView) (int, bool) {
 	t, p := c.T, c.T.Proc
 	if !populateArgs(c, nr, args) {
 		return 0, false
 	}
 	slot := t.Slot
+	if view != nil {
+		return slot, p.Chan.PostPath(slot, nr, args, uint64(p.PID), uint64(t.TID), view.arg, view.path) == nil
+	}
 	p.Chan.Post(slot, nr, args, uint64(p.PID), uint64(t.TID))
 	return slot, true
 }
@@ -101,7 +106,7 @@ func post(c *Call, nr uint64, args [6]uint64) (int, bool) {
 // spin briefly for the answer (mcexec usually answers within the spin),
 // else park the thread so its CPU runs others until mcexec answers.
 func offload(c *Call) int64 {
-	slot, ok := post(c, c.Nr, c.Args)
+	slot, ok := post(c, c.Nr, c.Args, c.view)
 	if !ok {
 		return -int64(unix.EFAULT)
 	}
@@ -135,7 +140,12 @@ func offload(c *Call) int64 {
 // holding the CPU: it serves LWK handlers that need Linux's help midway
 // (the read that fills a private file mapping).
 func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
-	slot, ok := post(c, nr, args)
+	return offloadCallViewed(c, nr, args, nil)
+}
+
+// offloadCallViewed is offloadCall with a path argument rewritten.
+func offloadCallViewed(c *Call, nr uint64, args [6]uint64, view *pathView) int64 {
+	slot, ok := post(c, nr, args, view)
 	if !ok {
 		return -int64(unix.EFAULT)
 	}

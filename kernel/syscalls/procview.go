@@ -2,52 +2,59 @@ package syscalls
 
 import (
 	"bytes"
-	"fmt"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/delegator/ikc"
 )
 
-// The LWK's view of /proc for the app (McKernel's mcoverlayfs), as far as
-// it goes: the links that name the running program. Other /proc and /sys
-// paths are still Linux's, seen through mcexec.
+// The LWK's views of /proc and /sys (McKernel's mcoverlayfs): a call that
+// names a file under /proc/<LWK pid or tid>, /proc/self, /proc/thread-self,
+// /sys/devices/system/cpu or /sys/devices/system/node is offloaded with the
+// path rewritten to a file the LWK rendered from its own state. The app's
+// string is left alone: mcexec reads the new path from the IKC slot.
 func init() {
-	register(sysReadlink, unix.SYS_READLINK)
-	register(sysReadlinkat, unix.SYS_READLINKAT)
+	for nr := range pathArgs {
+		register(sysViewed, nr)
+	}
 }
 
-func sysReadlink(c *Call) int64 {
-	return readlink(c, unix.AT_FDCWD, c.Args[0], c.Args[1], c.Args[2])
+// pathArgs are the calls that name a file, by the index of the path
+// argument. The *at forms take the directory descriptor just before it.
+var pathArgs = map[uint64]int{
+	unix.SYS_OPEN: 0, unix.SYS_STAT: 0, unix.SYS_LSTAT: 0, unix.SYS_ACCESS: 0, unix.SYS_READLINK: 0,
+	unix.SYS_CHDIR: 0, unix.SYS_OPENAT: 1, unix.SYS_OPENAT2: 1, unix.SYS_NEWFSTATAT: 1,
+	unix.SYS_STATX: 1, unix.SYS_FACCESSAT: 1, unix.SYS_FACCESSAT2: 1, unix.SYS_READLINKAT: 1,
 }
 
-func sysReadlinkat(c *Call) int64 {
-	return readlink(c, int(int32(c.Args[0])), c.Args[1], c.Args[2], c.Args[3])
-}
-
-// readlink answers /proc/self/exe (and /proc/<pid>/exe, /proc/thread-self/exe)
-// with the app's own executable; everything else is offloaded.
-func readlink(c *Call, dirfd int, path, buf, size uint64) int64 {
-	name, ok := readString(c, path, 64)
-	p := c.T.Proc
-	if ok && isSelfExe(p, name) {
-		if int64(size) <= 0 {
-			return -int64(unix.EINVAL)
-		}
-		target := []byte(p.Exe)
-		n := min(uint64(len(target)), size)
-		if r := copyOut(c, buf, target[:n]); r < 0 {
-			return r
-		}
-		return int64(n)
+func sysViewed(c *Call) int64 {
+	i := pathArgs[c.Nr]
+	if host, ok := viewOf(c, c.Args[i]); ok {
+		c.view = &pathView{arg: i, path: host}
 	}
 	return offload(c)
 }
 
-// isSelfExe reports a path naming the app's own executable through /proc:
-// mcexec would resolve it to itself.
-func isSelfExe(p *proc.Process, name string) bool {
-	return name == "/proc/self/exe" || name == "/proc/thread-self/exe" || name == fmt.Sprintf("/proc/%d/exe", p.PID)
+// pathView is an offloaded call's path argument rewritten to a view.
+type pathView struct {
+	arg  int
+	path string
+}
+
+// viewOf returns the view file standing for the absolute path at addr.
+// Relative paths are Linux's: the LWK does not track the cwd.
+func viewOf(c *Call, addr uint64) (string, bool) {
+	// Most paths are not views: a short read decides before the string is.
+	var head [6]byte
+	if copyIn(c, addr, head[:]) < 0 || !(bytes.HasPrefix(head[:], []byte("/proc/")) || bytes.HasPrefix(head[:], []byte("/sys/"))) {
+		return "", false
+	}
+	name, ok := readString(c, addr, ikc.PathMax-1)
+	if !ok || !strings.HasPrefix(name, "/") {
+		return "", false
+	}
+	return c.Env.Kernel.View(c.T, name)
 }
 
 // readString reads a NUL-terminated string of at most max bytes, a page

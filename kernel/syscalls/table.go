@@ -67,6 +67,9 @@ type Kernel interface {
 	WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, found, ok bool)
 	// KillPID signals the LWK process pid; false if pid is not the LWK's.
 	KillPID(t *proc.Thread, pid, sig int, info proc.SigInfo) bool
+	// View renders the LWK's view of an absolute /proc or /sys path for t
+	// and returns the file standing for it; false leaves the path Linux's.
+	View(t *proc.Thread, path string) (string, bool)
 }
 
 // Call is one system call in progress.
@@ -78,6 +81,8 @@ type Call struct {
 	Action     Action
 	ExitCode   int
 	ExitSignal int
+	// view rewrites the call's path argument when it names an LWK view.
+	view *pathView
 }
 
 type handler func(c *Call) int64

@@ -303,6 +303,10 @@ func (k *OS) maps(p *proc.Process) (lines []procview.Mapping, startCode, endCode
 		switch v.Kind {
 		case mm.KindHeap, mm.KindStack:
 			m.Name = v.Kind.String()
+		case mm.KindAnon:
+			if v.Shared != nil {
+				m.Name = "/dev/zero (deleted)" // as Linux names shared anonymous memory
+			}
 		case mm.KindFile, mm.KindELF:
 			// The offset of the VMA's first page: an ELF segment's may
 			// start inside it.

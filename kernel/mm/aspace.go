@@ -144,7 +144,20 @@ func (as *AddressSpace) splitAt(addr uint64) {
 		r.FileOff += addr - v.Start
 	}
 	v.End, v.Segs = addr, clip(v.Segs, v.Start, addr)
+	if v.Shared != nil {
+		v.Shared.hold()
+	}
 	as.VMAs = append(as.VMAs[:i+1], append([]*VMA{&r}, as.VMAs[i+1:]...)...)
+}
+
+// dropPages gives up v's pages: to the allocator, or to its shared
+// backing, which frees them with the last mapping.
+func (as *AddressSpace) dropPages(v *VMA) {
+	if v.Shared != nil {
+		v.Shared.release(as.alloc)
+		return
+	}
+	as.freeSegs(v.Segs)
 }
 
 // freeSegs returns segments' pages to the allocator.
@@ -162,7 +175,7 @@ func (as *AddressSpace) removeRange(lo, hi uint64) error {
 	touched := false
 	for _, v := range as.VMAs {
 		if v.Start >= lo && v.End <= hi {
-			as.freeSegs(v.Segs)
+			as.dropPages(v)
 			touched = true
 			continue
 		}
@@ -238,7 +251,11 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 	pages := length / PageSize
 	// Reservations (PROT_NONE, MAP_NORESERVE) take no memory until touched:
 	// runtimes such as Go's reserve far more address space than they use.
+	// Shared memory is populated at once (see Backing).
 	reserve := r.Prot == unix.PROT_NONE || r.Flags&unix.MAP_NORESERVE != 0
+	if r.Kind == KindAnon && r.Flags&unix.MAP_SHARED != 0 {
+		v.Shared, reserve, r.Demand, r.Populate = newBacking(), false, false, true
+	}
 	if !reserve && as.alloc.FreePages() < pages {
 		return 0, unix.ENOMEM
 	}
@@ -266,7 +283,11 @@ func (as *AddressSpace) mapRun(v *VMA, va uint64, run Run) error {
 		as.alloc.FreeRun(run)
 		return err
 	}
-	v.addSeg(Segment{VA: va, Len: length, Off: run.Off()})
+	seg := Segment{VA: va, Len: length, Off: run.Off()}
+	v.addSeg(seg)
+	if v.Shared != nil {
+		v.Shared.add(seg)
+	}
 	return nil
 }
 
@@ -407,8 +428,8 @@ func (as *AddressSpace) DontNeed(addr, length uint64) error {
 	hi := addr + pageUp(length)
 	for _, v := range as.VMAs {
 		a, b := max(addr, v.Start), min(hi, v.End)
-		if a >= b {
-			continue
+		if a >= b || v.Shared != nil {
+			continue // shared memory keeps its contents, as Linux's shmem
 		}
 		dropped := clip(v.Segs, a, b)
 		if len(dropped) == 0 {
@@ -577,7 +598,7 @@ func (as *AddressSpace) Release() {
 	as.lock()
 	defer as.unlock()
 	for _, v := range as.VMAs {
-		as.freeSegs(v.Segs)
+		as.dropPages(v)
 	}
 	as.VMAs = nil
 }

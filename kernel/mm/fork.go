@@ -10,8 +10,8 @@ type MappedSegment struct {
 }
 
 // Fork returns a copy of the address space for a child process (fork):
-// same VMAs, break and layout, every populated page copied into fresh
-// partition pages. Pages are copied at once rather than shared
+// same VMAs, break and layout, every populated private page copied into
+// fresh partition pages, shared ones mapped by both. Pages are copied at once rather than shared
 // copy-on-write: the LWK maps whole segments, and faulting each write to a
 // shared page through the ptrace stub would cost more than the copy. The
 // copy has no mapper until Attach; its pages are free again on ENOMEM.
@@ -23,6 +23,12 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 		c := *v
 		c.Segs = nil
 		child.VMAs = append(child.VMAs, &c)
+		if v.Shared != nil {
+			// MAP_SHARED memory: the child maps the very same pages.
+			c.Segs = append([]Segment(nil), v.Segs...)
+			v.Shared.hold()
+			continue
+		}
 		for _, s := range v.Segs {
 			runs, err := as.allocFor(s.Len / PageSize)
 			if err != nil {

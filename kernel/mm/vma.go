@@ -45,6 +45,9 @@ type VMA struct {
 	Name       string // file path for file and ELF mappings
 	FileOff    uint64
 	Segs       []Segment // sorted by VA, non-overlapping
+	// Shared owns the pages of a MAP_SHARED anonymous mapping, which
+	// forked children map too; nil for private memory.
+	Shared *Backing
 }
 
 func (v *VMA) String() string {

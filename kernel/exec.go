@@ -73,6 +73,7 @@ func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
 		return true, unix.ENOEXEC
 	}
 	k.Kmsg.Printf("pid %d: exec %s", p.PID, exe)
+	k.releaseVfork(p)
 	return true, nil
 }
 

@@ -165,3 +165,22 @@ func (k *OS) attach(token uint64, proxyPID int) (*proc.Process, []mm.MappedSegme
 	k.Kmsg.Printf("pid %d: forked from %d on cpu %d (stub %d)", child.PID, child.PPID, c.Index, child.Stub.PID)
 	return child, segs, nil
 }
+
+// releaseVfork wakes the thread that vforked p, once p execs or exits: its
+// vfork returns p's pid. The wake runs on the parent's CPU after the call
+// that put it to sleep has finished there.
+func (k *OS) releaseVfork(p *proc.Process) {
+	t := p.VforkParent
+	if t == nil {
+		return
+	}
+	p.VforkParent = nil
+	pid := p.PID
+	c := k.CPUs[t.CPU]
+	c.Go(func() {
+		if t.VforkChild == pid && !t.Proc.Exited {
+			t.VforkChild = 0
+			c.Queue.Wake(t, int64(pid))
+		}
+	})
+}

@@ -371,6 +371,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 		p.Chan.Abort()
 	}
 	p.PGID = k.pgid(p) // wait(0) and wait(-pgid) need it once the proxy is gone
+	k.releaseVfork(p)
 	p.Finish(code, sig)
 	k.exitTree(p)
 	if p.Stub != nil {

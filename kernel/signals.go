@@ -58,8 +58,8 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 // take the signal bit.
 func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64) bool {
 	for _, o := range p.Threads {
-		if t != nil && o != t || o.State != proc.Sleeping {
-			continue
+		if t != nil && o != t || o.State != proc.Sleeping || o.VforkChild != 0 {
+			continue // a vfork parent takes its signals once the child let go
 		}
 		if o.WaitSet&bit != 0 {
 			// rt_sigtimedwait: run the call again; it takes the signal.

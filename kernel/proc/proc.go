@@ -82,6 +82,9 @@ type Thread struct {
 	// WaitChild is set while the thread sleeps in wait4/waitid: a child's
 	// exit restarts its call.
 	WaitChild bool
+	// VforkChild is the pid of the vfork child the thread waits for, 0
+	// when none: until that child execs or exits, signals stay pending.
+	VforkChild int
 	// OffloadSeq is the IKC sequence number of the offloaded call the
 	// thread waits for, 0 when none: a signal interrupts that call.
 	OffloadSeq atomic.Uint64
@@ -243,6 +246,9 @@ type Process struct {
 	Token    uint64
 	Forked   chan struct{}
 	Attached bool
+	// VforkParent is the thread that vforked the process and sleeps
+	// until it execs or exits.
+	VforkParent *Thread
 
 	done chan struct{}
 	once sync.Once

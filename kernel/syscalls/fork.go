@@ -13,7 +13,8 @@ import (
 // process with a copy of the address space and a new mcexec holding a copy
 // of the descriptor table; wait4 and waitid reap them.
 func init() {
-	register(sysFork, unix.SYS_FORK, unix.SYS_VFORK)
+	register(sysFork, unix.SYS_FORK)
+	register(sysVfork, unix.SYS_VFORK)
 	register(sysWait4, unix.SYS_WAIT4)
 	register(sysWaitid, unix.SYS_WAITID)
 	// Go's os/exec probes pidfds and uses them when they work; without
@@ -22,15 +23,20 @@ func init() {
 }
 
 // forkAccepted are the flags a process-creating clone may carry. CLONE_VM
-// and CLONE_VFORK (posix_spawn, Go's os/exec) are served as a plain fork:
-// the child works on a copy, and the parent does not wait for its exec.
-// Nothing those callers do depends on the sharing beyond reporting an
-// exec failure, which they also pass through a pipe or the exit status.
+// (vfork, posix_spawn, Go's os/exec) is served as a copy: the child's
+// stores before its exec stay its own, which POSIX leaves undefined and
+// those callers do not rely on beyond reporting an exec failure, which
+// they also pass through a pipe or the exit status. CLONE_VFORK suspends
+// the parent until the child execs or exits, as Linux does.
 const forkAccepted = unix.CLONE_VM | unix.CLONE_VFORK | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | 0xff
 
 func sysFork(c *Call) int64 {
 	return fork(c, uint64(unix.SIGCHLD), 0, 0, 0, 0)
+}
+
+func sysVfork(c *Call) int64 {
+	return fork(c, uint64(unix.SIGCHLD|unix.CLONE_VM|unix.CLONE_VFORK), 0, 0, 0, 0)
 }
 
 // fork creates a child process; flags, stack, ptid, ctid and tls are
@@ -44,6 +50,10 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	child, err := k.Fork(c.T, regs, int(flags&0xff))
 	if err != nil {
 		return errno(err)
+	}
+	vfork := flags&unix.CLONE_VFORK != 0
+	if vfork {
+		child.VforkParent = c.T // before the child can run: it wakes the parent
 	}
 	pid := offloadCall(c, ikc.NrFork, [6]uint64{child.Token})
 	var ferr error
@@ -67,6 +77,12 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	}
 	if flags&unix.CLONE_PARENT_SETTID != 0 {
 		putUint32(c, ptid, uint32(pid))
+	}
+	if vfork {
+		// The child's exec or exit wakes the thread with the pid.
+		c.T.VforkChild = int(pid)
+		k.Sleep(c.T, 0, 0)
+		c.Action = Block
 	}
 	return pid
 }

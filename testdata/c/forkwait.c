@@ -169,6 +169,25 @@ int main(int argc, char **argv)
 	}
 	printf("vfork: %s\n", status(pid));
 
+	/* vfork suspends the parent until the child exits or execs, so the
+	   child's write comes first (unbuffered writes keep the order). */
+	fflush(stdout);
+	if ((pid = vfork()) == 0) {
+		usleep(20000);
+		if (write(1, "vfork child runs first\n", 23) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	if (write(1, "vfork parent resumes after it\n", 30) < 0)
+		return 1;
+	printf("vfork with write: %s\n", status(pid));
+	if ((pid = vfork()) == 0) {
+		char *args[] = {"forkwait", "child-mode", "13", NULL};
+		execv(self, args);
+		_exit(127);
+	}
+	printf("vfork+execv self: %s\n", status(pid));
+
 	if ((pid = xfork()) == 0) {
 		char *args[] = {"forkwait", "child-mode", "11", NULL};
 		execv(self, args);

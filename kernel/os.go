@@ -88,6 +88,9 @@ func Boot(cfg Config) (*OS, error) {
 	if err := cpu.QuietChildStops(); err != nil {
 		k.Kmsg.Printf("warning: SIGCHLD still raised for every stub stop: %v", err)
 	}
+	if partition.SharedCPUs() {
+		k.Kmsg.Printf("cpuset: CPUs %s shared with Linux (%s)", partition.FormatCPUList(cfg.CPUs), partition.SharedCPUsEnv)
+	}
 	if iso, err := partition.Isolate(fmt.Sprintf("mcos%d", cfg.Index), cfg.CPUs); err != nil {
 		k.Kmsg.Printf("warning: could not move Linux tasks off LWK CPUs: %v", err)
 	} else if iso != nil {
@@ -97,7 +100,9 @@ func Boot(cfg Config) (*OS, error) {
 			k.Kmsg.Printf("warning: daemon housekeeping stays on LWK CPUs: %v", err)
 		}
 	}
-	if err := keepOffCPUs(cfg.CPUs); err != nil {
+	if partition.SharedCPUs() {
+		// No CPU is Linux's alone: housekeeping stays where Go puts it.
+	} else if err := keepOffCPUs(cfg.CPUs); err != nil {
 		k.Kmsg.Printf("warning: daemon housekeeping threads may run on LWK CPUs: %v", err)
 	}
 	k.Env = syscalls.Env{HostCPUs: cfg.CPUs, OffloadSpin: 20000, Oversubscribe: cfg.Oversubscribe, Kernel: k}

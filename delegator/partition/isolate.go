@@ -80,10 +80,11 @@ func checkInstanceName(name string) error {
 
 // Isolate moves other Linux tasks off lwkCPUs and the calling process (all
 // its threads) onto them, using the cpuset hierarchy. It returns nil, nil
-// when not running as root or when no cpuset controller is available: the
-// LWK then shares its CPUs with Linux, which the caller should log.
+// when not running as root, when no cpuset controller is available or
+// with SharedCPUs: the LWK then shares its CPUs with Linux, which the
+// caller should log.
 func Isolate(instance string, lwkCPUs []int) (*Isolation, error) {
-	if !isRoot() {
+	if !isRoot() || SharedCPUs() {
 		return nil, nil
 	}
 	if err := checkInstanceName(instance); err != nil {

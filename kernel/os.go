@@ -100,9 +100,8 @@ func Boot(cfg Config) (*OS, error) {
 			k.Kmsg.Printf("warning: daemon housekeeping stays on LWK CPUs: %v", err)
 		}
 	}
-	if partition.SharedCPUs() {
-		// No CPU is Linux's alone: housekeeping stays where Go puts it.
-	} else if err := keepOffCPUs(cfg.CPUs); err != nil {
+	// With shared CPUs no CPU is Linux's alone: housekeeping stays put.
+	if err := keepOffCPUs(cfg.CPUs); err != nil && !partition.SharedCPUs() {
 		k.Kmsg.Printf("warning: daemon housekeeping threads may run on LWK CPUs: %v", err)
 	}
 	k.Env = syscalls.Env{HostCPUs: cfg.CPUs, OffloadSpin: 20000, Oversubscribe: cfg.Oversubscribe, Kernel: k}

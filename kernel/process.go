@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -139,7 +140,8 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 		return nil, err
 	}
 	p.Stub = stub
-	t := &proc.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: proc.NoSyscall, Regs: stub.Template}
+	t := &proc.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: proc.NoSyscall, Regs: stub.Template,
+		FPState: bytes.Clone(stub.InitFP)}
 	m := &mirror{stub: stub, ch: p.Chan, cpu: c}
 	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
 		Min: ikc.WindowStart, Max: ikc.WindowEnd, MmapTop: mmapTop, FaultAround: 16,
@@ -228,21 +230,13 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	t.Begin()
 	t.State, t.Syscall, t.WaitSet, t.WaitChild = proc.Running, proc.NoSyscall, 0, false
 	t.End()
-	if err := k.switchFP(p, t); err != nil {
-		k.Kmsg.Printf("pid %d: %v", p.PID, err)
-		k.endProcess(c, p, 0, int(unix.SIGKILL))
-		return
-	}
 	for {
 		if s := k.deliverSignals(t); s != 0 {
 			k.endProcess(c, p, 0, s)
 			return
 		}
 		if p.Stub.FPOwner != t.TID {
-			if err := k.switchFP(p, t); err != nil {
-				k.endProcess(c, p, 0, int(unix.SIGKILL))
-				return
-			}
+			k.switchFP(p, t)
 		}
 		st, err := p.Stub.Resume(&t.Regs)
 		if s := p.Kill.Load(); s != 0 {
@@ -284,29 +278,17 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	}
 }
 
-// switchFP puts t's FPU/vector state into the stub if another thread of
-// the process left its own there.
-func (k *OS) switchFP(p *proc.Process, t *proc.Thread) error {
-	owner := p.Stub.FPOwner
-	if owner == t.TID {
-		return nil
-	}
+// switchFP gives the stub t's FPU/vector state at the next resume, which
+// first saves the state of the thread that had it.
+func (k *OS) switchFP(p *proc.Process, t *proc.Thread) {
+	var save *[]byte
 	for _, o := range p.Threads {
-		if o.TID == owner {
-			fp, err := p.Stub.SaveFP(o.FPState)
-			if err != nil {
-				return err
-			}
-			o.FPState = fp
+		if o.TID == p.Stub.FPOwner {
+			save = &o.FPState
 		}
 	}
-	if t.FPState != nil {
-		if err := p.Stub.LoadFP(t.FPState); err != nil {
-			return err
-		}
-	}
+	p.Stub.SwitchFP(save, t.FPState)
 	p.Stub.FPOwner = t.TID
-	return nil
 }
 
 // fault handles a signal stop of the stub; it returns the signal that ends

@@ -14,8 +14,8 @@ import (
 )
 
 // TestProcessModel runs the process-model programs natively and on the
-// LWK: fork/exec/wait, signals, pthreads, OpenMP, memory shared across
-// fork, a shell pipeline and python3's subprocess.
+// LWK: fork/exec/wait, signals, pthreads, OpenMP, FPU state per thread,
+// memory shared across fork, a shell pipeline and python3's subprocess.
 func TestProcessModel(t *testing.T) {
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "1G", "-O")
 	base := in.Status().MemFree
@@ -30,6 +30,7 @@ func TestProcessModel(t *testing.T) {
 		{"pthreads-4", []string{prog("pthreads"), "4"}},
 		{"openmp", []string{prog("openmp")}},
 		{"shmfork", []string{prog("shmfork")}},
+		{"fpswitch", []string{prog("fpswitch")}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

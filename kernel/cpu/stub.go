@@ -29,6 +29,7 @@ type Stub struct {
 	FPOwner int
 	// InitFP is the FPU state of a fresh process, for execve.
 	InitFP []byte
+	fpu    *fpuSwitch
 	dead   bool
 }
 
@@ -40,44 +41,59 @@ func StartStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
 		return nil, err
 	}
 	defer null.Close()
+	fpu, fpuFD, err := newFPUSwitch()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fpuFD) // the stub keeps its own copy
 	n := null.Fd()
 	pid, err := syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", exeFD), []string{"gomck-stub"}, &syscall.ProcAttr{
 		Env:   []string{},
-		Files: []uintptr{n, n, n, uintptr(partitionFD)},
+		Files: []uintptr{n, n, n, uintptr(partitionFD), uintptr(fpuFD)},
 		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
+		fpu.release()
 		return nil, fmt.Errorf("cpu: start stub: %w", err)
 	}
-	s := &Stub{PID: pid, CPU: hostCPU, Gadget: ikc.StubBase + stubGadgetOff}
-	var ws unix.WaitStatus
-	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil || !ws.Stopped() {
+	s := &Stub{PID: pid, CPU: hostCPU, Gadget: ikc.StubBase + stubGadgetOff, fpu: fpu}
+	if err := s.prepare(); err != nil {
 		s.Kill()
-		return nil, fmt.Errorf("cpu: stub %d did not stop after exec (%v): %w", pid, ws, err)
-	}
-	if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_EXITKILL|unix.PTRACE_O_TRACESYSGOOD); err != nil {
-		s.Kill()
-		return nil, fmt.Errorf("cpu: ptrace options on stub %d: %w", pid, err)
-	}
-	var set unix.CPUSet
-	set.Set(hostCPU)
-	if err := unix.SchedSetaffinity(pid, &set); err != nil {
-		s.Kill()
-		return nil, fmt.Errorf("cpu: pin stub %d to CPU %d: %w", pid, hostCPU, err)
-	}
-	if err := unix.PtraceGetRegs(pid, &s.Template); err != nil {
-		s.Kill()
-		return nil, fmt.Errorf("cpu: registers of stub %d: %w", pid, err)
-	}
-	if s.VDSO, err = vdsoOf(pid); err != nil {
-		s.Kill()
-		return nil, err
-	}
-	if s.InitFP, err = s.SaveFP(nil); err != nil {
-		s.Kill()
+		s.Reap()
 		return nil, err
 	}
 	return s, nil
+}
+
+// prepare readies a stub stopped after its exec: options, pinning, the
+// register and FPU templates and the FPU switch area.
+func (s *Stub) prepare() error {
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(s.PID, &ws, unix.WALL, nil); err != nil || !ws.Stopped() {
+		return fmt.Errorf("cpu: stub %d did not stop after exec (%v): %w", s.PID, ws, err)
+	}
+	if err := unix.PtraceSetOptions(s.PID, unix.PTRACE_O_EXITKILL|unix.PTRACE_O_TRACESYSGOOD); err != nil {
+		return fmt.Errorf("cpu: ptrace options on stub %d: %w", s.PID, err)
+	}
+	var set unix.CPUSet
+	set.Set(s.CPU)
+	if err := unix.SchedSetaffinity(s.PID, &set); err != nil {
+		return fmt.Errorf("cpu: pin stub %d to CPU %d: %w", s.PID, s.CPU, err)
+	}
+	if err := unix.PtraceGetRegs(s.PID, &s.Template); err != nil {
+		return fmt.Errorf("cpu: registers of stub %d: %w", s.PID, err)
+	}
+	var err error
+	if s.VDSO, err = vdsoOf(s.PID); err != nil {
+		return err
+	}
+	if s.InitFP, err = s.SaveFP(nil); err != nil {
+		return err
+	}
+	if err := s.fpu.init(s.InitFP); err != nil {
+		return err
+	}
+	return s.mapFPUArea()
 }
 
 // vdsoOf reads AT_SYSINFO_EHDR from a process's auxv.
@@ -113,9 +129,15 @@ type Stop struct {
 }
 
 // Resume loads regs into the stub, runs it until the next stop and saves the
-// registers back into regs.
+// registers back into regs. A pending FPU switch (SwitchFP) runs first.
 func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
-	if err := setRegs(s.PID, regs); err != nil {
+	run := regs
+	var orig, switching unix.PtraceRegs
+	if s.fpu.load {
+		orig, switching = *regs, s.fpu.enter(regs)
+		run = &switching
+	}
+	if err := setRegs(s.PID, run); err != nil {
 		return Stop{}, fmt.Errorf("cpu: set registers of stub %d: %w", s.PID, err)
 	}
 	if err := ptrace(unix.PTRACE_SYSEMU, s.PID, 0); err != nil {
@@ -127,6 +149,11 @@ func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
 	}
 	if err := getRegs(s.PID, regs); err != nil {
 		return st, fmt.Errorf("cpu: get registers of stub %d: %w", s.PID, err)
+	}
+	if run == &switching {
+		if err := s.fpu.leave(regs, &orig, st); err != nil {
+			return st, fmt.Errorf("cpu: stub %d: %w", s.PID, err)
+		}
 	}
 	return st, nil
 }
@@ -249,6 +276,7 @@ func (s *Stub) Reap() {
 			s.dead = true
 		}
 	}
+	s.fpu.release()
 }
 
 // Kick makes a running stub stop so that its tracer regains control
@@ -281,12 +309,16 @@ func setRegs(pid int, regs *unix.PtraceRegs) error {
 // ntX86XState is the regset of the full XSAVE area.
 const ntX86XState = 0x202
 
-// xsaveMax bounds the XSAVE area (AVX-512 needs about 2.7 KiB).
-const xsaveMax = 4096
+// xsaveMax bounds the XSAVE area (AVX-512 needs about 2.7 KiB, AMX 11 KiB).
+const xsaveMax = 0x3000
 
 // SaveFP reads the stub's FPU/vector state (XSAVE layout) into buf and
-// returns the used part; app threads sharing a stub swap it at switches.
+// returns the used part: the state the next resume loads if a switch is
+// pending.
 func (s *Stub) SaveFP(buf []byte) ([]byte, error) {
+	if s.fpu.load {
+		return append(buf[:0], s.fpu.slot(fpuInOff)...), nil
+	}
 	if cap(buf) < xsaveMax {
 		buf = make([]byte, xsaveMax)
 	}
@@ -296,13 +328,4 @@ func (s *Stub) SaveFP(buf []byte) ([]byte, error) {
 		return nil, fmt.Errorf("cpu: save FPU state of stub %d: %w", s.PID, e)
 	}
 	return buf[:iov.Len], nil
-}
-
-// LoadFP writes an XSAVE area saved by SaveFP into the stub.
-func (s *Stub) LoadFP(buf []byte) error {
-	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
-	if _, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGSET, uintptr(s.PID), ntX86XState, uintptr(unsafe.Pointer(&iov)), 0, 0); e != 0 {
-		return fmt.Errorf("cpu: load FPU state into stub %d: %w", s.PID, e)
-	}
-	return nil
 }

@@ -13,14 +13,23 @@ import (
 const (
 	stubEntryOff  = 0x80 // int3; jmp back to int3
 	stubGadgetOff = 0x90 // syscall; int3
-	stubImageSize = 0xa0
+	// The FPU switch trampoline (fpu.go): entered at stubSaveOff it saves
+	// the stub's state and loads the next thread's, at stubLoadOff it only
+	// loads. A stop can fall between its instructions: past stubXsaveOff
+	// the state is saved, past stubXrstorOff loaded.
+	stubSaveOff   = 0xa0
+	stubXsaveOff  = stubSaveOff + 12
+	stubLoadOff   = stubSaveOff + 20
+	stubXrstorOff = stubLoadOff + 12
+	stubSwitchEnd = stubLoadOff + 40
+	stubImageSize = stubSwitchEnd
 )
 
 // stubImage builds the stub executable: one read+execute PT_LOAD page at
 // ikc.StubBase. Generating it here means the daemon needs no separate
 // binary and no C toolchain at run time.
 func stubImage() []byte {
-	b := make([]byte, stubImageSize)
+	b := make([]byte, stubSaveOff, stubImageSize)
 	le := binary.LittleEndian
 	copy(b, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1}) // ELF64, little endian, version 1
 	le.PutUint16(b[16:], 2)                       // ET_EXEC
@@ -42,6 +51,39 @@ func stubImage() []byte {
 	le.PutUint64(ph[48:], 0x1000)
 	copy(b[stubEntryOff:], []byte{0xcc, 0xeb, 0xfd})  // int3; jmp -3
 	copy(b[stubGadgetOff:], []byte{0x0f, 0x05, 0xcc}) // syscall; int3
+	return appendSwitchCode(b)
+}
+
+// appendSwitchCode appends the FPU switch trampoline to the image b, which
+// ends at stubSaveOff. It uses RIP-relative operands in the switch area:
+//
+//	save: mov eax, [mask]; mov edx, [mask+4]; xsave64 [out]
+//	load: mov eax, [mask]; mov edx, [mask+4]; xrstor64 [in]
+//	      mov rax, [rax word]; mov rdx, [rdx word]; jmp [rip word]
+//
+// XSAVE and XRSTOR take their feature mask in edx:eax, which the last
+// instructions give back to the thread; flags and the stack are untouched.
+func appendSwitchCode(b []byte) []byte {
+	ripRel := func(op []byte, target uint64) {
+		end := ikc.StubBase + uint64(len(b)+len(op)+4)
+		b = append(b, op...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(int32(int64(target-end))))
+	}
+	mask := uint64(fpuAreaBase + fpuMaskOff)
+	for _, step := range []struct {
+		op   []byte
+		slot uint64
+	}{
+		{[]byte{0x48, 0x0f, 0xae, 0x25}, fpuAreaBase + fpuOutOff}, // xsave64
+		{[]byte{0x48, 0x0f, 0xae, 0x2d}, fpuAreaBase + fpuInOff},  // xrstor64
+	} {
+		ripRel([]byte{0x8b, 0x05}, mask)   // mov eax, [mask]
+		ripRel([]byte{0x8b, 0x15}, mask+4) // mov edx, [mask+4]
+		ripRel(step.op, step.slot)
+	}
+	ripRel([]byte{0x48, 0x8b, 0x05}, fpuAreaBase+fpuRaxOff) // mov rax, [rax word]
+	ripRel([]byte{0x48, 0x8b, 0x15}, fpuAreaBase+fpuRdxOff) // mov rdx, [rdx word]
+	ripRel([]byte{0xff, 0x25}, fpuAreaBase+fpuRipOff)       // jmp [rip word]
 	return b
 }
 

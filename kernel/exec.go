@@ -46,12 +46,17 @@ func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
 	if _, err := elf.Check(f); err != nil {
 		return false, unix.ENOEXEC
 	}
-	// The point of no return.
-	c := k.CPUs[t.CPU]
+	// The point of no return. Threads running on other CPUs are kicked
+	// out of their stubs; their CPUs drop them.
 	for _, o := range p.Threads {
 		if o != t {
 			k.Futexes.Drop(o)
-			c.Queue.Remove(o)
+			k.CPUs[o.CPU].Queue.Remove(o)
+			k.CPUs[o.CPU].Threads.Add(-1)
+			o.Gone.Store(true)
+			if s := p.StubOn(o.CPU); s != nil && o.CPU != t.CPU {
+				s.Kick()
+			}
 		}
 	}
 	p.Begin()
@@ -64,7 +69,7 @@ func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
 	p.Exe, p.Args = exe, argv
 	p.End()
 	t.AltStack, t.ClearChildTID, t.HasSuspendMask = proc.AltStack{}, 0, false
-	t.FPState, p.Stub.FPOwner = bytes.Clone(p.Stub.InitFP), 0
+	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitFP), 0
 	if err := p.MM.Reset(); err != nil {
 		return true, err
 	}

@@ -86,9 +86,10 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	}
 	c := k.leastLoaded()
 	atomic.AddInt32(&c.Load, 1)
+	c.Threads.Add(1)
 	t := child.Threads[0]
 	child.Begin()
-	child.PID, child.ProxyPID, child.PPID, child.Chan = pid, pid, parent.PID, ch
+	child.PID, child.ProxyPID, child.PPID, child.Chan, child.Home = pid, pid, parent.PID, ch, c.Index
 	t.TID, t.CPU = pid, c.Index
 	child.End()
 	k.Procs.TreeMu.Lock()
@@ -148,7 +149,8 @@ func (k *OS) attach(token uint64, proxyPID int) (*proc.Process, []mm.MappedSegme
 			err = fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", child.Stub.VDSO, child.VDSO)
 			return
 		}
-		m := &mirror{stub: child.Stub, ch: child.Chan, cpu: c, quiet: true}
+		child.SetStub(c.Index, child.Stub)
+		m := &mirror{k: k, p: child, ch: child.Chan, quiet: true}
 		if segs, err = child.MM.Attach(m); err != nil {
 			return
 		}

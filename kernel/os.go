@@ -54,6 +54,7 @@ type OS struct {
 	// not be made (the app then sees Linux's).
 	viewRoot string
 	mu       sync.Mutex
+	stubMu   sync.Mutex // serializes making stub threads
 	// embryos are forked processes waiting for their proxy, by token.
 	embryos map[uint64]*proc.Process
 }

@@ -29,9 +29,13 @@ type CPU struct {
 	// not wait for a fork and exec of its own.
 	Spare *cpu.Stub
 
+	// Threads counts the app threads placed here, for placement.
+	Threads atomic.Int32
+
 	work    chan func()
-	stub    atomic.Int32 // pid of the stub running now, for preemption
-	preempt atomic.Bool  // the running thread's time slice is over
+	stub    atomic.Pointer[cpu.Stub] // the stub running now, for preemption
+	preempt atomic.Bool              // the running thread's time slice is over
+	tid     int                      // the OS thread that traces this CPU's stubs
 }
 
 // addrNoRandomize is personality(2)'s ADDR_NO_RANDOMIZE.
@@ -47,11 +51,10 @@ func (c *CPU) timeShare() {
 	var last uint64
 	for range time.Tick(Slice) {
 		now := atomic.LoadUint64(&c.Slices)
-		// One load: a second one could see 0 once the slice ended, and
-		// kill(0, SIGSTOP) would stop the daemon's own process group.
-		if stub := c.stub.Load(); now == last && stub > 0 && c.Queue.Waiting(sched.Now()) {
+		// One load: a second one could see none once the slice ended.
+		if stub := c.stub.Load(); now == last && stub != nil && c.Queue.Waiting(sched.Now()) {
 			c.preempt.Store(true)
-			unix.Kill(int(stub), unix.SIGSTOP)
+			stub.Kick()
 		}
 		last = now
 	}
@@ -81,6 +84,7 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 	// place, so a forked child's stub serves the vDSO pointers the
 	// parent's libc already holds.
 	unix.Syscall(unix.SYS_PERSONALITY, addrNoRandomize, 0, 0)
+	c.tid = unix.Gettid()
 	close(ready)
 	for {
 		select {
@@ -164,10 +168,10 @@ func (c *CPU) setCurrent(t *proc.Thread) {
 		c.Switches++
 		atomic.AddUint64(&c.Slices, 1)
 		c.preempt.Store(false)
-		c.stub.Store(int32(t.Proc.Stub.PID))
+		c.stub.Store(t.Proc.StubOn(c.Index))
 	} else {
 		c.State = "idle"
-		c.stub.Store(0)
+		c.stub.Store(nil)
 	}
 	atomic.AddUint64(&c.Seq, 1)
 }
@@ -177,11 +181,30 @@ func (c *CPU) preempted() bool {
 	return c.preempt.Load() && c.preempt.CompareAndSwap(true, false)
 }
 
-// leastLoaded picks the CPU with the fewest processes.
-func (k *OS) leastLoaded() *CPU {
-	best := k.CPUs[0]
-	for _, c := range k.CPUs[1:] {
-		if atomic.LoadInt32(&c.Load) < atomic.LoadInt32(&best.Load) {
+// here returns the CPU whose OS thread calls it, or nil: mappings are
+// injected through the stub thread that CPU traces.
+func (k *OS) here() *CPU {
+	tid := unix.Gettid()
+	for _, c := range k.CPUs {
+		if c.tid == tid {
+			return c
+		}
+	}
+	return nil
+}
+
+// leastLoaded picks the CPU with the fewest threads.
+func (k *OS) leastLoaded() *CPU { return k.leastLoadedOf(0, nil) }
+
+// leastLoadedOf picks the CPU with the fewest threads among the set (LWK
+// CPU indexes, 0 for all), prefer on a tie.
+func (k *OS) leastLoadedOf(set uint64, prefer *CPU) *CPU {
+	var best *CPU
+	for _, c := range k.CPUs {
+		if set != 0 && set&(1<<c.Index) == 0 {
+			continue
+		}
+		if best == nil || c.Threads.Load() < best.Threads.Load() || c == prefer && c.Threads.Load() == best.Threads.Load() {
 			best = c
 		}
 	}

@@ -33,22 +33,34 @@ const (
 )
 
 // mirror applies address-space changes to the stub and logs them for the
-// mcexec mirror.
+// mcexec mirror. A change is injected through the process's stub thread on
+// the CPU making it: every ptrace request must come from that stub
+// thread's tracer, and one mmap serves all the stub process's threads.
 type mirror struct {
-	stub *cpu.Stub
-	ch   *ikc.Channel
-	cpu  *CPU
+	k  *OS
+	p  *proc.Process
+	ch *ikc.Channel
 	// quiet stops logging while a forked address space is attached: its
 	// proxy maps that snapshot from the attach reply.
 	quiet bool
 }
 
-func (m *mirror) log(e ikc.LogEntry) {
+// here returns the CPU making the change and its stub thread.
+func (m *mirror) here() (*CPU, *cpu.Stub, error) {
+	if c := m.k.here(); c != nil {
+		if s := m.p.StubOn(c.Index); s != nil && s.Adopted() {
+			return c, s, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("pid %d: address space changed off the CPUs running it", m.p.PID)
+}
+
+func (m *mirror) log(c *CPU, e ikc.LogEntry) {
 	if m.quiet {
 		return
 	}
 	if m.ch.LogFull() {
-		m.sync()
+		m.sync(c)
 	}
 	m.ch.AppendLog(e)
 }
@@ -57,9 +69,9 @@ func (m *mirror) log(e ikc.LogEntry) {
 // the slot of the thread whose call changes the mappings: its own slot is
 // free, while other threads' may hold parked calls. Without a current
 // thread (process set-up) no call is in flight.
-func (m *mirror) sync() {
+func (m *mirror) sync(c *CPU) {
 	slot, tid := 0, 0
-	if t := m.cpu.Current; t != nil {
+	if t := c.Current; t != nil {
 		slot, tid = t.Slot, t.TID
 	}
 	m.ch.Post(slot, ikc.NrSync, [6]uint64{}, 0, uint64(tid))
@@ -67,25 +79,37 @@ func (m *mirror) sync() {
 }
 
 func (m *mirror) Map(va, length, off uint64, prot int) error {
-	if err := m.stub.Map(va, length, off, prot); err != nil {
+	c, s, err := m.here()
+	if err != nil {
 		return err
 	}
-	m.log(ikc.LogEntry{VA: va, Len: length, Off: off, Prot: uint64(prot)})
+	if err := s.Map(va, length, off, prot); err != nil {
+		return err
+	}
+	m.log(c, ikc.LogEntry{VA: va, Len: length, Off: off, Prot: uint64(prot)})
 	return nil
 }
 
 func (m *mirror) Unmap(va, length uint64) error {
-	if err := m.stub.Unmap(va, length); err != nil {
+	c, s, err := m.here()
+	if err != nil {
 		return err
 	}
-	m.log(ikc.LogEntry{VA: va, Len: length, Off: ikc.Unmapped})
+	if err := s.Unmap(va, length); err != nil {
+		return err
+	}
+	m.log(c, ikc.LogEntry{VA: va, Len: length, Off: ikc.Unmapped})
 	return nil
 }
 
 // Protect changes only the stub: the mirror stays writable because Linux
 // fills read-only app buffers on the app's behalf (private file mappings).
 func (m *mirror) Protect(va, length uint64, prot int) error {
-	return m.stub.Protect(va, length, prot)
+	_, s, err := m.here()
+	if err != nil {
+		return err
+	}
+	return s.Protect(va, length, prot)
 }
 
 // ExecRequest is what mcexec hands over to create a process.
@@ -115,12 +139,15 @@ func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
 	p.Chan = ch
 	c := k.leastLoaded()
 	atomic.AddInt32(&c.Load, 1)
+	c.Threads.Add(1)
+	p.Home = c.Index
 	errc := make(chan error, 1)
 	c.Go(func() {
 		t, err := k.setup(c, p, req)
 		errc <- err
 		if err != nil {
 			atomic.AddInt32(&c.Load, -1)
+			c.Threads.Add(-1)
 			return
 		}
 		c.Queue.Push(t)
@@ -140,9 +167,10 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 		return nil, err
 	}
 	p.Stub = stub
+	p.SetStub(c.Index, stub)
 	t := &proc.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: proc.NoSyscall, Regs: stub.Template,
 		FPState: bytes.Clone(stub.InitFP)}
-	m := &mirror{stub: stub, ch: p.Chan, cpu: c}
+	m := &mirror{k: k, p: p, ch: p.Chan}
 	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
 		Min: ikc.WindowStart, Max: ikc.WindowEnd, MmapTop: mmapTop, FaultAround: 16,
 		HeapExtend: max(req.Req.HeapExtend, mm.PageSize)})
@@ -222,7 +250,17 @@ var hostAux = func() map[uint64]uint64 {
 // process ends.
 func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	p := t.Proc
-	if p.Exited {
+	if p.Exited || t.Gone.Load() {
+		return
+	}
+	if !t.AllowedOn(c.Index) {
+		k.migrate(c, t)
+		return
+	}
+	stub, err := k.stubOn(c, p)
+	if err != nil {
+		k.Kmsg.Printf("pid %d: %v", p.PID, err)
+		k.endProcess(c, p, 0, int(unix.SIGKILL))
 		return
 	}
 	c.setCurrent(t)
@@ -235,16 +273,19 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 			k.endProcess(c, p, 0, s)
 			return
 		}
-		if p.Stub.FPOwner != t.TID {
-			k.switchFP(p, t)
+		if stub.FPOwner != t.TID {
+			k.switchFP(stub, t)
 		}
-		st, err := p.Stub.Resume(&t.Regs)
+		st, err := stub.Resume(&t.Regs)
 		if s := p.Kill.Load(); s != 0 {
 			k.endProcess(c, p, 0, int(s))
 			return
 		}
+		if t.Gone.Load() {
+			return // ended from another CPU: exec or the process's end
+		}
 		if err != nil || st.Kind == cpu.StopExited {
-			k.Kmsg.Printf("pid %d: stub %d vanished (%v, %v)", p.PID, p.Stub.PID, err, st.Status)
+			k.Kmsg.Printf("pid %d: stub %d vanished (%v, %v)", p.PID, stub.PID, err, st.Status)
 			k.endProcess(c, p, 0, int(unix.SIGKILL))
 			return
 		}
@@ -269,6 +310,8 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 			continue
 		case syscalls.Yield:
 			c.Queue.Push(t)
+		case syscalls.Block:
+			k.signalRaced(t)
 		case syscalls.ExitThread:
 			k.exitThread(c, t, call.ExitCode)
 		case syscalls.ExitProcess:
@@ -278,17 +321,17 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	}
 }
 
-// switchFP gives the stub t's FPU/vector state at the next resume, which
-// first saves the state of the thread that had it.
-func (k *OS) switchFP(p *proc.Process, t *proc.Thread) {
+// switchFP gives the stub thread t's FPU/vector state at the next resume,
+// which first saves the state of the thread that had it.
+func (k *OS) switchFP(stub *cpu.Stub, t *proc.Thread) {
 	var save *[]byte
-	for _, o := range p.Threads {
-		if o.TID == p.Stub.FPOwner {
+	for _, o := range t.Proc.Threads {
+		if o.TID == stub.FPOwner {
 			save = &o.FPState
 		}
 	}
-	p.Stub.SwitchFP(save, t.FPState)
-	p.Stub.FPOwner = t.TID
+	stub.SwitchFP(save, t.FPState)
+	stub.FPOwner = t.TID
 }
 
 // fault handles a signal stop of the stub; it returns the signal that ends
@@ -325,7 +368,7 @@ const segvAccErr = 2
 func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
 	if hasHandler(t, sig) {
 		t.Info[sig-1] = info
-		t.Pending |= 1 << (sig - 1)
+		t.Pending.Or(1 << (sig - 1))
 		return 0
 	}
 	k.Kmsg.Printf("pid %d: tid %d: signal %d (code %d, addr %#x) at ip %#x", t.Proc.PID, t.TID, sig, info.Code, info.Addr, t.Regs.Rip)
@@ -337,13 +380,15 @@ func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
 // released, so mcexec (and a shell waiting on it) need not wait for that.
 // It runs on p's CPU.
 func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
-	if p.Exited {
-		return
+	if p.Exited || !p.BeginEnd() {
+		return // ended already, or another CPU running its threads ends it
 	}
 	stopTimers(p)
 	for _, t := range p.Threads {
 		k.Futexes.Drop(t)
-		c.Queue.Remove(t)
+		k.CPUs[t.CPU].Queue.Remove(t)
+		k.CPUs[t.CPU].Threads.Add(-1)
+		t.Gone.Store(true)
 	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
 	if p.Stub != nil {
@@ -356,13 +401,20 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	k.releaseVfork(p)
 	p.Finish(code, sig)
 	k.exitTree(p)
+	// The stub threads of other CPUs first: Linux reports the stub
+	// process's own exit once its other threads are reaped.
+	for _, s := range p.Stubs() {
+		if s != p.Stub {
+			s.Reap()
+		}
+	}
 	if p.Stub != nil {
 		p.Stub.Reap()
 	}
 	p.MM.Release()
 	k.Procs.Remove(p)
 	k.dropView(p)
-	atomic.AddInt32(&c.Load, -1)
+	atomic.AddInt32(&k.CPUs[p.Home].Load, -1)
 	if p.Token != 0 && !p.Attached && p.Chan != nil {
 		p.Chan.Close() // a forked process whose proxy never came
 	}
@@ -395,9 +447,7 @@ func (k *OS) killWith(p *proc.Process, sig int, info proc.SigInfo) {
 	if p.Chan != nil {
 		p.Chan.Abort()
 	}
-	if p.Stub != nil {
-		p.Stub.Kick()
-	}
+	kick(p)
 	if len(p.Threads) > 0 {
 		c := k.CPUs[p.Threads[0].CPU]
 		c.Go(func() { k.endProcess(c, p, 0, int(p.Kill.Load())) })

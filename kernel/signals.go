@@ -23,12 +23,12 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 	if sig >= proc.SigRTMin && queueRT(p, t, sig, info) {
 		return // pending already; this instance waits its turn
 	}
-	if t != nil && t.Pending&bit != 0 || t == nil && p.Pending.Load()&bit != 0 {
+	if t != nil && t.Pending.Load()&bit != 0 || t == nil && p.Pending.Load()&bit != 0 {
 		return // a standard signal pending already: Linux drops this one
 	}
 	if t != nil {
 		t.Info[sig-1] = info
-		t.Pending |= bit
+		t.Pending.Or(bit)
 	} else {
 		p.PendingInfo[sig-1] = info
 		for {
@@ -49,8 +49,36 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 			}
 		}
 	}
-	if p.Stub != nil {
-		p.Stub.Kick()
+	kick(p)
+}
+
+// kick stops p's running stub threads, so that their CPUs look at p's
+// signals and state.
+func kick(p *proc.Process) {
+	for _, s := range p.Stubs() {
+		s.Kick()
+	}
+}
+
+// signalRaced looks again for signals that t, which has just blocked, can
+// take: one sent from another CPU while t was still running woke nobody.
+func (k *OS) signalRaced(t *proc.Thread) {
+	p := t.Proc
+	pending := t.Pending.Load() | p.Pending.Load()
+	ready := pending&^t.SigMask | pending&t.WaitSet
+	if ready == 0 || t.VforkChild != 0 {
+		return
+	}
+	if seq := t.OffloadSeq.Load(); seq != 0 {
+		k.interruptOffload(p, t, seq)
+		return
+	}
+	for ready != 0 {
+		bit := ready & -ready
+		if k.wakeFor(p, t, bit) {
+			return
+		}
+		ready &^= bit
 	}
 }
 
@@ -120,9 +148,11 @@ func takeSignal(t *proc.Thread) (int, proc.SigInfo, bool) {
 // TakeSignal removes the lowest pending signal of t within set.
 func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 	p := t.Proc
-	if mine := t.Pending & set; mine != 0 {
-		sig := bits.TrailingZeros64(mine) + 1
-		t.Pending &^= 1 << (sig - 1)
+	for mine := t.Pending.Load(); mine&set != 0; mine = t.Pending.Load() {
+		sig := bits.TrailingZeros64(mine&set) + 1
+		if !t.Pending.CompareAndSwap(mine, mine&^(1<<(sig-1))) {
+			continue // a signal arrived from another CPU meanwhile
+		}
 		info := t.Info[sig-1]
 		if sig >= proc.SigRTMin {
 			requeueRT(p, t, sig)
@@ -152,7 +182,7 @@ func queueRT(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) bool {
 	bit, tid := uint64(1)<<(sig-1), 0
 	pending := p.Pending.Load()
 	if t != nil {
-		pending, tid = t.Pending, t.TID
+		pending, tid = t.Pending.Load(), t.TID
 	}
 	p.QueueMu.Lock()
 	defer p.QueueMu.Unlock()
@@ -178,7 +208,7 @@ func requeueRT(p *proc.Process, t *proc.Thread, sig int) {
 			bit := uint64(1) << (sig - 1)
 			if t != nil {
 				t.Info[sig-1] = q.Info
-				t.Pending |= bit
+				t.Pending.Or(bit)
 			} else {
 				p.PendingInfo[sig-1] = q.Info
 				for old := p.Pending.Load(); !p.Pending.CompareAndSwap(old, old|bit); old = p.Pending.Load() {
@@ -264,11 +294,11 @@ var neverRestarted = map[uint64]bool{
 
 // currentFP returns t's FPU state: the stub's if t owns it.
 func (k *OS) currentFP(t *proc.Thread) ([]byte, error) {
-	p := t.Proc
-	if p.Stub.FPOwner != t.TID {
+	stub := t.Proc.StubOn(t.CPU)
+	if stub == nil || stub.FPOwner != t.TID {
 		return t.FPState, nil
 	}
-	fp, err := p.Stub.SaveFP(t.FPState)
+	fp, err := stub.SaveFP(t.FPState)
 	if err != nil {
 		return nil, err
 	}

@@ -1,29 +1,36 @@
 package kernel
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/cpu"
 	"github.com/gomck/gomck/kernel/proc"
 )
 
-// The scheduler services of syscalls.Kernel. Threads stay on their
-// process's CPU: each (process, CPU) pair has one stub, and moving threads
-// between CPUs comes with migration.
+// The scheduler services of syscalls.Kernel. A new thread goes to the
+// least loaded CPU it may use; a process has one stub thread per CPU its
+// threads run on (cpu.Stub.NewThread), made when the first thread goes
+// there. A thread whose affinity excludes its CPU migrates when that CPU
+// next picks it.
 
-// Clone creates a thread of parent's process, runnable on the same CPU.
+// Clone creates a thread of parent's process, placed on the least loaded
+// CPU (its parent's on a tie).
 func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs) (*proc.Thread, error) {
 	p := parent.Proc
 	slot := p.FreeSlot()
 	if slot < 0 {
 		return nil, unix.EAGAIN // every IKC slot serves a live thread
 	}
-	t := &proc.Thread{TID: k.Procs.AllocTID(), Proc: p, Slot: slot, CPU: parent.CPU, Syscall: proc.NoSyscall, Regs: regs,
-		SigMask: parent.SigMask}
+	here := k.CPUs[parent.CPU]
+	stub := p.StubOn(here.Index)
+	t := &proc.Thread{TID: k.Procs.AllocTID(), Proc: p, Slot: slot, Syscall: proc.NoSyscall, Regs: regs,
+		SigMask: parent.SigMask, Affinity: parent.Affinity}
 	// The child starts with the parent's FPU state, as after a Linux clone.
-	if p.Stub.FPOwner == parent.TID {
-		fp, err := p.Stub.SaveFP(nil)
+	if stub.FPOwner == parent.TID {
+		fp, err := stub.SaveFP(nil)
 		if err != nil {
 			return nil, err
 		}
@@ -31,11 +38,80 @@ func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs) (*proc.Thread, err
 	} else {
 		t.FPState = append([]byte(nil), parent.FPState...)
 	}
+	to := k.leastLoadedOf(t.Affinity, here)
+	if err := k.ensureStub(stub, p, to); err != nil {
+		k.Kmsg.Printf("pid %d: %v; thread %d stays on cpu %d", p.PID, err, t.TID, here.Index)
+		to = here
+	}
+	t.CPU = to.Index
+	to.Threads.Add(1)
 	p.Begin()
 	p.Threads = append(p.Threads, t)
 	p.End()
-	k.CPUs[t.CPU].Queue.Push(t)
+	to.Queue.Push(t)
 	return t, nil
+}
+
+// stubOn returns p's stub thread on c, adopting it on c's tracer thread
+// the first time.
+func (k *OS) stubOn(c *CPU, p *proc.Process) (*cpu.Stub, error) {
+	s := p.StubOn(c.Index)
+	if s == nil {
+		return nil, fmt.Errorf("no stub thread on cpu %d", c.Index)
+	}
+	if !s.Adopted() {
+		if err := s.Adopt(); err != nil {
+			return nil, err
+		}
+		k.Kmsg.Printf("pid %d: stub thread %d runs on cpu %d", p.PID, s.PID, c.Index)
+	}
+	return s, nil
+}
+
+// ensureStub makes p a stub thread on CPU to, if it has none, through
+// from: p's stub thread of the calling CPU, stopped.
+func (k *OS) ensureStub(from *cpu.Stub, p *proc.Process, to *CPU) error {
+	k.stubMu.Lock() // one creator at a time: two CPUs could both find none
+	defer k.stubMu.Unlock()
+	if p.StubOn(to.Index) != nil {
+		return nil
+	}
+	s, err := from.NewThread(to.Host)
+	if err != nil {
+		return err
+	}
+	p.SetStub(to.Index, s)
+	return nil
+}
+
+// migrate moves t, which c just picked but may not run, to the least
+// loaded CPU it may use; its FPU state goes with it.
+func (k *OS) migrate(c *CPU, t *proc.Thread) {
+	p := t.Proc
+	stub, err := k.stubOn(c, p)
+	if err == nil {
+		if stub.FPOwner == t.TID {
+			var fp []byte
+			if fp, err = stub.SaveFP(t.FPState); err == nil {
+				t.FPState, stub.FPOwner = fp, 0
+			}
+		}
+	}
+	to := k.leastLoadedOf(t.Affinity, nil)
+	if err == nil {
+		err = k.ensureStub(stub, p, to)
+	}
+	if err != nil {
+		k.Kmsg.Printf("pid %d: thread %d cannot leave cpu %d: %v", p.PID, t.TID, c.Index, err)
+		k.endProcess(c, p, 0, int(unix.SIGKILL))
+		return
+	}
+	c.Threads.Add(-1)
+	to.Threads.Add(1)
+	t.Begin()
+	t.CPU = to.Index
+	t.End()
+	to.Queue.Push(t)
 }
 
 // Sleep blocks t on its CPU.
@@ -96,8 +172,9 @@ func (k *OS) exitThread(c *CPU, t *proc.Thread, code int) {
 	}
 	p.End()
 	c.Queue.Remove(t)
-	if p.Stub.FPOwner == t.TID {
-		p.Stub.FPOwner = 0
+	c.Threads.Add(-1)
+	if s := p.StubOn(c.Index); s != nil && s.FPOwner == t.TID {
+		s.FPOwner = 0
 	}
 }
 

@@ -276,7 +276,7 @@ func (k *OS) snapshot(p *proc.Process) *procview.Process {
 	}
 	for _, t := range p.Threads {
 		s.Tasks = append(s.Tasks, procview.Task{TID: t.TID, State: stateLetter(t.State),
-			CPU: k.Config.CPUs[t.CPU], Pending: t.Pending, Blocked: t.SigMask,
+			CPU: k.Config.CPUs[t.CPU], Pending: t.Pending.Load(), Blocked: t.SigMask,
 			SysNs: t.Stats.LocalNs + t.Stats.OffloadNs})
 	}
 	s.Maps, s.StartCode, s.EndCode = k.maps(p)

@@ -140,6 +140,10 @@ func (f *fpuSwitch) leave(regs, orig *unix.PtraceRegs, st Stop) error {
 // saving the state it holds now into *save (nil: nobody's). A switch not
 // yet made is replaced, but what it would have saved is still saved.
 func (s *Stub) SwitchFP(save *[]byte, load []byte) {
+	if s.fpu == nil {
+		s.switchFPTraced(save, load)
+		return
+	}
 	if !s.fpu.load {
 		s.fpu.save = save
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -15,10 +16,13 @@ import (
 // PartitionFD is the partition memfd's descriptor number inside a stub.
 const PartitionFD = 3
 
-// Stub is one traced stub process: the host context in which the app
-// threads of one LWK process execute on one LWK CPU.
+// Stub is one traced stub thread: the host context in which the app
+// threads of one LWK process execute on one LWK CPU. The first of a
+// process is a stub process of its own; the process's other LWK CPUs get
+// threads of it (NewThread), which share its address space.
 type Stub struct {
-	PID    int
+	PID    int    // the thread's tid; the process's pid for the first
+	TGID   int    // the stub process's pid
 	CPU    int    // host CPU it is pinned to
 	VDSO   uint64 // the stub's vDSO, handed to the app as AT_SYSINFO_EHDR
 	Gadget uint64
@@ -29,8 +33,11 @@ type Stub struct {
 	FPOwner int
 	// InitFP is the FPU state of a fresh process, for execve.
 	InitFP []byte
-	fpu    *fpuSwitch
+	fpu    *fpuSwitch // nil for stub threads: they switch through ptrace
 	dead   bool
+	// adopted is clear while a new stub thread waits, untraced, for its
+	// CPU's tracer (Adopt): nothing may signal it then.
+	adopted atomic.Bool
 }
 
 // StartStub forks and execs a stub traced by the calling OS thread, which
@@ -56,7 +63,8 @@ func StartStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
 		fpu.release()
 		return nil, fmt.Errorf("cpu: start stub: %w", err)
 	}
-	s := &Stub{PID: pid, CPU: hostCPU, Gadget: ikc.StubBase + stubGadgetOff, fpu: fpu}
+	s := &Stub{PID: pid, TGID: pid, CPU: hostCPU, Gadget: ikc.StubBase + stubGadgetOff, fpu: fpu}
+	s.adopted.Store(true)
 	if err := s.prepare(); err != nil {
 		s.Kill()
 		s.Reap()
@@ -133,7 +141,7 @@ type Stop struct {
 func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
 	run := regs
 	var orig, switching unix.PtraceRegs
-	if s.fpu.load {
+	if s.fpu != nil && s.fpu.load {
 		orig, switching = *regs, s.fpu.enter(regs)
 		run = &switching
 	}
@@ -262,13 +270,18 @@ func (s *Stub) Protect(va, length uint64, prot int) error {
 // Kill ends the stub. Any thread may call it: SIGKILL needs no
 // ptrace; Reap, on the tracer's thread, collects it.
 func (s *Stub) Kill() {
-	if s.PID > 0 {
-		unix.Kill(s.PID, unix.SIGKILL)
+	if s.TGID > 0 {
+		unix.Kill(s.TGID, unix.SIGKILL)
 	}
 }
 
-// Reap waits for a killed stub to disappear (tracer thread only).
+// Reap waits for a killed stub to disappear. Any thread of the daemon may
+// reap; reap a process's stub threads before its first stub, whose exit
+// Linux reports last.
 func (s *Stub) Reap() {
+	if !s.adopted.Load() {
+		s.dead = true // untraced: Linux reaps it with its process
+	}
 	for !s.dead {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(s.PID, &ws, unix.WALL, nil)
@@ -276,14 +289,18 @@ func (s *Stub) Reap() {
 			s.dead = true
 		}
 	}
-	s.fpu.release()
+	if s.fpu != nil {
+		s.fpu.release()
+	}
 }
 
 // Kick makes a running stub stop so that its tracer regains control
-// (pending LWK signals, kill). Any thread may call it.
+// (pending LWK signals, kill). Any thread may call it. The signal goes to
+// the stub thread alone: a SIGSTOP that another thread took would stop
+// the whole stub process.
 func (s *Stub) Kick() {
-	if s.PID > 0 { // never kill(0, ...): that is the daemon's own group
-		unix.Kill(s.PID, unix.SIGSTOP)
+	if s.PID > 0 && s.adopted.Load() { // never kill(0, ...): that is the daemon's own group
+		unix.Tgkill(s.TGID, s.PID, unix.SIGSTOP)
 	}
 }
 
@@ -316,7 +333,7 @@ const xsaveMax = 0x3000
 // returns the used part: the state the next resume loads if a switch is
 // pending.
 func (s *Stub) SaveFP(buf []byte) ([]byte, error) {
-	if s.fpu.load {
+	if s.fpu != nil && s.fpu.load {
 		return append(buf[:0], s.fpu.slot(fpuInOff)...), nil
 	}
 	if cap(buf) < xsaveMax {

@@ -13,6 +13,7 @@ import (
 const (
 	stubEntryOff  = 0x80 // int3; jmp back to int3
 	stubGadgetOff = 0x90 // syscall; int3
+	stubParkOff   = 0x94 // pause() in a loop: a stub thread between tracers
 	// The FPU switch trampoline (fpu.go): entered at stubSaveOff it saves
 	// the stub's state and loads the next thread's, at stubLoadOff it only
 	// loads. A stop can fall between its instructions: past stubXsaveOff
@@ -51,6 +52,8 @@ func stubImage() []byte {
 	le.PutUint64(ph[48:], 0x1000)
 	copy(b[stubEntryOff:], []byte{0xcc, 0xeb, 0xfd})  // int3; jmp -3
 	copy(b[stubGadgetOff:], []byte{0x0f, 0x05, 0xcc}) // syscall; int3
+	// mov eax, SYS_pause; syscall; jmp back to the mov
+	copy(b[stubParkOff:], []byte{0xb8, unix.SYS_PAUSE, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7})
 	return appendSwitchCode(b)
 }
 

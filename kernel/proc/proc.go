@@ -57,9 +57,10 @@ type Thread struct {
 	// ClearChildTID is set_tid_address's pointer.
 	ClearChildTID uint64
 	SigMask       uint64
-	// Pending holds signals sent to this thread (bit sig-1); Info the
-	// siginfo of each, for SA_SIGINFO handlers.
-	Pending  uint64
+	// Pending holds signals sent to this thread (bit sig-1), set from any
+	// CPU; Info the siginfo of each, for SA_SIGINFO handlers, written
+	// before the bit.
+	Pending  atomic.Uint64
 	Info     [64]SigInfo
 	AltStack AltStack
 	// SuspendMask is the mask rt_sigsuspend replaced, restored once a
@@ -91,6 +92,17 @@ type Thread struct {
 	// Interrupted says a signal cut the thread's call short (-EINTR):
 	// signal delivery decides whether it restarts (SA_RESTART).
 	Interrupted atomic.Bool
+	// Affinity is the set of LWK CPUs (by index) the thread may run on,
+	// 0 for all (sched_setaffinity).
+	Affinity uint64
+	// Gone is set when the thread was ended from another CPU (exec, the
+	// process's end) while it may be running: its CPU drops it.
+	Gone atomic.Bool
+}
+
+// AllowedOn reports whether the thread may run on LWK CPU cpu.
+func (t *Thread) AllowedOn(cpu int) bool {
+	return t.Affinity == 0 || t.Affinity&(1<<cpu) != 0
 }
 
 // Begin and End bracket a change of the thread record.
@@ -195,6 +207,7 @@ type Process struct {
 	PGID     int
 	SID      int
 	ProxyPID int // the mcexec serving the process, on Linux
+	Home     int // the LWK CPU of Stub, where the process was placed
 	Exe      string
 	Args     []string
 	Env      []string // as the image started with them
@@ -250,9 +263,47 @@ type Process struct {
 	// until it execs or exits.
 	VforkParent *Thread
 
+	// stubs are the stub threads of the process by LWK CPU, Stub's CPU
+	// among them; threads on other CPUs run in threads of Stub's process.
+	stubsMu sync.Mutex
+	stubs   map[int]*cpu.Stub
+	ending  atomic.Bool
+
 	done chan struct{}
 	once sync.Once
 }
+
+// StubOn returns the process's stub thread on LWK CPU c, or nil.
+func (p *Process) StubOn(c int) *cpu.Stub {
+	p.stubsMu.Lock()
+	defer p.stubsMu.Unlock()
+	return p.stubs[c]
+}
+
+// SetStub records the stub thread on LWK CPU c.
+func (p *Process) SetStub(c int, s *cpu.Stub) {
+	p.stubsMu.Lock()
+	defer p.stubsMu.Unlock()
+	if p.stubs == nil {
+		p.stubs = map[int]*cpu.Stub{}
+	}
+	p.stubs[c] = s
+}
+
+// Stubs returns every stub thread of the process.
+func (p *Process) Stubs() []*cpu.Stub {
+	p.stubsMu.Lock()
+	defer p.stubsMu.Unlock()
+	out := make([]*cpu.Stub, 0, len(p.stubs))
+	for _, s := range p.stubs {
+		out = append(out, s)
+	}
+	return out
+}
+
+// BeginEnd reports whether the caller is the one to end the process:
+// CPUs running its threads may all notice its end at once.
+func (p *Process) BeginEnd() bool { return p.ending.CompareAndSwap(false, true) }
 
 // NewProcess returns a process record; Done is closed when it has exited.
 func NewProcess(pid int) *Process {

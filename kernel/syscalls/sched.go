@@ -1,6 +1,10 @@
 package syscalls
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/proc"
+)
 
 // Scheduling calls. LWK CPUs carry their host numbers (Env.HostCPUs);
 // scheduling policies and priorities are accepted and reported as
@@ -17,23 +21,43 @@ func init() {
 
 // sameTask checks a pid argument names the caller's process or one of its
 // threads.
-func sameTask(c *Call, pid int) bool {
-	return pid == 0 || pid == c.T.Proc.PID || ownThread(c, pid) != nil
+func sameTask(c *Call, pid int) bool { return taskOf(c, pid) != nil }
+
+// taskOf returns the thread a pid argument names: 0 is the caller, the
+// pid the main thread (or the caller once it is gone), else a thread id.
+func taskOf(c *Call, pid int) *proc.Thread {
+	if pid == 0 {
+		return c.T
+	}
+	if t := ownThread(c, pid); t != nil {
+		return t
+	}
+	if pid == c.T.Proc.PID {
+		return c.T
+	}
+	return nil
 }
 
-// sysSchedGetaffinity reports the LWK CPUs.
+// sysSchedGetaffinity reports the LWK CPUs the thread may use, by their
+// host numbers.
 func sysSchedGetaffinity(c *Call) int64 {
 	size := c.Args[1]
 	if size < 8 || size%8 != 0 {
 		return -int64(unix.EINVAL)
+	}
+	t := taskOf(c, int(int32(c.Args[0])))
+	if t == nil {
+		return -int64(unix.ESRCH)
 	}
 	top := 0
 	for _, h := range c.Env.HostCPUs {
 		top = max(top, h)
 	}
 	mask := make([]byte, (top/64+1)*8)
-	for _, h := range c.Env.HostCPUs {
-		mask[h/8] |= 1 << (h % 8)
+	for i, h := range c.Env.HostCPUs {
+		if t.AllowedOn(i) {
+			mask[h/8] |= 1 << (h % 8)
+		}
 	}
 	if uint64(len(mask)) > size {
 		return -int64(unix.EINVAL)
@@ -44,10 +68,12 @@ func sysSchedGetaffinity(c *Call) int64 {
 	return int64(len(mask))
 }
 
-// sysSchedSetaffinity accepts a mask that names at least one LWK CPU.
-// Threads stay on their process's CPU until migration lands.
+// sysSchedSetaffinity restricts a thread to the LWK CPUs the mask names
+// (EINVAL if none). A thread whose CPU is no longer allowed migrates when
+// that CPU next picks it: the caller at once, by yielding.
 func sysSchedSetaffinity(c *Call) int64 {
-	if !sameTask(c, int(int32(c.Args[0]))) {
+	t := taskOf(c, int(int32(c.Args[0])))
+	if t == nil {
 		return -int64(unix.ESRCH)
 	}
 	n := min(c.Args[1], 128)
@@ -55,12 +81,23 @@ func sysSchedSetaffinity(c *Call) int64 {
 	if r := copyIn(c, c.Args[2], mask); r < 0 {
 		return r
 	}
-	for _, h := range c.Env.HostCPUs {
+	var set uint64
+	for i, h := range c.Env.HostCPUs {
 		if h/8 < len(mask) && mask[h/8]&(1<<(h%8)) != 0 {
-			return 0
+			set |= 1 << i
 		}
 	}
-	return -int64(unix.EINVAL)
+	if set == 0 {
+		return -int64(unix.EINVAL)
+	}
+	if set == 1<<len(c.Env.HostCPUs)-1 {
+		set = 0 // every CPU
+	}
+	t.Affinity = set
+	if t == c.T && !t.AllowedOn(t.CPU) {
+		c.Action = Yield
+	}
+	return 0
 }
 
 func sysGetcpu(c *Call) int64 {

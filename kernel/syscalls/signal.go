@@ -245,13 +245,13 @@ func sysRtSigreturn(c *Call) int64 {
 	}
 	if fp != nil {
 		t.FPState = fp
-		t.Proc.Stub.FPOwner = 0 // reload before resuming
+		t.Proc.StubOn(t.CPU).FPOwner = 0 // reload before resuming
 	}
 	return int64(t.Regs.Rax)
 }
 
 func sysRtSigpending(c *Call) int64 {
-	return putUint64(c, c.Args[0], (c.T.Pending|c.T.Proc.Pending.Load())&c.T.SigMask)
+	return putUint64(c, c.Args[0], (c.T.Pending.Load()|c.T.Proc.Pending.Load())&c.T.SigMask)
 }
 
 // sysPause sleeps until a signal interrupts it (-EINTR).

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -59,37 +60,37 @@ func (k *OS) jobControl(p *proc.Process, sig int) {
 	case bit == contSignal:
 		k.continueProcess(p)
 	case bit&stopSignals != 0:
-		k.dropPending(p, contSignal)
+		dropPending(p, contSignal)
 	}
 }
 
 // dropPending drops the signals in set pending for p and for its threads.
-// The process's set changes at once, its threads' on their CPU, the only
-// writer of those.
-func (k *OS) dropPending(p *proc.Process, set uint64) {
-	for old := p.Pending.Load(); old&set != 0 && !p.Pending.CompareAndSwap(old, old&^set); old = p.Pending.Load() {
-	}
-	if len(p.Threads) > 0 {
-		k.CPUs[p.Threads[0].CPU].Go(func() {
-			for _, t := range p.Threads {
-				t.Pending &^= set
-			}
-		})
+func dropPending(p *proc.Process, set uint64) {
+	p.Pending.And(^set)
+	for _, t := range p.Threads {
+		atomic.AndUint64(&t.Pending, ^set)
 	}
 }
 
-// stopPending carries out a stop signal sent to p while none of its
-// threads runs to take it (they sleep, wait for mcexec or for the CPU).
-// It runs on p's CPU.
-func (k *OS) stopPending(p *proc.Process) {
-	if p.Exited {
+// queueStop has p's CPU carry out a stop signal sent to p, in case none
+// of its threads runs to take it: sleepers are left asleep. One request
+// serves any number of signals, so that a kill loop cannot fill the CPU's
+// work queue.
+func (k *OS) queueStop(p *proc.Process) {
+	if len(p.Threads) == 0 || !p.StopQueued.CompareAndSwap(false, true) {
 		return
 	}
-	for _, t := range p.Threads {
-		if k.jobStop(t) {
+	k.CPUs[p.Threads[0].CPU].Go(func() {
+		p.StopQueued.Store(false)
+		if p.Exited {
 			return
 		}
-	}
+		for _, t := range p.Threads {
+			if k.jobStop(t) {
+				return
+			}
+		}
+	})
 }
 
 // jobStop carries out the lowest stop signal pending for t whose action
@@ -115,7 +116,7 @@ func (k *OS) jobStop(t *proc.Thread) bool {
 // pendingStop returns the lowest stop signal t can take that stops its
 // process, or 0.
 func pendingStop(t *proc.Thread) int {
-	ready := (t.Pending | t.Proc.Pending.Load()) & stopSignals &^ t.SigMask
+	ready := (atomic.LoadUint64(&t.Pending) | t.Proc.Pending.Load()) & stopSignals &^ t.SigMask
 	if ready != 0 {
 		ready &= defaultStops(t.Proc)
 	}
@@ -172,7 +173,7 @@ func (k *OS) parkStopped(t *proc.Thread) bool {
 // dropped and, if p is stopped, its threads run again, its parent learns
 // it, and its mcexec continues too.
 func (k *OS) continueProcess(p *proc.Process) {
-	k.dropPending(p, stopSignals)
+	dropPending(p, stopSignals)
 	var parked []*proc.Thread
 	k.Procs.TreeMu.Lock()
 	stopped := p.Stopped.Load() && !p.Exited
@@ -218,9 +219,10 @@ func contBlocker(pid int) int {
 		b, _ := os.ReadFile(dir + d.Name() + "/status")
 		_, rest, _ := strings.Cut(string(b), "SigBlk:")
 		mask, _, _ := strings.Cut(strings.TrimSpace(rest), "\n")
-		blocked, err := strconv.ParseUint(mask, 16, 64)
-		if tid, _ := strconv.Atoi(d.Name()); err == nil && blocked&contSignal != 0 && tid > 0 {
-			return tid
+		if blocked, err := strconv.ParseUint(mask, 16, 64); err == nil && blocked&contSignal != 0 {
+			if tid, err := strconv.Atoi(d.Name()); err == nil {
+				return tid
+			}
 		}
 	}
 	return pid

@@ -346,7 +346,7 @@ const segvAccErr = 2
 func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
 	if hasHandler(t, sig) {
 		t.Info[sig-1] = info
-		t.Pending |= 1 << (sig - 1)
+		atomic.OrUint64(&t.Pending, 1<<(sig-1))
 		return 0
 	}
 	k.Kmsg.Printf("pid %d: tid %d: signal %d (code %d, addr %#x) at ip %#x", t.Proc.PID, t.TID, sig, info.Code, info.Addr, t.Regs.Rip)

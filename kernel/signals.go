@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math/bits"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +30,7 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 	}
 	if t != nil {
 		t.Info[sig-1] = info
-		t.Pending |= bit
+		atomic.OrUint64(&t.Pending, bit)
 	} else {
 		p.PendingInfo[sig-1] = info
 		for {
@@ -39,11 +40,9 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 			}
 		}
 	}
-	// A stop leaves sleepers asleep: the CPU carries it out if no thread
-	// of p runs to take it.
 	stop := defaultStops(p)&bit != 0
-	if stop && len(p.Threads) > 0 {
-		k.CPUs[p.Threads[0].CPU].Go(func() { k.stopPending(p) })
+	if stop {
+		k.queueStop(p)
 	}
 	if stop || !k.wakeFor(p, t, bit) {
 		// A thread waiting for mcexec: interrupt its call there.
@@ -128,9 +127,11 @@ func takeSignal(t *proc.Thread) (int, proc.SigInfo, bool) {
 // TakeSignal removes the lowest pending signal of t within set.
 func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 	p := t.Proc
-	if mine := t.Pending & set; mine != 0 {
+	for mine := atomic.LoadUint64(&t.Pending) & set; mine != 0; mine = atomic.LoadUint64(&t.Pending) & set {
 		sig := bits.TrailingZeros64(mine) + 1
-		t.Pending &^= 1 << (sig - 1)
+		if bit := uint64(1) << (sig - 1); atomic.AndUint64(&t.Pending, ^bit)&bit == 0 {
+			continue // dropped meanwhile (SIGCONT and stops drop each other)
+		}
 		info := t.Info[sig-1]
 		if sig >= proc.SigRTMin {
 			requeueRT(p, t, sig)
@@ -186,7 +187,7 @@ func requeueRT(p *proc.Process, t *proc.Thread, sig int) {
 			bit := uint64(1) << (sig - 1)
 			if t != nil {
 				t.Info[sig-1] = q.Info
-				t.Pending |= bit
+				atomic.OrUint64(&t.Pending, bit)
 			} else {
 				p.PendingInfo[sig-1] = q.Info
 				for old := p.Pending.Load(); !p.Pending.CompareAndSwap(old, old|bit); old = p.Pending.Load() {
@@ -204,12 +205,9 @@ func requeueRT(p *proc.Process, t *proc.Thread, sig int) {
 func (k *OS) deliverSignals(t *proc.Thread) int {
 	p := t.Proc
 	if k.jobStop(t) {
-		return 0
+		return 0 // what becomes of an interrupted call is decided after SIGCONT
 	}
 	defer func() {
-		if p.Stopped.Load() {
-			return // what became of an interrupted call is decided at SIGCONT
-		}
 		// A signal ended rt_sigsuspend without running a handler.
 		if t.HasSuspendMask {
 			t.SigMask, t.HasSuspendMask = t.SuspendMask, false

@@ -79,15 +79,7 @@ func TestOpenMPOneThreadPerCPU(t *testing.T) {
 func TestKilledChildProxy(t *testing.T) {
 	in, base := bootOne(t, "256M")
 	cmd := in.Mcexec(testprog.MustC(t, "killchild"))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	r := bufio.NewReader(out)
+	r := bufio.NewReader(startPiped(t, cmd))
 	line, err := r.ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +97,21 @@ func TestKilledChildProxy(t *testing.T) {
 		t.Errorf("after killing the child's mcexec: %q, %v; want %q and exit 0", rest, cmd.ProcessState, want)
 	}
 	in.WaitIdle(base)
+}
+
+// startPiped starts cmd with its stdout piped to the test; cleanup kills
+// it.
+func startPiped(t *testing.T, cmd *exec.Cmd) io.Reader {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return out
 }
 
 // TestStoppedMcexec: SIGTSTP or SIGSTOP sent to mcexec from Linux, as a
@@ -171,14 +178,7 @@ func startTicker(t *testing.T, in *Instance) *ticker {
 	t.Helper()
 	cmd := in.Mcexec(testprog.MustC(t, "ticker"), fmt.Sprint(tickerTicks), fmt.Sprint(tickerMs))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	out := startPiped(t, cmd)
 	tk := &ticker{cmd: cmd, lines: make(chan string, 2*tickerTicks)}
 	go func() {
 		sc := bufio.NewScanner(out)

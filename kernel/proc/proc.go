@@ -58,7 +58,8 @@ type Thread struct {
 	// ClearChildTID is set_tid_address's pointer.
 	ClearChildTID uint64
 	SigMask       uint64
-	// Pending holds signals sent to this thread (bit sig-1); Info the
+	// Pending holds signals sent to this thread (bit sig-1), changed
+	// atomically (another process's SIGCONT drops stops); Info the
 	// siginfo of each, for SA_SIGINFO handlers.
 	Pending  uint64
 	Info     [64]SigInfo
@@ -226,11 +227,13 @@ type Process struct {
 	// is also read without it before every resume. StopReport is the stop
 	// signal wait has yet to report (WUNTRACED), ContReport a continue it
 	// has yet to report (WCONTINUED). ProxyStopped says the LWK stopped
-	// mcexec along with the process.
+	// mcexec along with the process. StopQueued says its CPU has been
+	// asked to carry out a stop signal (once, however many come).
 	Stopped      atomic.Bool
 	StopReport   int
 	ContReport   bool
 	ProxyStopped bool
+	StopQueued   atomic.Bool
 
 	// RealTimer is ITIMER_REAL (alarm, setitimer); guarded by TimerMu.
 	TimerMu      sync.Mutex

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -271,7 +272,7 @@ func sysRtSigsuspend(c *Call) int64 {
 	t := c.T
 	t.SuspendMask, t.HasSuspendMask = t.SigMask, true
 	t.SigMask = binary.LittleEndian.Uint64(m[:]) &^ (1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1))
-	if (t.Pending|t.Proc.Pending.Load())&^t.SigMask != 0 {
+	if (atomic.LoadUint64(&t.Pending)|t.Proc.Pending.Load())&^t.SigMask != 0 {
 		// A signal the old mask held back is delivered now: no sleep.
 		t.Interrupted.Store(true)
 		return -int64(unix.EINTR)

@@ -146,12 +146,17 @@ var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT
 // and SIGCHLD of child proxies that stop, continue or end) in the calling
 // worker thread, so that the kernel hands them to another thread: a
 // handler run on a worker would end the app's call blocked there (poll,
-// select, ...) with EINTR. ikc.InterruptSignal stays open. The LWK relies
-// on it to continue mcexec without a SIGCONT that comes back forwarded: it
-// sends that one to a worker (kernel/jobctl.go).
+// select, ...) with EINTR. ikc.InterruptSignal stays open, and so do
+// SIGTTIN and SIGTTOU: the terminal sends them for the calling thread's
+// own reads and writes unless it blocks them, when it fails or allows
+// those instead. The LWK relies on workers blocking SIGCONT to continue
+// mcexec without a SIGCONT that comes back forwarded (kernel/jobctl.go).
 func quietWorker() error {
 	var set unix.Sigset_t
 	for _, s := range append(forwarded, unix.SIGCHLD) {
+		if s == unix.SIGTTIN || s == unix.SIGTTOU {
+			continue
+		}
 		n := uint(s.(syscall.Signal)) - 1
 		set.Val[n/64] |= 1 << (n % 64)
 	}

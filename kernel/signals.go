@@ -44,7 +44,7 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 	if stop {
 		k.queueStop(p)
 	}
-	if stop || !k.wakeFor(p, t, bit) {
+	if !k.wakeFor(p, t, bit, stop) {
 		// A thread waiting for mcexec: interrupt its call there.
 		for _, o := range p.Threads {
 			if (t == nil || o == t) && o.SigMask&bit == 0 {
@@ -61,8 +61,9 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 }
 
 // wakeFor wakes a thread of p (t, if set) sleeping in the LWK that can
-// take the signal bit.
-func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64) bool {
+// take the signal bit. A stop wakes only a thread that waits for it
+// (sigtimedwait): others sleep on through a stop.
+func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64, stop bool) bool {
 	for _, o := range p.Threads {
 		if t != nil && o != t || o.State != proc.Sleeping {
 			continue
@@ -73,7 +74,7 @@ func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64) bool {
 			o.Regs.Rip -= 2
 			return k.CPUs[o.CPU].Queue.Wake(o, int64(o.Regs.Orig_rax))
 		}
-		if o.SigMask&bit == 0 {
+		if o.SigMask&bit == 0 && !stop {
 			k.Futexes.Drop(o)
 			o.Interrupted.Store(true)
 			return k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))

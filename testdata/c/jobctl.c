@@ -1,4 +1,4 @@
-/* Exercises job control between a parent and its children: SIGSTOP, SIGTSTP, SIGTTIN and SIGTTOU stop a child (waitpid WUNTRACED reports it once) and SIGCONT continues it (WCONTINUED), a stopped child writes nothing, SIGKILL ends a stopped child, a caught SIGTSTP runs its handler instead, SIGCONT continues even when blocked or ignored and a caught one runs its handler after the continue, SIGCONT drops a pending stop, a child stops itself while its parent waits, a child stopped before it ever ran, SIGCHLD with CLD_STOPPED and CLD_CONTINUED (none with SA_NOCLDSTOP), and waitid with WSTOPPED and WNOWAIT. Children tick (write a '.' every 2 ms) into a pipe, in process groups of their own: those are not orphaned, so SIGTSTP stops them wherever the test runs. */
+/* Exercises job control between a parent and its children: SIGSTOP, SIGTSTP, SIGTTIN and SIGTTOU stop a child (waitpid WUNTRACED reports it once) and SIGCONT continues it (WCONTINUED), a stopped child writes nothing, SIGKILL ends a stopped child, a caught SIGTSTP runs its handler instead and a blocked one is taken by sigwait, SIGCONT continues even when blocked or ignored and a caught one runs its handler after the continue, SIGCONT drops a pending stop, a child stops itself while its parent waits, a child stopped before it ever ran, SIGCHLD with CLD_STOPPED and CLD_CONTINUED (none with SA_NOCLDSTOP), and waitid with WSTOPPED and WNOWAIT. Children tick (write a '.' every 2 ms) into a pipe, in process groups of their own: those are not orphaned, so SIGTSTP stops them wherever the test runs. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -71,6 +71,17 @@ static void unblock_on_usr1(void)
 	sigwait(&usr1, &sig);
 	mask(SIG_UNBLOCK, SIGTSTP);
 	write(outfd, "u", 1);
+}
+
+/* wait_tstp takes SIGTSTP with sigwait and says so ('W'). */
+static void wait_tstp(void)
+{
+	sigset_t tstp;
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	int sig;
+	sigwait(&tstp, &sig);
+	write(outfd, "W", 1);
 }
 
 /* fork_ticker forks a child in a process group of its own that runs
@@ -226,6 +237,17 @@ static void caught_tstp(void)
 	kill(pid, SIGTSTP);
 	printf("caught SIGTSTP: handler ran %s", seen(fd, 'T'));
 	printf(", stopped: %s, runs %s\n", waitfor(pid, WUNTRACED | WNOHANG), runs(fd));
+	finish(pid, fd);
+}
+
+/* waited_tstp: a child that blocks SIGTSTP takes it with sigwait. */
+static void waited_tstp(void)
+{
+	int fd;
+	pid_t pid = spawn(block_tstp, wait_tstp, &fd);
+	kill(pid, SIGTSTP);
+	printf("sigwait SIGTSTP: taken %s", seen(fd, 'W'));
+	printf(", stopped: %s\n", waitfor(pid, WUNTRACED | WNOHANG));
 	finish(pid, fd);
 }
 
@@ -394,6 +416,7 @@ int main(void)
 {
 	stops();
 	caught_tstp();
+	waited_tstp();
 	continues("caught", catch_cont);
 	continues("blocked", block_cont);
 	continues("ignored", ignore_cont);

@@ -13,4 +13,10 @@
 // cooperative and tick-less. In this version a thread holds its CPU while an
 // offloaded call is in flight; giving the CPU to another thread meanwhile
 // comes with the multi-threaded process model.
+//
+// Job control (jobctl.go) stops and continues whole processes as Linux
+// does, reports it to the parent (wait, SIGCHLD) and stops the process's
+// mcexec along with it, so that a shell sees the job stopped. Known gap:
+// SIGSTOP sent to mcexec from Linux cannot be caught and stops mcexec
+// only; the app runs on until it offloads a call, which waits for mcexec.
 package kernel

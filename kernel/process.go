@@ -273,6 +273,9 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 			k.endProcess(c, p, 0, s)
 			return
 		}
+		if k.parkStopped(t) {
+			return
+		}
 		if stub.FPOwner != t.TID {
 			k.switchFP(stub, t)
 		}
@@ -400,6 +403,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	p.PGID = k.pgid(p) // wait(0) and wait(-pgid) need it once the proxy is gone
 	k.releaseVfork(p)
 	p.Finish(code, sig)
+	k.releaseProxy(p)
 	k.exitTree(p)
 	// The stub threads of other CPUs first: Linux reports the stub
 	// process's own exit once its other threads are reaped.
@@ -432,11 +436,12 @@ func (k *OS) kill(p *proc.Process, sig int) {
 	k.killWith(p, sig, proc.SigInfo{})
 }
 
-// killWith is kill with the sender's siginfo. A signal that is caught, or
-// blocked by every thread, is queued; one whose default action ends the
-// process ends it.
+// killWith is kill with the sender's siginfo. A signal that is caught,
+// blocked by every thread or for job control is queued; one whose default
+// action ends the process ends it.
 func (k *OS) killWith(p *proc.Process, sig int, info proc.SigInfo) {
-	if sig != int(unix.SIGKILL) && (p.SigActs[sig].Handler != proc.SigDefault || blockedByAll(p, sig)) {
+	queued := p.SigActs[sig].Handler != proc.SigDefault || blockedByAll(p, sig) || jobSignal(sig)
+	if sig != int(unix.SIGKILL) && queued {
 		k.Signal(p, nil, sig, info)
 		return
 	}

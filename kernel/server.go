@@ -171,6 +171,12 @@ func (k *OS) serveProcess(c *control.Conn, p *proc.Process) {
 	select {
 	case <-p.Done():
 		c.Send(control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
+		// Closing with a forwarded signal unread would reset the
+		// connection before mcexec reads the exit: let it hang up first.
+		select {
+		case <-gone:
+		case <-time.After(time.Second):
+		}
 	case <-gone:
 		k.Kmsg.Printf("pid %d: mcexec went away; killing the process", p.PID)
 		k.kill(p, int(unix.SIGKILL))

@@ -17,6 +17,7 @@ import (
 // running stub is kicked. Any goroutine may call it.
 func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) {
 	bit := uint64(1) << (sig - 1)
+	k.jobControl(p, sig)
 	if ignored(p, t, sig) {
 		return
 	}
@@ -38,7 +39,11 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 			}
 		}
 	}
-	if !k.wakeFor(p, t, bit) {
+	stop := defaultStops(p)&bit != 0
+	if stop {
+		k.queueStop(p)
+	}
+	if !k.wakeFor(p, t, bit, stop) {
 		// A thread waiting for mcexec: interrupt its call there.
 		for _, o := range p.Threads {
 			if (t == nil || o == t) && o.SigMask&bit == 0 {
@@ -75,7 +80,7 @@ func (k *OS) signalRaced(t *proc.Thread) {
 	}
 	for ready != 0 {
 		bit := ready & -ready
-		if k.wakeFor(p, t, bit) {
+		if k.wakeFor(p, t, bit, defaultStops(p)&bit != 0) {
 			return
 		}
 		ready &^= bit
@@ -83,8 +88,9 @@ func (k *OS) signalRaced(t *proc.Thread) {
 }
 
 // wakeFor wakes a thread of p (t, if set) sleeping in the LWK that can
-// take the signal bit.
-func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64) bool {
+// take the signal bit. A stop wakes only a thread that waits for it
+// (sigtimedwait): others sleep on through a stop.
+func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64, stop bool) bool {
 	for _, o := range p.Threads {
 		if t != nil && o != t || o.State != proc.Sleeping || o.VforkChild != 0 {
 			continue // a vfork parent takes its signals once the child let go
@@ -95,7 +101,7 @@ func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64) bool {
 			o.Regs.Rip -= 2
 			return k.CPUs[o.CPU].Queue.Wake(o, int64(o.Regs.Orig_rax))
 		}
-		if o.SigMask&bit == 0 {
+		if o.SigMask&bit == 0 && !stop {
 			k.Futexes.Drop(o)
 			o.Interrupted.Store(true)
 			return k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))
@@ -140,18 +146,19 @@ func ignored(p *proc.Process, t *proc.Thread, sig int) bool {
 	return true
 }
 
-// takeSignal removes the lowest deliverable signal of t.
+// takeSignal removes the lowest deliverable signal of t, except the
+// stops that jobStop carries out.
 func takeSignal(t *proc.Thread) (int, proc.SigInfo, bool) {
-	return TakeSignal(t, ^t.SigMask)
+	return TakeSignal(t, ^t.SigMask&^defaultStops(t.Proc))
 }
 
 // TakeSignal removes the lowest pending signal of t within set.
 func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 	p := t.Proc
-	for mine := t.Pending.Load(); mine&set != 0; mine = t.Pending.Load() {
-		sig := bits.TrailingZeros64(mine&set) + 1
-		if !t.Pending.CompareAndSwap(mine, mine&^(1<<(sig-1))) {
-			continue // a signal arrived from another CPU meanwhile
+	for mine := t.Pending.Load() & set; mine != 0; mine = t.Pending.Load() & set {
+		sig := bits.TrailingZeros64(mine) + 1
+		if bit := uint64(1) << (sig - 1); t.Pending.And(^bit)&bit == 0 {
+			continue // dropped meanwhile (SIGCONT and stops drop each other)
 		}
 		info := t.Info[sig-1]
 		if sig >= proc.SigRTMin {
@@ -219,19 +226,24 @@ func requeueRT(p *proc.Process, t *proc.Thread, sig int) {
 	}
 }
 
-// deliverSignals runs before t resumes: it builds handler frames for its
-// deliverable signals and returns a signal whose default action ends the
-// process, or 0.
+// deliverSignals runs before t resumes: it carries out a stop, builds
+// handler frames for its deliverable signals and returns a signal whose
+// default action ends the process, or 0. Nothing is delivered while the
+// process is stopped.
 func (k *OS) deliverSignals(t *proc.Thread) int {
 	p := t.Proc
+	if k.jobStop(t) {
+		return 0 // what becomes of an interrupted call is decided after SIGCONT
+	}
 	defer func() {
 		// A signal ended rt_sigsuspend without running a handler.
 		if t.HasSuspendMask {
 			t.SigMask, t.HasSuspendMask = t.SuspendMask, false
 		}
 		// No handler ran for the signal that interrupted the call: Linux
-		// restarts it, as if nothing happened.
-		restartInterrupted(t, true)
+		// restarts it, as if nothing happened, unless it is one that
+		// fails even so.
+		restartInterrupted(t, true, eintrWithoutHandler)
 	}()
 	for {
 		sig, info, ok := takeSignal(t)
@@ -243,16 +255,12 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 		case proc.SigIgnore:
 			continue
 		case proc.SigDefault:
-			switch unix.Signal(sig) {
-			case unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
-				continue // job control stops are not modelled yet
-			}
 			if syscalls.IgnoredByDefault(sig) {
 				continue
 			}
 			return sig
 		}
-		restartInterrupted(t, act.Flags&proc.SaRestart != 0)
+		restartInterrupted(t, act.Flags&proc.SaRestart != 0, neverRestarted)
 		fp, err := k.currentFP(t)
 		if err == nil {
 			err = signal.Deliver(p.MM, t, sig, info, act, fp)
@@ -269,13 +277,14 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 
 // restartInterrupted decides the fate of a call a signal interrupted, as
 // the thread resumes or enters a handler: with restart (SA_RESTART, or no
-// handler) a restartable call runs again; otherwise it fails with EINTR.
-func restartInterrupted(t *proc.Thread, restart bool) {
+// handler) the call runs again unless listed in failing; otherwise it
+// fails with EINTR.
+func restartInterrupted(t *proc.Thread, restart bool, failing map[uint64]bool) {
 	// A plain load first: this runs at every resume, interrupts are rare.
 	if !t.Interrupted.Load() || !t.Interrupted.Swap(false) || int64(t.Regs.Rax) != -int64(unix.EINTR) {
 		return
 	}
-	if restart && !neverRestarted[t.Regs.Orig_rax] {
+	if restart && !failing[t.Regs.Orig_rax] {
 		t.Regs.Rax = t.Regs.Orig_rax
 		t.Regs.Rip -= 2 // back to the syscall instruction
 	}
@@ -290,6 +299,13 @@ var neverRestarted = map[uint64]bool{
 	unix.SYS_SELECT: true, unix.SYS_PSELECT6: true, unix.SYS_POLL: true, unix.SYS_PPOLL: true,
 	unix.SYS_EPOLL_WAIT: true, unix.SYS_EPOLL_PWAIT: true, unix.SYS_EPOLL_PWAIT2: true,
 	unix.SYS_IO_GETEVENTS: true, unix.SYS_SEMTIMEDOP: true,
+}
+
+// eintrWithoutHandler are the calls Linux fails with EINTR even when no
+// handler ran, after a stop and SIGCONT (signal(7)).
+var eintrWithoutHandler = map[uint64]bool{
+	unix.SYS_RT_SIGTIMEDWAIT: true, unix.SYS_EPOLL_WAIT: true, unix.SYS_EPOLL_PWAIT: true,
+	unix.SYS_EPOLL_PWAIT2: true, unix.SYS_IO_GETEVENTS: true, unix.SYS_SEMOP: true, unix.SYS_SEMTIMEDOP: true,
 }
 
 // currentFP returns t's FPU state: the stub's if t owns it.

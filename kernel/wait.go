@@ -78,11 +78,13 @@ func dumpsCore(sig int) bool {
 	return false
 }
 
-// WaitChild looks for an ended child of t's process matching pid (as
-// wait4: > 0 that pid, -1 any, 0 the caller's group, < -1 group -pid).
-// It reaps the child unless keep is set. found is false when no child
-// matches at all (ECHILD); ok is false while none of them has ended.
-func (k *OS) WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, found, ok bool) {
+// WaitChild looks for a child of t's process matching pid (as wait4:
+// > 0 that pid, -1 any, 0 the caller's group, < -1 group -pid) with a
+// change that options (waitid's WEXITED, WSTOPPED, WCONTINUED) ask for,
+// and takes it: an ended child is reaped, a stop or continue is reported
+// once, unless options has WNOWAIT. found is false when no child matches
+// at all (ECHILD); ok is false while none of them has such a change.
+func (k *OS) WaitChild(t *proc.Thread, pid, options int) (st proc.WaitStatus, found, ok bool) {
 	p := t.Proc
 	var group int
 	switch {
@@ -101,15 +103,39 @@ func (k *OS) WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, 
 			continue
 		}
 		found = true
-		if !c.Exited {
-			continue
+		if st, ok := takeChange(p, c, options); ok {
+			return st, true, true
+		}
+	}
+	return proc.WaitStatus{}, found, false
+}
+
+// takeChange takes the change of child c that options ask for, if any.
+// TreeMu is held.
+func takeChange(p, c *proc.Process, options int) (proc.WaitStatus, bool) {
+	keep := options&unix.WNOWAIT != 0
+	switch {
+	case c.Exited:
+		if options&unix.WEXITED == 0 {
+			return proc.WaitStatus{}, false
 		}
 		if !keep {
 			removeChild(p, c)
 		}
-		return waitStatus(c), true, true
+		return waitStatus(c), true
+	case c.StopReport != 0 && options&unix.WSTOPPED != 0:
+		st := proc.WaitStatus{PID: c.PID, UID: c.Cred.UID, Stopped: c.StopReport}
+		if !keep {
+			c.StopReport = 0
+		}
+		return st, true
+	case c.ContReport && options&unix.WCONTINUED != 0:
+		if !keep {
+			c.ContReport = false
+		}
+		return proc.WaitStatus{PID: c.PID, UID: c.Cred.UID, Continued: true}, true
 	}
-	return proc.WaitStatus{}, found, false
+	return proc.WaitStatus{}, false
 }
 
 // pgid is c's process group: its proxy's on Linux, where setpgid and

@@ -5,6 +5,13 @@
 // Its exit status is the app's; SIGINT, SIGTERM, SIGHUP and friends sent to
 // it are forwarded to the app.
 //
+// Job control: SIGTSTP, SIGTTIN, SIGTTOU and SIGCONT are forwarded too.
+// When the app stops, the LWK stops mcexec with SIGSTOP, so the shell sees
+// the job stopped; fg or kill -CONT continues mcexec, which forwards the
+// SIGCONT and so continues the app. SIGSTOP sent to mcexec itself cannot
+// be caught: it stops mcexec only, and the app runs on until it offloads
+// a call, which then waits for mcexec.
+//
 // Unified address space: before the Go runtime starts, a C constructor
 // (reserve.go) reserves the app window (ikc.WindowStart..WindowEnd) with a
 // PROT_NONE mapping, so that the runtime never places anything where app

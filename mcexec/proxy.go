@@ -135,11 +135,36 @@ func newProxy(o Options) (*Proxy, error) {
 
 // forwarded are the signals mcexec passes on to its LWK process: those a
 // user or another process sends. Not SIGCHLD (child proxies end), SIGURG
-// (the Go runtime preempts with it), SIGPIPE, the synchronous faults, or
-// the job-control stops, which stop mcexec itself as they would the app.
+// (the Go runtime preempts with it), SIGPIPE or the synchronous faults.
+// The job-control ones go to the app too: when it stops, the LWK stops
+// mcexec (SIGSTOP), and the SIGCONT that continues mcexec continues it.
 var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
 	unix.SIGALRM, unix.SIGVTALRM, unix.SIGPROF, unix.SIGWINCH, unix.SIGIO, unix.SIGPWR, unix.SIGSYS,
-	unix.SIGXCPU, unix.SIGXFSZ, unix.SIGABRT, unix.SIGTRAP, unix.SIGCONT}
+	unix.SIGXCPU, unix.SIGXFSZ, unix.SIGABRT, unix.SIGTRAP, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
+
+// quietWorker blocks mcexec's own asynchronous signals (those it forwards,
+// and SIGCHLD of child proxies that stop, continue or end) in the calling
+// worker thread, so that the kernel hands them to another thread: a
+// handler run on a worker would end the app's call blocked there (poll,
+// select, ...) with EINTR. ikc.InterruptSignal stays open, and so do
+// SIGTTIN and SIGTTOU: the terminal sends them for the calling thread's
+// own reads and writes unless it blocks them, when it fails or allows
+// those instead. The LWK relies on workers blocking SIGCONT to continue
+// mcexec without a SIGCONT that comes back forwarded (kernel/jobctl.go).
+func quietWorker() error {
+	var set unix.Sigset_t
+	for _, s := range append(forwarded, unix.SIGCHLD) {
+		if s == unix.SIGTTIN || s == unix.SIGTTOU {
+			continue
+		}
+		n := uint(s.(syscall.Signal)) - 1
+		set.Val[n/64] |= 1 << (n % 64)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+		return fmt.Errorf("mcexec: worker signal mask: %w", err)
+	}
+	return nil
+}
 
 // connect maps what the daemon's reply carries: the partition, the
 // channel and, for a forked process, the segments to mirror; then the
@@ -254,6 +279,9 @@ func (p *Proxy) hideFD(c **control.Conn) error {
 // worker executes offloaded calls on its own OS thread.
 func (p *Proxy) worker() {
 	runtime.LockOSThread()
+	if err := quietWorker(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	tid := unix.Gettid()
 	<-p.ready
 	if p.ch == nil {

@@ -186,6 +186,9 @@ func TestNative(t *testing.T) {
 		{name: "sigextra", prog: "sigextra", want: []string{"stack overflow: sig 11 on altstack 1\n",
 			"read -1 (Interrupted system call)", "read 1 (ok), byte 'r'", "value 1234 from self 1\n",
 			"queued SIGRTMIN values: 1 2 3; SIGUSR1 value 11\n", "status 4 pid ok"}},
+		{name: "jobctl", prog: "jobctl", want: []string{"signal 20: stopped by 20, quiet yes, again: nothing; SIGCONT: continued",
+			"first output 'C'", "pending SIGTSTP: unblocked, stopped by 20\n", "pending SIGTSTP then SIGCONT: unblocked yes, nothing\n",
+			"SIGCHLD CLD_CONTINUED status 18 pid ok\n", "SA_NOCLDSTOP: stop stopped by 19, no SIGCHLD\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

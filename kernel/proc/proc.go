@@ -22,6 +22,7 @@ const (
 	Offload                     // S, waiting for mcexec
 	Sleeping                    // S
 	Zombie                      // Z
+	Stopped                     // T, its process is stopped (job control); on no run queue
 )
 
 // NoSyscall marks a thread that is not in a system call.
@@ -240,6 +241,18 @@ type Process struct {
 	// process die; its CPU checks it at the next stop.
 	Kill atomic.Int32
 
+	// Job control (SIGSTOP, SIGCONT), guarded by Table.TreeMu; Stopped
+	// is also read without it before every resume. StopReport is the stop
+	// signal wait has yet to report (WUNTRACED), ContReport a continue it
+	// has yet to report (WCONTINUED). ProxyStopped says the LWK stopped
+	// mcexec along with the process. StopQueued says its CPU has been
+	// asked to carry out a stop signal (once, however many come).
+	Stopped      atomic.Bool
+	StopReport   int
+	ContReport   bool
+	ProxyStopped bool
+	StopQueued   atomic.Bool
+
 	// RealTimer is ITIMER_REAL (alarm, setitimer); guarded by TimerMu.
 	TimerMu      sync.Mutex
 	RealTimer    *time.Timer
@@ -341,36 +354,49 @@ func (p *Process) FreeSlot() int {
 func (p *Process) Begin() { atomic.AddUint64(&p.Seq, 1) }
 func (p *Process) End()   { atomic.AddUint64(&p.Seq, 1) }
 
-// WaitStatus describes an ended child, as wait4 and waitid report it.
+// WaitStatus describes what wait4 and waitid report of a child: its end,
+// or a stop (by signal Stopped) or a continue.
 type WaitStatus struct {
 	PID, UID     int
 	Code, Signal int
 	Core         bool
+	Stopped      int
+	Continued    bool
 }
 
 // Status is the wait4 status word.
 func (w WaitStatus) Status() int {
-	if w.Signal != 0 {
-		s := w.Signal
-		if w.Core {
-			s |= 0x80
-		}
-		return s
+	switch {
+	case w.Stopped != 0:
+		return w.Stopped<<8 | 0x7f
+	case w.Continued:
+		return 0xffff
+	case w.Core:
+		return w.Signal | 0x80
+	case w.Signal != 0:
+		return w.Signal
 	}
 	return (w.Code & 0xff) << 8
 }
 
 // SIGCHLD si_code values.
 const (
-	CldExited = 1
-	CldKilled = 2
-	CldDumped = 3
+	CldExited    = 1
+	CldKilled    = 2
+	CldDumped    = 3
+	CldStopped   = 5
+	CldContinued = 6
 )
 
-// SigInfo is the siginfo of SIGCHLD (and waitid) for the ended child.
+// SigInfo is the siginfo of SIGCHLD (and waitid) for the child's change.
 func (w WaitStatus) SigInfo() SigInfo {
 	info := SigInfo{Code: CldExited, PID: int32(w.PID), UID: uint32(w.UID), Value: uint64(w.Code)}
-	if w.Signal != 0 {
+	switch {
+	case w.Stopped != 0:
+		info.Code, info.Value = CldStopped, uint64(w.Stopped)
+	case w.Continued:
+		info.Code, info.Value = CldContinued, uint64(unix.SIGCONT)
+	case w.Signal != 0:
 		info.Code, info.Value = CldKilled, uint64(w.Signal)
 		if w.Core {
 			info.Code = CldDumped

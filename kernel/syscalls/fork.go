@@ -104,7 +104,7 @@ func sysWait4(c *Call) int64 {
 	if pid == -1<<31 {
 		return -int64(unix.ESRCH)
 	}
-	st, r := waitFor(c, pid, options)
+	st, r := waitFor(c, pid, options|wExited)
 	if r <= 0 {
 		return r
 	}
@@ -166,12 +166,12 @@ func sysWaitid(c *Call) int64 {
 	return 0
 }
 
-// waitFor reaps a matching ended child (its pid > 0 is returned), returns
-// 0 for WNOHANG with none ended, or blocks until a child ends: the call
-// then runs again.
+// waitFor takes a matching child's change that options ask for (its pid
+// > 0 is returned), returns 0 for WNOHANG with none, or blocks until a
+// child changes: the call then runs again.
 func waitFor(c *Call, pid int, options uint64) (proc.WaitStatus, int64) {
 	k := c.Env.Kernel
-	st, found, ok := k.WaitChild(c.T, pid, options&wNoWait != 0)
+	st, found, ok := k.WaitChild(c.T, pid, int(options))
 	switch {
 	case !found:
 		return st, -int64(unix.ECHILD)

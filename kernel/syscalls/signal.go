@@ -271,6 +271,11 @@ func sysRtSigsuspend(c *Call) int64 {
 	t := c.T
 	t.SuspendMask, t.HasSuspendMask = t.SigMask, true
 	t.SigMask = binary.LittleEndian.Uint64(m[:]) &^ (1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1))
+	if (t.Pending.Load()|t.Proc.Pending.Load())&^t.SigMask != 0 {
+		// A signal the old mask held back is delivered now: no sleep.
+		t.Interrupted.Store(true)
+		return -int64(unix.EINTR)
+	}
 	c.Env.Kernel.Sleep(t, 0, 0)
 	c.Action = Block
 	return 0

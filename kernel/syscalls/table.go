@@ -62,9 +62,10 @@ type Kernel interface {
 	// completes it with its proxy's pid, or discards it when err is set.
 	Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error)
 	Forked(parent, child *proc.Process, pid int, err error) error
-	// WaitChild finds an ended child matching pid (wait4's argument) and
-	// reaps it unless keep; found is false when no child matches.
-	WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, found, ok bool)
+	// WaitChild finds a child matching pid (wait4's argument) with a
+	// change options ask for (waitid's WEXITED, WSTOPPED, WCONTINUED) and
+	// takes it unless WNOWAIT; found is false when no child matches.
+	WaitChild(t *proc.Thread, pid, options int) (st proc.WaitStatus, found, ok bool)
 	// KillPID signals the LWK process pid; false if pid is not the LWK's.
 	KillPID(t *proc.Thread, pid, sig int, info proc.SigInfo) bool
 	// View renders the LWK's view of an absolute /proc or /sys path for t

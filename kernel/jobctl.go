@@ -102,7 +102,7 @@ func (k *OS) jobStop(t *proc.Thread) bool {
 		switch {
 		case sig == 0:
 			return false
-		case sig != int(unix.SIGSTOP) && orphanedGroup(k.pgid(p)):
+		case sig != int(unix.SIGSTOP) && orphanedGroup(k.pgid(p), p.ProxyPID):
 			// Linux discards it: nobody would continue the group.
 			TakeSignal(t, 1<<(sig-1))
 		default:
@@ -252,19 +252,37 @@ func (k *OS) tellParent(parent *proc.Process, st proc.WaitStatus) {
 
 // orphanedGroup reports whether the Linux process group pgid is orphaned:
 // none of its members has a parent in another group of the same session
-// (init aside). Reading every process's ids costs a millisecond or so,
-// paid only when a terminal stop signal is about to stop a process.
-func orphanedGroup(pgid int) bool {
-	procs := linuxProcesses()
-	for _, q := range procs {
-		if q.pgid != pgid || q.state == 'Z' || q.ppid <= 1 {
-			continue
+// (init aside). It looks at member and at the group's leader first, which
+// settles the usual case (a shell's job) in a few reads; else at every
+// process, which costs milliseconds.
+func orphanedGroup(pgid, member int) bool {
+	for _, pid := range []int{member, pgid} {
+		if q, ok := readProcess(pid); ok && keepsGroup(q, pgid, readProcess) {
+			return false
 		}
-		if parent, ok := procs[q.ppid]; ok && parent.pgid != pgid && parent.sid == q.sid {
+	}
+	procs := linuxProcesses()
+	lookup := func(pid int) (linuxProcess, bool) {
+		q, ok := procs[pid]
+		return q, ok
+	}
+	for _, q := range procs {
+		if keepsGroup(q, pgid, lookup) {
 			return false
 		}
 	}
 	return true
+}
+
+// keepsGroup reports whether q keeps group pgid from being orphaned: it
+// is a live member whose parent (found by lookup) is in another group of
+// the same session.
+func keepsGroup(q linuxProcess, pgid int, lookup func(pid int) (linuxProcess, bool)) bool {
+	if q.pgid != pgid || q.state == 'Z' || q.ppid <= 1 {
+		return false
+	}
+	parent, ok := lookup(q.ppid)
+	return ok && parent.pgid != pgid && parent.sid == q.sid
 }
 
 // linuxProcess is what orphanedGroup needs of a Linux process.
@@ -278,26 +296,31 @@ func linuxProcesses() map[int]linuxProcess {
 	out := map[int]linuxProcess{}
 	dirs, _ := os.ReadDir("/proc")
 	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
+		if pid, err := strconv.Atoi(d.Name()); err == nil {
+			if q, ok := readProcess(pid); ok {
+				out[pid] = q
+			}
 		}
-		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
-			continue // gone meanwhile
-		}
-		// The command name may contain spaces and parentheses: the
-		// fields after it start after the last ')'.
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 4 {
-			continue
-		}
-		q := linuxProcess{state: f[0][0]}
-		q.ppid, _ = strconv.Atoi(f[1])
-		q.pgid, _ = strconv.Atoi(f[2])
-		q.sid, _ = strconv.Atoi(f[3])
-		out[pid] = q
 	}
 	return out
+}
+
+// readProcess reads the state and ids of Linux process pid.
+func readProcess(pid int) (linuxProcess, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return linuxProcess{}, false // gone
+	}
+	// The command name may contain spaces and parentheses: the fields
+	// after it start after the last ')'.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 4 {
+		return linuxProcess{}, false
+	}
+	q := linuxProcess{state: f[0][0]}
+	q.ppid, _ = strconv.Atoi(f[1])
+	q.pgid, _ = strconv.Atoi(f[2])
+	q.sid, _ = strconv.Atoi(f[3])
+	return q, true
 }

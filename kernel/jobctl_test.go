@@ -23,7 +23,7 @@ func TestOrphanedGroup(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		got := orphanedGroup(cmd.Process.Pid)
+		got := orphanedGroup(cmd.Process.Pid, cmd.Process.Pid)
 		cmd.Process.Kill()
 		cmd.Wait()
 		if got != tc.orphaned {

@@ -116,11 +116,11 @@ func startPiped(t *testing.T, cmd *exec.Cmd) io.Reader {
 	return out
 }
 
-// TestStoppedMcexec: SIGTSTP or SIGSTOP sent to mcexec from Linux, as a
-// shell's Ctrl-Z or kill -STOP does, stops mcexec (state T, which its
-// parent sees) and its program, which writes nothing until SIGCONT; then
-// it finishes normally. SIGKILL ends a stopped one, and every page comes
-// back.
+// TestStoppedMcexec: SIGTSTP sent to mcexec from Linux, as a shell's
+// Ctrl-Z does, stops the program and mcexec (state T); SIGSTOP stops
+// mcexec, and the program at its next write. It writes nothing until
+// SIGCONT, then finishes normally. SIGKILL ends a stopped one, and every
+// page comes back.
 func TestStoppedMcexec(t *testing.T) {
 	in, base := bootOne(t, "256M")
 	for _, sig := range []syscall.Signal{syscall.SIGTSTP, syscall.SIGSTOP} {

@@ -60,15 +60,20 @@ static void block_tstp(void)
 	signal(SIGUSR1, on_usr1);
 }
 
+/* await waits for the blocked signal sig with sigwait. */
+static void await(int sig)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigwait(&set, &sig);
+}
+
 /* unblock_on_usr1 waits for the parent's SIGUSR1, then unblocks SIGTSTP
  * and says so ('u'). */
 static void unblock_on_usr1(void)
 {
-	sigset_t usr1;
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	int sig;
-	sigwait(&usr1, &sig);
+	await(SIGUSR1);
 	mask(SIG_UNBLOCK, SIGTSTP);
 	write(outfd, "u", 1);
 }
@@ -76,11 +81,7 @@ static void unblock_on_usr1(void)
 /* wait_tstp takes SIGTSTP with sigwait and says so ('W'). */
 static void wait_tstp(void)
 {
-	sigset_t tstp;
-	sigemptyset(&tstp);
-	sigaddset(&tstp, SIGTSTP);
-	int sig;
-	sigwait(&tstp, &sig);
+	await(SIGTSTP);
 	write(outfd, "W", 1);
 }
 
@@ -230,24 +231,15 @@ static void stops(void)
 	finish(pid, fd);
 }
 
-static void caught_tstp(void)
+/* tstp_taken: a child that catches SIGTSTP, or blocks it and takes it
+ * with sigwait, says so with mark and does not stop. */
+static void tstp_taken(const char *how, void (*setup)(void), void (*then)(void), char mark)
 {
 	int fd;
-	pid_t pid = spawn(catch_tstp, NULL, &fd);
+	pid_t pid = spawn(setup, then, &fd);
 	kill(pid, SIGTSTP);
-	printf("caught SIGTSTP: handler ran %s", seen(fd, 'T'));
+	printf("SIGTSTP %s: '%c' %s", how, mark, seen(fd, mark));
 	printf(", stopped: %s, runs %s\n", waitfor(pid, WUNTRACED | WNOHANG), runs(fd));
-	finish(pid, fd);
-}
-
-/* waited_tstp: a child that blocks SIGTSTP takes it with sigwait. */
-static void waited_tstp(void)
-{
-	int fd;
-	pid_t pid = spawn(block_tstp, wait_tstp, &fd);
-	kill(pid, SIGTSTP);
-	printf("sigwait SIGTSTP: taken %s", seen(fd, 'W'));
-	printf(", stopped: %s\n", waitfor(pid, WUNTRACED | WNOHANG));
 	finish(pid, fd);
 }
 
@@ -415,8 +407,8 @@ static void waitid_stopped(void)
 int main(void)
 {
 	stops();
-	caught_tstp();
-	waited_tstp();
+	tstp_taken("caught", catch_tstp, NULL, 'T');
+	tstp_taken("taken by sigwait", block_tstp, wait_tstp, 'W');
 	continues("caught", catch_cont);
 	continues("blocked", block_cont);
 	continues("ignored", ignore_cont);

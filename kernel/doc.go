@@ -10,9 +10,14 @@
 // Each LWK CPU is a goroutine locked to an OS thread pinned to its host CPU;
 // it traces the stubs that execute the app threads placed on it and handles
 // their system calls and faults (percpu.go). Scheduling is McKernel's:
-// cooperative and tick-less. In this version a thread holds its CPU while an
-// offloaded call is in flight; giving the CPU to another thread meanwhile
-// comes with the multi-threaded process model.
+// cooperative and tick-less; a thread waiting for an offloaded call gives
+// its CPU to others. New threads go to the least loaded CPU, and a process
+// has one stub thread per CPU its threads use, threads of one stub process
+// that share its address space (threads.go, cpu.Stub.NewThread); a thread
+// whose affinity excludes its CPU migrates when that CPU next picks it.
+//
+// What the app reads of /proc and /sys is rendered from LWK state
+// (views.go, sysview.go, package procview), McKernel's mcoverlayfs.
 //
 // Job control (jobctl.go) stops and continues whole processes as Linux
 // does, reports it to the parent (wait, SIGCHLD) and stops the process's

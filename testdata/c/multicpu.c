@@ -20,6 +20,7 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int turn, rounds = 2000;
 static char *shared[CPU_SETSIZE];
 static pthread_barrier_t bar;
+static int on_cpu[CPU_SETSIZE], reads_back[CPU_SETSIZE];
 
 static void *worker(void *arg) {
 	long i = (long)arg;
@@ -28,12 +29,10 @@ static void *worker(void *arg) {
 	CPU_SET(cpus[i], &one);
 	if (sched_setaffinity(0, sizeof one, &one) != 0)
 		perror("sched_setaffinity");
-	int where = sched_getcpu();
 	cpu_set_t got;
 	sched_getaffinity(0, sizeof got, &got);
-	printf("worker %ld runs on its CPU: %s, affinity reads back: %s\n", i, where == cpus[i] ? "yes" : "no",
-	       CPU_EQUAL(&got, &one) ? "yes" : "no");
-	fflush(stdout);
+	on_cpu[i] = sched_getcpu() == cpus[i];
+	reads_back[i] = CPU_EQUAL(&got, &one);
 	// Memory mapped on one CPU is the others'.
 	shared[i] = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	snprintf(shared[i], 64, "page of worker %ld", i);
@@ -64,7 +63,24 @@ static void *spin(void *arg) {
 	return NULL;
 }
 
+static volatile int spinning;
+
+// spin_forever runs on the last CPU without a system call.
+static void *spin_forever(void *arg) {
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpus[ncpu - 1], &one);
+	sched_setaffinity(0, sizeof one, &one);
+	for (spinning = 1;;)
+		;
+	return arg;
+}
+
 int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "execd") == 0) {
+		puts("exec with a thread spinning on another CPU: ok");
+		exit(3);
+	}
 	cpu_set_t set;
 	sched_getaffinity(0, sizeof set, &set);
 	for (int c = 0; c < CPU_SETSIZE; c++)
@@ -103,6 +119,9 @@ int main(int argc, char **argv) {
 	worker(0);
 	for (long i = 1; i < ncpu; i++)
 		pthread_join(th[i], NULL);
+	for (int i = 0; i < ncpu; i++)
+		printf("worker %d runs on its CPU: %s, affinity reads back: %s\n", i, on_cpu[i] ? "yes" : "no",
+		       reads_back[i] ? "yes" : "no");
 	printf("token passed %d times\n", turn);
 	// Migration of the main thread through every CPU and back.
 	for (int i = ncpu - 1; i >= 0; i--) {
@@ -116,5 +135,13 @@ int main(int argc, char **argv) {
 	sched_setaffinity(0, sizeof set, &set);
 	puts("main visited every CPU");
 	fflush(stdout);
-	exit(3);
+	// exec while another thread spins on another CPU: that thread goes.
+	pthread_t spinner;
+	pthread_create(&spinner, NULL, spin_forever, NULL);
+	while (!spinning)
+		sched_yield();
+	char *args[] = {argv[0], "execd", NULL};
+	execv(argv[0], args);
+	perror("execv");
+	return 1;
 }

@@ -306,7 +306,7 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 		call := syscalls.Dispatch(t, &k.Env)
 		switch call.Action {
 		case syscalls.Continue:
-			if c.preempted() {
+			if c.preempted() || c.Queue.Resched() {
 				c.Queue.Push(t)
 				return
 			}

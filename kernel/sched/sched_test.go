@@ -62,3 +62,14 @@ func TestFutexWakeAndRequeue(t *testing.T) {
 		t.Fatalf("table not empty: %v", f.Waiters)
 	}
 }
+
+func TestNowIsMonotonicClock(t *testing.T) {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	before := ts.Nano()
+	now := Now()
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	if now < before || now > ts.Nano() {
+		t.Fatalf("Now %d outside CLOCK_MONOTONIC [%d, %d]", now, before, ts.Nano())
+	}
+}

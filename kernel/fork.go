@@ -105,6 +105,18 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	return nil
 }
 
+// ChildPIDs lists the pids p's unreaped children hold: mcexec must not
+// give a forked process a reused proxy with one of them (ikc.ForkArgs).
+func (k *OS) ChildPIDs(p *proc.Process) []int {
+	k.Procs.TreeMu.Lock()
+	defer k.Procs.TreeMu.Unlock()
+	pids := make([]int, len(p.Children))
+	for i, c := range p.Children {
+		pids[i] = c.PID
+	}
+	return pids
+}
+
 func (k *OS) attached(p *proc.Process) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -353,13 +353,15 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 		p.Chan.Abort()
 	}
 	p.PGID = k.pgid(p) // wait(0) and wait(-pgid) need it once the proxy is gone
+	// Out of the table before the proxy hears of the end: it may serve a
+	// new process with the same pid (a reused child proxy) at once.
+	k.Procs.Remove(p)
 	p.Finish(code, sig)
 	k.exitTree(p)
 	if p.Stub != nil {
 		p.Stub.Reap()
 	}
 	p.MM.Release()
-	k.Procs.Remove(p)
 	atomic.AddInt32(&c.Load, -1)
 	if p.Token != 0 && !p.Attached && p.Chan != nil {
 		p.Chan.Close() // a forked process whose proxy never came

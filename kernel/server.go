@@ -176,6 +176,12 @@ func (k *OS) serveProcess(c *control.Conn, p *proc.Process) {
 		k.kill(p, int(unix.SIGKILL))
 		<-p.Done()
 	}
+	// The reader must be done with the descriptor before serveConn closes
+	// it: the next connection may get its number at once, and a late read
+	// would steal that connection's request (a reused child proxy dials
+	// again right after the exit).
+	unix.Shutdown(c.FD(), unix.SHUT_RD)
+	<-gone
 	p.Offloads.Wait() // parked offloads still read the channel
 	p.Chan.Close()
 }

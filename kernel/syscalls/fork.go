@@ -45,7 +45,7 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	if err != nil {
 		return errno(err)
 	}
-	pid := offloadCall(c, ikc.NrFork, [6]uint64{child.Token})
+	pid := offloadCall(c, ikc.NrFork, ikc.ForkArgs(child.Token, k.ChildPIDs(c.T.Proc)))
 	var ferr error
 	if pid < 0 {
 		ferr = unix.Errno(-pid)

@@ -62,6 +62,8 @@ type Kernel interface {
 	// completes it with its proxy's pid, or discards it when err is set.
 	Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error)
 	Forked(parent, child *proc.Process, pid int, err error) error
+	// ChildPIDs lists the pids p's unreaped children hold.
+	ChildPIDs(p *proc.Process) []int
 	// WaitChild finds an ended child matching pid (wait4's argument) and
 	// reaps it unless keep; found is false when no child matches.
 	WaitChild(t *proc.Thread, pid int, keep bool) (st proc.WaitStatus, found, ok bool)

@@ -159,11 +159,11 @@ func (k *OS) attach(token uint64, proxyPID int) (*proc.Process, []mm.MappedSegme
 			err = fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", child.Stub.VDSO, child.VDSO)
 			return
 		}
-		m := &mirror{stub: child.Stub, ch: child.Chan, cpu: c, quiet: true}
+		m := &mirror{stub: child.Stub, ch: child.Chan, cpu: c, attaching: true}
 		if segs, err = child.MM.Attach(m); err != nil {
 			return
 		}
-		m.quiet = false
+		m.attaching = false
 		k.mu.Lock()
 		child.Attached = true
 		k.mu.Unlock()

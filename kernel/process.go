@@ -38,13 +38,16 @@ type mirror struct {
 	stub *cpu.Stub
 	ch   *ikc.Channel
 	cpu  *CPU
-	// quiet stops logging while a forked address space is attached: its
-	// proxy maps that snapshot from the attach reply.
-	quiet bool
+	// attaching is set while a forked address space is attached: its
+	// proxy maps that snapshot from the attach reply, so nothing is
+	// logged; and the stub's page tables are left to fill on first touch,
+	// as a forked child touches little of what it inherits before it
+	// execs or exits.
+	attaching bool
 }
 
 func (m *mirror) log(e ikc.LogEntry) {
-	if m.quiet {
+	if m.attaching {
 		return
 	}
 	if m.ch.LogFull() {
@@ -67,7 +70,7 @@ func (m *mirror) sync() {
 }
 
 func (m *mirror) Map(va, length, off uint64, prot int) error {
-	if err := m.stub.Map(va, length, off, prot); err != nil {
+	if err := m.stub.Map(va, length, off, prot, !m.attaching); err != nil {
 		return err
 	}
 	m.log(ikc.LogEntry{VA: va, Len: length, Off: off, Prot: uint64(prot)})
@@ -332,9 +335,10 @@ func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
 	return sig
 }
 
-// endProcess ends p with its exit status and frees everything it had.
-// The status is reported before the stub is reaped and the memory
-// released, so mcexec (and a shell waiting on it) need not wait for that.
+// endProcess ends p with its exit status and frees everything it had; its
+// stub becomes the CPU's spare if it can. The status is reported before
+// the memory is released, so mcexec (and a shell waiting on it) need not
+// wait for that.
 // It runs on p's CPU.
 func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	if p.Exited {
@@ -346,9 +350,6 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 		c.Queue.Remove(t)
 	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
-	if p.Stub != nil {
-		p.Stub.Kill()
-	}
 	if p.Chan != nil {
 		p.Chan.Abort()
 	}
@@ -359,7 +360,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	p.Finish(code, sig)
 	k.exitTree(p)
 	if p.Stub != nil {
-		p.Stub.Reap()
+		c.retireStub(p.Stub)
 	}
 	p.MM.Release()
 	atomic.AddInt32(&c.Load, -1)

@@ -162,7 +162,16 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 	}
 	link := control.FromFD(fd)
 	o.Instance = inst
+	if err := windowReserved(); err != nil {
+		return 0, 0, err
+	}
 	for {
+		// Set up while idle: the connection and the workers' threads
+		// are there when the job comes.
+		p, err := newProxy(o)
+		if err != nil {
+			return 0, 0, err
+		}
 		job, err := receiveJob(link)
 		if errors.Is(err, os.ErrClosed) {
 			return 0, 0, nil // the forking mcexec is gone
@@ -171,7 +180,7 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 			return 0, 0, err
 		}
 		var reusable bool
-		code, sig, reusable, err = serveJob(o, job, link)
+		code, sig, reusable, err = p.serveJob(job, link)
 		if err != nil || !reusable {
 			return code, sig, err
 		}
@@ -284,14 +293,8 @@ func umaskOf(pid int) (int, error) {
 
 // serveJob attaches to the job's process and serves it until it ends;
 // reusable says the proxy is ready for another.
-func serveJob(o Options, job forkJob, link *control.Conn) (code int, sig syscall.Signal, reusable bool, err error) {
-	if err := windowReserved(); err != nil {
-		return 0, 0, false, err
-	}
-	p, err := newProxy(o)
-	if err != nil {
-		return 0, 0, false, err
-	}
+func (p *Proxy) serveJob(job forkJob, link *control.Conn) (code int, sig syscall.Signal, reusable bool, err error) {
+	dropSignals(p.sigs) // sent while idle: to no process
 	resp, fds, err := p.conn.Call(control.Request{Op: control.OpAttach, Token: job.Token})
 	if err == nil {
 		err = p.connect(resp, fds)
@@ -303,6 +306,16 @@ func serveJob(o Options, job forkJob, link *control.Conn) (code int, sig syscall
 	code, sig, err = p.serve()
 	link.Send(proxyState{Ending: true})
 	return code, sig, err == nil && p.reset(), err
+}
+
+func dropSignals(c chan os.Signal) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
+		}
+	}
 }
 
 // workerDrain bounds the wait for the workers once the process ended: one

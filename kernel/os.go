@@ -52,7 +52,7 @@ type OS struct {
 	stubFD int
 	mu     sync.Mutex
 	// embryos are forked processes waiting for their proxy, by token.
-	embryos map[uint64]*proc.Process
+	embryos map[uint64]*embryo
 }
 
 // Boot reserves the partition and starts the LWK CPUs.

@@ -364,7 +364,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	}
 	p.MM.Release()
 	atomic.AddInt32(&c.Load, -1)
-	if p.Token != 0 && !p.Attached && p.Chan != nil {
+	if p.Token != 0 && !k.attached(p) && p.Chan != nil {
 		p.Chan.Close() // a forked process whose proxy never came
 	}
 	if sig != 0 {

@@ -131,9 +131,13 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) {
 		c.Send(control.Response{Error: err.Error()})
 		return
 	}
-	p, segs, err := k.attach(req.Token, int(cred.Pid))
+	p, segs, ended, err := k.attach(req.Token, int(cred.Pid))
 	if err != nil {
 		c.Send(control.Response{Error: err.Error()})
+		return
+	}
+	if ended {
+		c.Send(control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
 		return
 	}
 	out := make([]control.Segment, len(segs))

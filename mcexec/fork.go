@@ -27,9 +27,11 @@ const AttachEnv = "GOMCK_ATTACH"
 // names its own, and More says another follows.
 type forkJob struct {
 	Token   uint64
-	PGID    int   // the forking mcexec's process group
-	FDs     []int // the numbers of the descriptors in this message
-	CloExec []int // those of them marked close-on-exec
+	PGID    int    // the forking mcexec's process group,
+	Cwd     string // working directory
+	Umask   int    // and umask
+	FDs     []int  // the numbers of the descriptors in this message
+	CloExec []int  // those of them marked close-on-exec
 	More    bool
 }
 
@@ -46,13 +48,18 @@ func (p *Proxy) startChild(args [6]uint64) int64 {
 	}
 	job := forkJob{Token: token}
 	job.PGID, _ = unix.Getpgid(0)
-	if c := children.take(avoid, reuse); c != nil {
+	job.Cwd, _ = unix.Getwd()
+	if job.Umask, err = ownUmask(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return -int64(unix.EAGAIN)
+	}
+	if c := children.take(p, avoid, reuse); c != nil {
 		if c.send(job, fds) == nil {
 			return int64(c.pid)
 		}
 		children.drop(c)
 	}
-	c, err := children.start(p.opts.Instance)
+	c, err := children.start(p)
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
@@ -67,17 +74,24 @@ func (p *Proxy) startChild(args [6]uint64) int64 {
 	return int64(c.pid)
 }
 
-// fdDir is /proc/self/fd, kept open above ReservedFD: listing it finds the
-// app's descriptors in a few calls, where probing every number below
-// ReservedFD took about 2 ms. newProxy opens it before the app runs, so
-// that its passing through a low number shifts none of the app's.
-var fdDir = sync.OnceValues(func() (int, error) {
-	fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, fmt.Errorf("mcexec: %w", err)
-	}
-	return moveFD(fd)
-})
+// selfFile returns the opener of a /proc/self file that is read again at
+// every fork. It is kept open above ReservedFD; newProxy opens it before
+// the app runs, so that its passing through a low number shifts none of
+// the app's descriptors.
+func selfFile(name string) func() (int, error) {
+	return sync.OnceValues(func() (int, error) {
+		fd, err := unix.Open("/proc/self/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, fmt.Errorf("mcexec: %w", err)
+		}
+		return moveFD(fd)
+	})
+}
+
+// fdDir lists the app's descriptors in a few calls, where probing every
+// number below ReservedFD took about 2 ms; statusFile has the umask, which
+// no call reads without changing it.
+var fdDir, statusFile = selfFile("fd"), selfFile("status")
 
 // appFDs lists the app's open descriptors (those below ReservedFD).
 func appFDs() ([]int, error) {
@@ -216,10 +230,10 @@ func receiveJob(link *control.Conn) (forkJob, error) {
 			}
 			return job, err
 		}
-		job.Token, job.PGID = msg.Token, msg.PGID
-		job.FDs = append(job.FDs, msg.FDs...)
-		job.CloExec = append(job.CloExec, msg.CloExec...)
-		more = msg.More
+		// Every message repeats the rest of the job.
+		msg.FDs = append(job.FDs, msg.FDs...)
+		msg.CloExec = append(job.CloExec, msg.CloExec...)
+		job, more = msg, msg.More
 	}
 	return job, adopt(job, fds)
 }
@@ -253,12 +267,13 @@ func adopt(job forkJob, fds []int) error {
 			return fmt.Errorf("mcexec: install descriptor %d: %w", job.FDs[i], err)
 		}
 	}
-	parent := os.Getppid()
-	if mask, err := umaskOf(parent); err == nil {
-		unix.Umask(mask)
-	}
-	if err := unix.Chdir(fmt.Sprintf("/proc/%d/cwd", parent)); err != nil {
-		return fmt.Errorf("mcexec: take the parent's working directory: %w", err)
+	unix.Umask(job.Umask)
+	// By path: a descriptor of the directory would pass through a low
+	// number in the forking mcexec, among the app's. The forking mcexec
+	// may be gone already (its process did not wait), so its
+	// /proc/<pid>/cwd only serves when the path does not.
+	if job.Cwd == "" || unix.Chdir(job.Cwd) != nil {
+		unix.Chdir(fmt.Sprintf("/proc/%d/cwd", os.Getppid()))
 	}
 	if g, _ := unix.Getpgid(0); g != job.PGID {
 		if err := unix.Setpgid(0, job.PGID); err != nil {
@@ -268,19 +283,16 @@ func adopt(job forkJob, fds []int) error {
 	return nil
 }
 
-// umaskOf reads a process's umask from its status file. Raw calls: the os
-// package would start the runtime poller, whose descriptors would land
-// among the app's.
-func umaskOf(pid int) (int, error) {
-	fd, err := unix.Open(fmt.Sprintf("/proc/%d/status", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+// ownUmask reads the umask from statusFile.
+func ownUmask() (int, error) {
+	fd, err := statusFile()
 	if err != nil {
 		return 0, err
 	}
-	defer unix.Close(fd)
 	buf := make([]byte, 4096)
-	n, err := unix.Read(fd, buf)
+	n, err := unix.Pread(fd, buf, 0)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("mcexec: read /proc/self/status: %w", err)
 	}
 	for line := range strings.Lines(string(buf[:n])) {
 		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
@@ -288,7 +300,7 @@ func umaskOf(pid int) (int, error) {
 			return int(m), err
 		}
 	}
-	return 0, errors.New("no Umask line")
+	return 0, errors.New("mcexec: no Umask in /proc/self/status")
 }
 
 // serveJob attaches to the job's process and serves it until it ends;
@@ -296,16 +308,21 @@ func umaskOf(pid int) (int, error) {
 func (p *Proxy) serveJob(job forkJob, link *control.Conn) (code int, sig syscall.Signal, reusable bool, err error) {
 	dropSignals(p.sigs) // sent while idle: to no process
 	resp, fds, err := p.conn.Call(control.Request{Op: control.OpAttach, Token: job.Token})
-	if err == nil {
-		err = p.connect(resp, fds)
+	switch {
+	case err == nil && resp.Ended: // it ran without needing its proxy
+		close(p.ready) // the workers go
+		code, sig = resp.ExitCode, syscall.Signal(resp.ExitSignal)
+	case err == nil:
+		if err = p.connect(resp, fds); err == nil {
+			code, sig, err = p.serve()
+		}
 	}
 	if err != nil {
 		p.conn.Close()
-		return 0, 0, false, fmt.Errorf("mcexec: attach to the forked process: %w", err)
+		return 0, 0, false, fmt.Errorf("mcexec: serve the forked process: %w", err)
 	}
-	code, sig, err = p.serve()
 	link.Send(proxyState{Ending: true})
-	return code, sig, err == nil && p.reset(), err
+	return code, sig, p.reset(), nil
 }
 
 func dropSignals(c chan os.Signal) {
@@ -335,7 +352,9 @@ func (p *Proxy) reset() bool {
 	if !futexWaitZero(&p.running, workerDrain) {
 		return false
 	}
-	p.ch.Close()
-	unix.Close(p.partFD)
+	if p.ch != nil {
+		p.ch.Close()
+		unix.Close(p.partFD)
+	}
 	return p.applyLog(ikc.LogEntry{VA: ikc.WindowStart, Len: ikc.WindowEnd - ikc.WindowStart, Off: ikc.Unmapped}) == nil
 }

@@ -33,6 +33,8 @@ type childProxy struct {
 	cred creds // of the thread that started it: a reused proxy must match
 	// state: busy serving a process, ending, or idle.
 	ending, idle bool
+	// forkedBy is the proxy whose process forked the one it serves.
+	forkedBy *Proxy
 }
 
 // creds are a thread's identity, which a child proxy inherits from the
@@ -64,11 +66,13 @@ var children = &proxyPool{all: map[int]*childProxy{}, changed: make(chan struct{
 // maxIdle bounds the idle proxies kept: each holds a Go runtime's memory.
 const maxIdle = 4
 
-// take returns an idle proxy whose pid is not in avoid (pids the forking
-// process's unreaped children still hold) and that the calling thread
-// could have started, waiting for one that is getting ready (it soon says
-// it is idle, or exits); nil if none.
-func (pp *proxyPool) take(avoid []int, reuse bool) *childProxy {
+// take returns an idle proxy for a process that by (the forking process's
+// proxy) forks: one whose pid is not in avoid (pids the forking process's
+// unreaped children still hold) and that the calling thread could have
+// started. It waits for one that is about to be idle (it says it is
+// ending, or serves a child that by's process has reaped already): a new
+// one costs far more. nil if none.
+func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
 	if !reuse {
 		return nil
 	}
@@ -81,11 +85,11 @@ func (pp *proxyPool) take(avoid []int, reuse bool) *childProxy {
 				continue
 			}
 			if c.idle {
-				c.idle = false
+				c.idle, c.forkedBy = false, by
 				pp.mu.Unlock()
 				return c
 			}
-			waiting = waiting || c.ending
+			waiting = waiting || c.ending || c.forkedBy == by
 		}
 		pp.mu.Unlock()
 		if !waiting {
@@ -103,9 +107,9 @@ func getsid(pid int) int {
 	return sid
 }
 
-// start starts a child proxy for instance, in child-proxy mode (AttachEnv)
-// with its end of the link at descriptor 3.
-func (pp *proxyPool) start(instance int) (*childProxy, error) {
+// start starts a child proxy for a process that by forks, in child-proxy
+// mode (AttachEnv) with its end of the link at descriptor 3.
+func (pp *proxyPool) start(by *Proxy) (*childProxy, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mcexec: child proxy link: %w", err)
@@ -116,7 +120,7 @@ func (pp *proxyPool) start(instance int) (*childProxy, error) {
 		unix.Close(fds[0])
 		return nil, err
 	}
-	env := []string{fmt.Sprintf("%s=%d:3", AttachEnv, instance)}
+	env := []string{fmt.Sprintf("%s=%d:3", AttachEnv, by.opts.Instance)}
 	if dir := os.Getenv(control.RunDirEnv); dir != "" {
 		env = append(env, control.RunDirEnv+"="+dir)
 	}
@@ -129,7 +133,7 @@ func (pp *proxyPool) start(instance int) (*childProxy, error) {
 		unix.Close(mine)
 		return nil, err
 	}
-	c := &childProxy{pid: pid, link: control.FromFD(mine), cred: threadCreds()}
+	c := &childProxy{pid: pid, link: control.FromFD(mine), cred: threadCreds(), forkedBy: by}
 	pp.mu.Lock()
 	pp.all[pid] = c
 	pp.mu.Unlock()

@@ -126,10 +126,12 @@ func newProxy(o Options) (*Proxy, error) {
 	signal.Notify(p.sigs, forwarded...)
 	catchInterrupts()
 	signal.Ignore(unix.SIGPIPE) // offloaded writes get EPIPE; the LWK raises SIGPIPE in the app
-	// Before the app has descriptors (fdDir).
-	if _, err := fdDir(); err != nil {
-		conn.Close()
-		return nil, err
+	// Before the app has descriptors (selfFile).
+	for _, open := range []func() (int, error){fdDir, statusFile} {
+		if _, err := open(); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	// Workers start their OS threads while the LWK sets the process up.
 	for i := 0; i < max(o.Workers, 1); i++ {

@@ -30,6 +30,7 @@ func TestProcessModel(t *testing.T) {
 		{"pthreads-4", []string{prog("pthreads"), "4"}},
 		{"openmp", []string{prog("openmp")}},
 		{"fpswitch", []string{prog("fpswitch")}},
+		{"forkstate", []string{prog("forkstate"), t.TempDir()}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

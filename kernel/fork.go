@@ -22,17 +22,29 @@ import (
 //  1. Fork, on the parent's CPU: the child's record and a copy of the
 //     address space, while no thread of the parent runs (they all live on
 //     that CPU), so the copy is consistent.
-//  2. The parent's mcexec starts a child proxy (ikc.NrFork) that inherits
-//     the app's descriptors; its Linux pid becomes the child's pid (Forked).
-//  3. The child proxy attaches with the child's token (serveAttach): the
-//     child gets a stub on its CPU and starts running.
+//  2. The parent's mcexec gives the child a proxy (ikc.NrFork) holding a
+//     copy of the app's descriptors; its Linux pid becomes the child's pid
+//     (Forked). The child then gets a stub on its CPU and starts running
+//     (prepare), without waiting for its proxy: until the proxy is there,
+//     its offloaded calls wait in the channel.
+//  3. The proxy attaches with the child's token (serveAttach) and gets the
+//     channel and the segments to mirror; a child that has ended by then
+//     is reported ended instead.
 
 // attachTimeout bounds step 3: a child whose proxy never comes is killed,
 // and its parent reaps it as killed by SIGKILL.
 const attachTimeout = 30 * time.Second
 
+// embryo is a forked process whose proxy has not attached yet.
+type embryo struct {
+	proc     *proc.Process
+	prepared chan struct{}      // closed once prepare ran, or Forked failed
+	segs     []mm.MappedSegment // what prepare mapped, for the proxy's mirror
+	err      error
+}
+
 // Fork creates a child of t's process whose only thread starts with regs
-// and t's FPU state. It does not run until its proxy attaches.
+// and t's FPU state. It runs once Forked has its pid.
 func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error) {
 	if k.state() != "RUNNING" {
 		return nil, unix.EAGAIN
@@ -58,9 +70,9 @@ func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.
 		SigMask: t.SigMask, AltStack: t.AltStack, FPState: bytes.Clone(fp)}}
 	k.mu.Lock()
 	if k.embryos == nil {
-		k.embryos = map[uint64]*proc.Process{}
+		k.embryos = map[uint64]*embryo{}
 	}
-	k.embryos[child.Token] = child
+	k.embryos[child.Token] = &embryo{proc: child, prepared: make(chan struct{})}
 	k.mu.Unlock()
 	return child, nil
 }
@@ -71,16 +83,13 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	if err == nil && k.Procs.Find(pid) != nil {
 		err = fmt.Errorf("pid %d is already an LWK process", pid)
 	}
-	if err != nil {
-		k.mu.Lock()
-		delete(k.embryos, child.Token)
-		k.mu.Unlock()
-		child.MM.Release()
-		return err
+	if err == nil {
+		child.Chan, err = ikc.Create(fmt.Sprintf("mcos%d-%d", k.Index, pid))
 	}
-	ch, err := ikc.Create(fmt.Sprintf("mcos%d-%d", k.Index, pid))
 	if err != nil {
-		unix.Kill(pid, unix.SIGKILL) // the proxy cannot attach without it
+		e := k.takeEmbryo(child.Token)
+		e.err = err
+		close(e.prepared)
 		child.MM.Release()
 		return err
 	}
@@ -89,7 +98,7 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	c.Threads.Add(1)
 	t := child.Threads[0]
 	child.Begin()
-	child.PID, child.ProxyPID, child.PPID, child.Chan, child.Home = pid, pid, parent.PID, ch, c.Index
+	child.PID, child.ProxyPID, child.PPID, child.Home = pid, pid, parent.PID, c.Index
 	t.TID, t.CPU = pid, c.Index
 	child.End()
 	k.Procs.TreeMu.Lock()
@@ -97,14 +106,67 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	parent.Children = append(parent.Children, child)
 	k.Procs.TreeMu.Unlock()
 	k.Procs.Add(child)
-	close(child.Forked)
+	k.mu.Lock()
+	e := k.embryos[child.Token]
+	k.mu.Unlock()
+	c.Go(func() { k.prepare(c, e) })
 	time.AfterFunc(attachTimeout, func() {
-		if !k.attached(child) {
+		if k.takeEmbryo(child.Token) != nil {
 			k.Kmsg.Printf("pid %d: its proxy did not attach within %v; killing it", pid, attachTimeout)
 			k.kill(child, int(unix.SIGKILL))
 		}
 	})
 	return nil
+}
+
+// prepare gives a forked process its stub, with its inherited memory
+// mapped, and makes it runnable (on c's thread).
+func (k *OS) prepare(c *CPU, e *embryo) {
+	defer close(e.prepared)
+	child := e.proc
+	if child.Exited { // killed before it ever ran
+		e.err = errors.New("the forked process was killed")
+		return
+	}
+	var err error
+	if child.Stub, err = c.takeStub(k); err == nil && child.Stub.VDSO != child.VDSO {
+		err = fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", child.Stub.VDSO, child.VDSO)
+	}
+	if err == nil {
+		child.SetStub(c.Index, child.Stub)
+		m := &mirror{k: k, p: child, ch: child.Chan, attaching: true}
+		e.segs, err = child.MM.Attach(m)
+		m.attaching = false
+	}
+	if err != nil {
+		e.err = err
+		k.Kmsg.Printf("pid %d: %v", child.PID, err)
+		k.kill(child, int(unix.SIGKILL))
+		return
+	}
+	c.Queue.Push(child.Threads[0])
+	k.Kmsg.Printf("pid %d: forked from %d on cpu %d (stub %d)", child.PID, child.PPID, c.Index, child.Stub.PID)
+}
+
+// takeEmbryo removes and returns the embryo of token, nil if none.
+func (k *OS) takeEmbryo(token uint64) *embryo {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.embryos[token]
+	delete(k.embryos, token)
+	return e
+}
+
+// ChildPIDs lists the pids p's unreaped children hold: mcexec must not
+// give a forked process a reused proxy with one of them (ikc.ForkArgs).
+func (k *OS) ChildPIDs(p *proc.Process) []int {
+	k.Procs.TreeMu.Lock()
+	defer k.Procs.TreeMu.Unlock()
+	pids := make([]int, len(p.Children))
+	for i, c := range p.Children {
+		pids[i] = c.PID
+	}
+	return pids
 }
 
 func (k *OS) attached(p *proc.Process) bool {
@@ -115,57 +177,40 @@ func (k *OS) attached(p *proc.Process) bool {
 
 var errNoEmbryo = errors.New("no forked process waits for this proxy")
 
-// attach gives the forked process with token its stub and starts it; it
-// returns the process and the segments its proxy must map.
-func (k *OS) attach(token uint64, proxyPID int) (*proc.Process, []mm.MappedSegment, error) {
+// attach hands the forked process with token to its proxy: it returns the
+// process and the segments the proxy must map, or ended when the process
+// has ended already (its proxy then only needs its status).
+func (k *OS) attach(token uint64, proxyPID int) (child *proc.Process, segs []mm.MappedSegment, ended bool, err error) {
 	k.mu.Lock()
-	child := k.embryos[token]
-	delete(k.embryos, token)
+	e := k.embryos[token]
 	k.mu.Unlock()
-	if child == nil {
-		return nil, nil, errNoEmbryo
+	if e == nil {
+		return nil, nil, false, errNoEmbryo
 	}
 	select {
-	case <-child.Forked:
+	case <-e.prepared:
 	case <-time.After(attachTimeout):
-		return nil, nil, errNoEmbryo
+		return nil, nil, false, errNoEmbryo
 	}
-	if child.ProxyPID != proxyPID {
-		return nil, nil, errNoEmbryo
+	if e.proc.ProxyPID != proxyPID { // not this one's: the right one may still come
+		return nil, nil, false, errNoEmbryo
 	}
-	c := k.CPUs[child.Threads[0].CPU]
-	var segs []mm.MappedSegment
-	var err error
-	c.Do(func() {
-		if child.Exited {
-			err = errShutdown
-			return
-		}
-		child.Stub, err = c.takeStub(k)
-		if err != nil {
-			return
-		}
-		if child.Stub.VDSO != child.VDSO {
-			err = fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", child.Stub.VDSO, child.VDSO)
-			return
-		}
-		child.SetStub(c.Index, child.Stub)
-		m := &mirror{k: k, p: child, ch: child.Chan, quiet: true}
-		if segs, err = child.MM.Attach(m); err != nil {
-			return
-		}
-		m.quiet = false
-		k.mu.Lock()
-		child.Attached = true
-		k.mu.Unlock()
-		c.Queue.Push(child.Threads[0])
-	})
-	if err != nil {
-		k.kill(child, int(unix.SIGKILL))
-		return nil, nil, err
+	if k.takeEmbryo(token) == nil { // given up meanwhile
+		return nil, nil, false, errNoEmbryo
 	}
-	k.Kmsg.Printf("pid %d: forked from %d on cpu %d (stub %d)", child.PID, child.PPID, c.Index, child.Stub.PID)
-	return child, segs, nil
+	if e.err != nil {
+		return nil, nil, false, e.err
+	}
+	child = e.proc
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	select {
+	case <-child.Done(): // endProcess closes the channel of an unattached process
+		return child, nil, true, nil
+	default:
+	}
+	child.Attached = true
+	return child, e.segs, false, nil
 }
 
 // releaseVfork wakes the thread that vforked p, once p execs or exits: its

@@ -56,7 +56,7 @@ type OS struct {
 	mu       sync.Mutex
 	stubMu   sync.Mutex // serializes making stub threads
 	// embryos are forked processes waiting for their proxy, by token.
-	embryos map[uint64]*proc.Process
+	embryos map[uint64]*embryo
 }
 
 // Boot reserves the partition and starts the LWK CPUs.

@@ -25,9 +25,12 @@ type CPU struct {
 	Queue    *sched.Queue
 	Slices   uint64 // thread slices run; the time-sharing ticker watches it
 
-	// Spare is a stub started while the CPU was idle, so that exec does
-	// not wait for a fork and exec of its own.
+	// Spare is a stub started while the CPU was idle, or the stub of an
+	// ended process, so that exec and fork do not wait for a fork and
+	// exec of their own (nor the old stub for its exit).
 	Spare *cpu.Stub
+	// spareUsed says Spare served a process: it is wiped before the next.
+	spareUsed bool
 
 	// Threads counts the app threads placed here, for placement.
 	Threads atomic.Int32
@@ -101,6 +104,10 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 			c.startSpare(k)
 			continue
 		}
+		if c.spareUsed {
+			c.wipeSpare(k)
+			continue
+		}
 		// Idle: tick-less, sleep until work, a wake-up or the next deadline.
 		var timeout <-chan time.Time
 		var tm *time.Timer
@@ -131,6 +138,7 @@ func (c *CPU) startSpare(k *OS) {
 
 // takeStub returns the spare stub, or a new one.
 func (c *CPU) takeStub(k *OS) (*cpu.Stub, error) {
+	c.wipeSpare(k)
 	if s := c.Spare; s != nil {
 		c.Spare = nil
 		return s, nil
@@ -138,10 +146,36 @@ func (c *CPU) takeStub(k *OS) (*cpu.Stub, error) {
 	return cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
 }
 
+// retireStub keeps the stub of an ended process as the spare, wiped once
+// the CPU is idle: a new stub costs a fork and an exec, and the old one's
+// exit about as much (some 2 ms together here). It is killed if the CPU
+// has a spare already or it is gone.
+func (c *CPU) retireStub(s *cpu.Stub) {
+	if c.Spare == nil && s.Alive() {
+		c.Spare, c.spareUsed = s, true
+		return
+	}
+	s.Kill()
+	s.Reap()
+}
+
+// wipeSpare wipes a spare that served a process; one that cannot be is
+// killed.
+func (c *CPU) wipeSpare(k *OS) {
+	if !c.spareUsed {
+		return
+	}
+	c.spareUsed = false
+	if err := c.Spare.Wipe(); err != nil {
+		k.Kmsg.Printf("cpu %d: spare stub %d: %v", c.Index, c.Spare.PID, err)
+		c.dropSpare()
+	}
+}
+
 // dropSpare kills the spare stub (shutdown).
 func (c *CPU) dropSpare() {
 	if s := c.Spare; s != nil {
-		c.Spare = nil
+		c.Spare, c.spareUsed = nil, false
 		s.Kill()
 		s.Reap()
 	}

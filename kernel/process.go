@@ -40,9 +40,12 @@ type mirror struct {
 	k  *OS
 	p  *proc.Process
 	ch *ikc.Channel
-	// quiet stops logging while a forked address space is attached: its
-	// proxy maps that snapshot from the attach reply.
-	quiet bool
+	// attaching is set while a forked address space is attached: its
+	// proxy maps that snapshot from the attach reply, so nothing is
+	// logged; and the stub's page tables are left to fill on first touch,
+	// as a forked child touches little of what it inherits before it
+	// execs or exits.
+	attaching bool
 }
 
 // here returns the CPU making the change and its stub thread.
@@ -56,7 +59,7 @@ func (m *mirror) here() (*CPU, *cpu.Stub, error) {
 }
 
 func (m *mirror) log(c *CPU, e ikc.LogEntry) {
-	if m.quiet {
+	if m.attaching {
 		return
 	}
 	if m.ch.LogFull() {
@@ -83,7 +86,7 @@ func (m *mirror) Map(va, length, off uint64, prot int) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Map(va, length, off, prot); err != nil {
+	if err := s.Map(va, length, off, prot, !m.attaching); err != nil {
 		return err
 	}
 	m.log(c, ikc.LogEntry{VA: va, Len: length, Off: off, Prot: uint64(prot)})
@@ -378,9 +381,10 @@ func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
 	return sig
 }
 
-// endProcess ends p with its exit status and frees everything it had.
-// The status is reported before the stub is reaped and the memory
-// released, so mcexec (and a shell waiting on it) need not wait for that.
+// endProcess ends p with its exit status and frees everything it had; its
+// stub becomes the CPU's spare if it can. The status is reported before
+// the memory is released, so mcexec (and a shell waiting on it) need not
+// wait for that.
 // It runs on p's CPU.
 func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	if p.Exited || !p.BeginEnd() {
@@ -394,32 +398,28 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 		t.Gone.Store(true)
 	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
-	if p.Stub != nil {
-		p.Stub.Kill()
-	}
 	if p.Chan != nil {
 		p.Chan.Abort()
 	}
 	p.PGID = k.pgid(p) // wait(0) and wait(-pgid) need it once the proxy is gone
 	k.releaseVfork(p)
+	// Out of the table before the proxy hears of the end: it may serve a
+	// new process with the same pid (a reused child proxy) at once.
+	k.Procs.Remove(p)
+	// A stub process with threads on several CPUs is killed whole (its
+	// threads on other CPUs stop at once); a single stub may be reused.
+	stubs := p.Stubs()
+	if len(stubs) > 1 {
+		p.Stub.Kill()
+	}
 	p.Finish(code, sig)
 	k.releaseProxy(p)
 	k.exitTree(p)
-	// The stub threads of other CPUs first: Linux reports the stub
-	// process's own exit once its other threads are reaped.
-	for _, s := range p.Stubs() {
-		if s != p.Stub {
-			s.Reap()
-		}
-	}
-	if p.Stub != nil {
-		p.Stub.Reap()
-	}
+	k.retireStubs(c, p, stubs)
 	p.MM.Release()
-	k.Procs.Remove(p)
 	k.dropView(p)
 	atomic.AddInt32(&k.CPUs[p.Home].Load, -1)
-	if p.Token != 0 && !p.Attached && p.Chan != nil {
+	if p.Token != 0 && !k.attached(p) && p.Chan != nil {
 		p.Chan.Close() // a forked process whose proxy never came
 	}
 	if sig != 0 {
@@ -427,6 +427,27 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	} else {
 		k.Kmsg.Printf("pid %d: %s exited with %d after %v", p.PID, p.Exe, code, ran)
 	}
+}
+
+// retireStubs disposes of p's stubs once it ended on c. A lone stub that
+// c traces becomes c's spare; otherwise each is reaped, the stub threads
+// of other CPUs first: Linux reports the stub process's own exit once its
+// other threads are reaped.
+func (k *OS) retireStubs(c *CPU, p *proc.Process, stubs []*cpu.Stub) {
+	if p.Stub == nil {
+		return
+	}
+	if len(stubs) <= 1 && c.Index == p.Home {
+		c.retireStub(p.Stub)
+		return
+	}
+	p.Stub.Kill()
+	for _, s := range stubs {
+		if s != p.Stub {
+			s.Reap()
+		}
+	}
+	p.Stub.Reap()
 }
 
 // kill makes p die of sig (a forwarded signal, mcexec's death, shutdown):

@@ -131,9 +131,13 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) {
 		c.Send(control.Response{Error: err.Error()})
 		return
 	}
-	p, segs, err := k.attach(req.Token, int(cred.Pid))
+	p, segs, ended, err := k.attach(req.Token, int(cred.Pid))
 	if err != nil {
 		c.Send(control.Response{Error: err.Error()})
+		return
+	}
+	if ended {
+		c.Send(control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
 		return
 	}
 	out := make([]control.Segment, len(segs))
@@ -182,6 +186,12 @@ func (k *OS) serveProcess(c *control.Conn, p *proc.Process) {
 		k.kill(p, int(unix.SIGKILL))
 		<-p.Done()
 	}
+	// The reader must be done with the descriptor before serveConn closes
+	// it: the next connection may get its number at once, and a late read
+	// would steal that connection's request (a reused child proxy dials
+	// again right after the exit).
+	unix.Shutdown(c.FD(), unix.SHUT_RD)
+	<-gone
 	p.Offloads.Wait() // parked offloads still read the channel
 	p.Chan.Close()
 }

@@ -1,90 +1,360 @@
 package mcexec
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/delegator/ikc"
 )
 
-// AttachEnv marks an mcexec started as the child proxy of a forked LWK
-// process: "instance:token:fd,fd,..." (the close-on-exec descriptors).
+// AttachEnv marks an mcexec started as a child proxy: "instance:fd", fd
+// being its end of the link to the mcexec that started it (pool.go).
 const AttachEnv = "GOMCK_ATTACH"
 
-// startChild starts the proxy of a forked process. A Go program cannot
-// fork itself, so mcexec re-executes itself in child-proxy mode; the
-// app's descriptors are passed at their numbers (ProcAttr.Files clears
-// close-on-exec, so the child restores the flags from the list). It
-// returns the child proxy's pid, which becomes the LWK process's pid.
-func (p *Proxy) startChild(token uint64) int64 {
-	var files []uintptr
-	var cloexec []string
-	for fd := 0; fd < ReservedFD; fd++ {
-		fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err != nil {
-			files = append(files, ^uintptr(0)) // closed in the child
-			continue
-		}
-		files = append(files, uintptr(fd))
-		if fl&unix.FD_CLOEXEC != 0 {
-			cloexec = append(cloexec, strconv.Itoa(fd))
-		}
-	}
-	for len(files) > 0 && files[len(files)-1] == ^uintptr(0) {
-		files = files[:len(files)-1]
-	}
-	env := []string{fmt.Sprintf("%s=%d:%d:%s", AttachEnv, p.opts.Instance, token, strings.Join(cloexec, ","))}
-	if dir := os.Getenv(control.RunDirEnv); dir != "" {
-		env = append(env, control.RunDirEnv+"="+dir)
-	}
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{"mcexec"}, &syscall.ProcAttr{Env: env, Files: files})
-	if err != nil {
-		return -int64(err.(syscall.Errno))
-	}
-	go func() {
-		var ws syscall.WaitStatus
-		syscall.Wait4(pid, &ws, 0, nil)
-	}()
-	return int64(pid)
+// forkJob is what a child proxy needs to serve a forked process: its attach
+// token, process group and the forking mcexec's descriptors. These come by
+// SCM_RIGHTS, control.MaxFDs at most a message: each message of a job
+// names its own, and More says another follows.
+type forkJob struct {
+	Token   uint64
+	PGID    int    // the forking mcexec's process group,
+	Cwd     string // working directory
+	Umask   int    // and umask
+	FDs     []int  // the numbers of the descriptors in this message
+	CloExec []int  // those of them marked close-on-exec
+	More    bool
 }
 
-// Attach is the child-proxy mode: it takes over the forked process named
-// by spec (AttachEnv's value) and serves it until it ends.
-func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
-	parts := strings.SplitN(spec, ":", 3)
-	if len(parts) != 3 {
-		return 0, 0, fmt.Errorf("mcexec: bad %s %q", AttachEnv, spec)
+// startChild gives a forked process a proxy that holds a copy of the app's
+// descriptors: an idle child proxy of this mcexec's if one may take the
+// pid, else a new one. args are NrFork's (ikc.ForkArgs). It returns the
+// proxy's pid, which becomes the LWK process's pid.
+func (p *Proxy) startChild(args [6]uint64) int64 {
+	token, avoid, reuse := ikc.ParseForkArgs(args)
+	fds, err := appFDs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return -int64(unix.EAGAIN)
 	}
-	inst, err1 := strconv.Atoi(parts[0])
-	token, err2 := strconv.ParseUint(parts[1], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("mcexec: bad %s %q", AttachEnv, spec)
+	job := forkJob{Token: token}
+	job.PGID, _ = unix.Getpgid(0)
+	job.Cwd, _ = unix.Getwd()
+	if job.Umask, err = ownUmask(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return -int64(unix.EAGAIN)
 	}
-	for _, f := range strings.Split(parts[2], ",") {
-		if fd, err := strconv.Atoi(f); err == nil {
-			unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
+	if c := children.take(p, avoid, reuse); c != nil {
+		if c.send(job, fds) == nil {
+			return int64(c.pid)
+		}
+		children.drop(c)
+	}
+	c, err := children.start(p)
+	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return -int64(errno)
+		}
+		return -int64(unix.EAGAIN)
+	}
+	if err := c.send(job, fds); err != nil {
+		children.drop(c)
+		return -int64(unix.EAGAIN)
+	}
+	return int64(c.pid)
+}
+
+// selfFile returns the opener of a /proc/self file that is read again at
+// every fork. It is kept open above ReservedFD; newProxy opens it before
+// the app runs, so that its passing through a low number shifts none of
+// the app's descriptors.
+func selfFile(name string) func() (int, error) {
+	return sync.OnceValues(func() (int, error) {
+		fd, err := unix.Open("/proc/self/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, fmt.Errorf("mcexec: %w", err)
+		}
+		return moveFD(fd)
+	})
+}
+
+// fdDir lists the app's descriptors in a few calls, where probing every
+// number below ReservedFD took about 2 ms; statusFile has the umask, which
+// no call reads without changing it.
+var fdDir, statusFile = selfFile("fd"), selfFile("status")
+
+// appFDs lists the app's open descriptors (those below ReservedFD).
+func appFDs() ([]int, error) {
+	dir, err := fdDir()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := unix.Seek(dir, 0, 0); err != nil {
+		return nil, fmt.Errorf("mcexec: rewind /proc/self/fd: %w", err)
+	}
+	var names []string
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Getdents(dir, buf)
+		if err != nil {
+			return nil, fmt.Errorf("mcexec: list /proc/self/fd: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
+	var fds []int
+	for _, name := range names {
+		if fd, err := strconv.Atoi(name); err == nil && fd < ReservedFD {
+			fds = append(fds, fd)
 		}
 	}
+	return fds, nil
+}
+
+// send hands c job with the descriptors fds. One that another app thread
+// closes meanwhile is left out, as if closed before the fork.
+func (c *childProxy) send(job forkJob, fds []int) error {
+	for first := true; first || len(fds) > 0; first = false {
+		n := min(len(fds), control.MaxFDs)
+		var err error
+		for try := 0; try < 3; try++ {
+			msg := job
+			msg.FDs, msg.CloExec = stillOpen(fds[:n])
+			msg.More = n < len(fds)
+			if err = c.link.Send(msg, msg.FDs...); !errors.Is(err, unix.EBADF) {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+		fds = fds[n:]
+	}
+	return nil
+}
+
+// stillOpen returns those of fds that are open, and those of them marked
+// close-on-exec.
+func stillOpen(fds []int) (open, cloexec []int) {
+	for _, fd := range fds {
+		fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil {
+			continue
+		}
+		open = append(open, fd)
+		if fl&unix.FD_CLOEXEC != 0 {
+			cloexec = append(cloexec, fd)
+		}
+	}
+	return open, cloexec
+}
+
+// Attach is the child-proxy mode: it serves the forked processes the
+// mcexec that started it hands it (spec is AttachEnv's value), one after
+// the other, until that mcexec goes away or it cannot serve another. It
+// returns the last process's exit, or nothing when none ran.
+func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
+	inst, linkFD, err := parseAttachSpec(spec)
+	if err != nil {
+		return 0, 0, err
+	}
+	fd, err := moveFD(linkFD)
+	if err != nil {
+		return 0, 0, err
+	}
+	link := control.FromFD(fd)
+	o.Instance = inst
 	if err := windowReserved(); err != nil {
 		return 0, 0, err
 	}
-	o.Instance = inst
-	p, err := newProxy(o)
+	for {
+		// Set up while idle: the connection and the workers' threads
+		// are there when the job comes.
+		p, err := newProxy(o)
+		if err != nil {
+			return 0, 0, err
+		}
+		job, err := receiveJob(link)
+		if errors.Is(err, os.ErrClosed) {
+			return 0, 0, nil // the forking mcexec is gone
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		var reusable bool
+		code, sig, reusable, err = p.serveJob(job, link)
+		if err != nil || !reusable {
+			return code, sig, err
+		}
+		link.Send(proxyState{Idle: true})
+	}
+}
+
+func parseAttachSpec(spec string) (inst, fd int, err error) {
+	a, b, ok := strings.Cut(spec, ":")
+	inst, err1 := strconv.Atoi(a)
+	fd, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("mcexec: bad %s %q", AttachEnv, spec)
+	}
+	return inst, fd, nil
+}
+
+// receiveJob waits for a job, gathers its messages and installs it
+// (adopt); the job returned names all its descriptors.
+func receiveJob(link *control.Conn) (forkJob, error) {
+	var job forkJob
+	var fds []int
+	for more := true; more; {
+		var msg forkJob
+		got, err := link.Recv(&msg)
+		fds = append(fds, got...)
+		if err == nil && len(got) != len(msg.FDs) {
+			err = fmt.Errorf("mcexec: fork job message with %d descriptors, %d named", len(got), len(msg.FDs))
+		}
+		if err != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return job, err
+		}
+		// Every message repeats the rest of the job.
+		msg.FDs = append(job.FDs, msg.FDs...)
+		msg.CloExec = append(job.CloExec, msg.CloExec...)
+		job, more = msg, msg.More
+	}
+	return job, adopt(job, fds)
+}
+
+// adopt installs the job's descriptors at their numbers, replacing all
+// others below ReservedFD, and takes the forking mcexec's working
+// directory, umask and process group, as a fork would have given them.
+func adopt(job forkJob, fds []int) error {
+	// Out of the way first: a received descriptor may sit on a number
+	// another one must take.
+	for i, fd := range fds {
+		high, err := moveFD(fd)
+		if err != nil {
+			return err
+		}
+		fds[i] = high
+	}
+	unix.CloseRange(0, ReservedFD-1, 0)
+	cloexec := map[int]bool{}
+	for _, fd := range job.CloExec {
+		cloexec[fd] = true
+	}
+	for i, fd := range fds {
+		flags := 0
+		if cloexec[job.FDs[i]] {
+			flags = unix.O_CLOEXEC
+		}
+		err := unix.Dup3(fd, job.FDs[i], flags)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("mcexec: install descriptor %d: %w", job.FDs[i], err)
+		}
+	}
+	unix.Umask(job.Umask)
+	// By path: a descriptor of the directory would pass through a low
+	// number in the forking mcexec, among the app's. The forking mcexec
+	// may be gone already (its process did not wait), so its
+	// /proc/<pid>/cwd only serves when the path does not.
+	if job.Cwd == "" || unix.Chdir(job.Cwd) != nil {
+		unix.Chdir(fmt.Sprintf("/proc/%d/cwd", os.Getppid()))
+	}
+	if g, _ := unix.Getpgid(0); g != job.PGID {
+		if err := unix.Setpgid(0, job.PGID); err != nil {
+			return fmt.Errorf("mcexec: join process group %d: %w", job.PGID, err)
+		}
+	}
+	return nil
+}
+
+// ownUmask reads the umask from statusFile.
+func ownUmask() (int, error) {
+	fd, err := statusFile()
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	defer p.conn.Close()
-	resp, fds, err := p.conn.Call(control.Request{Op: control.OpAttach, Token: token})
+	buf := make([]byte, 4096)
+	n, err := unix.Pread(fd, buf, 0)
 	if err != nil {
-		return 0, 0, err
+		return 0, fmt.Errorf("mcexec: read /proc/self/status: %w", err)
 	}
-	if err := p.connect(resp, fds); err != nil {
-		return 0, 0, err
+	for line := range strings.Lines(string(buf[:n])) {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+			return int(m), err
+		}
 	}
-	return p.serve()
+	return 0, errors.New("mcexec: no Umask in /proc/self/status")
+}
+
+// serveJob attaches to the job's process and serves it until it ends;
+// reusable says the proxy is ready for another.
+func (p *Proxy) serveJob(job forkJob, link *control.Conn) (code int, sig syscall.Signal, reusable bool, err error) {
+	dropSignals(p.sigs) // sent while idle: to no process
+	resp, fds, err := p.conn.Call(control.Request{Op: control.OpAttach, Token: job.Token})
+	switch {
+	case err == nil && resp.Ended: // it ran without needing its proxy
+		close(p.ready) // the workers go
+		code, sig = resp.ExitCode, syscall.Signal(resp.ExitSignal)
+	case err == nil:
+		if err = p.connect(resp, fds); err == nil {
+			code, sig, err = p.serve()
+		}
+	}
+	if err != nil {
+		p.conn.Close()
+		return 0, 0, false, fmt.Errorf("mcexec: serve the forked process: %w", err)
+	}
+	link.Send(proxyState{Ending: true})
+	return code, sig, p.reset(), nil
+}
+
+func dropSignals(c chan os.Signal) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
+		}
+	}
+}
+
+// workerDrain bounds the wait for the workers once the process ended: one
+// still in a Linux call that blocks keeps the proxy from being reused.
+// (A futex wait: a Go timer would start the runtime poller, whose
+// descriptors would land among the app's.)
+const workerDrain = 100 * time.Millisecond
+
+// reset makes a proxy whose process ended ready for another: the app's
+// descriptors are closed at once (a pipe's reader sees its end), the
+// workers finish (the channel was aborted), and the channel, partition
+// and mirror go. It reports false when a worker did not finish.
+func (p *Proxy) reset() bool {
+	unix.CloseRange(0, ReservedFD-1, 0)
+	signal.Stop(p.sigs)
+	p.conn.Close()
+	if !futexWaitZero(&p.running, workerDrain) {
+		return false
+	}
+	if p.ch != nil {
+		p.ch.Close()
+		unix.Close(p.partFD)
+	}
+	return p.applyLog(ikc.LogEntry{VA: ikc.WindowStart, Len: ikc.WindowEnd - ikc.WindowStart, Off: ikc.Unmapped}) == nil
 }

@@ -44,6 +44,7 @@ type Proxy struct {
 	sigs    chan os.Signal
 	idle    atomic.Int32 // workers waiting for a request
 	workers atomic.Int32
+	running int32 // workers not returned yet (a futex word: reset waits for 0)
 	PID     int
 }
 
@@ -125,12 +126,29 @@ func newProxy(o Options) (*Proxy, error) {
 	signal.Notify(p.sigs, forwarded...)
 	catchInterrupts()
 	signal.Ignore(unix.SIGPIPE) // offloaded writes get EPIPE; the LWK raises SIGPIPE in the app
+	// Before the app has descriptors (selfFile).
+	for _, open := range []func() (int, error){fdDir, statusFile} {
+		if _, err := open(); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
 	// Workers start their OS threads while the LWK sets the process up.
 	for i := 0; i < max(o.Workers, 1); i++ {
 		p.workers.Add(1)
-		go p.worker()
+		p.startWorker()
 	}
 	return p, nil
+}
+
+func (p *Proxy) startWorker() {
+	atomic.AddInt32(&p.running, 1)
+	go func() {
+		p.worker()
+		if atomic.AddInt32(&p.running, -1) == 0 {
+			futexWakeAll(&p.running)
+		}
+	}()
 }
 
 // forwarded are the signals mcexec passes on to its LWK process: those a
@@ -297,7 +315,7 @@ func (p *Proxy) worker() {
 		// that blocks in Linux (a read of a pipe, a wait) never holds up
 		// the calls of the app's other threads.
 		if p.idle.Add(-1) == 0 && p.workers.Add(1) <= maxWorkers {
-			go p.worker()
+			p.startWorker()
 		}
 		s := p.ch.Slot(slot)
 		p.replay.Lock()
@@ -317,7 +335,7 @@ func (p *Proxy) worker() {
 			p.ch.Complete(slot, 0)
 			continue
 		case ikc.NrFork:
-			p.ch.Complete(slot, p.startChild(s.Args[0]))
+			p.ch.Complete(slot, p.startChild(s.Args))
 			continue
 		}
 		if !p.ch.Claim(slot, tid) {

@@ -13,6 +13,9 @@ import (
 // MaxMessage bounds one packet (argv and environment included).
 const MaxMessage = 4 << 20
 
+// MaxFDs bounds the descriptors one message carries.
+const MaxFDs = 8
+
 // Conn is one end of a control connection.
 type Conn struct{ fd int }
 
@@ -88,7 +91,7 @@ func (c *Conn) Recv(v any) ([]int, error) {
 		return nil, fmt.Errorf("control receive: %w", err)
 	}
 	buf := make([]byte, max(n, 1))
-	oob := make([]byte, unix.CmsgSpace(4*8))
+	oob := make([]byte, unix.CmsgSpace(4*MaxFDs))
 	for {
 		n, oobn, _, _, err = unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {

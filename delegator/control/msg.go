@@ -59,9 +59,11 @@ type Response struct {
 	// OpExec.
 	PID int `json:"pid,omitempty"`
 
-	// OpExit.
-	ExitCode   int `json:"exit_code,omitempty"`
-	ExitSignal int `json:"exit_signal,omitempty"`
+	// OpExit; and OpAttach when the forked process has ended before its
+	// proxy came (Ended).
+	ExitCode   int  `json:"exit_code,omitempty"`
+	ExitSignal int  `json:"exit_signal,omitempty"`
+	Ended      bool `json:"ended,omitempty"`
 
 	Data json.RawMessage `json:"data,omitempty"`
 }

@@ -42,9 +42,8 @@ const NrSync = ^uint64(0)
 // (after an execve).
 const NrCloseOnExec = ^uint64(0) - 1
 
-// NrFork makes mcexec start a child proxy for a forked LWK process:
-// args are the child's pid and attach token; the result is the proxy's
-// Linux pid.
+// NrFork makes mcexec give a forked LWK process a child proxy: args are
+// ForkArgs; the result is the proxy's Linux pid.
 const NrFork = ^uint64(0) - 2
 
 // header is the first page of a channel.

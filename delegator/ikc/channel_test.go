@@ -142,3 +142,20 @@ func TestPostPath(t *testing.T) {
 		t.Error("a plain Post kept the rewritten path")
 	}
 }
+
+func TestForkArgs(t *testing.T) {
+	for _, avoid := range [][]int{nil, {7}, {1, 2, 3, 4194303, 5, 6, 7, 8}} {
+		tok, got, reuse := ParseForkArgs(ForkArgs(42, avoid))
+		if tok != 42 || !reuse || len(got) != len(avoid) {
+			t.Fatalf("%v: token %d, avoid %v, reuse %v", avoid, tok, got, reuse)
+		}
+		for i := range avoid {
+			if got[i] != avoid[i] {
+				t.Errorf("%v: got %v", avoid, got)
+			}
+		}
+	}
+	if _, _, reuse := ParseForkArgs(ForkArgs(1, make([]int, 9))); reuse {
+		t.Error("nine pids to avoid allowed reuse")
+	}
+}

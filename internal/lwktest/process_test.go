@@ -37,6 +37,7 @@ func TestProcessModel(t *testing.T) {
 		{"openmp", []string{prog("openmp")}},
 		{"shmfork", []string{prog("shmfork")}},
 		{"fpswitch", []string{prog("fpswitch")}},
+		{"forkstate", []string{prog("forkstate"), t.TempDir()}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

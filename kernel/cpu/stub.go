@@ -242,14 +242,18 @@ func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
 // madvPopulateWrite (Linux 5.14) prefaults writable page table entries.
 const madvPopulateWrite = 23
 
-// Map maps partition bytes [off, off+length) at va in the stub, with its
-// page table entries filled so the app takes no fault on first touch.
-// MAP_POPULATE alone would leave shared writable pages read-only until a
-// write fault (the kernel's dirty tracking), so writable mappings are
-// prefaulted for writing.
-func (s *Stub) Map(va, length, off uint64, prot int) error {
-	_, err := s.Inject(unix.SYS_MMAP, va, length, uint64(prot), unix.MAP_SHARED|unix.MAP_FIXED|unix.MAP_POPULATE, PartitionFD, off)
-	if err == nil && prot&unix.PROT_WRITE != 0 {
+// Map maps partition bytes [off, off+length) at va in the stub; with
+// populate, its page table entries are filled so the app takes no fault on
+// first touch. MAP_POPULATE alone would leave shared writable pages
+// read-only until a write fault (the kernel's dirty tracking), so writable
+// mappings are prefaulted for writing.
+func (s *Stub) Map(va, length, off uint64, prot int, populate bool) error {
+	flags := uint64(unix.MAP_SHARED | unix.MAP_FIXED)
+	if populate {
+		flags |= unix.MAP_POPULATE
+	}
+	_, err := s.Inject(unix.SYS_MMAP, va, length, uint64(prot), flags, PartitionFD, off)
+	if err == nil && populate && prot&unix.PROT_WRITE != 0 {
 		s.Inject(unix.SYS_MADVISE, va, length, madvPopulateWrite)
 	}
 	return err
@@ -265,6 +269,18 @@ func (s *Stub) Unmap(va, length uint64) error {
 func (s *Stub) Protect(va, length uint64, prot int) error {
 	_, err := s.Inject(unix.SYS_MPROTECT, va, length, uint64(prot))
 	return err
+}
+
+// Alive reports whether the stub is still there, as far as its tracer has
+// seen.
+func (s *Stub) Alive() bool { return !s.dead }
+
+// Wipe readies a stub whose process ended for another: its app window is
+// emptied, and no FPU switch is pending (the next process's first thread
+// loads its own state).
+func (s *Stub) Wipe() error {
+	s.fpu.save, s.fpu.load, s.FPOwner = nil, false, 0
+	return s.Unmap(ikc.WindowStart, ikc.WindowEnd-ikc.WindowStart)
 }
 
 // Kill ends the stub. Any thread may call it: SIGKILL needs no

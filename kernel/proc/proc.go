@@ -267,10 +267,8 @@ type Process struct {
 	Children []*Process
 	// ChildSignal is sent to the parent at exit (clone's low byte, SIGCHLD).
 	ChildSignal int
-	// A forked process runs once its proxy attaches with Token; Forked is
-	// closed when its pid is known, Attached set when it runs.
+	// A forked process's proxy attaches with Token; Attached is set then.
 	Token    uint64
-	Forked   chan struct{}
 	Attached bool
 	// VforkParent is the thread that vforked the process and sleeps
 	// until it execs or exits.
@@ -320,7 +318,7 @@ func (p *Process) BeginEnd() bool { return p.ending.CompareAndSwap(false, true) 
 
 // NewProcess returns a process record; Done is closed when it has exited.
 func NewProcess(pid int) *Process {
-	return &Process{PID: pid, PGID: pid, Start: time.Now().UnixNano(), done: make(chan struct{}), Forked: make(chan struct{})}
+	return &Process{PID: pid, PGID: pid, Start: time.Now().UnixNano(), done: make(chan struct{})}
 }
 
 // Done is closed once the process has exited and released its memory.

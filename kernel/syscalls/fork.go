@@ -55,7 +55,7 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	if vfork {
 		child.VforkParent = c.T // before the child can run: it wakes the parent
 	}
-	pid := offloadCall(c, ikc.NrFork, [6]uint64{child.Token})
+	pid := offloadCall(c, ikc.NrFork, ikc.ForkArgs(child.Token, k.ChildPIDs(c.T.Proc)))
 	var ferr error
 	if pid < 0 {
 		ferr = unix.Errno(-pid)

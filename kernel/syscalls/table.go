@@ -62,6 +62,8 @@ type Kernel interface {
 	// completes it with its proxy's pid, or discards it when err is set.
 	Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error)
 	Forked(parent, child *proc.Process, pid int, err error) error
+	// ChildPIDs lists the pids p's unreaped children hold.
+	ChildPIDs(p *proc.Process) []int
 	// WaitChild finds a child matching pid (wait4's argument) with a
 	// change options ask for (waitid's WEXITED, WSTOPPED, WCONTINUED) and
 	// takes it unless WNOWAIT; found is false when no child matches.

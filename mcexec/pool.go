@@ -1,0 +1,189 @@
+package mcexec
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/control"
+)
+
+// Child proxies are kept for reuse. Each is a Go program whose start-up
+// takes about 10 ms of CPU here, an order of magnitude more than the rest
+// of a fork; so a child proxy whose process ended goes back to the mcexec
+// that started it and serves that mcexec's next fork (fork.go). They talk
+// over a socketpair, the link: jobs go down, state changes come up.
+
+// proxyState is what a child proxy tells its parent mcexec.
+type proxyState struct {
+	// Ending: its process ended and it is getting ready for another
+	// (Idle follows unless it cannot be reused, then it exits).
+	Ending bool `json:",omitempty"`
+	Idle   bool `json:",omitempty"`
+}
+
+// childProxy is a child proxy as its parent mcexec sees it.
+type childProxy struct {
+	pid  int
+	link *control.Conn
+	cred creds // of the thread that started it: a reused proxy must match
+	// state: busy serving a process, ending, or idle.
+	ending, idle bool
+	// forkedBy is the proxy whose process forked the one it serves.
+	forkedBy *Proxy
+}
+
+// creds are a thread's identity, which a child proxy inherits from the
+// thread that starts it.
+type creds struct {
+	uid, euid, suid, gid, egid, sgid int
+	groups                           string
+}
+
+func threadCreds() creds {
+	var c creds
+	c.uid, c.euid, c.suid = unix.Getresuid()
+	c.gid, c.egid, c.sgid = unix.Getresgid()
+	groups, _ := unix.Getgroups()
+	c.groups = fmt.Sprint(groups)
+	return c
+}
+
+// proxyPool is this mcexec's child proxies. It outlives the process the
+// mcexec serves when the mcexec is itself a reused child proxy.
+type proxyPool struct {
+	mu      sync.Mutex
+	all     map[int]*childProxy
+	changed chan struct{} // closed when a proxy changes state, then replaced
+}
+
+var children = &proxyPool{all: map[int]*childProxy{}, changed: make(chan struct{})}
+
+// maxIdle bounds the idle proxies kept: each holds a Go runtime's memory.
+const maxIdle = 4
+
+// take returns an idle proxy for a process that by (the forking process's
+// proxy) forks: one whose pid is not in avoid (pids the forking process's
+// unreaped children still hold) and that the calling thread could have
+// started. It waits for one that is about to be idle (it says it is
+// ending, or serves a child that by's process has reaped already): a new
+// one costs far more. nil if none.
+func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
+	if !reuse {
+		return nil
+	}
+	cred, sid := threadCreds(), getsid(0)
+	for {
+		pp.mu.Lock()
+		changed, waiting := pp.changed, false
+		for _, c := range pp.all {
+			if slices.Contains(avoid, c.pid) || c.cred != cred || getsid(c.pid) != sid {
+				continue
+			}
+			if c.idle {
+				c.idle, c.forkedBy = false, by
+				pp.mu.Unlock()
+				return c
+			}
+			waiting = waiting || c.ending || c.forkedBy == by
+		}
+		pp.mu.Unlock()
+		if !waiting {
+			return nil
+		}
+		<-changed
+	}
+}
+
+func getsid(pid int) int {
+	sid, err := unix.Getsid(pid)
+	if err != nil {
+		return -1
+	}
+	return sid
+}
+
+// start starts a child proxy for a process that by forks, in child-proxy
+// mode (AttachEnv) with its end of the link at descriptor 3.
+func (pp *proxyPool) start(by *Proxy) (*childProxy, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("mcexec: child proxy link: %w", err)
+	}
+	defer unix.Close(fds[1])
+	mine, err := moveFD(fds[0])
+	if err != nil {
+		unix.Close(fds[0])
+		return nil, err
+	}
+	env := []string{fmt.Sprintf("%s=%d:3", AttachEnv, by.opts.Instance)}
+	if dir := os.Getenv(control.RunDirEnv); dir != "" {
+		env = append(env, control.RunDirEnv+"="+dir)
+	}
+	// Descriptors 0-2 start closed (the runtime puts /dev/null there): the
+	// app's come with each job.
+	none := ^uintptr(0)
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"mcexec"}, &syscall.ProcAttr{
+		Env: env, Files: []uintptr{none, none, none, uintptr(fds[1])}})
+	if err != nil {
+		unix.Close(mine)
+		return nil, err
+	}
+	c := &childProxy{pid: pid, link: control.FromFD(mine), cred: threadCreds(), forkedBy: by}
+	pp.mu.Lock()
+	pp.all[pid] = c
+	pp.mu.Unlock()
+	go pp.follow(c)
+	return c, nil
+}
+
+// follow tracks c's state until it exits, then reaps it.
+func (pp *proxyPool) follow(c *childProxy) {
+	for {
+		var st proxyState
+		if _, err := c.link.Recv(&st); err != nil {
+			break
+		}
+		pp.mu.Lock()
+		surplus := st.Idle && pp.idle() >= maxIdle
+		c.ending, c.idle = st.Ending, st.Idle && !surplus
+		pp.notify()
+		pp.mu.Unlock()
+		if surplus {
+			pp.drop(c)
+		}
+	}
+	pp.mu.Lock()
+	delete(pp.all, c.pid)
+	pp.notify()
+	pp.mu.Unlock()
+	c.link.Close()
+	var ws syscall.WaitStatus
+	syscall.Wait4(c.pid, &ws, 0, nil)
+}
+
+// idle counts the idle proxies (pp.mu held).
+func (pp *proxyPool) idle() int {
+	n := 0
+	for _, c := range pp.all {
+		if c.idle {
+			n++
+		}
+	}
+	return n
+}
+
+// notify wakes every take waiting for a state change (pp.mu held).
+func (pp *proxyPool) notify() {
+	close(pp.changed)
+	pp.changed = make(chan struct{})
+}
+
+// drop ends a proxy that could not take a job.
+func (pp *proxyPool) drop(c *childProxy) {
+	unix.Kill(c.pid, unix.SIGKILL)
+}

@@ -263,6 +263,13 @@ func (c *Channel) post(i int, nr uint64, args [6]uint64, pid, tid, pathArg uint6
 	atomic.StoreUint64(&s.Worker, 0)
 	atomic.AddUint64(&s.Seq, 1)
 	atomic.StoreUint32(&s.State, SlotPosted)
+	// A request posted once the channel is torn down would wait forever:
+	// no worker is left to take it. Abort sets the flag before it marks
+	// the slots, so either it saw this one posted or this sees the flag.
+	if c.Aborted() {
+		atomic.CompareAndSwapUint32(&s.State, SlotPosted, SlotAborted)
+		return
+	}
 	atomic.AddUint64(&c.hdr.Requests, 1)
 	atomic.AddUint32(&c.hdr.Doorbell, 1)
 	if atomic.LoadUint32(&c.hdr.Workers) > 0 {

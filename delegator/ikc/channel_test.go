@@ -159,3 +159,19 @@ func TestForkArgs(t *testing.T) {
 		t.Error("nine pids to avoid allowed reuse")
 	}
 }
+
+// TestPostAfterAbort: a request posted on a channel torn down meanwhile
+// (the process was killed from another CPU) fails instead of waiting for a
+// worker that is gone.
+func TestPostAfterAbort(t *testing.T) {
+	c, err := Create("late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Abort()
+	c.Post(5, 3, [6]uint64{}, 1, 1)
+	if _, err := c.Wait(5, 0); err != ErrAborted {
+		t.Errorf("wait after a post on an aborted channel: %v, want ErrAborted", err)
+	}
+}

@@ -17,7 +17,7 @@ func TestMultiCPU(t *testing.T) {
 		t.Skip("needs two CPUs")
 	}
 	t.Setenv(partition.SharedCPUsEnv, "1")
-	in := Boot(t, "-c", "0-1", "-m", "1G", "-O")
+	in := Boot(t, "-c", "0-1", "-m", "2G", "-O")
 	base := in.Status().MemFree
 	prog := func(name string) string { return testprog.MustC(t, name) }
 	t.Run("placement", func(t *testing.T) {
@@ -43,5 +43,11 @@ func TestMultiCPU(t *testing.T) {
 			same(t, in, "", tc.argv...)
 			in.WaitIdle(base)
 		})
+	}
+	// Go's own tests: threads on both CPUs, cross-CPU signals (Go's
+	// AllThreadsSyscall), and children killed from the other CPU while
+	// they exec.
+	if !testing.Short() {
+		runGoStdlib(t, in, "sync", "os", "os/signal")
 	}
 }

@@ -302,6 +302,12 @@ func TestGoStdlib(t *testing.T) {
 		t.Skip("builds and runs standard library tests")
 	}
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "2G", "-O")
+	runGoStdlib(t, in, "sort", "strings", "context", "time", "sync", "os", "os/signal")
+}
+
+// runGoStdlib builds the test binaries of pkgs (go test -c) and requires
+// them to pass under mcexec in the instance.
+func runGoStdlib(t *testing.T, in *Instance, pkgs ...string) {
 	base := in.Status().MemFree
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
@@ -310,7 +316,7 @@ func TestGoStdlib(t *testing.T) {
 	// os's TestExecutableDeleted links a program, and the linker maps its
 	// output MAP_SHARED writable, which the LWK does not support yet.
 	skip := map[string]string{"os": "TestExecutableDeleted"}
-	for _, pkg := range []string{"sort", "strings", "context", "time", "sync", "os", "os/signal"} {
+	for _, pkg := range pkgs {
 		t.Run(pkg, func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "pkg.test")
 			build := exec.Command("go", "test", "-c", "-o", bin, pkg)

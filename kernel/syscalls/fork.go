@@ -45,7 +45,8 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	if err != nil {
 		return errno(err)
 	}
-	pid := offloadCall(c, ikc.NrFork, ikc.ForkArgs(child.Token, k.ChildPIDs(c.T.Proc)))
+	pid := offloadCallWhile(c, ikc.NrFork, ikc.ForkArgs(child.Token, k.ChildPIDs(c.T.Proc)),
+		func() { k.Stage(c.T, child) })
 	var ferr error
 	if pid < 0 {
 		ferr = unix.Errno(-pid)

@@ -135,9 +135,18 @@ func offload(c *Call) int64 {
 // holding the CPU: it serves LWK handlers that need Linux's help midway
 // (the read that fills a private file mapping).
 func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
+	return offloadCallWhile(c, nr, args, nil)
+}
+
+// offloadCallWhile is offloadCall that runs meanwhile (unless nil) while
+// mcexec works on the call.
+func offloadCallWhile(c *Call, nr uint64, args [6]uint64, meanwhile func()) int64 {
 	slot, ok := post(c, nr, args)
 	if !ok {
 		return -int64(unix.EFAULT)
+	}
+	if meanwhile != nil {
+		meanwhile()
 	}
 	ret, err := c.T.Proc.Chan.Wait(slot, c.Env.OffloadSpin)
 	return finish(c, nr, ret, err)

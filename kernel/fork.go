@@ -24,9 +24,11 @@ import (
 //     that CPU), so the copy is consistent.
 //  2. The parent's mcexec gives the child a proxy (ikc.NrFork) holding a
 //     copy of the app's descriptors; its Linux pid becomes the child's pid
-//     (Forked). The child then gets a stub on its CPU and starts running
-//     (prepare), without waiting for its proxy: until the proxy is there,
-//     its offloaded calls wait in the channel.
+//     (Forked). Meanwhile the child gets its stub, with its inherited
+//     memory mapped (Stage, if the child's CPU is the parent's; else on
+//     its CPU once the pid is known). Then it runs, without waiting for
+//     its proxy: until the proxy is there, its offloaded calls wait in the
+//     channel.
 //  3. The proxy attaches with the child's token (serveAttach) and gets the
 //     channel and the segments to mirror; a child that has ended by then
 //     is reported ended instead.
@@ -38,8 +40,10 @@ const attachTimeout = 30 * time.Second
 // embryo is a forked process whose proxy has not attached yet.
 type embryo struct {
 	proc     *proc.Process
-	prepared chan struct{}      // closed once prepare ran, or Forked failed
-	segs     []mm.MappedSegment // what prepare mapped, for the proxy's mirror
+	cpu      *CPU
+	mirror   *mirror            // set once staged: its stub has the memory mapped
+	segs     []mm.MappedSegment // what was mapped, for the proxy's mirror
+	prepared chan struct{}      // closed once it runs, or failed to (err)
 	err      error
 }
 
@@ -68,13 +72,50 @@ func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.
 	child.Token = binary.LittleEndian.Uint64(tok[:])
 	child.Threads = []*proc.Thread{{Proc: child, Syscall: proc.NoSyscall, Regs: regs,
 		SigMask: t.SigMask, AltStack: t.AltStack, FPState: bytes.Clone(fp)}}
+	c := k.leastLoaded()
+	atomic.AddInt32(&c.Load, 1)
+	c.Threads.Add(1)
+	child.Threads[0].CPU, child.Home = c.Index, c.Index
 	k.mu.Lock()
 	if k.embryos == nil {
 		k.embryos = map[uint64]*embryo{}
 	}
-	k.embryos[child.Token] = &embryo{proc: child, prepared: make(chan struct{})}
+	k.embryos[child.Token] = &embryo{proc: child, cpu: c, prepared: make(chan struct{})}
 	k.mu.Unlock()
 	return child, nil
+}
+
+// Stage gives the child its stub with its memory mapped while the
+// parent's mcexec finds it a proxy, when it is to run on t's CPU, whose
+// thread this is.
+func (k *OS) Stage(t *proc.Thread, child *proc.Process) {
+	k.mu.Lock()
+	e := k.embryos[child.Token]
+	k.mu.Unlock()
+	if e != nil && e.cpu.Index == t.CPU {
+		e.err = k.stage(e)
+	}
+}
+
+// stage maps the child's memory into a stub of its CPU (on that CPU's
+// thread); nothing is logged for the proxy, which maps e.segs.
+func (k *OS) stage(e *embryo) error {
+	child, c := e.proc, e.cpu
+	stub, err := c.takeStub(k)
+	if err != nil {
+		return err
+	}
+	child.Stub = stub
+	child.SetStub(c.Index, stub)
+	if stub.VDSO != child.VDSO {
+		return fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", stub.VDSO, child.VDSO)
+	}
+	m := &mirror{k: k, p: child, attaching: true}
+	if e.segs, err = child.MM.Attach(m); err != nil {
+		return err
+	}
+	e.mirror = m
+	return nil
 }
 
 // Forked completes Fork once the parent's mcexec has started the child
@@ -90,16 +131,17 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 		e := k.takeEmbryo(child.Token)
 		e.err = err
 		close(e.prepared)
+		if child.Stub != nil {
+			e.cpu.retireStub(child.Stub)
+		}
 		child.MM.Release()
+		atomic.AddInt32(&e.cpu.Load, -1)
+		e.cpu.Threads.Add(-1)
 		return err
 	}
-	c := k.leastLoaded()
-	atomic.AddInt32(&c.Load, 1)
-	c.Threads.Add(1)
-	t := child.Threads[0]
 	child.Begin()
-	child.PID, child.ProxyPID, child.PPID, child.Home = pid, pid, parent.PID, c.Index
-	t.TID, t.CPU = pid, c.Index
+	child.PID, child.ProxyPID, child.PPID = pid, pid, parent.PID
+	child.Threads[0].TID = pid
 	child.End()
 	k.Procs.TreeMu.Lock()
 	child.Parent = parent
@@ -109,7 +151,11 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	k.mu.Lock()
 	e := k.embryos[child.Token]
 	k.mu.Unlock()
-	c.Go(func() { k.prepare(c, e) })
+	if e.mirror != nil || e.err != nil {
+		k.start(e) // staged on this CPU: that is the thread we are on
+	} else {
+		e.cpu.Go(func() { k.start(e) })
+	}
 	time.AfterFunc(attachTimeout, func() {
 		if k.takeEmbryo(child.Token) != nil {
 			k.Kmsg.Printf("pid %d: its proxy did not attach within %v; killing it", pid, attachTimeout)
@@ -119,31 +165,24 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	return nil
 }
 
-// prepare gives a forked process its stub, with its inherited memory
-// mapped, and makes it runnable (on c's thread).
-func (k *OS) prepare(c *CPU, e *embryo) {
+// start makes a forked process runnable, staging it first if need be (on
+// its CPU's thread).
+func (k *OS) start(e *embryo) {
 	defer close(e.prepared)
-	child := e.proc
+	child, c := e.proc, e.cpu
 	if child.Exited { // killed before it ever ran
 		e.err = errors.New("the forked process was killed")
 		return
 	}
-	var err error
-	if child.Stub, err = c.takeStub(k); err == nil && child.Stub.VDSO != child.VDSO {
-		err = fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", child.Stub.VDSO, child.VDSO)
+	if e.mirror == nil && e.err == nil {
+		e.err = k.stage(e)
 	}
-	if err == nil {
-		child.SetStub(c.Index, child.Stub)
-		m := &mirror{k: k, p: child, ch: child.Chan, attaching: true}
-		e.segs, err = child.MM.Attach(m)
-		m.attaching = false
-	}
-	if err != nil {
-		e.err = err
-		k.Kmsg.Printf("pid %d: %v", child.PID, err)
+	if e.err != nil {
+		k.Kmsg.Printf("pid %d: %v", child.PID, e.err)
 		k.kill(child, int(unix.SIGKILL))
 		return
 	}
+	e.mirror.ch, e.mirror.attaching = child.Chan, false
 	c.Queue.Push(child.Threads[0])
 	k.Kmsg.Printf("pid %d: forked from %d on cpu %d (stub %d)", child.PID, child.PPID, c.Index, child.Stub.PID)
 }

@@ -179,12 +179,14 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 	if err := windowReserved(); err != nil {
 		return 0, 0, err
 	}
+	var p *Proxy
 	for {
 		// Set up while idle: the connection and the workers' threads
 		// are there when the job comes.
-		p, err := newProxy(o)
-		if err != nil {
-			return 0, 0, err
+		if p == nil {
+			if p, err = newProxy(o); err != nil {
+				return 0, 0, err
+			}
 		}
 		job, err := receiveJob(link)
 		if errors.Is(err, os.ErrClosed) {
@@ -193,11 +195,22 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		var reusable bool
-		code, sig, reusable, err = p.serveJob(job, link)
-		if err != nil || !reusable {
-			return code, sig, err
+		var served bool
+		if code, sig, served, err = p.serveJob(job); err != nil {
+			return 0, 0, err
 		}
+		if !served { // ended before its proxy came: only the connection is spent
+			link.Send(proxyState{Idle: true})
+			if err := p.redial(); err != nil {
+				return code, sig, err
+			}
+			continue
+		}
+		link.Send(proxyState{Ending: true})
+		if !p.reset() {
+			return code, sig, nil
+		}
+		p = nil
 		link.Send(proxyState{Idle: true})
 	}
 }
@@ -303,26 +316,35 @@ func ownUmask() (int, error) {
 	return 0, errors.New("mcexec: no Umask in /proc/self/status")
 }
 
-// serveJob attaches to the job's process and serves it until it ends;
-// reusable says the proxy is ready for another.
-func (p *Proxy) serveJob(job forkJob, link *control.Conn) (code int, sig syscall.Signal, reusable bool, err error) {
+// serveJob attaches to the job's process and serves it until it ends. If
+// the process ended before the proxy came, served is false: only the
+// app's descriptors are closed, and the rest is kept for the next job.
+func (p *Proxy) serveJob(job forkJob) (code int, sig syscall.Signal, served bool, err error) {
 	dropSignals(p.sigs) // sent while idle: to no process
 	resp, fds, err := p.conn.Call(control.Request{Op: control.OpAttach, Token: job.Token})
-	switch {
-	case err == nil && resp.Ended: // it ran without needing its proxy
-		close(p.ready) // the workers go
-		code, sig = resp.ExitCode, syscall.Signal(resp.ExitSignal)
-	case err == nil:
-		if err = p.connect(resp, fds); err == nil {
-			code, sig, err = p.serve()
-		}
+	if err == nil && resp.Ended {
+		unix.CloseRange(0, ReservedFD-1, 0)
+		return resp.ExitCode, syscall.Signal(resp.ExitSignal), false, nil
+	}
+	if err == nil {
+		err = p.connect(resp, fds)
 	}
 	if err != nil {
-		p.conn.Close()
 		return 0, 0, false, fmt.Errorf("mcexec: serve the forked process: %w", err)
 	}
-	link.Send(proxyState{Ending: true})
-	return code, sig, p.reset(), nil
+	code, sig, err = p.serve()
+	return code, sig, err == nil, err
+}
+
+// redial replaces the connection an attach used up.
+func (p *Proxy) redial() error {
+	p.conn.Close()
+	conn, err := control.Dial(p.opts.Instance)
+	if err != nil {
+		return err
+	}
+	p.conn = conn
+	return p.hideFD(&p.conn)
 }
 
 func dropSignals(c chan os.Signal) {
@@ -352,9 +374,7 @@ func (p *Proxy) reset() bool {
 	if !futexWaitZero(&p.running, workerDrain) {
 		return false
 	}
-	if p.ch != nil {
-		p.ch.Close()
-		unix.Close(p.partFD)
-	}
+	p.ch.Close()
+	unix.Close(p.partFD)
 	return p.applyLog(ikc.LogEntry{VA: ikc.WindowStart, Len: ikc.WindowEnd - ikc.WindowStart, Off: ikc.Unmapped}) == nil
 }

@@ -55,7 +55,8 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	if vfork {
 		child.VforkParent = c.T // before the child can run: it wakes the parent
 	}
-	pid := offloadCall(c, ikc.NrFork, ikc.ForkArgs(child.Token, k.ChildPIDs(c.T.Proc)))
+	pid := offloadCallWhile(c, ikc.NrFork, ikc.ForkArgs(child.Token, k.ChildPIDs(c.T.Proc)), nil,
+		func() { k.Stage(c.T, child) })
 	var ferr error
 	if pid < 0 {
 		ferr = unix.Errno(-pid)

@@ -140,14 +140,24 @@ func offload(c *Call) int64 {
 // holding the CPU: it serves LWK handlers that need Linux's help midway
 // (the read that fills a private file mapping).
 func offloadCall(c *Call, nr uint64, args [6]uint64) int64 {
-	return offloadCallViewed(c, nr, args, nil)
+	return offloadCallWhile(c, nr, args, nil, nil)
 }
 
 // offloadCallViewed is offloadCall with a path argument rewritten.
 func offloadCallViewed(c *Call, nr uint64, args [6]uint64, view *pathView) int64 {
+	return offloadCallWhile(c, nr, args, view, nil)
+}
+
+// offloadCallWhile is offloadCall, with a path argument rewritten when
+// view is set, that runs meanwhile (unless nil) while mcexec works on the
+// call.
+func offloadCallWhile(c *Call, nr uint64, args [6]uint64, view *pathView, meanwhile func()) int64 {
 	slot, ok := post(c, nr, args, view)
 	if !ok {
 		return -int64(unix.EFAULT)
+	}
+	if meanwhile != nil {
+		meanwhile()
 	}
 	ret, err := c.T.Proc.Chan.Wait(slot, c.Env.OffloadSpin)
 	return finish(c, nr, ret, err)

@@ -43,12 +43,29 @@ static void fill(struct regs *r, int seed)
 #define YMM_STORE(n) "vmovdqu %%ymm" #n ", " #n "*64(%[out])\n\t"
 #define K_LOAD(n) "kmovq " #n "*8+2048(%[in]), %%k" #n "\n\t"
 #define K_STORE(n) "kmovq %%k" #n ", " #n "*8+2048(%[out])\n\t"
+#define EACH16(m) m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9) m(10) m(11) m(12) m(13) m(14) m(15)
+#define EACH32(m) EACH16(m) m(16) m(17) m(18) m(19) m(20) m(21) m(22) m(23) \
+	m(24) m(25) m(26) m(27) m(28) m(29) m(30) m(31)
+#define EACH_K(m) m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7)
+
+/*
+ * The system call between loads and stores of the vector registers,
+ * MXCSR and the x87 control word; nothing else touches the vector state.
+ */
+#define SYSCALL_BETWEEN(loads, stores)                                                                               \
+	__asm__ volatile(loads "ldmxcsr 2112(%[in])\n\t"                                                               \
+			       "fldcw 2116(%[in])\n\t"                                                                 \
+			       "syscall\n\t" stores "stmxcsr 2112(%[out])\n\t"                                        \
+			       "fnstcw 2116(%[out])\n\t"                                                               \
+			 : "+a"(ret), "+r"(r10)                                                                      \
+			 : [in] "r"(in), [out] "r"(out), "D"(a0), "S"(a1), "d"(a2)                                   \
+			 : "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",  \
+			   "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
 
 /*
  * Loads in, makes system call nr with argument registers a0-a3, stores the
- * registers into out and returns the call's result. Nothing between the
- * load and the store touches the vector state but the kernel. Without
- * AVX-512, out keeps in's bytes where no register is stored.
+ * registers into out and returns the call's result. Without AVX-512, out
+ * keeps in's bytes where no register is stored.
  */
 static __attribute__((noinline)) long with_regs(const struct regs *in, struct regs *out, long nr, long a0, long a1,
 						long a2, long a3)
@@ -58,41 +75,9 @@ static __attribute__((noinline)) long with_regs(const struct regs *in, struct re
 	register long r10 __asm__("r10") = a3;
 	long ret = nr;
 	if (avx512)
-		__asm__ volatile(
-			ZMM_LOAD(0) ZMM_LOAD(1) ZMM_LOAD(2) ZMM_LOAD(3) ZMM_LOAD(4) ZMM_LOAD(5) ZMM_LOAD(6) ZMM_LOAD(7)
-			ZMM_LOAD(8) ZMM_LOAD(9) ZMM_LOAD(10) ZMM_LOAD(11) ZMM_LOAD(12) ZMM_LOAD(13) ZMM_LOAD(14) ZMM_LOAD(15)
-			ZMM_LOAD(16) ZMM_LOAD(17) ZMM_LOAD(18) ZMM_LOAD(19) ZMM_LOAD(20) ZMM_LOAD(21) ZMM_LOAD(22) ZMM_LOAD(23)
-			ZMM_LOAD(24) ZMM_LOAD(25) ZMM_LOAD(26) ZMM_LOAD(27) ZMM_LOAD(28) ZMM_LOAD(29) ZMM_LOAD(30) ZMM_LOAD(31)
-			K_LOAD(0) K_LOAD(1) K_LOAD(2) K_LOAD(3) K_LOAD(4) K_LOAD(5) K_LOAD(6) K_LOAD(7)
-			"ldmxcsr 2112(%[in])\n\t"
-			"fldcw 2116(%[in])\n\t"
-			"syscall\n\t"
-			ZMM_STORE(0) ZMM_STORE(1) ZMM_STORE(2) ZMM_STORE(3) ZMM_STORE(4) ZMM_STORE(5) ZMM_STORE(6) ZMM_STORE(7)
-			ZMM_STORE(8) ZMM_STORE(9) ZMM_STORE(10) ZMM_STORE(11) ZMM_STORE(12) ZMM_STORE(13) ZMM_STORE(14) ZMM_STORE(15)
-			ZMM_STORE(16) ZMM_STORE(17) ZMM_STORE(18) ZMM_STORE(19) ZMM_STORE(20) ZMM_STORE(21) ZMM_STORE(22) ZMM_STORE(23)
-			ZMM_STORE(24) ZMM_STORE(25) ZMM_STORE(26) ZMM_STORE(27) ZMM_STORE(28) ZMM_STORE(29) ZMM_STORE(30) ZMM_STORE(31)
-			K_STORE(0) K_STORE(1) K_STORE(2) K_STORE(3) K_STORE(4) K_STORE(5) K_STORE(6) K_STORE(7)
-			"stmxcsr 2112(%[out])\n\t"
-			"fnstcw 2116(%[out])\n\t"
-			: "+a"(ret), "+r"(r10)
-			: [in] "r"(in), [out] "r"(out), "D"(a0), "S"(a1), "d"(a2)
-			: "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
-			  "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+		SYSCALL_BETWEEN(EACH32(ZMM_LOAD) EACH_K(K_LOAD), EACH32(ZMM_STORE) EACH_K(K_STORE));
 	else
-		__asm__ volatile(
-			YMM_LOAD(0) YMM_LOAD(1) YMM_LOAD(2) YMM_LOAD(3) YMM_LOAD(4) YMM_LOAD(5) YMM_LOAD(6) YMM_LOAD(7)
-			YMM_LOAD(8) YMM_LOAD(9) YMM_LOAD(10) YMM_LOAD(11) YMM_LOAD(12) YMM_LOAD(13) YMM_LOAD(14) YMM_LOAD(15)
-			"ldmxcsr 2112(%[in])\n\t"
-			"fldcw 2116(%[in])\n\t"
-			"syscall\n\t"
-			YMM_STORE(0) YMM_STORE(1) YMM_STORE(2) YMM_STORE(3) YMM_STORE(4) YMM_STORE(5) YMM_STORE(6) YMM_STORE(7)
-			YMM_STORE(8) YMM_STORE(9) YMM_STORE(10) YMM_STORE(11) YMM_STORE(12) YMM_STORE(13) YMM_STORE(14) YMM_STORE(15)
-			"stmxcsr 2112(%[out])\n\t"
-			"fnstcw 2116(%[out])\n\t"
-			: "+a"(ret), "+r"(r10)
-			: [in] "r"(in), [out] "r"(out), "D"(a0), "S"(a1), "d"(a2)
-			: "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
-			  "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+		SYSCALL_BETWEEN(EACH16(YMM_LOAD), EACH16(YMM_STORE));
 	/* The rest of this program is compiled without AVX: leave it clean. */
 	__asm__ volatile("vzeroupper\n\tfninit\n\tldmxcsr %0" ::"m"(mxcsr_default) : "memory");
 	return ret;

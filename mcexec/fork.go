@@ -40,6 +40,10 @@ type forkJob struct {
 // pid, else a new one. args are NrFork's (ikc.ForkArgs). It returns the
 // proxy's pid, which becomes the LWK process's pid.
 func (p *Proxy) startChild(args [6]uint64) int64 {
+	// Threads of the app on several LWK CPUs fork at once; the descriptor
+	// listing shares one /proc/self/fd descriptor.
+	forkMu.Lock()
+	defer forkMu.Unlock()
 	token, avoid, reuse := ikc.ParseForkArgs(args)
 	fds, err := appFDs()
 	if err != nil {
@@ -73,6 +77,9 @@ func (p *Proxy) startChild(args [6]uint64) int64 {
 	}
 	return int64(c.pid)
 }
+
+// forkMu serializes startChild.
+var forkMu sync.Mutex
 
 // selfFile returns the opener of a /proc/self file that is read again at
 // every fork. It is kept open above ReservedFD; newProxy opens it before

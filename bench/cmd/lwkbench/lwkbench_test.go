@@ -210,3 +210,34 @@ func TestReport(t *testing.T) {
 	}
 	t.Logf("\n%s", out.String())
 }
+
+// -only measures the chosen figures and what they are compared with; the
+// others are reported as skipped.
+func TestOnly(t *testing.T) {
+	b := &bench{}
+	if err := b.choose("fork_wait,yield_switch"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		s    *series
+		skip bool
+	}{
+		{"lwk fork", &b.lwkFork, false}, {"native fork", &b.nativeFork, false},
+		{"lwk yield", &b.lwkYield, false}, {"lwk getpid (yield's reference)", &b.lwkGetpid, false},
+		{"floor", &b.floor, true}, {"lwk hello", &b.lwkHello, true}, {"lwk futex", &b.lwkFutex1, true},
+	} {
+		if tc.s.skip != tc.skip {
+			t.Errorf("%s: skip %v, want %v", tc.name, tc.s.skip, tc.skip)
+		}
+	}
+	b.lwkFork, b.nativeFork = series{samples: []float64{2e6}}, series{samples: []float64{4e5}}
+	for _, f := range b.report(Machine{}).Figures {
+		if want := f.ID == "fork_wait" || f.ID == "yield_switch"; (f.Result != resultSkipped) != want {
+			t.Errorf("%s: %s (%s)", f.ID, f.Result, f.Skip)
+		}
+	}
+	if err := b.choose("forks"); err == nil {
+		t.Error("an unknown figure was accepted")
+	}
+}

@@ -51,7 +51,7 @@
 // Usage:
 //
 //	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
-//	         [-ping-n N] [-fork-n N] [-thread-n N] [-bin DIR]
+//	         [-ping-n N] [-fork-n N] [-thread-n N] [-bin DIR] [-only ID,...]
 //
 // Each instance is booted in a private GOMCK_RUNDIR and always shut down,
 // also on SIGINT, SIGTERM and SIGHUP. A MISS is a result, not a failure:
@@ -88,6 +88,7 @@ var (
 	threadN   = flag.Int("thread-n", 5000, "iterations of the thread create + join loop")
 	memSize   = flag.String("mem", "1536M", "memory for the LWK instance (must hold -touch plus the program)")
 	binDir    = flag.String("bin", "", "directory of the gomck commands (default: bin/ in the repository)")
+	only      = flag.String("only", "", "measure only the figures with these `IDs` (comma-separated, as in the JSON) and what they are compared with")
 )
 
 // progs are the static test programs, by name.
@@ -185,6 +186,9 @@ func run() int {
 		pair:     pair,
 		pairSkip: pairSkip,
 		inst:     &instance{bin: bin},
+	}
+	if err := b.choose(*only); err != nil {
+		fatalf("%v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.ctx = ctx

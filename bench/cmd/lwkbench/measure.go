@@ -26,6 +26,7 @@ const runTimeout = 2 * time.Minute
 type series struct {
 	samples []float64
 	err     error
+	skip    bool // no figure chosen with -only needs it: not measured
 }
 
 func (s *series) add(v float64, err error) {
@@ -125,6 +126,9 @@ func (b *bench) measure() {
 	var lost error
 	free := func() bool { return b.mayRunOnAll() && len(otherDaemons(0)) == 0 }
 	sample := func(s *series, label string, cpu int, cmd *exec.Cmd) bool {
+		if s.skip {
+			return true
+		}
 		if !free() {
 			return false
 		}
@@ -198,11 +202,13 @@ func (b *bench) measure() {
 	} else {
 		for r := 1; r <= *reps; r++ {
 			progressf("LWK, round %d/%d: getpid, /dev/null writes, touch %s MiB", r, *reps, touch)
-			b.lwkGetpid.add(nsPer("LWK getpid_loop", -1, b.lwk("getpid_loop", n)))
-			b.lwkDevnull.add(nsPer("LWK devnull_loop", -1, b.lwk("devnull_loop", n)))
-			b.lwkTouch.add(nsPer("LWK touch", -1, b.lwk("touch", touch)))
+			b.lwkAdd(&b.lwkGetpid, "LWK getpid_loop", "getpid_loop", n)
+			b.lwkAdd(&b.lwkDevnull, "LWK devnull_loop", "devnull_loop", n)
+			b.lwkAdd(&b.lwkTouch, "LWK touch", "touch", touch)
 		}
-		b.hello()
+		if !b.lwkHello.skip {
+			b.hello()
+		}
 		// After the headline figures: what the LWK cannot run yet spoils
 		// only its own figure.
 		for r := 1; r <= *reps; r++ {
@@ -215,7 +221,7 @@ func (b *bench) measure() {
 	}
 	shutdown()
 
-	if b.pair != nil {
+	if b.pair != nil && !b.lwkFutex2.skip {
 		progressf("booting the LWK on %s with %s for the two-CPU futex ping-pong", hostCPUs, *memSize)
 		if err := boot(b.pair); err != nil {
 			progressf("  error: %v", err)
@@ -244,10 +250,51 @@ func cpuNames(cpus []int) string {
 // failed: a program the LWK cannot run yet would only fail again, perhaps
 // each time after runTimeout.
 func (b *bench) lwkRun(s *series, label, prog string, args ...string) {
-	if s.err != nil {
-		return
+	if s.err == nil {
+		b.lwkAdd(s, label, prog, args...)
 	}
-	s.add(nsPer(label, -1, b.lwk(prog, args...)))
+}
+
+// lwkAdd adds a run of prog under mcexec to s, unless -only skips it.
+func (b *bench) lwkAdd(s *series, label, prog string, args ...string) {
+	if !s.skip {
+		s.add(nsPer(label, -1, b.lwk(prog, args...)))
+	}
+}
+
+// choose marks the series that none of the figures named in only (IDs,
+// comma-separated; empty: all) needs as skipped.
+func (b *bench) choose(only string) error {
+	if only == "" {
+		return nil
+	}
+	needs := map[string][]*series{
+		"local_syscall":       {&b.lwkGetpid, &b.floor, &b.nativeGetpid},
+		"offloaded_syscall":   {&b.lwkDevnull, &b.lwkGetpid, &b.nativeDevnull},
+		"first_touch":         {&b.lwkTouch, &b.nativeTouch},
+		"hello_wall":          {&b.lwkHello, &b.nativeHello},
+		"futex_pingpong_1cpu": {&b.lwkFutex1, &b.lwkGetpid, &b.nativeFutex1},
+		"futex_pingpong_2cpu": {&b.lwkFutex2, &b.lwkGetpid, &b.nativeFutex2},
+		"fork_wait":           {&b.lwkFork, &b.nativeFork},
+		"thread_create_join":  {&b.lwkThread, &b.nativeThread},
+		"yield_switch":        {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
+	}
+	keep := map[*series]bool{}
+	for _, id := range strings.Split(only, ",") {
+		ss, ok := needs[id]
+		if !ok {
+			return fmt.Errorf("-only: no figure %q", id)
+		}
+		for _, s := range ss {
+			keep[s] = true
+		}
+	}
+	for _, ss := range needs {
+		for _, s := range ss {
+			s.skip = !keep[s]
+		}
+	}
+	return nil
 }
 
 // native prepares the named test program to run on Linux.

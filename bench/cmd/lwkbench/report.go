@@ -20,7 +20,7 @@ const (
 	resultPass    = "PASS"
 	resultMiss    = "MISS"
 	resultError   = "ERROR"
-	resultSkipped = "SKIPPED" // not measured on this machine, see Figure.Skip
+	resultSkipped = "SKIPPED" // not measured on this machine or not chosen, see Figure.Skip
 	resultNone    = "-"       // measured, without a target
 )
 
@@ -112,6 +112,10 @@ func (b *bench) report(m Machine) Report {
 	// failure is reported but does not spoil the verdict.
 	ratioFig := func(id, name, unit string, lwk *series, max float64, strict bool, target string, refs ...namedSeries) Figure {
 		f := Figure{ID: id, Name: name, Unit: unit, LWK: value(lwk), Target: target, limit: max}
+		if lwk.skip || refs[0].s.skip {
+			f.Result, f.Skip = resultSkipped, notChosen
+			return f
+		}
 		for _, ref := range refs {
 			f.Refs = append(f.Refs, Ref{ref.name, value(ref.s)})
 		}
@@ -145,7 +149,9 @@ func (b *bench) report(m Machine) Report {
 	const slack = 10e6 // ns
 	h := Figure{ID: "hello_wall", Name: "hello wall time", Unit: "ns", LWK: value(&b.lwkHello),
 		Refs: []Ref{{"native", value(&b.nativeHello)}}, Target: "<= native + 10 ms"}
-	if err := firstFailure(&b.lwkHello, &b.nativeHello); err != nil {
+	if err := firstFailure(&b.lwkHello, &b.nativeHello); b.lwkHello.skip {
+		h.Result, h.Skip = resultSkipped, notChosen
+	} else if err != nil {
 		h.Result, h.Error = resultError, err.Error()
 	} else {
 		h.Ratio = h.LWK.Median / h.Refs[0].Median
@@ -168,7 +174,7 @@ func (b *bench) report(m Machine) Report {
 	}
 	thread := ratioFig("thread_create_join", "thread create + join round trip", "ns/op", &b.lwkThread, 0, false, "no target",
 		namedSeries{"native", &b.nativeThread})
-	if thread.Result != resultError {
+	if thread.Result == resultPass || thread.Result == resultMiss {
 		thread.Result = resultNone
 	}
 	r.Figures = append(r.Figures,
@@ -183,6 +189,9 @@ func (b *bench) report(m Machine) Report {
 	)
 	return r
 }
+
+// notChosen is the reason of a figure -only leaves out.
+const notChosen = "not chosen (-only)"
 
 type namedSeries struct {
 	name string
@@ -236,7 +245,7 @@ func (f Figure) compare() string {
 }
 
 func (f Figure) lwk() string {
-	if len(f.LWK.Samples) == 0 {
+	if len(f.LWK.Samples) == 0 || f.Result == resultSkipped {
 		return "-"
 	}
 	return f.format(f.LWK.Median)

@@ -23,4 +23,10 @@
 // mcexec keeps its own descriptors (control socket, partition, channel)
 // above ReservedFD so that the app's first open returns 3 as natively, and
 // refuses to let the app close or overwrite them.
+//
+// A forked LWK process needs its own mcexec, its child proxy (fork.go). A
+// Go program cannot fork itself, and starting one costs ~10 ms of CPU, so
+// child proxies are kept: one whose process ended goes back to the mcexec
+// that started it and serves a later fork of that mcexec's process, which
+// hands it the descriptor table by SCM_RIGHTS (pool.go).
 package mcexec

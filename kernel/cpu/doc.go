@@ -10,6 +10,13 @@
 // the stub, resumes it, and gets control back at every system call, fault or
 // signal.
 //
+// The app threads of a process share its stub, so a thread switch also
+// switches the FPU/vector state. The stub does that itself (fpu.go): the
+// tracer writes the incoming XSAVE area into a small memfd shared with the
+// stub (descriptor FPUAreaFD, mapped next to the image) and resumes the
+// thread at a trampoline that XSAVEs the outgoing state and XRSTORs the
+// incoming one; PTRACE_SETREGSET would cost about a syscall round trip.
+//
 // All ptrace requests for a stub must come from its tracer's OS thread, so
 // every method of Stub must be called on the CPU's own goroutine (CPU.Do).
 package cpu

@@ -93,7 +93,7 @@ func (k *OS) viewProc(t *proc.Thread, parts []string) (string, bool) {
 		}
 		tid, rest = id, rest[2:]
 		if len(rest) == 0 {
-			return k.renderTask(p, tid), true
+			return k.renderTask(p, k.snapshot(p), tid), true
 		}
 	}
 	if len(rest) == 0 {
@@ -160,8 +160,13 @@ func (k *OS) procDir(pid int, sub ...string) string {
 // renderEntry writes entry of p (of its thread tid, or the main thread)
 // into dir and returns the file.
 func (k *OS) renderEntry(p *proc.Process, tid int, entry, dir string) string {
+	return k.writeEntry(p, k.snapshot(p), tid, entry, dir)
+}
+
+// writeEntry writes entry of snap's thread tid into dir; a snapshot
+// serves every file of a task/ listing.
+func (k *OS) writeEntry(p *proc.Process, snap *procview.Process, tid int, entry, dir string) string {
 	file := filepath.Join(dir, entry)
-	snap := k.snapshot(p)
 	task, ok := snap.Task(tid)
 	if !ok {
 		return file
@@ -191,10 +196,10 @@ func (k *OS) renderExe(p *proc.Process) string {
 }
 
 // renderTask writes task/<tid>'s files and returns the directory.
-func (k *OS) renderTask(p *proc.Process, tid int) string {
+func (k *OS) renderTask(p *proc.Process, snap *procview.Process, tid int) string {
 	dir := k.procDir(p.PID, "task", strconv.Itoa(tid))
 	for _, e := range taskEntries {
-		k.renderEntry(p, tid, e, dir)
+		k.writeEntry(p, snap, tid, e, dir)
 	}
 	return dir
 }
@@ -204,9 +209,10 @@ func (k *OS) renderTask(p *proc.Process, tid int) string {
 func (k *OS) renderTasks(p *proc.Process) string {
 	dir := k.procDir(p.PID, "task")
 	live := map[string]bool{}
-	for _, t := range p.Threads {
+	snap := k.snapshot(p)
+	for _, t := range snap.Tasks {
 		live[strconv.Itoa(t.TID)] = true
-		k.renderTask(p, t.TID)
+		k.renderTask(p, snap, t.TID)
 	}
 	if ents, err := os.ReadDir(dir); err == nil {
 		for _, e := range ents {

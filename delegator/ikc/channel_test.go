@@ -9,18 +9,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// channelPair creates a channel and maps it a second time, as the LWK and
+// mcexec do; both go with the test.
+func channelPair(t *testing.T, name string) (lwk, proxy *Channel) {
+	lwk, err := Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lwk.Close() })
+	if proxy, err = Map(lwk.FD); err != nil {
+		t.Fatal(err)
+	}
+	return lwk, proxy
+}
+
 // TestRoundTrip posts requests from one goroutine and serves them from
 // workers on a second mapping of the same memfd, as the LWK and mcexec do.
 func TestRoundTrip(t *testing.T) {
-	lwk, err := Create("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lwk.Close()
-	proxy, err := Map(lwk.FD)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lwk, proxy := channelPair(t, "test")
 	var wg sync.WaitGroup
 	for w := 0; w < 2; w++ {
 		wg.Add(1)
@@ -110,15 +116,7 @@ func TestInWindow(t *testing.T) {
 // TestPostPath: a rewritten path reaches the other side's mapping of the
 // slot, and a plain Post after it carries none.
 func TestPostPath(t *testing.T) {
-	lwk, err := Create("path")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lwk.Close()
-	proxy, err := Map(lwk.FD)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lwk, proxy := channelPair(t, "path")
 	defer proxy.Close()
 	if err := lwk.PostPath(3, 257, [6]uint64{}, 1, 1, 1, strings.Repeat("x", PathMax)); err != ErrPathTooLong {
 		t.Errorf("over-long path: %v, want ErrPathTooLong", err)

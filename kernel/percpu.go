@@ -65,7 +65,6 @@ func (c *CPU) timeShare() {
 
 func newCPU(k *OS, index, host int) *CPU {
 	c := &CPU{Index: index, Host: host, State: "idle", work: make(chan func(), 64), Queue: sched.NewQueue()}
-	c.Queue.OnTimeout = k.Futexes.Drop
 	ready := make(chan struct{})
 	go c.loop(k, ready)
 	<-ready

@@ -268,6 +268,9 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 	}
 	c.setCurrent(t)
 	defer c.setCurrent(nil)
+	if t.FutexBlocked {
+		k.settleFutexWait(t)
+	}
 	t.Begin()
 	t.State, t.Syscall, t.WaitSet, t.WaitChild = proc.Running, proc.NoSyscall, 0, false
 	t.End()

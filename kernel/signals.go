@@ -102,7 +102,7 @@ func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64, stop bool) boo
 			return k.CPUs[o.CPU].Queue.Wake(o, int64(o.Regs.Orig_rax))
 		}
 		if o.SigMask&bit == 0 && !stop {
-			k.Futexes.Drop(o)
+			// A futex waiter stays queued: settleFutexWait decides.
 			o.Interrupted.Store(true)
 			return k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))
 		}

@@ -138,14 +138,30 @@ func (k *OS) FutexRequeue(key, key2 uint64, n, m int) int {
 	return k.wakeAll(woken) + moved
 }
 
+// wakeAll wakes threads a futex wake dequeued. Each counts as woken even
+// if a signal or its timeout made it runnable first: settleFutexWait
+// then has its call return 0, as Linux does for a waiter a wake unqueued.
 func (k *OS) wakeAll(ts []*proc.Thread) int {
-	n := 0
 	for _, t := range ts {
-		if k.CPUs[t.CPU].Queue.Wake(t, 0) {
-			n++
-		}
+		k.CPUs[t.CPU].Queue.Wake(t, 0)
 	}
-	return n
+	return len(ts)
+}
+
+// settleFutexWait runs as a thread that blocked in a futex wait is picked
+// again. A signal or timeout that ended the wait leaves it queued, and
+// it leaves now, so that no stale entry takes a later wake meant for
+// another waiter; if a wake took it out first, the wake wins.
+func (k *OS) settleFutexWait(t *proc.Thread) {
+	t.FutexBlocked = false
+	if k.Futexes.Drop(t) {
+		return
+	}
+	switch int64(t.Regs.Rax) {
+	case -int64(unix.EINTR), -int64(unix.ETIMEDOUT):
+		t.Regs.Rax = 0
+		t.Interrupted.Store(false)
+	}
 }
 
 // exitThread ends t; the process ends with its last thread. As Linux does,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -66,17 +67,26 @@ var children = &proxyPool{all: map[int]*childProxy{}, changed: make(chan struct{
 // maxIdle bounds the idle proxies kept: each holds a Go runtime's memory.
 const maxIdle = 4
 
+// reuseWait bounds how long a fork waits for a proxy about to be idle: a
+// reaped child's proxy is idle 1-2 ms later, and a new one costs ~10 ms.
+const reuseWait = 20 * time.Millisecond
+
 // take returns an idle proxy for a process that by (the forking process's
 // proxy) forks: one whose pid is not in avoid (pids the forking process's
 // unreaped children still hold) and that the calling thread could have
-// started. It waits for one that is about to be idle (it says it is
-// ending, or serves a child that by's process has reaped already): a new
-// one costs far more. nil if none.
+// started. It waits, up to reuseWait, for one that seems about to be idle
+// (it says it is ending, or serves a child of by's process that is not in
+// avoid, so reaped already), since a new one costs far more. The wait is
+// bounded because the second guess is wrong while threads fork at once: a
+// child forked after avoid was made is not in it, yet lives on, and its
+// own run may wait for this fork to finish. nil if none.
 func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
 	if !reuse {
 		return nil
 	}
 	cred, sid := threadCreds(), getsid(0)
+	timeout := time.NewTimer(reuseWait)
+	defer timeout.Stop()
 	for {
 		pp.mu.Lock()
 		changed, waiting := pp.changed, false
@@ -95,7 +105,11 @@ func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
 		if !waiting {
 			return nil
 		}
-		<-changed
+		select {
+		case <-changed:
+		case <-timeout.C:
+			return nil
+		}
 	}
 }
 

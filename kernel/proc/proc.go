@@ -81,6 +81,9 @@ type Thread struct {
 	FutexKey   uint64
 	FutexBits  uint32
 	Waiting    bool // in a futex queue
+	// FutexBlocked is set from a futex wait's queueing until the thread
+	// runs again, whatever ended the wait (settleFutexWait).
+	FutexBlocked bool
 	// WaitChild is set while the thread sleeps in wait4/waitid: a child's
 	// exit restarts its call.
 	WaitChild bool

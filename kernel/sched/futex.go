@@ -25,7 +25,7 @@ func (f *Futexes) Wait(t *proc.Thread, key uint64, bits uint32, check func() boo
 		return false
 	}
 	f.Seq++
-	t.FutexKey, t.FutexBits, t.Waiting = key, bits, true
+	t.FutexKey, t.FutexBits, t.Waiting, t.FutexBlocked = key, bits, true, true
 	f.Waiters[key] = append(f.Waiters[key], t)
 	return true
 }
@@ -73,12 +73,13 @@ func (f *Futexes) Requeue(key, key2 uint64, n, m int) (woken []*proc.Thread, mov
 	return woken, moved
 }
 
-// Drop removes t from any queue (timeout, signal, process end).
-func (f *Futexes) Drop(t *proc.Thread) {
+// Drop removes t from any queue (timeout, signal, process end); it
+// reports false if t was not queued: a wake took it out.
+func (f *Futexes) Drop(t *proc.Thread) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !t.Waiting {
-		return
+		return false
 	}
 	ws := f.Waiters[t.FutexKey]
 	for i, w := range ws {
@@ -88,6 +89,7 @@ func (f *Futexes) Drop(t *proc.Thread) {
 		}
 	}
 	t.Waiting = false
+	return true
 }
 
 func (f *Futexes) store(key uint64, ws []*proc.Thread) {

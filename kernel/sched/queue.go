@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -26,9 +27,6 @@ type Queue struct {
 	Blocked  int            // threads blocked without deadline
 	kick     chan struct{}
 	resched  atomic.Bool // a thread was woken since the running one was picked
-	// OnTimeout is called (with the queue locked) for a sleeper whose
-	// deadline passed, before it becomes runnable: the futex table drops it.
-	OnTimeout func(t *proc.Thread)
 }
 
 // NewQueue returns an empty queue.
@@ -74,9 +72,6 @@ func (q *Queue) Pop(now int64) *proc.Thread {
 	for len(q.Sleepers) > 0 && q.Sleepers[0].Deadline <= now {
 		t := q.Sleepers[0]
 		q.Sleepers = q.Sleepers[1:]
-		if q.OnTimeout != nil {
-			q.OnTimeout(t)
-		}
 		t.Regs.Rax = uint64(t.TimeoutRet)
 		t.Deadline = 0
 		q.push(t)
@@ -197,19 +192,27 @@ func (q *Queue) Len() int {
 }
 
 // Cancel undoes Sleep for a thread that turned out not to block (its futex
-// value changed); it stays the running thread.
+// value changed); it stays the running thread. A wake from another CPU
+// may have made it runnable meanwhile: that is undone too, or it would
+// run twice.
 func (q *Queue) Cancel(t *proc.Thread) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if t.State != proc.Sleeping {
+	q.change()
+	defer q.change()
+	switch t.State {
+	case proc.Sleeping:
+		q.unsleep(t)
+	case proc.Runnable:
+		if i := slices.Index(q.Runnable, t); i >= 0 {
+			q.Runnable = slices.Delete(q.Runnable, i, i+1)
+		}
+	default:
 		return
 	}
-	q.change()
-	q.unsleep(t)
 	t.Begin()
 	t.State = proc.Running
 	t.End()
-	q.change()
 }
 
 // Waiting reports whether a thread waits for the CPU: runnable, or a

@@ -1,0 +1,82 @@
+// Command target is the process the eval tests read: it builds a known
+// global state, prints "ready", and sleeps until killed, so that its
+// memory stays as built while the tests read it from outside.
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+type Kind uint8
+
+const (
+	KindIdle Kind = iota
+	KindBusy
+)
+
+type Thread struct {
+	TID   int32
+	Name  string
+	Kind  Kind
+	Flags uint64
+}
+
+type CPU struct {
+	ID      int
+	Current *Thread
+	Ticks   [4]uint32
+}
+
+type Allocator struct {
+	Free, Total uint64
+	Ratio       float64
+}
+
+type Kernel struct {
+	Name    string
+	CPUs    []CPU
+	Threads map[int32]*Thread
+	Alloc   *Allocator
+	Kmsg    []byte
+	Nil     *Thread
+	Bad     *Thread
+	Tags    []string
+	Any     any
+}
+
+// Instance mirrors gomck's kernel.Instance: everything the tests read
+// hangs from one package variable.
+var Instance *Kernel
+
+var Counter int64 = -42
+
+func build() *Kernel {
+	a := &Thread{TID: 101, Name: "init", Kind: KindBusy, Flags: 0xdead}
+	b := &Thread{TID: 202, Name: "worker", Kind: KindIdle, Flags: 7}
+	return &Kernel{
+		Name: "mcos0",
+		CPUs: []CPU{
+			{ID: 0, Current: nil, Ticks: [4]uint32{1, 2, 3, 4}},
+			{ID: 1, Current: a, Ticks: [4]uint32{5, 6, 7, 8}},
+			{ID: 2, Current: b},
+		},
+		Threads: map[int32]*Thread{101: a, 202: b},
+		Alloc:   &Allocator{Free: 1 << 20, Total: 1 << 29, Ratio: 0.5},
+		Kmsg:    []byte("boot ok\n"),
+		// An address nothing maps: the tests expect "(unreadable ...)".
+		Bad:  (*Thread)(badPointer()),
+		Tags: []string{"lwk", "go"},
+		Any:  a,
+	}
+}
+
+func main() {
+	Instance = build()
+	fmt.Println("ready")
+	for {
+		time.Sleep(time.Hour)
+		Counter++ // keeps Counter and Instance referenced
+		_ = Instance
+	}
+}

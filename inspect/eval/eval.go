@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/go-delve/delve/pkg/proc"
-	"github.com/go-delve/delve/service/api"
 )
 
 // Memory is where every byte of the target comes from: a live process read
@@ -105,7 +104,7 @@ func (e *Evaluator) Eval(expr string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eval %q: %w", expr, err)
 	}
-	return &Result{api.ConvertVar(v)}, nil
+	return newResult(v), nil
 }
 
 // checkAlive reads one byte of the data segment, which every live process

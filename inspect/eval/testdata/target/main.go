@@ -5,6 +5,8 @@ package main
 
 import (
 	"fmt"
+	"math"
+	"strings"
 	"time"
 )
 
@@ -45,11 +47,44 @@ type Kernel struct {
 	Any     any
 }
 
+// Samples has one field of each kind the tests format.
+type Samples struct {
+	B      bool
+	I8     int8
+	U64    uint64
+	F32    float32
+	NaN    float64
+	Inf    float64
+	C      complex128
+	Fn     func()
+	Ch     chan int
+	Arr    [3]int16
+	Empty  []int
+	NilMap map[string]int
+	Long   string
+	UP     uintptr
+}
+
 // Instance mirrors gomck's kernel.Instance: everything the tests read
 // hangs from one package variable.
 var Instance *Kernel
 
 var Counter int64 = -42
+
+var Sample Samples
+
+func hook() {}
+
+func buildSamples() Samples {
+	ch := make(chan int, 4)
+	ch <- 9
+	return Samples{
+		B: true, I8: -8, U64: 1<<64 - 1, F32: 1.25,
+		NaN: math.NaN(), Inf: math.Inf(-1), C: complex(1, -2),
+		Fn: hook, Ch: ch, Arr: [3]int16{-1, 0, 1},
+		Long: strings.Repeat("0123456789", 20), UP: 0x1234,
+	}
+}
 
 func build() *Kernel {
 	a := &Thread{TID: 101, Name: "init", Kind: KindBusy, Flags: 0xdead}
@@ -73,10 +108,11 @@ func build() *Kernel {
 
 func main() {
 	Instance = build()
+	Sample = buildSamples()
 	fmt.Println("ready")
 	for {
 		time.Sleep(time.Hour)
 		Counter++ // keeps Counter and Instance referenced
-		_ = Instance
+		_, _ = Instance, Sample
 	}
 }

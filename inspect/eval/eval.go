@@ -2,17 +2,11 @@ package eval
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 
 	"github.com/go-delve/delve/pkg/proc"
 )
-
-// Memory is where every byte of the target comes from: a live process read
-// with process_vm_readv, or a dump. It has the shape of inspect.Memory and
-// of Delve's proc.MemoryReader, so either satisfies it.
-type Memory interface {
-	ReadMemory(buf []byte, addr uint64) (n int, err error)
-}
 
 // Limits bound how much of a value Eval loads, as dlv's config options of
 // the same names do.
@@ -33,6 +27,8 @@ type Evaluator struct {
 	mem   Memory
 	probe uint64 // an address in the target's data segment; see checkAlive
 	scope *proc.EvalScope
+	exe   *elf.File
+	bi    *proc.BinaryInfo
 }
 
 // New loads the DWARF of exePath, the executable the target runs, and
@@ -44,7 +40,15 @@ func New(exePath string, mem Memory) (*Evaluator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eval: open executable: %w", err)
 	}
-	defer exe.Close()
+	e, err := newEvaluator(exePath, exe, mem)
+	if err != nil {
+		exe.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func newEvaluator(exePath string, exe *elf.File, mem Memory) (*Evaluator, error) {
 	if exe.Type != elf.ET_EXEC {
 		return nil, fmt.Errorf("eval: %s is %v, not a fixed-address executable (ET_EXEC)", exePath, exe.Type)
 	}
@@ -57,17 +61,25 @@ func New(exePath string, mem Memory) (*Evaluator, error) {
 		return nil, fmt.Errorf("eval: %s has no .data section", exePath)
 	}
 
-	p := newMemoryProcess(mem, proc.NewBinaryInfo("linux", goarch, false), exe.Entry)
+	bi := proc.NewBinaryInfo("linux", goarch, false)
+	p := newMemoryProcess(newWithExecutable(mem, exe), bi, exe.Entry)
 	_, addTarget := proc.NewGroup(p, proc.NewTargetGroupConfig{})
 	target, err := addTarget(p, 0, p.thread, exePath, proc.StopAttached, "")
 	if err != nil {
+		bi.Close()
 		return nil, fmt.Errorf("eval: load debug info of %s: %w", exePath, err)
 	}
 	scope, err := globalScope(target)
 	if err != nil {
+		bi.Close()
 		return nil, err
 	}
-	return &Evaluator{Limits: DefaultLimits, mem: mem, probe: data.Addr, scope: scope}, nil
+	return &Evaluator{Limits: DefaultLimits, mem: mem, probe: data.Addr, scope: scope, exe: exe, bi: bi}, nil
+}
+
+// Close releases the executable and its debug info.
+func (e *Evaluator) Close() error {
+	return errors.Join(e.bi.Close(), e.exe.Close())
 }
 
 // globalScope returns a scope that sees package-level variables only.
@@ -96,10 +108,18 @@ var goarchOf = map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "a
 // the value that cannot be read are marked unreadable in the Result; Eval
 // fails only when expr is not valid, cannot be evaluated, or the target's
 // memory cannot be read at all (a process that exited).
-func (e *Evaluator) Eval(expr string) (*Result, error) {
+func (e *Evaluator) Eval(expr string) (result *Result, err error) {
 	if err := e.checkAlive(); err != nil {
 		return nil, err
 	}
+	// A live target changes under the reader, so Delve may meet states no
+	// stopped process shows; a bug it hits there must not take the
+	// inspecting tool down.
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, fmt.Errorf("eval %q: delve panicked: %v", expr, p)
+		}
+	}()
 	v, err := e.scope.EvalExpression(expr, e.loadConfig())
 	if err != nil {
 		return nil, fmt.Errorf("eval %q: %w", expr, err)

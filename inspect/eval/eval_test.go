@@ -15,6 +15,7 @@ func sharedEvaluator(t *testing.T) *Evaluator {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ev.Close() })
 	return ev
 }
 
@@ -201,6 +202,7 @@ func TestEvalTargetGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ev.Close() })
 	if _, err := ev.Eval("main.Counter"); err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +221,7 @@ func TestEvalTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ev.Close() })
 	loaded := time.Now()
 	if _, err := ev.Eval("*main.Instance"); err != nil {
 		t.Fatal(err)

@@ -196,6 +196,24 @@ func TestEvalJSON(t *testing.T) {
 	}
 }
 
+// TestEvalLive checks that each Eval reads the target anew: a counter it
+// keeps incrementing moves between two evaluations.
+func TestEvalLive(t *testing.T) {
+	ev := sharedEvaluator(t)
+	beat := func() string {
+		r, err := ev.Eval("main.Beat.v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.String()
+	}
+	first := beat()
+	time.Sleep(20 * time.Millisecond)
+	if second := beat(); second == first {
+		t.Errorf("main.Beat stayed %s: stale read", first)
+	}
+}
+
 func TestEvalTargetGone(t *testing.T) {
 	tg := startTarget(t)
 	ev, err := New(tg.exe, tg.memory())

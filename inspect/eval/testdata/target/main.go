@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,6 +74,9 @@ var Counter int64 = -42
 
 var Sample Samples
 
+// Beat counts milliseconds while the target runs: the tests see it move.
+var Beat atomic.Uint64
+
 func hook() {}
 
 func buildSamples() Samples {
@@ -109,6 +113,12 @@ func build() *Kernel {
 func main() {
 	Instance = build()
 	Sample = buildSamples()
+	go func() {
+		for {
+			time.Sleep(time.Millisecond)
+			Beat.Add(1)
+		}
+	}()
 	fmt.Println("ready")
 	for {
 		time.Sleep(time.Hour)

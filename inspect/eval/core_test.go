@@ -53,14 +53,5 @@ func TestEvalCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	for _, c := range evalCases {
-		r, err := ev.Eval(c.expr)
-		if err != nil {
-			t.Errorf("%s: %v", c.expr, err)
-			continue
-		}
-		if got := r.String(); got != c.want {
-			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
-		}
-	}
+	expectValues(t, ev, evalCases)
 }

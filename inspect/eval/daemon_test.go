@@ -22,7 +22,7 @@ func TestEvalDaemon(t *testing.T) {
 	}
 	defer ev.Close()
 	t.Logf("loaded the daemon's debug info in %v", time.Since(start))
-	for _, c := range []struct{ expr, want string }{
+	expectValues(t, ev, []evalCase{
 		{"kernel.Instance.State", `"RUNNING"`},
 		{"kernel.Instance.Index", "0"},
 		{"len(kernel.Instance.CPUs)", "1"},
@@ -31,23 +31,11 @@ func TestEvalDaemon(t *testing.T) {
 		{"kernel.Instance.Alloc.Free <= kernel.Instance.Alloc.Pages", "true"},
 		{"len(kernel.Instance.Procs.Procs)", "0"},
 		{"string(kernel.Instance.Kmsg.Buf[:5])", `"[    "`},
-	} {
-		r, err := ev.Eval(c.expr)
-		if err != nil {
-			t.Errorf("%s: %v", c.expr, err)
-			continue
-		}
-		if got := r.String(); got != c.want {
-			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
-		}
-	}
+	})
 	start = time.Now()
-	r, err := ev.Eval("*kernel.Instance")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("*kernel.Instance in %v:\n%s", time.Since(start), r.Format(true))
-	if s := r.Format(true); strings.Contains(s, "unreadable") {
+	s := mustEval(t, ev, "*kernel.Instance", true)
+	t.Logf("*kernel.Instance in %v:\n%s", time.Since(start), s)
+	if strings.Contains(s, "unreadable") {
 		t.Errorf("*kernel.Instance has unreadable parts:\n%s", s)
 	}
 }

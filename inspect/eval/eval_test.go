@@ -19,11 +19,37 @@ func sharedEvaluator(t *testing.T) *Evaluator {
 	return ev
 }
 
-// The expected values are those testdata/target builds, formatted as dlv
-// prints them; none depends on an address.
-var evalCases = []struct {
-	expr, want string
-}{
+// evalCase is an expression and its value as dlv prints it on one line.
+type evalCase struct{ expr, want string }
+
+// expectValues evaluates each case's expression and compares the value.
+func expectValues(t *testing.T, ev *Evaluator, cases []evalCase) {
+	t.Helper()
+	for _, c := range cases {
+		r, err := ev.Eval(c.expr)
+		if err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+			continue
+		}
+		if got := r.String(); got != c.want {
+			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
+		}
+	}
+}
+
+// mustEval evaluates expr and formats its value on one line, or on several.
+func mustEval(t *testing.T, ev *Evaluator, expr string, multiline bool) string {
+	t.Helper()
+	r, err := ev.Eval(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Format(multiline)
+}
+
+// The expected values are those testdata/go/evaltarget builds; none depends on
+// an address.
+var evalCases = []evalCase{
 	{"main.Instance.CPUs[1].Current.TID", "101"},
 	{"len(main.Instance.CPUs)", "3"},
 	{"cap(main.Instance.Tags)", "2"},
@@ -77,33 +103,15 @@ var evalCases = []struct {
 }
 
 func TestEval(t *testing.T) {
-	ev := sharedEvaluator(t)
-	for _, c := range evalCases {
-		r, err := ev.Eval(c.expr)
-		if err != nil {
-			t.Errorf("%s: %v", c.expr, err)
-			continue
-		}
-		if got := r.String(); got != c.want {
-			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
-		}
-	}
+	expectValues(t, sharedEvaluator(t), evalCases)
 }
 
 func TestEvalUnreadable(t *testing.T) {
 	ev := sharedEvaluator(t)
-	r, err := ev.Eval("*main.Instance.Bad")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := r.String(); !strings.Contains(s, "TID: (unreadable ") || !strings.Contains(s, "0x10") {
+	if s := mustEval(t, ev, "*main.Instance.Bad", false); !strings.Contains(s, "TID: (unreadable ") || !strings.Contains(s, "0x10") {
 		t.Errorf("*main.Instance.Bad = %s, want its fields unreadable at 0x10", s)
 	}
-	r, err = ev.Eval("*(*int)(8)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := r.String(); !strings.HasPrefix(s, "(unreadable ") {
+	if s := mustEval(t, ev, "*(*int)(8)", false); !strings.HasPrefix(s, "(unreadable ") {
 		t.Errorf("*(*int)(8) = %s, want unreadable", s)
 	}
 }
@@ -129,13 +137,8 @@ func TestEvalErrors(t *testing.T) {
 }
 
 func TestEvalMultiline(t *testing.T) {
-	ev := sharedEvaluator(t)
-	r, err := ev.Eval("main.Sample")
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := "main.Samples {\n\tB: true,\n\tI8: -8,\n"
-	if got := r.Format(true); !strings.HasPrefix(got, want) {
+	if got := mustEval(t, sharedEvaluator(t), "main.Sample", true); !strings.HasPrefix(got, want) {
 		t.Errorf("multiline:\n%s\nwant\n%s", got, want)
 	}
 }
@@ -200,16 +203,9 @@ func TestEvalJSON(t *testing.T) {
 // keeps incrementing moves between two evaluations.
 func TestEvalLive(t *testing.T) {
 	ev := sharedEvaluator(t)
-	beat := func() string {
-		r, err := ev.Eval("main.Beat.v")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.String()
-	}
-	first := beat()
+	first := mustEval(t, ev, "main.Beat.v", false)
 	time.Sleep(20 * time.Millisecond)
-	if second := beat(); second == first {
+	if second := mustEval(t, ev, "main.Beat.v", false); second == first {
 		t.Errorf("main.Beat stayed %s: stale read", first)
 	}
 }
@@ -232,17 +228,27 @@ func TestEvalTargetGone(t *testing.T) {
 	}
 }
 
-func TestEvalTimes(t *testing.T) {
-	tg := startTarget(t)
-	start := time.Now()
+func BenchmarkNew(b *testing.B) {
+	tg := startTarget(b)
+	for b.Loop() {
+		ev, err := New(tg.exe, tg.memory())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev.Close()
+	}
+}
+
+func BenchmarkEval(b *testing.B) {
+	tg := startTarget(b)
 	ev, err := New(tg.exe, tg.memory())
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	t.Cleanup(func() { ev.Close() })
-	loaded := time.Now()
-	if _, err := ev.Eval("*main.Instance"); err != nil {
-		t.Fatal(err)
+	defer ev.Close()
+	for b.Loop() {
+		if _, err := ev.Eval("*main.Instance"); err != nil {
+			b.Fatal(err)
+		}
 	}
-	t.Logf("load %v, first eval %v", loaded.Sub(start), time.Since(loaded))
 }

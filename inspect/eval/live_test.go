@@ -3,14 +3,13 @@ package eval
 import (
 	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/internal/testprog"
 )
 
 // liveMemory reads a running process with process_vm_readv, without
@@ -27,42 +26,16 @@ func (pid liveMemory) ReadMemory(buf []byte, addr uint64) (int, error) {
 	return n, nil
 }
 
-// target is the running testdata/target program and its executable.
+// target is the running testdata/go/evaltarget program and its executable.
 type target struct {
 	exe string
 	cmd *exec.Cmd
 }
 
-var (
-	buildOnce  sync.Once
-	builtExe   string
-	buildError error
-)
-
-// buildTarget builds testdata/target once per test binary, with DWARF.
-func buildTarget(t testing.TB) string {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "evaltarget")
-		if err != nil {
-			buildError = err
-			return
-		}
-		builtExe = filepath.Join(dir, "target")
-		out, err := exec.Command("go", "build", "-o", builtExe, "./testdata/target").CombinedOutput()
-		if err != nil {
-			buildError = fmt.Errorf("build testdata/target: %v\n%s", err, out)
-		}
-	})
-	if buildError != nil {
-		t.Fatal(buildError)
-	}
-	return builtExe
-}
-
 // startTarget runs the target program until it has built its state; the
 // test's cleanup kills it.
 func startTarget(t testing.TB) *target {
-	exe := buildTarget(t)
+	exe := testprog.MustGo(t, "evaltarget")
 	cmd := exec.Command(exe)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

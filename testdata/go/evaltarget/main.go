@@ -1,6 +1,6 @@
-// Command target is the process the eval tests read: it builds a known
-// global state, prints "ready", and sleeps until killed, so that its
-// memory stays as built while the tests read it from outside.
+// Command evaltarget is the process the inspect/eval tests read from
+// outside: it builds a known global state, prints "ready", and runs until
+// killed, changing nothing but its Beat counter.
 package main
 
 import (

@@ -95,3 +95,59 @@ func (c *Core) ReadMemory(buf []byte, addr uint64) (int, error) {
 	}
 	return n, nil
 }
+
+// Image reads the loaded segments of an executable from its file: a gcore
+// leaves out read-only file mappings (text, rodata, string literals),
+// which are the same as in the binary.
+type Image struct {
+	f    *elf.File
+	bias uint64
+}
+
+// OpenImage opens the executable at path, loaded bias bytes off its
+// link addresses.
+func OpenImage(path string, bias uint64) (*Image, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Image{f: f, bias: bias}, nil
+}
+
+// Close closes the file.
+func (im *Image) Close() error { return im.f.Close() }
+
+// ReadMemory reads from the file-backed part of a PT_LOAD segment.
+func (im *Image) ReadMemory(buf []byte, addr uint64) (int, error) {
+	a := addr - im.bias
+	for _, p := range im.f.Progs {
+		if p.Type != elf.PT_LOAD || a < p.Vaddr || a+uint64(len(buf)) > p.Vaddr+p.Filesz {
+			continue
+		}
+		n, err := p.ReadAt(buf, int64(a-p.Vaddr))
+		if err != nil {
+			return n, fmt.Errorf("read kernel image at %#x: %w", addr, err)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("address %#x is not in the dump nor in the kernel binary's image", addr)
+}
+
+// Layers reads from the first memory that has the bytes.
+type Layers []Memory
+
+// ReadMemory tries each layer in turn and returns the first one's error
+// if none has the bytes.
+func (ls Layers) ReadMemory(buf []byte, addr uint64) (int, error) {
+	var first error
+	for _, l := range ls {
+		n, err := l.ReadMemory(buf, addr)
+		if err == nil {
+			return n, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return 0, first
+}

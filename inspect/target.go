@@ -135,6 +135,13 @@ func openDump(o Options) (*Target, error) {
 		c.Close()
 		return nil, err
 	}
+	im, err := OpenImage(t.Kernel, t.Bias)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("kernel binary: %w", err)
+	}
+	t.Mem = Layers{c, im}
+	t.close = func() error { im.Close(); return c.Close() }
 	return t, nil
 }
 

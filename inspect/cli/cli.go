@@ -74,6 +74,10 @@ func PrintJSON(w io.Writer, v any) error {
 // with exit status 1, usage errors with 2.
 func Run(fs *pflag.FlagSet, args []string, f func() error) {
 	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			os.Exit(0)

@@ -82,17 +82,8 @@ func inspectee(t *testing.T, in *Instance, n int) *exec.Cmd {
 // mcps runs mcps --json with args and decodes its rows.
 func mcps(t *testing.T, in *Instance, args ...string) []psRow {
 	t.Helper()
-	cmd := in.Cmd("mcps", append([]string{"--json"}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("mcps %v: %v\n%s", args, err, stderr.String())
-	}
 	var rows []psRow
-	if err := json.Unmarshal(out, &rows); err != nil {
-		t.Fatalf("mcps %v: %v\n%s", args, err, out)
-	}
+	runJSON(t, in, &rows, "mcps", args...)
 	return rows
 }
 
@@ -170,7 +161,7 @@ func TestInspect(t *testing.T) {
 			Pages, Free uint64
 			Nodes       []struct{ Free uint64 }
 		}
-		runJSON(t, in, &mem, "--mem")
+		runJSON(t, in, &mem, "mcinspect", "--mem")
 		if mem.Free*4096 != st.MemFree || len(mem.Nodes) != len(st.Nodes) {
 			t.Errorf("--mem: %+v, daemon: free %d nodes %+v", mem, st.MemFree, st.Nodes)
 		}
@@ -179,7 +170,7 @@ func TestInspect(t *testing.T) {
 			Kind       string
 			Segments   []struct{ Len uint64 } `json:"segments"`
 		}
-		runJSON(t, in, &vmas, "--maps", "-p", pid)
+		runJSON(t, in, &vmas, "mcinspect", "--maps", "-p", pid)
 		var rss uint64
 		for _, v := range vmas {
 			for _, s := range v.Segments {
@@ -200,7 +191,7 @@ func TestInspect(t *testing.T) {
 			Node      int
 			Offset    uint64 `json:"partition_offset"`
 		}
-		runJSON(t, in, &tr, "--vtop", "-p", pid, "-v", fmt.Sprintf("%x", heap.Start))
+		runJSON(t, in, &tr, "mcinspect", "--vtop", "-p", pid, "-v", fmt.Sprintf("%x", heap.Start))
 		if !tr.Populated || tr.Node < 0 || tr.Offset%4096 != 0 {
 			t.Errorf("--vtop of the heap %#x: %+v", heap.Start, tr)
 		}
@@ -248,18 +239,18 @@ func TestInspect(t *testing.T) {
 	})
 }
 
-// runJSON runs mcinspect --json args and decodes its output into v.
-func runJSON(t *testing.T, in *Instance, v any, args ...string) {
+// runJSON runs command --json args and decodes its output into v.
+func runJSON(t *testing.T, in *Instance, v any, command string, args ...string) {
 	t.Helper()
-	cmd := in.Cmd("mcinspect", append([]string{"--json"}, args...)...)
+	cmd := in.Cmd(command, append([]string{"--json"}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("mcinspect %v: %v\n%s", args, err, stderr.String())
+		t.Fatalf("%s %v: %v\n%s", command, args, err, stderr.String())
 	}
 	if err := json.Unmarshal(out, v); err != nil {
-		t.Fatalf("mcinspect %v: %v\n%s", args, err, out)
+		t.Fatalf("%s %v: %v\n%s", command, args, err, out)
 	}
 }
 

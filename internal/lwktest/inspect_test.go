@@ -158,8 +158,10 @@ func TestInspect(t *testing.T) {
 	t.Run("mcinspect", func(t *testing.T) {
 		pid := fmt.Sprint(want.PID)
 		var mem struct {
-			Pages, Free uint64
-			Nodes       []struct{ Free uint64 }
+			Free  uint64 `json:"free_pages"`
+			Nodes []struct {
+				Free uint64 `json:"free_pages"`
+			}
 		}
 		runJSON(t, in, &mem, "mcinspect", "--mem")
 		if mem.Free*4096 != st.MemFree || len(mem.Nodes) != len(st.Nodes) {

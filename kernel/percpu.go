@@ -24,6 +24,8 @@ type CPU struct {
 	Switches uint64
 	Queue    *sched.Queue
 	Slices   uint64 // thread slices run; the time-sharing ticker watches it
+	// Since is when Current was picked (sched.Now), to charge its RunNs.
+	Since int64
 
 	// Spare is a stub started while the CPU was idle, or the stub of an
 	// ended process, so that exec and fork do not wait for a fork and
@@ -195,6 +197,11 @@ func (c *CPU) Go(f func()) {
 
 func (c *CPU) setCurrent(t *proc.Thread) {
 	atomic.AddUint64(&c.Seq, 1)
+	now := sched.Now()
+	if old := c.Current; old != nil {
+		atomic.AddUint64(&old.RunNs, uint64(now-c.Since))
+	}
+	c.Since = now
 	c.Current = t
 	if t != nil {
 		c.State = "running"

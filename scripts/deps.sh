@@ -7,6 +7,7 @@ command -v gcc >/dev/null || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v make >/dev/null || need+=(make)
+command -v gdb >/dev/null || need+=(gdb) # gcore, for the mcps --dump tests
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

@@ -102,6 +102,9 @@ type Channel struct {
 	FD  int
 	mem []byte
 	hdr *header
+	// slots is the slot array inside mem, typed so that the daemon's DWARF
+	// describes it: mcinspect decodes the queued requests through it.
+	slots *[SlotCount]Slot
 	// closing guards mem against Interrupt from other goroutines.
 	closing sync.RWMutex
 }
@@ -138,7 +141,7 @@ func Map(fd int) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ikc: map channel: %w", err)
 	}
-	c := &Channel{FD: fd, mem: mem, hdr: (*header)(unsafe.Pointer(&mem[0]))}
+	c := &Channel{FD: fd, mem: mem, hdr: (*header)(unsafe.Pointer(&mem[0])), slots: (*[SlotCount]Slot)(unsafe.Pointer(&mem[headerSize]))}
 	if c.hdr.Magic != 0 && c.hdr.Magic != magic {
 		unix.Munmap(mem)
 		return nil, fmt.Errorf("ikc: fd %d is not a channel", fd)
@@ -154,7 +157,7 @@ func (c *Channel) Close() error {
 		return nil
 	}
 	err := unix.Munmap(c.mem)
-	c.mem, c.hdr = nil, nil
+	c.mem, c.hdr, c.slots = nil, nil, nil
 	if cerr := unix.Close(c.FD); err == nil {
 		err = cerr
 	}
@@ -163,7 +166,7 @@ func (c *Channel) Close() error {
 
 // Slot returns slot i.
 func (c *Channel) Slot(i int) *Slot {
-	return (*Slot)(unsafe.Pointer(&c.mem[headerSize+i*slotSize]))
+	return &c.slots[i]
 }
 
 func (c *Channel) logEntry(seq uint64) *LogEntry {

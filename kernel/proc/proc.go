@@ -72,6 +72,10 @@ type Thread struct {
 	// thread even while blocked, and its call is restarted to take them.
 	WaitSet uint64
 	Stats   Stats
+	// RunNs is the time the thread held its LWK CPU (app code and local
+	// syscalls, not offload waits): mcps's TIME. Its CPU adds to it when
+	// the thread leaves.
+	RunNs uint64
 	// FPState is the XSAVE area saved when the thread left its stub.
 	FPState []byte
 	// While blocked: when to give up (monotonic ns, 0 = never), what the

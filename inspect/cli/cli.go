@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gomck/gomck/inspect"
+	"github.com/gomck/gomck/inspect/layout"
+	"github.com/gomck/gomck/inspect/lwk"
+	"github.com/gomck/gomck/inspect/report"
+)
+
+// Target holds the flags that say what to inspect.
+type Target struct {
+	Options inspect.Options
+	JSON    bool
+}
+
+// Register adds -i, --dump, --kernel and --json to fs.
+func (t *Target) Register(fs *pflag.FlagSet) {
+	fs.IntVarP(&t.Options.Instance, "instance", "i", 0, "OS instance `N` (mcos<N>) whose daemon to read")
+	fs.StringVar(&t.Options.Dump, "dump", "", "read a core `FILE` of the daemon (gcore) instead of the live daemon")
+	fs.StringVar(&t.Options.Kernel, "kernel", "", "daemon binary `PATH` with DWARF (default: the running daemon's, /proc/<pid>/exe, or the dump's)")
+	fs.BoolVar(&t.JSON, "json", false, "print JSON")
+}
+
+// Open opens the target and loads its layout (cached per build id).
+func (t *Target) Open() (*inspect.Target, *layout.Layout, error) {
+	tg, err := inspect.Open(t.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tg.Unverified != "" {
+		fmt.Fprintf(os.Stderr, "warning: build id of %s not verified against %s: %s\n", tg.Kernel, tg.Source, tg.Unverified)
+	}
+	l, err := layout.Cached(layout.CacheDir(), tg.Kernel, string(tg.BuildID), lwk.Roots)
+	if err != nil {
+		tg.Close()
+		return nil, nil, err
+	}
+	return tg, l, nil
+}
+
+// Snapshot opens the target and reads what is asked; records that could
+// not be read are reported on stderr.
+func (t *Target) Snapshot(what lwk.What) (*lwk.Snapshot, error) {
+	tg, l, err := t.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer tg.Close()
+	s, err := lwk.Read(tg, l, what)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range s.Errors {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", e)
+	}
+	return s, nil
+}
+
+// PrintJSON writes v indented.
+func PrintJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Run parses args into fs and runs f; errors go to stderr as "name: err"
+// with exit status 1, usage errors with 2.
+func Run(fs *pflag.FlagSet, args []string, f func() error) {
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+	if err := f(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", fs.Name(), err)
+		os.Exit(1)
+	}
+}
+
+// PS prints the ps table of the target: mcps, and mcinspect --ps.
+func PS(t *Target, pid int, columns string) error {
+	cols, err := report.ParseColumns(columns)
+	if err != nil {
+		return err
+	}
+	s, err := t.Snapshot(lwk.What{})
+	if err != nil {
+		return err
+	}
+	if pid > 0 {
+		if _, err := s.Process(pid); err != nil {
+			return err
+		}
+	}
+	rows := report.Rows(s, pid)
+	if t.JSON {
+		return PrintJSON(os.Stdout, report.JSON(rows, cols))
+	}
+	return report.Write(os.Stdout, rows, cols)
+}

@@ -1,0 +1,15 @@
+// Package lwk is the object model of a live or dumped LWK instance, read
+// from the daemon's memory through its DWARF (inspect/value): CPUs with
+// their state, current thread and run queue; processes with their
+// threads (state, LWK CPU, registers as last saved, syscall in progress,
+// local and offloaded counters), VMAs and page-table segments, and IKC
+// channel; the page allocator per NUMA node; the kmsg ring.
+//
+// Every record the kernel guards with a sequence counter is read with
+// value.Reader.Stable: a record that keeps changing (or whose writer was
+// stopped inside it, as in a SIGSTOPped daemon or a dump taken at that
+// moment) is kept with Changing set and its fields empty, never decoded
+// from torn bytes. The field names read here are the kernel's (kernel/,
+// kernel/proc, kernel/mm, kernel/sched, kernel/kmsg, delegator/ikc): a
+// rename there shows up as a read error naming the missing field.
+package lwk

@@ -1,0 +1,44 @@
+package lwk
+
+import "testing"
+
+func TestTranslate(t *testing.T) {
+	s := &Snapshot{Alloc: Alloc{Nodes: []Node{{Node: 0, Start: 0, Pages: 16}, {Node: 1, Start: 16, Pages: 16}}}}
+	p := &Process{PID: 7, VMAs: []VMA{{Start: 0x10000, End: 0x20000, Segs: []Segment{{VA: 0x11000, Len: 0x2000, Off: 0x12000}}}}}
+	for _, tc := range []struct {
+		va      uint64
+		ok, pop bool
+		off     uint64
+		node    int
+	}{
+		{0x11008, true, true, 0x12008, 1},
+		{0x10000, true, false, 0, -1},
+		{0x20000, false, false, 0, 0},
+	} {
+		tr, err := s.Translate(p, tc.va)
+		if (err == nil) != tc.ok || err == nil && (tr.Populated != tc.pop || tr.Offset != tc.off || tr.Node != tc.node) {
+			t.Errorf("Translate(%#x) = %+v, %v", tc.va, tr, err)
+		}
+	}
+	if _, err := s.Translate(&Process{MMChanging: true}, 0x11000); err == nil {
+		t.Error("translated through a changing address space")
+	}
+	if _, err := s.Process(8); err == nil {
+		t.Error("found a process that is not there")
+	}
+}
+
+func TestNames(t *testing.T) {
+	if l, w := threadState(2); l != "S" || w != "offload" {
+		t.Errorf("Offload is %s %s", l, w)
+	}
+	if l, _ := threadState(99); l != "?" {
+		t.Errorf("unknown state is %s", l)
+	}
+	if SyscallName(0) != "read" || SyscallName(230) != "clock_nanosleep" || SyscallName(100000) != "" {
+		t.Error("syscall names")
+	}
+	if slotState(2) != "taken" || slotState(9) != "?" {
+		t.Error("slot states")
+	}
+}

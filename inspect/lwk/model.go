@@ -1,0 +1,149 @@
+package lwk
+
+// Snapshot is what was read of one instance.
+type Snapshot struct {
+	Source    string    `json:"source"`
+	DaemonPID int       `json:"daemon_pid"`
+	Live      bool      `json:"live"`
+	Index     int       `json:"instance"`
+	State     string    `json:"state"`
+	BootTime  int64     `json:"boot_time_ns"` // unix ns
+	MemTotal  uint64    `json:"mem_total"`
+	CPUs      []CPU     `json:"cpus"`
+	Procs     []Process `json:"processes"`
+	Alloc     Alloc     `json:"memory"`
+	Kmsg      string    `json:"kmsg,omitempty"`
+	// Errors are records that could not be read at all.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// CPU is one LWK CPU.
+type CPU struct {
+	Index    int    `json:"cpu"`
+	Host     int    `json:"host_cpu"`
+	State    string `json:"state"`             // idle, running
+	Current  int    `json:"current,omitempty"` // TID, 0 when idle
+	Switches uint64 `json:"switches"`
+	Since    int64  `json:"since_ns,omitempty"` // CLOCK_MONOTONIC when Current was picked
+	Runnable []int  `json:"runnable"`           // run queue, TIDs in order
+	Sleepers []int  `json:"sleepers,omitempty"` // sleeping with a deadline
+	Blocked  int    `json:"blocked"`            // sleeping without one
+	Changing bool   `json:"changing,omitempty"`
+}
+
+// Process is one LWK process.
+type Process struct {
+	PID      int      `json:"pid"`
+	PPID     int      `json:"ppid"`
+	PGID     int      `json:"pgid"`
+	SID      int      `json:"sid"`
+	ProxyPID int      `json:"proxy_pid"` // mcexec
+	StubPID  int      `json:"stub_pid"`
+	Home     int      `json:"home_cpu"`
+	Exe      string   `json:"exe"`
+	Args     []string `json:"args"`
+	Start    int64    `json:"start_ns"` // unix ns
+	Stopped  bool     `json:"stopped"`
+	Exited   bool     `json:"exited"`
+	RSS      uint64   `json:"rss"`
+	VSZ      uint64   `json:"vsz"`
+	Brk      uint64   `json:"brk"`
+	Faults   uint64   `json:"faults"`
+	Threads  []Thread `json:"threads"`
+	VMAs     []VMA    `json:"vmas,omitempty"`
+	IKC      *IKC     `json:"ikc,omitempty"`
+	Changing bool     `json:"changing,omitempty"`
+	// MMChanging says the address space kept changing: RSS, VSZ and
+	// VMAs are missing.
+	MMChanging bool `json:"mm_changing,omitempty"`
+}
+
+// Thread is one app thread.
+type Thread struct {
+	TID          int               `json:"tid"`
+	PID          int               `json:"pid"`
+	CPU          int               `json:"cpu"`
+	State        string            `json:"state"` // R S T Z
+	Why          string            `json:"why"`   // running, runnable, offload, sleeping, stopped, zombie
+	Current      bool              `json:"current"`
+	Syscall      int64             `json:"syscall"` // -1 when none
+	SyscallName  string            `json:"syscall_name,omitempty"`
+	LocalCalls   uint64            `json:"syscalls_local"`
+	LocalNs      uint64            `json:"syscalls_local_ns"`
+	OffloadCalls uint64            `json:"syscalls_offloaded"`
+	OffloadNs    uint64            `json:"syscalls_offloaded_ns"`
+	RunNs        uint64            `json:"run_ns"`
+	Regs         map[string]uint64 `json:"regs,omitempty"`
+	Changing     bool              `json:"changing,omitempty"`
+}
+
+// VMA is one virtual memory area and the partition pages backing it.
+type VMA struct {
+	Start   uint64    `json:"start"`
+	End     uint64    `json:"end"`
+	Prot    int       `json:"prot"`
+	Flags   int       `json:"flags"`
+	Kind    string    `json:"kind"` // anon, [heap], [stack], file, elf
+	Name    string    `json:"name,omitempty"`
+	FileOff uint64    `json:"file_offset"`
+	Shared  bool      `json:"shared"`
+	Segs    []Segment `json:"segments"`
+}
+
+// Segment is a populated linear piece of a VMA: the page table.
+type Segment struct {
+	VA  uint64 `json:"va"`
+	Len uint64 `json:"len"`
+	Off uint64 `json:"partition_offset"`
+}
+
+// Populated is the VMA's populated bytes.
+func (v VMA) Populated() uint64 {
+	var n uint64
+	for _, s := range v.Segs {
+		n += s.Len
+	}
+	return n
+}
+
+// Alloc is the page allocator.
+type Alloc struct {
+	Pages    uint64 `json:"pages"`
+	Free     uint64 `json:"free_pages"`
+	Largest  uint64 `json:"largest_free_run_pages"`
+	Runs     int    `json:"free_runs"`
+	Allocs   uint64 `json:"allocs"`
+	Fails    uint64 `json:"fails"`
+	Nodes    []Node `json:"nodes"`
+	Changing bool   `json:"changing,omitempty"`
+}
+
+// Node is the partition memory of one NUMA node.
+type Node struct {
+	Node  int    `json:"node"`
+	Start uint64 `json:"start_page"`
+	Pages uint64 `json:"pages"`
+	Free  uint64 `json:"free_pages"`
+}
+
+// IKC is a process's offload channel.
+type IKC struct {
+	Requests   uint64    `json:"requests"`        // posted since the process started
+	Sleeping   uint32    `json:"workers_waiting"` // mcexec workers asleep on the doorbell
+	Aborted    bool      `json:"aborted"`
+	LogHead    uint64    `json:"log_head"`
+	LogApplied uint64    `json:"log_applied"`
+	Queued     []Request `json:"queued"` // slots not free
+}
+
+// Request is one occupied IKC slot.
+type Request struct {
+	Slot   int      `json:"slot"`
+	State  string   `json:"state"` // posted, taken, done, aborted
+	Nr     uint64   `json:"nr"`
+	Name   string   `json:"name,omitempty"`
+	TID    int      `json:"tid"`
+	Worker int      `json:"worker,omitempty"` // mcexec's Linux tid executing it
+	Seq    uint64   `json:"seq"`
+	Args   []uint64 `json:"args"`
+}

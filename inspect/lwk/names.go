@@ -1,0 +1,38 @@
+package lwk
+
+import (
+	"github.com/elastic/go-seccomp-bpf/arch"
+)
+
+// threadStates maps proc.ThreadState to ps's letter and a word.
+var threadStates = []struct{ letter, word string }{
+	{"R", "runnable"}, // proc.Runnable
+	{"R", "running"},  // proc.Running
+	{"S", "offload"},  // proc.Offload: waiting for mcexec
+	{"S", "sleeping"}, // proc.Sleeping
+	{"Z", "zombie"},   // proc.Zombie
+	{"T", "stopped"},  // proc.Stopped
+}
+
+func threadState(s uint64) (letter, word string) {
+	if s < uint64(len(threadStates)) {
+		return threadStates[s].letter, threadStates[s].word
+	}
+	return "?", "unknown"
+}
+
+// SyscallName names an x86-64 system call number; "" if unknown.
+// The table is elastic/go-seccomp-bpf's, generated from Linux's.
+func SyscallName(nr int64) string {
+	return arch.X86_64.SyscallNumbers[int(nr)]
+}
+
+// slotStates are ikc's Slot* states by value.
+var slotStates = []string{"free", "posted", "taken", "done", "aborted"}
+
+func slotState(s uint64) string {
+	if s < uint64(len(slotStates)) {
+		return slotStates[s]
+	}
+	return "?"
+}

@@ -1,0 +1,320 @@
+package lwk
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/inspect"
+	"github.com/gomck/gomck/inspect/layout"
+	"github.com/gomck/gomck/inspect/value"
+	"github.com/gomck/gomck/kernel/kmsg"
+)
+
+// InstanceVar is the kernel's root variable; Roots is every variable the
+// layout must describe.
+const InstanceVar = "github.com/gomck/gomck/kernel.Instance"
+
+// Roots are the variables inspect/ reads.
+var Roots = []string{InstanceVar}
+
+// What says which parts to read besides CPUs, processes, threads and the
+// allocator.
+type What struct {
+	VMAs bool // segments of every VMA (RSS and VSZ are always read)
+	IKC  bool
+	Kmsg bool
+	Regs bool
+}
+
+// Tries is how often a changing record is re-read from a live daemon
+// before it is marked changing.
+const Tries = 8
+
+// Read decodes the instance's state from t with layout l.
+func Read(t *inspect.Target, l *layout.Layout, what What) (*Snapshot, error) {
+	r := &value.Reader{Mem: t.Mem, Layout: l, Bias: t.Bias, Tries: 1}
+	if t.Live {
+		r.Tries = Tries
+	}
+	d := &decoder{r: r, what: what, s: &Snapshot{Source: t.Source, DaemonPID: t.PID, Live: t.Live}}
+	inst := r.Var(InstanceVar)
+	if inst.Nil() {
+		if err := r.Take(); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Source, err)
+		}
+		return nil, fmt.Errorf("%s: the instance is not booted yet (kernel.Instance is nil)", t.Source)
+	}
+	var cpus, procs []value.Value
+	var table, alloc, ring value.Value
+	err := r.Stable(inst.Deref(), func(os value.Value) {
+		d.s.Index = int(os.Field("Index").Int())
+		d.s.State = os.Field("State").Str()
+		d.s.BootTime = os.Field("BootTime").Int()
+		d.s.MemTotal = os.Field("Mem").Field("Size").Uint()
+		cpus = os.Field("CPUs").Elems()
+		table, alloc, ring = os.Field("Procs"), os.Field("Alloc"), os.Field("Kmsg")
+	})
+	if err != nil {
+		if errors.Is(err, inspect.ErrGone) {
+			return nil, fmt.Errorf("%s: %w", t.Source, err)
+		}
+		return nil, fmt.Errorf("%s: instance record: %w", t.Source, err)
+	}
+	for _, c := range cpus {
+		d.s.CPUs = append(d.s.CPUs, d.cpu(c))
+	}
+	if err := r.Stable(table.Deref(), func(tb value.Value) { procs = tb.Field("Procs").Elems() }); err != nil {
+		d.fail("process table", err)
+	}
+	for _, p := range procs {
+		d.s.Procs = append(d.s.Procs, d.process(p))
+	}
+	d.s.Alloc = d.alloc(alloc)
+	if what.Kmsg {
+		d.kmsg(ring)
+	}
+	d.markCurrent()
+	return d.s, nil
+}
+
+type decoder struct {
+	r    *value.Reader
+	what What
+	s    *Snapshot
+}
+
+func (d *decoder) fail(what string, err error) {
+	d.s.Errors = append(d.s.Errors, fmt.Sprintf("%s: %v", what, err))
+}
+
+// stable reads a record; it reports whether the record settled, noting
+// other failures in the snapshot.
+func (d *decoder) stable(what string, rec value.Value, read func(value.Value)) (changing bool) {
+	err := d.r.Stable(rec, read)
+	if errors.Is(err, value.ErrChanging) {
+		return true
+	}
+	if err != nil {
+		d.fail(what, err)
+	}
+	return false
+}
+
+func tids(threads []value.Value) []int {
+	out := make([]int, 0, len(threads))
+	for _, t := range threads {
+		out = append(out, int(t.Field("TID").Int()))
+	}
+	return out
+}
+
+func (d *decoder) cpu(ptr value.Value) CPU {
+	var c CPU
+	var queue value.Value
+	c.Changing = d.stable("cpu", ptr.Deref(), func(v value.Value) {
+		c.Index, c.Host = int(v.Field("Index").Int()), int(v.Field("Host").Int())
+		c.State, c.Switches = v.Field("State").Str(), v.Field("Switches").Uint()
+		if cur := v.Field("Current"); !cur.Nil() {
+			c.Current = int(cur.Field("TID").Int())
+		}
+		if _, ok := v.T.Field("Since"); ok { // older daemons lack it
+			c.Since = v.Field("Since").Int()
+		}
+		queue = v.Field("Queue")
+	})
+	if c.Changing {
+		return c
+	}
+	if d.stable(fmt.Sprintf("cpu %d run queue", c.Index), queue.Deref(), func(q value.Value) {
+		c.Runnable = tids(q.Field("Runnable").Elems())
+		c.Sleepers = tids(q.Field("Sleepers").Elems())
+		c.Blocked = int(q.Field("Blocked").Int())
+	}) {
+		c.Changing = true
+	}
+	return c
+}
+
+func (d *decoder) process(ptr value.Value) Process {
+	var p Process
+	var threads []value.Value
+	var as, ch value.Value
+	p.Changing = d.stable("process", ptr.Deref(), func(v value.Value) {
+		p.PID, p.PPID = int(v.Field("PID").Int()), int(v.Field("PPID").Int())
+		p.PGID, p.SID = int(v.Field("PGID").Int()), int(v.Field("SID").Int())
+		p.ProxyPID, p.Home = int(v.Field("ProxyPID").Int()), int(v.Field("Home").Int())
+		p.Exe, p.Start = v.Field("Exe").Str(), v.Field("Start").Int()
+		p.Args = nil
+		for _, a := range v.Field("Args").Elems() {
+			p.Args = append(p.Args, a.Str())
+		}
+		p.Stopped, p.Exited = v.Field("Stopped").Bool(), v.Field("Exited").Bool()
+		if stub := v.Field("Stub"); !stub.Nil() {
+			p.StubPID = int(stub.Field("PID").Int())
+		}
+		threads = v.Field("Threads").Elems()
+		as, ch = v.Field("MM"), v.Field("Chan")
+	})
+	if p.Changing {
+		return p
+	}
+	for _, t := range threads {
+		th := d.thread(t)
+		th.PID = p.PID
+		p.Threads = append(p.Threads, th)
+	}
+	if !as.Nil() {
+		d.addressSpace(&p, as)
+	}
+	if d.what.IKC && !ch.Nil() {
+		p.IKC = d.ikc(ch)
+	}
+	return p
+}
+
+func (d *decoder) thread(ptr value.Value) Thread {
+	var t Thread
+	t.Changing = d.stable("thread", ptr.Deref(), func(v value.Value) {
+		t.TID, t.CPU = int(v.Field("TID").Int()), int(v.Field("CPU").Int())
+		t.State, t.Why = threadState(v.Field("State").Uint())
+		t.Syscall = v.Field("Syscall").Int()
+		st := v.Field("Stats")
+		t.LocalCalls, t.LocalNs = st.Field("LocalCalls").Uint(), st.Field("LocalNs").Uint()
+		t.OffloadCalls, t.OffloadNs = st.Field("OffloadCalls").Uint(), st.Field("OffloadNs").Uint()
+		if _, ok := v.T.Field("RunNs"); ok { // older daemons lack it
+			t.RunNs = v.Field("RunNs").Uint()
+		}
+		if d.what.Regs {
+			t.Regs = map[string]uint64{}
+			regs := v.Field("Regs")
+			for _, f := range regs.T.Fields {
+				t.Regs[f.Name] = regs.Field(f.Name).Uint()
+			}
+		}
+	})
+	if t.Syscall >= 0 {
+		t.SyscallName = SyscallName(t.Syscall)
+	}
+	return t
+}
+
+func (d *decoder) addressSpace(p *Process, ptr value.Value) {
+	var vmas []VMA
+	p.MMChanging = d.stable(fmt.Sprintf("pid %d address space", p.PID), ptr.Deref(), func(as value.Value) {
+		p.Brk, p.Faults = as.Field("Brk").Uint(), as.Field("Faults").Uint()
+		vmas = vmas[:0]
+		for _, vp := range as.Field("VMAs").Elems() {
+			v := vp.Deref().Load()
+			vma := VMA{Start: v.Field("Start").Uint(), End: v.Field("End").Uint(),
+				Prot: int(v.Field("Prot").Int()), Flags: int(v.Field("Flags").Int()),
+				Kind: kindName(v.Field("Kind").Uint()), Name: v.Field("Name").Str(),
+				FileOff: v.Field("FileOff").Uint(), Shared: !v.Field("Shared").Nil()}
+			for _, s := range v.Field("Segs").Elems() {
+				vma.Segs = append(vma.Segs, Segment{VA: s.Field("VA").Uint(), Len: s.Field("Len").Uint(), Off: s.Field("Off").Uint()})
+			}
+			vmas = append(vmas, vma)
+		}
+	})
+	if p.MMChanging {
+		return
+	}
+	for _, v := range vmas {
+		p.RSS += v.Populated()
+		p.VSZ += v.End - v.Start
+	}
+	if d.what.VMAs {
+		p.VMAs = vmas
+	}
+}
+
+// kindName is mm.Kind's String.
+func kindName(k uint64) string {
+	names := []string{"anon", "[heap]", "[stack]", "file", "elf"}
+	if k < uint64(len(names)) {
+		return names[k]
+	}
+	return "?"
+}
+
+func (d *decoder) ikc(ptr value.Value) *IKC {
+	ch := ptr.Deref()
+	hdr := ch.Field("hdr")
+	if hdr.Nil() {
+		return nil // closed
+	}
+	h := hdr.Deref().Load()
+	k := &IKC{Requests: h.Field("Requests").Uint(), Sleeping: uint32(h.Field("Workers").Uint()),
+		Aborted: h.Field("Aborted").Bool(), LogHead: h.Field("LogHead").Uint(), LogApplied: h.Field("LogApplied").Uint()}
+	if slots := ch.Field("slots"); !slots.Nil() {
+		for i, s := range slots.Deref().Elems() {
+			state := s.Field("State").Uint()
+			if state == 0 {
+				continue
+			}
+			req := Request{Slot: i, State: slotState(state), Nr: s.Field("Nr").Uint(), TID: int(s.Field("TID").Uint()),
+				Worker: int(s.Field("Worker").Uint()), Seq: s.Field("Seq").Uint()}
+			for _, a := range s.Field("Args").Elems() {
+				req.Args = append(req.Args, a.Uint())
+			}
+			req.Name = SyscallName(int64(req.Nr))
+			k.Queued = append(k.Queued, req)
+		}
+	}
+	if err := d.r.Take(); err != nil {
+		d.fail("ikc channel", err)
+	}
+	return k
+}
+
+func (d *decoder) alloc(ptr value.Value) Alloc {
+	var a Alloc
+	a.Changing = d.stable("page allocator", ptr.Deref(), func(v value.Value) {
+		a.Pages, a.Free = v.Field("Pages").Uint(), v.Field("Free").Uint()
+		a.Allocs, a.Fails = v.Field("Allocs").Uint(), v.Field("Fails").Uint()
+		runs := v.Field("Runs").Elems()
+		a.Runs, a.Largest = len(runs), 0
+		for _, r := range runs {
+			a.Largest = max(a.Largest, r.Field("Pages").Uint())
+		}
+		a.Nodes = a.Nodes[:0]
+		for _, n := range v.Field("Nodes").Elems() {
+			a.Nodes = append(a.Nodes, Node{Node: int(n.Field("Node").Int()), Start: n.Field("Start").Uint(),
+				Pages: n.Field("Pages").Uint(), Free: n.Field("Free").Uint()})
+		}
+	})
+	return a
+}
+
+func (d *decoder) kmsg(ptr value.Value) {
+	if d.stable("kmsg ring", ptr.Deref(), func(v value.Value) {
+		d.s.Kmsg = kmsg.Decode(v.Field("Buf").Raw(), v.Field("Head").Uint())
+	}) {
+		d.s.Kmsg = "(changing)\n"
+	}
+}
+
+// markCurrent flags each CPU's current thread and, live, charges it the
+// time it has run since it was picked.
+func (d *decoder) markCurrent() {
+	var now unix.Timespec
+	live := d.s.Live && unix.ClockGettime(unix.CLOCK_MONOTONIC, &now) == nil
+	current := map[int]CPU{}
+	for _, c := range d.s.CPUs {
+		if c.Current != 0 {
+			current[c.Current] = c
+		}
+	}
+	for i := range d.s.Procs {
+		for j := range d.s.Procs[i].Threads {
+			t := &d.s.Procs[i].Threads[j]
+			if c, ok := current[t.TID]; ok && c.Index == t.CPU {
+				t.Current = true
+				if live && c.Since > 0 && now.Nano() > c.Since {
+					t.RunNs += uint64(now.Nano() - c.Since)
+				}
+			}
+		}
+	}
+}

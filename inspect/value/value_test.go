@@ -1,0 +1,150 @@
+package value
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/gomck/gomck/inspect/layout"
+)
+
+// mem is a sparse fake memory; onRead, if set, runs before every read.
+type mem struct {
+	b      map[uint64]byte
+	onRead func()
+}
+
+func (m *mem) ReadMemory(buf []byte, addr uint64) (int, error) {
+	if m.onRead != nil {
+		m.onRead()
+	}
+	for i := range buf {
+		c, ok := m.b[addr+uint64(i)]
+		if !ok {
+			return i, fmt.Errorf("%#x unmapped", addr+uint64(i))
+		}
+		buf[i] = c
+	}
+	return len(buf), nil
+}
+
+func (m *mem) put(addr uint64, b []byte) {
+	for i, c := range b {
+		m.b[addr+uint64(i)] = c
+	}
+}
+
+func (m *mem) u64(addr, v uint64) { m.put(addr, binary.LittleEndian.AppendUint64(nil, v)) }
+
+// Types: 1 uint64, 2 int32, 3 string, 4 rec{Seq uint64; N int32; Name string; Next *rec; Kids []*rec},
+// 5 *rec, 6 []*rec.
+func testLayout() *layout.Layout {
+	return &layout.Layout{Types: []*layout.Type{
+		{Name: "unknown"},
+		{Name: "uint64", Kind: layout.Uint, Size: 8},
+		{Name: "int32", Kind: layout.Int, Size: 4},
+		{Name: "string", Kind: layout.String, Size: 16},
+		{Name: "rec", Kind: layout.Struct, Size: 64, Fields: []layout.Field{
+			{Name: "Seq", Off: 0, Type: 1}, {Name: "N", Off: 8, Type: 2}, {Name: "Name", Off: 16, Type: 3},
+			{Name: "Next", Off: 32, Type: 5}, {Name: "Kids", Off: 40, Type: 6}}},
+		{Name: "*rec", Kind: layout.Ptr, Size: 8, Elem: 4},
+		{Name: "[]*rec", Kind: layout.Slice, Size: 24, Elem: 5},
+	}, Vars: map[string]layout.Var{"pkg/x.Root": {Addr: 0x1000, Type: 5}}}
+}
+
+// world lays out Root -> rec A{N: -7, Name: "alpha", Kids: [B]}, B{N: 2}.
+func world() *mem {
+	m := &mem{b: map[uint64]byte{}}
+	m.u64(0x1000, 0x2000) // Root
+	a, b := uint64(0x2000), uint64(0x3000)
+	m.put(a, make([]byte, 64))
+	m.put(a+8, binary.LittleEndian.AppendUint32(nil, uint32(0xfffffff9)))
+	m.u64(a+16, 0x5000)
+	m.u64(a+24, 5)
+	m.put(0x5000, []byte("alpha"))
+	m.u64(a+40, 0x6000)
+	m.u64(a+48, 1)
+	m.u64(0x6000, b)
+	m.put(b, make([]byte, 64))
+	m.put(b+8, []byte{2, 0, 0, 0})
+	return m
+}
+
+func TestDecode(t *testing.T) {
+	r := &Reader{Mem: world(), Layout: testLayout(), Tries: 1}
+	root := r.Var("x.Root")
+	a := root.Deref().Load()
+	if n, s := a.Field("N").Int(), a.Field("Name").Str(); n != -7 || s != "alpha" {
+		t.Errorf("N %d Name %q", n, s)
+	}
+	if !a.Field("Next").Nil() {
+		t.Error("nil Next not nil")
+	}
+	kids := a.Field("Kids").Elems()
+	if len(kids) != 1 || kids[0].Field("N").Int() != 2 {
+		t.Errorf("kids %v", kids)
+	}
+	if err := r.Take(); err != nil {
+		t.Fatal(err)
+	}
+	a.Field("Next").Field("N").Int()
+	if err := r.Take(); err == nil {
+		t.Error("field through a nil pointer read without error")
+	}
+	a.Field("Bogus")
+	if err := r.Take(); err == nil {
+		t.Error("missing field without error")
+	}
+	r.Var("x.Nope")
+	if err := r.Take(); err == nil {
+		t.Error("missing variable without error")
+	}
+}
+
+func TestImplausibleLength(t *testing.T) {
+	m := world()
+	m.u64(0x2000+48, 1<<40) // Kids.len
+	r := &Reader{Mem: m, Layout: testLayout(), Tries: 1}
+	if kids := r.Var("x.Root").Field("Kids").Elems(); kids != nil || r.Take() == nil {
+		t.Error("a slice of 2^40 elements was read")
+	}
+}
+
+func TestStable(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		writer  func(m *mem) func() // returns the onRead hook
+		tries   int
+		wantErr error
+	}{
+		{"quiet", func(m *mem) func() { return nil }, 3, nil},
+		{"stopped writer", func(m *mem) func() { m.u64(0x2000, 7); return nil }, 3, ErrChanging},
+		{"busy writer", func(m *mem) func() {
+			seq := uint64(0)
+			return func() { seq += 2; m.u64(0x2000, seq) }
+		}, 4, ErrChanging},
+		{"settles", func(m *mem) func() {
+			n := 0
+			return func() {
+				if n++; n < 4 {
+					m.u64(0x2000, uint64(2*n))
+				}
+			}
+		}, 8, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := world()
+			m.onRead = tc.writer(m)
+			r := &Reader{Mem: m, Layout: testLayout(), Tries: tc.tries}
+			var name string
+			err := r.Stable(r.Var("x.Root").Deref(), func(v Value) { name = v.Field("Name").Str() })
+			if !errors.Is(err, tc.wantErr) && err != tc.wantErr {
+				t.Fatalf("Stable: %v, want %v", err, tc.wantErr)
+			}
+			if err == nil && name != "alpha" {
+				t.Errorf("name %q", name)
+			}
+		})
+	}
+}

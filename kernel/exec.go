@@ -50,10 +50,7 @@ func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
 	// out of their stubs; their CPUs drop them.
 	for _, o := range p.Threads {
 		if o != t {
-			k.Futexes.Drop(o)
-			k.CPUs[o.CPU].Queue.Remove(o)
-			k.CPUs[o.CPU].Threads.Add(-1)
-			o.Gone.Store(true)
+			k.dropThread(o)
 			if s := p.StubOn(o.CPU); s != nil && o.CPU != t.CPU {
 				s.Kick()
 			}

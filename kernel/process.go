@@ -395,10 +395,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	}
 	stopTimers(p)
 	for _, t := range p.Threads {
-		k.Futexes.Drop(t)
-		k.CPUs[t.CPU].Queue.Remove(t)
-		k.CPUs[t.CPU].Threads.Add(-1)
-		t.Gone.Store(true)
+		k.dropThread(t)
 	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
 	if p.Chan != nil {

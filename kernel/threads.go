@@ -164,6 +164,16 @@ func (k *OS) settleFutexWait(t *proc.Thread) {
 	}
 }
 
+// dropThread takes t off its CPU and out of the futex table, for good: its
+// process ends or execs. t may be in a system call on another CPU right
+// now; Gone, set first, keeps that call from queueing t again.
+func (k *OS) dropThread(t *proc.Thread) {
+	t.Gone.Store(true)
+	k.Futexes.Drop(t)
+	k.CPUs[t.CPU].Queue.Remove(t)
+	k.CPUs[t.CPU].Threads.Add(-1)
+}
+
 // exitThread ends t; the process ends with its last thread. As Linux does,
 // the clear-child-tid word is zeroed and one waiter woken (pthread_join).
 func (k *OS) exitThread(c *CPU, t *proc.Thread, code int) {

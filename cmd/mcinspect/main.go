@@ -51,7 +51,7 @@ func main() {
 		case *threads:
 			return cli.Threads(&t, *pid)
 		case *print != "":
-			return errors.New("--print needs the expression evaluator (inspect/eval), which is not built yet")
+			return cli.Print(&t, *print)
 		}
 		fs.Usage()
 		return errors.New("say what to show: --ps, --vtop, --maps, --mem, --kmsg, --threads or --print")

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gomck/gomck/inspect"
+	"github.com/gomck/gomck/inspect/eval"
 	"github.com/gomck/gomck/inspect/layout"
 	"github.com/gomck/gomck/inspect/lwk"
 	"github.com/gomck/gomck/inspect/report"
@@ -110,4 +111,31 @@ func PS(t *Target, pid int, columns string) error {
 		return PrintJSON(os.Stdout, report.JSON(rows, cols))
 	}
 	return report.Write(os.Stdout, rows, cols)
+}
+
+// Print evaluates a Go expression on the target's kernel state with
+// Delve's evaluator (package eval) and prints it as dlv's print does, or
+// as JSON.
+func Print(t *Target, expr string) error {
+	tg, err := inspect.Open(t.Options)
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
+	ev, err := eval.New(tg.Kernel, tg.Mem)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	// kmsg lines and paths are longer than dlv's 64-byte default.
+	ev.Limits.MaxStringLen = 4096
+	r, err := ev.Eval(expr)
+	if err != nil {
+		return err
+	}
+	if t.JSON {
+		return PrintJSON(os.Stdout, r)
+	}
+	_, err = fmt.Println(r.Format(true))
+	return err
 }

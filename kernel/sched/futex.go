@@ -17,11 +17,14 @@ type Futexes struct {
 func NewFutexes() *Futexes { return &Futexes{Waiters: map[uint64][]*proc.Thread{}} }
 
 // Wait queues t on key if check() (run under the table's lock, so no wake
-// can slip between the value check and the queueing) returns true.
+// can slip between the value check and the queueing) returns true. A
+// thread whose process ended from another CPU (Gone) is not queued: the
+// end has dropped it already, and an entry now would outlive it, taking
+// a wake meant for a later waiter on the same partition page.
 func (f *Futexes) Wait(t *proc.Thread, key uint64, bits uint32, check func() bool) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !check() {
+	if t.Gone.Load() || !check() {
 		return false
 	}
 	f.Seq++

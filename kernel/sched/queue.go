@@ -86,10 +86,14 @@ func (q *Queue) Pop(now int64) *proc.Thread {
 }
 
 // Sleep blocks t until Wake or, if deadline > 0, until then, when its
-// syscall returns timeoutRet.
+// syscall returns timeoutRet. A thread removed meanwhile from another CPU
+// (Gone) does not sleep: it is dropped as its call ends.
 func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if t.Gone.Load() {
+		return
+	}
 	q.change()
 	defer q.change()
 	t.Begin()

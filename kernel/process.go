@@ -50,12 +50,15 @@ type mirror struct {
 
 // here returns the CPU making the change and its stub thread.
 func (m *mirror) here() (*CPU, *cpu.Stub, error) {
-	if c := m.k.here(); c != nil {
-		if s := m.p.StubOn(c.Index); s != nil && s.Adopted() {
-			return c, s, nil
-		}
+	c := m.k.here()
+	if c == nil {
+		return nil, nil, fmt.Errorf("pid %d: address space changed off the LWK CPUs (thread %d)", m.p.PID, unix.Gettid())
 	}
-	return nil, nil, fmt.Errorf("pid %d: address space changed off the CPUs running it", m.p.PID)
+	s := m.p.StubOn(c.Index)
+	if s == nil || !s.Adopted() {
+		return nil, nil, fmt.Errorf("pid %d: address space changed on cpu %d, where it has no stub thread (%v)", m.p.PID, c.Index, s != nil)
+	}
+	return c, s, nil
 }
 
 func (m *mirror) log(c *CPU, e ikc.LogEntry) {

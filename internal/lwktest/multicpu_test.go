@@ -45,11 +45,10 @@ func TestMultiCPU(t *testing.T) {
 		})
 	}
 	// Go's own tests: threads on both CPUs, cross-CPU signals (Go's
-	// AllThreadsSyscall), and children killed from the other CPU while
-	// they exec. os/signal is left out: its parallel forks from two CPUs
-	// can wait on each other for a reused child proxy (see the issue
-	// notes).
+	// AllThreadsSyscall), children killed from the other CPU while they
+	// exec, parallel forks from both CPUs, and os/signal's races between
+	// signal delivery and futex waits across CPUs.
 	if !testing.Short() {
-		runGoStdlib(t, in, "sync", "os")
+		runGoStdlib(t, in, "sync", "os", "os/signal")
 	}
 }

@@ -46,15 +46,24 @@ func removeChild(parent, c *proc.Process) {
 }
 
 // restartWaits makes p's threads sleeping in wait4/waitid run their call
-// again, on p's CPU, where their state is not changing meanwhile.
+// again, each on its own CPU, where its state is not changing meanwhile
+// (and into whose run queue it must go).
 func (k *OS) restartWaits(p *proc.Process) {
-	if len(p.Threads) == 0 {
-		return
+	var cpus uint64
+	for _, t := range p.Threads {
+		cpus |= 1 << t.CPU
 	}
-	c := k.CPUs[p.Threads[0].CPU]
+	for _, c := range k.CPUs {
+		if cpus&(1<<c.Index) != 0 {
+			k.restartWaitsOn(c, p)
+		}
+	}
+}
+
+func (k *OS) restartWaitsOn(c *CPU, p *proc.Process) {
 	c.Go(func() {
 		for _, t := range p.Threads {
-			if t.WaitChild && t.State == proc.Sleeping {
+			if t.CPU == c.Index && t.WaitChild && t.State == proc.Sleeping {
 				t.WaitChild = false
 				t.Regs.Rip -= 2 // back to the syscall instruction
 				c.Queue.Wake(t, int64(t.Regs.Orig_rax))

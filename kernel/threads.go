@@ -123,8 +123,9 @@ func (k *OS) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
 func (k *OS) Cancel(t *proc.Thread) { k.CPUs[t.CPU].Queue.Cancel(t) }
 
 // FutexWait queues t on a futex.
-func (k *OS) FutexWait(t *proc.Thread, key uint64, bits uint32, check func() bool) bool {
-	return k.Futexes.Wait(t, key, bits, check)
+func (k *OS) FutexWait(t *proc.Thread, key uint64, bits, val uint32) bool {
+	as := t.Proc.MM
+	return k.Futexes.Wait(t, key, bits, func() bool { return as.LoadWord(key) == val })
 }
 
 // FutexWake wakes up to n waiters.

@@ -3,7 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-#include <time.h>
+
+#include "bench.h"
 
 static inline long raw_write(long fd, const void *buf, long len)
 {
@@ -13,13 +14,6 @@ static inline long raw_write(long fd, const void *buf, long len)
 			 : "a"((long)SYS_write), "D"(fd), "S"(buf), "d"(len)
 			 : "rcx", "r11", "memory");
 	return ret;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -42,6 +36,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	double t1 = now_ns();
-	printf("ns/op %.1f\n", (t1 - t0) / n);
+	report("op", t0, t1, n);
 	return 0;
 }

@@ -15,20 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench.h"
 
 /* 0: the main thread's turn, 1: the partner's. */
 static _Atomic uint32_t word;
 static long n;
 static int cpu2;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* Either thread may fail; exit ends both, so the other never waits in vain. */
 static void die(const char *what)
@@ -119,6 +113,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "futex_pingpong: pthread_join: %s\n", strerror(err));
 		return 1;
 	}
-	printf("ns/op %.1f\n", (t1 - t0) / n);
+	report("op", t0, t1, n);
 	return 0;
 }

@@ -2,7 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-#include <time.h>
+
+#include "bench.h"
 
 /* glibc's getpid() is a real syscall today, but inline asm guarantees one trap per call. */
 static inline long raw_getpid(void)
@@ -10,13 +11,6 @@ static inline long raw_getpid(void)
 	long ret;
 	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_getpid) : "rcx", "r11", "memory");
 	return ret;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -34,6 +28,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	double t1 = now_ns();
-	printf("ns/op %.1f\n", (t1 - t0) / n);
+	report("op", t0, t1, n);
 	return 0;
 }

@@ -13,8 +13,9 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench.h"
 
 #define FAKE_PID 4242
 
@@ -30,13 +31,6 @@ static inline long raw2(long nr, long a, long b)
 	long ret;
 	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b) : "rcx", "r11", "memory");
 	return ret;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
 /*
@@ -141,6 +135,6 @@ int main(int argc, char **argv)
 			count, n, status);
 		return 1;
 	}
-	printf("ns/op %.1f\n", (t1 - t0) / n);
+	report("op", t0, t1, n);
 	return 0;
 }

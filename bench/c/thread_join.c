@@ -3,14 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
+#include "bench.h"
 
 static void *echo(void *arg)
 {
@@ -43,6 +37,6 @@ int main(int argc, char **argv)
 		}
 	}
 	double t1 = now_ns();
-	printf("ns/op %.1f\n", (t1 - t0) / n);
+	report("op", t0, t1, n);
 	return 0;
 }

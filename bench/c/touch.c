@@ -2,14 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
+#include "bench.h"
 
 int main(int argc, char **argv)
 {
@@ -30,7 +24,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < pages; i++)
 		p[i * 4096] = 1;
 	double t1 = now_ns();
-	printf("ns/page %.1f\n", (t1 - t0) / pages);
+	report("page", t0, t1, pages);
 	munmap((void *)p, len);
 	return 0;
 }

@@ -12,20 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench.h"
 
 /* Whose turn it is: 0 the main thread, 1 the partner. */
 static _Atomic int turn;
 static long rounds;
 static int cpu;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* Both threads must share the CPU, or the yields would not switch between them. */
 static void check_cpu(const char *who)
@@ -108,6 +102,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "yield_pingpong: pthread_join: %s\n", strerror(err));
 		return 1;
 	}
-	printf("ns/op %.1f\n", (t1 - t0) / (2 * rounds));
+	report("op", t0, t1, 2 * rounds);
 	return 0;
 }

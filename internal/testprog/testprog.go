@@ -154,7 +154,17 @@ func C(name string) (string, error) {
 	}
 	extra := extraCFlags(src)
 	gcc, _, _ := strings.Cut(info, "\n")
-	key := hashOf("c", info, strings.Join(cFlags, " "), strings.Join(extra, " "), srcPath, string(src))
+	// The headers beside the source ("bench.h") are part of it.
+	parts := []string{"c", info, strings.Join(cFlags, " "), strings.Join(extra, " "), srcPath, string(src)}
+	headers, _ := filepath.Glob(filepath.Join(filepath.Dir(srcPath), "*.h"))
+	for _, h := range headers {
+		b, err := os.ReadFile(h)
+		if err != nil {
+			return "", fmt.Errorf("testprog: %v", err)
+		}
+		parts = append(parts, h, string(b))
+	}
+	key := hashOf(parts...)
 	return cached(name, key, func(out string) error {
 		// The extra flags follow the source so that libraries (-lm) link.
 		args := append(append(append([]string{}, cFlags...), "-o", out, srcPath), extra...)

@@ -1,6 +1,11 @@
 package mm
 
-import "golang.org/x/sys/unix"
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // CopyOut writes b to app address va through the direct map, populating
 // pages as needed. The LWK never pokes app memory through ptrace.
@@ -42,4 +47,43 @@ func (as *AddressSpace) each(va, n uint64, fn func(part []byte, at uint64)) erro
 		}
 	}
 	return nil
+}
+
+// Word returns the partition offset of the 4-byte word at va (aligned),
+// populating its page first if need be, and the word as it is now. A futex
+// call needs both: the offset is its key, shared by every process mapping
+// the page. One lookup under the lock: a futex call is on the path of
+// every thread hand-off.
+func (as *AddressSpace) Word(va uint64) (off uint64, val uint32, err error) {
+	if va%4 != 0 {
+		return 0, 0, unix.EINVAL
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	i := as.find(va)
+	if i < 0 {
+		return 0, 0, unix.EFAULT
+	}
+	v := as.VMAs[i]
+	off, ok := v.offset(va)
+	if !ok {
+		// A change: inspect readers see Seq odd meanwhile.
+		atomic.AddUint64(&as.Seq, 1)
+		page := va &^ (PageSize - 1)
+		err = as.populate(v, page, page+PageSize)
+		atomic.AddUint64(&as.Seq, 1)
+		if err != nil {
+			return 0, 0, err
+		}
+		if off, ok = v.offset(va); !ok {
+			return 0, 0, unix.EFAULT
+		}
+	}
+	return off, as.LoadWord(off), nil
+}
+
+// LoadWord reads the word at partition offset off, as the app's atomic
+// operations see it.
+func (as *AddressSpace) LoadWord(off uint64) uint32 {
+	return atomic.LoadUint32((*uint32)(unsafe.Pointer(&as.direct[off])))
 }

@@ -75,6 +75,19 @@ func clip(segs []Segment, lo, hi uint64) []Segment {
 	return out
 }
 
+// offset returns the partition offset backing va, if it is populated.
+func (v *VMA) offset(va uint64) (uint64, bool) {
+	for _, s := range v.Segs {
+		if va < s.VA {
+			break
+		}
+		if va < s.VA+s.Len {
+			return s.Off + (va - s.VA), true
+		}
+	}
+	return 0, false
+}
+
 // gaps returns the unpopulated subranges of [lo, hi) in v.
 func (v *VMA) gaps(lo, hi uint64) [][2]uint64 {
 	var out [][2]uint64

@@ -26,20 +26,16 @@ const (
 )
 
 // futexKey is the partition offset of the futex word, so that processes
-// sharing memory meet on the same key.
-func futexKey(c *Call, uaddr uint64) (uint64, int64) {
-	if uaddr%4 != 0 {
-		return 0, -int64(unix.EINVAL)
+// sharing memory meet on the same key, and the word's value now.
+func futexKey(c *Call, uaddr uint64) (key uint64, val uint32, r int64) {
+	key, val, err := c.T.Proc.MM.Word(uaddr)
+	if err == unix.EINVAL {
+		return 0, 0, -int64(unix.EINVAL)
 	}
-	as := c.T.Proc.MM
-	if err := as.Populate(uaddr, uaddr+4); err != nil {
-		return 0, -int64(unix.EFAULT)
+	if err != nil {
+		return 0, 0, -int64(unix.EFAULT)
 	}
-	off, _, ok := as.Translate(uaddr)
-	if !ok {
-		return 0, -int64(unix.EFAULT)
-	}
-	return off, 0
+	return key, val, 0
 }
 
 func loadUint32(c *Call, uaddr uint64) (uint32, bool) {
@@ -53,7 +49,7 @@ func loadUint32(c *Call, uaddr uint64) (uint32, bool) {
 func sysFutex(c *Call) int64 {
 	uaddr, op, val, timeout, uaddr2, val3 := c.Args[0], int(c.Args[1]), uint32(c.Args[2]), c.Args[3], c.Args[4], uint32(c.Args[5])
 	cmd := op &^ (futexPrivate | futexClockRealtime)
-	key, r := futexKey(c, uaddr)
+	key, cur, r := futexKey(c, uaddr)
 	if r < 0 {
 		return r
 	}
@@ -70,12 +66,11 @@ func sysFutex(c *Call) int64 {
 		if r < 0 {
 			return r
 		}
+		if cur != val {
+			return -int64(unix.EAGAIN) // changed already: no need to sleep
+		}
 		k.Sleep(c.T, deadline, -int64(unix.ETIMEDOUT))
-		queued := k.FutexWait(c.T, key, bits, func() bool {
-			v, ok := loadUint32(c, uaddr)
-			return ok && v == val
-		})
-		if !queued {
+		if !k.FutexWait(c.T, key, bits, val) {
 			k.Cancel(c.T)
 			return -int64(unix.EAGAIN)
 		}
@@ -90,12 +85,10 @@ func sysFutex(c *Call) int64 {
 		}
 		return int64(k.FutexWake(key, int(val), bits))
 	case futexRequeue, futexCmpRequeue:
-		if cmd == futexCmpRequeue {
-			if v, ok := loadUint32(c, uaddr); !ok || v != val3 {
-				return -int64(unix.EAGAIN)
-			}
+		if cmd == futexCmpRequeue && cur != val3 {
+			return -int64(unix.EAGAIN)
 		}
-		key2, r := futexKey(c, uaddr2)
+		key2, _, r := futexKey(c, uaddr2)
 		if r < 0 {
 			return r
 		}
@@ -134,7 +127,7 @@ func futexDeadline(c *Call, addr uint64, absolute, realtime bool) (int64, int64)
 // n on uaddr and, if the old value of *uaddr2 passes the comparison, n2 on
 // uaddr2.
 func futexWakeOpCall(c *Call, key, uaddr2 uint64, n, n2 int, enc uint32) int64 {
-	key2, r := futexKey(c, uaddr2)
+	key2, _, r := futexKey(c, uaddr2)
 	if r < 0 {
 		return r
 	}

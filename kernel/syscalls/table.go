@@ -1,11 +1,10 @@
 package syscalls
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/sched"
 )
 
 // Action tells the CPU loop what to do after a call.
@@ -39,8 +38,9 @@ type Kernel interface {
 	// (returning timeoutRet). Cancel undoes it when t did not block.
 	Sleep(t *proc.Thread, deadline, timeoutRet int64)
 	Cancel(t *proc.Thread)
-	// FutexWait queues t on key if check() holds under the table lock.
-	FutexWait(t *proc.Thread, key uint64, bits uint32, check func() bool) bool
+	// FutexWait queues t on key (a partition offset) if the word there
+	// still holds val under the table lock.
+	FutexWait(t *proc.Thread, key uint64, bits, val uint32) bool
 	FutexWake(key uint64, n int, bits uint32) int
 	FutexRequeue(key, key2 uint64, n, m int) int
 	// Signal queues sig for thread t, or for the process when t is nil,
@@ -92,8 +92,9 @@ type Call struct {
 
 type handler func(c *Call) int64
 
-// local maps syscall numbers to LWK handlers; all others are offloaded.
-var local = map[uint64]handler{}
+// local holds the LWK handlers by syscall number; calls without one are
+// offloaded. An array, not a map: it is read at every syscall stop.
+var local [proc.MaxSyscall]handler
 
 func register(h handler, nrs ...uint64) {
 	for _, nr := range nrs {
@@ -106,11 +107,15 @@ func register(h handler, nrs ...uint64) {
 func Dispatch(t *proc.Thread, env *Env) *Call {
 	r := &t.Regs
 	c := &Call{T: t, Nr: r.Orig_rax, Args: [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}, Env: env}
-	start := time.Now()
+	start := sched.Now()
 	t.Begin()
 	t.Syscall = int64(c.Nr)
 	t.End()
-	h, isLocal := local[c.Nr]
+	var h handler
+	if c.Nr < proc.MaxSyscall {
+		h = local[c.Nr]
+	}
+	isLocal := h != nil
 	var ret int64
 	if isLocal {
 		ret = h(c)
@@ -124,7 +129,7 @@ func Dispatch(t *proc.Thread, env *Env) *Call {
 		r.Rax = uint64(ret)
 		t.Syscall = proc.NoSyscall
 	}
-	t.Count(c.Nr, uint64(time.Since(start)), !isLocal)
+	t.Count(c.Nr, uint64(sched.Now()-start), !isLocal)
 	t.End()
 	return c
 }

@@ -35,8 +35,10 @@ type instance struct {
 // oversubscribed (-O): without it the LWK refuses more threads than it has
 // CPUs, and the process-model benchmarks run two threads (or processes)
 // on one CPU. Today only thread creation looks at the flag, so it does not
-// change the other figures.
-func (in *instance) boot(ctx context.Context, cpus []int, mem string) error {
+// change the other figures. With shared, the instance leaves its CPUs to
+// Linux too (partition.SharedCPUsEnv): on a 2-CPU machine that is the
+// only way to give it two.
+func (in *instance) boot(ctx context.Context, cpus []int, mem string, shared bool) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
@@ -54,6 +56,9 @@ func (in *instance) boot(ctx context.Context, cpus []int, mem string) error {
 	// control reads GOMCK_RUNDIR, and the commands inherit it.
 	os.Setenv("GOMCK_RUNDIR", dir)
 	cmd := exec.CommandContext(ctx, filepath.Join(in.bin, "mcreboot"), "-c", partition.FormatCPUList(cpus), "-m", mem, "-O", "-i", strconv.Itoa(index))
+	if shared {
+		cmd.Env = append(os.Environ(), partition.SharedCPUsEnv+"=1")
+	}
 	out, err := cmd.CombinedOutput()
 	in.pid = control.DaemonPID(index)
 	if err != nil {

@@ -70,23 +70,25 @@ type bench struct {
 	progs map[string]string
 	cpu   int
 	// pair is the two CPUs of the two-CPU futex ping-pong's instance, nil
-	// when that figure is skipped; pairSkip then says why.
+	// when that figure is skipped; pairSkip then says why. With shared,
+	// the instance shares them with Linux (a 2-CPU machine).
 	pair     []int
 	pairSkip string
+	shared   bool
 	inst     *instance
 
-	// Native and floor runs pinned to the LWK CPU, before boot and after
-	// shutdown.
+	// Native and floor runs pinned to the LWK CPU while no instance runs.
 	nativeGetpid, nativeDevnull, floor, nativeTouch series
 	// The same for the process-model programs; nativeFutex2 runs on pair.
 	nativeFutex1, nativeFutex2, nativeFork, nativeThread, nativeYield series
-	// Runs under mcexec; lwkFutex2 in the instance on pair.
+	// Runs under mcexec; lwkGetpid2 and lwkFutex2 in the instance on pair.
 	lwkGetpid, lwkDevnull, lwkTouch                    series
 	lwkFutex1, lwkFutex2, lwkFork, lwkThread, lwkYield series
+	lwkGetpid2                                         series
 	// Wall times of hello, interleaved while the instance runs.
 	lwkHello, nativeHello series
-	// Complete rounds of native and floor runs in each host phase.
-	roundsBefore, roundsAfter int
+	// Complete rounds of native and floor runs.
+	hostRounds int
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -109,6 +111,12 @@ func (b *bench) mayRunOnAll() bool {
 	return true
 }
 
+// measure takes the samples in rounds. Each round runs the native and
+// floor programs on the LWK's CPUs, then boots the instance on them for
+// the LWK runs and shuts it down, then does the same for the two-CPU
+// instance: a native reference and its LWK figure are taken minutes apart
+// at most, under the same conditions of a shared machine, and on the same
+// CPUs (an instance takes its CPUs from Linux while it runs).
 func (b *bench) measure() {
 	n, nn := strconv.Itoa(*loopN), strconv.Itoa(*nativeN)
 	touch := strconv.Itoa(*touchMiB)
@@ -139,28 +147,25 @@ func (b *bench) measure() {
 		s.add(v, err)
 		return true
 	}
-	hostPhase := func(when string) (rounds int) {
-		for r := 1; r <= *reps; r++ {
-			progressf("%s, round %d/%d: native and ptrace floor on %s", when, r, *reps, hostCPUs)
-			ok := sample(&b.nativeGetpid, "native getpid_loop", b.cpu, b.native("getpid_loop", nn)) &&
-				sample(&b.nativeDevnull, "native devnull_loop", b.cpu, b.native("devnull_loop", nn)) &&
-				// ptrace_floor binds itself (and its tracee) to the CPU.
-				sample(&b.floor, "ptrace_floor", -1, b.native("ptrace_floor", cpu, n)) &&
-				sample(&b.nativeTouch, "native touch", b.cpu, b.native("touch", touch)) &&
-				// futex_pingpong and yield_pingpong bind each thread themselves.
-				sample(&b.nativeFutex1, "native futex_pingpong", b.cpu, b.native("futex_pingpong", cpu, cpu, ping)) &&
-				(b.pair == nil || sample(&b.nativeFutex2, "native futex_pingpong 2 CPUs", -1, b.native("futex_pingpong", p0, p1, ping))) &&
-				sample(&b.nativeYield, "native yield_pingpong", b.cpu, b.native("yield_pingpong", cpu, ping)) &&
-				sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
-				sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks))
-			if !ok {
-				lost = fmt.Errorf("another LWK instance took %s %s", hostCPUs, when)
-				progressf("  %v: skipping the rest of these runs", lost)
-				return rounds
-			}
-			rounds++
+	hostRound := func(r int) {
+		progressf("round %d/%d: native and ptrace floor on %s", r, *reps, hostCPUs)
+		ok := sample(&b.nativeGetpid, "native getpid_loop", b.cpu, b.native("getpid_loop", nn)) &&
+			sample(&b.nativeDevnull, "native devnull_loop", b.cpu, b.native("devnull_loop", nn)) &&
+			// ptrace_floor binds itself (and its tracee) to the CPU.
+			sample(&b.floor, "ptrace_floor", -1, b.native("ptrace_floor", cpu, n)) &&
+			sample(&b.nativeTouch, "native touch", b.cpu, b.native("touch", touch)) &&
+			// futex_pingpong and yield_pingpong bind each thread themselves.
+			sample(&b.nativeFutex1, "native futex_pingpong", b.cpu, b.native("futex_pingpong", cpu, cpu, ping)) &&
+			(b.pair == nil || sample(&b.nativeFutex2, "native futex_pingpong 2 CPUs", -1, b.native("futex_pingpong", p0, p1, ping))) &&
+			sample(&b.nativeYield, "native yield_pingpong", b.cpu, b.native("yield_pingpong", cpu, ping)) &&
+			sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
+			sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks))
+		if !ok {
+			lost = fmt.Errorf("another LWK instance took %s in round %d", hostCPUs, r)
+			progressf("  %v: no more native runs", lost)
+			return
 		}
-		return rounds
+		b.hostRounds++
 	}
 	defer func() {
 		for _, s := range []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
@@ -170,14 +175,28 @@ func (b *bench) measure() {
 			}
 		}
 	}()
-	boot := func(cpus []int) error {
-		if lost != nil {
-			return lost
+	// boot boots an instance for the series in ss, or gives them the
+	// error and sets *failed: the next boot would fail the same way.
+	boot := func(cpus []int, shared bool, failed *bool, ss ...*series) bool {
+		err := lost
+		if err == nil {
+			if others := otherDaemons(0); len(others) > 0 {
+				err = fmt.Errorf("not booting: another LWK daemon (pid %v) started meanwhile", others)
+			} else {
+				err = b.inst.boot(b.ctx, cpus, *memSize, shared)
+			}
 		}
-		if others := otherDaemons(0); len(others) > 0 {
-			return fmt.Errorf("not booting: another LWK daemon (pid %v) started meanwhile", others)
+		if err != nil {
+			progressf("  error: %v", err)
+			for _, s := range ss {
+				if s.err == nil {
+					s.err = err
+				}
+			}
+			*failed = true
+			return false
 		}
-		return b.inst.boot(b.ctx, cpus, *memSize)
+		return true
 	}
 	shutdown := func() {
 		progressf("shutting the LWK down")
@@ -189,53 +208,64 @@ func (b *bench) measure() {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
+		&b.lwkFutex1, &b.lwkFork, &b.lwkThread, &b.lwkYield}
+	pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
+	// hello's runs are spread over the rounds.
+	helloPerRound := (*helloRuns + *reps - 1) / *reps
+	var lwkFailed, pairFailed bool
 
-	b.roundsBefore = hostPhase("before boot")
+	for r := 1; r <= *reps; r++ {
+		hostRound(r)
 
-	progressf("booting the LWK on CPU %d with %s", b.cpu, *memSize)
-	if err := boot([]int{b.cpu}); err != nil {
-		progressf("  error: %v", err)
-		for _, s := range []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
-			&b.lwkFutex1, &b.lwkFork, &b.lwkThread, &b.lwkYield} {
-			s.err = err
+		if !allSkipped(lwkSeries) && !lwkFailed {
+			progressf("round %d/%d: booting the LWK on CPU %d with %s", r, *reps, b.cpu, *memSize)
+			if boot([]int{b.cpu}, false, &lwkFailed, lwkSeries...) {
+				progressf("round %d/%d, LWK: getpid, /dev/null writes, touch %s MiB", r, *reps, touch)
+				b.lwkAdd(&b.lwkGetpid, "LWK getpid_loop", "getpid_loop", n)
+				b.lwkAdd(&b.lwkDevnull, "LWK devnull_loop", "devnull_loop", n)
+				b.lwkAdd(&b.lwkTouch, "LWK touch", "touch", touch)
+				if !b.lwkHello.skip {
+					b.hello(min(helloPerRound, *helloRuns-(r-1)*helloPerRound))
+				}
+				// After the headline figures: what the LWK cannot run yet spoils
+				// only its own figure.
+				progressf("round %d/%d, LWK: futex and yield ping-pong, thread create + join, fork + wait", r, *reps)
+				b.lwkRun(&b.lwkFutex1, "LWK futex_pingpong", "futex_pingpong", cpu, cpu, ping)
+				b.lwkRun(&b.lwkYield, "LWK yield_pingpong", "yield_pingpong", cpu, ping)
+				b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
+				b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
+			}
+			shutdown()
 		}
-	} else {
-		for r := 1; r <= *reps; r++ {
-			progressf("LWK, round %d/%d: getpid, /dev/null writes, touch %s MiB", r, *reps, touch)
-			b.lwkAdd(&b.lwkGetpid, "LWK getpid_loop", "getpid_loop", n)
-			b.lwkAdd(&b.lwkDevnull, "LWK devnull_loop", "devnull_loop", n)
-			b.lwkAdd(&b.lwkTouch, "LWK touch", "touch", touch)
-		}
-		if !b.lwkHello.skip {
-			b.hello()
-		}
-		// After the headline figures: what the LWK cannot run yet spoils
-		// only its own figure.
-		for r := 1; r <= *reps; r++ {
-			progressf("LWK, round %d/%d: futex and yield ping-pong, thread create + join, fork + wait", r, *reps)
-			b.lwkRun(&b.lwkFutex1, "LWK futex_pingpong", "futex_pingpong", cpu, cpu, ping)
-			b.lwkRun(&b.lwkYield, "LWK yield_pingpong", "yield_pingpong", cpu, ping)
-			b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
-			b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
-		}
-	}
-	shutdown()
 
-	if b.pair != nil && !b.lwkFutex2.skip {
-		progressf("booting the LWK on %s with %s for the two-CPU futex ping-pong", hostCPUs, *memSize)
-		if err := boot(b.pair); err != nil {
-			progressf("  error: %v", err)
-			b.lwkFutex2.err = err
-		} else {
-			for r := 1; r <= *reps; r++ {
-				progressf("LWK on %s, round %d/%d: futex ping-pong", hostCPUs, r, *reps)
+		if b.pair != nil && !allSkipped(pairSeries) && !pairFailed {
+			progressf("round %d/%d: booting the LWK on %s%s with %s for the two-CPU futex ping-pong", r, *reps, hostCPUs, b.sharedNote(), *memSize)
+			if boot(b.pair, b.shared, &pairFailed, pairSeries...) {
+				b.lwkRun(&b.lwkGetpid2, "LWK getpid_loop 2 CPUs", "getpid_loop", n)
 				b.lwkRun(&b.lwkFutex2, "LWK futex_pingpong 2 CPUs", "futex_pingpong", p0, p1, ping)
 			}
+			shutdown()
 		}
-		shutdown()
 	}
+}
 
-	b.roundsAfter = hostPhase("after shutdown")
+// sharedNote marks the two-CPU instance's CPUs as shared with Linux.
+func (b *bench) sharedNote() string {
+	if b.shared {
+		return ", shared with Linux"
+	}
+	return ""
+}
+
+// allSkipped reports whether -only leaves out every series of ss.
+func allSkipped(ss []*series) bool {
+	for _, s := range ss {
+		if !s.skip {
+			return false
+		}
+	}
+	return true
 }
 
 // cpuNames renders a CPU list for people: "CPU 1", "CPUs 2-3".
@@ -274,7 +304,7 @@ func (b *bench) choose(only string) error {
 		"first_touch":         {&b.lwkTouch, &b.nativeTouch},
 		"hello_wall":          {&b.lwkHello, &b.nativeHello},
 		"futex_pingpong_1cpu": {&b.lwkFutex1, &b.lwkGetpid, &b.nativeFutex1},
-		"futex_pingpong_2cpu": {&b.lwkFutex2, &b.lwkGetpid, &b.nativeFutex2},
+		"futex_pingpong_2cpu": {&b.lwkFutex2, &b.lwkGetpid2, &b.nativeFutex2},
 		"fork_wait":           {&b.lwkFork, &b.nativeFork},
 		"thread_create_join":  {&b.lwkThread, &b.nativeThread},
 		"yield_switch":        {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
@@ -307,10 +337,14 @@ func (b *bench) lwk(prog string, args ...string) *exec.Cmd {
 	return b.inst.mcexec(b.ctx, append([]string{b.progs[prog]}, args...)...)
 }
 
-// hello times hello under mcexec and natively, alternating, after one
-// checked warm-up run of each so that neither pays for a cold page cache.
-func (b *bench) hello() {
-	progressf("hello: %d runs each, LWK and native interleaved", *helloRuns)
+// hello times runs of hello under mcexec and natively, alternating, after
+// one checked warm-up run of each so that neither pays for a cold page
+// cache or a fresh instance. After a failure it is not run again.
+func (b *bench) hello(runs int) {
+	if runs <= 0 || b.lwkHello.err != nil {
+		return
+	}
+	progressf("hello: %d runs each, LWK and native interleaved", runs)
 	for _, c := range []*exec.Cmd{b.lwk("hello"), b.native("hello")} {
 		var out, errOut bytes.Buffer
 		c.Stdout, c.Stderr = &out, &errOut
@@ -321,7 +355,7 @@ func (b *bench) hello() {
 			return
 		}
 	}
-	for i := 0; i < *helloRuns; i++ {
+	for i := 0; i < runs; i++ {
 		b.lwkHello.add(wall("LWK hello", b.lwk("hello")))
 		b.nativeHello.add(wall("native hello", b.native("hello")))
 	}

@@ -11,9 +11,11 @@
 // one that runs or ran: a build id mismatch is refused, since every offset
 // would be wrong.
 //
-// The layers above are sub-packages, one job each: layout (type layouts
-// from the binary's DWARF, read with Delve's godwarf and cached per build
-// id), value (typed reads of Go values over a Memory, with sequence-counter
-// retries), lwk (the object model: CPUs, processes, threads, memory, kmsg,
-// IKC) and ps (the mcps table).
+// The layers above are sub-packages, one job each: elfinfo (build ids and
+// core notes), layout (type layouts from the binary's DWARF, read with
+// Delve's godwarf and cached per build id), value (typed reads of Go values
+// over a Memory, with sequence-counter retries), lwk (the object model:
+// CPUs, processes, threads, memory, kmsg, IKC), report (the mcps table and
+// the mcinspect views), eval (any Go expression, with Delve's evaluator)
+// and cli (the flags and commands mcps and mcinspect share).
 package inspect

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/internal/lwktest"
 )
 
@@ -16,7 +17,7 @@ func TestEvalDaemon(t *testing.T) {
 	cpu := lwktest.LWKCPU(t)
 	in := lwktest.Boot(t, "-c", strconv.Itoa(cpu), "-m", "256M", "-O")
 	start := time.Now()
-	ev, err := New(filepath.Join(in.Bin, "mckernel"), liveMemory(in.PID))
+	ev, err := New(filepath.Join(in.Bin, "mckernel"), &inspect.Live{PID: in.PID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/go-delve/delve/pkg/proc"
+
+	"github.com/gomck/gomck/inspect"
 )
 
 // Limits bound how much of a value Eval loads, as dlv's config options of
@@ -28,6 +30,7 @@ type Evaluator struct {
 	probe uint64 // an address in the target's data segment; see checkAlive
 	scope *proc.EvalScope
 	exe   *elf.File
+	image *inspect.Image
 	bi    *proc.BinaryInfo
 }
 
@@ -61,25 +64,34 @@ func newEvaluator(exePath string, exe *elf.File, mem Memory) (*Evaluator, error)
 		return nil, fmt.Errorf("eval: %s has no .data section", exePath)
 	}
 
+	// Dumps leave out the read-only segments (code, rodata: string
+	// literals, type data), which equal the file: those come from the
+	// executable when the target lacks them.
+	image, err := inspect.OpenImage(exePath, 0)
+	if err != nil {
+		return nil, fmt.Errorf("eval: open executable: %w", err)
+	}
 	bi := proc.NewBinaryInfo("linux", goarch, false)
-	p := newMemoryProcess(newWithExecutable(mem, exe), bi, exe.Entry)
+	p := newMemoryProcess(inspect.Layers{mem, image}, bi, exe.Entry)
 	_, addTarget := proc.NewGroup(p, proc.NewTargetGroupConfig{})
 	target, err := addTarget(p, 0, p.thread, exePath, proc.StopAttached, "")
 	if err != nil {
 		bi.Close()
+		image.Close()
 		return nil, fmt.Errorf("eval: load debug info of %s: %w", exePath, err)
 	}
 	scope, err := globalScope(target)
 	if err != nil {
 		bi.Close()
+		image.Close()
 		return nil, err
 	}
-	return &Evaluator{Limits: DefaultLimits, mem: mem, probe: data.Addr, scope: scope, exe: exe, bi: bi}, nil
+	return &Evaluator{Limits: DefaultLimits, mem: mem, probe: data.Addr, scope: scope, exe: exe, image: image, bi: bi}, nil
 }
 
 // Close releases the executable and its debug info.
 func (e *Evaluator) Close() error {
-	return errors.Join(e.bi.Close(), e.exe.Close())
+	return errors.Join(e.bi.Close(), e.image.Close(), e.exe.Close())
 }
 
 // globalScope returns a scope that sees package-level variables only.

@@ -2,29 +2,13 @@ package eval
 
 import (
 	"bufio"
-	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/internal/testprog"
 )
-
-// liveMemory reads a running process with process_vm_readv, without
-// attaching to or stopping it. Test-only: inspect.OpenLive is the real one.
-type liveMemory int
-
-func (pid liveMemory) ReadMemory(buf []byte, addr uint64) (int, error) {
-	local := []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}}
-	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
-	n, err := unix.ProcessVMReadv(int(pid), local, remote, 0)
-	if err != nil {
-		return n, fmt.Errorf("process_vm_readv pid %d at %#x: %w", int(pid), addr, err)
-	}
-	return n, nil
-}
 
 // target is the running testdata/go/evaltarget program and its executable.
 type target struct {
@@ -52,4 +36,4 @@ func startTarget(t testing.TB) *target {
 	return &target{exe: exe, cmd: cmd}
 }
 
-func (tg *target) memory() liveMemory { return liveMemory(tg.cmd.Process.Pid) }
+func (tg *target) memory() Memory { return &inspect.Live{PID: tg.cmd.Process.Pid} }

@@ -93,7 +93,7 @@ var (
 
 // progs are the static test programs, by name.
 var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello",
-	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong"}
+	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee"}
 
 func main() {
 	flag.Usage = func() {

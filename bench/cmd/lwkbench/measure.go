@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -87,6 +88,8 @@ type bench struct {
 	lwkHello, nativeHello series
 	// Complete rounds of native and floor runs in each host phase.
 	roundsBefore, roundsAfter int
+	// The mcps figures (inspect.go).
+	insp inspectSeries
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -218,6 +221,7 @@ func (b *bench) measure() {
 			b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
 			b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
 		}
+		b.measureInspect()
 	}
 	shutdown()
 
@@ -279,6 +283,7 @@ func (b *bench) choose(only string) error {
 		"thread_create_join":  {&b.lwkThread, &b.nativeThread},
 		"yield_switch":        {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
 	}
+	maps.Copy(needs, b.inspectNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

@@ -1,10 +1,8 @@
 package lwktest
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -57,19 +55,8 @@ func inspectee(t *testing.T, in *Instance, w workload) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		ready <- line
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case line := <-ready:
-		if line != "ready\n" {
-			t.Fatalf("inspectee said %q", line)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("inspectee not ready within 60s")
+	if err := testprog.WaitReady(out, 60*time.Second); err != nil {
+		t.Fatalf("inspectee: %v", err)
 	}
 	return cmd
 }

@@ -14,7 +14,6 @@ package main
 //     stops nothing. Target: <= 1.01x.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gomck/gomck/internal/testprog"
 )
 
 // inspectSeries are the samples of figures 10 and 11.
@@ -120,21 +121,9 @@ func (b *bench) inspectees(procs, readers, waiters int) (stop func(), err error)
 			return nil, fmt.Errorf("LWK inspectee: %v", err)
 		}
 		stdins, cmds = append(stdins, in), append(cmds, c)
-		ready := make(chan string, 1)
-		go func() {
-			line, _ := bufio.NewReader(out).ReadString('\n')
-			ready <- line
-			io.Copy(io.Discard, out)
-		}()
-		select {
-		case line := <-ready:
-			if line != "ready\n" {
-				stop()
-				return nil, fmt.Errorf("LWK inspectee said %q", line)
-			}
-		case <-time.After(runTimeout):
+		if err := testprog.WaitReady(out, runTimeout); err != nil {
 			stop()
-			return nil, fmt.Errorf("LWK inspectee not ready after %v", runTimeout)
+			return nil, fmt.Errorf("LWK inspectee: %v", err)
 		}
 	}
 	return stop, nil

@@ -33,6 +33,9 @@
 //     sched_yield alone (bench/c/yield_pingpong), per switch, against the
 //     local round trip from (1); native is shown for scale. Target: <= 3x.
 //
+// Figures 10 and 11, mcps's latency and the disturbance it causes, are
+// described in inspect.go.
+//
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process
 // included) to the other CPUs, so the native and floor runs that must

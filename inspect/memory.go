@@ -34,9 +34,6 @@ func OpenLive(pid int) (*Live, error) {
 
 // ReadMemory reads len(buf) bytes at addr; n < len(buf) comes with an error.
 func (l *Live) ReadMemory(buf []byte, addr uint64) (int, error) {
-	if len(buf) == 0 {
-		return 0, nil
-	}
 	return l.readv([]Span{{Addr: addr, Buf: buf}})
 }
 
@@ -68,17 +65,22 @@ func (l *Live) ReadSpans(spans []Span) error {
 	return nil
 }
 
-// readv reads at most maxIov non-empty spans in one process_vm_readv.
+// readv reads at most maxIov spans in one process_vm_readv.
 func (l *Live) readv(spans []Span) (int, error) {
-	local := make([]unix.Iovec, len(spans))
-	remote := make([]unix.RemoteIovec, len(spans))
+	local := make([]unix.Iovec, 0, len(spans))
+	remote := make([]unix.RemoteIovec, 0, len(spans))
 	want := 0
-	for i, s := range spans {
-		local[i] = unix.Iovec{Base: &s.Buf[0], Len: uint64(len(s.Buf))}
-		remote[i] = unix.RemoteIovec{Base: uintptr(s.Addr), Len: len(s.Buf)}
-		want += len(s.Buf)
+	for _, s := range spans {
+		if len(s.Buf) > 0 { // a zero-sized field
+			local = append(local, unix.Iovec{Base: &s.Buf[0], Len: uint64(len(s.Buf))})
+			remote = append(remote, unix.RemoteIovec{Base: uintptr(s.Addr), Len: len(s.Buf)})
+			want += len(s.Buf)
+		}
 	}
-	addr := spans[0].Addr
+	if want == 0 {
+		return 0, nil
+	}
+	addr := uint64(remote[0].Base)
 	n, err := unix.ProcessVMReadv(l.PID, local, remote, 0)
 	switch {
 	case errors.Is(err, unix.ESRCH):

@@ -28,6 +28,50 @@ func TestLive(t *testing.T) {
 	}
 }
 
+// TestReadSpans gathers bytes of this process: more spans than one
+// process_vm_readv takes, an empty one, and an unmapped one.
+func TestReadSpans(t *testing.T) {
+	src := make([]byte, 3000)
+	for i := range src {
+		src[i] = byte(i * 7)
+	}
+	base := uint64(uintptr(unsafe.Pointer(&src[0])))
+	l := &Live{PID: os.Getpid()}
+	for _, tc := range []struct {
+		name    string
+		spans   int // of 2 bytes each, every third byte
+		empty   bool
+		wantErr bool
+	}{
+		{"one", 1, false, false},
+		{"over IOV_MAX", 1000, false, false},
+		{"with an empty span", 3, true, false},
+		{"unmapped", 0, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var spans []Span
+			for i := range tc.spans {
+				spans = append(spans, Span{Addr: base + uint64(3*i), Buf: make([]byte, 2)})
+			}
+			if tc.empty {
+				spans = append(spans, Span{Addr: base})
+			}
+			if tc.wantErr {
+				spans = append(spans, Span{Addr: 8, Buf: make([]byte, 2)})
+			}
+			err := l.ReadSpans(spans)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ReadSpans: %v", err)
+			}
+			for i := 0; i < tc.spans && err == nil; i++ {
+				if spans[i].Buf[0] != src[3*i] || spans[i].Buf[1] != src[3*i+1] {
+					t.Fatalf("span %d read %v, want %v", i, spans[i].Buf, src[3*i:3*i+2])
+				}
+			}
+		})
+	}
+}
+
 func TestDaemonPID(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(control.RunDirEnv, dir)

@@ -34,11 +34,53 @@ func OpenLive(pid int) (*Live, error) {
 
 // ReadMemory reads len(buf) bytes at addr; n < len(buf) comes with an error.
 func (l *Live) ReadMemory(buf []byte, addr uint64) (int, error) {
-	if len(buf) == 0 {
+	return l.readv([]Span{{Addr: addr, Buf: buf}})
+}
+
+// Span is one range of a gathered read: Buf is filled from Addr.
+type Span struct {
+	Addr uint64
+	Buf  []byte
+}
+
+// Gatherer is a Memory that reads several ranges in one call, as
+// process_vm_readv does: a few fields of a big record then cost one
+// system call, not one each or a copy of the whole record.
+type Gatherer interface {
+	ReadSpans(spans []Span) error
+}
+
+// maxIov is Linux's IOV_MAX, the most iovecs process_vm_readv takes.
+const maxIov = 1024
+
+// ReadSpans reads every span, in one process_vm_readv per 1024 spans.
+func (l *Live) ReadSpans(spans []Span) error {
+	for len(spans) > 0 {
+		n := min(len(spans), maxIov)
+		if _, err := l.readv(spans[:n]); err != nil {
+			return err
+		}
+		spans = spans[n:]
+	}
+	return nil
+}
+
+// readv reads at most maxIov spans in one process_vm_readv.
+func (l *Live) readv(spans []Span) (int, error) {
+	local := make([]unix.Iovec, 0, len(spans))
+	remote := make([]unix.RemoteIovec, 0, len(spans))
+	want := 0
+	for _, s := range spans {
+		if len(s.Buf) > 0 { // a zero-sized field
+			local = append(local, unix.Iovec{Base: &s.Buf[0], Len: uint64(len(s.Buf))})
+			remote = append(remote, unix.RemoteIovec{Base: uintptr(s.Addr), Len: len(s.Buf)})
+			want += len(s.Buf)
+		}
+	}
+	if want == 0 {
 		return 0, nil
 	}
-	local := []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}}
-	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
+	addr := uint64(remote[0].Base)
 	n, err := unix.ProcessVMReadv(l.PID, local, remote, 0)
 	switch {
 	case errors.Is(err, unix.ESRCH):
@@ -46,9 +88,9 @@ func (l *Live) ReadMemory(buf []byte, addr uint64) (int, error) {
 	case errors.Is(err, unix.EPERM):
 		return 0, fmt.Errorf("read memory of pid %d: %w (needs root or the daemon's owner)", l.PID, err)
 	case err != nil:
-		return max(n, 0), fmt.Errorf("read %d bytes at %#x of pid %d: %w", len(buf), addr, l.PID, err)
-	case n < len(buf):
-		return n, fmt.Errorf("read %d bytes at %#x of pid %d: only %d mapped", len(buf), addr, l.PID, n)
+		return max(n, 0), fmt.Errorf("read %d bytes at %#x of pid %d: %w", want, addr, l.PID, err)
+	case n < want:
+		return n, fmt.Errorf("read %d bytes at %#x of pid %d: only %d mapped", want, addr, l.PID, n)
 	}
 	return n, nil
 }

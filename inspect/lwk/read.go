@@ -91,8 +91,8 @@ func (d *decoder) fail(what string, err error) {
 
 // stable reads a record; it reports whether the record settled, noting
 // other failures in the snapshot.
-func (d *decoder) stable(what string, rec value.Value, read func(value.Value)) (changing bool) {
-	err := d.r.Stable(rec, read)
+func (d *decoder) stable(what string, rec value.Value, read func(value.Value), fields ...string) (changing bool) {
+	err := d.r.Stable(rec, read, fields...)
 	if errors.Is(err, value.ErrChanging) {
 		return true
 	}
@@ -160,10 +160,9 @@ func (d *decoder) process(ptr value.Value) Process {
 	if p.Changing {
 		return p
 	}
-	for _, t := range threads {
-		th := d.thread(t)
-		th.PID = p.PID
-		p.Threads = append(p.Threads, th)
+	p.Threads = d.threads(threads)
+	for i := range p.Threads {
+		p.Threads[i].PID = p.PID
 	}
 	if !as.Nil() {
 		d.addressSpace(&p, as)
@@ -174,16 +173,37 @@ func (d *decoder) process(ptr value.Value) Process {
 	return p
 }
 
-func (d *decoder) thread(ptr value.Value) Thread {
-	var t Thread
-	t.Changing = d.stable("thread", ptr.Deref(), func(v value.Value) {
+// threadFields are what thread reads of a thread record; the rest of it,
+// 25 KiB of per-syscall counters and siginfo slots, is left in memory.
+var threadFields = []string{"TID", "CPU", "State", "Syscall", "Stats.LocalCalls", "Stats.LocalNs",
+	"Stats.OffloadCalls", "Stats.OffloadNs"}
+
+// threads reads the thread records that ptrs point to, together.
+func (d *decoder) threads(ptrs []value.Value) []Thread {
+	if len(ptrs) == 0 {
+		return nil
+	}
+	recs := make([]value.Value, len(ptrs))
+	for i, p := range ptrs {
+		recs[i] = p.Deref()
+	}
+	fields := threadFields
+	if _, ok := recs[0].T.Field("RunNs"); ok { // older daemons lack it
+		fields = append(fields[:len(fields):len(fields)], "RunNs")
+	}
+	if d.what.Regs {
+		fields = append(fields[:len(fields):len(fields)], "Regs")
+	}
+	out := make([]Thread, len(recs))
+	errs := d.r.StableAll(recs, func(i int, v value.Value) {
+		t := &out[i]
 		t.TID, t.CPU = int(v.Field("TID").Int()), int(v.Field("CPU").Int())
 		t.State, t.Why = threadState(v.Field("State").Uint())
 		t.Syscall = v.Field("Syscall").Int()
 		st := v.Field("Stats")
 		t.LocalCalls, t.LocalNs = st.Field("LocalCalls").Uint(), st.Field("LocalNs").Uint()
 		t.OffloadCalls, t.OffloadNs = st.Field("OffloadCalls").Uint(), st.Field("OffloadNs").Uint()
-		if _, ok := v.T.Field("RunNs"); ok { // older daemons lack it
+		if _, ok := v.T.Field("RunNs"); ok {
 			t.RunNs = v.Field("RunNs").Uint()
 		}
 		if d.what.Regs {
@@ -193,11 +213,19 @@ func (d *decoder) thread(ptr value.Value) Thread {
 				t.Regs[f.Name] = regs.Field(f.Name).Uint()
 			}
 		}
-	})
-	if t.Syscall >= 0 {
-		t.SyscallName = SyscallName(t.Syscall)
+	}, fields...)
+	for i, err := range errs {
+		t := &out[i]
+		switch {
+		case errors.Is(err, value.ErrChanging):
+			*t = Thread{Changing: true}
+		case err != nil:
+			d.fail("thread", err)
+		case t.Syscall >= 0:
+			t.SyscallName = SyscallName(t.Syscall)
+		}
 	}
-	return t
+	return out
 }
 
 func (d *decoder) addressSpace(p *Process, ptr value.Value) {
@@ -205,13 +233,26 @@ func (d *decoder) addressSpace(p *Process, ptr value.Value) {
 	p.MMChanging = d.stable(fmt.Sprintf("pid %d address space", p.PID), ptr.Deref(), func(as value.Value) {
 		p.Brk, p.Faults = as.Field("Brk").Uint(), as.Field("Faults").Uint()
 		vmas = vmas[:0]
+		// A process has a VMA or two per thread stack: the records, then
+		// their segment arrays, are read in one call each.
+		var recs, segs []value.Value
 		for _, vp := range as.Field("VMAs").Elems() {
-			v := vp.Deref().Load()
+			recs = append(recs, vp.Deref())
+		}
+		recs = d.r.LoadAll(recs)
+		for _, v := range recs {
+			segs = append(segs, v.Field("Segs").Array())
+		}
+		segs = d.r.LoadAll(segs)
+		for i, v := range recs {
 			vma := VMA{Start: v.Field("Start").Uint(), End: v.Field("End").Uint(),
 				Prot: int(v.Field("Prot").Int()), Flags: int(v.Field("Flags").Int()),
-				Kind: kindName(v.Field("Kind").Uint()), Name: v.Field("Name").Str(),
+				Kind:    kindName(v.Field("Kind").Uint()),
 				FileOff: v.Field("FileOff").Uint(), Shared: !v.Field("Shared").Nil()}
-			for _, s := range v.Field("Segs").Elems() {
+			if d.what.VMAs { // only --maps shows names: a read each
+				vma.Name = v.Field("Name").Str()
+			}
+			for _, s := range segs[i].Each() {
 				vma.Segs = append(vma.Segs, Segment{VA: s.Field("VA").Uint(), Len: s.Field("Len").Uint(), Off: s.Field("Off").Uint()})
 			}
 			vmas = append(vmas, vma)

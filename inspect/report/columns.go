@@ -17,7 +17,7 @@ type Column struct {
 
 // Columns are every column, in default order.
 var Columns = []*Column{
-	{Name: "CPU", Key: "cpu", text: func(r Row) string { return mark(r) + fmt.Sprint(r.CPU.Index) }, value: func(r Row) any { return r.CPU.Index }},
+	{Name: "CPU", Key: "cpu", text: func(r Row) string { return mark(r) + intOr(r.CPU.Index >= 0, r.CPU.Index) }, value: func(r Row) any { return r.CPU.Index }},
 	{Name: "TID", Key: "tid", text: func(r Row) string { return intOr(r.threadKnown(), r.T.TID) }, value: func(r Row) any { return r.T.TID }},
 	{Name: "PID", Key: "pid", text: func(r Row) string { return intOr(r.threadKnown() && r.P.PID != 0, r.P.PID) }, value: func(r Row) any { return r.P.PID }},
 	{Name: "PPID", Key: "ppid", text: func(r Row) string { return intOr(r.procKnown(), r.P.PPID) }, value: func(r Row) any { return r.P.PPID }},

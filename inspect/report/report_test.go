@@ -40,7 +40,7 @@ func TestCPUTime(t *testing.T) {
 
 // snapshot is an instance with one idle CPU, one CPU running a thread of
 // a process with a second, runnable thread, and a thread whose record kept
-// changing.
+// changing; and a process whose record kept changing.
 func snapshot() *lwk.Snapshot {
 	return &lwk.Snapshot{
 		MemTotal: 1 << 20,
@@ -49,7 +49,7 @@ func snapshot() *lwk.Snapshot {
 			{TID: 12, CPU: 1, State: "R", Syscall: -1},
 			{TID: 11, CPU: 1, State: "R", Current: true, Syscall: 0, SyscallName: "read", LocalCalls: 3, OffloadCalls: 2, RunNs: 15e6},
 			{CPU: 1, Changing: true},
-		}}},
+		}}, {Changing: true}},
 	}
 }
 
@@ -65,6 +65,7 @@ CPU  TID  PID  PPID  ST  RSS   VSZ  %MEM     TIME  LOCAL  OFFLOAD  SYSCALL  EXE
  >1   11   10     9  R   256  1024  25.0  0:00.01      3        2  read     /a.out
   1    ?    ?     9  ?   256  1024  25.0        -      ?        ?  -        (changing)
   1   12   10     9  R   256  1024  25.0  0:00.00      0        0  -        /a.out
+  ?    ?    ?     ?  ?     ?     ?     -        -      ?        ?  -        (changing)
 `[1:]
 	if b.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
@@ -73,7 +74,7 @@ CPU  TID  PID  PPID  ST  RSS   VSZ  %MEM     TIME  LOCAL  OFFLOAD  SYSCALL  EXE
 		t.Errorf("-p 10: %d rows, first %+v", len(rows), rows[0])
 	}
 	js := JSON(Rows(snapshot(), 0), cols)
-	if js[0]["exe"] != "(idle)" || js[0]["tid"] != nil || js[1]["syscall"] != "read" || js[2]["changing"] != true {
+	if js[0]["exe"] != "(idle)" || js[0]["tid"] != nil || js[1]["syscall"] != "read" || js[2]["changing"] != true || js[4]["changing"] != true || js[4]["cpu"] != -1 {
 		t.Errorf("JSON rows %v", js)
 	}
 }

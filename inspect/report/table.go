@@ -74,6 +74,13 @@ func Rows(s *lwk.Snapshot, pid int) []Row {
 			}
 		}
 	}
+	// A process whose record kept changing has no threads to show, yet it
+	// is there: a row says so rather than leave it out.
+	for i := range s.Procs {
+		if p := &s.Procs[i]; p.Changing && pid <= 0 {
+			out = append(out, Row{CPU: lwk.CPU{Index: -1}, T: &lwk.Thread{Changing: true}, P: p, MemTotal: s.MemTotal})
+		}
+	}
 	return out
 }
 

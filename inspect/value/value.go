@@ -1,10 +1,13 @@
 package value
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomck/gomck/inspect"
@@ -36,6 +39,30 @@ type Value struct {
 	T    *layout.Type
 	Addr uint64
 	buf  []byte // the value's bytes when loaded; nil to read memory
+	// g holds some fields of a gathered record (Gather); base is v's
+	// offset in that record.
+	g    *gathered
+	base int64
+}
+
+// gathered is the loaded ranges of a record, packed in buf.
+type gathered struct {
+	buf  []byte
+	have []span
+}
+
+// span is the range [off, end) of a record, at buf[at:] when gathered.
+type span struct{ off, end, at int64 }
+
+// bytes returns the n bytes at offset off of the record, or nil if they
+// were not gathered.
+func (g *gathered) bytes(off, n int64) []byte {
+	for _, h := range g.have {
+		if off >= h.off && off+n <= h.end {
+			return g.buf[h.at+off-h.off : h.at+off-h.off+n]
+		}
+	}
+	return nil
 }
 
 // Fail records err unless an earlier error is pending.
@@ -77,7 +104,7 @@ func (v Value) Nil() bool {
 // Load copies the value's bytes from memory in one read, so that its
 // fields read from the copy: a record is then one snapshot.
 func (v Value) Load() Value {
-	if v.buf != nil || v.T.Size <= 0 || v.T.Size > maxLoad {
+	if !v.loadable() {
 		return v
 	}
 	b := make([]byte, v.T.Size)
@@ -89,10 +116,149 @@ func (v Value) Load() Value {
 	return v
 }
 
+// Gather loads the named fields of a struct, dotted paths into nested
+// structs ("Stats.LocalCalls"), in one read where the memory can gather
+// (inspect.Gatherer). A thread record is 25 KiB, mostly per-syscall
+// counters and siginfo slots that mcps never shows: loaded whole, a
+// thousand threads cost 25 MB of copying. Fields not named still read,
+// from memory.
+func (v Value) Gather(paths ...string) Value {
+	return v.r.GatherAll([]Value{v}, paths...)[0]
+}
+
+// GatherAll is Gather of records of one type, in one read.
+func (r *Reader) GatherAll(vs []Value, paths ...string) []Value {
+	out := slices.Clone(vs)
+	if len(vs) == 0 || vs[0].buf != nil || vs[0].g != nil {
+		return out
+	}
+	have, size, err := fieldSpans(r.Layout, vs[0].T, paths)
+	if err != nil {
+		vs[0].fail("%v", err)
+		return out
+	}
+	buf := make([]byte, size*int64(len(vs)))
+	var spans []inspect.Span
+	for i, v := range vs {
+		g := &gathered{buf: buf[int64(i)*size : int64(i+1)*size], have: have}
+		for _, h := range have {
+			spans = append(spans, inspect.Span{Addr: v.Addr + uint64(h.off), Buf: g.buf[h.at : h.at+h.end-h.off]})
+		}
+		out[i].g = g
+	}
+	if err := r.readSpans(spans); err != nil {
+		r.Fail(err)
+		return vs
+	}
+	return out
+}
+
+// fieldSpans places the fields named by paths of a struct of type t: the
+// ranges to read, neighbours within a cache line merged, and the bytes
+// they take packed.
+func fieldSpans(l *layout.Layout, t *layout.Type, paths []string) ([]span, int64, error) {
+	var have []span
+	for _, p := range paths {
+		ft, off := t, int64(0)
+		for name := range strings.SplitSeq(p, ".") {
+			f, ok := ft.Field(name)
+			if ft.Kind != layout.Struct || !ok {
+				return nil, 0, fmt.Errorf("no field %s", p)
+			}
+			ft, off = l.Types[f.Type], off+f.Off
+		}
+		have = append(have, span{off: off, end: off + ft.Size})
+	}
+	slices.SortFunc(have, func(a, b span) int { return cmp.Compare(a.off, b.off) })
+	merged := have[:0]
+	for _, h := range have {
+		if n := len(merged); n > 0 && h.off <= merged[n-1].end+64 {
+			merged[n-1].end = max(merged[n-1].end, h.end)
+			continue
+		}
+		merged = append(merged, h)
+	}
+	var size int64
+	for i := range merged {
+		merged[i].at = size
+		size += merged[i].end - merged[i].off
+	}
+	return merged, size, nil
+}
+
+// readSpans reads spans in one call where the memory can gather.
+func (r *Reader) readSpans(spans []inspect.Span) error {
+	if g, ok := r.Mem.(inspect.Gatherer); ok {
+		return g.ReadSpans(spans)
+	}
+	for _, sp := range spans {
+		if _, err := r.Mem.ReadMemory(sp.Buf, sp.Addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadable says Load and LoadAll copy v.
+func (v Value) loadable() bool {
+	return v.buf == nil && v.g == nil && v.T.Size > 0 && v.T.Size <= maxLoad
+}
+
+// LoadAll loads every value of vs, as Load does, in one gathered read:
+// the VMAs of a process, a thousand of them with a thread stack each, or
+// their segment arrays.
+func (r *Reader) LoadAll(vs []Value) []Value {
+	out := slices.Clone(vs)
+	var size int64
+	for _, v := range vs {
+		if v.loadable() {
+			size += v.T.Size
+		}
+	}
+	if size > maxLoad {
+		for i, v := range vs {
+			out[i] = v.Load()
+		}
+		return out
+	}
+	buf := make([]byte, size)
+	var spans []inspect.Span
+	var at int64
+	for i, v := range vs {
+		if v.loadable() {
+			out[i].buf = buf[at : at+v.T.Size : at+v.T.Size]
+			spans = append(spans, inspect.Span{Addr: v.Addr, Buf: out[i].buf})
+			at += v.T.Size
+		}
+	}
+	if err := r.readSpans(spans); err != nil {
+		r.Fail(err)
+		return vs
+	}
+	return out
+}
+
+// sub is the part of v at offset off, of type t, loaded if v is.
+func (v Value) sub(t *layout.Type, off int64) Value {
+	out := Value{r: v.r, T: t, Addr: v.Addr + uint64(off)}
+	switch {
+	case v.g != nil:
+		out.g, out.base = v.g, v.base+off
+	case v.buf != nil && off >= 0 && off+t.Size <= int64(len(v.buf)):
+		out.buf = v.buf[off : off+t.Size]
+	}
+	return out
+}
+
 // bytes returns n bytes at offset off in v.
 func (v Value) bytes(off, n int64) []byte {
 	if v.buf != nil && off >= 0 && off+n <= int64(len(v.buf)) {
 		return v.buf[off : off+n]
+	}
+	if v.g != nil {
+		if b := v.g.bytes(v.base+off, n); b != nil {
+			return b
+		}
 	}
 	b := make([]byte, n)
 	if _, err := v.r.Mem.ReadMemory(b, v.Addr+uint64(off)); err != nil {
@@ -119,11 +285,7 @@ func (v Value) Field(name string) Value {
 	if !ok {
 		return v.fail("no field %s", name)
 	}
-	out := Value{r: v.r, T: v.typ(f.Type), Addr: v.Addr + uint64(f.Off)}
-	if v.buf != nil && f.Off+out.T.Size <= int64(len(v.buf)) {
-		out.buf = v.buf[f.Off : f.Off+out.T.Size]
-	}
-	return out
+	return v.sub(v.typ(f.Type), f.Off)
 }
 
 // Deref follows a pointer; nil gives the unknown value and an error.
@@ -163,30 +325,37 @@ func (v Value) Index(i int) Value {
 		return Value{r: v.r, T: elem, Addr: v.word(0) + uint64(i)*uint64(elem.Size)}
 	case layout.Array:
 		elem := v.typ(v.T.Elem)
-		out := Value{r: v.r, T: elem, Addr: v.Addr + uint64(i)*uint64(elem.Size)}
-		if off := int64(i) * elem.Size; v.buf != nil && off+elem.Size <= int64(len(v.buf)) {
-			out.buf = v.buf[off : off+elem.Size]
-		}
-		return out
+		return v.sub(elem, int64(i)*elem.Size)
 	}
 	return v.fail("index of a %s", v.T.Kind)
 }
 
+// Array is the backing array of a slice, as an array value of its
+// length; an array is itself.
+func (v Value) Array() Value {
+	if v.T.Kind != layout.Slice {
+		return v
+	}
+	n := v.Len()
+	elem := v.typ(v.T.Elem)
+	return Value{r: v.r, T: &layout.Type{Kind: layout.Array, Len: int64(n), Elem: v.T.Elem, Size: int64(n) * elem.Size}, Addr: v.word(0)}
+}
+
 // Elems returns every element of a slice or array, read in one go.
 func (v Value) Elems() []Value {
+	return v.Array().Load().Each()
+}
+
+// Each returns every element of an array (from its loaded bytes if it
+// was loaded), or of a slice.
+func (v Value) Each() []Value {
 	n := v.Len()
 	if n == 0 {
 		return nil
 	}
-	elem := v.typ(v.T.Elem)
-	all := v
-	if v.T.Kind == layout.Slice {
-		all = Value{r: v.r, T: &layout.Type{Kind: layout.Array, Len: int64(n), Elem: v.T.Elem, Size: int64(n) * elem.Size}, Addr: v.word(0)}
-	}
-	all = all.Load()
 	out := make([]Value, n)
 	for i := range out {
-		out[i] = all.Index(i)
+		out[i] = v.Index(i)
 	}
 	return out
 }
@@ -280,16 +449,23 @@ var ErrChanging = errors.New("(changing)")
 // Stable reads a record guarded by the sequence counter in its field Seq
 // (odd while a writer is inside): read decodes the loaded record, and the
 // read is kept only if the counter was even and unchanged around it.
-// A record that never settled within Reader.Tries gives ErrChanging; other
-// read errors are returned as they are.
-func (r *Reader) Stable(rec Value, read func(rec Value)) error {
+// With fields, only those and Seq are loaded (Gather); whatever else read
+// decodes comes from memory, inside the same check. A record that never
+// settled within Reader.Tries gives ErrChanging; other read errors are
+// returned as they are.
+func (r *Reader) Stable(rec Value, read func(rec Value), fields ...string) error {
 	tries := max(r.Tries, 1)
 	var err error
 	for i := range tries {
 		if i > 0 {
 			time.Sleep(time.Duration(i*i) * 50 * time.Microsecond)
 		}
-		loaded := rec.Load()
+		var loaded Value
+		if len(fields) > 0 {
+			loaded = rec.Gather(append(fields[:len(fields):len(fields)], "Seq")...)
+		} else {
+			loaded = rec.Load()
+		}
 		before := loaded.Field("Seq").Uint()
 		if err = r.Take(); err != nil {
 			continue // a torn pointer to the record; try again
@@ -309,4 +485,36 @@ func (r *Reader) Stable(rec Value, read func(rec Value)) error {
 		err = ErrChanging
 	}
 	return err
+}
+
+// StableAll is Stable of records of one type, read together: the fields
+// of all in one gathered read, then their counters in another, so that a
+// thousand threads cost two system calls, not two thousand. A record
+// that was changing is read again alone (Stable), so read(i, rec) may be
+// called more than once for one i and must overwrite what it decodes.
+func (r *Reader) StableAll(recs []Value, read func(i int, rec Value), fields ...string) []error {
+	errs := make([]error, len(recs))
+	again := func(i int) { errs[i] = r.Stable(recs[i], func(v Value) { read(i, v) }, fields...) }
+	loaded := r.GatherAll(recs, append(fields[:len(fields):len(fields)], "Seq")...)
+	if r.Take() != nil { // a torn pointer among them: one by one
+		for i := range recs {
+			again(i)
+		}
+		return errs
+	}
+	before := make([]uint64, len(recs))
+	for i, v := range loaded {
+		before[i] = v.Field("Seq").Uint()
+		if before[i]%2 == 0 {
+			read(i, v)
+		}
+	}
+	after := r.GatherAll(recs, "Seq")
+	failed := r.Take() != nil
+	for i, v := range after {
+		if failed || before[i]%2 == 1 || v.Field("Seq").Uint() != before[i] {
+			again(i)
+		}
+	}
+	return errs
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/inspect/layout"
 )
 
@@ -133,18 +135,76 @@ func TestStable(t *testing.T) {
 			}
 		}, 8, nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := world()
-			m.onRead = tc.writer(m)
-			r := &Reader{Mem: m, Layout: testLayout(), Tries: tc.tries}
-			var name string
-			err := r.Stable(r.Var("x.Root").Deref(), func(v Value) { name = v.Field("Name").Str() })
-			if !errors.Is(err, tc.wantErr) && err != tc.wantErr {
-				t.Fatalf("Stable: %v, want %v", err, tc.wantErr)
-			}
-			if err == nil && name != "alpha" {
-				t.Errorf("name %q", name)
-			}
-		})
+		// The whole record, some fields (Gather), and a batch of one
+		// (StableAll), from a memory that gathers and from one that
+		// does not.
+		for _, mode := range []string{"whole", "fields", "all", "fields-gatherer", "all-gatherer"} {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				m := world()
+				m.onRead = tc.writer(m)
+				r := &Reader{Mem: m, Layout: testLayout(), Tries: tc.tries}
+				if strings.HasSuffix(mode, "-gatherer") {
+					r.Mem = gatherer{m}
+				}
+				var name string
+				var n int64
+				read := func(v Value) { name, n = v.Field("Name").Str(), v.Field("N").Int() }
+				rec := r.Var("x.Root").Deref()
+				var err error
+				switch strings.TrimSuffix(mode, "-gatherer") {
+				case "whole":
+					err = r.Stable(rec, read)
+				case "fields":
+					err = r.Stable(rec, read, "N", "Name")
+				case "all":
+					err = r.StableAll([]Value{rec}, func(_ int, v Value) { read(v) }, "N", "Name")[0]
+				}
+				if !errors.Is(err, tc.wantErr) && err != tc.wantErr {
+					t.Fatalf("Stable: %v, want %v", err, tc.wantErr)
+				}
+				if err == nil && (name != "alpha" || n != -7) {
+					t.Errorf("name %q N %d", name, n)
+				}
+			})
+		}
+	}
+}
+
+// gatherer adds inspect.Gatherer to a mem.
+type gatherer struct{ *mem }
+
+func (g gatherer) ReadSpans(spans []inspect.Span) error {
+	for _, s := range spans {
+		if _, err := g.ReadMemory(s.Buf, s.Addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestGather checks that gathered fields, nested ones included, read as
+// loaded ones, that other fields still read from memory, and that
+// LoadAll loads each value.
+func TestGather(t *testing.T) {
+	m := world()
+	r := &Reader{Mem: gatherer{m}, Layout: testLayout(), Tries: 1}
+	a := r.Var("x.Root").Deref().Gather("N", "Kids")
+	m.put(0x2000+8, []byte{1, 0, 0, 0}) // after the gather: not seen
+	if n := a.Field("N").Int(); n != -7 {
+		t.Errorf("gathered N %d, want -7", n)
+	}
+	if s := a.Field("Name").Str(); s != "alpha" { // not gathered: from memory
+		t.Errorf("Name %q", s)
+	}
+	kids := r.LoadAll(a.Field("Kids").Elems())
+	if len(kids) != 1 || kids[0].Deref().Field("N").Int() != 2 {
+		t.Errorf("kids %v", kids)
+	}
+	if err := r.Take(); err != nil {
+		t.Fatal(err)
+	}
+	r.Var("x.Root").Deref().Gather("N.X")
+	if err := r.Take(); err == nil {
+		t.Error("field of an integer gathered without error")
 	}
 }

@@ -1,13 +1,13 @@
 package lwktest
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +23,7 @@ type psRow struct {
 	Current  bool   `json:"current"`
 	Idle     bool   `json:"idle"`
 	Changing bool   `json:"changing"`
+	Time     uint64 `json:"time_ns"`
 	TID      int    `json:"tid"`
 	PID      int    `json:"pid"`
 	PPID     int    `json:"ppid"`
@@ -35,15 +36,18 @@ type psRow struct {
 	Exe      string `json:"exe"`
 }
 
-// inspectee starts testdata/c/inspectee with n blocked readers and waits
-// for it to be ready; closing its stdin ends it, which the cleanup does.
-func inspectee(t *testing.T, in *Instance, n int) *exec.Cmd {
+// workload is what inspectee is asked to run: readers threads blocked in
+// an offloaded read, waiters blocked in a futex (local), heapMiB of heap
+// touched by main; besides main and a sleeper in nanosleep.
+type workload struct{ readers, heapMiB, waiters int }
+
+func (w workload) threads() int { return w.readers + w.waiters + 2 }
+
+// inspectee starts testdata/c/inspectee running w and waits for it to be
+// ready; closing its stdin ends it, which the cleanup does.
+func inspectee(t *testing.T, in *Instance, w workload) *exec.Cmd {
 	t.Helper()
-	cmd := in.Mcexec(testprog.MustC(t, "inspectee"), fmt.Sprint(n))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd := launch(t, in, testprog.MustC(t, "inspectee"), fmt.Sprint(w.readers), fmt.Sprint(w.heapMiB), fmt.Sprint(w.waiters))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -51,8 +55,26 @@ func inspectee(t *testing.T, in *Instance, n int) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	if err := testprog.WaitReady(out, 60*time.Second); err != nil {
+		t.Fatalf("inspectee: %v", err)
+	}
+	return cmd
+}
+
+// launch prepares args under mcexec, to be started by the caller; the
+// cleanup closes its stdin and kills it if it has not ended 10 s later.
+func launch(t *testing.T, in *Instance, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := in.Mcexec(args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		stdin.Close()
+		if cmd.Process == nil {
+			return
+		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -62,20 +84,6 @@ func inspectee(t *testing.T, in *Instance, n int) *exec.Cmd {
 			<-done
 		}
 	})
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		ready <- line
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case line := <-ready:
-		if line != "ready\n" {
-			t.Fatalf("inspectee said %q", line)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("inspectee not ready within 30s")
-	}
 	return cmd
 }
 
@@ -89,7 +97,7 @@ func mcps(t *testing.T, in *Instance, args ...string) []psRow {
 
 // checkRows compares mcps's rows of the inspectee with what the daemon
 // says of it and with what the program is doing.
-func checkRows(t *testing.T, rows []psRow, want control.ProcInfo, readers int) {
+func checkRows(t *testing.T, rows []psRow, want control.ProcInfo, w workload) {
 	t.Helper()
 	var threads []psRow
 	for _, r := range rows {
@@ -100,8 +108,8 @@ func checkRows(t *testing.T, rows []psRow, want control.ProcInfo, readers int) {
 			threads = append(threads, r)
 		}
 	}
-	if len(threads) != want.Threads || len(threads) != readers+2 {
-		t.Fatalf("mcps shows %d threads of pid %d, the daemon %d, the program has %d:\n%+v", len(threads), want.PID, want.Threads, readers+2, rows)
+	if len(threads) != want.Threads || len(threads) != w.threads() {
+		t.Fatalf("mcps shows %d threads of pid %d, the daemon %d, the program has %d", len(threads), want.PID, want.Threads, w.threads())
 	}
 	calls := map[string]int{}
 	var local, offload uint64
@@ -114,43 +122,143 @@ func checkRows(t *testing.T, rows []psRow, want control.ProcInfo, readers int) {
 		}
 	}
 	// Main and the readers wait in read (offloaded), the sleeper in
-	// clock_nanosleep (local).
-	if calls["read"] != readers+1 || calls["clock_nanosleep"] != 1 {
-		t.Errorf("syscalls in progress %v, want %d read and 1 clock_nanosleep", calls, readers+1)
+	// clock_nanosleep and the waiters in futex (local).
+	wantCalls := map[string]int{"read": w.readers + 1, "clock_nanosleep": 1, "futex": w.waiters}
+	for call, n := range wantCalls {
+		if calls[call] != n {
+			t.Errorf("syscalls in progress %v, want %v", calls, wantCalls)
+			break
+		}
 	}
 	// The daemon's counters may have moved on since its status answer.
 	if local < want.Local || offload < want.Offload || offload == 0 {
 		t.Errorf("mcps counts %d local %d offloaded calls, the daemon %d and %d", local, offload, want.Local, want.Offload)
 	}
+	if want.RSS < uint64(w.heapMiB)<<20 {
+		t.Errorf("RSS %d below the %d MiB heap the program touched", want.RSS, w.heapMiB)
+	}
 }
 
-// TestInspect runs mcps and mcinspect against a live instance running a
-// multi-threaded program, the same instance SIGSTOPped, and a gcore of
-// its daemon; and checks that a kernel binary of another build is refused.
-func TestInspect(t *testing.T) {
-	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "128M", "-O")
-	const readers = 3
-	app := inspectee(t, in, readers)
+// vmaJSON is one VMA of mcinspect --maps --json.
+type vmaJSON struct {
+	Start, End uint64
+	Kind       string
+	Segments   []struct {
+		VA, Len uint64
+		Off     uint64 `json:"partition_offset"`
+	} `json:"segments"`
+}
+
+// checkStub compares what mcinspect says of a process with Linux's /proc
+// of its stub and its mcexec: every page-table segment is mapped in the
+// stub at its partition offset (the LWK maps populated memory into the
+// stub, MAP_SHARED from the partition memfd, ARCHITECTURE.md §2); the
+// stub has one thread per LWK CPU the process's threads are on; the
+// LWK pid is mcexec's, with mcexec's parent.
+func checkStub(t *testing.T, in *Instance, want control.ProcInfo, rows []psRow) {
+	t.Helper()
+	var vmas []vmaJSON
+	runJSON(t, in, &vmas, "mcinspect", "--maps", "-p", fmt.Sprint(want.PID))
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", want.StubPID))
+	if err != nil {
+		t.Fatalf("stub of pid %d: %v", want.PID, err)
+	}
+	type mapping struct{ start, end, off uint64 }
+	var memfd []mapping
+	for line := range strings.Lines(string(maps)) {
+		var m mapping
+		if _, err := fmt.Sscanf(line, "%x-%x %s %x", &m.start, &m.end, new(string), &m.off); err == nil && strings.Contains(line, "memfd:gomck") {
+			memfd = append(memfd, m)
+		}
+	}
+	var rss uint64
+	for _, v := range vmas {
+		for _, sg := range v.Segments {
+			rss += sg.Len
+			if !slices.ContainsFunc(memfd, func(m mapping) bool {
+				return m.start <= sg.VA && sg.VA+sg.Len <= m.end && m.off+sg.VA-m.start == sg.Off
+			}) {
+				t.Errorf("segment %#x+%#x at partition offset %#x of %s VMA %#x-%#x not mapped in stub %d:\n%s", sg.VA, sg.Len, sg.Off, v.Kind, v.Start, v.End, want.StubPID, maps)
+				return
+			}
+		}
+	}
+	if rss != want.RSS {
+		t.Errorf("--maps segments add up to %d bytes, the daemon says RSS %d", rss, want.RSS)
+	}
+	cpus := map[int]bool{}
+	for _, r := range rows {
+		if r.PID == want.PID {
+			cpus[r.CPU] = true
+		}
+	}
+	if n := procField(t, want.StubPID, "Threads"); n != fmt.Sprint(len(cpus)) {
+		t.Errorf("stub %d has %s threads, mcps shows the process on %d CPUs", want.StubPID, n, len(cpus))
+	}
+	if ppid := procField(t, want.PID, "PPid"); ppid != fmt.Sprint(want.PPID) {
+		t.Errorf("mcexec %d has parent %s, the LWK process %d", want.PID, ppid, want.PPID)
+	}
+}
+
+// procField is a field of /proc/pid/status.
+func procField(t *testing.T, pid int, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", name, pid)
+	return ""
+}
+
+// onlyProcess returns the daemon's status and its record of the one
+// process it runs, which must be app's.
+func onlyProcess(t *testing.T, in *Instance, app *exec.Cmd) (control.Status, control.ProcInfo) {
+	t.Helper()
 	st := in.Status()
 	if len(st.Processes) != 1 || st.Processes[0].PID != app.Process.Pid {
 		t.Fatalf("daemon status lists %+v, want pid %d (mcexec's)", st.Processes, app.Process.Pid)
 	}
-	want := st.Processes[0]
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d", want.StubPID)); err != nil {
-		t.Fatalf("stub %d of the app: %v", want.StubPID, err)
+	return st, st.Processes[0]
+}
+
+// printed runs mcinspect --print expr and returns its output.
+func printed(t *testing.T, in *Instance, expr string) string {
+	t.Helper()
+	out, err := in.Cmd("mcinspect", "--print", expr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mcinspect --print %s: %v\n%s", expr, err, out)
 	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestInspect runs mcps and mcinspect against a live instance running a
+// multi-threaded program with threads blocked in an offloaded read and a
+// 256 MiB heap, the same instance SIGSTOPped, and a gcore of its daemon;
+// and checks that a kernel binary of another build is refused.
+func TestInspect(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "512M", "-O")
+	w := workload{readers: 3, heapMiB: 256}
+	app := inspectee(t, in, w)
+	st, want := onlyProcess(t, in, app)
 
 	t.Run("live", func(t *testing.T) {
 		rows := mcps(t, in)
-		checkRows(t, rows, want, readers)
+		checkRows(t, rows, want, w)
+		checkStub(t, in, want, rows)
 		if len(rows) == 0 || !rows[0].Idle || !rows[0].Current {
 			t.Errorf("first row %+v: the CPU runs nothing, want it current as (idle)", rows[0])
 		}
-		if only := mcps(t, in, "-p", fmt.Sprint(want.PID)); len(only) != readers+2 {
-			t.Errorf("mcps -p: %d rows, want %d", len(only), readers+2)
+		if only := mcps(t, in, "-p", fmt.Sprint(want.PID)); len(only) != w.threads() {
+			t.Errorf("mcps -p: %d rows, want %d", len(only), w.threads())
 		}
 		out, err := in.Cmd("mcps", "-o", "tid,st,exe").CombinedOutput()
-		if err != nil || !strings.HasPrefix(string(out), "    TID  ST  EXE\n") && !strings.Contains(string(out), "TID  ST  EXE") {
+		if err != nil || !strings.Contains(string(out), "TID  ST  EXE") {
 			t.Errorf("mcps -o tid,st,exe: %v\n%s", err, out)
 		}
 	})
@@ -167,25 +275,12 @@ func TestInspect(t *testing.T) {
 		if mem.Free*4096 != st.MemFree || len(mem.Nodes) != len(st.Nodes) {
 			t.Errorf("--mem: %+v, daemon: free %d nodes %+v", mem, st.MemFree, st.Nodes)
 		}
-		var vmas []struct {
-			Start, End uint64
-			Kind       string
-			Segments   []struct{ Len uint64 } `json:"segments"`
-		}
+		var vmas []vmaJSON
 		runJSON(t, in, &vmas, "mcinspect", "--maps", "-p", pid)
-		var rss uint64
-		for _, v := range vmas {
-			for _, s := range v.Segments {
-				rss += s.Len
-			}
-		}
-		if len(vmas) == 0 || rss != want.RSS {
-			t.Fatalf("--maps: %d VMAs, RSS %d, daemon says %d", len(vmas), rss, want.RSS)
-		}
 		heap := vmas[0]
 		for _, v := range vmas {
-			if v.Kind == "[heap]" {
-				heap = v
+			if v.End-v.Start > heap.End-heap.Start {
+				heap = v // the 256 MiB one
 			}
 		}
 		var tr struct {
@@ -193,12 +288,35 @@ func TestInspect(t *testing.T) {
 			Node      int
 			Offset    uint64 `json:"partition_offset"`
 		}
-		runJSON(t, in, &tr, "mcinspect", "--vtop", "-p", pid, "-v", fmt.Sprintf("%x", heap.Start))
+		runJSON(t, in, &tr, "mcinspect", "--vtop", "-p", pid, "-v", fmt.Sprintf("%x", heap.Start+128<<20))
 		if !tr.Populated || tr.Node < 0 || tr.Offset%4096 != 0 {
 			t.Errorf("--vtop of the heap %#x: %+v", heap.Start, tr)
 		}
 		if out, err := in.Cmd("mcinspect", "--kmsg").CombinedOutput(); err != nil || !strings.Contains(string(out), "booted") {
 			t.Errorf("--kmsg: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("print", func(t *testing.T) {
+		for _, tc := range []struct{ expr, want string }{
+			{"len(kernel.Instance.CPUs)", fmt.Sprint(len(st.CPUs))},
+			{"kernel.Instance.State", `"RUNNING"`},
+			{"len(kernel.Instance.Procs.Procs)", "1"},
+			{"kernel.Instance.Procs.Procs[0].PID", fmt.Sprint(want.PID)},
+			{"len(kernel.Instance.Procs.Procs[0].Threads)", fmt.Sprint(want.Threads)},
+		} {
+			if got := printed(t, in, tc.expr); got != tc.want {
+				t.Errorf("--print %s = %s, want %s", tc.expr, got, tc.want)
+			}
+		}
+		var v struct {
+			Type     string
+			Kind     string
+			Children []struct{ Name string }
+		}
+		runJSON(t, in, &v, "mcinspect", "--print", "*kernel.Instance.CPUs[0]")
+		if v.Kind != "struct" || len(v.Children) == 0 {
+			t.Errorf("--json --print of a CPU record: %+v", v)
 		}
 	})
 
@@ -208,9 +326,14 @@ func TestInspect(t *testing.T) {
 		}
 		t.Cleanup(func() { syscall.Kill(in.PID, syscall.SIGCONT) })
 		start := time.Now()
-		checkRows(t, mcps(t, in), want, readers)
+		rows := mcps(t, in)
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("mcps took %v on a stopped daemon", d)
+		}
+		checkRows(t, rows, want, w)
+		checkStub(t, in, want, rows)
+		if got := printed(t, in, "kernel.Instance.Procs.Procs[0].PID"); got != fmt.Sprint(want.PID) {
+			t.Errorf("--print of the pid on a stopped daemon: %s", got)
 		}
 	})
 
@@ -224,7 +347,7 @@ func TestInspect(t *testing.T) {
 		}
 		dump := fmt.Sprintf("%s.%d", core, in.PID)
 		defer os.Remove(dump)
-		checkRows(t, mcps(t, in, "--dump", dump), want, readers)
+		checkRows(t, mcps(t, in, "--dump", dump), want, w)
 		// The dump outlives the daemon's files: GOMCK_RUNDIR is not read.
 		cmd := in.Cmd("mcinspect", "--dump", dump, "--mem")
 		cmd.Env = append(cmd.Env, "GOMCK_RUNDIR=/nonexistent")
@@ -239,6 +362,141 @@ func TestInspect(t *testing.T) {
 			t.Errorf("mcps with another binary: %v\n%s", err, out)
 		}
 	})
+}
+
+// TestInspectManyThreads runs mcps and mcinspect on an LWK with over a
+// thousand threads: 16 processes of 63 (a process has at most 64, one
+// per IKC slot), blocked in futex waits, an offloaded read and a sleep.
+func TestInspectManyThreads(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "512M", "-O")
+	w := workload{readers: 1, heapMiB: 1, waiters: 60}
+	const procs = 16
+	for range procs {
+		inspectee(t, in, w)
+	}
+	st := in.Status()
+	if len(st.Processes) != procs {
+		t.Fatalf("daemon runs %d processes, want %d", len(st.Processes), procs)
+	}
+	mcps(t, in) // loads the layout cache
+	start := time.Now()
+	rows := mcps(t, in)
+	d := time.Since(start)
+	t.Logf("mcps of %d rows took %v", len(rows), d)
+	// The bench holds the target (50 ms); this only catches a collapse.
+	if d > 2*time.Second {
+		t.Errorf("mcps of %d threads took %v", procs*w.threads(), d)
+	}
+	if len(rows) < 1000 {
+		t.Errorf("mcps listed %d rows, want over 1,000", len(rows))
+	}
+	for _, want := range st.Processes {
+		checkRows(t, rows, want, w)
+	}
+	var snap struct {
+		Processes []struct {
+			PID     int
+			Threads []struct{ TID int }
+		}
+	}
+	runJSON(t, in, &snap, "mcinspect", "--threads")
+	n := 0
+	for _, p := range snap.Processes {
+		n += len(p.Threads)
+	}
+	if n != procs*w.threads() {
+		t.Errorf("mcinspect --threads: %d threads, want %d", n, procs*w.threads())
+	}
+}
+
+// TestInspectBusy checks that mcps tells the truth while the LWK is at
+// its busiest: a getpid loop changes its thread record (sequence counter,
+// syscall, counters) every few microseconds, and a spinning program
+// shares the CPU with it by time slices, so the CPU's current thread and
+// run queue change too. mcps runs on a Linux CPU, truly in parallel with
+// the writer, which is what tears a read. Then the daemon is stopped
+// and continued over and over, which sooner or later stops a writer
+// inside a record (odd counter): that record must show as changing, not
+// half-written. Every row must be consistent or marked changing.
+func TestInspectBusy(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O")
+	loop := launch(t, in, testprog.MustC(t, "getpid_loop"), "1000000000")
+	spin := launch(t, in, testprog.MustC(t, "spin"))
+	for _, c := range []*exec.Cmd{loop, spin} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill() })
+	}
+	var st control.Status
+	for deadline := time.Now().Add(30 * time.Second); len(st.Processes) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		st = in.Status()
+	}
+	if len(st.Processes) != 2 {
+		t.Fatalf("daemon runs %+v, want getpid_loop and spin", st.Processes)
+	}
+	procs := map[int]control.ProcInfo{}
+	for _, p := range st.Processes {
+		procs[p.PID] = p
+	}
+	local := map[int]uint64{} // the last count seen per thread
+	changing, total := 0, 0
+	check := func(t *testing.T, rows []psRow) {
+		t.Helper()
+		current := 0
+		for _, r := range rows {
+			total++
+			if r.Changing {
+				changing++
+				continue
+			}
+			if r.Current {
+				current++
+			}
+			if r.Idle {
+				continue
+			}
+			p, ok := procs[r.PID]
+			if !ok || r.TID != r.PID || r.State != "R" || r.Exe != p.Exe || r.RSS*1024 != p.RSS || r.VSZ*1024 != p.VSZ ||
+				r.Syscall != "-" && r.Syscall != "getpid" || r.Local < local[r.TID] {
+				t.Errorf("inconsistent row %+v (process %+v, %d local calls seen before)", r, p, local[r.TID])
+			}
+			local[r.TID] = r.Local
+		}
+		if current > 1 {
+			t.Errorf("%d rows current on one CPU:\n%+v", current, rows)
+		}
+	}
+	t.Run("live", func(t *testing.T) {
+		for range 50 {
+			check(t, mcps(t, in))
+		}
+		if local[loop.Process.Pid] == 0 {
+			t.Errorf("the getpid loop never showed a settled row with its calls")
+		}
+	})
+	t.Run("stopped", func(t *testing.T) {
+		for range 30 {
+			if err := syscall.Kill(in.PID, syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			a, b := mcps(t, in), mcps(t, in)
+			syscall.Kill(in.PID, syscall.SIGCONT)
+			check(t, a)
+			// Nothing changes while the daemon is stopped (TIME does: the
+			// app runs on in its stub until its next syscall).
+			for i := range a {
+				if i < len(b) {
+					a[i].Time, b[i].Time = 0, 0
+				}
+			}
+			if !slices.Equal(a, b) {
+				t.Errorf("two reads of a stopped daemon differ:\n%+v\n%+v", a, b)
+			}
+			time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
+		}
+	})
+	t.Logf("%d of %d rows changing", changing, total)
 }
 
 // runJSON runs command --json args and decodes its output into v.

@@ -36,6 +36,9 @@
 //     sched_yield alone (bench/c/yield_pingpong), per switch, against the
 //     local round trip from (1); native is shown for scale. Target: <= 3x.
 //
+// Figures 10 and 11, mcps's latency and the disturbance it causes, are
+// described in inspect.go.
+//
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process
 // included) to the other CPUs, so the native and floor runs that must
@@ -99,7 +102,7 @@ var (
 
 // progs are the static test programs, by name.
 var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello",
-	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong"}
+	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee"}
 
 func main() {
 	flag.Usage = func() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -89,6 +90,8 @@ type bench struct {
 	lwkHello, nativeHello series
 	// Complete rounds of native and floor runs.
 	hostRounds int
+	// The mcps figures (inspect.go).
+	insp inspectSeries
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -210,6 +213,7 @@ func (b *bench) measure() {
 	}
 	lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
 		&b.lwkFutex1, &b.lwkFork, &b.lwkThread, &b.lwkYield}
+	lwkSeries = append(lwkSeries, b.insp.all()...)
 	pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 	// hello's runs are spread over the rounds.
 	helloPerRound := (*helloRuns + *reps - 1) / *reps
@@ -235,6 +239,9 @@ func (b *bench) measure() {
 				b.lwkRun(&b.lwkYield, "LWK yield_pingpong", "yield_pingpong", cpu, ping)
 				b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
 				b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
+				if r == *reps {
+					b.measureInspect()
+				}
 			}
 			shutdown()
 		}
@@ -309,6 +316,7 @@ func (b *bench) choose(only string) error {
 		"thread_create_join":  {&b.lwkThread, &b.nativeThread},
 		"yield_switch":        {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
 	}
+	maps.Copy(needs, b.inspectNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

@@ -191,6 +191,7 @@ func (b *bench) report(m Machine) Report {
 		ratioFig("yield_switch", "context switch (sched_yield ping-pong), per switch", "ns/op", &b.lwkYield, 3, false, "<= 3x",
 			local, namedSeries{"native", &b.nativeYield}),
 	)
+	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
 	return r
 }
 
@@ -235,7 +236,7 @@ func (f Figure) format(ns float64) string {
 // compare renders the ratio column: a factor, or a difference for wall
 // times.
 func (f Figure) compare() string {
-	if f.Result == resultError || f.Result == resultSkipped {
+	if f.Result == resultError || f.Result == resultSkipped || len(f.Refs) == 0 {
 		return "-"
 	}
 	if f.Unit == "ns" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -54,6 +55,10 @@ func (t *Target) Snapshot(what lwk.What) (*lwk.Snapshot, error) {
 		return nil, err
 	}
 	defer tg.Close()
+	return read(tg, l, what)
+}
+
+func read(tg *inspect.Target, l *layout.Layout, what lwk.What) (*lwk.Snapshot, error) {
 	s, err := lwk.Read(tg, l, what)
 	if err != nil {
 		return nil, err
@@ -93,11 +98,37 @@ func Run(fs *pflag.FlagSet, args []string, f func() error) {
 
 // PS prints the ps table of the target: mcps, and mcinspect --ps.
 func PS(t *Target, pid int, columns string) error {
+	return Watch(t, pid, columns, 0, 1)
+}
+
+// Watch prints the ps table count times (0: until the target is gone or
+// the command is interrupted), delay apart, as top -b -d -n does: one
+// process reads the daemon again and again, which is how to watch it
+// live without starting a process per look.
+func Watch(t *Target, pid int, columns string, delay time.Duration, count int) error {
 	cols, err := report.ParseColumns(columns)
 	if err != nil {
 		return err
 	}
-	s, err := t.Snapshot(lwk.What{})
+	tg, l, err := t.Open()
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
+	for i := 0; count == 0 || i < count; i++ {
+		if i > 0 {
+			time.Sleep(delay)
+			fmt.Println()
+		}
+		if err := psOnce(t, tg, l, pid, cols); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func psOnce(t *Target, tg *inspect.Target, l *layout.Layout, pid int, cols []*report.Column) error {
+	s, err := read(tg, l, lwk.What{})
 	if err != nil {
 		return err
 	}

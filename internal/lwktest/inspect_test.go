@@ -261,6 +261,11 @@ func TestInspect(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "TID  ST  EXE") {
 			t.Errorf("mcps -o tid,st,exe: %v\n%s", err, out)
 		}
+		// top -b style: one process, three tables.
+		out, err = in.Cmd("mcps", "-d", "0.05", "-n", "3", "-o", "tid,st,exe").CombinedOutput()
+		if n := strings.Count(string(out), "TID  ST  EXE"); err != nil || n != 3 {
+			t.Errorf("mcps -d 0.05 -n 3: %d tables, %v\n%s", n, err, out)
+		}
 	})
 
 	t.Run("mcinspect", func(t *testing.T) {

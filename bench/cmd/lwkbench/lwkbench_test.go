@@ -171,7 +171,7 @@ func TestReport(t *testing.T) {
 		lwkHello:     ok(19e6),
 		nativeHello:  ok(2e6),
 		insp: inspectSeries{warm10: ok(20e6), cold10: ok(46e6), warm1000: ok(60e6), cold1000: ok(70e6),
-			getpidQuiet: ok(19700), getpidBusy: ok(23500), getpidTrue: ok(25700)},
+			getpidQuiet: ok(19700), getpidWatch: ok(23500), getpidTight: ok(20700), getpidBusy: ok(23500), getpidTrue: ok(25700)},
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -209,8 +209,8 @@ func TestReport(t *testing.T) {
 		`(?m)^thread create \+ join round trip +300\.0 µs +native 30\.0 µs +10\.00x +no target +-$`,
 		`(?m)^context switch \(sched_yield ping-pong\), per switch +70\.0 µs +LWK local 19\.0 µs +3\.68x +<= 3x +MISS$`,
 		`(?m)^mcps wall time, 1,008 LWK threads, layout cached +60\.00 ms +- +- +< 50 ms +MISS$`,
-		`(?m)^LWK getpid loop with mcps looping beside it +23\.5 µs +without mcps 19\.7 µs +1\.19x +<= 1\.01x +MISS$`,
-		`(?m)^ +with /bin/true looping 25\.7 µs`,
+		`(?m)^LWK getpid loop with mcps watching beside it \(-d 0\.1\) +23\.5 µs +without mcps 19\.7 µs +1\.19x +<= 1\.01x +MISS$`,
+		`(?m)^ +/bin/true started back to back 25\.7 µs`,
 		`(?m)^error: LWK fork_wait failed: fork_wait: fork: Function not implemented \(exit status 1\)$`,
 		`two-CPU futex ping-pong in a second instance on CPUs 0-1 shared with Linux`,
 	} {

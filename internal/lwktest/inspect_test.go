@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -433,12 +434,17 @@ func TestInspectBusy(t *testing.T) {
 		}
 		t.Cleanup(func() { c.Process.Kill() })
 	}
-	var st control.Status
-	for deadline := time.Now().Add(30 * time.Second); len(st.Processes) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		st = in.Status()
+	// Both programs run, and are past their start-up: their memory stays
+	// as it is from then on, so rows must match this one status.
+	var st, last control.Status
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		last, st = st, in.Status()
+		if len(st.Processes) == 2 && reflect.DeepEqual(memoryOf(st), memoryOf(last)) {
+			break
+		}
 	}
-	if len(st.Processes) != 2 {
-		t.Fatalf("daemon runs %+v, want getpid_loop and spin", st.Processes)
+	if len(st.Processes) != 2 || !reflect.DeepEqual(memoryOf(st), memoryOf(last)) {
+		t.Fatalf("daemon runs %+v, want getpid_loop and spin, settled", st.Processes)
 	}
 	procs := map[int]control.ProcInfo{}
 	for _, p := range st.Processes {
@@ -502,6 +508,15 @@ func TestInspectBusy(t *testing.T) {
 		}
 	})
 	t.Logf("%d of %d rows changing", changing, total)
+}
+
+// memoryOf is each process's RSS and VSZ in st.
+func memoryOf(st control.Status) map[int][2]uint64 {
+	m := map[int][2]uint64{}
+	for _, p := range st.Processes {
+		m[p.PID] = [2]uint64{p.RSS, p.VSZ}
+	}
+	return m
 }
 
 // runJSON runs command --json args and decodes its output into v.

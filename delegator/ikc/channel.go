@@ -12,13 +12,16 @@ import (
 
 // Layout of a channel memfd.
 const (
-	ChannelSize = 256 << 10
+	ChannelSize = 512 << 10
 	headerSize  = 4096
-	SlotCount   = 64
+	// SlotCount bounds a process's threads: each has its own slot. As
+	// many as the cores of a big HPC node (OpenMP runs one thread per
+	// CPU), and Go's threads blocked in system calls, with room to spare.
+	SlotCount   = 256
 	slotSize    = 128
 	pathOffset  = headerSize + SlotCount*slotSize
 	PathMax     = 512 // bytes of a slot's path buffer, NUL included
-	logOffset   = 64 << 10
+	logOffset   = 192 << 10
 	logEntrySz  = 32
 	LogCapacity = (ChannelSize - logOffset) / logEntrySz
 
@@ -54,8 +57,10 @@ type header struct {
 	Doorbell   uint32 // futex: bumped for every posted request
 	Aborted    uint32 // 1 once the LWK tore the process down
 	Workers    uint32 // workers currently sleeping on Doorbell
-	_          uint32
-	Requests   uint64 // offloads posted, for statistics
+	// High is one more than the highest slot ever posted: workers scan
+	// the slots below it only.
+	High     uint32
+	Requests uint64 // offloads posted, for statistics
 }
 
 // Slot is one offload request and its response.
@@ -265,6 +270,11 @@ func (c *Channel) post(i int, nr uint64, args [6]uint64, pid, tid, pathArg uint6
 	atomic.StoreUint32(&s.Intr, 0)
 	atomic.StoreUint64(&s.Worker, 0)
 	atomic.AddUint64(&s.Seq, 1)
+	for h := atomic.LoadUint32(&c.hdr.High); uint32(i) >= h; h = atomic.LoadUint32(&c.hdr.High) {
+		if atomic.CompareAndSwapUint32(&c.hdr.High, h, uint32(i)+1) {
+			break
+		}
+	}
 	atomic.StoreUint32(&s.State, SlotPosted)
 	// A request posted once the channel is torn down would wait forever:
 	// no worker is left to take it. Abort sets the flag before it marks
@@ -362,7 +372,7 @@ func (c *Channel) Take(spin int) (int, error) {
 		if c.Aborted() {
 			return -1, ErrAborted
 		}
-		for i := 0; i < SlotCount; i++ {
+		for i, high := 0, int(atomic.LoadUint32(&c.hdr.High)); i < high; i++ {
 			s := c.Slot(i)
 			if atomic.LoadUint32(&s.State) == SlotPosted && atomic.CompareAndSwapUint32(&s.State, SlotPosted, SlotTaken) {
 				return i, nil

@@ -371,12 +371,13 @@ func TestInspect(t *testing.T) {
 }
 
 // TestInspectManyThreads runs mcps and mcinspect on an LWK with over a
-// thousand threads: 16 processes of 63 (a process has at most 64, one
-// per IKC slot), blocked in futex waits, an offloaded read and a sleep.
+// thousand threads: 4 processes of 251 (a process may have as many as it
+// has IKC slots, ikc.SlotCount), blocked in futex waits, an offloaded
+// read and a sleep.
 func TestInspectManyThreads(t *testing.T) {
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "512M", "-O")
-	w := workload{readers: 1, heapMiB: 1, waiters: 60}
-	const procs = 16
+	w := workload{readers: 1, heapMiB: 1, waiters: 248}
+	const procs = 4
 	for range procs {
 		inspectee(t, in, w)
 	}

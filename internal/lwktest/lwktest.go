@@ -163,7 +163,22 @@ func (in *Instance) WaitIdle(want uint64) {
 			return
 		}
 	}
-	in.tb.Fatalf("LWK not back to baseline: %d processes, free %d want %d, stray stubs %v", len(st.Processes), st.MemFree, want, in.strayStubs(st))
+	stray := in.strayStubs(st)
+	in.tb.Fatalf("LWK not back to baseline: %d processes, free %d want %d, stray stubs %v%s", len(st.Processes), st.MemFree, want, stray, in.diagnose(stray))
+}
+
+// diagnose describes stray stubs (state and parent, from /proc) and gives
+// the kernel log's tail, for a failure that does not reproduce at will.
+func (in *Instance) diagnose(stray []int) string {
+	var b strings.Builder
+	for _, pid := range stray {
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		fmt.Fprintf(&b, "\nstub %d: %s", pid, bytes.TrimSpace(stat))
+	}
+	out, err := in.Cmd("ihkosctl", fmt.Sprint(in.Index), "kmsg").CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	fmt.Fprintf(&b, "\nkmsg (%v), last lines:\n%s", err, strings.Join(lines[max(0, len(lines)-30):], "\n"))
+	return b.String()
 }
 
 // strayStubs lists the daemon's children other than its spare stubs.

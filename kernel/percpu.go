@@ -91,6 +91,8 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 	c.tid = unix.Gettid()
 	close(ready)
 	for {
+		// Read before looking for work: a kick after the look ends Idle.
+		seen := c.Queue.Kicks()
 		select {
 		case f := <-c.work:
 			f()
@@ -109,22 +111,9 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 			c.wipeSpare(k)
 			continue
 		}
-		// Idle: tick-less, sleep until work, a wake-up or the next deadline.
-		var timeout <-chan time.Time
-		var tm *time.Timer
-		if d, ok := c.Queue.NextDeadline(); ok {
-			tm = time.NewTimer(time.Duration(d - sched.Now()))
-			timeout = tm.C
-		}
-		select {
-		case f := <-c.work:
-			f()
-		case <-c.Queue.Kicked():
-		case <-timeout:
-		}
-		if tm != nil {
-			tm.Stop()
-		}
+		// Idle: tick-less, until work, a wake-up or the next deadline.
+		d, _ := c.Queue.NextDeadline()
+		c.Queue.Idle(seen, d)
 	}
 }
 
@@ -185,7 +174,7 @@ func (c *CPU) dropSpare() {
 // Do runs f on the CPU's thread and waits for it.
 func (c *CPU) Do(f func()) {
 	done := make(chan struct{})
-	c.work <- func() { f(); close(done) }
+	c.Go(func() { f(); close(done) })
 	<-done
 }
 

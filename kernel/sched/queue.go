@@ -25,23 +25,24 @@ type Queue struct {
 	Runnable []*proc.Thread
 	Sleepers []*proc.Thread // sorted by Deadline; deadline-less sleepers are not here
 	Blocked  int            // threads blocked without deadline
-	kick     chan struct{}
-	resched  atomic.Bool // a thread was woken since the running one was picked
+	resched  atomic.Bool    // a thread was woken since the running one was picked
+	idle     idler
 }
 
 // NewQueue returns an empty queue.
-func NewQueue() *Queue { return &Queue{kick: make(chan struct{}, 1)} }
+func NewQueue() *Queue { return &Queue{} }
 
-// Kicked is signalled whenever the queue gains a runnable thread.
-func (q *Queue) Kicked() <-chan struct{} { return q.kick }
+// Kicks returns the kick count that Idle compares with: read it before
+// looking for work, so that a kick after the look ends the idle wait.
+func (q *Queue) Kicks() uint32 { return q.idle.kicks.Load() }
 
-// Kick wakes the CPU's idle wait.
-func (q *Queue) Kick() {
-	select {
-	case q.kick <- struct{}{}:
-	default:
-	}
-}
+// Kick ends the CPU's idle wait: the queue gained a runnable thread, or
+// the CPU has other work.
+func (q *Queue) Kick() { q.idle.kick() }
+
+// Idle waits, polling and then sleeping (idle.go), until a kick after seen
+// or, if deadline > 0, until then (Now's clock).
+func (q *Queue) Idle(seen uint32, deadline int64) { q.idle.wait(seen, deadline) }
 
 func (q *Queue) change() { atomic.AddUint64(&q.Seq, 1) }
 

@@ -1,0 +1,98 @@
+package sched
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// An idle CPU polls for a kick for a while before it sleeps, as Linux's
+// guest halt polling (cpuidle-haltpoll) does in a VM, and for the same
+// reason: waking a sleeping thread on another CPU costs an IPI, which traps
+// to the host in a VM, plus the sleeper's reschedule. A thread that blocks
+// on a futex is often woken from another LWK CPU a few tens of µs later
+// (two-CPU ping-pong, a lock handed back), and a polling CPU sees that
+// within a µs. The window adapts as haltpoll's governor does: it grows
+// while sleeps turn out short and shrinks to nothing while they are long,
+// so a CPU idle for good polls no more.
+//
+// The sleep itself is a FUTEX_WAIT on the kick counter from the CPU's own
+// OS thread, woken by a FUTEX_WAKE from the kicker: one Linux wake-up, where
+// a Go channel took the Go scheduler's hand-off to the locked thread (a
+// spinning M, then the locked M's wake-up: two).
+const (
+	futexWaitPrivate = 128 // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
+	futexWakePrivate = 129 // FUTEX_WAKE | FUTEX_PRIVATE_FLAG
+
+	pollGrowStart = 50_000  // ns: the first window once short sleeps are seen
+	pollMax       = 200_000 // ns: the largest window, haltpoll's default
+)
+
+// idler is a CPU's idle wait.
+type idler struct {
+	kicks    atomic.Uint32 // bumped by every kick; the futex word
+	sleeping atomic.Bool   // the CPU sleeps in FUTEX_WAIT: kicks must wake it
+	pollNs   int64         // the poll window now (CPU thread only)
+}
+
+func (i *idler) kick() {
+	i.kicks.Add(1)
+	// Sequentially consistent: either wait sees the new count after it
+	// announced its sleep, or this sees the announcement.
+	if i.sleeping.Load() {
+		futex(&i.kicks, futexWakePrivate, 1, nil)
+	}
+}
+
+func (i *idler) wait(seen uint32, deadline int64) {
+	start := Now()
+	end := start + i.pollNs
+	if deadline > 0 && deadline < end {
+		end = deadline
+	}
+	for i.kicks.Load() == seen {
+		now := Now()
+		if now >= end {
+			i.sleep(seen, deadline, now)
+			break
+		}
+	}
+	i.adapt(seen, Now()-start)
+}
+
+// sleep waits in the kernel until a kick after seen or the deadline.
+func (i *idler) sleep(seen uint32, deadline, now int64) {
+	var ts *unix.Timespec
+	if deadline > 0 {
+		if deadline <= now {
+			return
+		}
+		t := unix.NsecToTimespec(deadline - now)
+		ts = &t
+	}
+	i.sleeping.Store(true)
+	if i.kicks.Load() == seen {
+		futex(&i.kicks, futexWaitPrivate, seen, ts)
+	}
+	i.sleeping.Store(false)
+}
+
+// adapt sizes the next poll window from an idle period that lasted idle
+// ns: one ended by a kick that a larger window would have caught grows it,
+// one longer than the largest window shrinks it. A deadline's end says
+// nothing of wake-ups and changes nothing.
+func (i *idler) adapt(seen uint32, idle int64) {
+	switch {
+	case idle > pollMax:
+		if i.pollNs /= 2; i.pollNs < pollGrowStart {
+			i.pollNs = 0
+		}
+	case i.kicks.Load() != seen && idle > i.pollNs:
+		i.pollNs = min(max(2*i.pollNs, pollGrowStart), pollMax)
+	}
+}
+
+func futex(addr *atomic.Uint32, op int, val uint32, ts *unix.Timespec) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), uintptr(op), uintptr(val), uintptr(unsafe.Pointer(ts)), 0, 0)
+}

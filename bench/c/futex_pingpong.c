@@ -3,6 +3,11 @@
  * CPU2 (the same CPU for a one-CPU ping-pong), pass a turn back and forth
  * with FUTEX_WAKE and FUTEX_WAIT on a shared word, N round trips, prints ns/op
  * (per round trip).
+ *
+ * By default the word also says whether the other thread waits, and a pass
+ * calls FUTEX_WAKE only then, as glibc's locks, semaphores and condition
+ * variables do (Drepper, "Futexes Are Tricky"). With "always" every pass
+ * calls FUTEX_WAKE, whether anyone waits or not.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,10 +24,13 @@
 
 #include "bench.h"
 
-/* 0: the main thread's turn, 1: the partner's. */
+/* Bit 0: whose turn, 0 the main thread's, 1 the partner's. */
 static _Atomic uint32_t word;
+/* The thread whose turn it is not sleeps, or is about to. */
+#define WAITING 2u
 static long n;
 static int cpu2;
+static int always;
 
 /* Either thread may fail; exit ends both, so the other never waits in vain. */
 static void die(const char *what)
@@ -55,16 +63,23 @@ static void bind(int cpu, const char *who)
 static void wait_turn(uint32_t want)
 {
 	uint32_t v;
-	while ((v = atomic_load(&word)) != want)
+	while (((v = atomic_load(&word)) & 1) != want) {
+		/* Say so before sleeping: a pass after this sees it and wakes. */
+		if (!always && !(v & WAITING) && !atomic_compare_exchange_strong(&word, &v, v | WAITING))
+			continue;
+		if (!always)
+			v |= WAITING;
 		if (syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0) < 0 &&
 		    errno != EAGAIN && errno != EINTR)
 			die("FUTEX_WAIT");
+	}
 }
 
 static void pass_turn(uint32_t to)
 {
-	atomic_store(&word, to);
-	if (syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) < 0)
+	uint32_t old = atomic_exchange(&word, to);
+	if ((always || (old & WAITING)) &&
+	    syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) < 0)
 		die("FUTEX_WAKE");
 }
 
@@ -82,15 +97,16 @@ static void *partner(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: futex_pingpong CPU1 CPU2 N\n");
+	always = argc == 5 && strcmp(argv[4], "always") == 0;
+	if (argc != 4 && !always) {
+		fprintf(stderr, "usage: futex_pingpong CPU1 CPU2 N [always]\n");
 		return 2;
 	}
 	int cpu1 = atoi(argv[1]);
 	cpu2 = atoi(argv[2]);
 	n = atol(argv[3]);
 	if (cpu1 < 0 || cpu1 >= CPU_SETSIZE || cpu2 < 0 || cpu2 >= CPU_SETSIZE || n <= 0) {
-		fprintf(stderr, "usage: futex_pingpong CPU1 CPU2 N\n");
+		fprintf(stderr, "usage: futex_pingpong CPU1 CPU2 N [always]\n");
 		return 2;
 	}
 	bind(cpu1, "first");

@@ -20,6 +20,10 @@
 //     the LWK's CPU pass a turn with FUTEX_WAKE and FUTEX_WAIT, per round
 //     trip, against the LWK's local round trip from (1); native (both
 //     threads on the same host CPU) is shown for scale. Target: <= 3x.
+//     A pass wakes the other thread only when it said it waits, as
+//     glibc's locks do. The "always" form, which wakes at every pass, is
+//     reported beside it without a target: its round trip is three LWK
+//     system calls (wake, wake of nobody, wait), 3x by construction.
 //  6. Futex ping-pong, two CPUs: the same with one thread on each of two
 //     LWK CPUs, in a second instance on the last two CPUs, against that
 //     instance's own local round trip (a getpid loop, run alternately

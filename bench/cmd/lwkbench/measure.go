@@ -82,6 +82,8 @@ type bench struct {
 	nativeGetpid, nativeDevnull, floor, nativeTouch series
 	// The same for the process-model programs; nativeFutex2 runs on pair.
 	nativeFutex1, nativeFutex2, nativeFork, nativeThread, nativeYield series
+	// futex_pingpong's "always" form, which wakes at every pass.
+	nativeFutexAlways, lwkFutexAlways series
 	// Runs under mcexec; lwkGetpid2 and lwkFutex2 in the instance on pair.
 	lwkGetpid, lwkDevnull, lwkTouch                    series
 	lwkFutex1, lwkFutex2, lwkFork, lwkThread, lwkYield series
@@ -159,6 +161,7 @@ func (b *bench) measure() {
 			sample(&b.nativeTouch, "native touch", b.cpu, b.native("touch", touch)) &&
 			// futex_pingpong and yield_pingpong bind each thread themselves.
 			sample(&b.nativeFutex1, "native futex_pingpong", b.cpu, b.native("futex_pingpong", cpu, cpu, ping)) &&
+			sample(&b.nativeFutexAlways, "native futex_pingpong always", b.cpu, b.native("futex_pingpong", cpu, cpu, ping, "always")) &&
 			(b.pair == nil || sample(&b.nativeFutex2, "native futex_pingpong 2 CPUs", -1, b.native("futex_pingpong", p0, p1, ping))) &&
 			sample(&b.nativeYield, "native yield_pingpong", b.cpu, b.native("yield_pingpong", cpu, ping)) &&
 			sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
@@ -172,7 +175,7 @@ func (b *bench) measure() {
 	}
 	defer func() {
 		for _, s := range []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
-			&b.nativeFutex1, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield} {
+			&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield} {
 			if len(s.samples) == 0 && s.err == nil {
 				s.err = lost
 			}
@@ -212,7 +215,7 @@ func (b *bench) measure() {
 		}
 	}
 	lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
-		&b.lwkFutex1, &b.lwkFork, &b.lwkThread, &b.lwkYield}
+		&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
 	lwkSeries = append(lwkSeries, b.insp.all()...)
 	pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 	// hello's runs are spread over the rounds.
@@ -236,6 +239,7 @@ func (b *bench) measure() {
 				// only its own figure.
 				progressf("round %d/%d, LWK: futex and yield ping-pong, thread create + join, fork + wait", r, *reps)
 				b.lwkRun(&b.lwkFutex1, "LWK futex_pingpong", "futex_pingpong", cpu, cpu, ping)
+				b.lwkRun(&b.lwkFutexAlways, "LWK futex_pingpong always", "futex_pingpong", cpu, cpu, ping, "always")
 				b.lwkRun(&b.lwkYield, "LWK yield_pingpong", "yield_pingpong", cpu, ping)
 				b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
 				b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
@@ -306,15 +310,16 @@ func (b *bench) choose(only string) error {
 		return nil
 	}
 	needs := map[string][]*series{
-		"local_syscall":       {&b.lwkGetpid, &b.floor, &b.nativeGetpid},
-		"offloaded_syscall":   {&b.lwkDevnull, &b.lwkGetpid, &b.nativeDevnull},
-		"first_touch":         {&b.lwkTouch, &b.nativeTouch},
-		"hello_wall":          {&b.lwkHello, &b.nativeHello},
-		"futex_pingpong_1cpu": {&b.lwkFutex1, &b.lwkGetpid, &b.nativeFutex1},
-		"futex_pingpong_2cpu": {&b.lwkFutex2, &b.lwkGetpid2, &b.nativeFutex2},
-		"fork_wait":           {&b.lwkFork, &b.nativeFork},
-		"thread_create_join":  {&b.lwkThread, &b.nativeThread},
-		"yield_switch":        {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
+		"local_syscall":              {&b.lwkGetpid, &b.floor, &b.nativeGetpid},
+		"offloaded_syscall":          {&b.lwkDevnull, &b.lwkGetpid, &b.nativeDevnull},
+		"first_touch":                {&b.lwkTouch, &b.nativeTouch},
+		"hello_wall":                 {&b.lwkHello, &b.nativeHello},
+		"futex_pingpong_1cpu":        {&b.lwkFutex1, &b.lwkGetpid, &b.nativeFutex1},
+		"futex_pingpong_1cpu_always": {&b.lwkFutexAlways, &b.lwkGetpid, &b.nativeFutexAlways},
+		"futex_pingpong_2cpu":        {&b.lwkFutex2, &b.lwkGetpid2, &b.nativeFutex2},
+		"fork_wait":                  {&b.lwkFork, &b.nativeFork},
+		"thread_create_join":         {&b.lwkThread, &b.nativeThread},
+		"yield_switch":               {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
 	}
 	maps.Copy(needs, b.inspectNeeds())
 	keep := map[*series]bool{}

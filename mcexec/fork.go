@@ -18,8 +18,12 @@ import (
 )
 
 // AttachEnv marks an mcexec started as a child proxy: "instance:fd", fd
-// being its end of the link to the mcexec that started it (pool.go).
-const AttachEnv = "GOMCK_ATTACH"
+// being its end of the link to the mcexec that started it (pool.go), and
+// spareSuffix after it for a spare, which says Idle once set up.
+const (
+	AttachEnv   = "GOMCK_ATTACH"
+	spareSuffix = ":spare"
+)
 
 // forkJob is what a child proxy needs to serve a forked process: its attach
 // token, process group and the forking mcexec's descriptors. These come by
@@ -63,7 +67,7 @@ func (p *Proxy) startChild(args [6]uint64) int64 {
 		}
 		children.drop(c)
 	}
-	c, err := children.start(p)
+	c, err := children.start(p, false)
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
@@ -173,7 +177,7 @@ func stillOpen(fds []int) (open, cloexec []int) {
 // the other, until that mcexec goes away or it cannot serve another. It
 // returns the last process's exit, or nothing when none ran.
 func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
-	inst, linkFD, err := parseAttachSpec(spec)
+	inst, linkFD, spare, err := parseAttachSpec(spec)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -193,6 +197,10 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 		if p == nil {
 			if p, err = newProxy(o); err != nil {
 				return 0, 0, err
+			}
+			if spare {
+				link.Send(proxyState{Idle: true})
+				spare = false
 			}
 		}
 		job, err := receiveJob(link)
@@ -222,14 +230,15 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 	}
 }
 
-func parseAttachSpec(spec string) (inst, fd int, err error) {
+func parseAttachSpec(spec string) (inst, fd int, spare bool, err error) {
+	spec, spare = strings.CutSuffix(spec, spareSuffix)
 	a, b, ok := strings.Cut(spec, ":")
 	inst, err1 := strconv.Atoi(a)
 	fd, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("mcexec: bad %s %q", AttachEnv, spec)
+		return 0, 0, false, fmt.Errorf("mcexec: bad %s %q", AttachEnv, spec)
 	}
-	return inst, fd, nil
+	return inst, fd, spare, nil
 }
 
 // receiveJob waits for a job, gathers its messages and installs it

@@ -3,6 +3,7 @@ package mcexec
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"syscall"
@@ -36,6 +37,8 @@ type childProxy struct {
 	ending, idle bool
 	// forkedBy is the proxy whose process forked the one it serves.
 	forkedBy *Proxy
+	// spare: started ahead of a fork, it says Idle once it is set up.
+	spare bool
 }
 
 // creds are a thread's identity, which a child proxy inherits from the
@@ -60,6 +63,7 @@ type proxyPool struct {
 	mu      sync.Mutex
 	all     map[int]*childProxy
 	changed chan struct{} // closed when a proxy changes state, then replaced
+	sparing bool          // a spare is being started
 }
 
 var children = &proxyPool{all: map[int]*childProxy{}, changed: make(chan struct{})}
@@ -99,12 +103,13 @@ func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
 				pp.mu.Unlock()
 				return c
 			}
-			waiting = waiting || c.ending || c.forkedBy == by
+			waiting = waiting || c.ending || c.forkedBy == by || c.spare
 		}
 		pp.mu.Unlock()
 		if !waiting {
 			return nil
 		}
+		pp.startSpare(by, cred)
 		select {
 		case <-changed:
 		case <-timeout.C:
@@ -121,9 +126,40 @@ func getsid(pid int) int {
 	return sid
 }
 
-// start starts a child proxy for a process that by forks, in child-proxy
-// mode (AttachEnv) with its end of the link at descriptor 3.
-func (pp *proxyPool) start(by *Proxy) (*childProxy, error) {
+// startSpare starts a spare proxy in the background when a fork has to
+// wait for one about to be idle: forks come faster than a proxy gets ready
+// for the next (a tight fork loop, a shell script), so two take turns from
+// then on, and a fork no longer waits for the previous child's proxy to
+// finish with it (about 1 ms of a 2 ms round trip here). A program that
+// forks now and then never gets one. cred are the forking thread's: the
+// proxy must have them, and creds are per thread in mcexec (an offloaded
+// setuid changes only its worker's), so it is started from a thread that
+// has them or not at all.
+func (pp *proxyPool) startSpare(by *Proxy, cred creds) {
+	pp.mu.Lock()
+	if pp.sparing || len(pp.all) >= maxIdle {
+		pp.mu.Unlock()
+		return
+	}
+	pp.sparing = true
+	pp.mu.Unlock()
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if threadCreds() == cred {
+			if _, err := pp.start(by, true); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+			}
+		}
+		pp.mu.Lock()
+		pp.sparing = false
+		pp.mu.Unlock()
+	}()
+}
+
+// start starts a child proxy for a process that by forks, or a spare, in
+// child-proxy mode (AttachEnv) with its end of the link at descriptor 3.
+func (pp *proxyPool) start(by *Proxy, spare bool) (*childProxy, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mcexec: child proxy link: %w", err)
@@ -134,7 +170,11 @@ func (pp *proxyPool) start(by *Proxy) (*childProxy, error) {
 		unix.Close(fds[0])
 		return nil, err
 	}
-	env := []string{fmt.Sprintf("%s=%d:3", AttachEnv, by.opts.Instance)}
+	spec := fmt.Sprintf("%d:3", by.opts.Instance)
+	if spare {
+		spec += spareSuffix
+	}
+	env := []string{AttachEnv + "=" + spec}
 	if dir := os.Getenv(control.RunDirEnv); dir != "" {
 		env = append(env, control.RunDirEnv+"="+dir)
 	}
@@ -147,7 +187,10 @@ func (pp *proxyPool) start(by *Proxy) (*childProxy, error) {
 		unix.Close(mine)
 		return nil, err
 	}
-	c := &childProxy{pid: pid, link: control.FromFD(mine), cred: threadCreds(), forkedBy: by}
+	c := &childProxy{pid: pid, link: control.FromFD(mine), cred: threadCreds(), forkedBy: by, spare: spare}
+	if spare {
+		c.forkedBy = nil
+	}
 	pp.mu.Lock()
 	pp.all[pid] = c
 	pp.mu.Unlock()
@@ -164,7 +207,7 @@ func (pp *proxyPool) follow(c *childProxy) {
 		}
 		pp.mu.Lock()
 		surplus := st.Idle && pp.idle() >= maxIdle
-		c.ending, c.idle = st.Ending, st.Idle && !surplus
+		c.ending, c.idle, c.spare = st.Ending, st.Idle && !surplus, false
 		pp.notify()
 		pp.mu.Unlock()
 		if surplus {

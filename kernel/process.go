@@ -288,7 +288,13 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 		if stub.FPOwner != t.TID {
 			k.switchFP(stub, t)
 		}
-		st, err := stub.Resume(&t.Regs)
+		// The registers come back into a copy, stored under the thread's
+		// sequence counter: mcps and mcinspect read them while it runs.
+		regs := t.Regs
+		st, err := stub.Resume(&regs)
+		t.Begin()
+		t.Regs = regs
+		t.End()
 		if s := p.Kill.Load(); s != 0 {
 			k.endProcess(c, p, 0, int(s))
 			return

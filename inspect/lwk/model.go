@@ -146,4 +146,6 @@ type Request struct {
 	Worker int      `json:"worker,omitempty"` // mcexec's Linux tid executing it
 	Seq    uint64   `json:"seq"`
 	Args   []uint64 `json:"args"`
+	// Changing: the slot was rewritten each time it was read.
+	Changing bool `json:"changing,omitempty"`
 }

@@ -289,24 +289,57 @@ func (d *decoder) ikc(ptr value.Value) *IKC {
 	k := &IKC{Requests: h.Field("Requests").Uint(), Sleeping: uint32(h.Field("Workers").Uint()),
 		Aborted: h.Field("Aborted").Bool(), LogHead: h.Field("LogHead").Uint(), LogApplied: h.Field("LogApplied").Uint()}
 	if slots := ch.Field("slots"); !slots.Nil() {
-		for i, s := range slots.Deref().Elems() {
-			state := s.Field("State").Uint()
-			if state == 0 {
-				continue
-			}
-			req := Request{Slot: i, State: slotState(state), Nr: s.Field("Nr").Uint(), TID: int(s.Field("TID").Uint()),
-				Worker: int(s.Field("Worker").Uint()), Seq: s.Field("Seq").Uint()}
-			for _, a := range s.Field("Args").Elems() {
-				req.Args = append(req.Args, a.Uint())
-			}
-			req.Name = SyscallName(int64(req.Nr))
-			k.Queued = append(k.Queued, req)
-		}
+		k.Queued = d.requests(slots.Deref())
 	}
 	if err := d.r.Take(); err != nil {
 		d.fail("ikc channel", err)
 	}
 	return k
+}
+
+// requests reads the occupied slots of an IKC channel. The LWK writes a
+// request into its thread's slot only while the slot is free, and then
+// bumps its Seq and posts it; so a slot whose State and Seq read the same
+// in a second snapshot was not rewritten between the two. The snapshots
+// are taken again while a slot differs; one that keeps changing is shown
+// as such, from the second.
+func (d *decoder) requests(slots value.Value) []Request {
+	const tries = 4
+	a, b := slots.Elems(), slots.Elems()
+	for try := 2; try < tries && !sameSlots(a, b); try++ {
+		a, b = b, slots.Elems()
+	}
+	var out []Request
+	for i, s := range b {
+		state := s.Field("State").Uint()
+		if state == 0 {
+			continue
+		}
+		req := Request{Slot: i, State: slotState(state), Nr: s.Field("Nr").Uint(), TID: int(s.Field("TID").Uint()),
+			Worker: int(s.Field("Worker").Uint()), Seq: s.Field("Seq").Uint(), Changing: i >= len(a) || !sameSlot(a[i], s)}
+		for _, a := range s.Field("Args").Elems() {
+			req.Args = append(req.Args, a.Uint())
+		}
+		req.Name = SyscallName(int64(req.Nr))
+		out = append(out, req)
+	}
+	return out
+}
+
+func sameSlots(a, b []value.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !sameSlot(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameSlot(a, b value.Value) bool {
+	return a.Field("State").Uint() == b.Field("State").Uint() && a.Field("Seq").Uint() == b.Field("Seq").Uint()
 }
 
 func (d *decoder) alloc(ptr value.Value) Alloc {

@@ -140,6 +140,46 @@ func checkRows(t *testing.T, rows []psRow, want control.ProcInfo, w workload) {
 	}
 }
 
+// checkIKC compares the IKC slots that mcinspect shows of pid with the
+// threads that mcps shows in an offloaded read: each has its request in
+// the channel, taken by a worker or waiting for one.
+func checkIKC(t *testing.T, in *Instance, pid int, rows []psRow) {
+	t.Helper()
+	var snap struct {
+		Processes []struct {
+			PID int
+			IKC *struct {
+				Queued []struct {
+					TID         int
+					Name, State string
+					Changing    bool
+				}
+			}
+		}
+	}
+	runJSON(t, in, &snap, "mcinspect", "--threads")
+	want, got := map[int]bool{}, map[int]bool{}
+	for _, r := range rows {
+		if r.PID == pid && r.Syscall == "read" {
+			want[r.TID] = true
+		}
+	}
+	for _, p := range snap.Processes {
+		if p.PID != pid || p.IKC == nil {
+			continue
+		}
+		for _, q := range p.IKC.Queued {
+			if q.Name != "read" || q.State != "taken" && q.State != "posted" || q.Changing {
+				t.Errorf("IKC slot %+v, want a blocked read", q)
+			}
+			got[q.TID] = true
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("IKC requests of threads %v, mcps shows threads %v in read", got, want)
+	}
+}
+
 // vmaJSON is one VMA of mcinspect --maps --json.
 type vmaJSON struct {
 	Start, End uint64
@@ -252,6 +292,7 @@ func TestInspect(t *testing.T) {
 		rows := mcps(t, in)
 		checkRows(t, rows, want, w)
 		checkStub(t, in, want, rows)
+		checkIKC(t, in, want.PID, rows)
 		if len(rows) == 0 || !rows[0].Idle || !rows[0].Current {
 			t.Errorf("first row %+v: the CPU runs nothing, want it current as (idle)", rows[0])
 		}

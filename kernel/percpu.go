@@ -57,7 +57,8 @@ func (c *CPU) timeShare() {
 	for range time.Tick(Slice) {
 		now := atomic.LoadUint64(&c.Slices)
 		// One load: a second one could see none once the slice ended.
-		if stub := c.stub.Load(); now == last && stub != nil && c.Queue.Waiting(sched.Now()) {
+		// Work queued for the CPU's thread (a process's set-up) waits too.
+		if stub := c.stub.Load(); now == last && stub != nil && (c.Queue.Waiting(sched.Now()) || len(c.work) > 0) {
 			c.preempt.Store(true)
 			stub.Kick()
 		}

@@ -185,6 +185,10 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	// Descriptors of the app that the forking mcexec holds without
+	// close-on-exec came along: a spare would keep a pipe's reader from
+	// seeing its end until its first job.
+	unix.CloseRange(0, ReservedFD-1, 0)
 	link := control.FromFD(fd)
 	o.Instance = inst
 	if err := windowReserved(); err != nil {

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -105,6 +106,7 @@ func Boot(cfg Config) (*OS, error) {
 	if err := keepOffCPUs(cfg.CPUs); err != nil && !partition.SharedCPUs() {
 		k.Kmsg.Printf("warning: daemon housekeeping threads may run on LWK CPUs: %v", err)
 	}
+	k.Kmsg.Printf("daemon: GOMAXPROCS %d", setProcs(len(cfg.CPUs)))
 	k.Env = syscalls.Env{HostCPUs: cfg.CPUs, OffloadSpin: 20000, Oversubscribe: cfg.Oversubscribe, Kernel: k}
 	for i, host := range cfg.CPUs {
 		c := newCPU(k, i, host)
@@ -152,6 +154,25 @@ func keepOffCPUs(lwk []int) error {
 		}
 	}
 	return nil
+}
+
+// setProcs gives the Go runtime one P per LWK CPU plus the Linux CPUs
+// (at least one) and returns the count. Left to itself the runtime sizes
+// GOMAXPROCS from the daemon's affinity, which keepOffCPUs narrows to the
+// Linux CPUs: on a 2-CPU machine that is 1, and the one P went to the CPU
+// goroutine whenever it ran Go code (dispatch, a fork's copy, an idle
+// poll), so the control server, attaches and parked offloads waited for
+// sysmon to take it back from a tracer blocked in wait4 (up to 10 ms;
+// a forked child's proxy took 3.8 ms to learn of its end). Setting it
+// also stops the runtime from adjusting it later.
+func setProcs(lwkCPUs int) int {
+	linux := 1
+	if online, err := partition.OnlineCPUs(); err == nil {
+		linux = max(1, len(online)-lwkCPUs)
+	}
+	n := lwkCPUs + linux
+	runtime.GOMAXPROCS(n)
+	return n
 }
 
 // setState and state guard State, which the CPUs and the control server

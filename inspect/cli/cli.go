@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -160,13 +161,50 @@ func Print(t *Target, expr string) error {
 	defer ev.Close()
 	// kmsg lines and paths are longer than dlv's 64-byte default.
 	ev.Limits.MaxStringLen = 4096
-	r, err := ev.Eval(expr)
+	out, changing, err := stableEval(ev, expr, t.JSON, t.Options.Dump == "")
 	if err != nil {
 		return err
 	}
-	if t.JSON {
-		return PrintJSON(os.Stdout, r)
+	if changing {
+		// The value is shown all the same, said to be a moving one.
+		fmt.Fprintln(os.Stderr, "mcinspect: (changing) the value differed each time it was read")
 	}
-	_, err = fmt.Println(r.Format(true))
+	_, err = os.Stdout.Write(out)
 	return err
+}
+
+// printTries bounds the evaluations of a --print that keeps changing.
+const printTries = 5
+
+// stableEval evaluates expr and formats the result (as JSON or as dlv
+// prints it). Delve reads a value piece by piece, so on a live daemon
+// (live) it evaluates again until two results in a row agree, as the
+// sequence counters do for records; changing says none did.
+func stableEval(ev *eval.Evaluator, expr string, asJSON, live bool) (out []byte, changing bool, err error) {
+	format := func() ([]byte, error) {
+		r, err := ev.Eval(expr)
+		if err != nil {
+			return nil, err
+		}
+		if asJSON {
+			var b bytes.Buffer
+			err := PrintJSON(&b, r)
+			return b.Bytes(), err
+		}
+		return []byte(r.Format(true) + "\n"), nil
+	}
+	if out, err = format(); err != nil || !live {
+		return out, false, err
+	}
+	for try := 1; try < printTries; try++ {
+		again, err := format()
+		if err != nil {
+			return nil, false, err
+		}
+		if bytes.Equal(again, out) {
+			return out, false, nil
+		}
+		out = again
+	}
+	return out, true, nil
 }

@@ -3,12 +3,14 @@ package lwktest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -492,6 +494,28 @@ func TestInspectBusy(t *testing.T) {
 	for _, p := range st.Processes {
 		procs[p.PID] = p
 	}
+	// --print reads a value piece by piece through Delve: a thread record
+	// that the getpid loop rewrites at every call must be said to change,
+	// its tid must not.
+	t.Run("print", func(t *testing.T) {
+		moving := 0
+		for i := range len(procs) {
+			out, err := in.Cmd("mcinspect", "--print", fmt.Sprintf("kernel.Instance.Procs.Procs[%d].Threads[0].Seq", i)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("mcinspect --print: %v\n%s", err, out)
+			}
+			if strings.Contains(string(out), "(changing)") {
+				moving++
+			}
+			tid := printed(t, in, fmt.Sprintf("kernel.Instance.Procs.Procs[%d].Threads[0].TID", i))
+			if n, err := strconv.Atoi(tid); err != nil || procs[n].PID != n {
+				t.Errorf("--print of process %d's first tid: %q, want one of %v", i, tid, slices.Collect(maps.Keys(procs)))
+			}
+		}
+		if moving == 0 {
+			t.Error("--print showed no thread record of the getpid loop as changing")
+		}
+	})
 	local := map[int]uint64{} // the last count seen per thread
 	changing, total := 0, 0
 	check := func(t *testing.T, rows []psRow) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -212,7 +213,7 @@ func TestReport(t *testing.T) {
 		`(?m)^thread create \+ join round trip +300\.0 µs +native 30\.0 µs +10\.00x +no target +-$`,
 		`(?m)^context switch \(sched_yield ping-pong\), per switch +70\.0 µs +LWK local 19\.0 µs +3\.68x +<= 3x +MISS$`,
 		`(?m)^mcps wall time, 1,004 LWK threads, layout cached +60\.00 ms +- +- +< 50 ms +MISS$`,
-		`(?m)^LWK getpid loop with mcps watching beside it \(-d 0\.1\) +23\.5 µs +without mcps 19\.7 µs +1\.19x +<= 1\.01x +MISS$`,
+		`(?m)^LWK getpid loop with mcps watching beside it \(-d 0\.1\), paired +23\.5 µs +without mcps 19\.7 µs +1\.19x +<= 1\.01x +MISS$`,
 		`(?m)^ +/bin/true started back to back 25\.7 µs`,
 		`(?m)^error: LWK fork_wait failed: fork_wait: fork: Function not implemented \(exit status 1\)$`,
 		`two-CPU futex ping-pong in a second instance on CPUs 0-1 shared with Linux`,
@@ -257,5 +258,25 @@ func TestOnly(t *testing.T) {
 	}
 	if err := b.choose("forks"); err == nil {
 		t.Error("an unknown figure was accepted")
+	}
+}
+
+func TestPairedRatio(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		samples, quiet []float64
+		want           float64
+	}{
+		// The machine slows down 10% a run: each run beside is 1% over
+		// the mean of its neighbours.
+		{"drift", []float64{101 * 1.05, 101 * 1.155, 101 * 1.2705}, []float64{100, 110, 121, 133.1}, 1.01},
+		{"last run beside has one neighbour", []float64{20}, []float64{10}, 2},
+		{"one pair unlike the others", []float64{11, 11, 30}, []float64{10, 10, 10, 10}, 1.1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := pairedRatio(tc.samples, tc.quiet); math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("pairedRatio = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

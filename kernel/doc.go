@@ -15,6 +15,10 @@
 // has one stub thread per CPU its threads use, threads of one stub process
 // that share its address space (threads.go, cpu.Stub.NewThread); a thread
 // whose affinity excludes its CPU migrates when that CPU next picks it.
+// An idle CPU polls for work briefly and then sleeps on a futex word of its
+// own (sched/idle.go). The daemon's GOMAXPROCS counts the LWK CPUs and the
+// Linux CPUs (os.go), so that a CPU goroutine never holds the P that the
+// control server needs.
 //
 // What the app reads of /proc and /sys is rendered from LWK state
 // (views.go, sysview.go, package procview), McKernel's mcoverlayfs.

@@ -28,5 +28,7 @@
 // Go program cannot fork itself, and starting one costs ~10 ms of CPU, so
 // child proxies are kept: one whose process ended goes back to the mcexec
 // that started it and serves a later fork of that mcexec's process, which
-// hands it the descriptor table by SCM_RIGHTS (pool.go).
+// hands it the descriptor table by SCM_RIGHTS (pool.go). When forks come
+// faster than a proxy gets ready again, a spare is started beside it, up
+// to four.
 package mcexec

@@ -365,6 +365,12 @@ func (k *OS) fault(t *proc.Thread, st cpu.Stop) int {
 			switch p.MM.Fault(st.Addr) {
 			case mm.FaultHandled:
 				return 0
+			case mm.FaultPopulated:
+				if t.RetriedFault != st.Addr {
+					t.RetriedFault = st.Addr
+					return 0
+				}
+				code = segvAccErr
 			case mm.FaultOOM:
 				k.Kmsg.Printf("pid %d: out of partition memory at %#x: SIGSEGV", p.PID, st.Addr)
 			case mm.FaultAccErr:

@@ -347,7 +347,13 @@ const (
 	FaultHandled FaultResult = iota
 	FaultMapErr              // no VMA: SIGSEGV with SEGV_MAPERR
 	FaultAccErr              // VMA forbids the access: SEGV_ACCERR
-	FaultOOM                 // no partition memory left: SIGSEGV (McKernel behaviour)
+	// FaultPopulated: the page is backed and mapped already. Either the
+	// access is one its VMA forbids (a write to a read-only page), or a
+	// thread on another CPU populated it between the fault and its
+	// handling (both fault in one fault-around block): the caller retries
+	// the access once before it takes the fault as SEGV_ACCERR.
+	FaultPopulated
+	FaultOOM // no partition memory left: SIGSEGV (McKernel behaviour)
 )
 
 // Fault serves a demand fault at addr, populating a fault-around block.
@@ -360,8 +366,11 @@ func (as *AddressSpace) Fault(addr uint64) FaultResult {
 	}
 	v := as.VMAs[i]
 	page := addr &^ (PageSize - 1)
-	if len(clip(v.Segs, page, page+PageSize)) > 0 || v.Prot == unix.PROT_NONE {
+	if v.Prot == unix.PROT_NONE {
 		return FaultAccErr
+	}
+	if len(clip(v.Segs, page, page+PageSize)) > 0 {
+		return FaultPopulated
 	}
 	block := as.Layout.FaultAround * PageSize
 	lo := max(v.Start, page&^(block-1))

@@ -111,6 +111,9 @@ func TestDemandPagingWhenFragmented(t *testing.T) {
 	if as.VMAs[0].Populated() != 8*PageSize {
 		t.Fatalf("fault-around populated %d bytes", as.VMAs[0].Populated())
 	}
+	if res := as.Fault(addr + 5*PageSize); res != FaultPopulated {
+		t.Fatalf("fault on a populated page: %v", res)
+	}
 	if res := as.Fault(1 << 38); res != FaultMapErr {
 		t.Fatalf("fault outside VMAs: %v", res)
 	}

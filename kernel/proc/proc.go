@@ -57,7 +57,10 @@ type Thread struct {
 	Regs    unix.PtraceRegs
 	// ClearChildTID is set_tid_address's pointer.
 	ClearChildTID uint64
-	SigMask       uint64
+	// RetriedFault is the address of the last fault on a page found
+	// populated, retried once (mm.FaultPopulated).
+	RetriedFault uint64
+	SigMask      uint64
 	// Pending holds signals sent to this thread (bit sig-1), set from any
 	// CPU; Info the siginfo of each, for SA_SIGINFO handlers, written
 	// before the bit.

@@ -132,6 +132,20 @@ func (in *Instance) Stop() {
 	}
 	partition.ReleaseStale(fmt.Sprintf("mcos%d", in.Index))
 	in.PID = 0
+	if in.tb.Failed() {
+		in.logTail()
+	}
+}
+
+// logTail logs the end of the daemon's own log (its stderr: a panic, a
+// fatal runtime error), which goes with the test's run directory.
+func (in *Instance) logTail() {
+	b, err := os.ReadFile(filepath.Join(in.RunDir, fmt.Sprintf("mcos%d.log", in.Index)))
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	in.tb.Logf("daemon log, last lines:\n%s", strings.Join(lines[max(0, len(lines)-60):], "\n"))
 }
 
 // Stubs lists the daemon's child processes (stubs).

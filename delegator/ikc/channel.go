@@ -110,7 +110,8 @@ type Channel struct {
 	// slots is the slot array inside mem, typed so that the daemon's DWARF
 	// describes it: mcinspect decodes the queued requests through it.
 	slots *[SlotCount]Slot
-	// closing guards mem against Interrupt from other goroutines.
+	// closing guards mem against Interrupt and Abort from other
+	// goroutines.
 	closing sync.RWMutex
 }
 
@@ -184,8 +185,15 @@ func (c *Channel) Requests() uint64 { return atomic.LoadUint64(&c.hdr.Requests) 
 // Aborted reports whether the LWK tore the channel down.
 func (c *Channel) Aborted() bool { return atomic.LoadUint32(&c.hdr.Aborted) != 0 }
 
-// Abort marks the channel dead and wakes every sleeper on both sides.
+// Abort marks the channel dead and wakes every sleeper on both sides; on
+// a closed channel it does nothing (a kill from another CPU may race with
+// the end of the process, whose channel is then unmapped).
 func (c *Channel) Abort() {
+	c.closing.RLock()
+	defer c.closing.RUnlock()
+	if c.mem == nil {
+		return
+	}
 	atomic.StoreUint32(&c.hdr.Aborted, 1)
 	for i := 0; i < SlotCount; i++ {
 		s := c.Slot(i)

@@ -173,3 +173,16 @@ func TestPostAfterAbort(t *testing.T) {
 		t.Errorf("wait after a post on an aborted channel: %v, want ErrAborted", err)
 	}
 }
+
+// TestAbortAfterClose: a kill racing with the end of its process aborts a
+// channel that is closed already; that does nothing.
+func TestAbortAfterClose(t *testing.T) {
+	c, err := Create("closed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Abort()
+}

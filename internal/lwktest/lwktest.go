@@ -145,7 +145,15 @@ func (in *Instance) logTail() {
 		return
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	in.tb.Logf("daemon log, last lines:\n%s", strings.Join(lines[max(0, len(lines)-60):], "\n"))
+	// A crash's cause heads its goroutine dump.
+	from := max(0, len(lines)-60)
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "fatal error:") {
+			from = i
+			break
+		}
+	}
+	in.tb.Logf("daemon log:\n%s", strings.Join(lines[from:min(len(lines), from+60)], "\n"))
 }
 
 // Stubs lists the daemon's child processes (stubs).
@@ -206,6 +214,25 @@ func (in *Instance) strayStubs(st control.Status) []int {
 	return out
 }
 
+// lwkState describes the instance that cmd, an mcexec, runs in: every
+// LWK thread (mcps) and the kernel log's tail, for a program that hangs
+// there. Empty for a native run.
+func lwkState(cmd *exec.Cmd) string {
+	dir := filepath.Dir(cmd.Path)
+	if filepath.Base(cmd.Path) != "mcexec" {
+		return ""
+	}
+	var b strings.Builder
+	for _, args := range [][]string{{"mcps"}, {"ihkosctl", "0", "kmsg"}} {
+		c := exec.Command(filepath.Join(dir, args[0]), args[1:]...)
+		c.Env = cmd.Env
+		out, err := c.CombinedOutput()
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		fmt.Fprintf(&b, "$ %s (%v)\n%s\n", strings.Join(args, " "), err, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+	}
+	return b.String()
+}
+
 // Result is what a program did.
 type Result struct {
 	Stdout, Stderr string
@@ -229,10 +256,19 @@ func Run(cmd *exec.Cmd, stdin string) Result {
 	if err := cmd.Start(); err != nil {
 		return Result{Stderr: err.Error(), Code: -1}
 	}
-	timer := time.AfterFunc(3*time.Minute, func() { cmd.Process.Kill() })
+	hung := make(chan string, 1)
+	timer := time.AfterFunc(3*time.Minute, func() {
+		hung <- lwkState(cmd)
+		cmd.Process.Kill()
+	})
 	cmd.Wait() // the exit status is in ProcessState
 	timer.Stop()
 	r := Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
+	select {
+	case state := <-hung:
+		r.Stderr += "\n[killed after 3 minutes; the LWK then:]\n" + state
+	default:
+	}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		r.Signal = ws.Signal().String()
 	}

@@ -34,12 +34,21 @@ func (k *OS) Serve(l *control.Listener) {
 	l.Close()
 }
 
+// serveConn serves a connection's request; a child proxy whose process
+// ended before it attached asks again on the same connection, for its
+// next job (a forking loop would otherwise cost a connection a fork).
 func (k *OS) serveConn(c *control.Conn, stop chan struct{}) {
 	defer c.Close()
+	for k.serveRequest(c, stop) {
+	}
+}
+
+// serveRequest serves one request and reports whether c may bring another.
+func (k *OS) serveRequest(c *control.Conn, stop chan struct{}) (again bool) {
 	var req control.Request
 	fds, err := c.Recv(&req)
 	if err != nil {
-		return
+		return false
 	}
 	reply := func(text string, data any, err error) {
 		resp := control.Response{OK: err == nil, Text: text}
@@ -54,10 +63,9 @@ func (k *OS) serveConn(c *control.Conn, stop chan struct{}) {
 	switch req.Op {
 	case control.OpExec:
 		k.serveExec(c, req, fds)
-		return
+		return false
 	case control.OpAttach:
-		k.serveAttach(c, req)
-		return
+		return k.serveAttach(c, req)
 	case control.OpStatus:
 		st := k.status()
 		reply(formatStatus(st), st, nil)
@@ -90,6 +98,7 @@ func (k *OS) serveConn(c *control.Conn, stop chan struct{}) {
 	for _, fd := range fds {
 		unix.Close(fd)
 	}
+	return false
 }
 
 // serveExec creates the process, hands mcexec the partition and channel,
@@ -125,20 +134,19 @@ func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
 
 // serveAttach hands a forked process to the child proxy its parent's
 // mcexec started, with the segments to mirror, then serves it as an exec.
-func (k *OS) serveAttach(c *control.Conn, req control.Request) {
+func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 	cred, err := unix.GetsockoptUcred(c.FD(), unix.SOL_SOCKET, unix.SO_PEERCRED)
 	if err != nil {
 		c.Send(control.Response{Error: err.Error()})
-		return
+		return false
 	}
 	p, segs, ended, err := k.attach(req.Token, int(cred.Pid))
 	if err != nil {
 		c.Send(control.Response{Error: err.Error()})
-		return
+		return false
 	}
 	if ended {
-		c.Send(control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
-		return
+		return c.Send(control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal}) == nil
 	}
 	out := make([]control.Segment, len(segs))
 	for i, s := range segs {
@@ -149,6 +157,7 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) {
 		k.kill(p, int(unix.SIGKILL))
 	}
 	k.serveProcess(c, p)
+	return false
 }
 
 // serveProcess forwards the proxy's signals to p and reports p's exit; if

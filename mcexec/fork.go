@@ -218,11 +218,8 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 		if code, sig, served, err = p.serveJob(job); err != nil {
 			return 0, 0, err
 		}
-		if !served { // ended before its proxy came: only the connection is spent
+		if !served { // ended before its proxy came: all is kept for the next
 			link.Send(proxyState{Idle: true})
-			if err := p.redial(); err != nil {
-				return code, sig, err
-			}
 			continue
 		}
 		link.Send(proxyState{Ending: true})
@@ -338,7 +335,8 @@ func ownUmask() (int, error) {
 
 // serveJob attaches to the job's process and serves it until it ends. If
 // the process ended before the proxy came, served is false: only the
-// app's descriptors are closed, and the rest is kept for the next job.
+// app's descriptors are closed, and the rest, the connection included
+// (the daemon takes the next attach on it), is kept for the next job.
 func (p *Proxy) serveJob(job forkJob) (code int, sig syscall.Signal, served bool, err error) {
 	dropSignals(p.sigs) // sent while idle: to no process
 	resp, fds, err := p.conn.Call(control.Request{Op: control.OpAttach, Token: job.Token})
@@ -354,17 +352,6 @@ func (p *Proxy) serveJob(job forkJob) (code int, sig syscall.Signal, served bool
 	}
 	code, sig, err = p.serve()
 	return code, sig, err == nil, err
-}
-
-// redial replaces the connection an attach used up.
-func (p *Proxy) redial() error {
-	p.conn.Close()
-	conn, err := control.Dial(p.opts.Instance)
-	if err != nil {
-		return err
-	}
-	p.conn = conn
-	return p.hideFD(&p.conn)
 }
 
 func dropSignals(c chan os.Signal) {

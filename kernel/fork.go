@@ -19,16 +19,17 @@ import (
 // Process creation (fork, vfork, clone without CLONE_THREAD) happens in
 // three steps, because every LWK process needs its own mcexec on Linux:
 //
-//  1. Fork, on the parent's CPU: the child's record and a copy of the
-//     address space, while no thread of the parent runs (they all live on
-//     that CPU), so the copy is consistent.
+//  1. Fork, on the parent's CPU: the child's record.
 //  2. The parent's mcexec gives the child a proxy (ikc.NrFork) holding a
 //     copy of the app's descriptors; its Linux pid becomes the child's pid
-//     (Forked). Meanwhile the child gets its stub, with its inherited
-//     memory mapped (Stage, if the child's CPU is the parent's; else on
-//     its CPU once the pid is known). Then it runs, without waiting for
-//     its proxy: until the proxy is there, its offloaded calls wait in the
-//     channel.
+//     (Forked). Meanwhile, on the parent's CPU (Stage), the child gets a
+//     copy of the address space, while no thread of the parent runs (they
+//     all live on that CPU), so the copy is consistent; and its stub, with
+//     that memory mapped, if the child's CPU is the parent's (else on its
+//     CPU once the pid is known). The copy and the proxy's start, on the
+//     LWK CPU and on a Linux CPU, overlap. Then the child runs, without
+//     waiting for its proxy: until the proxy is there, its offloaded calls
+//     wait in the channel.
 //  3. The proxy attaches with the child's token (serveAttach) and gets the
 //     channel and the segments to mirror; a child that has ended by then
 //     is reported ended instead.
@@ -45,10 +46,12 @@ type embryo struct {
 	segs     []mm.MappedSegment // what was mapped, for the proxy's mirror
 	prepared chan struct{}      // closed once it runs, or failed to (err)
 	err      error
+	copyErr  error // the address space could not be copied: the fork fails
 }
 
 // Fork creates a child of t's process whose only thread starts with regs
-// and t's FPU state. It runs once Forked has its pid.
+// and t's FPU state. It gets its memory in Stage and runs once Forked has
+// its pid.
 func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error) {
 	if k.state() != "RUNNING" {
 		return nil, unix.EAGAIN
@@ -58,15 +61,10 @@ func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.
 	if err != nil {
 		return nil, err
 	}
-	as, err := p.MM.Fork()
-	if err != nil {
-		return nil, err
-	}
 	child := proc.NewProcess(0)
 	child.Exe, child.Args, child.Env, child.Cred, child.Auxv, child.VDSO = p.Exe, p.Args, p.Env, p.Cred, p.Auxv, p.VDSO
 	child.StackStart = p.StackStart
 	child.Rlimits, child.SigActs, child.ChildSignal = p.Rlimits, p.SigActs, childSignal
-	child.MM = as
 	var tok [8]byte
 	rand.Read(tok[:])
 	child.Token = binary.LittleEndian.Uint64(tok[:])
@@ -85,14 +83,20 @@ func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.
 	return child, nil
 }
 
-// Stage gives the child its stub with its memory mapped while the
-// parent's mcexec finds it a proxy, when it is to run on t's CPU, whose
-// thread this is.
+// Stage copies the parent's address space for the child while the
+// parent's mcexec finds it a proxy, on the thread of t's CPU, and gives the
+// child its stub with that memory mapped when it is to run on this CPU.
 func (k *OS) Stage(t *proc.Thread, child *proc.Process) {
 	k.mu.Lock()
 	e := k.embryos[child.Token]
 	k.mu.Unlock()
-	if e != nil && e.cpu.Index == t.CPU {
+	if e == nil {
+		return
+	}
+	if child.MM, e.copyErr = t.Proc.MM.Fork(); e.copyErr != nil {
+		return
+	}
+	if e.cpu.Index == t.CPU {
 		e.err = k.stage(e)
 	}
 }
@@ -119,8 +123,13 @@ func (k *OS) stage(e *embryo) error {
 }
 
 // Forked completes Fork once the parent's mcexec has started the child
-// proxy (pid), or gives the child up when that failed.
+// proxy (pid), or gives the child up when that or Stage's copy failed.
 func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err error) error {
+	if err == nil {
+		k.mu.Lock()
+		err = k.embryos[child.Token].copyErr
+		k.mu.Unlock()
+	}
 	if err == nil && k.Procs.Find(pid) != nil {
 		err = fmt.Errorf("pid %d is already an LWK process", pid)
 	}
@@ -134,7 +143,9 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 		if child.Stub != nil {
 			e.cpu.retireStub(child.Stub)
 		}
-		child.MM.Release()
+		if child.MM != nil {
+			child.MM.Release()
+		}
 		atomic.AddInt32(&e.cpu.Load, -1)
 		e.cpu.Threads.Add(-1)
 		return err

@@ -62,8 +62,11 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 		ferr = unix.Errno(-pid)
 	}
 	if err := k.Forked(c.T.Proc, child, int(pid), ferr); err != nil {
-		if ferr != nil {
+		switch {
+		case ferr != nil:
 			return pid
+		case err == unix.ENOMEM: // Stage could not copy the memory
+			return -int64(unix.ENOMEM)
 		}
 		return -int64(unix.EAGAIN)
 	}

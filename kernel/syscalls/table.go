@@ -62,7 +62,8 @@ type Kernel interface {
 	// completes it with its proxy's pid, or discards it when err is set.
 	Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error)
 	Forked(parent, child *proc.Process, pid int, err error) error
-	// Stage readies what it can of the child on t's CPU meanwhile.
+	// Stage copies the parent's memory for the child and readies what it
+	// can of the child on t's CPU meanwhile.
 	Stage(t *proc.Thread, child *proc.Process)
 	// ChildPIDs lists the pids p's unreaped children hold.
 	ChildPIDs(p *proc.Process) []int

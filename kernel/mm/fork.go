@@ -30,7 +30,7 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 			continue
 		}
 		for _, s := range v.Segs {
-			runs, err := as.allocFor(s.Len / PageSize)
+			runs, err := as.alloc.AllocOverwritten(s.Len / PageSize)
 			if err != nil {
 				child.Release()
 				return nil, unix.ENOMEM
@@ -45,14 +45,6 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 		}
 	}
 	return child, nil
-}
-
-// allocFor returns pages as one run when it can, else as several.
-func (as *AddressSpace) allocFor(pages uint64) ([]Run, error) {
-	if run, err := as.alloc.AllocContig(pages); err == nil {
-		return []Run{run}, nil
-	}
-	return as.alloc.Alloc(pages)
 }
 
 // Attach gives a forked address space its mapper and maps every populated

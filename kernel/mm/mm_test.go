@@ -153,3 +153,69 @@ func TestBrkAndRemap(t *testing.T) {
 		t.Fatalf("leak: %d free", a.Free)
 	}
 }
+
+// TestClearOnReuse checks that freed pages are cleared when handed out
+// again, and only then, except to an owner that overwrites them.
+func TestClearOnReuse(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		alloc func(a *Allocator) []Run
+		clear bool // the dirty page comes back cleared
+	}{
+		{"contiguous", func(a *Allocator) []Run { r, _ := a.AllocContig(8); return []Run{r} }, true},
+		{"scattered", func(a *Allocator) []Run { r, _ := a.Alloc(8); return r }, true},
+		{"at", func(a *Allocator) []Run { a.AllocAt(0, 8); return []Run{{0, 8}} }, true},
+		{"overwritten", func(a *Allocator) []Run { r, _ := a.AllocOverwritten(8); return r }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			direct := make([]byte, 8*PageSize)
+			zeroed := 0
+			a := NewAllocator(8*PageSize, nil, func(off, n uint64) { clear(direct[off : off+n]); zeroed += int(n / PageSize) })
+			all, _ := a.AllocContig(8)
+			direct[3*PageSize] = 1 // page 3 was written, then freed
+			a.FreeRun(all)
+			if a.Free != 8 || len(a.Dirty) != 1 || a.Dirty[0] != (Run{0, 8}) || zeroed != 0 {
+				t.Fatalf("after free: free %d dirty %v, %d pages cleared", a.Free, a.Dirty, zeroed)
+			}
+			runs := tc.alloc(a)
+			var pages uint64
+			for _, r := range runs {
+				pages += r.Pages
+			}
+			if pages != 8 || a.Free != 0 || len(a.Dirty) != 0 {
+				t.Fatalf("allocated %v: free %d dirty %v", runs, a.Free, a.Dirty)
+			}
+			if got := direct[3*PageSize] == 0; got != tc.clear {
+				t.Errorf("page 3 cleared: %v, want %v", got, tc.clear)
+			}
+			if want := map[bool]int{true: 8}[tc.clear]; zeroed != want {
+				t.Errorf("%d pages cleared, want %d", zeroed, want)
+			}
+		})
+	}
+}
+
+// TestDirtyPartialReuse checks that an allocation takes its part of a
+// dirty run and leaves the rest dirty, and that pages never freed are not
+// cleared again.
+func TestDirtyPartialReuse(t *testing.T) {
+	zeroed := 0
+	a := NewAllocator(16*PageSize, nil, func(off, n uint64) { zeroed += int(n / PageSize) })
+	a.AllocContig(4) // pages 0-3, clear from boot
+	if zeroed != 0 {
+		t.Fatalf("%d pages cleared from a fresh partition", zeroed)
+	}
+	a.FreeRun(Run{1, 2})
+	if !a.AllocAt(2, 1) || zeroed != 1 {
+		t.Fatalf("AllocAt of a dirty page: %d cleared", zeroed)
+	}
+	if len(a.Dirty) != 1 || a.Dirty[0] != (Run{1, 1}) {
+		t.Fatalf("dirty %v, want page 1 only", a.Dirty)
+	}
+	a.FreeRun(Run{2, 1})
+	a.FreeRun(Run{0, 1})
+	a.FreeRun(Run{3, 1})
+	if len(a.Dirty) != 1 || a.Dirty[0] != (Run{0, 4}) || len(a.Runs) != 1 || a.Free != 16 {
+		t.Fatalf("after freeing all: runs %v dirty %v free %d", a.Runs, a.Dirty, a.Free)
+	}
+}

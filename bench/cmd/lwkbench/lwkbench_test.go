@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,7 +175,7 @@ func TestReport(t *testing.T) {
 		lwkHello:          ok(19e6),
 		nativeHello:       ok(2e6),
 		insp: inspectSeries{warm10: ok(20e6), cold10: ok(46e6), warm1000: ok(60e6), cold1000: ok(70e6),
-			getpidQuiet: ok(19700), getpidWatch: ok(23500), getpidTight: ok(20700), getpidBusy: ok(23500), getpidTrue: ok(25700)},
+			getpidOn: ok(23500, 23700), getpidOff: ok(19700, 19900), pairRatios: ok(1.19, 1.2, 1.18)},
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -213,8 +214,7 @@ func TestReport(t *testing.T) {
 		`(?m)^thread create \+ join round trip +300\.0 µs +native 30\.0 µs +10\.00x +no target +-$`,
 		`(?m)^context switch \(sched_yield ping-pong\), per switch +70\.0 µs +LWK local 19\.0 µs +3\.68x +<= 3x +MISS$`,
 		`(?m)^mcps wall time, 1,004 LWK threads, layout cached +60\.00 ms +- +- +< 50 ms +MISS$`,
-		`(?m)^LWK getpid loop with mcps watching beside it \(-d 0\.1\), paired +23\.5 µs +without mcps 19\.7 µs +1\.19x +<= 1\.01x +MISS$`,
-		`(?m)^ +/bin/true started back to back 25\.7 µs`,
+		`(?m)^LWK getpid loop beside mcps -d 0\.1, on and off every 1 s \(3 pairs: geometric mean 1\.1900, SE 0\.49%, 95% 1\.179-1\.201, median 1\.1900\) +23\.6 µs +mcps stopped 19\.8 µs +1\.19x +<= 1\.01x +MISS$`,
 		`(?m)^error: LWK fork_wait failed: fork_wait: fork: Function not implemented \(exit status 1\)$`,
 		`two-CPU futex ping-pong in a second instance on CPUs 0-1 shared with Linux`,
 	} {
@@ -261,22 +261,125 @@ func TestOnly(t *testing.T) {
 	}
 }
 
-func TestPairedRatio(t *testing.T) {
+// synthetic makes the windows of a run of secs seconds, 100 ms each, and
+// switches every second, starting stopped, 30 ms into each second so that
+// windows straddle them. A window's calls take perCall ns each, at its
+// start and in the state then.
+func synthetic(secs int64, perCall func(t int64, on bool) float64) ([]window, []toggle) {
+	var ts []toggle
+	for k := range secs {
+		ts = append(ts, toggle{at: k*1e9 + 30e6, on: k%2 == 1})
+	}
+	var ws []window
+	for t := int64(0); t < secs*1e9; t += 100e6 {
+		on := false
+		for _, s := range ts {
+			if s.at <= t {
+				on = s.on
+			}
+		}
+		ws = append(ws, window{start: t, end: t + 100e6, calls: int64(math.Round(100e6 / perCall(t, on)))})
+	}
+	return ws, ts
+}
+
+func TestToggled(t *testing.T) {
+	// onePercent is a machine on which mcps costs 1%, slowing down by a
+	// factor 1+drift a second.
+	onePercent := func(drift float64) func(int64, bool) float64 {
+		return func(t int64, on bool) float64 {
+			v := 10e3 * math.Pow(1+drift, float64(t)/1e9)
+			if on {
+				v *= 1.01
+			}
+			return v
+		}
+	}
+	steadyW, steadyT := synthetic(9, onePercent(0))
+	driftW, driftT := synthetic(9, onePercent(0.1))
+	endW, endT := synthetic(4, onePercent(0))
+	// Every window that must be dropped makes a block 100x slower if kept.
+	dropW := []window{
+		{900, 1000, 1},    // before the first switch
+		{1000, 1100, 1},   // the first after it
+		{1100, 1200, 100}, // stopped: 1 ns a call
+		{1200, 1300, 100},
+		{1950, 2050, 1},  // straddles the switch at 2000
+		{2050, 2150, 1},  // the first after it
+		{2150, 2250, 50}, // running: 2 ns a call
+		{2250, 2350, 50},
+		{2350, 3000, 325},
+		{3000, 3100, 1}, // the first after the switch at 3000, which it starts at
+		{3100, 3200, 100},
+	}
+	dropT := []toggle{{1000, false}, {2000, true}, {3000, false}}
+	// A stopped block left without windows: the running one has only
+	// the other neighbour.
+	emptyW := []window{{100, 200, 1}, {200, 300, 100}, {1100, 1200, 1}, {1200, 1300, 30}, {2100, 2200, 1}}
+	emptyT := []toggle{{0, false}, {1000, true}, {2000, false}}
 	for _, tc := range []struct {
-		name           string
-		samples, quiet []float64
-		want           float64
+		name            string
+		ws              []window
+		ts              []toggle
+		on, off, ratios int
+		want            float64 // every ratio
+		tol             float64
 	}{
-		// The machine slows down 10% a run: each run beside is 1% over
-		// the mean of its neighbours.
-		{"drift", []float64{101 * 1.05, 101 * 1.155, 101 * 1.2705}, []float64{100, 110, 121, 133.1}, 1.01},
-		{"last run beside has one neighbour", []float64{20}, []float64{10}, 2},
-		{"one pair unlike the others", []float64{11, 11, 30}, []float64{10, 10, 10, 10}, 1.1},
+		// Calls are whole: 100 ms at 10.1 µs a call makes 9901, not 9900.99.
+		{"steady", steadyW, steadyT, 4, 5, 4, 1.01, 1e-5},
+		// Each block is 10% slower than the one before: the neighbours
+		// either side cancel that.
+		{"drift 10% a second", driftW, driftT, 4, 5, 4, 1.01, 1e-4},
+		{"running block at the end has one neighbour", endW, endT, 2, 2, 2, 1.01, 1e-5},
+		{"windows straddling and after switches dropped", dropW, dropT, 1, 2, 1, 2, 1e-9},
+		{"empty block left out", emptyW, emptyT, 1, 1, 1, 10.0 / 3, 1e-9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := pairedRatio(tc.samples, tc.quiet); math.Abs(got-tc.want) > 1e-9 {
-				t.Errorf("pairedRatio = %v, want %v", got, tc.want)
+			on, off, ratios := toggled(tc.ws, tc.ts)
+			if len(on) != tc.on || len(off) != tc.off || len(ratios) != tc.ratios {
+				t.Fatalf("%d blocks on, %d off, %d ratios %v; want %d, %d, %d", len(on), len(off), len(ratios), ratios, tc.on, tc.off, tc.ratios)
+			}
+			for _, r := range ratios {
+				if math.Abs(r-tc.want) > tc.tol {
+					t.Errorf("ratios %v, want %v each", ratios, tc.want)
+					break
+				}
 			}
 		})
+	}
+}
+
+func TestMeanSE(t *testing.T) {
+	for _, tc := range []struct {
+		r        []float64
+		mean, se float64
+	}{
+		{[]float64{1.02}, 1.02, 0},
+		{[]float64{1, 1, 1}, 1, 0},
+		// Alternating: the negative covariance is not counted.
+		{[]float64{1, 1.02, 1, 1.02}, 1.01, 0.02 / math.Sqrt(3) / 2},
+		// Neighbours alike: their covariance widens the error.
+		{[]float64{1, 1, 1.02, 1.02}, 1.01, math.Sqrt(0.00005)},
+	} {
+		mean, se := meanSE(tc.r)
+		if math.Abs(mean-tc.mean) > 1e-12 || math.Abs(se-tc.se) > 1e-12 {
+			t.Errorf("meanSE(%v) = %v, %v; want %v, %v", tc.r, mean, se, tc.mean, tc.se)
+		}
+	}
+	// A block twice as slow and one twice as fast average out.
+	if mean, se, lo, hi := ratioMean([]float64{2, 0.5}); math.Abs(mean-1) > 1e-12 || lo >= 1 || hi <= 1 || se <= 0 {
+		t.Errorf("ratioMean(2, 0.5) = %v, SE %v, 95%% %v-%v; want 1 inside the interval", mean, se, lo, hi)
+	}
+}
+
+func TestParseWindows(t *testing.T) {
+	ws, err := parseWindows("t0 1000\nwindow 1100 7\nwindow 1250 9\nns/op 15.8\n")
+	if want := []window{{1000, 1100, 7}, {1100, 1250, 9}}; err != nil || !slices.Equal(ws, want) {
+		t.Errorf("got %v, %v; want %v", ws, err, want)
+	}
+	for _, out := range []string{"ns/op 15.8\n", "t0 1000\nwindow 1100 x\n"} {
+		if _, err := parseWindows(out); err == nil {
+			t.Errorf("%q accepted", out)
+		}
 	}
 }

@@ -64,7 +64,7 @@
 // Usage:
 //
 //	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
-//	         [-ping-n N] [-fork-n N] [-thread-n N] [-bin DIR] [-only ID,...]
+//	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-bin DIR] [-only ID,...]
 //
 // Each instance is booted in a private GOMCK_RUNDIR and always shut down,
 // also on SIGINT, SIGTERM and SIGHUP. A MISS is a result, not a failure:
@@ -101,12 +101,13 @@ var (
 	threadN   = flag.Int("thread-n", 5000, "iterations of the thread create + join loop")
 	memSize   = flag.String("mem", "1536M", "memory for the LWK instance (must hold -touch plus the program)")
 	binDir    = flag.String("bin", "", "directory of the gomck commands (default: bin/ in the repository)")
+	disturb   = flag.Duration("disturbance", 90*time.Second, "length of figure mcps_disturbance's LWK run, with mcps beside it stopped and continued every second (at least 5s)")
 	only      = flag.String("only", "", "measure only the figures with these `IDs` (comma-separated, as in the JSON) and what they are compared with")
 )
 
 // progs are the static test programs, by name.
 var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello",
-	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee"}
+	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee", "getpid_windows"}
 
 func main() {
 	flag.Usage = func() {
@@ -115,7 +116,7 @@ func main() {
 	}
 	flag.Parse()
 	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 ||
-		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 {
+		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock {
 		flag.Usage()
 		os.Exit(2)
 	}

@@ -6,12 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-)
 
-// Private futex operations (FUTEX_WAIT|FUTEX_PRIVATE_FLAG, FUTEX_WAKE|...).
-const (
-	futexWaitPrivate = 128
-	futexWakePrivate = 129
+	"github.com/gomck/gomck/internal/futex"
 )
 
 // futexWaitZero waits until *word is 0, at most timeout; it reports
@@ -28,12 +24,11 @@ func futexWaitZero(word *int32, timeout time.Duration) bool {
 			return false
 		}
 		ts := unix.NsecToTimespec(int64(left))
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWaitPrivate, uintptr(uint32(v)),
-			uintptr(unsafe.Pointer(&ts)), 0, 0)
+		futex.Wait((*uint32)(unsafe.Pointer(word)), uint32(v), &ts)
 	}
 }
 
 // futexWakeAll wakes every futexWaitZero on word.
 func futexWakeAll(word *int32) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakePrivate, 1<<30, 0, 0, 0)
+	futex.Wake((*uint32)(unsafe.Pointer(word)), 1<<30)
 }

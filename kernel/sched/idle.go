@@ -2,9 +2,10 @@ package sched
 
 import (
 	"sync/atomic"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/internal/futex"
 )
 
 // An idle CPU polls for a kick for a while before it sleeps, as Linux's
@@ -22,26 +23,23 @@ import (
 // a Go channel took the Go scheduler's hand-off to the locked thread (a
 // spinning M, then the locked M's wake-up: two).
 const (
-	futexWaitPrivate = 128 // FUTEX_WAIT | FUTEX_PRIVATE_FLAG
-	futexWakePrivate = 129 // FUTEX_WAKE | FUTEX_PRIVATE_FLAG
-
 	pollGrowStart = 50_000  // ns: the first window once short sleeps are seen
 	pollMax       = 200_000 // ns: the largest window, haltpoll's default
 )
 
 // idler is a CPU's idle wait.
 type idler struct {
-	kicks    atomic.Uint32 // bumped by every kick; the futex word
-	sleeping atomic.Bool   // the CPU sleeps in FUTEX_WAIT: kicks must wake it
-	pollNs   int64         // the poll window now (CPU thread only)
+	kicks    uint32      // bumped by every kick (atomically); the futex word
+	sleeping atomic.Bool // the CPU sleeps in FUTEX_WAIT: kicks must wake it
+	pollNs   int64       // the poll window now (CPU thread only)
 }
 
 func (i *idler) kick() {
-	i.kicks.Add(1)
+	atomic.AddUint32(&i.kicks, 1)
 	// Sequentially consistent: either wait sees the new count after it
 	// announced its sleep, or this sees the announcement.
 	if i.sleeping.Load() {
-		futex(&i.kicks, futexWakePrivate, 1, nil)
+		futex.Wake(&i.kicks, 1)
 	}
 }
 
@@ -51,7 +49,7 @@ func (i *idler) wait(seen uint32, deadline int64) {
 	if deadline > 0 && deadline < end {
 		end = deadline
 	}
-	for i.kicks.Load() == seen {
+	for atomic.LoadUint32(&i.kicks) == seen {
 		now := Now()
 		if now >= end {
 			i.sleep(seen, deadline, now)
@@ -72,8 +70,8 @@ func (i *idler) sleep(seen uint32, deadline, now int64) {
 		ts = &t
 	}
 	i.sleeping.Store(true)
-	if i.kicks.Load() == seen {
-		futex(&i.kicks, futexWaitPrivate, seen, ts)
+	if atomic.LoadUint32(&i.kicks) == seen {
+		futex.Wait(&i.kicks, seen, ts)
 	}
 	i.sleeping.Store(false)
 }
@@ -88,11 +86,7 @@ func (i *idler) adapt(seen uint32, idle int64) {
 		if i.pollNs /= 2; i.pollNs < pollGrowStart {
 			i.pollNs = 0
 		}
-	case i.kicks.Load() != seen && idle > i.pollNs:
+	case atomic.LoadUint32(&i.kicks) != seen && idle > i.pollNs:
 		i.pollNs = min(max(2*i.pollNs, pollGrowStart), pollMax)
 	}
-}
-
-func futex(addr *atomic.Uint32, op int, val uint32, ts *unix.Timespec) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), uintptr(op), uintptr(val), uintptr(unsafe.Pointer(ts)), 0, 0)
 }

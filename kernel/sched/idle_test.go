@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -53,23 +54,23 @@ func TestIdlePollAdapts(t *testing.T) {
 	var i idler
 	// Short sleeps ended by kicks grow the window up to the largest.
 	for range 5 {
-		seen := i.kicks.Load()
-		i.kicks.Add(1)
+		seen := atomic.LoadUint32(&i.kicks)
+		atomic.AddUint32(&i.kicks, 1)
 		i.adapt(seen, i.pollNs+1)
 	}
 	if i.pollNs != pollMax {
 		t.Fatalf("after short sleeps: window %d ns, want %d", i.pollNs, pollMax)
 	}
 	// A kick caught while polling keeps it.
-	seen := i.kicks.Load()
-	i.kicks.Add(1)
+	seen := atomic.LoadUint32(&i.kicks)
+	atomic.AddUint32(&i.kicks, 1)
 	i.adapt(seen, 1000)
 	if i.pollNs != pollMax {
 		t.Fatalf("after a caught kick: window %d ns", i.pollNs)
 	}
 	// Long idle periods shrink it to nothing.
 	for range 5 {
-		i.adapt(i.kicks.Load(), 10*pollMax)
+		i.adapt(atomic.LoadUint32(&i.kicks), 10*pollMax)
 	}
 	if i.pollNs != 0 {
 		t.Fatalf("after long idle periods: window %d ns, want 0", i.pollNs)

@@ -34,7 +34,7 @@ func NewQueue() *Queue { return &Queue{} }
 
 // Kicks returns the kick count that Idle compares with: read it before
 // looking for work, so that a kick after the look ends the idle wait.
-func (q *Queue) Kicks() uint32 { return q.idle.kicks.Load() }
+func (q *Queue) Kicks() uint32 { return atomic.LoadUint32(&q.idle.kicks) }
 
 // Kick ends the CPU's idle wait: the queue gained a runnable thread, or
 // the CPU has other work.

@@ -20,7 +20,8 @@ import (
 
 // TestProcessModel runs the process-model programs natively and on the
 // LWK: fork/exec/wait, signals, pthreads, OpenMP, FPU state per thread,
-// memory shared across fork, a shell pipeline and python3's subprocess.
+// memory shared across fork (MAP_SHARED, and read-only pages that the LWK
+// shares), a shell pipeline and python3's subprocess.
 func TestProcessModel(t *testing.T) {
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "1G", "-O")
 	base := in.Status().MemFree
@@ -38,6 +39,7 @@ func TestProcessModel(t *testing.T) {
 		{"shmfork", []string{prog("shmfork")}},
 		{"fpswitch", []string{prog("fpswitch")}},
 		{"forkstate", []string{prog("forkstate"), t.TempDir()}},
+		{"rofork", []string{prog("rofork"), t.TempDir()}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

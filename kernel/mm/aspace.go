@@ -413,6 +413,11 @@ func (as *AddressSpace) Protect(addr, length uint64, prot int) error {
 	}
 	as.splitAt(addr)
 	as.splitAt(hi)
+	if prot&unix.PROT_WRITE != 0 {
+		if err := as.unshareRange(addr, hi); err != nil {
+			return err
+		}
+	}
 	for _, v := range as.VMAs {
 		if v.Start >= addr && v.End <= hi {
 			v.Prot = prot
@@ -610,6 +615,20 @@ func (as *AddressSpace) Release() {
 		as.dropPages(v)
 	}
 	as.VMAs = nil
+}
+
+// ReadOnly reports whether a VMA overlapping [lo, hi) forbids writes: a
+// system call that Linux executes for the app must not write there (it
+// would through mcexec's writable mirror), but fail with EFAULT as Linux.
+func (as *AddressSpace) ReadOnly(lo, hi uint64) bool {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for i := max(as.find(lo), 0); i < len(as.VMAs) && as.VMAs[i].Start < hi; i++ {
+		if v := as.VMAs[i]; v.End > lo && v.Prot&unix.PROT_WRITE == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // FindFree returns the start of a free range of length bytes (top-down).

@@ -10,7 +10,25 @@ import (
 // CopyOut writes b to app address va through the direct map, populating
 // pages as needed. The LWK never pokes app memory through ptrace.
 func (as *AddressSpace) CopyOut(va uint64, b []byte) error {
+	if err := as.own(va, va+uint64(len(b))); err != nil {
+		return err
+	}
 	return as.each(va, uint64(len(b)), func(part []byte, at uint64) { copy(part, b[at:]) })
+}
+
+// own unshares the pages of [lo, hi) that a fork shares, before the LWK
+// writes there: the other processes must not see the write.
+func (as *AddressSpace) own(lo, hi uint64) error {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for i := max(as.find(lo), 0); i < len(as.VMAs) && as.VMAs[i].Start < hi; i++ {
+		if v := as.VMAs[i]; v.End > lo && forkShared(v) {
+			atomic.AddUint64(&as.Seq, 1)
+			defer atomic.AddUint64(&as.Seq, 1)
+			return as.unshareRange(lo, hi)
+		}
+	}
+	return nil
 }
 
 // CopyIn reads len(b) bytes at app address va.

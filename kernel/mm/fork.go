@@ -11,20 +11,31 @@ type MappedSegment struct {
 
 // Fork returns a copy of the address space for a child process (fork):
 // same VMAs, break and layout, every populated private page copied into
-// fresh partition pages, shared ones mapped by both. Pages are copied at once rather than shared
-// copy-on-write: the LWK maps whole segments, and faulting each write to a
-// shared page through the ptrace stub would cost more than the copy. The
-// copy has no mapper until Attach; its pages are free again on ENOMEM.
+// fresh partition pages, shared ones mapped by both. Pages are copied at
+// once rather than shared copy-on-write: the LWK maps whole segments, and
+// faulting each write to a shared page through the ptrace stub would cost
+// more than the copy. Read-only private file mappings (program text and
+// constants, a third of a small static program's memory and most of a
+// large dynamic one's) are the exception: nothing writes them, so parent
+// and child share their pages, and a process that makes such a mapping
+// writable, or that the LWK writes into, gets its own copy then (unshare).
+// The copy has no mapper until Attach; its pages are free again on ENOMEM.
 func (as *AddressSpace) Fork() (*AddressSpace, error) {
 	as.lock()
 	defer as.unlock()
 	child := &AddressSpace{alloc: as.alloc, direct: as.direct, mapper: detached{}, Layout: as.Layout, BrkStart: as.BrkStart, Brk: as.Brk}
 	for _, v := range as.VMAs {
+		if v.Shared == nil && readOnlyFile(v) && len(v.Segs) > 0 {
+			v.Shared = newBacking()
+			for _, s := range v.Segs {
+				v.Shared.add(s)
+			}
+		}
 		c := *v
 		c.Segs = nil
 		child.VMAs = append(child.VMAs, &c)
 		if v.Shared != nil {
-			// MAP_SHARED memory: the child maps the very same pages.
+			// The child maps the very same pages.
 			c.Segs = append([]Segment(nil), v.Segs...)
 			v.Shared.hold()
 			continue
@@ -45,6 +56,68 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 		}
 	}
 	return child, nil
+}
+
+// readOnlyFile reports whether v is a private file mapping that nothing
+// may write: its pages can be shared across fork.
+func readOnlyFile(v *VMA) bool {
+	return (v.Kind == KindFile || v.Kind == KindELF) && v.Prot&unix.PROT_WRITE == 0 && v.Flags&unix.MAP_SHARED == 0
+}
+
+// forkShared reports whether v is private memory whose pages a fork shares
+// (readOnlyFile at the fork): it must be unshared before it is written.
+func forkShared(v *VMA) bool {
+	return v.Shared != nil && v.Flags&unix.MAP_SHARED == 0
+}
+
+// unshare gives v, private memory shared by a fork, pages of its own with
+// the same contents, and lets go of the shared ones.
+func (as *AddressSpace) unshare(v *VMA) error {
+	fresh := make([][]Run, len(v.Segs))
+	for i, s := range v.Segs {
+		runs, err := as.alloc.AllocOverwritten(s.Len / PageSize)
+		if err != nil {
+			for _, got := range fresh[:i] {
+				for _, r := range got {
+					as.alloc.FreeRun(r)
+				}
+			}
+			return unix.ENOMEM
+		}
+		fresh[i] = runs
+	}
+	// The page table is changed in full even if a host mapping fails (the
+	// process is then lost), so that its teardown frees every page.
+	var mapErr error
+	segs := v.Segs
+	v.Segs = nil
+	for i, s := range segs {
+		va, src := s.VA, s.Off
+		for _, r := range fresh[i] {
+			n := r.Pages * PageSize
+			copy(as.direct[r.Off():r.Off()+n], as.direct[src:src+n])
+			v.addSeg(Segment{VA: va, Len: n, Off: r.Off()})
+			if err := as.mapper.Map(va, n, r.Off(), v.Prot); err != nil && mapErr == nil {
+				mapErr = err
+			}
+			va, src = va+n, src+n
+		}
+	}
+	v.Shared.release(as.alloc)
+	v.Shared = nil
+	return mapErr
+}
+
+// unshareRange unshares every fork-shared VMA overlapping [lo, hi).
+func (as *AddressSpace) unshareRange(lo, hi uint64) error {
+	for _, v := range as.VMAs {
+		if v.Start < hi && lo < v.End && forkShared(v) {
+			if err := as.unshare(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Attach gives a forked address space its mapper and maps every populated

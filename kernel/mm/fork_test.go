@@ -124,3 +124,100 @@ func TestForkShared(t *testing.T) {
 		t.Errorf("free after both released %d, want 64", a.FreePages())
 	}
 }
+
+// TestForkSharesReadOnlyFile: a read-only private file mapping is shared
+// by parent and child, not copied; a write by the LWK or an mprotect to
+// writable gives the writer its own copy, which the other never sees; every
+// page returns once both are released, whichever goes first.
+func TestForkSharesReadOnlyFile(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		write       func(as *AddressSpace, text uint64) error
+		parentFirst bool
+	}{
+		{name: "copy out", write: func(as *AddressSpace, text uint64) error { return as.CopyOut(text+8, []byte("child")) }},
+		{name: "mprotect", write: func(as *AddressSpace, text uint64) error {
+			if err := as.Protect(text, 2*PageSize, unix.PROT_READ|unix.PROT_WRITE); err != nil {
+				return err
+			}
+			return as.CopyOut(text+8, []byte("child"))
+		}},
+		{name: "parent released first", parentFirst: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			as, a, _ := newAS(t, 64)
+			text, err := as.Map(MapRequest{Length: 4 * PageSize, Prot: unix.PROT_READ | unix.PROT_EXEC, Kind: KindFile, Name: "/lib/x.so"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := as.CopyOut(text+8, []byte("parent")); err != nil {
+				t.Fatal(err)
+			}
+			free := a.FreePages()
+			child, err := as.Fork()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.FreePages() != free {
+				t.Fatalf("fork copied read-only text: free %d -> %d", free, a.FreePages())
+			}
+			if _, err := child.Attach(&recorder{}); err != nil {
+				t.Fatal(err)
+			}
+			poff, _, _ := as.Translate(text)
+			coff, _, _ := child.Translate(text)
+			if poff != coff {
+				t.Fatalf("child's text at partition offset %#x, parent's at %#x", coff, poff)
+			}
+			if tc.write != nil {
+				if err := tc.write(child, text); err != nil {
+					t.Fatal(err)
+				}
+				if coff, _, _ = child.Translate(text); coff == poff {
+					t.Fatal("the child wrote to the shared pages")
+				}
+				b := make([]byte, 6)
+				as.CopyIn(text+8, b)
+				if string(b) != "parent" {
+					t.Errorf("parent reads %q after the child's write", b)
+				}
+				child.CopyIn(text+8, b[:5])
+				if string(b[:5]) != "child" {
+					t.Errorf("child reads %q after its write", b[:5])
+				}
+			}
+			first, second := child, as
+			if tc.parentFirst {
+				first, second = as, child
+			}
+			first.Release()
+			if tc.parentFirst {
+				b := make([]byte, 6)
+				child.CopyIn(text+8, b)
+				if string(b) != "parent" {
+					t.Errorf("child reads %q once the parent is gone", b)
+				}
+			}
+			second.Release()
+			if a.FreePages() != 64 {
+				t.Errorf("free after both released %d, want 64", a.FreePages())
+			}
+		})
+	}
+}
+
+// TestReadOnly: a buffer that starts in memory the app may not write is
+// refused for an offloaded read.
+func TestReadOnly(t *testing.T) {
+	as, _, _ := newAS(t, 64)
+	ro, _ := as.Map(MapRequest{Length: 2 * PageSize, Prot: unix.PROT_READ})
+	rw, _ := as.Map(MapRequest{Length: 2 * PageSize, Prot: unix.PROT_READ | unix.PROT_WRITE})
+	for _, tc := range []struct {
+		lo   uint64
+		want bool
+	}{{ro, true}, {ro + PageSize, true}, {rw, false}, {rw - PageSize, false}} {
+		if got := as.ReadOnly(tc.lo, tc.lo+1); got != tc.want {
+			t.Errorf("ReadOnly(%#x) = %v, want %v", tc.lo, got, tc.want)
+		}
+	}
+}

@@ -5,15 +5,18 @@ import (
 	"sync/atomic"
 )
 
-// Backing holds the pages of a MAP_SHARED anonymous mapping. Every VMA
+// Backing holds the pages of a MAP_SHARED anonymous mapping, or of a
+// read-only private file mapping shared across fork. Every VMA
 // piece that maps them, in the creating process and in the children that
 // inherited it, holds a reference; the pages go back to the allocator with
 // the last one. A process that unmaps part of the mapping therefore keeps
 // that part's pages allocated until the others let go of the mapping too,
 // a bounded cost for keeping one owner per page.
 //
-// The pages are populated when the mapping is made: demand faults in two
-// processes would otherwise back the same page with different memory.
+// MAP_SHARED pages are populated when the mapping is made: demand faults
+// in two processes would otherwise back the same page with different
+// memory. (For a read-only private file mapping that is harmless: nothing
+// writes the page either process backs.)
 type Backing struct {
 	refs atomic.Int32
 	mu   sync.Mutex

@@ -45,8 +45,10 @@ type VMA struct {
 	Name       string // file path for file and ELF mappings
 	FileOff    uint64
 	Segs       []Segment // sorted by VA, non-overlapping
-	// Shared owns the pages of a MAP_SHARED anonymous mapping, which
-	// forked children map too; nil for private memory.
+	// Shared owns the pages that other processes map too: those of a
+	// MAP_SHARED anonymous mapping, which forked children inherit, and
+	// those of a read-only private file mapping at a fork (see Fork);
+	// nil for memory of this process alone.
 	Shared *Backing
 }
 

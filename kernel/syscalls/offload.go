@@ -14,32 +14,37 @@ type bufArg struct {
 	lenArg int // argument index of the length, or -1
 	size   uint64
 	iov    bool // the pointer is an iovec array of lenArg entries
+	out    bool // Linux writes the buffer
 }
 
 // bufArgs lists the common calls whose buffers may be long, so that every
 // page of them is populated before Linux sees them; other pointer arguments
 // get their first two pages populated.
 var bufArgs = map[uint64][]bufArg{
-	unix.SYS_READ:       {{ptr: 1, lenArg: 2}},
+	unix.SYS_READ:       {{ptr: 1, lenArg: 2, out: true}},
 	unix.SYS_WRITE:      {{ptr: 1, lenArg: 2}},
-	unix.SYS_PREAD64:    {{ptr: 1, lenArg: 2}},
+	unix.SYS_PREAD64:    {{ptr: 1, lenArg: 2, out: true}},
 	unix.SYS_PWRITE64:   {{ptr: 1, lenArg: 2}},
-	unix.SYS_GETDENTS64: {{ptr: 1, lenArg: 2}},
-	unix.SYS_READV:      {{ptr: 1, lenArg: 2, iov: true}},
+	unix.SYS_GETDENTS64: {{ptr: 1, lenArg: 2, out: true}},
+	unix.SYS_READV:      {{ptr: 1, lenArg: 2, iov: true, out: true}},
 	unix.SYS_WRITEV:     {{ptr: 1, lenArg: 2, iov: true}},
-	unix.SYS_PREADV:     {{ptr: 1, lenArg: 2, iov: true}},
+	unix.SYS_PREADV:     {{ptr: 1, lenArg: 2, iov: true, out: true}},
 	unix.SYS_PWRITEV:    {{ptr: 1, lenArg: 2, iov: true}},
-	unix.SYS_RECVFROM:   {{ptr: 1, lenArg: 2}},
+	unix.SYS_RECVFROM:   {{ptr: 1, lenArg: 2, out: true}},
 	unix.SYS_SENDTO:     {{ptr: 1, lenArg: 2}},
-	unix.SYS_GETCWD:     {{ptr: 0, lenArg: 1}},
-	unix.SYS_READLINK:   {{ptr: 1, lenArg: 2}},
-	unix.SYS_READLINKAT: {{ptr: 2, lenArg: 3}},
+	unix.SYS_GETCWD:     {{ptr: 0, lenArg: 1, out: true}},
+	unix.SYS_READLINK:   {{ptr: 1, lenArg: 2, out: true}},
+	unix.SYS_READLINKAT: {{ptr: 2, lenArg: 3, out: true}},
 }
 
 // populateArgs backs the pages of pointer arguments: Linux returns EFAULT
 // instead of faulting on pages the LWK has not populated yet. A known
 // buffer outside the app window is refused: in mcexec that address may be
-// the proxy's own memory.
+// the proxy's own memory; so is a known output buffer that starts in
+// read-only memory, which mcexec's mirror, writable throughout, would not
+// refuse (and whose pages a fork may share with other processes). Only its
+// start: Linux faults only where the data reaches, which a short read may
+// not, so a buffer that runs on into read-only memory is let through.
 func populateArgs(c *Call, nr uint64, args [6]uint64) bool {
 	as := c.T.Proc.MM
 	done := [6]bool{}
@@ -56,6 +61,9 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) bool {
 			continue
 		}
 		if !b.iov {
+			if b.out && n != 0 && as.ReadOnly(p, p+1) {
+				return false
+			}
 			as.Populate(p, p+min(n, ikc.WindowEnd-p))
 			continue
 		}
@@ -67,6 +75,9 @@ func populateArgs(c *Call, nr uint64, args [6]uint64) bool {
 		for i := uint64(0); i < n; i++ {
 			base, l := binary.LittleEndian.Uint64(iov[i*16:]), binary.LittleEndian.Uint64(iov[i*16+8:])
 			if l != 0 && !ikc.InWindow(base, 1) {
+				return false
+			}
+			if b.out && l != 0 && as.ReadOnly(base, base+1) {
 				return false
 			}
 			as.Populate(base, base+min(l, ikc.WindowEnd-base))

@@ -124,7 +124,8 @@ func (k *OS) stage(e *embryo) error {
 
 // Forked completes Fork once the parent's mcexec has started the child
 // proxy (pid), or gives the child up when that or Stage's copy failed.
-func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err error) error {
+// prepare runs once the child has its pid, before it can run.
+func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err error, prepare func()) error {
 	if err == nil {
 		k.mu.Lock()
 		err = k.embryos[child.Token].copyErr
@@ -159,6 +160,7 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 	parent.Children = append(parent.Children, child)
 	k.Procs.TreeMu.Unlock()
 	k.Procs.Add(child)
+	prepare()
 	k.mu.Lock()
 	e := k.embryos[child.Token]
 	k.mu.Unlock()

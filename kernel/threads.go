@@ -17,8 +17,8 @@ import (
 // next picks it.
 
 // Clone creates a thread of parent's process, placed on the least loaded
-// CPU (its parent's on a tie).
-func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs) (*proc.Thread, error) {
+// CPU (its parent's on a tie); prepare runs before the thread can run.
+func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs, prepare func(*proc.Thread)) (*proc.Thread, error) {
 	p := parent.Proc
 	slot := p.FreeSlot()
 	if slot < 0 {
@@ -45,6 +45,7 @@ func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs) (*proc.Thread, err
 	}
 	t.CPU = to.Index
 	to.Threads.Add(1)
+	prepare(t)
 	p.Begin()
 	p.Threads = append(p.Threads, t)
 	p.End()

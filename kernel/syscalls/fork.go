@@ -61,7 +61,22 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 	if pid < 0 {
 		ferr = unix.Errno(-pid)
 	}
-	if err := k.Forked(c.T.Proc, child, int(pid), ferr); err != nil {
+	// The tid words are written before the child can run (on another CPU
+	// it may run at once): it reads its own from its thread descriptor.
+	prepare := func() {
+		if flags&unix.CLONE_CHILD_SETTID != 0 {
+			var b [4]byte
+			binary.LittleEndian.PutUint32(b[:], uint32(pid))
+			child.MM.CopyOut(ctid, b[:])
+		}
+		if flags&unix.CLONE_CHILD_CLEARTID != 0 {
+			child.Threads[0].ClearChildTID = ctid
+		}
+		if flags&unix.CLONE_PARENT_SETTID != 0 {
+			putUint32(c, ptid, uint32(pid))
+		}
+	}
+	if err := k.Forked(c.T.Proc, child, int(pid), ferr, prepare); err != nil {
 		switch {
 		case ferr != nil:
 			return pid
@@ -69,18 +84,6 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 			return -int64(unix.ENOMEM)
 		}
 		return -int64(unix.EAGAIN)
-	}
-	ct := child.Threads[0]
-	if flags&unix.CLONE_CHILD_SETTID != 0 {
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], uint32(pid))
-		child.MM.CopyOut(ctid, b[:])
-	}
-	if flags&unix.CLONE_CHILD_CLEARTID != 0 {
-		ct.ClearChildTID = ctid
-	}
-	if flags&unix.CLONE_PARENT_SETTID != 0 {
-		putUint32(c, ptid, uint32(pid))
 	}
 	if vfork {
 		// The child's exec or exit wakes the thread with the pid.

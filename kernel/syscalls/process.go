@@ -1,6 +1,10 @@
 package syscalls
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/proc"
+)
 
 func init() {
 	register(sysExitGroup, unix.SYS_EXIT_GROUP)
@@ -50,18 +54,22 @@ func sysClone(c *Call) int64 {
 		return -int64(unix.EINVAL)
 	}
 	regs := childRegs(c, flags, stack, tls)
-	t, err := c.Env.Kernel.Clone(c.T, regs)
+	// The tid words are written, and the clear-child-tid address set,
+	// before the thread can run: on another CPU it may exit at once, and
+	// its exit must clear and wake what pthread_join will wait on.
+	t, err := c.Env.Kernel.Clone(c.T, regs, func(t *proc.Thread) {
+		if flags&unix.CLONE_PARENT_SETTID != 0 {
+			putUint32(c, ptid, uint32(t.TID))
+		}
+		if flags&unix.CLONE_CHILD_SETTID != 0 {
+			putUint32(c, ctid, uint32(t.TID))
+		}
+		if flags&unix.CLONE_CHILD_CLEARTID != 0 {
+			t.ClearChildTID = ctid
+		}
+	})
 	if err != nil {
 		return errno(err)
-	}
-	if flags&unix.CLONE_PARENT_SETTID != 0 {
-		putUint32(c, ptid, uint32(t.TID))
-	}
-	if flags&unix.CLONE_CHILD_SETTID != 0 {
-		putUint32(c, ctid, uint32(t.TID))
-	}
-	if flags&unix.CLONE_CHILD_CLEARTID != 0 {
-		t.ClearChildTID = ctid
 	}
 	return int64(t.TID)
 }

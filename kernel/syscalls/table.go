@@ -33,7 +33,9 @@ type Env struct {
 // Kernel is the scheduler and thread services the handlers call.
 type Kernel interface {
 	// Clone creates a thread in parent's process starting with regs.
-	Clone(parent *proc.Thread, regs unix.PtraceRegs) (*proc.Thread, error)
+	// Clone creates a thread; prepare runs before it can run, on another
+	// CPU perhaps.
+	Clone(parent *proc.Thread, regs unix.PtraceRegs, prepare func(*proc.Thread)) (*proc.Thread, error)
 	// Sleep blocks t until woken or, if deadline > 0, until then
 	// (returning timeoutRet). Cancel undoes it when t did not block.
 	Sleep(t *proc.Thread, deadline, timeoutRet int64)
@@ -61,7 +63,7 @@ type Kernel interface {
 	// Fork makes a child process of t's that starts with regs; Forked
 	// completes it with its proxy's pid, or discards it when err is set.
 	Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error)
-	Forked(parent, child *proc.Process, pid int, err error) error
+	Forked(parent, child *proc.Process, pid int, err error, prepare func()) error
 	// Stage copies the parent's memory for the child and readies what it
 	// can of the child on t's CPU meanwhile.
 	Stage(t *proc.Thread, child *proc.Process)

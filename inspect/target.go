@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/inspect/elfinfo"
 )
@@ -63,6 +65,8 @@ func DaemonPID(n int) (int, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("instance %d is not booted (no %s; set %s if it runs elsewhere)", n, path, control.RunDirEnv)
+	} else if errors.Is(err, fs.ErrPermission) {
+		return 0, fmt.Errorf("instance %d: %w: %s", n, err, needsOwner)
 	} else if err != nil {
 		return 0, fmt.Errorf("instance %d: %w", n, err)
 	}
@@ -88,6 +92,9 @@ func openLive(o Options) (*Target, error) {
 	t := &Target{Mem: mem, PID: pid, Live: true, Source: fmt.Sprintf("mcos%d (daemon pid %d)", o.Instance, pid)}
 	exe := fmt.Sprintf("/proc/%d/exe", pid)
 	running, err := elfinfo.FileBuildID(exe)
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("%s: %w: %s (%s)", t.Source, err, needsOwner, owner(pid))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: daemon binary: %w", t.Source, err)
 	}
@@ -204,4 +211,16 @@ func (c *Core) executable() string {
 		return c.Files[0].Path
 	}
 	return ""
+}
+
+// needsOwner says who may read a daemon, to whoever may not.
+const needsOwner = "reading a daemon's memory takes root or the daemon's own user"
+
+// owner names the user that process pid runs as.
+func owner(pid int) string {
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d", pid), &st); err != nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("uid %d", st.Uid)
 }

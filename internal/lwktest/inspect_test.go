@@ -620,3 +620,42 @@ func TestInspectGone(t *testing.T) {
 	}
 	in.PID = 0 // nothing left to stop: the cleanup only releases the partition
 }
+
+// TestInspectUnprivileged: a user who is neither root nor the daemon's
+// own gets a clear refusal from mcps and mcinspect, not a partial table.
+func TestInspectUnprivileged(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "64M")
+	// A run directory others may enter, as /run's: the refusal is then the
+	// daemon's /proc entries'.
+	os.Chmod(filepath.Dir(in.RunDir), 0o755)
+	// The test binaries' directory is private: copy the tools where
+	// nobody may run them.
+	dir, err := os.MkdirTemp("", "gomck-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	for _, tc := range []struct {
+		tool string
+		args []string
+	}{{"mcps", nil}, {"mcinspect", []string{"--mem"}}} {
+		t.Run(tc.tool, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(in.Bin, tc.tool))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tool := filepath.Join(dir, tc.tool)
+			if err := os.WriteFile(tool, b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(tool, tc.args...)
+			cmd.Env = append(os.Environ(), "GOMCK_RUNDIR="+in.RunDir, "XDG_CACHE_HOME="+dir)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "takes root or the daemon's own user") {
+				t.Errorf("%s as nobody: %v\n%s", tc.tool, err, out)
+			}
+		})
+	}
+}

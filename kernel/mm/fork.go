@@ -46,16 +46,26 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 				child.Release()
 				return nil, unix.ENOMEM
 			}
-			va, src := s.VA, s.Off
-			for _, r := range runs {
-				n := r.Pages * PageSize
-				copy(as.direct[r.Off():r.Off()+n], as.direct[src:src+n])
-				c.addSeg(Segment{VA: va, Len: n, Off: r.Off()})
-				va, src = va+n, src+n
+			for _, seg := range as.copySeg(s, runs) {
+				c.addSeg(seg)
 			}
 		}
 	}
 	return child, nil
+}
+
+// copySeg copies the pages of s into runs, which hold as many, and returns
+// the segments that map them at s's addresses.
+func (as *AddressSpace) copySeg(s Segment, runs []Run) []Segment {
+	out := make([]Segment, 0, len(runs))
+	va, src := s.VA, s.Off
+	for _, r := range runs {
+		n := r.Pages * PageSize
+		copy(as.direct[r.Off():r.Off()+n], as.direct[src:src+n])
+		out = append(out, Segment{VA: va, Len: n, Off: r.Off()})
+		va, src = va+n, src+n
+	}
+	return out
 }
 
 // readOnlyFile reports whether v is a private file mapping that nothing
@@ -92,15 +102,11 @@ func (as *AddressSpace) unshare(v *VMA) error {
 	segs := v.Segs
 	v.Segs = nil
 	for i, s := range segs {
-		va, src := s.VA, s.Off
-		for _, r := range fresh[i] {
-			n := r.Pages * PageSize
-			copy(as.direct[r.Off():r.Off()+n], as.direct[src:src+n])
-			v.addSeg(Segment{VA: va, Len: n, Off: r.Off()})
-			if err := as.mapper.Map(va, n, r.Off(), v.Prot); err != nil && mapErr == nil {
+		for _, seg := range as.copySeg(s, fresh[i]) {
+			v.addSeg(seg)
+			if err := as.mapper.Map(seg.VA, seg.Len, seg.Off, v.Prot); err != nil && mapErr == nil {
 				mapErr = err
 			}
-			va, src = va+n, src+n
 		}
 	}
 	v.Shared.release(as.alloc)

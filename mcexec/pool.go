@@ -6,12 +6,14 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/internal/futex"
 )
 
 // Child proxies are kept for reuse. Each is a Go program whose start-up
@@ -62,11 +64,15 @@ func threadCreds() creds {
 type proxyPool struct {
 	mu      sync.Mutex
 	all     map[int]*childProxy
-	changed chan struct{} // closed when a proxy changes state, then replaced
-	sparing bool          // a spare is being started
+	// changed is bumped when a proxy changes state, a futex word: a Go
+	// timer would start the runtime's poller, whose descriptors would land
+	// among the app's (the first fork's parent then showed the app an
+	// epoll descriptor at 3 and an eventfd at 4, and passed them on).
+	changed uint32
+	sparing bool // a spare is being started
 }
 
-var children = &proxyPool{all: map[int]*childProxy{}, changed: make(chan struct{})}
+var children = &proxyPool{all: map[int]*childProxy{}}
 
 // maxIdle bounds the idle proxies kept: each holds a Go runtime's memory.
 const maxIdle = 4
@@ -89,11 +95,10 @@ func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
 		return nil
 	}
 	cred, sid := threadCreds(), getsid(0)
-	timeout := time.NewTimer(reuseWait)
-	defer timeout.Stop()
+	deadline := time.Now().Add(reuseWait)
 	for {
 		pp.mu.Lock()
-		changed, waiting := pp.changed, false
+		seen, waiting := atomic.LoadUint32(&pp.changed), false
 		for _, c := range pp.all {
 			if slices.Contains(avoid, c.pid) || c.cred != cred || getsid(c.pid) != sid {
 				continue
@@ -110,11 +115,12 @@ func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
 			return nil
 		}
 		pp.startSpare(by, cred)
-		select {
-		case <-changed:
-		case <-timeout.C:
+		left := time.Until(deadline)
+		if left <= 0 {
 			return nil
 		}
+		ts := unix.NsecToTimespec(int64(left))
+		futex.Wait(&pp.changed, seen, &ts)
 	}
 }
 
@@ -236,8 +242,8 @@ func (pp *proxyPool) idle() int {
 
 // notify wakes every take waiting for a state change (pp.mu held).
 func (pp *proxyPool) notify() {
-	close(pp.changed)
-	pp.changed = make(chan struct{})
+	atomic.AddUint32(&pp.changed, 1)
+	futex.Wake(&pp.changed, 1<<30)
 }
 
 // drop ends a proxy that could not take a job.

@@ -1,4 +1,4 @@
-/* Exercises what a forked child inherits, fork after fork (under mcexec the child proxies are reused, so each fork must bring its own state): working directory and umask changed between forks, close-on-exec flags, the process group, many descriptors, descriptors the parent closes right after the fork, unique pids of unreaped children, pipe ends closing when a child exits, and an orphan that keeps writing after its parent exited. argv[1] is a scratch directory. */
+/* Exercises what a forked child inherits, fork after fork (under mcexec the child proxies are reused, so each fork must bring its own state): working directory and umask changed between forks, close-on-exec flags, the process group, many descriptors, descriptors the parent closes right after the fork, unique pids of unreaped children, pipe ends closing when a child exits, the parent's next descriptor after all that, and an orphan that keeps writing after its parent exited. argv[1] is a scratch directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +124,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		codes += reap(kids[i]);
 	printf("they saw EOF: %d\n", codes == 0);
+
+	/* Forks leave the descriptor table alone: the next is the lowest free. */
+	int next = open("/dev/null", O_RDONLY);
+	printf("next descriptor after the forks: %d\n", next);
+	close(next);
 
 	/* An orphan writes after its parent has exited. */
 	if (pipe(p) < 0)

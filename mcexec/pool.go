@@ -62,8 +62,8 @@ func threadCreds() creds {
 // proxyPool is this mcexec's child proxies. It outlives the process the
 // mcexec serves when the mcexec is itself a reused child proxy.
 type proxyPool struct {
-	mu      sync.Mutex
-	all     map[int]*childProxy
+	mu  sync.Mutex
+	all map[int]*childProxy
 	// changed is bumped when a proxy changes state, a futex word: a Go
 	// timer would start the runtime's poller, whose descriptors would land
 	// among the app's (the first fork's parent then showed the app an

@@ -45,7 +45,14 @@ func OpenCore(path string) (*Core, error) {
 	return c, nil
 }
 
+// maxNotes bounds a PT_NOTE segment: a gcore's notes are a few KiB per
+// thread, and a corrupt size must not be allocated.
+const maxNotes = 64 << 20
+
 func (c *Core) readNotes(p *elf.Prog) error {
+	if p.Filesz > maxNotes {
+		return fmt.Errorf("note segment of %d bytes (corrupt header?)", p.Filesz)
+	}
 	b := make([]byte, p.Filesz)
 	if _, err := p.ReadAt(b, 0); err != nil {
 		return fmt.Errorf("read notes: %w", err)

@@ -9,7 +9,11 @@
 // value.Reader.Stable: a record that keeps changing (or whose writer was
 // stopped inside it, as in a SIGSTOPped daemon or a dump taken at that
 // moment) is kept with Changing set and its fields empty, never decoded
-// from torn bytes. The field names read here are the kernel's (kernel/,
-// kernel/proc, kernel/mm, kernel/sched, kernel/kmsg, delegator/ikc): a
-// rename there shows up as a read error naming the missing field.
+// from torn bytes. A record that cannot be read (a dangling pointer, an
+// implausible length: corrupt memory) is left out and named in
+// Snapshot.Errors; the reader's budget (value.DefaultBudget) bounds what
+// garbage can make a snapshot read. The field names read here are the
+// kernel's (kernel/, kernel/proc, kernel/mm, kernel/sched, kernel/kmsg,
+// delegator/ikc): a rename there shows up as a read error naming the
+// missing field.
 package lwk

@@ -13,7 +13,8 @@ type Snapshot struct {
 	Procs     []Process `json:"processes"`
 	Alloc     Alloc     `json:"memory"`
 	Kmsg      string    `json:"kmsg,omitempty"`
-	// Errors are records that could not be read at all.
+	// Errors are records that could not be read at all, left out of
+	// the snapshot: the first 32, then how many more.
 	Errors []string `json:"errors,omitempty"`
 }
 

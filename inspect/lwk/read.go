@@ -34,7 +34,12 @@ const Tries = 8
 
 // Read decodes the instance's state from t with layout l.
 func Read(t *inspect.Target, l *layout.Layout, what What) (*Snapshot, error) {
-	r := &value.Reader{Mem: t.Mem, Layout: l, Bias: t.Bias, Tries: 1}
+	return read(t, l, what, value.DefaultBudget)
+}
+
+// read is Read within budget (value.Reader.Budget).
+func read(t *inspect.Target, l *layout.Layout, what What, budget int64) (*Snapshot, error) {
+	r := &value.Reader{Mem: t.Mem, Layout: l, Bias: t.Bias, Tries: 1, Budget: budget}
 	if t.Live {
 		r.Tries = Tries
 	}
@@ -63,43 +68,60 @@ func Read(t *inspect.Target, l *layout.Layout, what What) (*Snapshot, error) {
 		return nil, fmt.Errorf("%s: instance record: %w", t.Source, err)
 	}
 	for _, c := range cpus {
-		d.s.CPUs = append(d.s.CPUs, d.cpu(c))
+		if c, ok := d.cpu(c); ok {
+			d.s.CPUs = append(d.s.CPUs, c)
+		}
 	}
 	if err := r.Stable(table.Deref(), func(tb value.Value) { procs = tb.Field("Procs").Elems() }); err != nil {
 		d.fail("process table", err)
 	}
 	for _, p := range procs {
-		d.s.Procs = append(d.s.Procs, d.process(p))
+		if p, ok := d.process(p); ok {
+			d.s.Procs = append(d.s.Procs, p)
+		}
 	}
 	d.s.Alloc = d.alloc(alloc)
 	if what.Kmsg {
 		d.kmsg(ring)
 	}
 	d.markCurrent()
+	if d.dropped > 0 {
+		d.s.Errors = append(d.s.Errors, fmt.Sprintf("and %d more errors", d.dropped))
+	}
 	return d.s, nil
 }
 
+// maxErrors bounds the errors a snapshot lists: a table of garbage
+// pointers fails once per entry, up to a million times.
+const maxErrors = 32
+
 type decoder struct {
-	r    *value.Reader
-	what What
-	s    *Snapshot
+	r       *value.Reader
+	what    What
+	s       *Snapshot
+	dropped int // errors past maxErrors
 }
 
 func (d *decoder) fail(what string, err error) {
+	if len(d.s.Errors) == maxErrors {
+		d.dropped++
+		return
+	}
 	d.s.Errors = append(d.s.Errors, fmt.Sprintf("%s: %v", what, err))
 }
 
-// stable reads a record; it reports whether the record settled, noting
-// other failures in the snapshot.
-func (d *decoder) stable(what string, rec value.Value, read func(value.Value), fields ...string) (changing bool) {
+// stable reads a record; it reports whether the record kept changing,
+// and whether it was read (neither changing nor failed, failures noted in
+// the snapshot): only then did read see all of it.
+func (d *decoder) stable(what string, rec value.Value, read func(value.Value), fields ...string) (changing, ok bool) {
 	err := d.r.Stable(rec, read, fields...)
 	if errors.Is(err, value.ErrChanging) {
-		return true
+		return true, false
 	}
 	if err != nil {
 		d.fail(what, err)
 	}
-	return false
+	return false, err == nil
 }
 
 func tids(threads []value.Value) []int {
@@ -110,10 +132,13 @@ func tids(threads []value.Value) []int {
 	return out
 }
 
-func (d *decoder) cpu(ptr value.Value) CPU {
+// cpu reads a CPU record; false if it could not be read (noted in the
+// snapshot), rather than a CPU of zeros.
+func (d *decoder) cpu(ptr value.Value) (CPU, bool) {
 	var c CPU
 	var queue value.Value
-	c.Changing = d.stable("cpu", ptr.Deref(), func(v value.Value) {
+	var ok bool
+	c.Changing, ok = d.stable("cpu", ptr.Deref(), func(v value.Value) {
 		c.Index, c.Host = int(v.Field("Index").Int()), int(v.Field("Host").Int())
 		c.State, c.Switches = v.Field("State").Str(), v.Field("Switches").Uint()
 		if cur := v.Field("Current"); !cur.Nil() {
@@ -124,24 +149,27 @@ func (d *decoder) cpu(ptr value.Value) CPU {
 		}
 		queue = v.Field("Queue")
 	})
-	if c.Changing {
-		return c
+	if !ok {
+		return c, c.Changing
 	}
-	if d.stable(fmt.Sprintf("cpu %d run queue", c.Index), queue.Deref(), func(q value.Value) {
+	if changing, _ := d.stable(fmt.Sprintf("cpu %d run queue", c.Index), queue.Deref(), func(q value.Value) {
 		c.Runnable = tids(q.Field("Runnable").Elems())
 		c.Sleepers = tids(q.Field("Sleepers").Elems())
 		c.Blocked = int(q.Field("Blocked").Int())
-	}) {
+	}); changing {
 		c.Changing = true
 	}
-	return c
+	return c, true
 }
 
-func (d *decoder) process(ptr value.Value) Process {
+// process reads a process record and what it points to; false if the
+// record could not be read (noted in the snapshot).
+func (d *decoder) process(ptr value.Value) (Process, bool) {
 	var p Process
 	var threads []value.Value
 	var as, ch value.Value
-	p.Changing = d.stable("process", ptr.Deref(), func(v value.Value) {
+	var ok bool
+	p.Changing, ok = d.stable("process", ptr.Deref(), func(v value.Value) {
 		p.PID, p.PPID = int(v.Field("PID").Int()), int(v.Field("PPID").Int())
 		p.PGID, p.SID = int(v.Field("PGID").Int()), int(v.Field("SID").Int())
 		p.ProxyPID, p.Home = int(v.Field("ProxyPID").Int()), int(v.Field("Home").Int())
@@ -157,8 +185,8 @@ func (d *decoder) process(ptr value.Value) Process {
 		threads = v.Field("Threads").Elems()
 		as, ch = v.Field("MM"), v.Field("Chan")
 	})
-	if p.Changing {
-		return p
+	if !ok {
+		return p, p.Changing
 	}
 	p.Threads = d.threads(threads)
 	for i := range p.Threads {
@@ -170,7 +198,7 @@ func (d *decoder) process(ptr value.Value) Process {
 	if d.what.IKC && !ch.Nil() {
 		p.IKC = d.ikc(ch)
 	}
-	return p
+	return p, true
 }
 
 // threadFields are what thread reads of a thread record; the rest of it,
@@ -214,23 +242,27 @@ func (d *decoder) threads(ptrs []value.Value) []Thread {
 			}
 		}
 	}, fields...)
+	read := out[:0] // those that could be read, or are marked changing
 	for i, err := range errs {
-		t := &out[i]
+		t := out[i]
 		switch {
 		case errors.Is(err, value.ErrChanging):
-			*t = Thread{Changing: true}
+			t = Thread{Changing: true}
 		case err != nil:
 			d.fail("thread", err)
+			continue
 		case t.Syscall >= 0:
 			t.SyscallName = SyscallName(t.Syscall)
 		}
+		read = append(read, t)
 	}
-	return out
+	return read
 }
 
 func (d *decoder) addressSpace(p *Process, ptr value.Value) {
 	var vmas []VMA
-	p.MMChanging = d.stable(fmt.Sprintf("pid %d address space", p.PID), ptr.Deref(), func(as value.Value) {
+	var ok bool
+	p.MMChanging, ok = d.stable(fmt.Sprintf("pid %d address space", p.PID), ptr.Deref(), func(as value.Value) {
 		p.Brk, p.Faults = as.Field("Brk").Uint(), as.Field("Faults").Uint()
 		vmas = vmas[:0]
 		// A process has a VMA or two per thread stack: the records, then
@@ -258,7 +290,7 @@ func (d *decoder) addressSpace(p *Process, ptr value.Value) {
 			vmas = append(vmas, vma)
 		}
 	})
-	if p.MMChanging {
+	if !ok {
 		return
 	}
 	for _, v := range vmas {
@@ -344,7 +376,7 @@ func sameSlot(a, b value.Value) bool {
 
 func (d *decoder) alloc(ptr value.Value) Alloc {
 	var a Alloc
-	a.Changing = d.stable("page allocator", ptr.Deref(), func(v value.Value) {
+	a.Changing, _ = d.stable("page allocator", ptr.Deref(), func(v value.Value) {
 		a.Pages, a.Free = v.Field("Pages").Uint(), v.Field("Free").Uint()
 		a.Allocs, a.Fails = v.Field("Allocs").Uint(), v.Field("Fails").Uint()
 		runs := v.Field("Runs").Elems()
@@ -362,9 +394,9 @@ func (d *decoder) alloc(ptr value.Value) Alloc {
 }
 
 func (d *decoder) kmsg(ptr value.Value) {
-	if d.stable("kmsg ring", ptr.Deref(), func(v value.Value) {
+	if changing, _ := d.stable("kmsg ring", ptr.Deref(), func(v value.Value) {
 		d.s.Kmsg = kmsg.Decode(v.Field("Buf").Raw(), v.Field("Head").Uint())
-	}) {
+	}); changing {
 		d.s.Kmsg = "(changing)\n"
 	}
 }

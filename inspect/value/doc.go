@@ -8,6 +8,13 @@
 // while it changes under the reader; a record that never settles is
 // reported as changing rather than decoded from torn bytes.
 //
+// Memory may be garbage (a corrupt daemon, a corrupt dump): a Reader
+// bounds each length it reads (MaxString, MaxElems), all it reads and
+// allocates for values over its life (Budget), and all Stable sleeps
+// between tries (Wait), so that a decoder looping over what it reads ends
+// soon whatever the bytes; the reader itself follows no pointer on its
+// own, so a pointer loop is the decoder's to bound.
+//
 // It is written for inspect/ rather than taken from Delve's pkg/proc: that
 // evaluator needs a target process model (threads, registers, goroutines)
 // and loads far more DWARF than a 50 ms mcps can afford.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/inspect/layout"
@@ -22,6 +23,23 @@ const (
 	maxLoad   = 4 << 20
 )
 
+// DefaultBudget is a Reader's budget unless it sets one: a few times what
+// a snapshot of thousands of processes and threads takes, so that only
+// garbage lengths, each plausible but nested (a million records each with
+// a million elements), run into it.
+const DefaultBudget = 256 << 20
+
+// DefaultWait is a Reader's Wait unless it sets one: a busy daemon's
+// thousand threads, each caught changing once, wait 50 ms in all.
+const DefaultWait = 250 * time.Millisecond
+
+// valueSize is what Each allocates per element.
+const valueSize = int64(unsafe.Sizeof(Value{}))
+
+// ErrBudget says a Reader ran out of budget: the memory it reads is
+// garbage, or the daemon's state is far larger than any real one.
+var ErrBudget = errors.New("read budget exhausted (corrupt memory?)")
+
 // Reader reads typed values from a memory.
 type Reader struct {
 	Mem    inspect.Memory
@@ -30,8 +48,37 @@ type Reader struct {
 	// Tries is how many times Stable reads a changing record (1 for a
 	// dump, which never changes).
 	Tries int
-	err   error
+	// Wait bounds the time Stable sleeps between tries over the Reader's
+	// life; 0 is DefaultWait. Past it a record is tried once: a daemon
+	// stopped inside its writers, or garbage whose every counter is odd,
+	// must not cost a wait per record.
+	Wait   time.Duration
+	waited time.Duration
+	// Budget bounds the bytes the Reader reads, and allocates for strings
+	// and elements, over its life (one snapshot); 0 is DefaultBudget.
+	// Past it every read fails with ErrBudget.
+	Budget    int64
+	spent     int64
+	overspent error // ErrBudget with the budget, made once
+	err       error
 }
+
+// charge takes n bytes of the budget before they are read or allocated;
+// false (and ErrBudget pending) when they are not to be.
+func (r *Reader) charge(n int64) bool {
+	r.spent += n
+	if !r.exhausted() {
+		return true
+	}
+	if r.overspent == nil {
+		r.overspent = fmt.Errorf("%w: over %d bytes", ErrBudget, cmp.Or(r.Budget, DefaultBudget))
+	}
+	r.Fail(r.overspent)
+	return false
+}
+
+// exhausted reports whether the budget is spent.
+func (r *Reader) exhausted() bool { return r.spent > cmp.Or(r.Budget, DefaultBudget) }
 
 // Value is a typed location in the daemon's memory, or a copy of it.
 type Value struct {
@@ -92,6 +139,9 @@ func (r *Reader) Var(name string) Value {
 func (v Value) typ(i int) *layout.Type { return v.r.Layout.Types[i] }
 
 func (v Value) fail(format string, args ...any) Value {
+	if v.r.err != nil { // kept over this one: not worth formatting
+		return Value{r: v.r, T: v.r.Layout.Types[0]}
+	}
 	v.r.Fail(fmt.Errorf("%s at %#x: %s", v.T.Name, v.Addr, fmt.Sprintf(format, args...)))
 	return Value{r: v.r, T: v.r.Layout.Types[0]}
 }
@@ -104,7 +154,7 @@ func (v Value) Nil() bool {
 // Load copies the value's bytes from memory in one read, so that its
 // fields read from the copy: a record is then one snapshot.
 func (v Value) Load() Value {
-	if !v.loadable() {
+	if !v.loadable() || !v.r.charge(v.T.Size) {
 		return v
 	}
 	b := make([]byte, v.T.Size)
@@ -135,6 +185,9 @@ func (r *Reader) GatherAll(vs []Value, paths ...string) []Value {
 	have, size, err := fieldSpans(r.Layout, vs[0].T, paths)
 	if err != nil {
 		vs[0].fail("%v", err)
+		return out
+	}
+	if !r.charge(size * int64(len(vs))) {
 		return out
 	}
 	buf := make([]byte, size*int64(len(vs)))
@@ -221,6 +274,9 @@ func (r *Reader) LoadAll(vs []Value) []Value {
 		}
 		return out
 	}
+	if !r.charge(size) {
+		return out
+	}
 	buf := make([]byte, size)
 	var spans []inspect.Span
 	var at int64
@@ -261,6 +317,9 @@ func (v Value) bytes(off, n int64) []byte {
 		}
 	}
 	b := make([]byte, n)
+	if !v.r.charge(n) {
+		return b
+	}
 	if _, err := v.r.Mem.ReadMemory(b, v.Addr+uint64(off)); err != nil {
 		v.r.Fail(err)
 		return make([]byte, n)
@@ -350,7 +409,7 @@ func (v Value) Elems() []Value {
 // was loaded), or of a slice.
 func (v Value) Each() []Value {
 	n := v.Len()
-	if n == 0 {
+	if n == 0 || !v.r.charge(int64(n)*valueSize) {
 		return nil
 	}
 	out := make([]Value, n)
@@ -426,7 +485,7 @@ func (v Value) Str() string {
 	switch v.T.Kind {
 	case layout.String, layout.Slice:
 		n := v.Len()
-		if n == 0 {
+		if n == 0 || !v.r.charge(int64(n)) {
 			return ""
 		}
 		b := make([]byte, n)
@@ -448,17 +507,23 @@ var ErrChanging = errors.New("(changing)")
 
 // Stable reads a record guarded by the sequence counter in its field Seq
 // (odd while a writer is inside): read decodes the loaded record, and the
-// read is kept only if the counter was even and unchanged around it.
+// read is kept only if the counter was even and unchanged around it,
+// retried within Reader.Wait.
 // With fields, only those and Seq are loaded (Gather); whatever else read
 // decodes comes from memory, inside the same check. A record that never
 // settled within Reader.Tries gives ErrChanging; other read errors are
-// returned as they are.
+// returned as they are, ErrBudget without retrying.
 func (r *Reader) Stable(rec Value, read func(rec Value), fields ...string) error {
 	tries := max(r.Tries, 1)
 	var err error
 	for i := range tries {
 		if i > 0 {
-			time.Sleep(time.Duration(i*i) * 50 * time.Microsecond)
+			pause := time.Duration(i*i) * 50 * time.Microsecond
+			if r.waited+pause > cmp.Or(r.Wait, DefaultWait) {
+				break
+			}
+			time.Sleep(pause)
+			r.waited += pause
 		}
 		var loaded Value
 		if len(fields) > 0 {
@@ -467,7 +532,9 @@ func (r *Reader) Stable(rec Value, read func(rec Value), fields ...string) error
 			loaded = rec.Load()
 		}
 		before := loaded.Field("Seq").Uint()
-		if err = r.Take(); err != nil {
+		if err = r.Take(); errors.Is(err, ErrBudget) {
+			return err // every try would fail as fast
+		} else if err != nil {
 			continue // a torn pointer to the record; try again
 		}
 		if before%2 == 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/inspect/layout"
@@ -206,5 +207,63 @@ func TestGather(t *testing.T) {
 	r.Var("x.Root").Deref().Gather("N.X")
 	if err := r.Take(); err == nil {
 		t.Error("field of an integer gathered without error")
+	}
+}
+
+// TestBudget reads lengths each under the limits but nested far past
+// any real daemon's state: the reader stops at its budget, with
+// ErrBudget, and fails every read after.
+func TestBudget(t *testing.T) {
+	img := seedImage()
+	binary.LittleEndian.PutUint64(img[0x40+48:], MaxElems/2) // Kids.len, over garbage repeated everywhere
+	for _, tc := range []struct {
+		name     string
+		budget   int64
+		exhausts bool
+	}{
+		{"small budget", 1 << 20, true},
+		{"enough", 1 << 30, false}, // other errors: the garbage has nil pointers
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &garbage{data: img[:0x60], base: fuzzBase, everywhere: true}
+			r := &Reader{Mem: g, Layout: fuzzLayout(), Tries: 1, Budget: tc.budget}
+			kids := r.Var("x.Root").Deref().Field("Kids").Elems()
+			for _, k := range kids[:min(len(kids), 1000)] {
+				k.Deref().Field("Name").Str()
+			}
+			if err := r.Take(); errors.Is(err, ErrBudget) != tc.exhausts || g.asked > tc.budget || r.exhausted() != tc.exhausts {
+				t.Fatalf("error %v, asked %d bytes, exhausted %v", err, g.asked, r.exhausted())
+			}
+			if !tc.exhausts {
+				return
+			}
+			asked := g.asked
+			if r.Var("x.Root").Deref().Field("N").Int(); !errors.Is(r.Take(), ErrBudget) || g.asked != asked {
+				t.Error("a read after the budget was spent did not fail at once")
+			}
+		})
+	}
+}
+
+// TestWait reads a thousand records whose writers all stopped inside
+// them: each is marked changing, within the reader's Wait, not after a
+// wait of its own.
+func TestWait(t *testing.T) {
+	img := seedImage()
+	img[0x100] = 3 // b.Seq: odd
+	r := &Reader{Mem: &garbage{data: img, base: fuzzBase}, Layout: fuzzLayout(), Tries: 8, Wait: 5 * time.Millisecond}
+	var recs []Value
+	for range 1000 {
+		recs = append(recs, Value{r: r, T: r.Layout.Types[tNode], Addr: fuzzBase + 0x100})
+	}
+	start := time.Now()
+	errs := r.StableAll(recs, func(int, Value) {}, "N")
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("took %v", d)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, ErrChanging) {
+			t.Fatalf("record %d: %v", i, err)
+		}
 	}
 }

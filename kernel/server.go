@@ -141,6 +141,13 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 		return false
 	}
 	p, segs, ended, err := k.attach(req.Token, int(cred.Pid))
+	if errors.Is(err, errNoEmbryo) {
+		// The fork failed after mcexec handed the proxy its job (the copy
+		// ran out of memory), or was given up: nothing to serve, as for a
+		// process that ended before its proxy came. The proxy goes back
+		// to idle without a word among the app's output.
+		return c.Send(control.Response{OK: true, Ended: true}) == nil
+	}
 	if err != nil {
 		c.Send(control.Response{Error: err.Error()})
 		return false

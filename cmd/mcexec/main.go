@@ -104,6 +104,10 @@ func exit(code int, sig syscall.Signal, err error) {
 }
 
 func fatal(err error) {
-	fmt.Fprintln(os.Stderr, "mcexec:", err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "mcexec:") {
+		msg = "mcexec: " + msg
+	}
+	fmt.Fprintln(os.Stderr, msg)
 	os.Exit(1)
 }

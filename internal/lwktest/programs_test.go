@@ -227,6 +227,23 @@ func TestExhaustPartition(t *testing.T) {
 	in.WaitIdle(base)
 }
 
+// TestForkOutOfMemory: a fork whose copy does not fit in the partition
+// fails with ENOMEM, quietly (the proxy that mcexec started for the child
+// prints nothing among the app's output), the parent goes on, and every
+// page comes back; a fork that fits then works.
+func TestForkOutOfMemory(t *testing.T) {
+	in, base := bootOne(t, "64M")
+	for _, tc := range []struct {
+		mib, want string
+	}{{"40", "fork: ENOMEM\n"}, {"8", "fork: child exited 0\n"}, {"40", "fork: ENOMEM\n"}} {
+		res := Run(in.Mcexec(testprog.MustC(t, "forkbig"), tc.mib), "")
+		if res.Code != 0 || res.Stdout != tc.want || res.Stderr != "" {
+			t.Errorf("forkbig %s MiB on 64M: %v; want %q", tc.mib, res, tc.want)
+		}
+		in.WaitIdle(base)
+	}
+}
+
 // TestHeapExtension: mcexec -h sets the heap growth step; behaviour is the same.
 func TestHeapExtension(t *testing.T) {
 	in, base := bootOne(t, "256M")

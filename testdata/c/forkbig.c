@@ -1,4 +1,5 @@
 /* Forks with argv[1] MiB of touched heap: on a partition too small for a second copy, fork must fail with ENOMEM and the parent go on; otherwise the child checks its copy and exits (never run natively: the sizes are chosen for a small LWK partition). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -215,20 +215,29 @@ func (in *Instance) strayStubs(st control.Status) []int {
 }
 
 // lwkState describes the instance that cmd, an mcexec, runs in: every
-// LWK thread (mcps) and the kernel log's tail, for a program that hangs
-// there. Empty for a native run.
+// LWK thread (mcps), the kernel log's tail and the thread records with
+// their registers (mcinspect --threads), for a program that hangs there.
+// Empty for a native run.
 func lwkState(cmd *exec.Cmd) string {
 	dir := filepath.Dir(cmd.Path)
 	if filepath.Base(cmd.Path) != "mcexec" {
 		return ""
 	}
 	var b strings.Builder
-	for _, args := range [][]string{{"mcps"}, {"ihkosctl", "0", "kmsg"}} {
-		c := exec.Command(filepath.Join(dir, args[0]), args[1:]...)
+	// The thread records carry the registers of each thread's call in
+	// progress (its arguments): what a hang waits for.
+	for _, q := range []struct {
+		args []string
+		tail int // lines kept, 0: all
+	}{{[]string{"mcps"}, 0}, {[]string{"ihkosctl", "0", "kmsg"}, 40}, {[]string{"mcinspect", "--threads"}, 0}} {
+		c := exec.Command(filepath.Join(dir, q.args[0]), q.args[1:]...)
 		c.Env = cmd.Env
 		out, err := c.CombinedOutput()
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		fmt.Fprintf(&b, "$ %s (%v)\n%s\n", strings.Join(args, " "), err, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+		if q.tail > 0 {
+			lines = lines[max(0, len(lines)-q.tail):]
+		}
+		fmt.Fprintf(&b, "$ %s (%v)\n%s\n", strings.Join(q.args, " "), err, strings.Join(lines, "\n"))
 	}
 	return b.String()
 }

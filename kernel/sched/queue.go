@@ -90,6 +90,21 @@ func (q *Queue) Pop(now int64) *proc.Thread {
 // syscall returns timeoutRet. A thread removed meanwhile from another CPU
 // (Gone) does not sleep: it is dropped as its call ends.
 func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
+	q.sleep(t, proc.Sleeping, deadline, timeoutRet)
+}
+
+// Park blocks t while its offloaded call is in flight (mcps shows it as
+// waiting for mcexec); Wake ends it. The state is set in one step under
+// the queue's lock: set Sleeping first, a signal from another CPU could
+// wake t as a sleeper before it became Offload, and t then ran and posted
+// its call again while the first call's waiter still watched the slot,
+// which could take the second answer and wake nobody (a Go test binary
+// hung on two CPUs with a thread parked in fcntl and its slot free).
+func (q *Queue) Park(t *proc.Thread) {
+	q.sleep(t, proc.Offload, 0, 0)
+}
+
+func (q *Queue) sleep(t *proc.Thread, state proc.ThreadState, deadline, timeoutRet int64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if t.Gone.Load() {
@@ -98,7 +113,7 @@ func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
 	q.change()
 	defer q.change()
 	t.Begin()
-	t.State, t.Deadline, t.TimeoutRet = proc.Sleeping, deadline, timeoutRet
+	t.State, t.Deadline, t.TimeoutRet = state, deadline, timeoutRet
 	t.End()
 	if deadline == 0 {
 		q.Blocked++
@@ -106,15 +121,6 @@ func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
 	}
 	i := sort.Search(len(q.Sleepers), func(i int) bool { return q.Sleepers[i].Deadline > deadline })
 	q.Sleepers = append(q.Sleepers[:i], append([]*proc.Thread{t}, q.Sleepers[i:]...)...)
-}
-
-// Park blocks t while its offloaded call is in flight (mcps shows it as
-// waiting for mcexec); Wake ends it.
-func (q *Queue) Park(t *proc.Thread) {
-	q.Sleep(t, 0, 0)
-	t.Begin()
-	t.State = proc.Offload
-	t.End()
 }
 
 // Wake makes a sleeping t runnable with ret as its syscall's result; it

@@ -327,14 +327,27 @@ func (as *AddressSpace) populate(v *VMA, lo, hi uint64) error {
 // e.g. before a pointer argument is handed to Linux, which returns EFAULT
 // rather than faulting on a page the stub has not mapped.
 func (as *AddressSpace) Populate(lo, hi uint64) error {
+	return as.back(lo, hi, false)
+}
+
+// back is Populate; with write, it also unshares the pages of [lo, hi)
+// that a fork shares (the LWK is about to write there).
+func (as *AddressSpace) back(lo, hi uint64, write bool) error {
 	as.lock()
 	defer as.unlock()
 	lo, hi = lo&^(PageSize-1), pageUp(hi)
 	for _, v := range as.VMAs {
-		if a, b := max(lo, v.Start), min(hi, v.End); a < b {
-			if err := as.populate(v, a, b); err != nil {
+		a, b := max(lo, v.Start), min(hi, v.End)
+		if a >= b {
+			continue
+		}
+		if write && forkShared(v) {
+			if err := as.unshare(v); err != nil {
 				return err
 			}
+		}
+		if err := as.populate(v, a, b); err != nil {
+			return err
 		}
 	}
 	return nil

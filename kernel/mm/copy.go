@@ -8,43 +8,28 @@ import (
 )
 
 // CopyOut writes b to app address va through the direct map, populating
-// pages as needed. The LWK never pokes app memory through ptrace.
+// pages as needed; pages a fork shares are unshared first, so that the
+// other processes do not see the write. The LWK never pokes app memory
+// through ptrace.
 func (as *AddressSpace) CopyOut(va uint64, b []byte) error {
-	if err := as.own(va, va+uint64(len(b))); err != nil {
-		return err
-	}
-	return as.each(va, uint64(len(b)), func(part []byte, at uint64) { copy(part, b[at:]) })
-}
-
-// own unshares the pages of [lo, hi) that a fork shares, before the LWK
-// writes there: the other processes must not see the write.
-func (as *AddressSpace) own(lo, hi uint64) error {
-	as.mu.Lock()
-	defer as.mu.Unlock()
-	for i := max(as.find(lo), 0); i < len(as.VMAs) && as.VMAs[i].Start < hi; i++ {
-		if v := as.VMAs[i]; v.End > lo && forkShared(v) {
-			atomic.AddUint64(&as.Seq, 1)
-			defer atomic.AddUint64(&as.Seq, 1)
-			return as.unshareRange(lo, hi)
-		}
-	}
-	return nil
+	return as.each(va, uint64(len(b)), true, func(part []byte, at uint64) { copy(part, b[at:]) })
 }
 
 // CopyIn reads len(b) bytes at app address va.
 func (as *AddressSpace) CopyIn(va uint64, b []byte) error {
-	return as.each(va, uint64(len(b)), func(part []byte, at uint64) { copy(b[at:], part) })
+	return as.each(va, uint64(len(b)), false, func(part []byte, at uint64) { copy(b[at:], part) })
 }
 
-// each calls fn with the direct-map slices backing [va, va+n), in order.
-func (as *AddressSpace) each(va, n uint64, fn func(part []byte, at uint64)) error {
+// each calls fn with the direct-map slices backing [va, va+n), in order,
+// owned by this process alone if write.
+func (as *AddressSpace) each(va, n uint64, write bool, fn func(part []byte, at uint64)) error {
 	if n == 0 {
 		return nil
 	}
 	if va+n < va {
 		return unix.EFAULT
 	}
-	if err := as.Populate(va, va+n); err != nil {
+	if err := as.back(va, va+n, write); err != nil {
 		return err
 	}
 	as.mu.Lock()

@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/delegator/ikc"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/proc"
 )
@@ -135,7 +134,7 @@ func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err erro
 		err = fmt.Errorf("pid %d is already an LWK process", pid)
 	}
 	if err == nil {
-		child.Chan, err = ikc.Create(fmt.Sprintf("mcos%d-%d", k.Index, pid))
+		child.Chan, err = k.channelFor(pid)
 	}
 	if err != nil {
 		e := k.takeEmbryo(child.Token)

@@ -58,6 +58,8 @@ type OS struct {
 	stubMu   sync.Mutex // serializes making stub threads
 	// embryos are forked processes waiting for their proxy, by token.
 	embryos map[uint64]*embryo
+	// sessions are the connections of child proxies, by proxy pid.
+	sessions map[int]*session
 }
 
 // Boot reserves the partition and starts the LWK CPUs.

@@ -435,7 +435,12 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	k.dropView(p)
 	atomic.AddInt32(&k.CPUs[p.Home].Load, -1)
 	if p.Token != 0 && !k.attached(p) && p.Chan != nil {
-		p.Chan.Close() // a forked process whose proxy never came
+		// A forked process whose proxy never came: the proxy may serve
+		// the next one with its channel.
+		go func() {
+			p.Offloads.Wait()
+			k.recycle(p)
+		}()
 	}
 	if sig != 0 {
 		k.Kmsg.Printf("pid %d: %s killed by signal %d after %v", p.PID, p.Exe, sig, ran)

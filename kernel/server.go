@@ -34,13 +34,14 @@ func (k *OS) Serve(l *control.Listener) {
 	l.Close()
 }
 
-// serveConn serves a connection's request; a child proxy whose process
-// ended before it attached asks again on the same connection, for its
-// next job (a forking loop would otherwise cost a connection a fork).
+// serveConn serves a connection's request; a child proxy asks again on the
+// same connection for its next job, once its process ended (a forking loop
+// would otherwise cost a connection a fork).
 func (k *OS) serveConn(c *control.Conn, stop chan struct{}) {
 	defer c.Close()
 	for k.serveRequest(c, stop) {
 	}
+	k.closeSession(c)
 }
 
 // serveRequest serves one request and reports whether c may bring another.
@@ -130,6 +131,7 @@ func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
 		k.kill(p, int(unix.SIGKILL))
 	}
 	k.serveProcess(c, p)
+	p.Chan.Close()
 }
 
 // serveAttach hands a forked process to the child proxy its parent's
@@ -140,6 +142,7 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 		c.Send(control.Response{Error: err.Error()})
 		return false
 	}
+	k.openSession(int(cred.Pid), c)
 	p, segs, ended, err := k.attach(req.Token, int(cred.Pid))
 	if errors.Is(err, errNoEmbryo) {
 		// The fork failed after mcexec handed the proxy its job (the copy
@@ -163,13 +166,19 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 	if err := c.Send(control.Response{OK: true, PID: p.PID, Data: data}, k.Mem.FD, p.Chan.FD); err != nil {
 		k.kill(p, int(unix.SIGKILL))
 	}
-	k.serveProcess(c, p)
+	if k.serveProcess(c, p) {
+		k.recycle(p)
+		return true // the proxy's next attach comes on c
+	}
+	p.Chan.Close()
 	return false
 }
 
 // serveProcess forwards the proxy's signals to p and reports p's exit; if
-// the proxy goes away, p is killed.
-func (k *OS) serveProcess(c *control.Conn, p *proc.Process) {
+// the proxy goes away, p is killed. It returns once nothing reads p's
+// channel any more, reporting whether the proxy detached (OpDetach) and
+// keeps the connection for another process.
+func (k *OS) serveProcess(c *control.Conn, p *proc.Process) (detached bool) {
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
@@ -182,7 +191,11 @@ func (k *OS) serveProcess(c *control.Conn, p *proc.Process) {
 			if err != nil {
 				return
 			}
-			if m.Op == control.OpSignal && m.Signal > 0 && m.Signal < 65 {
+			switch {
+			case m.Op == control.OpDetach:
+				detached = true
+				return
+			case m.Op == control.OpSignal && m.Signal > 0 && m.Signal < 65:
 				k.Kmsg.Printf("pid %d: signal %d forwarded by mcexec", p.PID, m.Signal)
 				k.kill(p, m.Signal)
 			}
@@ -192,24 +205,30 @@ func (k *OS) serveProcess(c *control.Conn, p *proc.Process) {
 	case <-p.Done():
 		c.Send(control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
 		// Closing with a forwarded signal unread would reset the
-		// connection before mcexec reads the exit: let it hang up first.
+		// connection before mcexec reads the exit: let it hang up, or
+		// detach, first.
 		select {
 		case <-gone:
 		case <-time.After(time.Second):
 		}
 	case <-gone:
-		k.Kmsg.Printf("pid %d: mcexec went away; killing the process", p.PID)
+		if !detached {
+			k.Kmsg.Printf("pid %d: mcexec went away; killing the process", p.PID)
+		}
 		k.kill(p, int(unix.SIGKILL))
 		<-p.Done()
 	}
 	// The reader must be done with the descriptor before serveConn closes
 	// it: the next connection may get its number at once, and a late read
-	// would steal that connection's request (a reused child proxy dials
-	// again right after the exit).
-	unix.Shutdown(c.FD(), unix.SHUT_RD)
-	<-gone
+	// would steal that connection's request.
+	select {
+	case <-gone:
+	default:
+		unix.Shutdown(c.FD(), unix.SHUT_RD)
+		<-gone
+	}
 	p.Offloads.Wait() // parked offloads still read the channel
-	p.Chan.Close()
+	return detached
 }
 
 func (k *OS) status() control.Status {

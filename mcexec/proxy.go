@@ -44,18 +44,24 @@ type Options struct {
 	Argv       []string
 }
 
-// Proxy serves one LWK process.
+// Proxy serves an LWK process; a child proxy serves one after the other,
+// with the same connection, workers and (mostly) channel.
 type Proxy struct {
-	opts    Options
-	conn    *control.Conn
-	ch      *ikc.Channel
-	partFD  int
-	replay  sync.Mutex
-	ready   chan struct{} // closed once ch is mapped
-	sigs    chan os.Signal
+	opts   Options
+	conn   *control.Conn
+	ch     *ikc.Channel
+	partFD int
+	replay sync.Mutex
+	sigs   chan os.Signal
+	// The process served: serving is its channel while workers may take
+	// its calls, nil between processes; gen counts the processes.
+	svcMu   sync.Mutex
+	svcCond *sync.Cond
+	serving *ikc.Channel
+	gen     int
 	idle    atomic.Int32 // workers waiting for a request
 	workers atomic.Int32
-	running int32 // workers not returned yet (a futex word: reset waits for 0)
+	running int32 // workers serving a process (a futex word: reset waits for 0)
 	PID     int
 }
 
@@ -129,7 +135,8 @@ func newProxy(o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{opts: o, conn: conn, ready: make(chan struct{}), sigs: make(chan os.Signal, 8)}
+	p := &Proxy{opts: o, conn: conn, sigs: make(chan os.Signal, 8)}
+	p.svcCond = sync.NewCond(&p.svcMu)
 	if err := p.hideFD(&p.conn); err != nil {
 		conn.Close()
 		return nil, err
@@ -147,19 +154,49 @@ func newProxy(o Options) (*Proxy, error) {
 	// Workers start their OS threads while the LWK sets the process up.
 	for i := 0; i < max(o.Workers, 1); i++ {
 		p.workers.Add(1)
-		p.startWorker()
+		go p.worker(nil, 0)
 	}
 	return p, nil
 }
 
-func (p *Proxy) startWorker() {
+// startWorker adds a worker that serves the process of channel ch (gen).
+func (p *Proxy) startWorker(ch *ikc.Channel, gen int) {
 	atomic.AddInt32(&p.running, 1)
-	go func() {
-		p.worker()
-		if atomic.AddInt32(&p.running, -1) == 0 {
-			futexWakeAll(&p.running)
-		}
-	}()
+	go p.worker(ch, gen)
+}
+
+// beginService lets the workers take the calls of the process whose
+// channel is mapped now.
+func (p *Proxy) beginService() {
+	p.svcMu.Lock()
+	p.gen++
+	p.serving = p.ch
+	p.svcCond.Broadcast()
+	p.svcMu.Unlock()
+}
+
+// endService waits, at most workerDrain, for the workers to be done with
+// the process that ended (its channel was aborted); it reports false when
+// one was not.
+func (p *Proxy) endService() bool {
+	// Before the wait: a worker that counts itself in later would find
+	// the old channel, which reset may unmap.
+	p.svcMu.Lock()
+	p.serving = nil
+	p.svcMu.Unlock()
+	return futexWaitZero(&p.running, workerDrain)
+}
+
+// nextProcess waits for a process served after the one of generation
+// seen, and counts the calling worker in.
+func (p *Proxy) nextProcess(seen int) (*ikc.Channel, int) {
+	p.svcMu.Lock()
+	defer p.svcMu.Unlock()
+	for p.serving == nil || p.gen == seen {
+		p.svcCond.Wait()
+	}
+	atomic.AddInt32(&p.running, 1)
+	return p.serving, p.gen
 }
 
 // forwarded are the signals mcexec passes on to its LWK process: those a
@@ -210,11 +247,9 @@ func (p *Proxy) connect(resp control.Response, fds []int) error {
 	if p.partFD, err = moveFD(fds[0]); err != nil {
 		return err
 	}
-	chFD, err := moveFD(fds[1])
-	if err != nil {
-		return err
-	}
-	if p.ch, err = ikc.Map(chFD); err != nil {
+	if p.ch != nil && sameFile(p.ch.FD, fds[1]) {
+		unix.Close(fds[1]) // the last process's, which the daemon reset
+	} else if err := p.mapChannel(fds[1]); err != nil {
 		return err
 	}
 	if len(resp.Data) > 0 {
@@ -228,8 +263,32 @@ func (p *Proxy) connect(resp control.Response, fds []int) error {
 			}
 		}
 	}
-	close(p.ready)
+	p.beginService()
 	return nil
+}
+
+// mapChannel maps the channel of descriptor fd in place of the last one.
+func (p *Proxy) mapChannel(fd int) error {
+	fd, err := moveFD(fd)
+	if err != nil {
+		return err
+	}
+	ch, err := ikc.Map(fd)
+	if err != nil {
+		unix.Close(fd)
+		return err
+	}
+	if p.ch != nil {
+		p.ch.Close()
+	}
+	p.ch = ch
+	return nil
+}
+
+// sameFile reports whether descriptors a and b refer to the same file.
+func sameFile(a, b int) bool {
+	var sa, sb unix.Stat_t
+	return unix.Fstat(a, &sa) == nil && unix.Fstat(b, &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
 // serve forwards signals until the daemon reports the process's end.
@@ -305,23 +364,35 @@ func (p *Proxy) hideFD(c **control.Conn) error {
 	return nil
 }
 
-// worker executes offloaded calls on its own OS thread.
-func (p *Proxy) worker() {
+// worker executes offloaded calls on its own OS thread: those of ch
+// (process gen) if set, then those of every process the proxy serves next.
+func (p *Proxy) worker(ch *ikc.Channel, gen int) {
 	runtime.LockOSThread()
 	if err := quietWorker(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	tid := unix.Gettid()
-	<-p.ready
-	if p.ch == nil {
-		return
+	for {
+		if ch == nil {
+			ch, gen = p.nextProcess(gen)
+		}
+		p.serveCalls(ch, gen, tid)
+		if atomic.AddInt32(&p.running, -1) == 0 {
+			futexWakeAll(&p.running)
+		}
+		ch = nil
 	}
+}
+
+// serveCalls executes the calls posted to ch until it is aborted.
+func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
 	spin := takeSpin
 	for {
 		p.idle.Add(1)
 		start := time.Now()
-		slot, err := p.ch.Take(spin)
+		slot, err := ch.Take(spin)
 		if err != nil {
+			p.idle.Add(-1)
 			return
 		}
 		if spin = takeSpin; time.Since(start) > spinPays {
@@ -331,38 +402,38 @@ func (p *Proxy) worker() {
 		// that blocks in Linux (a read of a pipe, a wait) never holds up
 		// the calls of the app's other threads.
 		if p.idle.Add(-1) == 0 && p.workers.Add(1) <= maxWorkers {
-			p.startWorker()
+			p.startWorker(ch, gen)
 		}
-		s := p.ch.Slot(slot)
+		s := ch.Slot(slot)
 		p.replay.Lock()
-		err = p.ch.ReplayLog(p.applyLog)
+		err = ch.ReplayLog(p.applyLog)
 		p.replay.Unlock()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mcexec:", err)
-			p.ch.Complete(slot, -int64(unix.EFAULT))
+			ch.Complete(slot, -int64(unix.EFAULT))
 			continue
 		}
 		switch s.Nr {
 		case ikc.NrSync:
-			p.ch.Complete(slot, 0)
+			ch.Complete(slot, 0)
 			continue
 		case ikc.NrCloseOnExec:
 			closeOnExec()
-			p.ch.Complete(slot, 0)
+			ch.Complete(slot, 0)
 			continue
 		case ikc.NrFork:
-			p.ch.Complete(slot, p.startChild(s.Args))
+			ch.Complete(slot, p.startChild(s.Args))
 			continue
 		}
-		if !p.ch.Claim(slot, tid) {
-			p.ch.Complete(slot, -int64(unix.EINTR))
+		if !ch.Claim(slot, tid) {
+			ch.Complete(slot, -int64(unix.EINTR))
 			continue
 		}
 		args := s.Args
-		if arg, ptr, ok := p.ch.PathArgument(slot); ok {
+		if arg, ptr, ok := ch.PathArgument(slot); ok {
 			args[arg] = uint64(ptr) // a path the LWK rewrote to its /proc or /sys view
 		}
-		p.ch.Complete(slot, p.execute(s.Nr, args))
+		ch.Complete(slot, p.execute(s.Nr, args))
 	}
 }
 
@@ -388,6 +459,9 @@ func (p *Proxy) execute(nr uint64, a [6]uint64) int64 {
 		return r
 	}
 	r, _, e := unix.Syscall6(uintptr(nr), uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
+	if nr == unix.SYS_UMASK {
+		umask.set(int(a[0]))
+	}
 	if e != 0 {
 		return -int64(e)
 	}

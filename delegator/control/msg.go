@@ -20,6 +20,10 @@ const (
 	// process, takes that process over; the reply is as OpExec's, with the
 	// populated segments to mirror in Data.
 	OpAttach = "attach"
+	// OpDetach: a child proxy, told of its process's end, is done with it
+	// and keeps the connection for its next attach; its workers are idle,
+	// so the daemon may hand its IKC channel to that next process.
+	OpDetach = "detach"
 )
 
 // Request is a tool's message to the daemon.

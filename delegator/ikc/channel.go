@@ -170,6 +170,19 @@ func (c *Channel) Close() error {
 	return err
 }
 
+// Reset makes a channel whose process has ended, and whose proxy and
+// LWK side are both done with it, as new for the proxy's next process: a
+// reused child proxy keeps its channel mapped (kernel/session.go). Slot
+// sequence numbers go on, so that a late Interrupt meant for the old
+// process matches no call of the new one.
+func (c *Channel) Reset() {
+	for i := range atomic.LoadUint32(&c.hdr.High) {
+		s := c.Slot(int(i))
+		*s = Slot{Seq: s.Seq}
+	}
+	*c.hdr = header{Magic: magic}
+}
+
 // Slot returns slot i.
 func (c *Channel) Slot(i int) *Slot {
 	return &c.slots[i]

@@ -186,3 +186,39 @@ func TestAbortAfterClose(t *testing.T) {
 	}
 	c.Abort()
 }
+
+// TestResetForNextProcess aborts a channel as a process's end does, resets
+// it and serves the next process on the same two mappings; a late
+// interrupt for the old process's call matches nothing.
+func TestResetForNextProcess(t *testing.T) {
+	lwk, proxy := channelPair(t, "reset")
+	lwk.Post(5, 1, [6]uint64{}, 1, 1)
+	oldSeq := lwk.Seq(5)
+	lwk.AppendLog(LogEntry{VA: WindowStart, Len: 4096})
+	lwk.Abort()
+	if _, err := proxy.Take(0); err != ErrAborted {
+		t.Fatalf("take on the aborted channel: %v", err)
+	}
+	lwk.Reset()
+	if lwk.Aborted() || lwk.Requests() != 0 || lwk.LogFull() {
+		t.Fatal("reset left the old process's state")
+	}
+	if proxy.ReplayLog(func(LogEntry) error { t.Fatal("old log entry replayed"); return nil }) != nil {
+		t.Fatal("replay")
+	}
+	lwk.Post(5, 2, [6]uint64{40}, 2, 2)
+	if _, executing := lwk.Interrupt(5, oldSeq); executing {
+		t.Fatal("an interrupt for the old process's call hit the new one")
+	}
+	i, err := proxy.Take(100)
+	if err != nil || i != 5 {
+		t.Fatalf("take: %d, %v", i, err)
+	}
+	if !proxy.Claim(i, 1) {
+		t.Fatal("the new call counts as interrupted")
+	}
+	proxy.Complete(i, 42)
+	if ret, err := lwk.Wait(5, 100); ret != 42 || err != nil {
+		t.Fatalf("wait: %d, %v", ret, err)
+	}
+}

@@ -96,6 +96,26 @@ func (m *mirror) Map(va, length, off uint64, prot int) error {
 	return nil
 }
 
+// MapAll maps a forked address space's segments with one stop of the
+// stub (mm.BatchMapper), unpopulated as Map does while attaching.
+func (m *mirror) MapAll(segs []mm.MappedSegment) error {
+	c, s, err := m.here()
+	if err != nil {
+		return err
+	}
+	calls := make([]cpu.Call, len(segs))
+	for i, seg := range segs {
+		calls[i] = cpu.MapCall(seg.VA, seg.Len, seg.Off, seg.Prot)
+	}
+	if err := s.InjectAll(calls); err != nil {
+		return err
+	}
+	for _, seg := range segs {
+		m.log(c, ikc.LogEntry{VA: seg.VA, Len: seg.Len, Off: seg.Off, Prot: uint64(seg.Prot)})
+	}
+	return nil
+}
+
 func (m *mirror) Unmap(va, length uint64) error {
 	c, s, err := m.here()
 	if err != nil {

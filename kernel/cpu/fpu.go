@@ -24,10 +24,11 @@ import (
 // the state saved (out). A slot holds any XSAVE area, AMX included.
 const (
 	fpuAreaBase = ikc.StubBase + 0x1000
-	fpuRipOff   = 0  // the thread's rip, rax and rdx, which the
-	fpuRaxOff   = 8  // trampoline uses before it jumps
-	fpuRdxOff   = 16 //
-	fpuMaskOff  = 24 // XSAVE feature mask (edx:eax)
+	fpuRipOff   = 0     // the thread's rip, rax and rdx, which the
+	fpuRaxOff   = 8     // trampoline uses before it jumps
+	fpuRdxOff   = 16    //
+	fpuMaskOff  = 24    // XSAVE feature mask (edx:eax)
+	fpuBatchOff = 0x100 // InjectAll's calls, batchEntry bytes each
 	fpuInOff    = 0x1000
 	fpuOutOff   = fpuInOff + xsaveMax
 	fpuAreaSize = fpuOutOff + xsaveMax

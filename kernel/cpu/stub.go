@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -208,35 +209,101 @@ func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
 	for i, a := range args {
 		*dst[i] = a
 	}
-	if err := setRegs(s.PID, &regs); err != nil {
-		return 0, fmt.Errorf("cpu: inject into stub %d: %w", s.PID, err)
+	if err := s.runToTrap(&regs); err != nil {
+		return 0, fmt.Errorf("cpu: injected syscall %d in stub %d: %w", nr, s.PID, err)
+	}
+	return injected(int64(regs.Rax), nr, s.PID)
+}
+
+// injected turns an injected call's raw result into an error, if any.
+func injected(ret int64, nr uint64, pid int) (int64, error) {
+	if ret < 0 && ret > -4096 {
+		return ret, fmt.Errorf("cpu: injected syscall %d in stub %d: %w", nr, pid, unix.Errno(-ret))
+	}
+	return ret, nil
+}
+
+// runToTrap runs the stub from regs until it reaches an int3, and reads
+// its registers back into regs.
+func (s *Stub) runToTrap(regs *unix.PtraceRegs) error {
+	if err := setRegs(s.PID, regs); err != nil {
+		return err
 	}
 	if err := ptrace(unix.PTRACE_CONT, s.PID, 0); err != nil {
-		return 0, fmt.Errorf("cpu: inject into stub %d: %w", s.PID, err)
+		return err
 	}
 	for {
 		st, err := s.wait()
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if st.Kind == StopExited {
-			return 0, fmt.Errorf("cpu: stub %d died during an injected syscall %d", s.PID, nr)
+			return errors.New("the stub died")
 		}
 		if st.Kind == StopSignal && st.Signal == syscall.SIGTRAP {
 			break
 		}
 		// Another signal (a kick) arrived first: swallow it and go on.
 		if err := ptrace(unix.PTRACE_CONT, s.PID, 0); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	if err := getRegs(s.PID, &regs); err != nil {
-		return 0, fmt.Errorf("cpu: inject result from stub %d: %w", s.PID, err)
+	return getRegs(s.PID, regs)
+}
+
+// Call is one system call of InjectAll.
+type Call struct {
+	Nr   uint64
+	Args [6]uint64
+}
+
+// batchEntry is the size of a call in the switch area, as batchCode reads
+// it; batchMax calls fit there.
+const (
+	batchEntry = 64
+	batchMax   = (fpuInOff - fpuBatchOff) / batchEntry
+)
+
+// InjectAll executes calls in the stub one after the other, with one stop
+// for as many as the switch area holds (a stub thread, which has none of
+// its own, stops for each): a process's mappings cost one ptrace round
+// trip instead of one each. It reports the first failure; the calls of
+// its batch after it were made too.
+func (s *Stub) InjectAll(calls []Call) error {
+	if s.fpu == nil {
+		for _, c := range calls {
+			if _, err := s.Inject(c.Nr, c.Args[:]...); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if int64(regs.Rax) < 0 && int64(regs.Rax) > -4096 {
-		return int64(regs.Rax), fmt.Errorf("cpu: injected syscall %d in stub %d: %w", nr, s.PID, unix.Errno(-int64(regs.Rax)))
+	le := binary.LittleEndian
+	for len(calls) > 0 {
+		batch := calls[:min(len(calls), batchMax)]
+		area := s.fpu.mem[fpuBatchOff:]
+		for i, c := range batch {
+			e := area[i*batchEntry:]
+			le.PutUint64(e, c.Nr)
+			for j, a := range c.Args {
+				le.PutUint64(e[8+8*j:], a)
+			}
+		}
+		regs := s.Template
+		regs.Rip, regs.Orig_rax = ikc.StubBase+stubBatchOff, ^uint64(0)
+		regs.Rbx, regs.R12 = fpuAreaBase+fpuBatchOff, uint64(len(batch))
+		regs.Rsp = regs.Rsp &^ 15
+		if err := s.runToTrap(&regs); err != nil {
+			return fmt.Errorf("cpu: injected calls in stub %d: %w", s.PID, err)
+		}
+		for i, c := range batch {
+			if _, err := injected(int64(le.Uint64(area[i*batchEntry+56:])), c.Nr, s.PID); err != nil {
+				return err
+			}
+		}
+		calls = calls[len(batch):]
 	}
-	return int64(regs.Rax), nil
+	return nil
 }
 
 // madvPopulateWrite (Linux 5.14) prefaults writable page table entries.
@@ -248,15 +315,21 @@ const madvPopulateWrite = 23
 // read-only until a write fault (the kernel's dirty tracking), so writable
 // mappings are prefaulted for writing.
 func (s *Stub) Map(va, length, off uint64, prot int, populate bool) error {
-	flags := uint64(unix.MAP_SHARED | unix.MAP_FIXED)
+	c := MapCall(va, length, off, prot)
 	if populate {
-		flags |= unix.MAP_POPULATE
+		c.Args[3] |= unix.MAP_POPULATE
 	}
-	_, err := s.Inject(unix.SYS_MMAP, va, length, uint64(prot), flags, PartitionFD, off)
+	_, err := s.Inject(c.Nr, c.Args[:]...)
 	if err == nil && populate && prot&unix.PROT_WRITE != 0 {
 		s.Inject(unix.SYS_MADVISE, va, length, madvPopulateWrite)
 	}
 	return err
+}
+
+// MapCall is the call that maps partition bytes [off, off+length) at va
+// in a stub, leaving the page table entries to fill on first touch.
+func MapCall(va, length, off uint64, prot int) Call {
+	return Call{Nr: unix.SYS_MMAP, Args: [6]uint64{va, length, uint64(prot), unix.MAP_SHARED | unix.MAP_FIXED, PartitionFD, off}}
 }
 
 // Unmap removes [va, va+length) from the stub.

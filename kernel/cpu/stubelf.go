@@ -23,8 +23,28 @@ const (
 	stubLoadOff   = stubSaveOff + 20
 	stubXrstorOff = stubLoadOff + 12
 	stubSwitchEnd = stubLoadOff + 40
-	stubImageSize = stubSwitchEnd
+	stubBatchOff  = stubSwitchEnd // InjectAll's loop, batchCode
+	stubImageSize = stubBatchOff + 43
 )
+
+// batchCode executes r12 system calls described at rbx, 64 bytes each:
+// number and six arguments, then the result, which it stores. rbx and r12
+// survive syscall, which clobbers only rax, rcx and r11.
+var batchCode = []byte{
+	0x48, 0x8b, 0x03, // mov rax, [rbx]
+	0x48, 0x8b, 0x7b, 0x08, // mov rdi, [rbx+8]
+	0x48, 0x8b, 0x73, 0x10, // mov rsi, [rbx+16]
+	0x48, 0x8b, 0x53, 0x18, // mov rdx, [rbx+24]
+	0x4c, 0x8b, 0x53, 0x20, // mov r10, [rbx+32]
+	0x4c, 0x8b, 0x43, 0x28, // mov r8, [rbx+40]
+	0x4c, 0x8b, 0x4b, 0x30, // mov r9, [rbx+48]
+	0x0f, 0x05, // syscall
+	0x48, 0x89, 0x43, 0x38, // mov [rbx+56], rax
+	0x48, 0x83, 0xc3, 0x40, // add rbx, 64
+	0x49, 0xff, 0xcc, // dec r12
+	0x75, 0xd6, // jnz back to the first mov (-42)
+	0xcc, // int3
+}
 
 // stubImage builds the stub executable: one read+execute PT_LOAD page at
 // ikc.StubBase. Generating it here means the daemon needs no separate
@@ -54,7 +74,7 @@ func stubImage() []byte {
 	copy(b[stubGadgetOff:], []byte{0x0f, 0x05, 0xcc}) // syscall; int3
 	// mov eax, SYS_pause; syscall; jmp back to the mov
 	copy(b[stubParkOff:], []byte{0xb8, unix.SYS_PAUSE, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7})
-	return appendSwitchCode(b)
+	return append(appendSwitchCode(b), batchCode...)
 }
 
 // appendSwitchCode appends the FPU switch trampoline to the image b, which

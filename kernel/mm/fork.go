@@ -136,13 +136,23 @@ func (as *AddressSpace) Attach(m Mapper) ([]MappedSegment, error) {
 	var out []MappedSegment
 	for _, v := range as.VMAs {
 		for _, s := range v.Segs {
-			if err := m.Map(s.VA, s.Len, s.Off, v.Prot); err != nil {
-				return nil, err
-			}
 			out = append(out, MappedSegment{Segment: s, Prot: v.Prot})
 		}
 	}
+	if bm, ok := m.(BatchMapper); ok {
+		return out, bm.MapAll(out)
+	}
+	for _, s := range out {
+		if err := m.Map(s.VA, s.Len, s.Off, s.Prot); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// A BatchMapper maps many segments at once, for less than one Map each.
+type BatchMapper interface {
+	MapAll(segs []MappedSegment) error
 }
 
 // detached is the mapper of a forked address space before Attach: its

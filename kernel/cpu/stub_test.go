@@ -1,0 +1,68 @@
+package cpu
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/ikc"
+)
+
+// startTestStub starts a stub traced by the calling (locked) thread, with
+// a small memfd as its partition; it is killed when the test ends.
+func startTestStub(t *testing.T) *Stub {
+	exe, err := StubExecutable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(exe) })
+	part, err := unix.MemfdCreate("test-partition", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(part) })
+	if err := unix.Ftruncate(part, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	s, err := StartStub(exe, part, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Kill(); s.Reap() })
+	return s
+}
+
+// TestInjectAll maps more segments than one batch holds, in one call, and
+// checks the stub's maps; a failing call stops the batch with its errno.
+func TestInjectAll(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	s := startTestStub(t)
+	var calls []Call
+	for i := range uint64(batchMax + 5) {
+		va := ikc.WindowStart + 2*i*4096 // apart: no merging
+		calls = append(calls, MapCall(va, 4096, i*4096, unix.PROT_READ))
+	}
+	if err := s.InjectAll(calls); err != nil {
+		t.Fatal(err)
+	}
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", s.PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(maps), "test-partition"); n != len(calls) {
+		t.Fatalf("%d partition mappings, want %d:\n%s", n, len(calls), maps)
+	}
+	bad := []Call{calls[0], {Nr: unix.SYS_MUNMAP, Args: [6]uint64{ikc.WindowStart + 1, 4096}}, calls[1]}
+	if err := s.InjectAll(bad); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("a misaligned munmap in a batch: %v, want EINVAL", err)
+	}
+	if pid, err := s.Inject(unix.SYS_GETPID); err != nil || int(pid) != s.PID {
+		t.Fatalf("getpid injected after the batches: %d, %v", pid, err)
+	}
+}

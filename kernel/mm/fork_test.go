@@ -221,3 +221,52 @@ func TestReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestForkLeavesZerosOut: runs of zero pages of a fault-around block or
+// more in anonymous memory are not copied; the child demand-faults zeroed
+// pages there, shorter runs are copied, and contents match either way.
+func TestForkLeavesZerosOut(t *testing.T) {
+	as, a, _ := newAS(t, 256)
+	hole := as.Layout.FaultAround
+	length := (4*hole + 4) * PageSize
+	addr, err := as.Map(MapRequest{Length: length, Prot: unix.PROT_READ | unix.PROT_WRITE, Populate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Data in pages 0, 2 (a short zero run between) and 2*hole+2 (a long
+	// one before it); zeros after it to the end.
+	marks := map[uint64]string{0: "first", 2: "second", 2*hole + 2: "far"}
+	for page, s := range marks {
+		as.CopyOut(addr+page*PageSize, []byte(s))
+	}
+	free := a.FreePages()
+	child, err := as.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss, _ := child.Usage()
+	if want := uint64(3+1) * PageSize; rss != want {
+		t.Errorf("child rss %d, want %d (pages 0-2 and the far one)", rss, want)
+	}
+	if a.FreePages() != free-rss/PageSize {
+		t.Errorf("free %d -> %d for a child of rss %d", free, a.FreePages(), rss)
+	}
+	if _, err := child.Attach(&recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, length)
+	if err := child.CopyIn(addr, got); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, length)
+	for page, s := range marks {
+		copy(want[page*PageSize:], s)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("the child's memory differs from the parent's")
+	}
+	child.Release()
+	if a.FreePages() != free {
+		t.Errorf("free after the child's release %d, want %d", a.FreePages(), free)
+	}
+}

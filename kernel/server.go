@@ -162,8 +162,7 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 	for i, s := range segs {
 		out[i] = control.Segment{VA: s.VA, Len: s.Len, Off: s.Off}
 	}
-	data, _ := json.Marshal(out)
-	if err := c.Send(control.Response{OK: true, PID: p.PID, Data: data}, k.Mem.FD, p.Chan.FD); err != nil {
+	if err := c.Send(control.Response{OK: true, PID: p.PID, Segments: out}, k.Mem.FD, p.Chan.FD); err != nil {
 		k.kill(p, int(unix.SIGKILL))
 	}
 	if k.serveProcess(c, p) {

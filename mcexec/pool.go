@@ -26,8 +26,8 @@ import (
 type proxyState struct {
 	// Ending: its process ended and it is getting ready for another
 	// (Idle follows unless it cannot be reused, then it exits).
-	Ending bool `json:",omitempty"`
-	Idle   bool `json:",omitempty"`
+	Ending bool
+	Idle   bool
 }
 
 // childProxy is a child proxy as its parent mcexec sees it.

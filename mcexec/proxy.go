@@ -1,7 +1,6 @@
 package mcexec
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -252,15 +251,9 @@ func (p *Proxy) connect(resp control.Response, fds []int) error {
 	} else if err := p.mapChannel(fds[1]); err != nil {
 		return err
 	}
-	if len(resp.Data) > 0 {
-		var segs []control.Segment
-		if err := json.Unmarshal(resp.Data, &segs); err != nil {
-			return fmt.Errorf("mcexec: attach reply: %w", err)
-		}
-		for _, s := range segs {
-			if err := p.applyLog(ikc.LogEntry{VA: s.VA, Len: s.Len, Off: s.Off}); err != nil {
-				return err
-			}
+	for _, s := range resp.Segments {
+		if err := p.applyLog(ikc.LogEntry{VA: s.VA, Len: s.Len, Off: s.Off}); err != nil {
+			return err
 		}
 	}
 	p.beginService()

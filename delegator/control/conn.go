@@ -1,10 +1,13 @@
 package control
 
 import (
+	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -16,8 +19,12 @@ const MaxMessage = 4 << 20
 // MaxFDs bounds the descriptors one message carries.
 const MaxFDs = 8
 
-// Conn is one end of a control connection.
-type Conn struct{ fd int }
+// Conn is one end of a control connection. One goroutine may Send while
+// another Recv-s.
+type Conn struct {
+	fd     int
+	sendMu sync.Mutex // a large message's announcement and the message go together
+}
 
 // ErrNoInstance is returned by Dial when no daemon listens.
 var ErrNoInstance = errors.New("no LWK instance is booted")
@@ -49,11 +56,40 @@ func (c *Conn) FD() int { return c.fd }
 // Close closes the connection.
 func (c *Conn) Close() error { return unix.Close(c.fd) }
 
-// Send writes one message with optional descriptors.
+// smallMessage is Recv's buffer. Control messages are smaller but for an
+// exec's environment, a query's answer or many segments to mirror; a larger
+// one is announced by a packet of its own (bigMessage), since reading a
+// SEQPACKET packet into a shorter buffer drops the rest of it, and peeking
+// at every packet's size first cost a system call a message.
+const smallMessage = 64 << 10
+
+// bigMessage opens the announcement of a message larger than smallMessage:
+// then comes its size as a uvarint, and the message is the next packet. It
+// starts no message: binary kinds are letters, JSON starts with '{'.
+const bigMessage = 0
+
+// buffer is one Send's or Recv's working memory, pooled: a fresh one a
+// message would cost more than the message (its pages fault in).
+type buffer struct{ data, oob []byte }
+
+var buffers = sync.Pool{New: func() any {
+	return &buffer{data: make([]byte, smallMessage), oob: make([]byte, unix.CmsgSpace(4*MaxFDs))}
+}}
+
+// Send writes one message with optional descriptors: binary if v is an
+// encoding.BinaryAppender, else JSON.
 func (c *Conn) Send(v any, fds ...int) error {
-	b, err := json.Marshal(v)
+	buf := buffers.Get().(*buffer)
+	defer buffers.Put(buf)
+	var b []byte
+	var err error
+	if m, ok := v.(encoding.BinaryAppender); ok {
+		b, err = m.AppendBinary(buf.data[:0])
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("control send: %w", err)
 	}
 	if len(b) > MaxMessage {
 		return fmt.Errorf("control message of %d bytes exceeds %d", len(b), MaxMessage)
@@ -62,49 +98,70 @@ func (c *Conn) Send(v any, fds ...int) error {
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
-	for {
-		err = unix.Sendmsg(c.fd, b, oob, nil, 0)
-		if err != unix.EINTR {
-			break
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if len(b) > smallMessage {
+		if err := c.sendmsg(binary.AppendUvarint([]byte{bigMessage}, uint64(len(b))), nil); err != nil {
+			return err
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("control send: %w", err)
+	return c.sendmsg(b, oob)
+}
+
+func (c *Conn) sendmsg(b, oob []byte) error {
+	for {
+		err := unix.Sendmsg(c.fd, b, oob, nil, 0)
+		if err == nil {
+			return nil
+		}
+		if err != unix.EINTR {
+			return fmt.Errorf("control send: %w", err)
+		}
 	}
-	return nil
 }
 
 // Recv reads one message into v and returns the descriptors that came with
-// it. io.EOF-like closure is reported as os.ErrClosed.
+// it: binary if v is an encoding.BinaryUnmarshaler, else JSON. The peer's
+// hang-up is reported as os.ErrClosed. Recv-s on one Conn must not overlap.
 func (c *Conn) Recv(v any) ([]int, error) {
-	// Peek at the packet's size first: a MaxMessage buffer for every
-	// message would cost more than the message (fresh pages fault in).
-	var n, oobn int
-	var err error
+	buf := buffers.Get().(*buffer)
+	defer buffers.Put(buf)
+	msg, fds, err := c.recvmsg(buf.data, buf.oob)
+	if err == nil && msg[0] == bigMessage {
+		msg, fds, err = c.recvBig(msg, fds, buf.oob)
+	}
+	if err == nil {
+		if m, ok := v.(encoding.BinaryUnmarshaler); ok {
+			err = m.UnmarshalBinary(msg)
+		} else {
+			err = json.Unmarshal(msg, v)
+		}
+		if err != nil {
+			err = fmt.Errorf("control message: %w", err)
+		}
+	}
+	if err != nil {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, err
+	}
+	return fds, nil
+}
+
+// recvmsg reads one packet into b, and the descriptors that came with it
+// (also on error, for the caller to close).
+func (c *Conn) recvmsg(b, oob []byte) (msg []byte, fds []int, err error) {
+	var n, oobn, flags int
 	for {
-		n, _, err = unix.Recvfrom(c.fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		n, oobn, flags, _, err = unix.Recvmsg(c.fd, b, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
 			break
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("control receive: %w", err)
+		return nil, nil, fmt.Errorf("control receive: %w", err)
 	}
-	buf := make([]byte, max(n, 1))
-	oob := make([]byte, unix.CmsgSpace(4*MaxFDs))
-	for {
-		n, oobn, _, _, err = unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("control receive: %w", err)
-	}
-	if n == 0 {
-		return nil, os.ErrClosed
-	}
-	var fds []int
 	if oobn > 0 {
 		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 		if err == nil {
@@ -115,13 +172,28 @@ func (c *Conn) Recv(v any) ([]int, error) {
 			}
 		}
 	}
-	if err := json.Unmarshal(buf[:n], v); err != nil {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-		return nil, fmt.Errorf("control message: %w", err)
+	switch {
+	case flags&unix.MSG_TRUNC != 0:
+		return nil, fds, fmt.Errorf("control receive: unannounced message larger than %d bytes", len(b))
+	case n == 0:
+		return nil, fds, os.ErrClosed
 	}
-	return fds, nil
+	return b[:n], fds, nil
+}
+
+// recvBig reads the message that announcement a announced, adding its
+// descriptors to fds.
+func (c *Conn) recvBig(a []byte, fds []int, oob []byte) ([]byte, []int, error) {
+	size, n := binary.Uvarint(a[1:])
+	if n <= 0 || 1+n != len(a) || size == 0 || size > MaxMessage {
+		return nil, fds, fmt.Errorf("control receive: bad large message announcement %x", a[:min(len(a), 16)])
+	}
+	msg, more, err := c.recvmsg(make([]byte, size), oob)
+	fds = append(fds, more...)
+	if err == nil && len(msg) != int(size) {
+		err = fmt.Errorf("control receive: message of %d bytes announced as %d", len(msg), size)
+	}
+	return msg, fds, err
 }
 
 // Call sends a request and waits for the response.

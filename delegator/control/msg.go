@@ -18,7 +18,7 @@ const (
 	OpExit         = "exit"   // daemon -> mcexec: the app ended
 	// OpAttach: a child proxy, started by its parent's mcexec for a forked
 	// process, takes that process over; the reply is as OpExec's, with the
-	// populated segments to mirror in Data.
+	// populated segments to mirror in Segments.
 	OpAttach = "attach"
 	// OpDetach: a child proxy, told of its process's end, is done with it
 	// and keeps the connection for its next attach; its workers are idle,
@@ -69,6 +69,10 @@ type Response struct {
 	ExitSignal int  `json:"exit_signal,omitempty"`
 	Ended      bool `json:"ended,omitempty"`
 
+	// OpAttach.
+	Segments []Segment `json:"segments,omitempty"`
+
+	// The queries' answers, as JSON.
 	Data json.RawMessage `json:"data,omitempty"`
 }
 

@@ -1,0 +1,138 @@
+package control
+
+import (
+	"encoding"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// message is what the wire tests handle: a pointer to a binary type.
+type message interface {
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
+}
+
+// fullRequest and fullResponse set every field, with the extremes of
+// their ranges.
+var (
+	fullRequest = Request{Op: OpExec, Argv: []string{"a.out", "", "ü"}, Env: []string{"A=1", "B="},
+		Exe: "/bin/a.out", Cred: [4]int{0, -1, math.MaxInt, math.MinInt}, HeapExtend: math.MaxUint64,
+		ProxyPID: 12345, ParentPID: 1, Rlimits: [][2]uint64{{0, math.MaxUint64}, {1 << 20, 1 << 40}},
+		Signal: 9, PID: -7, Token: 0xdeadbeefcafef00d}
+	fullResponse = Response{OK: true, Error: "boom", Text: "text\n", PID: 42, ExitCode: -1, ExitSignal: 15,
+		Ended: true, Segments: []Segment{{VA: 0x400000, Len: 4096, Off: 0}, {VA: math.MaxUint64, Len: 1, Off: 1 << 33}},
+		Data: []byte(`{"x":1}`)}
+)
+
+// wireCases are the messages every wire test encodes.
+var wireCases = []struct {
+	name string
+	msg  message // a pointer to the message
+	zero func() message
+}{
+	{"request", &fullRequest, func() message { return new(Request) }},
+	{"empty request", &Request{}, func() message { return new(Request) }},
+	{"attach request", &Request{Op: OpAttach, Token: 1}, func() message { return new(Request) }},
+	{"response", &fullResponse, func() message { return new(Response) }},
+	{"empty response", &Response{}, func() message { return new(Response) }},
+}
+
+func encode(t testing.TB, m encoding.BinaryAppender) []byte {
+	t.Helper()
+	b, err := m.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestWireRoundTrip(t *testing.T) {
+	for _, c := range wireCases {
+		t.Run(c.name, func(t *testing.T) {
+			prefix := []byte("kept")
+			b, err := c.msg.AppendBinary(prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b[:len(prefix)]) != "kept" {
+				t.Fatalf("AppendBinary changed what it appends to: %q", b)
+			}
+			got := c.zero()
+			if err := got.UnmarshalBinary(b[len(prefix):]); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, c.msg) {
+				t.Errorf("round trip:\n got %+v\nwant %+v", got, c.msg)
+			}
+		})
+	}
+}
+
+func TestWireBadInput(t *testing.T) {
+	for _, c := range wireCases {
+		t.Run(c.name, func(t *testing.T) {
+			b := encode(t, c.msg)
+			for n := range len(b) {
+				if err := c.zero().UnmarshalBinary(b[:n]); err == nil {
+					t.Errorf("%d of %d bytes: no error", n, len(b))
+				}
+			}
+			bad := map[string][]byte{
+				"trailing byte": append(b[:len(b):len(b)], 0),
+				"other kind":    append([]byte{'X'}, b[1:]...),
+				"json":          []byte(`{"op":"exec"}`),
+				"huge length":   {b[0], 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+				"long varint":   append([]byte{b[0]}, strings.Repeat("\xff", 11)...),
+				"bad bool":      {kindResponse, 2},
+			}
+			for name, in := range bad {
+				if err := c.zero().UnmarshalBinary(in); err == nil {
+					t.Errorf("%s: no error", name)
+				}
+			}
+		})
+	}
+}
+
+// TestWireGarbage decodes random bytes: never a panic, an error for a
+// wrong kind, and what decodes encodes to something that decodes the same.
+func TestWireGarbage(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, r.IntN(64))
+		for i := range b {
+			b[i] = byte(r.UintN(256))
+		}
+		if len(b) > 0 && r.IntN(2) == 0 {
+			b[0] = kindRequest + byte(r.IntN(2))*(kindResponse-kindRequest)
+		}
+		checkDecode(t, b)
+	}
+}
+
+// checkDecode decodes b as each control type.
+func checkDecode(t *testing.T, b []byte) {
+	for _, m := range []message{new(Request), new(Response)} {
+		err := m.UnmarshalBinary(b)
+		if (len(b) == 0 || b[0] != kindRequest && b[0] != kindResponse) && err == nil {
+			t.Fatalf("%x decoded as %T without its kind", b, m)
+		}
+		if err != nil {
+			continue
+		}
+		again := reflect.New(reflect.TypeOf(m).Elem()).Interface().(message)
+		if err := again.UnmarshalBinary(encode(t, m)); err != nil || !reflect.DeepEqual(again, m) {
+			t.Fatalf("%x: decoded %+v, re-encoded decodes as %+v (%v)", b, m, again, err)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, c := range wireCases {
+		f.Add(encode(f, c.msg))
+	}
+	f.Fuzz(checkDecode)
+}

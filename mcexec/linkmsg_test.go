@@ -1,0 +1,82 @@
+package mcexec
+
+import (
+	"encoding"
+	"math"
+	"reflect"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/control"
+)
+
+type linkMessage interface {
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
+}
+
+var linkCases = []struct {
+	name string
+	msg  linkMessage // a pointer to the message
+	zero func() linkMessage
+}{
+	{"job", &forkJob{Token: math.MaxUint64, PGID: 4242, Cwd: "/home/ü/dir", Umask: 0o022,
+		FDs: []int{0, 1, 2, 899}, CloExec: []int{899}, More: true}, func() linkMessage { return new(forkJob) }},
+	{"empty job", &forkJob{}, func() linkMessage { return new(forkJob) }},
+	{"ending", &proxyState{Ending: true}, func() linkMessage { return new(proxyState) }},
+	{"idle", &proxyState{Idle: true}, func() linkMessage { return new(proxyState) }},
+	{"both", &proxyState{Ending: true, Idle: true}, func() linkMessage { return new(proxyState) }},
+}
+
+func TestLinkMessages(t *testing.T) {
+	for _, c := range linkCases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := c.msg.AppendBinary(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.zero()
+			if err := got.UnmarshalBinary(b); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, c.msg) {
+				t.Errorf("round trip:\n got %+v\nwant %+v", got, c.msg)
+			}
+			for n := range len(b) {
+				if err := c.zero().UnmarshalBinary(b[:n]); err == nil {
+					t.Errorf("%d of %d bytes: no error", n, len(b))
+				}
+			}
+			for _, bad := range [][]byte{append(b[:len(b):len(b)], 0), append([]byte{'Q'}, b[1:]...), []byte(`{"Idle":true}`)} {
+				if err := c.zero().UnmarshalBinary(bad); err == nil {
+					t.Errorf("%q: no error", bad)
+				}
+			}
+		})
+	}
+}
+
+// TestLinkBinary checks that the link carries the messages binary.
+func TestLinkBinary(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := control.FromFD(fds[0]), control.FromFD(fds[1])
+	defer a.Close()
+	defer b.Close()
+	for _, c := range linkCases {
+		if err := a.Send(reflect.ValueOf(c.msg).Elem().Interface()); err != nil {
+			t.Fatal(err)
+		}
+		var first [1]byte
+		if _, _, err := unix.Recvfrom(b.FD(), first[:], unix.MSG_PEEK); err != nil || first[0] == '{' {
+			t.Errorf("%s: message starts with %q (%v), want its binary kind", c.name, first[0], err)
+		}
+		got := c.zero()
+		if _, err := b.Recv(got); err != nil || !reflect.DeepEqual(got, c.msg) {
+			t.Errorf("%s: received %+v (%v), want %+v", c.name, got, err, c.msg)
+		}
+	}
+}

@@ -407,8 +407,13 @@ func (p *Proxy) reset() bool {
 		return false
 	}
 	unix.Close(p.partFD)
-	if p.applyLog(ikc.LogEntry{VA: ikc.WindowStart, Len: ikc.WindowEnd - ikc.WindowStart, Off: ikc.Unmapped}) != nil {
-		return false
+	p.replay.Lock()
+	p.pending = nil
+	var err error
+	if p.mirrored {
+		err = p.applyLog(ikc.LogEntry{VA: ikc.WindowStart, Len: ikc.WindowEnd - ikc.WindowStart, Off: ikc.Unmapped})
+		p.mirrored = false
 	}
-	return p.conn.Send(control.Request{Op: control.OpDetach}) == nil
+	p.replay.Unlock()
+	return err == nil && p.conn.Send(control.Request{Op: control.OpDetach}) == nil
 }

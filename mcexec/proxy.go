@@ -50,7 +50,11 @@ type Proxy struct {
 	conn   *control.Conn
 	ch     *ikc.Channel
 	partFD int
-	replay sync.Mutex
+	// replay guards the mirror: pending, the segments of a forked process
+	// that no call has needed yet, the log's replay, and mirrored.
+	replay   sync.Mutex
+	pending  []control.Segment
+	mirrored bool // the window has mappings
 	sigs   chan os.Signal
 	// The process served: serving is its channel while workers may take
 	// its calls, nil between processes; gen counts the processes.
@@ -251,13 +255,25 @@ func (p *Proxy) connect(resp control.Response, fds []int) error {
 	} else if err := p.mapChannel(fds[1]); err != nil {
 		return err
 	}
-	for _, s := range resp.Segments {
+	// Mapped by the first call: a child that execs or exits at once
+	// makes none, and its proxy maps nothing.
+	p.pending = resp.Segments
+	p.beginService()
+	return nil
+}
+
+// mirror brings the window up to date with the process's mappings before
+// a call (p.replay held): the forked process's segments first, then the
+// mapping log.
+func (p *Proxy) mirror(ch *ikc.Channel) error {
+	for len(p.pending) > 0 {
+		s := p.pending[0]
 		if err := p.applyLog(ikc.LogEntry{VA: s.VA, Len: s.Len, Off: s.Off}); err != nil {
 			return err
 		}
+		p.pending = p.pending[1:]
 	}
-	p.beginService()
-	return nil
+	return ch.ReplayLog(p.applyLog)
 }
 
 // mapChannel maps the channel of descriptor fd in place of the last one.
@@ -399,7 +415,7 @@ func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
 		}
 		s := ch.Slot(slot)
 		p.replay.Lock()
-		err = ch.ReplayLog(p.applyLog)
+		err = p.mirror(ch)
 		p.replay.Unlock()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mcexec:", err)
@@ -416,6 +432,10 @@ func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
 			continue
 		case ikc.NrFork:
 			ch.Complete(slot, p.startChild(s.Args))
+			// The forking thread's next call seldom comes soon (it waits
+			// for its child, which runs first): spinning for it would take
+			// the Linux CPU from the child's proxy.
+			spin = 0
 			continue
 		}
 		if !ch.Claim(slot, tid) {
@@ -432,6 +452,7 @@ func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
 
 // applyLog mirrors one mapping change.
 func (p *Proxy) applyLog(e ikc.LogEntry) error {
+	p.mirrored = true
 	var err unix.Errno
 	if e.Off == ikc.Unmapped {
 		_, _, err = unix.Syscall6(unix.SYS_MMAP, uintptr(e.VA), uintptr(e.Len), unix.PROT_NONE,

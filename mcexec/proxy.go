@@ -55,7 +55,7 @@ type Proxy struct {
 	replay   sync.Mutex
 	pending  []control.Segment
 	mirrored bool // the window has mappings
-	sigs   chan os.Signal
+	sigs     chan os.Signal
 	// The process served: serving is its channel while workers may take
 	// its calls, nil between processes; gen counts the processes.
 	svcMu   sync.Mutex

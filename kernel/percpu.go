@@ -109,7 +109,7 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 			continue
 		}
 		if c.spareUsed {
-			c.wipeSpare(k)
+			c.wipeSpare(k, true)
 			continue
 		}
 		// Idle: tick-less, until work, a wake-up or the next deadline.
@@ -129,7 +129,7 @@ func (c *CPU) startSpare(k *OS) {
 
 // takeStub returns the spare stub, or a new one.
 func (c *CPU) takeStub(k *OS) (*cpu.Stub, error) {
-	c.wipeSpare(k)
+	c.wipeSpare(k, false)
 	if s := c.Spare; s != nil {
 		c.Spare = nil
 		return s, nil
@@ -151,13 +151,18 @@ func (c *CPU) retireStub(s *cpu.Stub) {
 }
 
 // wipeSpare wipes a spare that served a process; one that cannot be is
-// killed.
-func (c *CPU) wipeSpare(k *OS) {
+// killed. Unless now (the CPU is idle), its unmap waits for the stub's
+// next injection (cpu.Stub.Wipe).
+func (c *CPU) wipeSpare(k *OS, now bool) {
 	if !c.spareUsed {
 		return
 	}
 	c.spareUsed = false
-	if err := c.Spare.Wipe(); err != nil {
+	err := c.Spare.Wipe()
+	if err == nil && now {
+		err = c.Spare.FinishWipe()
+	}
+	if err != nil {
 		k.Kmsg.Printf("cpu %d: spare stub %d: %v", c.Index, c.Spare.PID, err)
 		c.dropSpare()
 	}

@@ -85,6 +85,7 @@ func (k *OS) viewProc(t *proc.Thread, parts []string) (string, bool) {
 			return "", false
 		}
 	}
+	p.Viewed.Store(true)
 	rest := parts[1:]
 	if tid == 0 && len(rest) >= 2 && rest[0] == "task" {
 		id, err := strconv.Atoi(rest[1])
@@ -226,7 +227,7 @@ func (k *OS) renderTasks(p *proc.Process) string {
 
 // dropView removes an ended process's view.
 func (k *OS) dropView(p *proc.Process) {
-	if k.viewRoot != "" {
+	if k.viewRoot != "" && p.Viewed.Load() {
 		os.RemoveAll(k.procDir(p.PID))
 	}
 }

@@ -208,7 +208,9 @@ func (c *Channel) Abort() {
 		return
 	}
 	atomic.StoreUint32(&c.hdr.Aborted, 1)
-	for i := 0; i < SlotCount; i++ {
+	// Slots at or above High were never posted; one being posted now
+	// sees the flag (post).
+	for i := range int(atomic.LoadUint32(&c.hdr.High)) {
 		s := c.Slot(i)
 		if atomic.CompareAndSwapUint32(&s.State, SlotPosted, SlotAborted) ||
 			atomic.CompareAndSwapUint32(&s.State, SlotTaken, SlotAborted) {

@@ -36,6 +36,7 @@ type Stub struct {
 	InitFP []byte
 	fpu    *fpuSwitch // nil for stub threads: they switch through ptrace
 	dead   bool
+	wipe   bool // Wipe's unmap is due, with the next injection
 	// adopted is clear while a new stub thread waits, untraced, for its
 	// CPU's tracer (Adopt): nothing may signal it then.
 	adopted atomic.Bool
@@ -140,6 +141,9 @@ type Stop struct {
 // Resume loads regs into the stub, runs it until the next stop and saves the
 // registers back into regs. A pending FPU switch (SwitchFP) runs first.
 func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
+	if err := s.FinishWipe(); err != nil {
+		return Stop{}, err
+	}
 	run := regs
 	var orig, switching unix.PtraceRegs
 	if s.fpu != nil && s.fpu.load {
@@ -202,6 +206,13 @@ func (s *Stub) wait() (Stop, error) {
 // gadget) and returns its result. The stub's registers are clobbered: the
 // next Resume reloads the app thread's.
 func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
+	if err := s.FinishWipe(); err != nil {
+		return 0, err
+	}
+	return s.inject(nr, args...)
+}
+
+func (s *Stub) inject(nr uint64, args ...uint64) (int64, error) {
 	regs := s.Template
 	regs.Rip, regs.Rax, regs.Orig_rax = s.Gadget, nr, ^uint64(0)
 	regs.Rsp = regs.Rsp &^ 15
@@ -278,6 +289,10 @@ func (s *Stub) InjectAll(calls []Call) error {
 		}
 		return nil
 	}
+	if s.wipe {
+		calls = append([]Call{wipeCall}, calls...)
+		s.wipe = false
+	}
 	le := binary.LittleEndian
 	for len(calls) > 0 {
 		batch := calls[:min(len(calls), batchMax)]
@@ -348,12 +363,32 @@ func (s *Stub) Protect(va, length uint64, prot int) error {
 // seen.
 func (s *Stub) Alive() bool { return !s.dead }
 
-// Wipe readies a stub whose process ended for another: its app window is
-// emptied, and no FPU switch is pending (the next process's first thread
-// loads its own state).
+// Wipe readies a stub whose process ended for another: no FPU switch is
+// pending (the next process's first thread loads its own state), and its
+// app window is emptied before anything else runs in it, by the next
+// injection (a fork's batch of mappings: one stop for both). It fails if
+// the stub is gone.
 func (s *Stub) Wipe() error {
 	s.fpu.save, s.fpu.load, s.FPOwner = nil, false, 0
-	return s.Unmap(ikc.WindowStart, ikc.WindowEnd-ikc.WindowStart)
+	s.wipe = true
+	var regs unix.PtraceRegs
+	if err := getRegs(s.PID, &regs); err != nil {
+		return fmt.Errorf("cpu: stub %d: %w", s.PID, err)
+	}
+	return nil
+}
+
+// wipeCall empties a stub's app window.
+var wipeCall = Call{Nr: unix.SYS_MUNMAP, Args: [6]uint64{ikc.WindowStart, ikc.WindowEnd - ikc.WindowStart}}
+
+// FinishWipe makes Wipe's unmap now, if it is due.
+func (s *Stub) FinishWipe() error {
+	if !s.wipe {
+		return nil
+	}
+	s.wipe = false
+	_, err := s.inject(wipeCall.Nr, wipeCall.Args[:2]...)
+	return err
 }
 
 // Kill ends the stub. Any thread may call it: SIGKILL needs no

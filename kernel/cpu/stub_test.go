@@ -66,3 +66,43 @@ func TestInjectAll(t *testing.T) {
 		t.Fatalf("getpid injected after the batches: %d, %v", pid, err)
 	}
 }
+
+// TestWipeWithBatch: a wiped stub's window is emptied by the next batch,
+// in the same stop as its calls, and by the next single injection.
+func TestWipeWithBatch(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	s := startTestStub(t)
+	mappings := func() int {
+		maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", s.PID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(maps), "test-partition")
+	}
+	old := MapCall(ikc.WindowStart, 4096, 0, unix.PROT_READ)
+	if err := s.InjectAll([]Call{old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wipe(); err != nil {
+		t.Fatal(err)
+	}
+	if n := mappings(); n != 1 {
+		t.Fatalf("%d mappings after Wipe, want the old one still", n)
+	}
+	if err := s.InjectAll([]Call{MapCall(ikc.WindowStart+1<<20, 4096, 4096, unix.PROT_READ)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := mappings(); n != 1 {
+		t.Fatalf("%d mappings after the batch, want only the new one", n)
+	}
+	if err := s.Wipe(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Inject(unix.SYS_GETPID); err != nil {
+		t.Fatal(err)
+	}
+	if n := mappings(); n != 0 {
+		t.Fatalf("%d mappings after an injection, want none", n)
+	}
+}

@@ -283,6 +283,9 @@ type Process struct {
 	// VforkParent is the thread that vforked the process and sleeps
 	// until it execs or exits.
 	VforkParent *Thread
+	// Viewed is set once a /proc view of the process was asked for: only
+	// then is there one to remove at its end.
+	Viewed atomic.Bool
 
 	// stubs are the stub threads of the process by LWK CPU, Stub's CPU
 	// among them; threads on other CPUs run in threads of Stub's process.

@@ -47,7 +47,12 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 		}
 		for _, s := range v.Segs {
 			pieces := []Segment{s}
-			if v.Kind != KindFile && v.Kind != KindELF {
+			switch v.Kind {
+			case KindHeap:
+				// Above the break the heap holds zeros (brk clears what it
+				// gives back): no need to read it.
+				pieces = as.nonZero(clipSeg(s, pageUp(as.Brk)))
+			case KindAnon, KindStack:
 				pieces = as.nonZero(s)
 			}
 			for _, p := range pieces {
@@ -63,6 +68,14 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 		}
 	}
 	return child, nil
+}
+
+// clipSeg returns the part of s below va.
+func clipSeg(s Segment, va uint64) Segment {
+	if s.VA+s.Len > va {
+		s.Len = max(va, s.VA) - s.VA
+	}
+	return s
 }
 
 // zeroPage is compared with pages to find those that hold only zeros.

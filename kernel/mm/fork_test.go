@@ -270,3 +270,30 @@ func TestForkLeavesZerosOut(t *testing.T) {
 		t.Errorf("free after the child's release %d, want %d", a.FreePages(), free)
 	}
 }
+
+// TestForkHeapAboveBreak: the heap's pages above the break, populated by
+// brk's step but holding zeros, are neither read nor copied.
+func TestForkHeapAboveBreak(t *testing.T) {
+	as, _, _ := newAS(t, 1024)
+	as.BrkStart, as.Brk = 0x100000, 0x100000
+	brk := as.BrkStart + 5*PageSize + 10
+	if got := as.SetBrkTo(brk); got != brk {
+		t.Fatalf("brk %#x, want %#x", got, brk)
+	}
+	if rss, _ := as.Usage(); rss <= 16*PageSize {
+		t.Fatalf("heap rss %d: brk populated no more than the break", rss)
+	}
+	as.CopyOut(brk-1, []byte("x"))
+	child, err := as.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer child.Release()
+	if rss, _ := child.Usage(); rss != 6*PageSize {
+		t.Errorf("child rss %d, want the 6 pages below the break", rss)
+	}
+	b := make([]byte, 2)
+	if err := child.CopyIn(brk-1, b); err != nil || string(b) != "x\x00" {
+		t.Errorf("child at the break: %q, %v", b, err)
+	}
+}

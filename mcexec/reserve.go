@@ -25,7 +25,7 @@ __attribute__((constructor)) static void gomck_reserve_window(void) {
 // 10-20 ms to get.
 __attribute__((constructor)) static void gomck_grow_fd_table(void) {
 	int fd = open("/", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && dup3(fd, 1023, O_CLOEXEC) == 1023)
+	if (fd >= 0 && dup2(fd, 1023) == 1023)
 		close(1023);
 	if (fd >= 0)
 		close(fd);

@@ -219,7 +219,6 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 			link.Send(proxyState{Idle: true})
 			continue
 		}
-		link.Send(proxyState{Ending: true})
 		if !p.reset() {
 			return code, sig, nil
 		}

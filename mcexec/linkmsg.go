@@ -50,7 +50,6 @@ func (j *forkJob) UnmarshalBinary(b []byte) error {
 // AppendBinary encodes s for the link.
 func (s proxyState) AppendBinary(b []byte) ([]byte, error) {
 	e := control.NewEncoder(b, kindProxyState)
-	e.Bool(s.Ending)
 	e.Bool(s.Idle)
 	return e, nil
 }
@@ -58,7 +57,7 @@ func (s proxyState) AppendBinary(b []byte) ([]byte, error) {
 // UnmarshalBinary decodes what AppendBinary encoded.
 func (s *proxyState) UnmarshalBinary(b []byte) error {
 	d := control.NewDecoder(b, kindProxyState)
-	m := proxyState{Ending: d.Bool(), Idle: d.Bool()}
+	m := proxyState{Idle: d.Bool()}
 	if err := d.Finish(); err != nil {
 		return fmt.Errorf("proxy state: %w", err)
 	}

@@ -24,9 +24,8 @@ var linkCases = []struct {
 	{"job", &forkJob{Token: math.MaxUint64, PGID: 4242, Cwd: "/home/ü/dir", Umask: 0o022,
 		FDs: []int{0, 1, 2, 899}, CloExec: []int{899}, More: true}, func() linkMessage { return new(forkJob) }},
 	{"empty job", &forkJob{}, func() linkMessage { return new(forkJob) }},
-	{"ending", &proxyState{Ending: true}, func() linkMessage { return new(proxyState) }},
 	{"idle", &proxyState{Idle: true}, func() linkMessage { return new(proxyState) }},
-	{"both", &proxyState{Ending: true, Idle: true}, func() linkMessage { return new(proxyState) }},
+	{"busy", &proxyState{}, func() linkMessage { return new(proxyState) }},
 }
 
 func TestLinkMessages(t *testing.T) {

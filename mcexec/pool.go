@@ -22,12 +22,10 @@ import (
 // that started it and serves that mcexec's next fork (fork.go). They talk
 // over a socketpair, the link: jobs go down, state changes come up.
 
-// proxyState is what a child proxy tells its parent mcexec.
+// proxyState is what a child proxy tells its parent mcexec: that it is
+// idle, ready for a job. (A proxy that cannot be reused exits instead.)
 type proxyState struct {
-	// Ending: its process ended and it is getting ready for another
-	// (Idle follows unless it cannot be reused, then it exits).
-	Ending bool
-	Idle   bool
+	Idle bool
 }
 
 // childProxy is a child proxy as its parent mcexec sees it.
@@ -35,8 +33,8 @@ type childProxy struct {
 	pid  int
 	link *control.Conn
 	cred creds // of the thread that started it: a reused proxy must match
-	// state: busy serving a process, ending, or idle.
-	ending, idle bool
+	// idle, or busy serving a process (or getting ready for the next).
+	idle bool
 	// forkedBy is the proxy whose process forked the one it serves.
 	forkedBy *Proxy
 	// spare: started ahead of a fork, it says Idle once it is set up.
@@ -85,8 +83,9 @@ const reuseWait = 20 * time.Millisecond
 // proxy) forks: one whose pid is not in avoid (pids the forking process's
 // unreaped children still hold) and that the calling thread could have
 // started. It waits, up to reuseWait, for one that seems about to be idle
-// (it says it is ending, or serves a child of by's process that is not in
-// avoid, so reaped already), since a new one costs far more. The wait is
+// (it serves a child of by's process that is not in avoid, so reaped
+// already, or it is a spare getting ready), since a new one costs far
+// more. The wait is
 // bounded because the second guess is wrong while threads fork at once: a
 // child forked after avoid was made is not in it, yet lives on, and its
 // own run may wait for this fork to finish. nil if none.
@@ -108,7 +107,7 @@ func (pp *proxyPool) take(by *Proxy, avoid []int, reuse bool) *childProxy {
 				pp.mu.Unlock()
 				return c
 			}
-			waiting = waiting || c.ending || c.forkedBy == by || c.spare
+			waiting = waiting || c.forkedBy == by || c.spare
 		}
 		pp.mu.Unlock()
 		if !waiting {
@@ -213,7 +212,7 @@ func (pp *proxyPool) follow(c *childProxy) {
 		}
 		pp.mu.Lock()
 		surplus := st.Idle && pp.idle() >= maxIdle
-		c.ending, c.idle, c.spare = st.Ending, st.Idle && !surplus, false
+		c.idle, c.spare = st.Idle && !surplus, false
 		pp.notify()
 		pp.mu.Unlock()
 		if surplus {

@@ -456,11 +456,17 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	atomic.AddInt32(&k.CPUs[p.Home].Load, -1)
 	if p.Token != 0 && !k.attached(p) && p.Chan != nil {
 		// A forked process whose proxy never came: the proxy may serve
-		// the next one with its channel.
-		go func() {
-			p.Offloads.Wait()
+		// the next one with its channel, which must be in its session by
+		// the time the proxy hears of the end and is idle again. Calls
+		// it posted may be parked still.
+		if p.Chan.Requests() == 0 {
 			k.recycle(p)
-		}()
+		} else {
+			go func() {
+				p.Offloads.Wait()
+				k.recycle(p)
+			}()
+		}
 	}
 	if sig != 0 {
 		k.Kmsg.Printf("pid %d: %s killed by signal %d after %v", p.PID, p.Exe, sig, ran)

@@ -166,7 +166,6 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 		k.kill(p, int(unix.SIGKILL))
 	}
 	if k.serveProcess(c, p) {
-		k.recycle(p)
 		return true // the proxy's next attach comes on c
 	}
 	p.Chan.Close()
@@ -176,7 +175,8 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 // serveProcess forwards the proxy's signals to p and reports p's exit; if
 // the proxy goes away, p is killed. It returns once nothing reads p's
 // channel any more, reporting whether the proxy detached (OpDetach) and
-// keeps the connection for another process.
+// keeps the connection for another process; p's channel then went to the
+// proxy's session (recycle).
 func (k *OS) serveProcess(c *control.Conn, p *proc.Process) (detached bool) {
 	gone := make(chan struct{})
 	go func() {
@@ -192,7 +192,16 @@ func (k *OS) serveProcess(c *control.Conn, p *proc.Process) (detached bool) {
 			}
 			switch {
 			case m.Op == control.OpDetach:
+				select {
+				case <-p.Done():
+				default:
+					return // while p runs: as if the proxy went away
+				}
+				// At once, not on serveProcess's way out: the proxy's
+				// next process may be forked any moment now.
 				detached = true
+				p.Offloads.Wait()
+				k.recycle(p)
 				return
 			case m.Op == control.OpSignal && m.Signal > 0 && m.Signal < 65:
 				k.Kmsg.Printf("pid %d: signal %d forwarded by mcexec", p.PID, m.Signal)
@@ -211,9 +220,7 @@ func (k *OS) serveProcess(c *control.Conn, p *proc.Process) (detached bool) {
 		case <-time.After(time.Second):
 		}
 	case <-gone:
-		if !detached {
-			k.Kmsg.Printf("pid %d: mcexec went away; killing the process", p.PID)
-		}
+		k.Kmsg.Printf("pid %d: mcexec went away; killing the process", p.PID)
 		k.kill(p, int(unix.SIGKILL))
 		<-p.Done()
 	}

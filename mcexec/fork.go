@@ -393,26 +393,27 @@ func dropSignals(c chan os.Signal) {
 // descriptors would land among the app's.)
 const workerDrain = 100 * time.Millisecond
 
-// reset makes a proxy whose process ended ready for another: the app's
-// descriptors are closed at once (a pipe's reader sees its end), the
-// workers finish with the process (its channel was aborted), the mirror
-// and partition go, and the daemon hears that the proxy detached, on the
-// connection the next attach takes. The channel stays mapped: the daemon
-// resets it and gives it to the proxy's next process. It reports false
-// when a worker did not finish (the proxy cannot be reused).
+// reset makes a proxy whose process ended ready for another: the workers
+// finish with the process (its channel was aborted), the daemon hears that
+// the proxy detached, on the connection the next attach takes, and then
+// the app's descriptors are closed (a pipe's reader sees its end) and the
+// mirror and partition go. The channel stays mapped: the daemon resets it
+// and gives it to the proxy's next process, and hearing of the detach
+// first, it mostly has by the time the parent hears the proxy is idle. It
+// reports false when a worker did not finish (the proxy cannot be reused).
 func (p *Proxy) reset() bool {
-	unix.CloseRange(0, ReservedFD-1, 0)
-	if !p.endService() {
+	if !p.endService() || p.conn.Send(control.Request{Op: control.OpDetach}) != nil {
+		unix.CloseRange(0, ReservedFD-1, 0)
 		return false
 	}
+	unix.CloseRange(0, ReservedFD-1, 0)
 	unix.Close(p.partFD)
 	p.replay.Lock()
+	defer p.replay.Unlock()
 	p.pending = nil
-	var err error
-	if p.mirrored {
-		err = p.applyLog(ikc.LogEntry{VA: ikc.WindowStart, Len: ikc.WindowEnd - ikc.WindowStart, Off: ikc.Unmapped})
-		p.mirrored = false
+	if !p.mirrored {
+		return true
 	}
-	p.replay.Unlock()
-	return err == nil && p.conn.Send(control.Request{Op: control.OpDetach}) == nil
+	p.mirrored = false
+	return p.applyLog(ikc.LogEntry{VA: ikc.WindowStart, Len: ikc.WindowEnd - ikc.WindowStart, Off: ikc.Unmapped}) == nil
 }

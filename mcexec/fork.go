@@ -267,33 +267,17 @@ func receiveJob(link *control.Conn) (forkJob, error) {
 // others below ReservedFD, and takes the forking mcexec's working
 // directory, umask and process group, as a fork would have given them.
 func adopt(job forkJob, fds []int) error {
-	// Out of the way first: a received descriptor may sit on a number
-	// another one must take.
-	for i, fd := range fds {
-		high, err := moveFD(fd)
-		if err != nil {
-			return err
-		}
-		fds[i] = high
-	}
-	unix.CloseRange(0, ReservedFD-1, 0)
 	cloexec := map[int]bool{}
 	for _, fd := range job.CloExec {
 		cloexec[fd] = true
 	}
-	for i, fd := range fds {
-		flags := 0
-		if cloexec[job.FDs[i]] {
-			flags = unix.O_CLOEXEC
-		}
-		err := unix.Dup3(fd, job.FDs[i], flags)
-		unix.Close(fd)
-		if err != nil {
-			return fmt.Errorf("mcexec: install descriptor %d: %w", job.FDs[i], err)
-		}
+	if err := placeFDs(job.FDs, fds, cloexec); err != nil {
+		return err
 	}
-	unix.Umask(job.Umask)
-	umask.set(job.Umask)
+	if u, err := umask.get(); err != nil || u != job.Umask {
+		unix.Umask(job.Umask)
+		umask.set(job.Umask)
+	}
 	// By path: a descriptor of the directory would pass through a low
 	// number in the forking mcexec, among the app's. The forking mcexec
 	// may be gone already (its process did not wait), so its
@@ -335,6 +319,84 @@ func (u *umaskTracker) get() (int, error) {
 func (u *umaskTracker) set(m int) {
 	u.mask.Store(int32(m & 0o777))
 	u.known.Store(true)
+}
+
+// placeFDs installs received descriptors fds at the numbers want, marking
+// those in cloexec close-on-exec, and closes all others below ReservedFD.
+func placeFDs(want, fds []int, cloexec map[int]bool) error {
+	if !inOrder(want, fds) {
+		return placeAnyFDs(want, fds, cloexec)
+	}
+	// Received at 0, 1, ... (nothing else is open below ReservedFD), and
+	// wanted in increasing order: from the last down, each goes to its
+	// number, which is its own or one no descriptor still to move holds.
+	// Most apps have 0, 1 and 2 only: a call each to clear close-on-exec
+	// (set on receipt), where moving each out of the way and back took
+	// four.
+	for i := len(fds) - 1; i >= 0; i-- {
+		fd, to := fds[i], want[i]
+		var err error
+		switch {
+		case fd != to:
+			flags := 0
+			if cloexec[to] {
+				flags = unix.O_CLOEXEC
+			}
+			err = unix.Dup3(fd, to, flags)
+			unix.Close(fd)
+		case !cloexec[to]:
+			_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("mcexec: install descriptor %d: %w", to, err)
+		}
+	}
+	// Anything else below ReservedFD goes.
+	from := 0
+	for _, fd := range want {
+		if fd > from {
+			unix.CloseRange(uint(from), uint(fd-1), 0)
+		}
+		from = fd + 1
+	}
+	unix.CloseRange(uint(from), ReservedFD-1, 0)
+	return nil
+}
+
+// inOrder reports whether fds are 0, 1, ... and want increases.
+func inOrder(want, fds []int) bool {
+	for i, fd := range fds {
+		if fd != i || i > 0 && want[i] <= want[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// placeAnyFDs is placeFDs for descriptors in any order.
+func placeAnyFDs(want, fds []int, cloexec map[int]bool) error {
+	// Out of the way first: a received descriptor may sit on a number
+	// another one must take.
+	for i, fd := range fds {
+		high, err := moveFD(fd)
+		if err != nil {
+			return err
+		}
+		fds[i] = high
+	}
+	unix.CloseRange(0, ReservedFD-1, 0)
+	for i, fd := range fds {
+		flags := 0
+		if cloexec[want[i]] {
+			flags = unix.O_CLOEXEC
+		}
+		err := unix.Dup3(fd, want[i], flags)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("mcexec: install descriptor %d: %w", want[i], err)
+		}
+	}
+	return nil
 }
 
 // ownUmask reads the umask from statusFile.

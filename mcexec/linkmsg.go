@@ -1,13 +1,9 @@
 package mcexec
 
-import (
-	"fmt"
-
-	"github.com/gomck/gomck/delegator/control"
-)
+import "github.com/gomck/gomck/delegator/control"
 
 // The link's messages travel in control's binary encoding: a fork sends
-// a job down and two or three states come up.
+// a job down, and an idle notice comes up once the proxy is done.
 
 // Kinds of the link's messages (control.NewEncoder).
 const (
@@ -40,11 +36,7 @@ func (j *forkJob) UnmarshalBinary(b []byte) error {
 		CloExec: control.DecodeSlice(&d, 1, (*control.Decoder).Int),
 		More:    d.Bool(),
 	}
-	if err := d.Finish(); err != nil {
-		return fmt.Errorf("fork job: %w", err)
-	}
-	*j = m
-	return nil
+	return control.Store(&d, j, m, "fork job")
 }
 
 // AppendBinary encodes s for the link.
@@ -58,9 +50,5 @@ func (s proxyState) AppendBinary(b []byte) ([]byte, error) {
 func (s *proxyState) UnmarshalBinary(b []byte) error {
 	d := control.NewDecoder(b, kindProxyState)
 	m := proxyState{Idle: d.Bool()}
-	if err := d.Finish(); err != nil {
-		return fmt.Errorf("proxy state: %w", err)
-	}
-	*s = m
-	return nil
+	return control.Store(&d, s, m, "proxy state")
 }

@@ -91,31 +91,23 @@ func (d *Decoder) fail(what string) {
 }
 
 // Uint reads an unsigned number.
-func (d *Decoder) Uint() uint64 {
+func (d *Decoder) Uint() uint64 { return number(d, binary.Uvarint) }
+
+// Int reads a signed number.
+func (d *Decoder) Int() int { return int(number(d, binary.Varint)) }
+
+// number reads a varint with read (binary.Uvarint or binary.Varint).
+func number[T uint64 | int64](d *Decoder, read func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.buf[d.off:])
+	v, n := read(d.buf[d.off:])
 	if n <= 0 {
 		d.fail("bad or truncated number")
 		return 0
 	}
 	d.off += n
 	return v
-}
-
-// Int reads a signed number.
-func (d *Decoder) Int() int {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.buf[d.off:])
-	if n <= 0 {
-		d.fail("bad or truncated number")
-		return 0
-	}
-	d.off += n
-	return int(v)
 }
 
 // Bool reads a bool.
@@ -183,6 +175,16 @@ func (d *Decoder) Finish() error {
 	return d.err
 }
 
+// Store stores v, the message d decoded, in dst once Finish reports no
+// error; what names the message in the error.
+func Store[T any](d *Decoder, dst *T, v T, what string) error {
+	if err := d.Finish(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	*dst = v
+	return nil
+}
+
 // AppendBinary encodes r for the wire.
 func (r Request) AppendBinary(b []byte) ([]byte, error) {
 	e := NewEncoder(b, kindRequest)
@@ -220,11 +222,7 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		PID:        d.Int(),
 		Token:      d.Uint(),
 	}
-	if err := d.Finish(); err != nil {
-		return fmt.Errorf("request: %w", err)
-	}
-	*r = m
-	return nil
+	return Store(&d, r, m, "request")
 }
 
 // AppendBinary encodes r for the wire.
@@ -256,9 +254,5 @@ func (r *Response) UnmarshalBinary(b []byte) error {
 		Segments:   DecodeSlice(&d, 3, func(d *Decoder) Segment { return Segment{VA: d.Uint(), Len: d.Uint(), Off: d.Uint()} }),
 		Data:       d.Bytes(),
 	}
-	if err := d.Finish(); err != nil {
-		return fmt.Errorf("response: %w", err)
-	}
-	*r = m
-	return nil
+	return Store(&d, r, m, "response")
 }

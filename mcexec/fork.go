@@ -322,13 +322,13 @@ func (u *umaskTracker) set(m int) {
 }
 
 // placeFDs installs received descriptors fds at the numbers want, marking
-// those in cloexec close-on-exec, and closes all others below ReservedFD.
+// those in cloexec close-on-exec. Nothing else is open below ReservedFD:
+// a proxy closes that range when it starts and after each process.
 func placeFDs(want, fds []int, cloexec map[int]bool) error {
 	if !inOrder(want, fds) {
 		return placeAnyFDs(want, fds, cloexec)
 	}
-	// Received at 0, 1, ... (nothing else is open below ReservedFD), and
-	// wanted in increasing order: from the last down, each goes to its
+	// Received at 0, 1, ..., and wanted in increasing order: from the last down, each goes to its
 	// number, which is its own or one no descriptor still to move holds.
 	// Most apps have 0, 1 and 2 only: a call each to clear close-on-exec
 	// (set on receipt), where moving each out of the way and back took
@@ -351,15 +351,6 @@ func placeFDs(want, fds []int, cloexec map[int]bool) error {
 			return fmt.Errorf("mcexec: install descriptor %d: %w", to, err)
 		}
 	}
-	// Anything else below ReservedFD goes.
-	from := 0
-	for _, fd := range want {
-		if fd > from {
-			unix.CloseRange(uint(from), uint(fd-1), 0)
-		}
-		from = fd + 1
-	}
-	unix.CloseRange(uint(from), ReservedFD-1, 0)
 	return nil
 }
 

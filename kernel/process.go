@@ -455,10 +455,12 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 	k.dropView(p)
 	atomic.AddInt32(&k.CPUs[p.Home].Load, -1)
 	if p.Token != 0 && !k.attached(p) && p.Chan != nil {
-		// A forked process whose proxy never came: the proxy may serve
-		// the next one with its channel, which must be in its session by
-		// the time the proxy hears of the end and is idle again. Calls
-		// it posted may be parked still.
+		// A forked process whose proxy never came: nothing is left for
+		// the proxy (its attach hears of the end as for a given-up
+		// fork), which may serve the next one with this channel; that
+		// must be in its session by the time the proxy is idle again.
+		// Calls it posted may be parked still.
+		k.takeEmbryo(p.Token)
 		if p.Chan.Requests() == 0 {
 			k.recycle(p)
 		} else {

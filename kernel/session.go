@@ -74,6 +74,9 @@ func (k *OS) recycle(p *proc.Process) {
 	defer k.mu.Unlock()
 	if s := k.sessions[p.ProxyPID]; s != nil && s.idle == nil {
 		p.Chan.Reset()
+		if !p.Attached {
+			p.Chan.SetEnded(p.Token)
+		}
 		s.idle = p.Chan
 		return
 	}

@@ -204,11 +204,22 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 		link.Send(proxyState{Idle: true})
 	}
 	for {
-		job, err := receiveJob(link)
+		job, fds, err := receiveJob(link)
 		if errors.Is(err, os.ErrClosed) {
 			return 0, 0, nil // the forking mcexec is gone
 		}
 		if err != nil {
+			return 0, 0, err
+		}
+		if p.ch != nil && p.ch.Ended() == job.Token {
+			// Ended already, on the channel this proxy has mapped (the
+			// daemon recycles a proxy's channel for its next process):
+			// nothing to attach to, nor to set up.
+			unix.CloseRange(0, ReservedFD-1, 0)
+			link.Send(proxyState{Idle: true})
+			continue
+		}
+		if err := adopt(job, fds); err != nil {
 			return 0, 0, err
 		}
 		var served bool
@@ -237,11 +248,9 @@ func parseAttachSpec(spec string) (inst, fd int, spare bool, err error) {
 	return inst, fd, spare, nil
 }
 
-// receiveJob waits for a job, gathers its messages and installs it
-// (adopt); the job returned names all its descriptors.
-func receiveJob(link *control.Conn) (forkJob, error) {
-	var job forkJob
-	var fds []int
+// receiveJob waits for a job and gathers its messages; the job returned
+// names all its descriptors, and fds are they.
+func receiveJob(link *control.Conn) (job forkJob, fds []int, err error) {
 	for more := true; more; {
 		var msg forkJob
 		got, err := link.Recv(&msg)
@@ -253,14 +262,14 @@ func receiveJob(link *control.Conn) (forkJob, error) {
 			for _, fd := range fds {
 				unix.Close(fd)
 			}
-			return job, err
+			return job, nil, err
 		}
 		// Every message repeats the rest of the job.
 		msg.FDs = append(job.FDs, msg.FDs...)
 		msg.CloExec = append(job.CloExec, msg.CloExec...)
 		job, more = msg, msg.More
 	}
-	return job, adopt(job, fds)
+	return job, fds, nil
 }
 
 // adopt installs the job's descriptors at their numbers, replacing all

@@ -61,6 +61,9 @@ type header struct {
 	// the slots below it only.
 	High     uint32
 	Requests uint64 // offloads posted, for statistics
+	// Ended is the attach token of the forked process whose channel this
+	// was, once it ended before its proxy attached (SetEnded).
+	Ended uint64
 }
 
 // Slot is one offload request and its response.
@@ -182,6 +185,15 @@ func (c *Channel) Reset() {
 	}
 	*c.hdr = header{Magic: magic}
 }
+
+// SetEnded records that the forked process with attach token, whose
+// channel this was (reset since), ended before its proxy attached: a
+// proxy that has the channel mapped from an earlier process learns so
+// without asking the daemon (Ended).
+func (c *Channel) SetEnded(token uint64) { atomic.StoreUint64(&c.hdr.Ended, token) }
+
+// Ended returns the token SetEnded recorded.
+func (c *Channel) Ended() uint64 { return atomic.LoadUint64(&c.hdr.Ended) }
 
 // Slot returns slot i.
 func (c *Channel) Slot(i int) *Slot {

@@ -428,6 +428,7 @@ func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
 			continue
 		case ikc.NrCloseOnExec:
 			closeOnExec()
+			appFDCache.forget()
 			ch.Complete(slot, 0)
 			continue
 		case ikc.NrFork:
@@ -473,6 +474,9 @@ func (p *Proxy) execute(nr uint64, a [6]uint64) int64 {
 		return r
 	}
 	r, _, e := unix.Syscall6(uintptr(nr), uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
+	if !keepsFDs(nr) {
+		appFDCache.forget()
+	}
 	if nr == unix.SYS_UMASK {
 		umask.set(int(a[0]))
 	}

@@ -391,11 +391,11 @@ func placeFDs(want, fds []int, cloexec map[int]bool) error {
 	if !inOrder(want, fds) {
 		return placeAnyFDs(want, fds, cloexec)
 	}
-	// Received at 0, 1, ..., and wanted in increasing order: from the last down, each goes to its
-	// number, which is its own or one no descriptor still to move holds.
-	// Most apps have 0, 1 and 2 only: a call each to clear close-on-exec
-	// (set on receipt), where moving each out of the way and back took
-	// four.
+	// Received at 0, 1, ..., and wanted in increasing order: from the
+	// last down, each goes to its number, which is its own or one that no
+	// descriptor still to move holds. Most apps have 0, 1 and 2 only: a
+	// call each to clear close-on-exec (set on receipt), where moving each
+	// out of the way and back took four.
 	for i := len(fds) - 1; i >= 0; i-- {
 		fd, to := fds[i], want[i]
 		var err error

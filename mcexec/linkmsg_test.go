@@ -1,7 +1,6 @@
 package mcexec
 
 import (
-	"encoding"
 	"math"
 	"reflect"
 	"testing"
@@ -9,49 +8,25 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/control"
+	"github.com/gomck/gomck/delegator/control/wiretest"
 )
-
-type linkMessage interface {
-	encoding.BinaryAppender
-	encoding.BinaryUnmarshaler
-}
 
 var linkCases = []struct {
 	name string
-	msg  linkMessage // a pointer to the message
-	zero func() linkMessage
+	msg  wiretest.Message // a pointer to the message
+	zero func() wiretest.Message
 }{
 	{"job", &forkJob{Token: math.MaxUint64, PGID: 4242, Cwd: "/home/ü/dir", Umask: 0o022,
-		FDs: []int{0, 1, 2, 899}, CloExec: []int{899}, More: true}, func() linkMessage { return new(forkJob) }},
-	{"empty job", &forkJob{}, func() linkMessage { return new(forkJob) }},
-	{"idle", &proxyState{Idle: true}, func() linkMessage { return new(proxyState) }},
-	{"busy", &proxyState{}, func() linkMessage { return new(proxyState) }},
+		FDs: []int{0, 1, 2, 899}, CloExec: []int{899}, More: true}, func() wiretest.Message { return new(forkJob) }},
+	{"empty job", &forkJob{}, func() wiretest.Message { return new(forkJob) }},
+	{"idle", &proxyState{Idle: true}, func() wiretest.Message { return new(proxyState) }},
+	{"busy", &proxyState{}, func() wiretest.Message { return new(proxyState) }},
 }
 
 func TestLinkMessages(t *testing.T) {
 	for _, c := range linkCases {
 		t.Run(c.name, func(t *testing.T) {
-			b, err := c.msg.AppendBinary(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := c.zero()
-			if err := got.UnmarshalBinary(b); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, c.msg) {
-				t.Errorf("round trip:\n got %+v\nwant %+v", got, c.msg)
-			}
-			for n := range len(b) {
-				if err := c.zero().UnmarshalBinary(b[:n]); err == nil {
-					t.Errorf("%d of %d bytes: no error", n, len(b))
-				}
-			}
-			for _, bad := range [][]byte{append(b[:len(b):len(b)], 0), append([]byte{'Q'}, b[1:]...), []byte(`{"Idle":true}`)} {
-				if err := c.zero().UnmarshalBinary(bad); err == nil {
-					t.Errorf("%q: no error", bad)
-				}
-			}
+			wiretest.Check(t, c.msg, c.zero)
 		})
 	}
 }

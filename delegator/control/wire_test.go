@@ -7,13 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// message is what the wire tests handle: a pointer to a binary type.
-type message interface {
-	encoding.BinaryAppender
-	encoding.BinaryUnmarshaler
-}
+	"github.com/gomck/gomck/delegator/control/wiretest"
+)
 
 // fullRequest and fullResponse set every field, with the extremes of
 // their ranges.
@@ -30,14 +26,14 @@ var (
 // wireCases are the messages every wire test encodes.
 var wireCases = []struct {
 	name string
-	msg  message // a pointer to the message
-	zero func() message
+	msg  wiretest.Message // a pointer to the message
+	zero func() wiretest.Message
 }{
-	{"request", &fullRequest, func() message { return new(Request) }},
-	{"empty request", &Request{}, func() message { return new(Request) }},
-	{"attach request", &Request{Op: OpAttach, Token: 1}, func() message { return new(Request) }},
-	{"response", &fullResponse, func() message { return new(Response) }},
-	{"empty response", &Response{}, func() message { return new(Response) }},
+	{"request", &fullRequest, func() wiretest.Message { return new(Request) }},
+	{"empty request", &Request{}, func() wiretest.Message { return new(Request) }},
+	{"attach request", &Request{Op: OpAttach, Token: 1}, func() wiretest.Message { return new(Request) }},
+	{"response", &fullResponse, func() wiretest.Message { return new(Response) }},
+	{"empty response", &Response{}, func() wiretest.Message { return new(Response) }},
 }
 
 func encode(t testing.TB, m encoding.BinaryAppender) []byte {
@@ -49,44 +45,15 @@ func encode(t testing.TB, m encoding.BinaryAppender) []byte {
 	return b
 }
 
-func TestWireRoundTrip(t *testing.T) {
+// TestWire round-trips every case and checks that truncated, padded,
+// mislabelled and garbled encodings fail to decode.
+func TestWire(t *testing.T) {
 	for _, c := range wireCases {
 		t.Run(c.name, func(t *testing.T) {
-			prefix := []byte("kept")
-			b, err := c.msg.AppendBinary(prefix)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(b[:len(prefix)]) != "kept" {
-				t.Fatalf("AppendBinary changed what it appends to: %q", b)
-			}
-			got := c.zero()
-			if err := got.UnmarshalBinary(b[len(prefix):]); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, c.msg) {
-				t.Errorf("round trip:\n got %+v\nwant %+v", got, c.msg)
-			}
-		})
-	}
-}
-
-func TestWireBadInput(t *testing.T) {
-	for _, c := range wireCases {
-		t.Run(c.name, func(t *testing.T) {
-			b := encode(t, c.msg)
-			for n := range len(b) {
-				if err := c.zero().UnmarshalBinary(b[:n]); err == nil {
-					t.Errorf("%d of %d bytes: no error", n, len(b))
-				}
-			}
+			b := wiretest.Check(t, c.msg, c.zero)
 			bad := map[string][]byte{
-				"trailing byte": append(b[:len(b):len(b)], 0),
-				"other kind":    append([]byte{'X'}, b[1:]...),
-				"json":          []byte(`{"op":"exec"}`),
-				"huge length":   {b[0], 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
-				"long varint":   append([]byte{b[0]}, strings.Repeat("\xff", 11)...),
-				"bad bool":      {kindResponse, 2},
+				"huge length": {b[0], 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+				"long varint": append([]byte{b[0]}, strings.Repeat("\xff", 11)...),
 			}
 			for name, in := range bad {
 				if err := c.zero().UnmarshalBinary(in); err == nil {
@@ -94,6 +61,9 @@ func TestWireBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+	if err := new(Response).UnmarshalBinary([]byte{kindResponse, 2}); err == nil {
+		t.Error("a response whose first bool is 2: no error")
 	}
 }
 
@@ -115,7 +85,7 @@ func TestWireGarbage(t *testing.T) {
 
 // checkDecode decodes b as each control type.
 func checkDecode(t *testing.T, b []byte) {
-	for _, m := range []message{new(Request), new(Response)} {
+	for _, m := range []wiretest.Message{new(Request), new(Response)} {
 		err := m.UnmarshalBinary(b)
 		if (len(b) == 0 || b[0] != kindRequest && b[0] != kindResponse) && err == nil {
 			t.Fatalf("%x decoded as %T without its kind", b, m)
@@ -123,7 +93,7 @@ func checkDecode(t *testing.T, b []byte) {
 		if err != nil {
 			continue
 		}
-		again := reflect.New(reflect.TypeOf(m).Elem()).Interface().(message)
+		again := reflect.New(reflect.TypeOf(m).Elem()).Interface().(wiretest.Message)
 		if err := again.UnmarshalBinary(encode(t, m)); err != nil || !reflect.DeepEqual(again, m) {
 			t.Fatalf("%x: decoded %+v, re-encoded decodes as %+v (%v)", b, m, again, err)
 		}

@@ -32,9 +32,8 @@ type Env struct {
 
 // Kernel is the scheduler and thread services the handlers call.
 type Kernel interface {
-	// Clone creates a thread in parent's process starting with regs.
-	// Clone creates a thread; prepare runs before it can run, on another
-	// CPU perhaps.
+	// Clone creates a thread in parent's process starting with regs;
+	// prepare runs before it can run, on another CPU perhaps.
 	Clone(parent *proc.Thread, regs unix.PtraceRegs, prepare func(*proc.Thread)) (*proc.Thread, error)
 	// Sleep blocks t until woken or, if deadline > 0, until then
 	// (returning timeoutRet). Cancel undoes it when t did not block.

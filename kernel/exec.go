@@ -9,14 +9,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/elf"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Exec replaces t's process image (execve): other threads end, handlers
 // reset to their defaults (ignored signals stay ignored), the address space
 // is emptied, and the new image starts in t with a fresh FPU state. The
 // file is the one mcexec opened as fd, reached through /proc.
-func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
+func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	p := t.Proc
 	link := fmt.Sprintf("/proc/%d/fd/%d", p.ProxyPID, fd)
 	f, err := os.Open(link)
@@ -57,15 +57,15 @@ func (k *OS) Exec(t *proc.Thread, fd int, argv, envp []string) (bool, error) {
 		}
 	}
 	p.Begin()
-	p.Threads = []*proc.Thread{t}
+	p.Threads = []*task.Thread{t}
 	for i := range p.SigActs {
-		if p.SigActs[i].Handler != proc.SigIgnore {
-			p.SigActs[i] = proc.SigAction{}
+		if p.SigActs[i].Handler != task.SigIgnore {
+			p.SigActs[i] = task.SigAction{}
 		}
 	}
 	p.Exe, p.Args = exe, argv
 	p.End()
-	t.AltStack, t.ClearChildTID, t.HasSuspendMask = proc.AltStack{}, 0, false
+	t.AltStack, t.ClearChildTID, t.HasSuspendMask = task.AltStack{}, 0, false
 	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitFP), 0
 	if err := p.MM.Reset(); err != nil {
 		return true, err

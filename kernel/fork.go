@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Process creation (fork, vfork, clone without CLONE_THREAD) happens in
@@ -39,7 +39,7 @@ const attachTimeout = 30 * time.Second
 
 // embryo is a forked process whose proxy has not attached yet.
 type embryo struct {
-	proc     *proc.Process
+	proc     *task.Process
 	cpu      *CPU
 	mirror   *mirror            // set once staged: its stub has the memory mapped
 	segs     []mm.MappedSegment // what was mapped, for the proxy's mirror
@@ -51,7 +51,7 @@ type embryo struct {
 // Fork creates a child of t's process whose only thread starts with regs
 // and t's FPU state. It gets its memory in Stage and runs once Forked has
 // its pid.
-func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error) {
+func (k *OS) Fork(t *task.Thread, regs unix.PtraceRegs, childSignal int) (*task.Process, error) {
 	if k.state() != "RUNNING" {
 		return nil, unix.EAGAIN
 	}
@@ -60,14 +60,14 @@ func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.
 	if err != nil {
 		return nil, err
 	}
-	child := proc.NewProcess(0)
+	child := task.NewProcess(0)
 	child.Exe, child.Args, child.Env, child.Cred, child.Auxv, child.VDSO = p.Exe, p.Args, p.Env, p.Cred, p.Auxv, p.VDSO
 	child.StackStart = p.StackStart
 	child.Rlimits, child.SigActs, child.ChildSignal = p.Rlimits, p.SigActs, childSignal
 	var tok [8]byte
 	rand.Read(tok[:])
 	child.Token = binary.LittleEndian.Uint64(tok[:])
-	child.Threads = []*proc.Thread{{Proc: child, Syscall: proc.NoSyscall, Regs: regs,
+	child.Threads = []*task.Thread{{Proc: child, Syscall: task.NoSyscall, Regs: regs,
 		SigMask: t.SigMask, AltStack: t.AltStack, FPState: bytes.Clone(fp)}}
 	c := k.leastLoaded()
 	atomic.AddInt32(&c.Load, 1)
@@ -85,7 +85,7 @@ func (k *OS) Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.
 // Stage copies the parent's address space for the child while the
 // parent's mcexec finds it a proxy, on the thread of t's CPU, and gives the
 // child its stub with that memory mapped when it is to run on this CPU.
-func (k *OS) Stage(t *proc.Thread, child *proc.Process) {
+func (k *OS) Stage(t *task.Thread, child *task.Process) {
 	k.mu.Lock()
 	e := k.embryos[child.Token]
 	k.mu.Unlock()
@@ -124,7 +124,7 @@ func (k *OS) stage(e *embryo) error {
 // Forked completes Fork once the parent's mcexec has started the child
 // proxy (pid), or gives the child up when that or Stage's copy failed.
 // prepare runs once the child has its pid, before it can run.
-func (k *OS) Forked(parent *proc.Process, child *proc.Process, pid int, err error, prepare func()) error {
+func (k *OS) Forked(parent *task.Process, child *task.Process, pid int, err error, prepare func()) error {
 	if err == nil {
 		k.mu.Lock()
 		err = k.embryos[child.Token].copyErr
@@ -210,7 +210,7 @@ func (k *OS) takeEmbryo(token uint64) *embryo {
 
 // ChildPIDs lists the pids p's unreaped children hold: mcexec must not
 // give a forked process a reused proxy with one of them (ikc.ForkArgs).
-func (k *OS) ChildPIDs(p *proc.Process) []int {
+func (k *OS) ChildPIDs(p *task.Process) []int {
 	k.Procs.TreeMu.Lock()
 	defer k.Procs.TreeMu.Unlock()
 	pids := make([]int, len(p.Children))
@@ -220,7 +220,7 @@ func (k *OS) ChildPIDs(p *proc.Process) []int {
 	return pids
 }
 
-func (k *OS) attached(p *proc.Process) bool {
+func (k *OS) attached(p *task.Process) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return p.Attached
@@ -231,7 +231,7 @@ var errNoEmbryo = errors.New("no forked process waits for this proxy")
 // attach hands the forked process with token to its proxy: it returns the
 // process and the segments the proxy must map, or ended when the process
 // has ended already (its proxy then only needs its status).
-func (k *OS) attach(token uint64, proxyPID int) (child *proc.Process, segs []mm.MappedSegment, ended bool, err error) {
+func (k *OS) attach(token uint64, proxyPID int) (child *task.Process, segs []mm.MappedSegment, ended bool, err error) {
 	k.mu.Lock()
 	e := k.embryos[token]
 	k.mu.Unlock()
@@ -267,7 +267,7 @@ func (k *OS) attach(token uint64, proxyPID int) (child *proc.Process, segs []mm.
 // releaseVfork wakes the thread that vforked p, once p execs or exits: its
 // vfork returns p's pid. The wake runs on the parent's CPU after the call
 // that put it to sleep has finished there.
-func (k *OS) releaseVfork(p *proc.Process) {
+func (k *OS) releaseVfork(p *task.Process) {
 	t := p.VforkParent
 	if t == nil {
 		return

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Job control stops and continues whole processes, as Linux does:
@@ -41,10 +41,10 @@ const (
 func jobSignal(sig int) bool { return (stopSignals|contSignal)&(1<<(sig-1)) != 0 }
 
 // defaultStops are the stop signals whose action in p is to stop it.
-func defaultStops(p *proc.Process) uint64 {
+func defaultStops(p *task.Process) uint64 {
 	var set uint64
 	for s := stopSignals; s != 0; s &= s - 1 {
-		if p.SigActs[bits.TrailingZeros64(s)+1].Handler == proc.SigDefault {
+		if p.SigActs[bits.TrailingZeros64(s)+1].Handler == task.SigDefault {
 			set |= s & -s
 		}
 	}
@@ -54,7 +54,7 @@ func defaultStops(p *proc.Process) uint64 {
 // jobControl does at once what sending sig to p does before the signal
 // is queued (or found ignored): SIGCONT continues p, a stop signal drops
 // a pending SIGCONT.
-func (k *OS) jobControl(p *proc.Process, sig int) {
+func (k *OS) jobControl(p *task.Process, sig int) {
 	switch bit := uint64(1) << (sig - 1); {
 	case bit == contSignal:
 		k.continueProcess(p)
@@ -64,7 +64,7 @@ func (k *OS) jobControl(p *proc.Process, sig int) {
 }
 
 // dropPending drops the signals in set pending for p and for its threads.
-func dropPending(p *proc.Process, set uint64) {
+func dropPending(p *task.Process, set uint64) {
 	p.Pending.And(^set)
 	for _, t := range p.Threads {
 		t.Pending.And(^set)
@@ -75,7 +75,7 @@ func dropPending(p *proc.Process, set uint64) {
 // of its threads runs to take it: sleepers are left asleep. One request
 // serves any number of signals, so that a kill loop cannot fill the CPU's
 // work queue.
-func (k *OS) queueStop(p *proc.Process) {
+func (k *OS) queueStop(p *task.Process) {
 	if len(p.Threads) == 0 || !p.StopQueued.CompareAndSwap(false, true) {
 		return
 	}
@@ -95,7 +95,7 @@ func (k *OS) queueStop(p *proc.Process) {
 // jobStop carries out the lowest stop signal pending for t whose action
 // is to stop, and reports whether t's process is stopped. It runs on t's
 // CPU, before t resumes.
-func (k *OS) jobStop(t *proc.Thread) bool {
+func (k *OS) jobStop(t *task.Thread) bool {
 	p := t.Proc
 	for !p.Stopped.Load() {
 		sig := pendingStop(t)
@@ -114,7 +114,7 @@ func (k *OS) jobStop(t *proc.Thread) bool {
 
 // pendingStop returns the lowest stop signal t can take that stops its
 // process, or 0.
-func pendingStop(t *proc.Thread) int {
+func pendingStop(t *task.Thread) int {
 	ready := (t.Pending.Load() | t.Proc.Pending.Load()) & stopSignals &^ t.SigMask
 	if ready != 0 {
 		ready &= defaultStops(t.Proc)
@@ -128,7 +128,7 @@ func pendingStop(t *proc.Thread) int {
 // stop takes sig from t's pending signals and stops t's process with it,
 // unless SIGCONT dropped it meanwhile: the take and the stop happen under
 // TreeMu, as SIGCONT's continue does.
-func (k *OS) stop(t *proc.Thread, sig int) {
+func (k *OS) stop(t *task.Thread, sig int) {
 	p := t.Proc
 	serving := p.Token == 0 || k.attached(p)
 	k.Procs.TreeMu.Lock()
@@ -146,13 +146,13 @@ func (k *OS) stop(t *proc.Thread, sig int) {
 	k.Procs.TreeMu.Unlock()
 	if took {
 		k.Kmsg.Printf("pid %d: stopped by signal %d", p.PID, sig)
-		k.tellParent(parent, proc.WaitStatus{PID: p.PID, UID: p.Cred.UID, Stopped: sig})
+		k.tellParent(parent, task.WaitStatus{PID: p.PID, UID: p.Cred.UID, Stopped: sig})
 	}
 }
 
 // parkStopped takes t off its CPU while its process is stopped;
 // continueProcess puts it back on its run queue.
-func (k *OS) parkStopped(t *proc.Thread) bool {
+func (k *OS) parkStopped(t *task.Thread) bool {
 	p := t.Proc
 	if !p.Stopped.Load() {
 		return false
@@ -163,7 +163,7 @@ func (k *OS) parkStopped(t *proc.Thread) bool {
 		return false
 	}
 	t.Begin()
-	t.State = proc.Stopped
+	t.State = task.Stopped
 	t.End()
 	return true
 }
@@ -171,16 +171,16 @@ func (k *OS) parkStopped(t *proc.Thread) bool {
 // continueProcess is SIGCONT's effect on p: pending stop signals are
 // dropped and, if p is stopped, its threads run again, its parent learns
 // it, and its mcexec continues too.
-func (k *OS) continueProcess(p *proc.Process) {
+func (k *OS) continueProcess(p *task.Process) {
 	dropPending(p, stopSignals)
-	var parked []*proc.Thread
+	var parked []*task.Thread
 	k.Procs.TreeMu.Lock()
 	stopped := p.Stopped.Load() && !p.Exited
 	if stopped {
 		p.Stopped.Store(false)
 		p.StopReport, p.ContReport = 0, true
 		for _, t := range p.Threads {
-			if t.State == proc.Stopped {
+			if t.State == task.Stopped {
 				parked = append(parked, t)
 			}
 		}
@@ -195,14 +195,14 @@ func (k *OS) continueProcess(p *proc.Process) {
 		k.CPUs[t.CPU].Queue.Push(t)
 	}
 	k.Kmsg.Printf("pid %d: continued", p.PID)
-	k.tellParent(parent, proc.WaitStatus{PID: p.PID, UID: p.Cred.UID, Continued: true})
+	k.tellParent(parent, task.WaitStatus{PID: p.PID, UID: p.Cred.UID, Continued: true})
 }
 
 // resumeProxy continues p's mcexec if the LWK stopped it. The SIGCONT
 // goes to a thread that blocks it (a worker): mcexec continues as a whole,
 // but runs no handler, so it does not forward the SIGCONT back to p as it
 // does one a user sends. TreeMu is held.
-func resumeProxy(p *proc.Process) {
+func resumeProxy(p *task.Process) {
 	if p.ProxyStopped {
 		p.ProxyStopped = false
 		unix.Tgkill(p.ProxyPID, contBlocker(p.ProxyPID), unix.SIGCONT)
@@ -229,7 +229,7 @@ func contBlocker(pid int) int {
 
 // releaseProxy lets the mcexec of the ended process p run, if the LWK had
 // stopped it, so that it receives the exit status.
-func (k *OS) releaseProxy(p *proc.Process) {
+func (k *OS) releaseProxy(p *task.Process) {
 	k.Procs.TreeMu.Lock()
 	resumeProxy(p)
 	k.Procs.TreeMu.Unlock()
@@ -240,7 +240,7 @@ const saNoCldStop = 1
 
 // tellParent reports a child's stop or continue st to parent: SIGCHLD
 // unless it set SA_NOCLDSTOP, and its waiting threads look again.
-func (k *OS) tellParent(parent *proc.Process, st proc.WaitStatus) {
+func (k *OS) tellParent(parent *task.Process, st task.WaitStatus) {
 	if parent == nil || parent.Exited {
 		return
 	}

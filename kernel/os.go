@@ -10,12 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/partition"
-	"github.com/gomck/gomck/kernel/cpu"
 	"github.com/gomck/gomck/kernel/kmsg"
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/platform/ptrace"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/syscalls"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Instance is the running OS instance; nil until Boot.
@@ -44,7 +44,7 @@ type OS struct {
 	CPUs      []*CPU
 	Mem       *partition.Memory
 	Alloc     *mm.Allocator
-	Procs     *proc.Table
+	Procs     *task.Table
 	Futexes   *sched.Futexes
 	Kmsg      *kmsg.Ring
 	Isolation *partition.Isolation
@@ -65,7 +65,7 @@ type OS struct {
 // Boot reserves the partition and starts the LWK CPUs.
 func Boot(cfg Config) (*OS, error) {
 	k := &OS{Index: cfg.Index, State: "BOOTING", BootTime: time.Now().UnixNano(), Config: cfg,
-		Procs: proc.NewTable(), Kmsg: kmsg.New(), Futexes: sched.NewFutexes()}
+		Procs: task.NewTable(), Kmsg: kmsg.New(), Futexes: sched.NewFutexes()}
 	k.Kmsg.Printf("gomck LWK mcos%d booting (daemon pid %d)", cfg.Index, os.Getpid())
 	if err := partition.ValidateCPUs(cfg.CPUs); err != nil {
 		return nil, err
@@ -85,11 +85,11 @@ func Boot(cfg Config) (*OS, error) {
 	}
 	direct := mem.Direct
 	k.Alloc = mm.NewAllocator(uint64(mem.Size), nodes, func(off, n uint64) { clear(direct[off : off+n]) })
-	if k.stubFD, err = cpu.StubExecutable(); err != nil {
+	if k.stubFD, err = ptrace.StubExecutable(); err != nil {
 		mem.Close()
 		return nil, err
 	}
-	if err := cpu.QuietChildStops(); err != nil {
+	if err := ptrace.QuietChildStops(); err != nil {
 		k.Kmsg.Printf("warning: SIGCHLD still raised for every stub stop: %v", err)
 	}
 	if partition.SharedCPUs() {

@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/cpu"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/platform/ptrace"
 	"github.com/gomck/gomck/kernel/sched"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // CPU is one LWK CPU: a kernel thread pinned to its host CPU, running the
@@ -19,7 +19,7 @@ type CPU struct {
 	Index    int // LWK CPU number
 	Host     int // host CPU
 	State    string
-	Current  *proc.Thread
+	Current  *task.Thread
 	Load     int32 // processes placed here
 	Switches uint64
 	Queue    *sched.Queue
@@ -30,7 +30,7 @@ type CPU struct {
 	// Spare is a stub started while the CPU was idle, or the stub of an
 	// ended process, so that exec and fork do not wait for a fork and
 	// exec of their own (nor the old stub for its exit).
-	Spare *cpu.Stub
+	Spare *ptrace.Stub
 	// spareUsed says Spare served a process: it is wiped before the next.
 	spareUsed bool
 
@@ -38,9 +38,9 @@ type CPU struct {
 	Threads atomic.Int32
 
 	work    chan func()
-	stub    atomic.Pointer[cpu.Stub] // the stub running now, for preemption
-	preempt atomic.Bool              // the running thread's time slice is over
-	tid     int                      // the OS thread that traces this CPU's stubs
+	stub    atomic.Pointer[ptrace.Stub] // the stub running now, for preemption
+	preempt atomic.Bool                 // the running thread's time slice is over
+	tid     int                         // the OS thread that traces this CPU's stubs
 }
 
 // addrNoRandomize is personality(2)'s ADDR_NO_RANDOMIZE.
@@ -119,7 +119,7 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 }
 
 func (c *CPU) startSpare(k *OS) {
-	s, err := cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
+	s, err := ptrace.StartStub(k.stubFD, k.Mem.FD, c.Host)
 	if err != nil {
 		k.Kmsg.Printf("cpu %d: spare stub: %v", c.Index, err)
 		return
@@ -128,20 +128,20 @@ func (c *CPU) startSpare(k *OS) {
 }
 
 // takeStub returns the spare stub, or a new one.
-func (c *CPU) takeStub(k *OS) (*cpu.Stub, error) {
+func (c *CPU) takeStub(k *OS) (*ptrace.Stub, error) {
 	c.wipeSpare(k, false)
 	if s := c.Spare; s != nil {
 		c.Spare = nil
 		return s, nil
 	}
-	return cpu.StartStub(k.stubFD, k.Mem.FD, c.Host)
+	return ptrace.StartStub(k.stubFD, k.Mem.FD, c.Host)
 }
 
 // retireStub keeps the stub of an ended process as the spare, wiped once
 // the CPU is idle: a new stub costs a fork and an exec, and the old one's
 // exit about as much (some 2 ms together here). It is killed if the CPU
 // has a spare already or it is gone.
-func (c *CPU) retireStub(s *cpu.Stub) {
+func (c *CPU) retireStub(s *ptrace.Stub) {
 	if c.Spare == nil && s.Alive() {
 		c.Spare, c.spareUsed = s, true
 		return
@@ -152,7 +152,7 @@ func (c *CPU) retireStub(s *cpu.Stub) {
 
 // wipeSpare wipes a spare that served a process; one that cannot be is
 // killed. Unless now (the CPU is idle), its unmap waits for the stub's
-// next injection (cpu.Stub.Wipe).
+// next injection (ptrace.Stub.Wipe).
 func (c *CPU) wipeSpare(k *OS, now bool) {
 	if !c.spareUsed {
 		return
@@ -190,7 +190,7 @@ func (c *CPU) Go(f func()) {
 	c.Queue.Kick()
 }
 
-func (c *CPU) setCurrent(t *proc.Thread) {
+func (c *CPU) setCurrent(t *task.Thread) {
 	atomic.AddUint64(&c.Seq, 1)
 	now := sched.Now()
 	if old := c.Current; old != nil {

@@ -16,11 +16,11 @@ import (
 
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/ikc"
-	"github.com/gomck/gomck/kernel/cpu"
 	"github.com/gomck/gomck/kernel/elf"
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/platform/ptrace"
 	"github.com/gomck/gomck/kernel/syscalls"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Layout of every app address space inside the window.
@@ -38,7 +38,7 @@ const (
 // thread's tracer, and one mmap serves all the stub process's threads.
 type mirror struct {
 	k  *OS
-	p  *proc.Process
+	p  *task.Process
 	ch *ikc.Channel
 	// attaching is set while a forked address space is attached: its
 	// proxy maps that snapshot from the attach reply, so nothing is
@@ -49,7 +49,7 @@ type mirror struct {
 }
 
 // here returns the CPU making the change and its stub thread.
-func (m *mirror) here() (*CPU, *cpu.Stub, error) {
+func (m *mirror) here() (*CPU, *ptrace.Stub, error) {
 	c := m.k.here()
 	if c == nil {
 		return nil, nil, fmt.Errorf("pid %d: address space changed off the LWK CPUs (thread %d)", m.p.PID, unix.Gettid())
@@ -103,9 +103,9 @@ func (m *mirror) MapAll(segs []mm.MappedSegment) error {
 	if err != nil {
 		return err
 	}
-	calls := make([]cpu.Call, len(segs))
+	calls := make([]ptrace.Call, len(segs))
 	for i, seg := range segs {
-		calls[i] = cpu.MapCall(seg.VA, seg.Len, seg.Off, seg.Prot)
+		calls[i] = ptrace.MapCall(seg.VA, seg.Len, seg.Off, seg.Prot)
 	}
 	if err := s.InjectAll(calls); err != nil {
 		return err
@@ -146,11 +146,11 @@ type ExecRequest struct {
 
 // spawn creates a process for req on a CPU, loads its image and starts it.
 // It returns once the process runs (or failed to start).
-func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
-	p := proc.NewProcess(req.Req.ProxyPID)
+func (k *OS) spawn(req ExecRequest) (*task.Process, error) {
+	p := task.NewProcess(req.Req.ProxyPID)
 	p.PPID, p.ProxyPID = req.Req.ParentPID, req.Req.ProxyPID
 	p.Exe, p.Args = req.Req.Exe, req.Req.Argv
-	p.Cred = proc.Cred{UID: req.Req.Cred[0], EUID: req.Req.Cred[1], GID: req.Req.Cred[2], EGID: req.Req.Cred[3]}
+	p.Cred = task.Cred{UID: req.Req.Cred[0], EUID: req.Req.Cred[1], GID: req.Req.Cred[2], EGID: req.Req.Cred[3]}
 	for i := range p.Rlimits {
 		if i < len(req.Req.Rlimits) {
 			p.Rlimits[i] = unix.Rlimit{Cur: req.Req.Rlimits[i][0], Max: req.Req.Rlimits[i][1]}
@@ -186,7 +186,7 @@ func (k *OS) spawn(req ExecRequest) (*proc.Process, error) {
 }
 
 // setup runs on the CPU's thread: stub, address space, image, stack.
-func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, error) {
+func (k *OS) setup(c *CPU, p *task.Process, req ExecRequest) (*task.Thread, error) {
 	begin := time.Now()
 	stub, err := c.takeStub(k)
 	if err != nil {
@@ -194,7 +194,7 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 	}
 	p.Stub = stub
 	p.SetStub(c.Index, stub)
-	t := &proc.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: proc.NoSyscall, Regs: stub.Template,
+	t := &task.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: task.NoSyscall, Regs: stub.Template,
 		FPState: bytes.Clone(stub.InitFP)}
 	m := &mirror{k: k, p: p, ch: p.Chan}
 	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
@@ -206,7 +206,7 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 		p.MM.Release()
 		return nil, err
 	}
-	p.Threads = []*proc.Thread{t}
+	p.Threads = []*task.Thread{t}
 	k.Procs.Add(p)
 	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d, set up in %v)", p.PID, p.Exe, c.Index, stub.PID, time.Since(begin).Round(time.Microsecond))
 	return t, nil
@@ -214,7 +214,7 @@ func (k *OS) setup(c *CPU, p *proc.Process, req ExecRequest) (*proc.Thread, erro
 
 // loadImage loads exe (and its interpreter) into p's empty address space,
 // builds the initial stack and points t at the entry.
-func (k *OS) loadImage(p *proc.Process, t *proc.Thread, exe io.ReaderAt, argv, envp []string) error {
+func (k *OS) loadImage(p *task.Process, t *task.Thread, exe io.ReaderAt, argv, envp []string) error {
 	img, err := elf.Load(p.MM, exe, p.Exe, func(path string) (io.ReaderAt, func(), error) {
 		// The interpreter path is Linux's: resolve it as the proxy's
 		// credentials would by opening it read-only (world-readable libc).
@@ -274,7 +274,7 @@ var hostAux = func() map[uint64]uint64 {
 
 // runThread runs t on CPU c until it blocks, yields or exits, or its
 // process ends.
-func (k *OS) runThread(c *CPU, t *proc.Thread) {
+func (k *OS) runThread(c *CPU, t *task.Thread) {
 	p := t.Proc
 	if p.Exited || t.Gone.Load() {
 		return
@@ -295,7 +295,7 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 		k.settleFutexWait(t)
 	}
 	t.Begin()
-	t.State, t.Syscall, t.WaitSet, t.WaitChild = proc.Running, proc.NoSyscall, 0, false
+	t.State, t.Syscall, t.WaitSet, t.WaitChild = task.Running, task.NoSyscall, 0, false
 	t.End()
 	for {
 		if s := k.deliverSignals(t); s != 0 {
@@ -322,12 +322,12 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 		if t.Gone.Load() {
 			return // ended from another CPU: exec or the process's end
 		}
-		if err != nil || st.Kind == cpu.StopExited {
+		if err != nil || st.Kind == ptrace.StopExited {
 			k.Kmsg.Printf("pid %d: stub %d vanished (%v, %v)", p.PID, stub.PID, err, st.Status)
 			k.endProcess(c, p, 0, int(unix.SIGKILL))
 			return
 		}
-		if st.Kind == cpu.StopSignal {
+		if st.Kind == ptrace.StopSignal {
 			if s := k.fault(t, st); s != 0 {
 				k.endProcess(c, p, 0, s)
 				return
@@ -361,7 +361,7 @@ func (k *OS) runThread(c *CPU, t *proc.Thread) {
 
 // switchFP gives the stub thread t's FPU/vector state at the next resume,
 // which first saves the state of the thread that had it.
-func (k *OS) switchFP(stub *cpu.Stub, t *proc.Thread) {
+func (k *OS) switchFP(stub *ptrace.Stub, t *task.Thread) {
 	var save *[]byte
 	for _, o := range t.Proc.Threads {
 		if o.TID == stub.FPOwner {
@@ -374,7 +374,7 @@ func (k *OS) switchFP(stub *cpu.Stub, t *proc.Thread) {
 
 // fault handles a signal stop of the stub; it returns the signal that ends
 // the process, or 0 to resume.
-func (k *OS) fault(t *proc.Thread, st cpu.Stop) int {
+func (k *OS) fault(t *task.Thread, st ptrace.Stop) int {
 	p := t.Proc
 	switch st.Signal {
 	case syscall.SIGSTOP:
@@ -397,9 +397,9 @@ func (k *OS) fault(t *proc.Thread, st cpu.Stop) int {
 				code = segvAccErr
 			}
 		}
-		return k.synchronous(t, int(st.Signal), proc.SigInfo{Code: code, Addr: st.Addr})
+		return k.synchronous(t, int(st.Signal), task.SigInfo{Code: code, Addr: st.Addr})
 	case syscall.SIGILL, syscall.SIGFPE, syscall.SIGTRAP, syscall.SIGABRT:
-		return k.synchronous(t, int(st.Signal), proc.SigInfo{Code: st.Code, Addr: st.Addr})
+		return k.synchronous(t, int(st.Signal), task.SigInfo{Code: st.Code, Addr: st.Addr})
 	}
 	return 0 // host noise (SIGCHLD, SIGWINCH, ...) is not the app's
 }
@@ -409,7 +409,7 @@ const segvAccErr = 2
 
 // synchronous raises a fault signal in t: its handler runs if it has one
 // and does not block it; otherwise the process dies of it, as Linux forces.
-func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
+func (k *OS) synchronous(t *task.Thread, sig int, info task.SigInfo) int {
 	if hasHandler(t, sig) {
 		t.Info[sig-1] = info
 		t.Pending.Or(1 << (sig - 1))
@@ -424,7 +424,7 @@ func (k *OS) synchronous(t *proc.Thread, sig int, info proc.SigInfo) int {
 // the memory is released, so mcexec (and a shell waiting on it) need not
 // wait for that.
 // It runs on p's CPU.
-func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
+func (k *OS) endProcess(c *CPU, p *task.Process, code, sig int) {
 	if p.Exited || !p.BeginEnd() {
 		return // ended already, or another CPU running its threads ends it
 	}
@@ -481,7 +481,7 @@ func (k *OS) endProcess(c *CPU, p *proc.Process, code, sig int) {
 // c traces becomes c's spare; otherwise each is reaped, the stub threads
 // of other CPUs first: Linux reports the stub process's own exit once its
 // other threads are reaped.
-func (k *OS) retireStubs(c *CPU, p *proc.Process, stubs []*cpu.Stub) {
+func (k *OS) retireStubs(c *CPU, p *task.Process, stubs []*ptrace.Stub) {
 	if p.Stub == nil {
 		return
 	}
@@ -501,15 +501,15 @@ func (k *OS) retireStubs(c *CPU, p *proc.Process, stubs []*cpu.Stub) {
 // kill makes p die of sig (a forwarded signal, mcexec's death, shutdown):
 // a running thread notices at its next stop, which the kick forces; a
 // process whose threads all sleep is ended by its CPU directly.
-func (k *OS) kill(p *proc.Process, sig int) {
-	k.killWith(p, sig, proc.SigInfo{})
+func (k *OS) kill(p *task.Process, sig int) {
+	k.killWith(p, sig, task.SigInfo{})
 }
 
 // killWith is kill with the sender's siginfo. A signal that is caught,
 // blocked by every thread or for job control is queued; one whose default
 // action ends the process ends it.
-func (k *OS) killWith(p *proc.Process, sig int, info proc.SigInfo) {
-	queued := p.SigActs[sig].Handler != proc.SigDefault || blockedByAll(p, sig) || jobSignal(sig)
+func (k *OS) killWith(p *task.Process, sig int, info task.SigInfo) {
+	queued := p.SigActs[sig].Handler != task.SigDefault || blockedByAll(p, sig) || jobSignal(sig)
 	if sig != int(unix.SIGKILL) && queued {
 		k.Signal(p, nil, sig, info)
 		return
@@ -529,7 +529,7 @@ func (k *OS) killWith(p *proc.Process, sig int, info proc.SigInfo) {
 }
 
 // blockedByAll reports a signal every thread of p blocks.
-func blockedByAll(p *proc.Process, sig int) bool {
+func blockedByAll(p *task.Process, sig int) bool {
 	for _, t := range p.Threads {
 		if t.SigMask&(1<<(sig-1)) == 0 {
 			return false
@@ -540,7 +540,7 @@ func blockedByAll(p *proc.Process, sig int) bool {
 
 // KillPID sends sig (0: only check) to the LWK process pid, a live one or
 // a zombie child of t's process; false when pid is not the LWK's.
-func (k *OS) KillPID(t *proc.Thread, pid, sig int, info proc.SigInfo) bool {
+func (k *OS) KillPID(t *task.Thread, pid, sig int, info task.SigInfo) bool {
 	if p := k.Procs.Find(pid); p != nil && !p.Exited {
 		if sig != 0 {
 			k.killWith(p, sig, info)

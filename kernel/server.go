@@ -13,7 +13,7 @@ import (
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Serve answers control connections until a shutdown request; it returns
@@ -177,7 +177,7 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 // channel any more, reporting whether the proxy detached (OpDetach) and
 // keeps the connection for another process; p's channel then went to the
 // proxy's session (recycle).
-func (k *OS) serveProcess(c *control.Conn, p *proc.Process) (detached bool) {
+func (k *OS) serveProcess(c *control.Conn, p *task.Process) (detached bool) {
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)

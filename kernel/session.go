@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/ikc"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // A session is a child proxy's connection, which it keeps across the
@@ -69,7 +69,7 @@ func (k *OS) channelFor(pid int) (*ikc.Channel, error) {
 // recycle hands the channel of p, which has ended and whose proxy and
 // parked calls are done with it, to the session of p's proxy; without one
 // (the proxy is gone) it is closed.
-func (k *OS) recycle(p *proc.Process) {
+func (k *OS) recycle(p *task.Process) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if s := k.sessions[p.ProxyPID]; s != nil && s.idle == nil {

@@ -7,21 +7,21 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
-	"github.com/gomck/gomck/kernel/proc"
 	"github.com/gomck/gomck/kernel/signal"
 	"github.com/gomck/gomck/kernel/syscalls"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Signal queues sig for t (or for p when t is nil) and makes sure a thread
 // that can take it runs soon: a sleeping one is woken with -EINTR, a
 // running stub is kicked. Any goroutine may call it.
-func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) {
+func (k *OS) Signal(p *task.Process, t *task.Thread, sig int, info task.SigInfo) {
 	bit := uint64(1) << (sig - 1)
 	k.jobControl(p, sig)
 	if ignored(p, t, sig) {
 		return
 	}
-	if sig >= proc.SigRTMin && queueRT(p, t, sig, info) {
+	if sig >= task.SigRTMin && queueRT(p, t, sig, info) {
 		return // pending already; this instance waits its turn
 	}
 	if t != nil && t.Pending.Load()&bit != 0 || t == nil && p.Pending.Load()&bit != 0 {
@@ -59,7 +59,7 @@ func (k *OS) Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
 
 // kick stops p's running stub threads, so that their CPUs look at p's
 // signals and state.
-func kick(p *proc.Process) {
+func kick(p *task.Process) {
 	for _, s := range p.Stubs() {
 		s.Kick()
 	}
@@ -67,7 +67,7 @@ func kick(p *proc.Process) {
 
 // signalRaced looks again for signals that t, which has just blocked, can
 // take: one sent from another CPU while t was still running woke nobody.
-func (k *OS) signalRaced(t *proc.Thread) {
+func (k *OS) signalRaced(t *task.Thread) {
 	p := t.Proc
 	pending := t.Pending.Load() | p.Pending.Load()
 	ready := pending&^t.SigMask | pending&t.WaitSet
@@ -90,9 +90,9 @@ func (k *OS) signalRaced(t *proc.Thread) {
 // wakeFor wakes a thread of p (t, if set) sleeping in the LWK that can
 // take the signal bit. A stop wakes only a thread that waits for it
 // (sigtimedwait): others sleep on through a stop.
-func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64, stop bool) bool {
+func (k *OS) wakeFor(p *task.Process, t *task.Thread, bit uint64, stop bool) bool {
 	for _, o := range p.Threads {
-		if t != nil && o != t || o.State != proc.Sleeping || o.VforkChild != 0 {
+		if t != nil && o != t || o.State != task.Sleeping || o.VforkChild != 0 {
 			continue // a vfork parent takes its signals once the child let go
 		}
 		if o.WaitSet&bit != 0 {
@@ -113,7 +113,7 @@ func (k *OS) wakeFor(p *proc.Process, t *proc.Thread, bit uint64, stop bool) boo
 // interruptOffload makes t's call in mcexec return EINTR: the worker is
 // signalled, again until the call ends, since the signal may land just
 // before the worker enters the call, where it interrupts nothing.
-func (k *OS) interruptOffload(p *proc.Process, t *proc.Thread, seq uint64) {
+func (k *OS) interruptOffload(p *task.Process, t *task.Thread, seq uint64) {
 	t.Interrupted.Store(true)
 	go func() {
 		for i := 0; i < 400; i++ {
@@ -132,9 +132,9 @@ func (k *OS) interruptOffload(p *proc.Process, t *proc.Thread, seq uint64) {
 // ignored reports a signal Linux would discard at once: its action is to
 // ignore it and no target thread blocks it (a blocked one stays pending,
 // for sigtimedwait or a later handler).
-func ignored(p *proc.Process, t *proc.Thread, sig int) bool {
+func ignored(p *task.Process, t *task.Thread, sig int) bool {
 	act := p.SigActs[sig]
-	if act.Handler != proc.SigIgnore && (act.Handler != proc.SigDefault || !syscalls.IgnoredByDefault(sig)) {
+	if act.Handler != task.SigIgnore && (act.Handler != task.SigDefault || !syscalls.IgnoredByDefault(sig)) {
 		return false
 	}
 	bit := uint64(1) << (sig - 1)
@@ -148,12 +148,12 @@ func ignored(p *proc.Process, t *proc.Thread, sig int) bool {
 
 // takeSignal removes the lowest deliverable signal of t, except the
 // stops that jobStop carries out.
-func takeSignal(t *proc.Thread) (int, proc.SigInfo, bool) {
+func takeSignal(t *task.Thread) (int, task.SigInfo, bool) {
 	return TakeSignal(t, ^t.SigMask&^defaultStops(t.Proc))
 }
 
 // TakeSignal removes the lowest pending signal of t within set.
-func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
+func TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool) {
 	p := t.Proc
 	for mine := t.Pending.Load() & set; mine != 0; mine = t.Pending.Load() & set {
 		sig := bits.TrailingZeros64(mine) + 1
@@ -161,7 +161,7 @@ func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 			continue // dropped meanwhile (SIGCONT and stops drop each other)
 		}
 		info := t.Info[sig-1]
-		if sig >= proc.SigRTMin {
+		if sig >= task.SigRTMin {
 			requeueRT(p, t, sig)
 		}
 		return sig, info, true
@@ -170,12 +170,12 @@ func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 		shared := p.Pending.Load()
 		ready := shared & set
 		if ready == 0 {
-			return 0, proc.SigInfo{}, false
+			return 0, task.SigInfo{}, false
 		}
 		sig := bits.TrailingZeros64(ready) + 1
 		info := p.PendingInfo[sig-1]
 		if p.Pending.CompareAndSwap(shared, shared&^(1<<(sig-1))) {
-			if sig >= proc.SigRTMin {
+			if sig >= task.SigRTMin {
 				requeueRT(p, nil, sig)
 			}
 			return sig, info, true
@@ -185,7 +185,7 @@ func TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
 
 // queueRT queues an instance of a real-time signal that is pending for
 // its target already, and reports whether it did.
-func queueRT(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) bool {
+func queueRT(p *task.Process, t *task.Thread, sig int, info task.SigInfo) bool {
 	bit, tid := uint64(1)<<(sig-1), 0
 	pending := p.Pending.Load()
 	if t != nil {
@@ -196,13 +196,13 @@ func queueRT(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo) bool {
 	if pending&bit == 0 {
 		return false
 	}
-	p.Queued = append(p.Queued, proc.QueuedSignal{Sig: sig, TID: tid, Info: info})
+	p.Queued = append(p.Queued, task.QueuedSignal{Sig: sig, TID: tid, Info: info})
 	return true
 }
 
 // requeueRT makes the next queued instance of sig pending once the
 // previous one was taken.
-func requeueRT(p *proc.Process, t *proc.Thread, sig int) {
+func requeueRT(p *task.Process, t *task.Thread, sig int) {
 	tid := 0
 	if t != nil {
 		tid = t.TID
@@ -230,7 +230,7 @@ func requeueRT(p *proc.Process, t *proc.Thread, sig int) {
 // handler frames for its deliverable signals and returns a signal whose
 // default action ends the process, or 0. Nothing is delivered while the
 // process is stopped.
-func (k *OS) deliverSignals(t *proc.Thread) int {
+func (k *OS) deliverSignals(t *task.Thread) int {
 	p := t.Proc
 	if k.jobStop(t) {
 		return 0 // what becomes of an interrupted call is decided after SIGCONT
@@ -252,15 +252,15 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 		}
 		act := p.SigActs[sig]
 		switch act.Handler {
-		case proc.SigIgnore:
+		case task.SigIgnore:
 			continue
-		case proc.SigDefault:
+		case task.SigDefault:
 			if syscalls.IgnoredByDefault(sig) {
 				continue
 			}
 			return sig
 		}
-		restartInterrupted(t, act.Flags&proc.SaRestart != 0, neverRestarted)
+		restartInterrupted(t, act.Flags&task.SaRestart != 0, neverRestarted)
 		fp, err := k.currentFP(t)
 		if err == nil {
 			err = signal.Deliver(p.MM, t, sig, info, act, fp)
@@ -269,8 +269,8 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 			k.Kmsg.Printf("pid %d: cannot deliver signal %d to tid %d: %v", p.PID, sig, t.TID, err)
 			return int(unix.SIGSEGV)
 		}
-		if act.Flags&proc.SaResetHand != 0 {
-			p.SigActs[sig].Handler = proc.SigDefault
+		if act.Flags&task.SaResetHand != 0 {
+			p.SigActs[sig].Handler = task.SigDefault
 		}
 	}
 }
@@ -279,7 +279,7 @@ func (k *OS) deliverSignals(t *proc.Thread) int {
 // the thread resumes or enters a handler: with restart (SA_RESTART, or no
 // handler) the call runs again unless listed in failing; otherwise it
 // fails with EINTR.
-func restartInterrupted(t *proc.Thread, restart bool, failing map[uint64]bool) {
+func restartInterrupted(t *task.Thread, restart bool, failing map[uint64]bool) {
 	// A plain load first: this runs at every resume, interrupts are rare.
 	if !t.Interrupted.Load() || !t.Interrupted.Swap(false) || int64(t.Regs.Rax) != -int64(unix.EINTR) {
 		return
@@ -309,7 +309,7 @@ var eintrWithoutHandler = map[uint64]bool{
 }
 
 // currentFP returns t's FPU state: the stub's if t owns it.
-func (k *OS) currentFP(t *proc.Thread) ([]byte, error) {
+func (k *OS) currentFP(t *task.Thread) ([]byte, error) {
 	stub := t.Proc.StubOn(t.CPU)
 	if stub == nil || stub.FPOwner != t.TID {
 		return t.FPState, nil
@@ -323,7 +323,7 @@ func (k *OS) currentFP(t *proc.Thread) ([]byte, error) {
 }
 
 // hasHandler reports whether sig would run an app handler in t.
-func hasHandler(t *proc.Thread, sig int) bool {
+func hasHandler(t *task.Thread, sig int) bool {
 	h := t.Proc.SigActs[sig].Handler
-	return h != proc.SigDefault && h != proc.SigIgnore && t.SigMask&(1<<(sig-1)) == 0
+	return h != task.SigDefault && h != task.SigIgnore && t.SigMask&(1<<(sig-1)) == 0
 }

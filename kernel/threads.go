@@ -6,19 +6,19 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/cpu"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/platform/ptrace"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // The scheduler services of syscalls.Kernel. A new thread goes to the
 // least loaded CPU it may use; a process has one stub thread per CPU its
-// threads run on (cpu.Stub.NewThread), made when the first thread goes
+// threads run on (ptrace.Stub.NewThread), made when the first thread goes
 // there. A thread whose affinity excludes its CPU migrates when that CPU
 // next picks it.
 
 // Clone creates a thread of parent's process, placed on the least loaded
 // CPU (its parent's on a tie); prepare runs before the thread can run.
-func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs, prepare func(*proc.Thread)) (*proc.Thread, error) {
+func (k *OS) Clone(parent *task.Thread, regs unix.PtraceRegs, prepare func(*task.Thread)) (*task.Thread, error) {
 	p := parent.Proc
 	slot := p.FreeSlot()
 	if slot < 0 {
@@ -26,7 +26,7 @@ func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs, prepare func(*proc
 	}
 	here := k.CPUs[parent.CPU]
 	stub := p.StubOn(here.Index)
-	t := &proc.Thread{TID: k.Procs.AllocTID(), Proc: p, Slot: slot, Syscall: proc.NoSyscall, Regs: regs,
+	t := &task.Thread{TID: k.Procs.AllocTID(), Proc: p, Slot: slot, Syscall: task.NoSyscall, Regs: regs,
 		SigMask: parent.SigMask, Affinity: parent.Affinity}
 	// The child starts with the parent's FPU state, as after a Linux clone.
 	if stub.FPOwner == parent.TID {
@@ -55,7 +55,7 @@ func (k *OS) Clone(parent *proc.Thread, regs unix.PtraceRegs, prepare func(*proc
 
 // stubOn returns p's stub thread on c, adopting it on c's tracer thread
 // the first time.
-func (k *OS) stubOn(c *CPU, p *proc.Process) (*cpu.Stub, error) {
+func (k *OS) stubOn(c *CPU, p *task.Process) (*ptrace.Stub, error) {
 	s := p.StubOn(c.Index)
 	if s == nil {
 		return nil, fmt.Errorf("no stub thread on cpu %d", c.Index)
@@ -71,7 +71,7 @@ func (k *OS) stubOn(c *CPU, p *proc.Process) (*cpu.Stub, error) {
 
 // ensureStub makes p a stub thread on CPU to, if it has none, through
 // from: p's stub thread of the calling CPU, stopped.
-func (k *OS) ensureStub(from *cpu.Stub, p *proc.Process, to *CPU) error {
+func (k *OS) ensureStub(from *ptrace.Stub, p *task.Process, to *CPU) error {
 	k.stubMu.Lock() // one creator at a time: two CPUs could both find none
 	defer k.stubMu.Unlock()
 	if p.StubOn(to.Index) != nil {
@@ -87,7 +87,7 @@ func (k *OS) ensureStub(from *cpu.Stub, p *proc.Process, to *CPU) error {
 
 // migrate moves t, which c just picked but may not run, to the least
 // loaded CPU it may use; its FPU state goes with it.
-func (k *OS) migrate(c *CPU, t *proc.Thread) {
+func (k *OS) migrate(c *CPU, t *task.Thread) {
 	p := t.Proc
 	stub, err := k.stubOn(c, p)
 	if err == nil {
@@ -116,15 +116,15 @@ func (k *OS) migrate(c *CPU, t *proc.Thread) {
 }
 
 // Sleep blocks t on its CPU.
-func (k *OS) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
+func (k *OS) Sleep(t *task.Thread, deadline, timeoutRet int64) {
 	k.CPUs[t.CPU].Queue.Sleep(t, deadline, timeoutRet)
 }
 
 // Cancel undoes Sleep.
-func (k *OS) Cancel(t *proc.Thread) { k.CPUs[t.CPU].Queue.Cancel(t) }
+func (k *OS) Cancel(t *task.Thread) { k.CPUs[t.CPU].Queue.Cancel(t) }
 
 // FutexWait queues t on a futex.
-func (k *OS) FutexWait(t *proc.Thread, key uint64, bits, val uint32) bool {
+func (k *OS) FutexWait(t *task.Thread, key uint64, bits, val uint32) bool {
 	as := t.Proc.MM
 	return k.Futexes.Wait(t, key, bits, func() bool { return as.LoadWord(key) == val })
 }
@@ -143,7 +143,7 @@ func (k *OS) FutexRequeue(key, key2 uint64, n, m int) int {
 // wakeAll wakes threads a futex wake dequeued. Each counts as woken even
 // if a signal or its timeout made it runnable first: settleFutexWait
 // then has its call return 0, as Linux does for a waiter a wake unqueued.
-func (k *OS) wakeAll(ts []*proc.Thread) int {
+func (k *OS) wakeAll(ts []*task.Thread) int {
 	for _, t := range ts {
 		k.CPUs[t.CPU].Queue.Wake(t, 0)
 	}
@@ -154,7 +154,7 @@ func (k *OS) wakeAll(ts []*proc.Thread) int {
 // again. A signal or timeout that ended the wait leaves it queued, and
 // it leaves now, so that no stale entry takes a later wake meant for
 // another waiter; if a wake took it out first, the wake wins.
-func (k *OS) settleFutexWait(t *proc.Thread) {
+func (k *OS) settleFutexWait(t *task.Thread) {
 	t.FutexBlocked = false
 	if k.Futexes.Drop(t) {
 		return
@@ -169,7 +169,7 @@ func (k *OS) settleFutexWait(t *proc.Thread) {
 // dropThread takes t off its CPU and out of the futex table, for good: its
 // process ends or execs. t may be in a system call on another CPU right
 // now; Gone, set first, keeps that call from queueing t again.
-func (k *OS) dropThread(t *proc.Thread) {
+func (k *OS) dropThread(t *task.Thread) {
 	t.Gone.Store(true)
 	k.Futexes.Drop(t)
 	k.CPUs[t.CPU].Queue.Remove(t)
@@ -178,7 +178,7 @@ func (k *OS) dropThread(t *proc.Thread) {
 
 // exitThread ends t; the process ends with its last thread. As Linux does,
 // the clear-child-tid word is zeroed and one waiter woken (pthread_join).
-func (k *OS) exitThread(c *CPU, t *proc.Thread, code int) {
+func (k *OS) exitThread(c *CPU, t *task.Thread, code int) {
 	p := t.Proc
 	if len(p.Threads) == 1 {
 		k.endProcess(c, p, code, 0)
@@ -208,7 +208,7 @@ func (k *OS) exitThread(c *CPU, t *proc.Thread, code int) {
 
 // ParkOffload parks t while mcexec works on its call, when another thread
 // could use the CPU meanwhile; a goroutine waits for the answer.
-func (k *OS) ParkOffload(t *proc.Thread, wait func() int64) bool {
+func (k *OS) ParkOffload(t *task.Thread, wait func() int64) bool {
 	c := k.CPUs[t.CPU]
 	if len(t.Proc.Threads) == 1 && c.Queue.Len() == 0 && atomic.LoadInt32(&c.Load) <= 1 {
 		return false

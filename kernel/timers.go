@@ -5,11 +5,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // TakeSignal removes a pending signal of t within set (rt_sigtimedwait).
-func (k *OS) TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool) {
+func (k *OS) TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool) {
 	return TakeSignal(t, set)
 }
 
@@ -19,7 +19,7 @@ const siKernelCode = 0x80
 // SetRealTimer arms p's ITIMER_REAL to fire SIGALRM after value ns and then
 // every interval ns; value 0 disarms, value -1 only reports. It returns the
 // time that was left and the interval that was set.
-func (k *OS) SetRealTimer(p *proc.Process, value, interval int64) (int64, int64) {
+func (k *OS) SetRealTimer(p *task.Process, value, interval int64) (int64, int64) {
 	p.TimerMu.Lock()
 	defer p.TimerMu.Unlock()
 	var left int64
@@ -42,7 +42,7 @@ func (k *OS) SetRealTimer(p *proc.Process, value, interval int64) (int64, int64)
 }
 
 // armRealTimer schedules SIGALRM; the caller holds p.TimerMu.
-func (k *OS) armRealTimer(p *proc.Process, d int64) {
+func (k *OS) armRealTimer(p *task.Process, d int64) {
 	p.RealDeadline = time.Now().UnixNano() + d
 	p.RealTimer = time.AfterFunc(time.Duration(d), func() {
 		p.TimerMu.Lock()
@@ -55,12 +55,12 @@ func (k *OS) armRealTimer(p *proc.Process, d int64) {
 			k.armRealTimer(p, p.RealInterval)
 		}
 		p.TimerMu.Unlock()
-		k.Signal(p, nil, int(unix.SIGALRM), proc.SigInfo{Code: siKernelCode})
+		k.Signal(p, nil, int(unix.SIGALRM), task.SigInfo{Code: siKernelCode})
 	})
 }
 
 // stopTimers disarms p's timers (process end).
-func stopTimers(p *proc.Process) {
+func stopTimers(p *task.Process) {
 	p.TimerMu.Lock()
 	if p.RealTimer != nil {
 		p.RealTimer.Stop()

@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/proc"
 	"github.com/gomck/gomck/kernel/procview"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // The LWK's views of /proc and /sys (McKernel's mcoverlayfs) live as files
@@ -44,7 +44,7 @@ var taskEntries = []string{"stat", "status", "comm"}
 var private = map[string]bool{"environ": true, "auxv": true}
 
 // View implements syscalls.Kernel: name is an absolute path.
-func (k *OS) View(t *proc.Thread, name string) (string, bool) {
+func (k *OS) View(t *task.Thread, name string) (string, bool) {
 	if k.viewRoot == "" {
 		return "", false
 	}
@@ -68,8 +68,8 @@ func under(name, dir string) bool {
 
 // viewProc resolves /proc/<parts...>: self, thread-self, an LWK pid or an
 // LWK tid (Linux, too, answers /proc/<tid> for threads it does not list).
-func (k *OS) viewProc(t *proc.Thread, parts []string) (string, bool) {
-	var p *proc.Process
+func (k *OS) viewProc(t *task.Thread, parts []string) (string, bool) {
+	var p *task.Process
 	tid := 0
 	switch parts[0] {
 	case "self":
@@ -121,11 +121,11 @@ func (k *OS) viewProc(t *proc.Thread, parts []string) (string, bool) {
 
 // findID finds the LWK process with pid id, or the one with a thread id;
 // tid is 0 for a pid.
-func (k *OS) findID(id int) (p *proc.Process, tid int) {
+func (k *OS) findID(id int) (p *task.Process, tid int) {
 	if p := k.Procs.Find(id); p != nil {
 		return p, 0
 	}
-	if id < proc.FirstTID {
+	if id < task.FirstTID {
 		return nil, 0
 	}
 	for _, p := range k.Procs.List() {
@@ -136,7 +136,7 @@ func (k *OS) findID(id int) (p *proc.Process, tid int) {
 	return nil, 0
 }
 
-func hasThread(p *proc.Process, tid int) bool {
+func hasThread(p *task.Process, tid int) bool {
 	for _, t := range p.Threads {
 		if t.TID == tid {
 			return true
@@ -160,19 +160,19 @@ func (k *OS) procDir(pid int, sub ...string) string {
 
 // renderEntry writes entry of p (of its thread tid, or the main thread)
 // into dir and returns the file.
-func (k *OS) renderEntry(p *proc.Process, tid int, entry, dir string) string {
+func (k *OS) renderEntry(p *task.Process, tid int, entry, dir string) string {
 	return k.writeEntry(p, k.snapshot(p), tid, entry, dir)
 }
 
 // writeEntry writes entry of snap's thread tid into dir; a snapshot
 // serves every file of a task/ listing.
-func (k *OS) writeEntry(p *proc.Process, snap *procview.Process, tid int, entry, dir string) string {
+func (k *OS) writeEntry(p *task.Process, snap *procview.Process, tid int, entry, dir string) string {
 	file := filepath.Join(dir, entry)
-	task, ok := snap.Task(tid)
+	tk, ok := snap.Task(tid)
 	if !ok {
 		return file
 	}
-	if err := writeView(file, procEntries[entry](snap, task), private[entry], p.Cred.UID); err != nil {
+	if err := writeView(file, procEntries[entry](snap, tk), private[entry], p.Cred.UID); err != nil {
 		k.Kmsg.Printf("pid %d: view %s: %v", p.PID, entry, err)
 	}
 	return file
@@ -180,7 +180,7 @@ func (k *OS) writeEntry(p *proc.Process, snap *procview.Process, tid int, entry,
 
 // renderExe makes exe a link to the app's executable, so that opening,
 // stat-ing or executing /proc/self/exe reaches the app, not mcexec.
-func (k *OS) renderExe(p *proc.Process) string {
+func (k *OS) renderExe(p *task.Process) string {
 	file := filepath.Join(k.procDir(p.PID), "exe")
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		k.Kmsg.Printf("pid %d: view exe: %v", p.PID, err)
@@ -197,7 +197,7 @@ func (k *OS) renderExe(p *proc.Process) string {
 }
 
 // renderTask writes task/<tid>'s files and returns the directory.
-func (k *OS) renderTask(p *proc.Process, snap *procview.Process, tid int) string {
+func (k *OS) renderTask(p *task.Process, snap *procview.Process, tid int) string {
 	dir := k.procDir(p.PID, "task", strconv.Itoa(tid))
 	for _, e := range taskEntries {
 		k.writeEntry(p, snap, tid, e, dir)
@@ -207,7 +207,7 @@ func (k *OS) renderTask(p *proc.Process, snap *procview.Process, tid int) string
 
 // renderTasks writes a task directory per live thread, removes those of
 // ended threads, and returns the task directory.
-func (k *OS) renderTasks(p *proc.Process) string {
+func (k *OS) renderTasks(p *task.Process) string {
 	dir := k.procDir(p.PID, "task")
 	live := map[string]bool{}
 	snap := k.snapshot(p)
@@ -226,7 +226,7 @@ func (k *OS) renderTasks(p *proc.Process) string {
 }
 
 // dropView removes an ended process's view.
-func (k *OS) dropView(p *proc.Process) {
+func (k *OS) dropView(p *task.Process) {
 	if k.viewRoot != "" && p.Viewed.Load() {
 		os.RemoveAll(k.procDir(p.PID))
 	}
@@ -261,7 +261,7 @@ func writeView(file string, data []byte, private bool, uid int) error {
 }
 
 // snapshot gathers what the /proc files of p show.
-func (k *OS) snapshot(p *proc.Process) *procview.Process {
+func (k *OS) snapshot(p *task.Process) *procview.Process {
 	s := &procview.Process{PID: p.PID, PPID: p.PPID, PGID: k.pgid(p), SID: p.PID,
 		Exe: p.Exe, Args: p.Args, Env: p.Env, Auxv: p.Auxv,
 		UID: p.Cred.UID, EUID: p.Cred.EUID, GID: p.Cred.GID, EGID: p.Cred.EGID,
@@ -275,9 +275,9 @@ func (k *OS) snapshot(p *proc.Process) *procview.Process {
 	s.RSS, s.VSZ = p.MM.Usage()
 	for i := 1; i < len(p.SigActs); i++ {
 		switch h := p.SigActs[i].Handler; {
-		case h == proc.SigIgnore:
+		case h == task.SigIgnore:
 			s.Ignored |= 1 << (i - 1)
-		case h != proc.SigDefault:
+		case h != task.SigDefault:
 			s.Caught |= 1 << (i - 1)
 		}
 	}
@@ -291,11 +291,11 @@ func (k *OS) snapshot(p *proc.Process) *procview.Process {
 }
 
 // stateLetter is ps's letter for a thread state.
-func stateLetter(st proc.ThreadState) byte {
+func stateLetter(st task.ThreadState) byte {
 	switch st {
-	case proc.Runnable, proc.Running:
+	case task.Runnable, task.Running:
 		return 'R'
-	case proc.Zombie:
+	case task.Zombie:
 		return 'Z'
 	}
 	return 'S'
@@ -303,7 +303,7 @@ func stateLetter(st proc.ThreadState) byte {
 
 // maps lists p's VMAs as maps lines, with the vDSO pages of its stub
 // (Linux's, at the address the app uses), and the main image's text.
-func (k *OS) maps(p *proc.Process) (lines []procview.Mapping, startCode, endCode uint64) {
+func (k *OS) maps(p *task.Process) (lines []procview.Mapping, startCode, endCode uint64) {
 	files := map[string]*syscall.Stat_t{}
 	for _, v := range p.MM.Areas() {
 		m := procview.Mapping{Start: v.Start, End: v.End, Perms: perms(v.Prot, v.Flags)}

@@ -3,13 +3,13 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // exitTree runs when p has ended: its children are orphaned, and its
 // parent is told (SIGCHLD, a waiting thread restarts its wait) or, if the
 // parent ignores SIGCHLD, p is reaped at once as Linux does.
-func (k *OS) exitTree(p *proc.Process) {
+func (k *OS) exitTree(p *task.Process) {
 	k.Procs.TreeMu.Lock()
 	for _, c := range p.Children {
 		c.Parent, c.PPID = nil, 1 // Linux gives the orphan's proxy to init
@@ -18,7 +18,7 @@ func (k *OS) exitTree(p *proc.Process) {
 	parent := p.Parent
 	if parent != nil {
 		act := parent.SigActs[unix.SIGCHLD]
-		if parent.Exited || act.Handler == proc.SigIgnore || act.Flags&saNoCldWait != 0 {
+		if parent.Exited || act.Handler == task.SigIgnore || act.Flags&saNoCldWait != 0 {
 			removeChild(parent, p)
 			parent = nil
 		}
@@ -35,7 +35,7 @@ func (k *OS) exitTree(p *proc.Process) {
 
 const saNoCldWait = 2
 
-func removeChild(parent, c *proc.Process) {
+func removeChild(parent, c *task.Process) {
 	for i, o := range parent.Children {
 		if o == c {
 			parent.Children = append(parent.Children[:i:i], parent.Children[i+1:]...)
@@ -48,7 +48,7 @@ func removeChild(parent, c *proc.Process) {
 // restartWaits makes p's threads sleeping in wait4/waitid run their call
 // again, each on its own CPU, where its state is not changing meanwhile
 // (and into whose run queue it must go).
-func (k *OS) restartWaits(p *proc.Process) {
+func (k *OS) restartWaits(p *task.Process) {
 	var cpus uint64
 	for _, t := range p.Threads {
 		cpus |= 1 << t.CPU
@@ -60,10 +60,10 @@ func (k *OS) restartWaits(p *proc.Process) {
 	}
 }
 
-func (k *OS) restartWaitsOn(c *CPU, p *proc.Process) {
+func (k *OS) restartWaitsOn(c *CPU, p *task.Process) {
 	c.Go(func() {
 		for _, t := range p.Threads {
-			if t.CPU == c.Index && t.WaitChild && t.State == proc.Sleeping {
+			if t.CPU == c.Index && t.WaitChild && t.State == task.Sleeping {
 				t.WaitChild = false
 				t.Regs.Rip -= 2 // back to the syscall instruction
 				c.Queue.Wake(t, int64(t.Regs.Orig_rax))
@@ -73,8 +73,8 @@ func (k *OS) restartWaitsOn(c *CPU, p *proc.Process) {
 }
 
 // waitStatus describes the ended process p.
-func waitStatus(p *proc.Process) proc.WaitStatus {
-	return proc.WaitStatus{PID: p.PID, UID: p.Cred.UID, Code: p.ExitCode, Signal: p.ExitSignal, Core: dumpsCore(p.ExitSignal)}
+func waitStatus(p *task.Process) task.WaitStatus {
+	return task.WaitStatus{PID: p.PID, UID: p.Cred.UID, Code: p.ExitCode, Signal: p.ExitSignal, Core: dumpsCore(p.ExitSignal)}
 }
 
 // dumpsCore reports signals whose default action dumps core.
@@ -93,7 +93,7 @@ func dumpsCore(sig int) bool {
 // and takes it: an ended child is reaped, a stop or continue is reported
 // once, unless options has WNOWAIT. found is false when no child matches
 // at all (ECHILD); ok is false while none of them has such a change.
-func (k *OS) WaitChild(t *proc.Thread, pid, options int) (st proc.WaitStatus, found, ok bool) {
+func (k *OS) WaitChild(t *task.Thread, pid, options int) (st task.WaitStatus, found, ok bool) {
 	p := t.Proc
 	var group int
 	switch {
@@ -116,24 +116,24 @@ func (k *OS) WaitChild(t *proc.Thread, pid, options int) (st proc.WaitStatus, fo
 			return st, true, true
 		}
 	}
-	return proc.WaitStatus{}, found, false
+	return task.WaitStatus{}, found, false
 }
 
 // takeChange takes the change of child c that options ask for, if any.
 // TreeMu is held.
-func takeChange(p, c *proc.Process, options int) (proc.WaitStatus, bool) {
+func takeChange(p, c *task.Process, options int) (task.WaitStatus, bool) {
 	keep := options&unix.WNOWAIT != 0
 	switch {
 	case c.Exited:
 		if options&unix.WEXITED == 0 {
-			return proc.WaitStatus{}, false
+			return task.WaitStatus{}, false
 		}
 		if !keep {
 			removeChild(p, c)
 		}
 		return waitStatus(c), true
 	case c.StopReport != 0 && options&unix.WSTOPPED != 0:
-		st := proc.WaitStatus{PID: c.PID, UID: c.Cred.UID, Stopped: c.StopReport}
+		st := task.WaitStatus{PID: c.PID, UID: c.Cred.UID, Stopped: c.StopReport}
 		if !keep {
 			c.StopReport = 0
 		}
@@ -142,14 +142,14 @@ func takeChange(p, c *proc.Process, options int) (proc.WaitStatus, bool) {
 		if !keep {
 			c.ContReport = false
 		}
-		return proc.WaitStatus{PID: c.PID, UID: c.Cred.UID, Continued: true}, true
+		return task.WaitStatus{PID: c.PID, UID: c.Cred.UID, Continued: true}, true
 	}
-	return proc.WaitStatus{}, false
+	return task.WaitStatus{}, false
 }
 
 // pgid is c's process group: its proxy's on Linux, where setpgid and
 // setsid are carried out; what it was at exit once the proxy is gone.
-func (k *OS) pgid(c *proc.Process) int {
+func (k *OS) pgid(c *task.Process) int {
 	if c.Exited {
 		return c.PGID
 	}

@@ -13,7 +13,7 @@
 // implausible length: corrupt memory) is left out and named in
 // Snapshot.Errors; the reader's budget (value.DefaultBudget) bounds what
 // garbage can make a snapshot read. The field names read here are the
-// kernel's (kernel/, kernel/proc, kernel/mm, kernel/sched, kernel/kmsg,
+// kernel's (kernel/, kernel/task, kernel/mm, kernel/sched, kernel/kmsg,
 // delegator/ikc): a rename there shows up as a read error naming the
 // missing field.
 package lwk

@@ -177,7 +177,7 @@ type seed struct {
 func seedImage(l *layout.Layout) seed {
 	m := newImage(l)
 	s := seed{img: m}
-	const OS, CPU, Queue, Table, Proc, Thread = "kernel.OS", "kernel.CPU", "kernel/sched.Queue", "kernel/proc.Table", "kernel/proc.Process", "kernel/proc.Thread"
+	const OS, CPU, Queue, Table, Proc, Thread = "kernel.OS", "kernel.CPU", "kernel/sched.Queue", "kernel/task.Table", "kernel/task.Process", "kernel/task.Thread"
 	const AS, VMA, Alloc, Chan, Hdr, Mem = "kernel/mm.AddressSpace", "kernel/mm.VMA", "kernel/mm.Allocator", "delegator/ikc.Channel", "delegator/ikc.header", "delegator/partition.Memory"
 	s.os = m.rec(OS)
 	binary.LittleEndian.PutUint64(m.b, s.os)
@@ -261,7 +261,7 @@ func seedImage(l *layout.Layout) seed {
 // as an error or a changing record, and the rest decoded.
 func TestRead(t *testing.T) {
 	l := kernelLayout(t)
-	const Proc, Thread, Table = "kernel/proc.Process", "kernel/proc.Thread", "kernel/proc.Table"
+	const Proc, Thread, Table = "kernel/task.Process", "kernel/task.Thread", "kernel/task.Table"
 	for _, tc := range []struct {
 		name   string
 		damage func(s seed)

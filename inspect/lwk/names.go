@@ -4,14 +4,14 @@ import (
 	"github.com/elastic/go-seccomp-bpf/arch"
 )
 
-// threadStates maps proc.ThreadState to ps's letter and a word.
+// threadStates maps task.ThreadState to ps's letter and a word.
 var threadStates = []struct{ letter, word string }{
-	{"R", "runnable"}, // proc.Runnable
-	{"R", "running"},  // proc.Running
-	{"S", "offload"},  // proc.Offload: waiting for mcexec
-	{"S", "sleeping"}, // proc.Sleeping
-	{"Z", "zombie"},   // proc.Zombie
-	{"T", "stopped"},  // proc.Stopped
+	{"R", "runnable"}, // task.Runnable
+	{"R", "running"},  // task.Running
+	{"S", "offload"},  // task.Offload: waiting for mcexec
+	{"S", "sleeping"}, // task.Sleeping
+	{"Z", "zombie"},   // task.Zombie
+	{"T", "stopped"},  // task.Stopped
 }
 
 func threadState(s uint64) (letter, word string) {

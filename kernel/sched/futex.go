@@ -3,25 +3,25 @@ package sched
 import (
 	"sync"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Futexes is the instance's futex wait table.
 type Futexes struct {
 	mu      sync.Mutex
 	Seq     uint64
-	Waiters map[uint64][]*proc.Thread // by partition offset
+	Waiters map[uint64][]*task.Thread // by partition offset
 }
 
 // NewFutexes returns an empty table.
-func NewFutexes() *Futexes { return &Futexes{Waiters: map[uint64][]*proc.Thread{}} }
+func NewFutexes() *Futexes { return &Futexes{Waiters: map[uint64][]*task.Thread{}} }
 
 // Wait queues t on key if check() (run under the table's lock, so no wake
 // can slip between the value check and the queueing) returns true. A
 // thread whose process ended from another CPU (Gone) is not queued: the
 // end has dropped it already, and an entry now would outlive it, taking
 // a wake meant for a later waiter on the same partition page.
-func (f *Futexes) Wait(t *proc.Thread, key uint64, bits uint32, check func() bool) bool {
+func (f *Futexes) Wait(t *task.Thread, key uint64, bits uint32, check func() bool) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if t.Gone.Load() || !check() {
@@ -35,10 +35,10 @@ func (f *Futexes) Wait(t *proc.Thread, key uint64, bits uint32, check func() boo
 
 // Wake dequeues up to n waiters of key whose bitset meets bits, oldest
 // first, and returns them.
-func (f *Futexes) Wake(key uint64, n int, bits uint32) []*proc.Thread {
+func (f *Futexes) Wake(key uint64, n int, bits uint32) []*task.Thread {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var woken []*proc.Thread
+	var woken []*task.Thread
 	ws := f.Waiters[key]
 	kept := ws[:0]
 	for _, t := range ws {
@@ -54,11 +54,11 @@ func (f *Futexes) Wake(key uint64, n int, bits uint32) []*proc.Thread {
 }
 
 // Requeue wakes up to n waiters of key and moves up to m others to key2.
-func (f *Futexes) Requeue(key, key2 uint64, n, m int) (woken []*proc.Thread, moved int) {
+func (f *Futexes) Requeue(key, key2 uint64, n, m int) (woken []*task.Thread, moved int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ws := f.Waiters[key]
-	var kept []*proc.Thread
+	var kept []*task.Thread
 	for _, t := range ws {
 		switch {
 		case len(woken) < n:
@@ -78,7 +78,7 @@ func (f *Futexes) Requeue(key, key2 uint64, n, m int) (woken []*proc.Thread, mov
 
 // Drop removes t from any queue (timeout, signal, process end); it
 // reports false if t was not queued: a wake took it out.
-func (f *Futexes) Drop(t *proc.Thread) bool {
+func (f *Futexes) Drop(t *task.Thread) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !t.Waiting {
@@ -95,7 +95,7 @@ func (f *Futexes) Drop(t *proc.Thread) bool {
 	return true
 }
 
-func (f *Futexes) store(key uint64, ws []*proc.Thread) {
+func (f *Futexes) store(key uint64, ws []*task.Thread) {
 	f.Seq++
 	if len(ws) == 0 {
 		delete(f.Waiters, key)

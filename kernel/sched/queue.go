@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	_ "unsafe" // go:linkname
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Now returns CLOCK_MONOTONIC in nanoseconds, the clock of deadlines. The
@@ -22,8 +22,8 @@ func nanotime() int64
 type Queue struct {
 	mu       sync.Mutex
 	Seq      uint64
-	Runnable []*proc.Thread
-	Sleepers []*proc.Thread // sorted by Deadline; deadline-less sleepers are not here
+	Runnable []*task.Thread
+	Sleepers []*task.Thread // sorted by Deadline; deadline-less sleepers are not here
 	Blocked  int            // threads blocked without deadline
 	resched  atomic.Bool    // a thread was woken since the running one was picked
 	idle     idler
@@ -47,7 +47,7 @@ func (q *Queue) Idle(seen uint32, deadline int64) { q.idle.wait(seen, deadline) 
 func (q *Queue) change() { atomic.AddUint64(&q.Seq, 1) }
 
 // Push makes t runnable at the tail.
-func (q *Queue) Push(t *proc.Thread) {
+func (q *Queue) Push(t *task.Thread) {
 	q.mu.Lock()
 	q.change()
 	q.push(t)
@@ -56,16 +56,16 @@ func (q *Queue) Push(t *proc.Thread) {
 	q.Kick()
 }
 
-func (q *Queue) push(t *proc.Thread) {
+func (q *Queue) push(t *task.Thread) {
 	t.Begin()
-	t.State = proc.Runnable
+	t.State = task.Runnable
 	t.End()
 	q.Runnable = append(q.Runnable, t)
 }
 
 // Pop returns the next runnable thread, first waking sleepers whose
 // deadline has passed; nil if none.
-func (q *Queue) Pop(now int64) *proc.Thread {
+func (q *Queue) Pop(now int64) *task.Thread {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.change()
@@ -89,8 +89,8 @@ func (q *Queue) Pop(now int64) *proc.Thread {
 // Sleep blocks t until Wake or, if deadline > 0, until then, when its
 // syscall returns timeoutRet. A thread removed meanwhile from another CPU
 // (Gone) does not sleep: it is dropped as its call ends.
-func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
-	q.sleep(t, proc.Sleeping, deadline, timeoutRet)
+func (q *Queue) Sleep(t *task.Thread, deadline, timeoutRet int64) {
+	q.sleep(t, task.Sleeping, deadline, timeoutRet)
 }
 
 // Park blocks t while its offloaded call is in flight (mcps shows it as
@@ -100,11 +100,11 @@ func (q *Queue) Sleep(t *proc.Thread, deadline, timeoutRet int64) {
 // its call again while the first call's waiter still watched the slot,
 // which could take the second answer and wake nobody (a Go test binary
 // hung on two CPUs with a thread parked in fcntl and its slot free).
-func (q *Queue) Park(t *proc.Thread) {
-	q.sleep(t, proc.Offload, 0, 0)
+func (q *Queue) Park(t *task.Thread) {
+	q.sleep(t, task.Offload, 0, 0)
 }
 
-func (q *Queue) sleep(t *proc.Thread, state proc.ThreadState, deadline, timeoutRet int64) {
+func (q *Queue) sleep(t *task.Thread, state task.ThreadState, deadline, timeoutRet int64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if t.Gone.Load() {
@@ -120,7 +120,7 @@ func (q *Queue) sleep(t *proc.Thread, state proc.ThreadState, deadline, timeoutR
 		return
 	}
 	i := sort.Search(len(q.Sleepers), func(i int) bool { return q.Sleepers[i].Deadline > deadline })
-	q.Sleepers = append(q.Sleepers[:i], append([]*proc.Thread{t}, q.Sleepers[i:]...)...)
+	q.Sleepers = append(q.Sleepers[:i], append([]*task.Thread{t}, q.Sleepers[i:]...)...)
 }
 
 // Wake makes a sleeping t runnable with ret as its syscall's result; it
@@ -128,9 +128,9 @@ func (q *Queue) sleep(t *proc.Thread, state proc.ThreadState, deadline, timeoutR
 // McKernel's wake-up (CPU_FLAG_NEED_RESCHED), it asks the CPU to switch
 // when the running thread's syscall returns (Resched): the woken thread
 // runs without waiting for the running one to block.
-func (q *Queue) Wake(t *proc.Thread, ret int64) bool {
+func (q *Queue) Wake(t *task.Thread, ret int64) bool {
 	q.mu.Lock()
-	if t.State != proc.Sleeping && t.State != proc.Offload {
+	if t.State != task.Sleeping && t.State != task.Offload {
 		q.mu.Unlock()
 		return false
 	}
@@ -151,7 +151,7 @@ func (q *Queue) Resched() bool {
 	return q.resched.Load() && q.resched.Swap(false)
 }
 
-func (q *Queue) unsleep(t *proc.Thread) {
+func (q *Queue) unsleep(t *task.Thread) {
 	if t.Deadline == 0 {
 		q.Blocked--
 		return
@@ -166,12 +166,12 @@ func (q *Queue) unsleep(t *proc.Thread) {
 }
 
 // Remove drops t from the queue wherever it is (its process ended).
-func (q *Queue) Remove(t *proc.Thread) {
+func (q *Queue) Remove(t *task.Thread) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.change()
 	defer q.change()
-	if t.State == proc.Sleeping || t.State == proc.Offload {
+	if t.State == task.Sleeping || t.State == task.Offload {
 		q.unsleep(t)
 	}
 	for i, r := range q.Runnable {
@@ -181,7 +181,7 @@ func (q *Queue) Remove(t *proc.Thread) {
 		}
 	}
 	t.Begin()
-	t.State = proc.Zombie
+	t.State = task.Zombie
 	t.End()
 }
 
@@ -206,15 +206,15 @@ func (q *Queue) Len() int {
 // value changed); it stays the running thread. A wake from another CPU
 // may have made it runnable meanwhile: that is undone too, or it would
 // run twice.
-func (q *Queue) Cancel(t *proc.Thread) {
+func (q *Queue) Cancel(t *task.Thread) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.change()
 	defer q.change()
 	switch t.State {
-	case proc.Sleeping:
+	case task.Sleeping:
 		q.unsleep(t)
-	case proc.Runnable:
+	case task.Runnable:
 		if i := slices.Index(q.Runnable, t); i >= 0 {
 			q.Runnable = slices.Delete(q.Runnable, i, i+1)
 		}
@@ -222,7 +222,7 @@ func (q *Queue) Cancel(t *proc.Thread) {
 		return
 	}
 	t.Begin()
-	t.State = proc.Running
+	t.State = task.Running
 	t.End()
 }
 

@@ -5,12 +5,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 func TestQueueOrderAndTimeouts(t *testing.T) {
 	q := NewQueue()
-	a, b, c := &proc.Thread{TID: 1}, &proc.Thread{TID: 2}, &proc.Thread{TID: 3}
+	a, b, c := &task.Thread{TID: 1}, &task.Thread{TID: 2}, &task.Thread{TID: 3}
 	q.Push(a)
 	q.Push(b)
 	q.Sleep(c, 1000, -int64(unix.ETIMEDOUT))
@@ -36,15 +36,15 @@ func TestQueueOrderAndTimeouts(t *testing.T) {
 
 func TestFutexWakeAndRequeue(t *testing.T) {
 	f := NewFutexes()
-	var ts []*proc.Thread
+	var ts []*task.Thread
 	for i := 0; i < 4; i++ {
-		th := &proc.Thread{TID: i}
+		th := &task.Thread{TID: i}
 		ts = append(ts, th)
 		if !f.Wait(th, 100, ^uint32(0), func() bool { return true }) {
 			t.Fatal("wait refused")
 		}
 	}
-	if f.Wait(&proc.Thread{}, 100, 1, func() bool { return false }) {
+	if f.Wait(&task.Thread{}, 100, 1, func() bool { return false }) {
 		t.Fatal("wait queued although the value changed")
 	}
 	if w := f.Wake(100, 1, ^uint32(0)); len(w) != 1 || w[0] != ts[0] {

@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Layout of the kernel's rt_sigframe (arch/x86/include/asm/sigframe.h).
@@ -57,12 +57,12 @@ var ErrBadFrame = errors.New("signal: bad signal frame")
 
 // Deliver writes a frame for sig on t's stack (or its alternate stack) and
 // points t's registers at the handler. fp is t's XSAVE area as saved.
-func Deliver(as *mm.AddressSpace, t *proc.Thread, sig int, info proc.SigInfo, act proc.SigAction, fp []byte) error {
+func Deliver(as *mm.AddressSpace, t *task.Thread, sig int, info task.SigInfo, act task.SigAction, fp []byte) error {
 	r := &t.Regs
 	sp := r.Rsp - redZone
 	alt := t.AltStack
 	onAlt := OnAltStack(t)
-	if act.Flags&proc.SaOnStack != 0 && alt.Size != 0 && alt.Flags&ssDisable == 0 && !onAlt {
+	if act.Flags&task.SaOnStack != 0 && alt.Size != 0 && alt.Flags&ssDisable == 0 && !onAlt {
 		sp = alt.SP + alt.Size
 	}
 	fpAddr := (sp - uint64(len(fp))) &^ 63
@@ -117,7 +117,7 @@ func Deliver(as *mm.AddressSpace, t *proc.Thread, sig int, info proc.SigInfo, ac
 	r.Rdi, r.Rsi, r.Rdx, r.Rax = uint64(sig), frame+siginfoOff, frame+ucFlagsOff, 0
 	r.Eflags &^= 0x400 | 0x100 // DF, TF
 	t.SigMask |= act.Mask
-	if act.Flags&proc.SaNoDefer == 0 {
+	if act.Flags&task.SaNoDefer == 0 {
 		t.SigMask |= 1 << (sig - 1)
 	}
 	t.SigMask &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
@@ -127,7 +127,7 @@ func Deliver(as *mm.AddressSpace, t *proc.Thread, sig int, info proc.SigInfo, ac
 // Return unwinds the frame at rt_sigreturn: t's registers and mask come
 // back from the (possibly edited) ucontext. It returns the XSAVE area to
 // load into the stub, or nil if the frame had none.
-func Return(as *mm.AddressSpace, t *proc.Thread, fpSize int) ([]byte, error) {
+func Return(as *mm.AddressSpace, t *task.Thread, fpSize int) ([]byte, error) {
 	r := &t.Regs
 	frame := r.Rsp - 8 // the handler's ret popped pretcode
 	b := make([]byte, frameSize)
@@ -158,7 +158,7 @@ func Return(as *mm.AddressSpace, t *proc.Thread, fpSize int) ([]byte, error) {
 }
 
 // OnAltStack reports whether t runs on its alternate signal stack.
-func OnAltStack(t *proc.Thread) bool {
+func OnAltStack(t *task.Thread) bool {
 	a := t.AltStack
 	return a.Size != 0 && t.Regs.Rsp > a.SP && t.Regs.Rsp <= a.SP+a.Size
 }

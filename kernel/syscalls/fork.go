@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Processes: fork, vfork and clone without CLONE_THREAD make a new LWK
@@ -159,7 +159,7 @@ func sysWaitid(c *Call) int64 {
 	if r < 0 || c.Action == Block {
 		return r
 	}
-	var info proc.SigInfo
+	var info task.SigInfo
 	sig := 0
 	if r > 0 {
 		sig, info = int(unix.SIGCHLD), st.SigInfo()
@@ -176,7 +176,7 @@ func sysWaitid(c *Call) int64 {
 // waitFor takes a matching child's change that options ask for (its pid
 // > 0 is returned), returns 0 for WNOHANG with none, or blocks until a
 // child changes: the call then runs again.
-func waitFor(c *Call, pid int, options uint64) (proc.WaitStatus, int64) {
+func waitFor(c *Call, pid int, options uint64) (task.WaitStatus, int64) {
 	k := c.Env.Kernel
 	st, found, ok := k.WaitChild(c.T, pid, int(options))
 	switch {

@@ -3,7 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 func init() {
@@ -57,7 +57,7 @@ func sysClone(c *Call) int64 {
 	// The tid words are written, and the clear-child-tid address set,
 	// before the thread can run: on another CPU it may exit at once, and
 	// its exit must clear and wake what pthread_join will wait on.
-	t, err := c.Env.Kernel.Clone(c.T, regs, func(t *proc.Thread) {
+	t, err := c.Env.Kernel.Clone(c.T, regs, func(t *task.Thread) {
 		if flags&unix.CLONE_PARENT_SETTID != 0 {
 			putUint32(c, ptid, uint32(t.TID))
 		}

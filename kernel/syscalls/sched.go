@@ -3,7 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Scheduling calls. LWK CPUs carry their host numbers (Env.HostCPUs);
@@ -25,7 +25,7 @@ func sameTask(c *Call, pid int) bool { return taskOf(c, pid) != nil }
 
 // taskOf returns the thread a pid argument names: 0 is the caller, the
 // pid the main thread (or the caller once it is gone), else a thread id.
-func taskOf(c *Call, pid int) *proc.Thread {
+func taskOf(c *Call, pid int) *task.Thread {
 	if pid == 0 {
 		return c.T
 	}

@@ -5,9 +5,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/signal"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Signals are LWK state. Until handler delivery lands, a signal sent to the
@@ -41,7 +41,7 @@ func sysRtSigaction(c *Call) int64 {
 		}
 	}
 	if act != 0 {
-		var a proc.SigAction
+		var a task.SigAction
 		if r := copyIn(c, act, bytesOf(&a)); r < 0 {
 			return r
 		}
@@ -96,7 +96,7 @@ func sysKill(c *Call) int64 {
 	if sig < 0 || sig > 64 {
 		return -int64(unix.EINVAL)
 	}
-	if c.Env.Kernel.KillPID(c.T, pid, sig, proc.SigInfo{Code: siUser, PID: int32(p.PID), UID: uint32(p.Cred.UID)}) {
+	if c.Env.Kernel.KillPID(c.T, pid, sig, task.SigInfo{Code: siUser, PID: int32(p.PID), UID: uint32(p.Cred.UID)}) {
 		return 0
 	}
 	return offload(c)
@@ -118,14 +118,14 @@ func sigqueue(c *Call, pid, tid, sig int, uinfo uint64) int64 {
 		return r
 	}
 	le := binary.LittleEndian
-	info := proc.SigInfo{Code: int32(le.Uint32(b[8:])), PID: int32(le.Uint32(b[16:])), UID: le.Uint32(b[20:]), Value: le.Uint64(b[24:])}
+	info := task.SigInfo{Code: int32(le.Uint32(b[8:])), PID: int32(le.Uint32(b[16:])), UID: le.Uint32(b[20:]), Value: le.Uint64(b[24:])}
 	if info.Code >= 0 || info.Code == siTkill {
 		return -int64(unix.EPERM) // only the kernel sends those
 	}
 	if pid != c.T.Proc.PID {
 		return -int64(unix.ESRCH)
 	}
-	var t *proc.Thread
+	var t *task.Thread
 	if tid != 0 {
 		if t = ownThread(c, tid); t == nil {
 			return -int64(unix.ESRCH)
@@ -156,7 +156,7 @@ func sysTkill(c *Call) int64 {
 	return send(c, t, int(c.Args[1]), siTkill)
 }
 
-func ownThread(c *Call, tid int) *proc.Thread {
+func ownThread(c *Call, tid int) *task.Thread {
 	for _, t := range c.T.Proc.Threads {
 		if t.TID == tid {
 			return t
@@ -176,14 +176,14 @@ func IgnoredByDefault(sig int) bool {
 
 // send queues sig for thread t (nil: the process) with the sender's ids;
 // it is delivered, or takes its default action, before the app resumes.
-func send(c *Call, t *proc.Thread, sig int, code int32) int64 {
+func send(c *Call, t *task.Thread, sig int, code int32) int64 {
 	if sig < 0 || sig > 64 {
 		return -int64(unix.EINVAL)
 	}
 	if sig == 0 {
 		return 0
 	}
-	c.Env.Kernel.Signal(c.T.Proc, t, sig, proc.SigInfo{Code: code, PID: int32(c.T.Proc.PID), UID: uint32(c.T.Proc.Cred.UID)})
+	c.Env.Kernel.Signal(c.T.Proc, t, sig, task.SigInfo{Code: code, PID: int32(c.T.Proc.PID), UID: uint32(c.T.Proc.Cred.UID)})
 	return 0
 }
 
@@ -196,7 +196,7 @@ const (
 
 // signalSelf raises sig in the calling thread as the kernel does (SIGPIPE).
 func signalSelf(c *Call, sig int) {
-	c.Env.Kernel.Signal(c.T.Proc, c.T, sig, proc.SigInfo{Code: siKernel})
+	c.Env.Kernel.Signal(c.T.Proc, c.T, sig, task.SigInfo{Code: siKernel})
 }
 
 func sysSigaltstack(c *Call) int64 {
@@ -213,7 +213,7 @@ func sysSigaltstack(c *Call) int64 {
 		}
 	}
 	if ss := c.Args[0]; ss != 0 {
-		var st proc.AltStack
+		var st task.AltStack
 		if r := copyIn(c, ss, bytesOf(&st)); r < 0 {
 			return r
 		}
@@ -222,7 +222,7 @@ func sysSigaltstack(c *Call) int64 {
 		}
 		switch {
 		case st.Flags == 2: // SS_DISABLE
-			st = proc.AltStack{}
+			st = task.AltStack{}
 		case st.Flags != 0 && uint32(st.Flags) != 1<<31: // SS_AUTODISARM accepted
 			return -int64(unix.EINVAL)
 		case st.Size < 2048: // MINSIGSTKSZ

@@ -3,8 +3,8 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/proc"
 	"github.com/gomck/gomck/kernel/sched"
+	"github.com/gomck/gomck/kernel/task"
 )
 
 // Action tells the CPU loop what to do after a call.
@@ -34,54 +34,54 @@ type Env struct {
 type Kernel interface {
 	// Clone creates a thread in parent's process starting with regs;
 	// prepare runs before it can run, on another CPU perhaps.
-	Clone(parent *proc.Thread, regs unix.PtraceRegs, prepare func(*proc.Thread)) (*proc.Thread, error)
+	Clone(parent *task.Thread, regs unix.PtraceRegs, prepare func(*task.Thread)) (*task.Thread, error)
 	// Sleep blocks t until woken or, if deadline > 0, until then
 	// (returning timeoutRet). Cancel undoes it when t did not block.
-	Sleep(t *proc.Thread, deadline, timeoutRet int64)
-	Cancel(t *proc.Thread)
+	Sleep(t *task.Thread, deadline, timeoutRet int64)
+	Cancel(t *task.Thread)
 	// FutexWait queues t on key (a partition offset) if the word there
 	// still holds val under the table lock.
-	FutexWait(t *proc.Thread, key uint64, bits, val uint32) bool
+	FutexWait(t *task.Thread, key uint64, bits, val uint32) bool
 	FutexWake(key uint64, n int, bits uint32) int
 	FutexRequeue(key, key2 uint64, n, m int) int
 	// Signal queues sig for thread t, or for the process when t is nil,
 	// waking a thread that can take it.
-	Signal(p *proc.Process, t *proc.Thread, sig int, info proc.SigInfo)
+	Signal(p *task.Process, t *task.Thread, sig int, info task.SigInfo)
 	// ParkOffload gives t's CPU to other threads while its offloaded call
 	// is in flight, if any could use it; wait returns the call's result.
-	ParkOffload(t *proc.Thread, wait func() int64) bool
+	ParkOffload(t *task.Thread, wait func() int64) bool
 	// TakeSignal removes a pending signal of t within set.
-	TakeSignal(t *proc.Thread, set uint64) (int, proc.SigInfo, bool)
+	TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool)
 	// SetRealTimer arms ITIMER_REAL (0 disarms) and returns what it was
 	// (time left, interval), in ns.
-	SetRealTimer(p *proc.Process, value, interval int64) (int64, int64)
+	SetRealTimer(p *task.Process, value, interval int64) (int64, int64)
 	// Exec replaces t's process image with the executable mcexec opened
 	// as descriptor fd. Once past the point of no return (committed), an
 	// error means the process cannot go on.
-	Exec(t *proc.Thread, fd int, argv, envp []string) (committed bool, err error)
+	Exec(t *task.Thread, fd int, argv, envp []string) (committed bool, err error)
 	// Fork makes a child process of t's that starts with regs; Forked
 	// completes it with its proxy's pid, or discards it when err is set.
-	Fork(t *proc.Thread, regs unix.PtraceRegs, childSignal int) (*proc.Process, error)
-	Forked(parent, child *proc.Process, pid int, err error, prepare func()) error
+	Fork(t *task.Thread, regs unix.PtraceRegs, childSignal int) (*task.Process, error)
+	Forked(parent, child *task.Process, pid int, err error, prepare func()) error
 	// Stage copies the parent's memory for the child and readies what it
 	// can of the child on t's CPU meanwhile.
-	Stage(t *proc.Thread, child *proc.Process)
+	Stage(t *task.Thread, child *task.Process)
 	// ChildPIDs lists the pids p's unreaped children hold.
-	ChildPIDs(p *proc.Process) []int
+	ChildPIDs(p *task.Process) []int
 	// WaitChild finds a child matching pid (wait4's argument) with a
 	// change options ask for (waitid's WEXITED, WSTOPPED, WCONTINUED) and
 	// takes it unless WNOWAIT; found is false when no child matches.
-	WaitChild(t *proc.Thread, pid, options int) (st proc.WaitStatus, found, ok bool)
+	WaitChild(t *task.Thread, pid, options int) (st task.WaitStatus, found, ok bool)
 	// KillPID signals the LWK process pid; false if pid is not the LWK's.
-	KillPID(t *proc.Thread, pid, sig int, info proc.SigInfo) bool
+	KillPID(t *task.Thread, pid, sig int, info task.SigInfo) bool
 	// View renders the LWK's view of an absolute /proc or /sys path for t
 	// and returns the file standing for it; false leaves the path Linux's.
-	View(t *proc.Thread, path string) (string, bool)
+	View(t *task.Thread, path string) (string, bool)
 }
 
 // Call is one system call in progress.
 type Call struct {
-	T          *proc.Thread
+	T          *task.Thread
 	Nr         uint64
 	Args       [6]uint64
 	Env        *Env
@@ -96,7 +96,7 @@ type handler func(c *Call) int64
 
 // local holds the LWK handlers by syscall number; calls without one are
 // offloaded. An array, not a map: it is read at every syscall stop.
-var local [proc.MaxSyscall]handler
+var local [task.MaxSyscall]handler
 
 func register(h handler, nrs ...uint64) {
 	for _, nr := range nrs {
@@ -106,7 +106,7 @@ func register(h handler, nrs ...uint64) {
 
 // Dispatch executes the syscall the thread stopped in, writes its result
 // into the thread's rax and accounts for it.
-func Dispatch(t *proc.Thread, env *Env) *Call {
+func Dispatch(t *task.Thread, env *Env) *Call {
 	r := &t.Regs
 	c := &Call{T: t, Nr: r.Orig_rax, Args: [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}, Env: env}
 	start := sched.Now()
@@ -114,7 +114,7 @@ func Dispatch(t *proc.Thread, env *Env) *Call {
 	t.Syscall = int64(c.Nr)
 	t.End()
 	var h handler
-	if c.Nr < proc.MaxSyscall {
+	if c.Nr < task.MaxSyscall {
 		h = local[c.Nr]
 	}
 	isLocal := h != nil
@@ -129,7 +129,7 @@ func Dispatch(t *proc.Thread, env *Env) *Call {
 		// A blocked call's result is set when the thread wakes; until then
 		// mcps shows the syscall it sleeps in.
 		r.Rax = uint64(ret)
-		t.Syscall = proc.NoSyscall
+		t.Syscall = task.NoSyscall
 	}
 	t.Count(c.Nr, uint64(sched.Now()-start), !isLocal)
 	t.End()

@@ -1,4 +1,4 @@
-// Package cpu is the LWK's execution backend (ARCHITECTURE.md §2): app code
+// Package ptrace is the LWK's execution backend (ARCHITECTURE.md §2): app code
 // runs natively in stub processes traced with PTRACE_SYSEMU, one tracer per
 // LWK CPU, each a goroutine locked to an OS thread pinned to its host CPU.
 //
@@ -19,4 +19,4 @@
 //
 // All ptrace requests for a stub must come from its tracer's OS thread, so
 // every method of Stub must be called on the CPU's own goroutine (CPU.Do).
-package cpu
+package ptrace

@@ -1,4 +1,4 @@
-package proc
+package task
 
 import (
 	"encoding/binary"
@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
-	"github.com/gomck/gomck/kernel/cpu"
 	"github.com/gomck/gomck/kernel/mm"
+	"github.com/gomck/gomck/kernel/platform/ptrace"
 )
 
 // ThreadState is a thread's scheduling state, shown by mcps as ST.
@@ -228,7 +228,7 @@ type Process struct {
 	Start      int64 // unix ns
 	MM         *mm.AddressSpace
 	Threads    []*Thread
-	Stub       *cpu.Stub
+	Stub       *ptrace.Stub
 	Chan       *ikc.Channel
 	Auxv       []uint64
 	VDSO       uint64 // where the app's vDSO is: every stub of it must have it there
@@ -290,7 +290,7 @@ type Process struct {
 	// stubs are the stub threads of the process by LWK CPU, Stub's CPU
 	// among them; threads on other CPUs run in threads of Stub's process.
 	stubsMu sync.Mutex
-	stubs   map[int]*cpu.Stub
+	stubs   map[int]*ptrace.Stub
 	ending  atomic.Bool
 
 	done chan struct{}
@@ -298,27 +298,27 @@ type Process struct {
 }
 
 // StubOn returns the process's stub thread on LWK CPU c, or nil.
-func (p *Process) StubOn(c int) *cpu.Stub {
+func (p *Process) StubOn(c int) *ptrace.Stub {
 	p.stubsMu.Lock()
 	defer p.stubsMu.Unlock()
 	return p.stubs[c]
 }
 
 // SetStub records the stub thread on LWK CPU c.
-func (p *Process) SetStub(c int, s *cpu.Stub) {
+func (p *Process) SetStub(c int, s *ptrace.Stub) {
 	p.stubsMu.Lock()
 	defer p.stubsMu.Unlock()
 	if p.stubs == nil {
-		p.stubs = map[int]*cpu.Stub{}
+		p.stubs = map[int]*ptrace.Stub{}
 	}
 	p.stubs[c] = s
 }
 
 // Stubs returns every stub thread of the process.
-func (p *Process) Stubs() []*cpu.Stub {
+func (p *Process) Stubs() []*ptrace.Stub {
 	p.stubsMu.Lock()
 	defer p.stubsMu.Unlock()
-	out := make([]*cpu.Stub, 0, len(p.stubs))
+	out := make([]*ptrace.Stub, 0, len(p.stubs))
 	for _, s := range p.stubs {
 		out = append(out, s)
 	}

@@ -13,7 +13,7 @@
 // cooperative and tick-less; a thread waiting for an offloaded call gives
 // its CPU to others. New threads go to the least loaded CPU, and a process
 // has one stub thread per CPU its threads use, threads of one stub process
-// that share its address space (threads.go, ptrace.Stub.NewThread); a thread
+// that share its address space (threads.go, platform.Context.NewThread); a thread
 // whose affinity excludes its CPU migrates when that CPU next picks it.
 // An idle CPU polls for work briefly and then sleeps on a futex word of its
 // own (sched/idle.go). The daemon's GOMAXPROCS counts the LWK CPUs and the

@@ -52,7 +52,7 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 		if o != t {
 			k.dropThread(o)
 			if s := p.StubOn(o.CPU); s != nil && o.CPU != t.CPU {
-				s.Kick()
+				s.Interrupt()
 			}
 		}
 	}
@@ -66,7 +66,7 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	p.Exe, p.Args = exe, argv
 	p.End()
 	t.AltStack, t.ClearChildTID, t.HasSuspendMask = task.AltStack{}, 0, false
-	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitFP), 0
+	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitialFP()), 0
 	if err := p.MM.Reset(); err != nil {
 		return true, err
 	}

@@ -108,10 +108,10 @@ func (k *OS) stage(e *embryo) error {
 	if err != nil {
 		return err
 	}
-	child.Stub = stub
-	child.SetStub(c.Index, stub)
-	if stub.VDSO != child.VDSO {
-		return fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", stub.VDSO, child.VDSO)
+	child.Stub = task.NewContext(stub)
+	child.SetStub(c.Index, child.Stub)
+	if stub.VDSO() != child.VDSO {
+		return fmt.Errorf("the child's stub has its vDSO at %#x, not at %#x", stub.VDSO(), child.VDSO)
 	}
 	m := &mirror{k: k, p: child, attaching: true}
 	if e.segs, err = child.MM.Attach(m); err != nil {
@@ -141,7 +141,7 @@ func (k *OS) Forked(parent *task.Process, child *task.Process, pid int, err erro
 		e.err = err
 		close(e.prepared)
 		if child.Stub != nil {
-			e.cpu.retireStub(child.Stub)
+			e.cpu.retireStub(child.Stub.Context)
 		}
 		if child.MM != nil {
 			child.MM.Release()

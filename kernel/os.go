@@ -12,7 +12,7 @@ import (
 	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/kernel/kmsg"
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/platform/ptrace"
+	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
@@ -49,8 +49,9 @@ type OS struct {
 	Kmsg      *kmsg.Ring
 	Isolation *partition.Isolation
 	Env       syscalls.Env
+	Platform  platform.Platform
+	Hooks     Hooks
 
-	stubFD int
 	// viewRoot holds the rendered /proc and /sys views, "" if they could
 	// not be made (the app then sees Linux's).
 	viewRoot string
@@ -62,10 +63,16 @@ type OS struct {
 	sessions map[int]*session
 }
 
-// Boot reserves the partition and starts the LWK CPUs.
-func Boot(cfg Config) (*OS, error) {
+// Backend makes the execution platform over the partition memfd; messages
+// about what it could not set up but can run without go to logf
+// (ptrace.New).
+type Backend func(partitionFD int, logf func(format string, args ...any)) (platform.Platform, error)
+
+// Boot reserves the partition and starts the LWK CPUs, whose app threads
+// run on the platform that backend makes.
+func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 	k := &OS{Index: cfg.Index, State: "BOOTING", BootTime: time.Now().UnixNano(), Config: cfg,
-		Procs: task.NewTable(), Kmsg: kmsg.New(), Futexes: sched.NewFutexes()}
+		Procs: task.NewTable(), Kmsg: kmsg.New(), Futexes: sched.NewFutexes(), Hooks: hooks}
 	k.Kmsg.Printf("gomck LWK mcos%d booting (daemon pid %d)", cfg.Index, os.Getpid())
 	if err := partition.ValidateCPUs(cfg.CPUs); err != nil {
 		return nil, err
@@ -85,12 +92,9 @@ func Boot(cfg Config) (*OS, error) {
 	}
 	direct := mem.Direct
 	k.Alloc = mm.NewAllocator(uint64(mem.Size), nodes, func(off, n uint64) { clear(direct[off : off+n]) })
-	if k.stubFD, err = ptrace.StubExecutable(); err != nil {
+	if k.Platform, err = backend(mem.FD, k.Kmsg.Printf); err != nil {
 		mem.Close()
 		return nil, err
-	}
-	if err := ptrace.QuietChildStops(); err != nil {
-		k.Kmsg.Printf("warning: SIGCHLD still raised for every stub stop: %v", err)
 	}
 	if partition.SharedCPUs() {
 		k.Kmsg.Printf("cpuset: CPUs %s shared with Linux (%s)", partition.FormatCPUList(cfg.CPUs), partition.SharedCPUsEnv)
@@ -218,5 +222,6 @@ func (k *OS) Shutdown() {
 		k.Isolation.Release()
 	}
 	k.dropViews()
+	k.Platform.Close()
 	k.Mem.Close()
 }

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/platform/ptrace"
+	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -30,7 +30,7 @@ type CPU struct {
 	// Spare is a stub started while the CPU was idle, or the stub of an
 	// ended process, so that exec and fork do not wait for a fork and
 	// exec of their own (nor the old stub for its exit).
-	Spare *ptrace.Stub
+	Spare platform.Context
 	// spareUsed says Spare served a process: it is wiped before the next.
 	spareUsed bool
 
@@ -38,9 +38,9 @@ type CPU struct {
 	Threads atomic.Int32
 
 	work    chan func()
-	stub    atomic.Pointer[ptrace.Stub] // the stub running now, for preemption
-	preempt atomic.Bool                 // the running thread's time slice is over
-	tid     int                         // the OS thread that traces this CPU's stubs
+	stub    atomic.Pointer[task.Context] // the context running now, for preemption
+	preempt atomic.Bool                  // the running thread's time slice is over
+	tid     int                          // the OS thread that traces this CPU's stubs
 }
 
 // addrNoRandomize is personality(2)'s ADDR_NO_RANDOMIZE.
@@ -60,7 +60,7 @@ func (c *CPU) timeShare() {
 		// Work queued for the CPU's thread (a process's set-up) waits too.
 		if stub := c.stub.Load(); now == last && stub != nil && (c.Queue.Waiting(sched.Now()) || len(c.work) > 0) {
 			c.preempt.Store(true)
-			stub.Kick()
+			stub.Interrupt()
 		}
 		last = now
 	}
@@ -91,6 +91,11 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 	unix.Syscall(unix.SYS_PERSONALITY, addrNoRandomize, 0, 0)
 	c.tid = unix.Gettid()
 	close(ready)
+	defer func() {
+		if r := recover(); r != nil {
+			k.panicked(c, r)
+		}
+	}()
 	for {
 		// Read before looking for work: a kick after the look ends Idle.
 		seen := c.Queue.Kicks()
@@ -119,7 +124,7 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 }
 
 func (c *CPU) startSpare(k *OS) {
-	s, err := ptrace.StartStub(k.stubFD, k.Mem.FD, c.Host)
+	s, err := k.Platform.NewContext(c.Host)
 	if err != nil {
 		k.Kmsg.Printf("cpu %d: spare stub: %v", c.Index, err)
 		return
@@ -128,31 +133,31 @@ func (c *CPU) startSpare(k *OS) {
 }
 
 // takeStub returns the spare stub, or a new one.
-func (c *CPU) takeStub(k *OS) (*ptrace.Stub, error) {
+func (c *CPU) takeStub(k *OS) (platform.Context, error) {
 	c.wipeSpare(k, false)
 	if s := c.Spare; s != nil {
 		c.Spare = nil
 		return s, nil
 	}
-	return ptrace.StartStub(k.stubFD, k.Mem.FD, c.Host)
+	return k.Platform.NewContext(c.Host)
 }
 
 // retireStub keeps the stub of an ended process as the spare, wiped once
 // the CPU is idle: a new stub costs a fork and an exec, and the old one's
 // exit about as much (some 2 ms together here). It is killed if the CPU
 // has a spare already or it is gone.
-func (c *CPU) retireStub(s *ptrace.Stub) {
+func (c *CPU) retireStub(s platform.Context) {
 	if c.Spare == nil && s.Alive() {
 		c.Spare, c.spareUsed = s, true
 		return
 	}
 	s.Kill()
-	s.Reap()
+	s.Release()
 }
 
 // wipeSpare wipes a spare that served a process; one that cannot be is
 // killed. Unless now (the CPU is idle), its unmap waits for the stub's
-// next injection (ptrace.Stub.Wipe).
+// next injection (platform.Context.Wipe).
 func (c *CPU) wipeSpare(k *OS, now bool) {
 	if !c.spareUsed {
 		return
@@ -163,7 +168,7 @@ func (c *CPU) wipeSpare(k *OS, now bool) {
 		err = c.Spare.FinishWipe()
 	}
 	if err != nil {
-		k.Kmsg.Printf("cpu %d: spare stub %d: %v", c.Index, c.Spare.PID, err)
+		k.Kmsg.Printf("cpu %d: spare stub %d: %v", c.Index, c.Spare.HostTID(), err)
 		c.dropSpare()
 	}
 }
@@ -173,7 +178,7 @@ func (c *CPU) dropSpare() {
 	if s := c.Spare; s != nil {
 		c.Spare, c.spareUsed = nil, false
 		s.Kill()
-		s.Reap()
+		s.Release()
 	}
 }
 
@@ -190,7 +195,8 @@ func (c *CPU) Go(f func()) {
 	c.Queue.Kick()
 }
 
-func (c *CPU) setCurrent(t *task.Thread) {
+func (c *CPU) setCurrent(k *OS, t *task.Thread) {
+	k.Hooks.switched(c.Index, c.Current, t)
 	atomic.AddUint64(&c.Seq, 1)
 	now := sched.Now()
 	if old := c.Current; old != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/gomck/gomck/delegator/ikc"
 	"github.com/gomck/gomck/kernel/elf"
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/platform/ptrace"
+	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -49,13 +49,13 @@ type mirror struct {
 }
 
 // here returns the CPU making the change and its stub thread.
-func (m *mirror) here() (*CPU, *ptrace.Stub, error) {
+func (m *mirror) here() (*CPU, *task.Context, error) {
 	c := m.k.here()
 	if c == nil {
 		return nil, nil, fmt.Errorf("pid %d: address space changed off the LWK CPUs (thread %d)", m.p.PID, unix.Gettid())
 	}
 	s := m.p.StubOn(c.Index)
-	if s == nil || !s.Adopted() {
+	if s == nil || !s.Attached() {
 		return nil, nil, fmt.Errorf("pid %d: address space changed on cpu %d, where it has no stub thread (%v)", m.p.PID, c.Index, s != nil)
 	}
 	return c, s, nil
@@ -103,11 +103,11 @@ func (m *mirror) MapAll(segs []mm.MappedSegment) error {
 	if err != nil {
 		return err
 	}
-	calls := make([]ptrace.Call, len(segs))
+	ms := make([]platform.Mapping, len(segs))
 	for i, seg := range segs {
-		calls[i] = ptrace.MapCall(seg.VA, seg.Len, seg.Off, seg.Prot)
+		ms[i] = platform.Mapping{VA: seg.VA, Len: seg.Len, Off: seg.Off, Prot: seg.Prot}
 	}
-	if err := s.InjectAll(calls); err != nil {
+	if err := s.MapAll(ms); err != nil {
 		return err
 	}
 	for _, seg := range segs {
@@ -192,23 +192,23 @@ func (k *OS) setup(c *CPU, p *task.Process, req ExecRequest) (*task.Thread, erro
 	if err != nil {
 		return nil, err
 	}
-	p.Stub = stub
-	p.SetStub(c.Index, stub)
-	t := &task.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: task.NoSyscall, Regs: stub.Template,
-		FPState: bytes.Clone(stub.InitFP)}
+	p.Stub = task.NewContext(stub)
+	p.SetStub(c.Index, p.Stub)
+	t := &task.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: task.NoSyscall, Regs: stub.InitialRegs(),
+		FPState: bytes.Clone(stub.InitialFP())}
 	m := &mirror{k: k, p: p, ch: p.Chan}
 	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
 		Min: ikc.WindowStart, Max: ikc.WindowEnd, MmapTop: mmapTop, FaultAround: 16,
 		HeapExtend: max(req.Req.HeapExtend, mm.PageSize)})
 	if err := k.loadImage(p, t, req.Exe, req.Req.Argv, req.Req.Env); err != nil {
 		stub.Kill()
-		stub.Reap()
+		stub.Release()
 		p.MM.Release()
 		return nil, err
 	}
 	p.Threads = []*task.Thread{t}
 	k.Procs.Add(p)
-	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d, set up in %v)", p.PID, p.Exe, c.Index, stub.PID, time.Since(begin).Round(time.Microsecond))
+	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d, set up in %v)", p.PID, p.Exe, c.Index, p.Stub.PID, time.Since(begin).Round(time.Microsecond))
 	return t, nil
 }
 
@@ -241,15 +241,15 @@ func (k *OS) loadImage(p *task.Process, t *task.Thread, exe io.ReaderAt, argv, e
 	if len(argv) > 0 {
 		execfn = argv[0]
 	}
-	si := elf.StackInfo{Argv: argv, Envp: envp, ExecFn: execfn, VDSO: p.Stub.VDSO, HostAux: hostAux,
+	si := elf.StackInfo{Argv: argv, Envp: envp, ExecFn: execfn, VDSO: p.Stub.VDSO(), HostAux: hostAux,
 		Cred: [4]uint64{uint64(p.Cred.UID), uint64(p.Cred.EUID), uint64(p.Cred.GID), uint64(p.Cred.EGID)}}
 	rand.Read(si.Random[:])
 	sp, auxv, err := elf.BuildStack(p.MM, stackTop, img, si)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.Exe, err)
 	}
-	p.Auxv, p.VDSO, p.Env, p.StackStart = auxv, p.Stub.VDSO, envp, sp
-	tmpl := &p.Stub.Template
+	p.Auxv, p.VDSO, p.Env, p.StackStart = auxv, p.Stub.VDSO(), envp, sp
+	tmpl := p.Stub.InitialRegs()
 	t.Regs = unix.PtraceRegs{Cs: tmpl.Cs, Ss: tmpl.Ss, Ds: tmpl.Ds, Es: tmpl.Es, Fs: tmpl.Fs, Gs: tmpl.Gs,
 		Rip: img.Entry, Rsp: sp, Eflags: 0x202, Orig_rax: ^uint64(0)}
 	return nil
@@ -286,11 +286,11 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 	stub, err := k.stubOn(c, p)
 	if err != nil {
 		k.Kmsg.Printf("pid %d: %v", p.PID, err)
-		k.endProcess(c, p, 0, int(unix.SIGKILL))
+		k.endProcess(c, p, nil, 0, int(unix.SIGKILL))
 		return
 	}
-	c.setCurrent(t)
-	defer c.setCurrent(nil)
+	c.setCurrent(k, t)
+	defer c.setCurrent(k, nil)
 	if t.FutexBlocked {
 		k.settleFutexWait(t)
 	}
@@ -299,7 +299,7 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 	t.End()
 	for {
 		if s := k.deliverSignals(t); s != 0 {
-			k.endProcess(c, p, 0, s)
+			k.endProcess(c, p, t, 0, s)
 			return
 		}
 		if k.parkStopped(t) {
@@ -311,25 +311,25 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 		// The registers come back into a copy, stored under the thread's
 		// sequence counter: mcps and mcinspect read them while it runs.
 		regs := t.Regs
-		st, err := stub.Resume(&regs)
+		st, err := stub.Run(&regs)
 		t.Begin()
 		t.Regs = regs
 		t.End()
 		if s := p.Kill.Load(); s != 0 {
-			k.endProcess(c, p, 0, int(s))
+			k.endProcess(c, p, nil, 0, int(s))
 			return
 		}
 		if t.Gone.Load() {
 			return // ended from another CPU: exec or the process's end
 		}
-		if err != nil || st.Kind == ptrace.StopExited {
-			k.Kmsg.Printf("pid %d: stub %d vanished (%v, %v)", p.PID, stub.PID, err, st.Status)
-			k.endProcess(c, p, 0, int(unix.SIGKILL))
+		if err != nil || st.Kind == platform.StopExited {
+			k.Kmsg.Printf("pid %d: stub %d vanished (%v, %s)", p.PID, stub.PID, err, st.Detail)
+			k.endProcess(c, p, nil, 0, int(unix.SIGKILL))
 			return
 		}
-		if st.Kind == ptrace.StopSignal {
+		if st.Kind == platform.StopSignal {
 			if s := k.fault(t, st); s != 0 {
-				k.endProcess(c, p, 0, s)
+				k.endProcess(c, p, t, 0, s)
 				return
 			}
 			if c.preempted() {
@@ -353,7 +353,7 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 		case syscalls.ExitThread:
 			k.exitThread(c, t, call.ExitCode)
 		case syscalls.ExitProcess:
-			k.endProcess(c, p, call.ExitCode, call.ExitSignal)
+			k.endProcess(c, p, t, call.ExitCode, call.ExitSignal)
 		}
 		return
 	}
@@ -361,7 +361,7 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 
 // switchFP gives the stub thread t's FPU/vector state at the next resume,
 // which first saves the state of the thread that had it.
-func (k *OS) switchFP(stub *ptrace.Stub, t *task.Thread) {
+func (k *OS) switchFP(stub *task.Context, t *task.Thread) {
 	var save *[]byte
 	for _, o := range t.Proc.Threads {
 		if o.TID == stub.FPOwner {
@@ -374,7 +374,7 @@ func (k *OS) switchFP(stub *ptrace.Stub, t *task.Thread) {
 
 // fault handles a signal stop of the stub; it returns the signal that ends
 // the process, or 0 to resume.
-func (k *OS) fault(t *task.Thread, st ptrace.Stop) int {
+func (k *OS) fault(t *task.Thread, st platform.Stop) int {
 	p := t.Proc
 	switch st.Signal {
 	case syscall.SIGSTOP:
@@ -424,12 +424,16 @@ func (k *OS) synchronous(t *task.Thread, sig int, info task.SigInfo) int {
 // the memory is released, so mcexec (and a shell waiting on it) need not
 // wait for that.
 // It runs on p's CPU.
-func (k *OS) endProcess(c *CPU, p *task.Process, code, sig int) {
+func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig int) {
 	if p.Exited || !p.BeginEnd() {
 		return // ended already, or another CPU running its threads ends it
 	}
+	if sig != 0 {
+		k.Hooks.fatal(p, taker, sig)
+	}
 	stopTimers(p)
 	for _, t := range p.Threads {
+		k.Hooks.threadExited(t)
 		k.dropThread(t)
 	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
@@ -481,21 +485,21 @@ func (k *OS) endProcess(c *CPU, p *task.Process, code, sig int) {
 // c traces becomes c's spare; otherwise each is reaped, the stub threads
 // of other CPUs first: Linux reports the stub process's own exit once its
 // other threads are reaped.
-func (k *OS) retireStubs(c *CPU, p *task.Process, stubs []*ptrace.Stub) {
+func (k *OS) retireStubs(c *CPU, p *task.Process, stubs []*task.Context) {
 	if p.Stub == nil {
 		return
 	}
 	if len(stubs) <= 1 && c.Index == p.Home {
-		c.retireStub(p.Stub)
+		c.retireStub(p.Stub.Context)
 		return
 	}
 	p.Stub.Kill()
 	for _, s := range stubs {
 		if s != p.Stub {
-			s.Reap()
+			s.Release()
 		}
 	}
-	p.Stub.Reap()
+	p.Stub.Release()
 }
 
 // kill makes p die of sig (a forwarded signal, mcexec's death, shutdown):
@@ -524,7 +528,7 @@ func (k *OS) killWith(p *task.Process, sig int, info task.SigInfo) {
 	kick(p)
 	if len(p.Threads) > 0 {
 		c := k.CPUs[p.Threads[0].CPU]
-		c.Go(func() { k.endProcess(c, p, 0, int(p.Kill.Load())) })
+		c.Go(func() { k.endProcess(c, p, nil, 0, int(p.Kill.Load())) })
 	}
 }
 

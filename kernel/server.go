@@ -243,7 +243,7 @@ func (k *OS) status() control.Status {
 		MemLargest: k.Alloc.Largest() * mm.PageSize, Uptime: time.Since(time.Unix(0, k.BootTime)).Seconds()}
 	for _, c := range k.CPUs {
 		if s := c.Spare; s != nil {
-			st.SpareStubs = append(st.SpareStubs, s.PID)
+			st.SpareStubs = append(st.SpareStubs, s.HostTID())
 		}
 	}
 	k.Alloc.Lock()

@@ -61,7 +61,7 @@ func (k *OS) Signal(p *task.Process, t *task.Thread, sig int, info task.SigInfo)
 // signals and state.
 func kick(p *task.Process) {
 	for _, s := range p.Stubs() {
-		s.Kick()
+		s.Interrupt()
 	}
 }
 

@@ -6,13 +6,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/platform/ptrace"
 	"github.com/gomck/gomck/kernel/task"
 )
 
 // The scheduler services of syscalls.Kernel. A new thread goes to the
 // least loaded CPU it may use; a process has one stub thread per CPU its
-// threads run on (ptrace.Stub.NewThread), made when the first thread goes
+// threads run on (platform.Context.NewThread), made when the first thread goes
 // there. A thread whose affinity excludes its CPU migrates when that CPU
 // next picks it.
 
@@ -55,13 +54,13 @@ func (k *OS) Clone(parent *task.Thread, regs unix.PtraceRegs, prepare func(*task
 
 // stubOn returns p's stub thread on c, adopting it on c's tracer thread
 // the first time.
-func (k *OS) stubOn(c *CPU, p *task.Process) (*ptrace.Stub, error) {
+func (k *OS) stubOn(c *CPU, p *task.Process) (*task.Context, error) {
 	s := p.StubOn(c.Index)
 	if s == nil {
 		return nil, fmt.Errorf("no stub thread on cpu %d", c.Index)
 	}
-	if !s.Adopted() {
-		if err := s.Adopt(); err != nil {
+	if !s.Attached() {
+		if err := s.Attach(); err != nil {
 			return nil, err
 		}
 		k.Kmsg.Printf("pid %d: stub thread %d runs on cpu %d", p.PID, s.PID, c.Index)
@@ -71,7 +70,7 @@ func (k *OS) stubOn(c *CPU, p *task.Process) (*ptrace.Stub, error) {
 
 // ensureStub makes p a stub thread on CPU to, if it has none, through
 // from: p's stub thread of the calling CPU, stopped.
-func (k *OS) ensureStub(from *ptrace.Stub, p *task.Process, to *CPU) error {
+func (k *OS) ensureStub(from *task.Context, p *task.Process, to *CPU) error {
 	k.stubMu.Lock() // one creator at a time: two CPUs could both find none
 	defer k.stubMu.Unlock()
 	if p.StubOn(to.Index) != nil {
@@ -81,7 +80,7 @@ func (k *OS) ensureStub(from *ptrace.Stub, p *task.Process, to *CPU) error {
 	if err != nil {
 		return err
 	}
-	p.SetStub(to.Index, s)
+	p.SetStub(to.Index, task.NewContext(s))
 	return nil
 }
 
@@ -104,7 +103,7 @@ func (k *OS) migrate(c *CPU, t *task.Thread) {
 	}
 	if err != nil {
 		k.Kmsg.Printf("pid %d: thread %d cannot leave cpu %d: %v", p.PID, t.TID, c.Index, err)
-		k.endProcess(c, p, 0, int(unix.SIGKILL))
+		k.endProcess(c, p, nil, 0, int(unix.SIGKILL))
 		return
 	}
 	c.Threads.Add(-1)
@@ -181,9 +180,10 @@ func (k *OS) dropThread(t *task.Thread) {
 func (k *OS) exitThread(c *CPU, t *task.Thread, code int) {
 	p := t.Proc
 	if len(p.Threads) == 1 {
-		k.endProcess(c, p, code, 0)
+		k.endProcess(c, p, nil, code, 0)
 		return
 	}
+	k.Hooks.threadExited(t)
 	if a := t.ClearChildTID; a != 0 {
 		if p.MM.CopyOut(a, []byte{0, 0, 0, 0}) == nil {
 			if off, _, ok := p.MM.Translate(a); ok {

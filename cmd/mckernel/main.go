@@ -22,6 +22,7 @@ import (
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/kernel"
+	"github.com/gomck/gomck/kernel/platform/ptrace"
 )
 
 func main() {
@@ -63,7 +64,7 @@ func main() {
 	if *owner != "" {
 		fmt.Sscanf(*owner, "%d:%d", &cfg.OwnerUID, &cfg.OwnerGID)
 	}
-	k, err := kernel.Boot(cfg)
+	k, err := kernel.Boot(cfg, ptrace.New, kernel.Hooks{Panic: logPanic})
 	if err != nil {
 		report(err)
 	}
@@ -93,4 +94,10 @@ func main() {
 	k.Serve(l)
 	os.Remove(control.PidPath(cfg.Index))
 	os.Remove(control.ConfigPath(cfg.Index))
+}
+
+// logPanic writes a kernel panic and the kmsg ring to the daemon's log
+// (mcreboot's mcos<N>.log): the ring dies with the daemon.
+func logPanic(k *kernel.OS, reason string, stack []byte) {
+	fmt.Fprintf(os.Stderr, "mckernel: kernel panic: %s\n%s\nkmsg:\n%s", reason, stack, k.Kmsg.String())
 }

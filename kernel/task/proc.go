@@ -10,7 +10,7 @@ import (
 
 	"github.com/gomck/gomck/delegator/ikc"
 	"github.com/gomck/gomck/kernel/mm"
-	"github.com/gomck/gomck/kernel/platform/ptrace"
+	"github.com/gomck/gomck/kernel/platform"
 )
 
 // ThreadState is a thread's scheduling state, shown by mcps as ST.
@@ -228,7 +228,7 @@ type Process struct {
 	Start      int64 // unix ns
 	MM         *mm.AddressSpace
 	Threads    []*Thread
-	Stub       *ptrace.Stub
+	Stub       *Context // the host context on Home
 	Chan       *ikc.Channel
 	Auxv       []uint64
 	VDSO       uint64 // where the app's vDSO is: every stub of it must have it there
@@ -290,7 +290,7 @@ type Process struct {
 	// stubs are the stub threads of the process by LWK CPU, Stub's CPU
 	// among them; threads on other CPUs run in threads of Stub's process.
 	stubsMu sync.Mutex
-	stubs   map[int]*ptrace.Stub
+	stubs   map[int]*Context
 	ending  atomic.Bool
 
 	done chan struct{}
@@ -298,32 +298,46 @@ type Process struct {
 }
 
 // StubOn returns the process's stub thread on LWK CPU c, or nil.
-func (p *Process) StubOn(c int) *ptrace.Stub {
+func (p *Process) StubOn(c int) *Context {
 	p.stubsMu.Lock()
 	defer p.stubsMu.Unlock()
 	return p.stubs[c]
 }
 
 // SetStub records the stub thread on LWK CPU c.
-func (p *Process) SetStub(c int, s *ptrace.Stub) {
+func (p *Process) SetStub(c int, s *Context) {
 	p.stubsMu.Lock()
 	defer p.stubsMu.Unlock()
 	if p.stubs == nil {
-		p.stubs = map[int]*ptrace.Stub{}
+		p.stubs = map[int]*Context{}
 	}
 	p.stubs[c] = s
 }
 
 // Stubs returns every stub thread of the process.
-func (p *Process) Stubs() []*ptrace.Stub {
+func (p *Process) Stubs() []*Context {
 	p.stubsMu.Lock()
 	defer p.stubsMu.Unlock()
-	out := make([]*ptrace.Stub, 0, len(p.stubs))
+	out := make([]*Context, 0, len(p.stubs))
 	for _, s := range p.stubs {
 		out = append(out, s)
 	}
 	return out
 }
+
+// Context is a process's host context on one LWK CPU (platform.Context)
+// with what the kernel keeps of it.
+type Context struct {
+	platform.Context
+	// PID is the host context's tid, as plain data for readers.
+	PID int
+	// FPOwner is the app thread whose FPU state the context holds, 0 for
+	// none: switching threads switches that state only when it changes.
+	FPOwner int
+}
+
+// NewContext wraps a host context for a process.
+func NewContext(c platform.Context) *Context { return &Context{Context: c, PID: c.HostTID()} }
 
 // BeginEnd reports whether the caller is the one to end the process:
 // CPUs running its threads may all notice its end at once.

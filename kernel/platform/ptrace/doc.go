@@ -1,6 +1,7 @@
-// Package ptrace is the LWK's execution backend (ARCHITECTURE.md §2): app code
-// runs natively in stub processes traced with PTRACE_SYSEMU, one tracer per
-// LWK CPU, each a goroutine locked to an OS thread pinned to its host CPU.
+// Package ptrace is the LWK's execution backend today, a platform.Platform
+// (ARCHITECTURE.md §2): app code runs natively in stub processes traced
+// with PTRACE_SYSEMU, one tracer per LWK CPU, each a goroutine locked to an
+// OS thread pinned to its host CPU.
 //
 // A stub is a tiny static executable the daemon generates itself (stub.go)
 // and loads far outside the app window. It has no code of its own beyond a

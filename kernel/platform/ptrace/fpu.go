@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/platform"
 )
 
 // The app threads of a process share its stub, so a thread switch also
@@ -28,7 +29,7 @@ const (
 	fpuRaxOff   = 8     // trampoline uses before it jumps
 	fpuRdxOff   = 16    //
 	fpuMaskOff  = 24    // XSAVE feature mask (edx:eax)
-	fpuBatchOff = 0x100 // InjectAll's calls, batchEntry bytes each
+	fpuBatchOff = 0x100 // injectAll's calls, batchEntry bytes each
 	fpuInOff    = 0x1000
 	fpuOutOff   = fpuInOff + xsaveMax
 	fpuAreaSize = fpuOutOff + xsaveMax
@@ -116,7 +117,7 @@ func (f *fpuSwitch) enter(regs *unix.PtraceRegs) unix.PtraceRegs {
 // leave notes how far the trampoline got before the stub stopped at regs.
 // A stop inside it (a kick) comes before the thread ran: its registers,
 // orig, are put back, and the next resume does what is left.
-func (f *fpuSwitch) leave(regs, orig *unix.PtraceRegs, st Stop) error {
+func (f *fpuSwitch) leave(regs, orig *unix.PtraceRegs, st platform.Stop) error {
 	ip := regs.Rip - ikc.StubBase
 	inside := ip >= stubSaveOff && ip < stubSwitchEnd
 	if f.save != nil && (!inside || ip > stubXsaveOff) {
@@ -130,14 +131,14 @@ func (f *fpuSwitch) leave(regs, orig *unix.PtraceRegs, st Stop) error {
 		return nil
 	}
 	*regs = *orig
-	if st.Kind == StopSignal && st.Signal != syscall.SIGSTOP {
+	if st.Kind == platform.StopSignal && st.Signal != syscall.SIGSTOP {
 		f.load, f.save = false, nil
 		return fmt.Errorf("cpu: signal %d switching FPU state at stub offset %#x (invalid state?)", st.Signal, ip)
 	}
 	return nil
 }
 
-// SwitchFP makes the next Resume give the stub the FPU state load, after
+// SwitchFP makes the next Run give the stub the FPU state load, after
 // saving the state it holds now into *save (nil: nobody's). A switch not
 // yet made is replaced, but what it would have saved is still saved.
 func (s *Stub) SwitchFP(save *[]byte, load []byte) {

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/platform"
 )
 
 // The trampoline's constants name the instructions the image holds.
@@ -40,12 +41,12 @@ func TestSwitchLeave(t *testing.T) {
 		r.Rip, r.Rax, r.Rdx = ikc.StubBase+off, 0xe7, 0
 		return r
 	}
-	kick := Stop{Kind: StopSignal, Signal: syscall.SIGSTOP}
-	syscallStop := Stop{Kind: StopSyscall}
+	kick := platform.Stop{Kind: platform.StopSignal, Signal: syscall.SIGSTOP}
+	syscallStop := platform.Stop{Kind: platform.StopSyscall}
 	for _, tc := range []struct {
 		name             string
 		stopped          unix.PtraceRegs
-		st               Stop
+		st               platform.Stop
 		saved, loadAfter bool
 		wantErr          bool
 	}{
@@ -55,7 +56,7 @@ func TestSwitchLeave(t *testing.T) {
 		{"kicked after xsave", at(stubLoadOff), kick, true, true, false},
 		{"kicked at xrstor", at(stubXrstorOff), kick, true, true, false},
 		{"kicked after xrstor", at(stubXrstorOff + 8), kick, true, false, false},
-		{"xrstor faulted", at(stubXrstorOff), Stop{Kind: StopSignal, Signal: syscall.SIGSEGV}, true, false, true},
+		{"xrstor faulted", at(stubXrstorOff), platform.Stop{Kind: platform.StopSignal, Signal: syscall.SIGSEGV}, true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fpuSwitch{mem: make([]byte, fpuAreaSize), size: 16}

@@ -6,11 +6,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// QuietChildStops adds SA_NOCLDSTOP to the daemon's SIGCHLD action while
+// quietChildStops adds SA_NOCLDSTOP to the daemon's SIGCHLD action while
 // keeping the Go runtime's handler. Every ptrace stop of a stub otherwise
 // sends the daemon a SIGCHLD, which costs about a fifth of a local syscall
 // round trip.
-func QuietChildStops() error {
+func quietChildStops() error {
 	type sigaction struct {
 		handler  uintptr
 		flags    uint64

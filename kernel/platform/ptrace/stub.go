@@ -12,39 +12,52 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/platform"
 )
 
 // PartitionFD is the partition memfd's descriptor number inside a stub.
 const PartitionFD = 3
 
-// Stub is one traced stub thread: the host context in which the app
-// threads of one LWK process execute on one LWK CPU. The first of a
-// process is a stub process of its own; the process's other LWK CPUs get
-// threads of it (NewThread), which share its address space.
+// Stub is one traced stub thread: the host context (platform.Context) in
+// which the app threads of one LWK process execute on one LWK CPU. The
+// first of a process is a stub process of its own; the process's other
+// LWK CPUs get threads of it (NewThread), which share its address space.
 type Stub struct {
 	PID    int    // the thread's tid; the process's pid for the first
 	TGID   int    // the stub process's pid
 	CPU    int    // host CPU it is pinned to
-	VDSO   uint64 // the stub's vDSO, handed to the app as AT_SYSINFO_EHDR
-	Gadget uint64
-	// Template holds the stub's registers at its first stop; new app threads
-	// start from it so that segment selectors are right.
-	Template unix.PtraceRegs
-	// FPOwner is the app thread whose FPU state the stub holds.
-	FPOwner int
-	// InitFP is the FPU state of a fresh process, for execve.
-	InitFP []byte
+	vdso   uint64 // the stub's vDSO, handed to the app as AT_SYSINFO_EHDR
+	gadget uint64
+	// template holds the stub's registers at its first stop; new app
+	// threads start from it so that segment selectors are right.
+	template unix.PtraceRegs
+	// initFP is the FPU state of a fresh process, for execve.
+	initFP []byte
 	fpu    *fpuSwitch // nil for stub threads: they switch through ptrace
 	dead   bool
 	wipe   bool // Wipe's unmap is due, with the next injection
 	// adopted is clear while a new stub thread waits, untraced, for its
-	// CPU's tracer (Adopt): nothing may signal it then.
+	// CPU's tracer (Attach): nothing may signal it then.
 	adopted atomic.Bool
 }
 
-// StartStub forks and execs a stub traced by the calling OS thread, which
+var _ platform.Context = (*Stub)(nil)
+
+// HostTID is the stub thread's tid.
+func (s *Stub) HostTID() int { return s.PID }
+
+// VDSO is where the stub's vDSO lies.
+func (s *Stub) VDSO() uint64 { return s.vdso }
+
+// InitialRegs are the stub's registers at its first stop.
+func (s *Stub) InitialRegs() platform.Regs { return s.template }
+
+// InitialFP is the FPU state of a fresh process.
+func (s *Stub) InitialFP() []byte { return s.initFP }
+
+// startStub forks and execs a stub traced by the calling OS thread, which
 // must be locked (runtime.LockOSThread) and must issue all later requests.
-func StartStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
+func startStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
 	null, err := os.Open(os.DevNull)
 	if err != nil {
 		return nil, err
@@ -65,11 +78,11 @@ func StartStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
 		fpu.release()
 		return nil, fmt.Errorf("cpu: start stub: %w", err)
 	}
-	s := &Stub{PID: pid, TGID: pid, CPU: hostCPU, Gadget: ikc.StubBase + stubGadgetOff, fpu: fpu}
+	s := &Stub{PID: pid, TGID: pid, CPU: hostCPU, gadget: ikc.StubBase + stubGadgetOff, fpu: fpu}
 	s.adopted.Store(true)
 	if err := s.prepare(); err != nil {
 		s.Kill()
-		s.Reap()
+		s.Release()
 		return nil, err
 	}
 	return s, nil
@@ -90,17 +103,17 @@ func (s *Stub) prepare() error {
 	if err := unix.SchedSetaffinity(s.PID, &set); err != nil {
 		return fmt.Errorf("cpu: pin stub %d to CPU %d: %w", s.PID, s.CPU, err)
 	}
-	if err := unix.PtraceGetRegs(s.PID, &s.Template); err != nil {
+	if err := unix.PtraceGetRegs(s.PID, &s.template); err != nil {
 		return fmt.Errorf("cpu: registers of stub %d: %w", s.PID, err)
 	}
 	var err error
-	if s.VDSO, err = vdsoOf(s.PID); err != nil {
+	if s.vdso, err = vdsoOf(s.PID); err != nil {
 		return err
 	}
-	if s.InitFP, err = s.SaveFP(nil); err != nil {
+	if s.initFP, err = s.SaveFP(nil); err != nil {
 		return err
 	}
-	if err := s.fpu.init(s.InitFP); err != nil {
+	if err := s.fpu.init(s.initFP); err != nil {
 		return err
 	}
 	return s.mapFPUArea()
@@ -120,29 +133,11 @@ func vdsoOf(pid int) (uint64, error) {
 	return 0, nil
 }
 
-// StopKind classifies why a stub stopped.
-type StopKind int
-
-const (
-	StopSyscall StopKind = iota // the app made a system call (SYSEMU: not executed)
-	StopSignal                  // a fault or a host signal; Siginfo says which
-	StopExited                  // the stub is gone
-)
-
-// Stop is what Resume reports.
-type Stop struct {
-	Kind   StopKind
-	Signal syscall.Signal
-	Code   int32  // si_code
-	Addr   uint64 // si_addr for faults
-	Status unix.WaitStatus
-}
-
-// Resume loads regs into the stub, runs it until the next stop and saves the
+// Run loads regs into the stub, runs it until the next stop and saves the
 // registers back into regs. A pending FPU switch (SwitchFP) runs first.
-func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
+func (s *Stub) Run(regs *platform.Regs) (platform.Stop, error) {
 	if err := s.FinishWipe(); err != nil {
-		return Stop{}, err
+		return platform.Stop{}, err
 	}
 	run := regs
 	var orig, switching unix.PtraceRegs
@@ -151,13 +146,13 @@ func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
 		run = &switching
 	}
 	if err := setRegs(s.PID, run); err != nil {
-		return Stop{}, fmt.Errorf("cpu: set registers of stub %d: %w", s.PID, err)
+		return platform.Stop{}, fmt.Errorf("cpu: set registers of stub %d: %w", s.PID, err)
 	}
 	if err := ptrace(unix.PTRACE_SYSEMU, s.PID, 0); err != nil {
-		return Stop{}, fmt.Errorf("cpu: resume stub %d: %w", s.PID, err)
+		return platform.Stop{}, fmt.Errorf("cpu: resume stub %d: %w", s.PID, err)
 	}
-	st, err := s.wait()
-	if err != nil || st.Kind == StopExited {
+	st, _, err := s.wait()
+	if err != nil || st.Kind == platform.StopExited {
 		return st, err
 	}
 	if err := getRegs(s.PID, regs); err != nil {
@@ -171,8 +166,9 @@ func (s *Stub) Resume(regs *unix.PtraceRegs) (Stop, error) {
 	return st, nil
 }
 
-func (s *Stub) wait() (Stop, error) {
-	var ws unix.WaitStatus
+// wait waits for the stub's next stop; ws is the raw status, for
+// ptrace events.
+func (s *Stub) wait() (st platform.Stop, ws unix.WaitStatus, err error) {
 	for {
 		_, err := unix.Wait4(s.PID, &ws, unix.WALL, nil)
 		if err == unix.EINTR {
@@ -180,31 +176,39 @@ func (s *Stub) wait() (Stop, error) {
 		}
 		if err != nil {
 			s.dead = true
-			return Stop{Kind: StopExited}, fmt.Errorf("cpu: wait for stub %d: %w", s.PID, err)
+			return platform.Stop{Kind: platform.StopExited}, ws, fmt.Errorf("cpu: wait for stub %d: %w", s.PID, err)
 		}
 		break
 	}
 	switch {
 	case ws.Exited() || ws.Signaled():
 		s.dead = true
-		return Stop{Kind: StopExited, Status: ws}, nil
+		return platform.Stop{Kind: platform.StopExited, Detail: exitDetail(ws)}, ws, nil
 	case ws.Stopped() && ws.StopSignal() == syscall.SIGTRAP|0x80:
-		return Stop{Kind: StopSyscall, Status: ws}, nil
+		return platform.Stop{Kind: platform.StopSyscall}, ws, nil
 	case ws.Stopped():
-		st := Stop{Kind: StopSignal, Signal: ws.StopSignal(), Status: ws}
+		st := platform.Stop{Kind: platform.StopSignal, Signal: ws.StopSignal()}
 		var si [128]byte
 		if err := ptrace(unix.PTRACE_GETSIGINFO, s.PID, uintptr(unsafe.Pointer(&si[0]))); err == nil {
 			st.Code = int32(binary.LittleEndian.Uint32(si[8:]))
 			st.Addr = binary.LittleEndian.Uint64(si[16:])
 		}
-		return st, nil
+		return st, ws, nil
 	}
-	return Stop{Kind: StopSignal, Status: ws}, nil
+	return platform.Stop{Kind: platform.StopSignal}, ws, nil
+}
+
+// exitDetail says how a stub ended.
+func exitDetail(ws unix.WaitStatus) string {
+	if ws.Signaled() {
+		return fmt.Sprintf("killed by signal %d", ws.Signal())
+	}
+	return fmt.Sprintf("exited with %d", ws.ExitStatus())
 }
 
 // Inject executes one system call for real inside the stub (through the
 // gadget) and returns its result. The stub's registers are clobbered: the
-// next Resume reloads the app thread's.
+// next Run reloads the app thread's.
 func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
 	if err := s.FinishWipe(); err != nil {
 		return 0, err
@@ -213,8 +217,8 @@ func (s *Stub) Inject(nr uint64, args ...uint64) (int64, error) {
 }
 
 func (s *Stub) inject(nr uint64, args ...uint64) (int64, error) {
-	regs := s.Template
-	regs.Rip, regs.Rax, regs.Orig_rax = s.Gadget, nr, ^uint64(0)
+	regs := s.template
+	regs.Rip, regs.Rax, regs.Orig_rax = s.gadget, nr, ^uint64(0)
 	regs.Rsp = regs.Rsp &^ 15
 	dst := []*uint64{&regs.Rdi, &regs.Rsi, &regs.Rdx, &regs.R10, &regs.R8, &regs.R9}
 	for i, a := range args {
@@ -244,14 +248,14 @@ func (s *Stub) runToTrap(regs *unix.PtraceRegs) error {
 		return err
 	}
 	for {
-		st, err := s.wait()
+		st, _, err := s.wait()
 		if err != nil {
 			return err
 		}
-		if st.Kind == StopExited {
+		if st.Kind == platform.StopExited {
 			return errors.New("the stub died")
 		}
-		if st.Kind == StopSignal && st.Signal == syscall.SIGTRAP {
+		if st.Kind == platform.StopSignal && st.Signal == syscall.SIGTRAP {
 			break
 		}
 		// Another signal (a kick) arrived first: swallow it and go on.
@@ -262,8 +266,8 @@ func (s *Stub) runToTrap(regs *unix.PtraceRegs) error {
 	return getRegs(s.PID, regs)
 }
 
-// Call is one system call of InjectAll.
-type Call struct {
+// call is one system call of injectAll.
+type call struct {
 	Nr   uint64
 	Args [6]uint64
 }
@@ -275,12 +279,12 @@ const (
 	batchMax   = (fpuInOff - fpuBatchOff) / batchEntry
 )
 
-// InjectAll executes calls in the stub one after the other, with one stop
+// injectAll executes calls in the stub one after the other, with one stop
 // for as many as the switch area holds (a stub thread, which has none of
 // its own, stops for each): a process's mappings cost one ptrace round
 // trip instead of one each. It reports the first failure; the calls of
 // its batch after it were made too.
-func (s *Stub) InjectAll(calls []Call) error {
+func (s *Stub) injectAll(calls []call) error {
 	if s.fpu == nil {
 		for _, c := range calls {
 			if _, err := s.Inject(c.Nr, c.Args[:]...); err != nil {
@@ -290,7 +294,7 @@ func (s *Stub) InjectAll(calls []Call) error {
 		return nil
 	}
 	if s.wipe {
-		calls = append([]Call{wipeCall}, calls...)
+		calls = append([]call{wipeCall}, calls...)
 		s.wipe = false
 	}
 	le := binary.LittleEndian
@@ -304,7 +308,7 @@ func (s *Stub) InjectAll(calls []Call) error {
 				le.PutUint64(e[8+8*j:], a)
 			}
 		}
-		regs := s.Template
+		regs := s.template
 		regs.Rip, regs.Orig_rax = ikc.StubBase+stubBatchOff, ^uint64(0)
 		regs.Rbx, regs.R12 = fpuAreaBase+fpuBatchOff, uint64(len(batch))
 		regs.Rsp = regs.Rsp &^ 15
@@ -330,7 +334,7 @@ const madvPopulateWrite = 23
 // read-only until a write fault (the kernel's dirty tracking), so writable
 // mappings are prefaulted for writing.
 func (s *Stub) Map(va, length, off uint64, prot int, populate bool) error {
-	c := MapCall(va, length, off, prot)
+	c := mapCall(va, length, off, prot)
 	if populate {
 		c.Args[3] |= unix.MAP_POPULATE
 	}
@@ -341,10 +345,19 @@ func (s *Stub) Map(va, length, off uint64, prot int, populate bool) error {
 	return err
 }
 
-// MapCall is the call that maps partition bytes [off, off+length) at va
+// MapAll maps every range with as few stops as injectAll makes.
+func (s *Stub) MapAll(ms []platform.Mapping) error {
+	calls := make([]call, len(ms))
+	for i, m := range ms {
+		calls[i] = mapCall(m.VA, m.Len, m.Off, m.Prot)
+	}
+	return s.injectAll(calls)
+}
+
+// mapCall is the call that maps partition bytes [off, off+length) at va
 // in a stub, leaving the page table entries to fill on first touch.
-func MapCall(va, length, off uint64, prot int) Call {
-	return Call{Nr: unix.SYS_MMAP, Args: [6]uint64{va, length, uint64(prot), unix.MAP_SHARED | unix.MAP_FIXED, PartitionFD, off}}
+func mapCall(va, length, off uint64, prot int) call {
+	return call{Nr: unix.SYS_MMAP, Args: [6]uint64{va, length, uint64(prot), unix.MAP_SHARED | unix.MAP_FIXED, PartitionFD, off}}
 }
 
 // Unmap removes [va, va+length) from the stub.
@@ -369,7 +382,7 @@ func (s *Stub) Alive() bool { return !s.dead }
 // injection (a fork's batch of mappings: one stop for both). It fails if
 // the stub is gone.
 func (s *Stub) Wipe() error {
-	s.fpu.save, s.fpu.load, s.FPOwner = nil, false, 0
+	s.fpu.save, s.fpu.load = nil, false
 	s.wipe = true
 	var regs unix.PtraceRegs
 	if err := getRegs(s.PID, &regs); err != nil {
@@ -379,7 +392,7 @@ func (s *Stub) Wipe() error {
 }
 
 // wipeCall empties a stub's app window.
-var wipeCall = Call{Nr: unix.SYS_MUNMAP, Args: [6]uint64{ikc.WindowStart, ikc.WindowEnd - ikc.WindowStart}}
+var wipeCall = call{Nr: unix.SYS_MUNMAP, Args: [6]uint64{ikc.WindowStart, ikc.WindowEnd - ikc.WindowStart}}
 
 // FinishWipe makes Wipe's unmap now, if it is due.
 func (s *Stub) FinishWipe() error {
@@ -392,17 +405,17 @@ func (s *Stub) FinishWipe() error {
 }
 
 // Kill ends the stub. Any thread may call it: SIGKILL needs no
-// ptrace; Reap, on the tracer's thread, collects it.
+// ptrace; Release, on the tracer's thread, collects it.
 func (s *Stub) Kill() {
 	if s.TGID > 0 {
 		unix.Kill(s.TGID, unix.SIGKILL)
 	}
 }
 
-// Reap waits for a killed stub to disappear. Any thread of the daemon may
+// Release waits for a killed stub to disappear. Any thread of the daemon may
 // reap; reap a process's stub threads before its first stub, whose exit
 // Linux reports last.
-func (s *Stub) Reap() {
+func (s *Stub) Release() {
 	if !s.adopted.Load() {
 		s.dead = true // untraced: Linux reaps it with its process
 	}
@@ -418,11 +431,11 @@ func (s *Stub) Reap() {
 	}
 }
 
-// Kick makes a running stub stop so that its tracer regains control
+// Interrupt makes a running stub stop so that its tracer regains control
 // (pending LWK signals, kill). Any thread may call it. The signal goes to
 // the stub thread alone: a SIGSTOP that another thread took would stop
 // the whole stub process.
-func (s *Stub) Kick() {
+func (s *Stub) Interrupt() {
 	if s.PID > 0 && s.adopted.Load() { // never kill(0, ...): that is the daemon's own group
 		unix.Tgkill(s.TGID, s.PID, unix.SIGSTOP)
 	}

@@ -16,7 +16,7 @@ import (
 // startTestStub starts a stub traced by the calling (locked) thread, with
 // a small memfd as its partition; it is killed when the test ends.
 func startTestStub(t *testing.T) *Stub {
-	exe, err := StubExecutable()
+	exe, err := stubExecutable()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,11 +29,11 @@ func startTestStub(t *testing.T) *Stub {
 	if err := unix.Ftruncate(part, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	s, err := StartStub(exe, part, 0)
+	s, err := startStub(exe, part, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Kill(); s.Reap() })
+	t.Cleanup(func() { s.Kill(); s.Release() })
 	return s
 }
 
@@ -43,12 +43,12 @@ func TestInjectAll(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	s := startTestStub(t)
-	var calls []Call
+	var calls []call
 	for i := range uint64(batchMax + 5) {
 		va := ikc.WindowStart + 2*i*4096 // apart: no merging
-		calls = append(calls, MapCall(va, 4096, i*4096, unix.PROT_READ))
+		calls = append(calls, mapCall(va, 4096, i*4096, unix.PROT_READ))
 	}
-	if err := s.InjectAll(calls); err != nil {
+	if err := s.injectAll(calls); err != nil {
 		t.Fatal(err)
 	}
 	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", s.PID))
@@ -58,8 +58,8 @@ func TestInjectAll(t *testing.T) {
 	if n := strings.Count(string(maps), "test-partition"); n != len(calls) {
 		t.Fatalf("%d partition mappings, want %d:\n%s", n, len(calls), maps)
 	}
-	bad := []Call{calls[0], {Nr: unix.SYS_MUNMAP, Args: [6]uint64{ikc.WindowStart + 1, 4096}}, calls[1]}
-	if err := s.InjectAll(bad); !errors.Is(err, unix.EINVAL) {
+	bad := []call{calls[0], {Nr: unix.SYS_MUNMAP, Args: [6]uint64{ikc.WindowStart + 1, 4096}}, calls[1]}
+	if err := s.injectAll(bad); !errors.Is(err, unix.EINVAL) {
 		t.Fatalf("a misaligned munmap in a batch: %v, want EINVAL", err)
 	}
 	if pid, err := s.Inject(unix.SYS_GETPID); err != nil || int(pid) != s.PID {
@@ -80,8 +80,8 @@ func TestWipeWithBatch(t *testing.T) {
 		}
 		return strings.Count(string(maps), "test-partition")
 	}
-	old := MapCall(ikc.WindowStart, 4096, 0, unix.PROT_READ)
-	if err := s.InjectAll([]Call{old}); err != nil {
+	old := mapCall(ikc.WindowStart, 4096, 0, unix.PROT_READ)
+	if err := s.injectAll([]call{old}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Wipe(); err != nil {
@@ -90,7 +90,7 @@ func TestWipeWithBatch(t *testing.T) {
 	if n := mappings(); n != 1 {
 		t.Fatalf("%d mappings after Wipe, want the old one still", n)
 	}
-	if err := s.InjectAll([]Call{MapCall(ikc.WindowStart+1<<20, 4096, 4096, unix.PROT_READ)}); err != nil {
+	if err := s.injectAll([]call{mapCall(ikc.WindowStart+1<<20, 4096, 4096, unix.PROT_READ)}); err != nil {
 		t.Fatal(err)
 	}
 	if n := mappings(); n != 1 {

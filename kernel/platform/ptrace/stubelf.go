@@ -23,7 +23,7 @@ const (
 	stubLoadOff   = stubSaveOff + 20
 	stubXrstorOff = stubLoadOff + 12
 	stubSwitchEnd = stubLoadOff + 40
-	stubBatchOff  = stubSwitchEnd // InjectAll's loop, batchCode
+	stubBatchOff  = stubSwitchEnd // injectAll's loop, batchCode
 	stubImageSize = stubBatchOff + 43
 )
 
@@ -110,10 +110,10 @@ func appendSwitchCode(b []byte) []byte {
 	return b
 }
 
-// StubExecutable writes the stub image into a memfd and returns its fd,
+// stubExecutable writes the stub image into a memfd and returns its fd,
 // which stays open for the daemon's lifetime; stubs are exec'd from
 // /proc/self/fd/N.
-func StubExecutable() (int, error) {
+func stubExecutable() (int, error) {
 	fd, err := unix.MemfdCreate("gomck-stub", 0)
 	if err != nil {
 		return -1, fmt.Errorf("cpu: memfd for stub: %w", err)

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/platform"
 )
 
 // A process whose threads run on several LWK CPUs has one stub thread per
@@ -25,8 +26,8 @@ const stubThreadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.
 
 // NewThread makes a stub thread for host CPU hostCPU by injecting clone
 // into s, which must be stopped and traced by the calling OS thread. The
-// thread waits, parked and untraced, until its tracer calls Adopt.
-func (s *Stub) NewThread(hostCPU int) (*Stub, error) {
+// thread waits, parked and untraced, until its tracer calls Attach.
+func (s *Stub) NewThread(hostCPU int) (platform.Context, error) {
 	opts := unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACESYSGOOD
 	if err := unix.PtraceSetOptions(s.PID, opts|unix.PTRACE_O_TRACECLONE); err != nil {
 		return nil, fmt.Errorf("cpu: trace clones of stub %d: %w", s.PID, err)
@@ -36,7 +37,7 @@ func (s *Stub) NewThread(hostCPU int) (*Stub, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Stub{PID: tid, TGID: s.TGID, CPU: hostCPU, VDSO: s.VDSO, Gadget: s.Gadget, Template: s.Template, InitFP: s.InitFP}
+	t := &Stub{PID: tid, TGID: s.TGID, CPU: hostCPU, vdso: s.vdso, gadget: s.gadget, template: s.template, initFP: s.initFP}
 	if err := t.park(); err != nil {
 		unix.Tgkill(s.TGID, tid, unix.SIGKILL)
 		return nil, err
@@ -47,8 +48,8 @@ func (s *Stub) NewThread(hostCPU int) (*Stub, error) {
 // injectClone runs clone in s and returns the new thread's tid once it is
 // in its first stop (auto-attached by PTRACE_O_TRACECLONE).
 func (s *Stub) injectClone() (int, error) {
-	regs := s.Template
-	regs.Rip, regs.Rax, regs.Orig_rax, regs.Rdi = s.Gadget, unix.SYS_CLONE, ^uint64(0), stubThreadFlags
+	regs := s.template
+	regs.Rip, regs.Rax, regs.Orig_rax, regs.Rdi = s.gadget, unix.SYS_CLONE, ^uint64(0), stubThreadFlags
 	regs.Rsi, regs.Rdx, regs.R10, regs.R8 = 0, 0, 0, 0
 	if err := setRegs(s.PID, &regs); err != nil {
 		return 0, fmt.Errorf("cpu: inject clone into stub %d: %w", s.PID, err)
@@ -58,17 +59,17 @@ func (s *Stub) injectClone() (int, error) {
 	}
 	tid := 0
 	for tid == 0 {
-		st, err := s.wait()
-		if err != nil || st.Kind == StopExited {
+		st, ws, err := s.wait()
+		if err != nil || st.Kind == platform.StopExited {
 			return 0, fmt.Errorf("cpu: stub %d died in clone: %v", s.PID, err)
 		}
-		if st.Status.TrapCause() == unix.PTRACE_EVENT_CLONE {
+		if ws.TrapCause() == unix.PTRACE_EVENT_CLONE {
 			msg, err := unix.PtraceGetEventMsg(s.PID)
 			if err != nil {
 				return 0, fmt.Errorf("cpu: new thread of stub %d: %w", s.PID, err)
 			}
 			tid = int(msg)
-		} else if st.Kind == StopSignal && st.Signal == syscall.SIGTRAP {
+		} else if st.Kind == platform.StopSignal && st.Signal == syscall.SIGTRAP {
 			return 0, fmt.Errorf("cpu: clone in stub %d made no thread (rax %#x)", s.PID, s.resultOrZero())
 		}
 		if err := ptrace(unix.PTRACE_CONT, s.PID, 0); err != nil {
@@ -77,11 +78,11 @@ func (s *Stub) injectClone() (int, error) {
 	}
 	// The parent goes on to the gadget's int3.
 	for {
-		st, err := s.wait()
-		if err != nil || st.Kind == StopExited {
+		st, _, err := s.wait()
+		if err != nil || st.Kind == platform.StopExited {
 			return 0, fmt.Errorf("cpu: stub %d died after clone: %v", s.PID, err)
 		}
-		if st.Kind == StopSignal && st.Signal == syscall.SIGTRAP {
+		if st.Kind == platform.StopSignal && st.Signal == syscall.SIGTRAP {
 			break
 		}
 		if err := ptrace(unix.PTRACE_CONT, s.PID, 0); err != nil {
@@ -110,7 +111,7 @@ func (s *Stub) resultOrZero() uint64 {
 // park points the stopped new thread at the pause loop, pins it and lets
 // it go.
 func (s *Stub) park() error {
-	regs := s.Template
+	regs := s.template
 	regs.Rip, regs.Orig_rax = ikc.StubBase+stubParkOff, ^uint64(0)
 	if err := setRegs(s.PID, &regs); err != nil {
 		return fmt.Errorf("cpu: park stub thread %d: %w", s.PID, err)
@@ -126,11 +127,11 @@ func (s *Stub) park() error {
 	return nil
 }
 
-// Adopted reports whether the stub thread has its tracer.
-func (s *Stub) Adopted() bool { return s.adopted.Load() }
+// Attached reports whether the stub thread has its tracer.
+func (s *Stub) Attached() bool { return s.adopted.Load() }
 
-// Adopt makes the calling OS thread the tracer of a parked stub thread.
-func (s *Stub) Adopt() error {
+// Attach makes the calling OS thread the tracer of a parked stub thread.
+func (s *Stub) Attach() error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(s.PID), 0,
 		unix.PTRACE_O_EXITKILL|unix.PTRACE_O_TRACESYSGOOD, 0, 0)
 	if e != 0 {

@@ -1,0 +1,70 @@
+package kernel
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/gomck/gomck/kernel/task"
+)
+
+// Hooks are where the tools above the kernel (app cores, kernel dumps,
+// counters, the dashboard) join it: cmd/mckernel gives them to Boot, so
+// that kernel/ never imports those packages. Any may be nil. They run on
+// the kernel's own paths, so each says what it may do there.
+type Hooks struct {
+	// Switch runs on LWK CPU cpu, on the CPU's own thread, each time the
+	// thread it runs changes (from or to nil: idle). It is on the path of
+	// every context switch: it must not block, allocate or make system
+	// calls beyond what a counter switch needs.
+	Switch func(cpu int, from, to *task.Thread)
+	// ThreadExit runs as thread t ends, alone or with its process, on the
+	// CPU ending it, while the thread's record is still whole.
+	ThreadExit func(t *task.Thread)
+	// FatalSignal runs once when process p is about to die of signal sig
+	// (core: its default action dumps core), on the CPU ending it, before
+	// any of its threads is dropped or its memory released. t is the
+	// thread that took the signal (a fault, a delivered signal), or nil
+	// when it came from outside (a kill, mcexec's death). Threads of p on
+	// other CPUs may still be running: a core writer stops them first.
+	FatalSignal func(p *task.Process, t *task.Thread, sig int, core bool)
+	// Panic runs when instance k panics (a Go panic on an LWK CPU), with
+	// its reason and the panicking goroutine's stack, before the daemon
+	// dies of it: the state at the panic is still in memory.
+	Panic func(k *OS, reason string, stack []byte)
+}
+
+// switched calls the Switch hook.
+func (h *Hooks) switched(cpu int, from, to *task.Thread) {
+	if h.Switch != nil {
+		h.Switch(cpu, from, to)
+	}
+}
+
+// threadExited calls the ThreadExit hook.
+func (h *Hooks) threadExited(t *task.Thread) {
+	if h.ThreadExit != nil {
+		h.ThreadExit(t)
+	}
+}
+
+// fatal calls the FatalSignal hook.
+func (h *Hooks) fatal(p *task.Process, t *task.Thread, sig int) {
+	if h.FatalSignal != nil {
+		h.FatalSignal(p, t, sig, dumpsCore(sig))
+	}
+}
+
+// panicked records a panic on LWK CPU c in kmsg and the instance state,
+// gives it to the Panic hook, and panics on: a kernel whose CPU loop
+// failed is in no state to go on, but its state at the panic is kept
+// for whoever looks.
+func (k *OS) panicked(c *CPU, r any) {
+	reason := fmt.Sprintf("cpu %d: %v", c.Index, r)
+	stack := debug.Stack()
+	k.setState("PANIC")
+	k.Kmsg.Printf("panic: %s", reason)
+	if k.Hooks.Panic != nil {
+		k.Hooks.Panic(k, reason, stack)
+	}
+	panic(r)
+}

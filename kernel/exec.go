@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/elf"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -50,6 +51,7 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	// out of their stubs; their CPUs drop them.
 	for _, o := range p.Threads {
 		if o != t {
+			k.threadEnded(o)
 			k.dropThread(o)
 			if s := p.StubOn(o.CPU); s != nil && o.CPU != t.CPU {
 				s.Interrupt()
@@ -74,6 +76,7 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 		k.Kmsg.Printf("pid %d: exec %s: %v", p.PID, exe, err)
 		return true, unix.ENOEXEC
 	}
+	stats.Created(&k.Stats.Execs)
 	k.Kmsg.Printf("pid %d: exec %s", p.PID, exe)
 	k.releaseVfork(p)
 	return true, nil

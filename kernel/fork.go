@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/mm"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -159,6 +160,9 @@ func (k *OS) Forked(parent *task.Process, child *task.Process, pid int, err erro
 	parent.Children = append(parent.Children, child)
 	k.Procs.TreeMu.Unlock()
 	k.Procs.Add(child)
+	stats.Created(&k.Stats.Processes)
+	stats.Created(&k.Stats.Threads)
+	stats.Created(&k.Stats.Forks)
 	prepare()
 	k.mu.Lock()
 	e := k.embryos[child.Token]

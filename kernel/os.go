@@ -14,6 +14,7 @@ import (
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/sched"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -51,6 +52,7 @@ type OS struct {
 	Env       syscalls.Env
 	Platform  platform.Platform
 	Hooks     Hooks
+	Stats     stats.Instance
 
 	// viewRoot holds the rendered /proc and /sys views, "" if they could
 	// not be made (the app then sees Linux's).

@@ -9,21 +9,22 @@ import (
 
 	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/sched"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
 
 // CPU is one LWK CPU: a kernel thread pinned to its host CPU, running the
 // threads of its run queue one at a time until each blocks, yields or exits.
 type CPU struct {
-	Seq      uint64
-	Index    int // LWK CPU number
-	Host     int // host CPU
-	State    string
-	Current  *task.Thread
-	Load     int32 // processes placed here
-	Switches uint64
-	Queue    *sched.Queue
-	Slices   uint64 // thread slices run; the time-sharing ticker watches it
+	Seq     uint64
+	Index   int // LWK CPU number
+	Host    int // host CPU
+	State   string
+	Current *task.Thread
+	Load    int32 // processes placed here
+	Queue   *sched.Queue
+	Stats   stats.CPU
+	Slices  uint64 // thread slices run; the time-sharing ticker watches it
 	// Since is when Current was picked (sched.Now), to charge its RunNs.
 	Since int64
 
@@ -119,7 +120,9 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 		}
 		// Idle: tick-less, until work, a wake-up or the next deadline.
 		d, _ := c.Queue.NextDeadline()
+		idle := sched.Now()
 		c.Queue.Idle(seen, d)
+		c.Stats.IdleNs += uint64(sched.Now() - idle)
 	}
 }
 
@@ -200,13 +203,14 @@ func (c *CPU) setCurrent(k *OS, t *task.Thread) {
 	atomic.AddUint64(&c.Seq, 1)
 	now := sched.Now()
 	if old := c.Current; old != nil {
-		atomic.AddUint64(&old.RunNs, uint64(now-c.Since))
+		atomic.AddUint64(&old.Stats.RunNs, uint64(now-c.Since))
 	}
 	c.Since = now
 	c.Current = t
 	if t != nil {
 		c.State = "running"
-		c.Switches++
+		c.Stats.Switches++
+		t.Stats.Switches++
 		atomic.AddUint64(&c.Slices, 1)
 		c.preempt.Store(false)
 		c.stub.Store(t.Proc.StubOn(c.Index))

@@ -19,6 +19,7 @@ import (
 	"github.com/gomck/gomck/kernel/elf"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/platform"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -208,6 +209,8 @@ func (k *OS) setup(c *CPU, p *task.Process, req ExecRequest) (*task.Thread, erro
 	}
 	p.Threads = []*task.Thread{t}
 	k.Procs.Add(p)
+	stats.Created(&k.Stats.Processes)
+	stats.Created(&k.Stats.Threads)
 	k.Kmsg.Printf("pid %d: %s started on cpu %d (stub %d, set up in %v)", p.PID, p.Exe, c.Index, p.Stub.PID, time.Since(begin).Round(time.Microsecond))
 	return t, nil
 }
@@ -339,6 +342,11 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 			continue
 		}
 		call := syscalls.Dispatch(t, &k.Env)
+		if call.Offloaded {
+			c.Stats.OffloadCalls++
+		} else {
+			c.Stats.LocalCalls++
+		}
 		switch call.Action {
 		case syscalls.Continue:
 			if c.preempted() || c.Queue.Resched() {
@@ -384,6 +392,8 @@ func (k *OS) fault(t *task.Thread, st platform.Stop) int {
 		if st.Code > 0 { // raised by the CPU, not sent
 			switch p.MM.Fault(st.Addr) {
 			case mm.FaultHandled:
+				t.Stats.PageFaults++
+				k.CPUs[t.CPU].Stats.PageFaults++
 				return 0
 			case mm.FaultPopulated:
 				if t.RetriedFault != st.Addr {
@@ -433,7 +443,7 @@ func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig i
 	}
 	stopTimers(p)
 	for _, t := range p.Threads {
-		k.Hooks.threadExited(t)
+		k.threadEnded(t)
 		k.dropThread(t)
 	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)

@@ -269,6 +269,7 @@ func (k *OS) deliverSignals(t *task.Thread) int {
 			k.Kmsg.Printf("pid %d: cannot deliver signal %d to tid %d: %v", p.PID, sig, t.TID, err)
 			return int(unix.SIGSEGV)
 		}
+		t.Stats.Signals++
 		if act.Flags&task.SaResetHand != 0 {
 			p.SigActs[sig].Handler = task.SigDefault
 		}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -44,6 +45,7 @@ func (k *OS) Clone(parent *task.Thread, regs unix.PtraceRegs, prepare func(*task
 	}
 	t.CPU = to.Index
 	to.Threads.Add(1)
+	stats.Created(&k.Stats.Threads)
 	prepare(t)
 	p.Begin()
 	p.Threads = append(p.Threads, t)
@@ -110,6 +112,7 @@ func (k *OS) migrate(c *CPU, t *task.Thread) {
 	to.Threads.Add(1)
 	t.Begin()
 	t.CPU = to.Index
+	t.Stats.Migrations++
 	t.End()
 	to.Queue.Push(t)
 }
@@ -125,7 +128,11 @@ func (k *OS) Cancel(t *task.Thread) { k.CPUs[t.CPU].Queue.Cancel(t) }
 // FutexWait queues t on a futex.
 func (k *OS) FutexWait(t *task.Thread, key uint64, bits, val uint32) bool {
 	as := t.Proc.MM
-	return k.Futexes.Wait(t, key, bits, func() bool { return as.LoadWord(key) == val })
+	if !k.Futexes.Wait(t, key, bits, func() bool { return as.LoadWord(key) == val }) {
+		return false
+	}
+	t.Stats.FutexWaits++
+	return true
 }
 
 // FutexWake wakes up to n waiters.
@@ -165,6 +172,13 @@ func (k *OS) settleFutexWait(t *task.Thread) {
 	}
 }
 
+// threadEnded tells the ThreadExit hook and the instance's totals that t
+// ends.
+func (k *OS) threadEnded(t *task.Thread) {
+	k.Hooks.threadExited(t)
+	k.Stats.ThreadEnded(&t.Stats)
+}
+
 // dropThread takes t off its CPU and out of the futex table, for good: its
 // process ends or execs. t may be in a system call on another CPU right
 // now; Gone, set first, keeps that call from queueing t again.
@@ -183,7 +197,7 @@ func (k *OS) exitThread(c *CPU, t *task.Thread, code int) {
 		k.endProcess(c, p, nil, code, 0)
 		return
 	}
-	k.Hooks.threadExited(t)
+	k.threadEnded(t)
 	if a := t.ClearChildTID; a != 0 {
 		if p.MM.CopyOut(a, []byte{0, 0, 0, 0}) == nil {
 			if off, _, ok := p.MM.Translate(a); ok {

@@ -13,6 +13,7 @@ type Snapshot struct {
 	Procs     []Process `json:"processes"`
 	Alloc     Alloc     `json:"memory"`
 	Kmsg      string    `json:"kmsg,omitempty"`
+	Stats     Stats     `json:"stats"`
 	// Errors are records that could not be read at all, left out of
 	// the snapshot: the first 32, then how many more.
 	Errors []string `json:"errors,omitempty"`
@@ -25,6 +26,11 @@ type CPU struct {
 	State    string `json:"state"`             // idle, running
 	Current  int    `json:"current,omitempty"` // TID, 0 when idle
 	Switches uint64 `json:"switches"`
+	IdleNs   uint64 `json:"idle_ns"`
+	// LocalCalls and OffloadCalls count the system calls made on the CPU.
+	LocalCalls   uint64 `json:"syscalls_local"`
+	OffloadCalls uint64 `json:"syscalls_offloaded"`
+	PageFaults   uint64 `json:"page_faults"`
 	Since    int64  `json:"since_ns,omitempty"` // CLOCK_MONOTONIC when Current was picked
 	Runnable []int  `json:"runnable"`           // run queue, TIDs in order
 	Sleepers []int  `json:"sleepers,omitempty"` // sleeping with a deadline
@@ -74,8 +80,27 @@ type Thread struct {
 	OffloadCalls uint64            `json:"syscalls_offloaded"`
 	OffloadNs    uint64            `json:"syscalls_offloaded_ns"`
 	RunNs        uint64            `json:"run_ns"`
+	Switches     uint64            `json:"context_switches"`
+	Migrations   uint64            `json:"migrations"`
+	PageFaults   uint64            `json:"page_faults"`
+	FutexWaits   uint64            `json:"futex_waits"`
+	Signals      uint64            `json:"signals_delivered"`
 	Regs         map[string]uint64 `json:"regs,omitempty"`
 	Changing     bool              `json:"changing,omitempty"`
+}
+
+// Stats are the instance's own counters (kernel/stats.Instance).
+type Stats struct {
+	Processes uint64 `json:"processes_created"`
+	Threads   uint64 `json:"threads_created"`
+	Forks     uint64 `json:"forks"`
+	Execs     uint64 `json:"execs"`
+	// EndedLocalCalls and EndedOffloadCalls are the system calls of the
+	// threads that have ended: with the live threads', totals that only
+	// grow.
+	EndedLocalCalls   uint64 `json:"ended_syscalls_local"`
+	EndedOffloadCalls uint64 `json:"ended_syscalls_offloaded"`
+	Changing          bool   `json:"changing,omitempty"`
 }
 
 // VMA is one virtual memory area and the partition pages backing it.

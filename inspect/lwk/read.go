@@ -81,6 +81,7 @@ func read(t *inspect.Target, l *layout.Layout, what What, budget int64) (*Snapsh
 		}
 	}
 	d.s.Alloc = d.alloc(alloc)
+	d.s.Stats = d.stats(inst.Deref().Field("Stats"))
 	if what.Kmsg {
 		d.kmsg(ring)
 	}
@@ -140,7 +141,11 @@ func (d *decoder) cpu(ptr value.Value) (CPU, bool) {
 	var ok bool
 	c.Changing, ok = d.stable("cpu", ptr.Deref(), func(v value.Value) {
 		c.Index, c.Host = int(v.Field("Index").Int()), int(v.Field("Host").Int())
-		c.State, c.Switches = v.Field("State").Str(), v.Field("Switches").Uint()
+		c.State = v.Field("State").Str()
+		st := v.Field("Stats")
+		c.Switches, c.IdleNs = st.Field("Switches").Uint(), st.Field("IdleNs").Uint()
+		c.LocalCalls, c.OffloadCalls = st.Field("LocalCalls").Uint(), st.Field("OffloadCalls").Uint()
+		c.PageFaults = st.Field("PageFaults").Uint()
 		if cur := v.Field("Current"); !cur.Nil() {
 			c.Current = int(cur.Field("TID").Int())
 		}
@@ -204,7 +209,8 @@ func (d *decoder) process(ptr value.Value) (Process, bool) {
 // threadFields are what thread reads of a thread record; the rest of it,
 // 25 KiB of per-syscall counters and siginfo slots, is left in memory.
 var threadFields = []string{"TID", "CPU", "State", "Syscall", "Stats.LocalCalls", "Stats.LocalNs",
-	"Stats.OffloadCalls", "Stats.OffloadNs"}
+	"Stats.OffloadCalls", "Stats.OffloadNs", "Stats.RunNs", "Stats.Switches", "Stats.Migrations",
+	"Stats.PageFaults", "Stats.FutexWaits", "Stats.Signals"}
 
 // threads reads the thread records that ptrs point to, together.
 func (d *decoder) threads(ptrs []value.Value) []Thread {
@@ -216,9 +222,6 @@ func (d *decoder) threads(ptrs []value.Value) []Thread {
 		recs[i] = p.Deref()
 	}
 	fields := threadFields
-	if _, ok := recs[0].T.Field("RunNs"); ok { // older daemons lack it
-		fields = append(fields[:len(fields):len(fields)], "RunNs")
-	}
 	if d.what.Regs {
 		fields = append(fields[:len(fields):len(fields)], "Regs")
 	}
@@ -231,9 +234,9 @@ func (d *decoder) threads(ptrs []value.Value) []Thread {
 		st := v.Field("Stats")
 		t.LocalCalls, t.LocalNs = st.Field("LocalCalls").Uint(), st.Field("LocalNs").Uint()
 		t.OffloadCalls, t.OffloadNs = st.Field("OffloadCalls").Uint(), st.Field("OffloadNs").Uint()
-		if _, ok := v.T.Field("RunNs"); ok {
-			t.RunNs = v.Field("RunNs").Uint()
-		}
+		t.RunNs, t.Switches = st.Field("RunNs").Uint(), st.Field("Switches").Uint()
+		t.Migrations, t.PageFaults = st.Field("Migrations").Uint(), st.Field("PageFaults").Uint()
+		t.FutexWaits, t.Signals = st.Field("FutexWaits").Uint(), st.Field("Signals").Uint()
 		if d.what.Regs {
 			t.Regs = map[string]uint64{}
 			regs := v.Field("Regs")
@@ -391,6 +394,20 @@ func (d *decoder) alloc(ptr value.Value) Alloc {
 		}
 	})
 	return a
+}
+
+// stats reads the instance's counters, from memory rather than from the
+// instance record read above: they change under their own sequence
+// counter.
+func (d *decoder) stats(v value.Value) Stats {
+	var s Stats
+	s.Changing, _ = d.stable("instance counters", v, func(v value.Value) {
+		s.Processes, s.Threads = v.Field("Processes").Uint(), v.Field("Threads").Uint()
+		s.Forks, s.Execs = v.Field("Forks").Uint(), v.Field("Execs").Uint()
+		e := v.Field("Ended")
+		s.EndedLocalCalls, s.EndedOffloadCalls = e.Field("LocalCalls").Uint(), e.Field("OffloadCalls").Uint()
+	}, "Processes", "Threads", "Forks", "Execs", "Ended.LocalCalls", "Ended.OffloadCalls")
+	return s
 }
 
 func (d *decoder) kmsg(ptr value.Value) {

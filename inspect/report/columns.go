@@ -43,6 +43,9 @@ var Columns = []*Column{
 	}, value: func(r Row) any { return r.T.RunNs }},
 	{Name: "LOCAL", Key: "syscalls_local", text: func(r Row) string { return uintOr(r.threadKnown(), r.T.LocalCalls) }, value: func(r Row) any { return r.T.LocalCalls }},
 	{Name: "OFFLOAD", Key: "syscalls_offloaded", aliases: []string{"offl"}, text: func(r Row) string { return uintOr(r.threadKnown(), r.T.OffloadCalls) }, value: func(r Row) any { return r.T.OffloadCalls }},
+	{Name: "MINFL", Key: "page_faults", aliases: []string{"min_flt", "minflt"}, text: func(r Row) string { return uintOr(r.threadKnown(), r.T.PageFaults) }, value: func(r Row) any { return r.T.PageFaults }},
+	{Name: "CSW", Key: "context_switches", aliases: []string{"nvcsw"}, text: func(r Row) string { return uintOr(r.threadKnown(), r.T.Switches) }, value: func(r Row) any { return r.T.Switches }},
+	{Name: "MIGR", Key: "migrations", text: func(r Row) string { return uintOr(r.threadKnown(), r.T.Migrations) }, value: func(r Row) any { return r.T.Migrations }},
 	{Name: "SYSCALL", Key: "syscall", aliases: []string{"wchan", "sc"}, Left: true, text: syscallText, value: func(r Row) any { return syscallText(r) }},
 	{Name: "EXE", Key: "exe", aliases: []string{"comm", "cmd", "command", "args"}, Left: true, text: exeText, value: func(r Row) any { return exeText(r) }},
 }

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/sched"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -88,6 +89,8 @@ type Call struct {
 	Action     Action
 	ExitCode   int
 	ExitSignal int
+	// Offloaded says mcexec served the call.
+	Offloaded bool
 	// view rewrites the call's path argument when it names an LWK view.
 	view *pathView
 }
@@ -96,7 +99,7 @@ type handler func(c *Call) int64
 
 // local holds the LWK handlers by syscall number; calls without one are
 // offloaded. An array, not a map: it is read at every syscall stop.
-var local [task.MaxSyscall]handler
+var local [stats.MaxSyscall]handler
 
 func register(h handler, nrs ...uint64) {
 	for _, nr := range nrs {
@@ -114,7 +117,7 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 	t.Syscall = int64(c.Nr)
 	t.End()
 	var h handler
-	if c.Nr < task.MaxSyscall {
+	if c.Nr < stats.MaxSyscall {
 		h = local[c.Nr]
 	}
 	isLocal := h != nil
@@ -131,7 +134,8 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 		r.Rax = uint64(ret)
 		t.Syscall = task.NoSyscall
 	}
-	t.Count(c.Nr, uint64(sched.Now()-start), !isLocal)
+	t.Stats.Syscall(c.Nr, uint64(sched.Now()-start), !isLocal)
+	c.Offloaded = !isLocal
 	t.End()
 	return c
 }

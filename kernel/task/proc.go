@@ -11,6 +11,7 @@ import (
 	"github.com/gomck/gomck/delegator/ikc"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/platform"
+	"github.com/gomck/gomck/kernel/stats"
 )
 
 // ThreadState is a thread's scheduling state, shown by mcps as ST.
@@ -27,23 +28,6 @@ const (
 
 // NoSyscall marks a thread that is not in a system call.
 const NoSyscall = -1
-
-// MaxSyscall bounds the per-syscall counters.
-const MaxSyscall = 512
-
-// SyscallStat counts calls and nanoseconds of one syscall number.
-type SyscallStat struct {
-	Calls uint64
-	Ns    uint64
-}
-
-// Stats are a thread's syscall counters.
-type Stats struct {
-	LocalCalls, LocalNs     uint64
-	OffloadCalls, OffloadNs uint64
-	Local                   [MaxSyscall]SyscallStat
-	Offloaded               [MaxSyscall]SyscallStat
-}
 
 // Thread is one app thread.
 type Thread struct {
@@ -74,11 +58,9 @@ type Thread struct {
 	// WaitSet is the set rt_sigtimedwait waits for: those signals wake the
 	// thread even while blocked, and its call is restarted to take them.
 	WaitSet uint64
-	Stats   Stats
-	// RunNs is the time the thread held its LWK CPU (app code and local
-	// syscalls, not offload waits): mcps's TIME. Its CPU adds to it when
-	// the thread leaves.
-	RunNs uint64
+	// Stats are the thread's counters; its CPU adds to Stats.RunNs when
+	// the thread leaves it.
+	Stats stats.Thread
 	// FPState is the XSAVE area saved when the thread left its stub.
 	FPState []byte
 	// While blocked: when to give up (monotonic ns, 0 = never), what the
@@ -119,26 +101,6 @@ func (t *Thread) AllowedOn(cpu int) bool {
 // Begin and End bracket a change of the thread record.
 func (t *Thread) Begin() { atomic.AddUint64(&t.Seq, 1) }
 func (t *Thread) End()   { atomic.AddUint64(&t.Seq, 1) }
-
-// Count records one syscall of ns nanoseconds.
-func (t *Thread) Count(nr uint64, ns uint64, offloaded bool) {
-	s := &t.Stats
-	if offloaded {
-		s.OffloadCalls++
-		s.OffloadNs += ns
-		if nr < MaxSyscall {
-			s.Offloaded[nr].Calls++
-			s.Offloaded[nr].Ns += ns
-		}
-		return
-	}
-	s.LocalCalls++
-	s.LocalNs += ns
-	if nr < MaxSyscall {
-		s.Local[nr].Calls++
-		s.Local[nr].Ns += ns
-	}
-}
 
 // SigAction is an installed signal disposition, in the kernel's layout.
 type SigAction struct {

@@ -11,7 +11,6 @@ type Table struct {
 	Seq     uint64
 	Procs   []*Process // sorted by PID
 	NextTID int
-	Created uint64 // processes created since boot
 	// TreeMu guards every process's Parent and Children.
 	TreeMu sync.Mutex
 }
@@ -41,7 +40,6 @@ func (tb *Table) Add(p *Process) {
 	tb.Seq++
 	tb.Procs = append(tb.Procs, p)
 	sort.Slice(tb.Procs, func(i, j int) bool { return tb.Procs[i].PID < tb.Procs[j].PID })
-	tb.Created++
 	tb.Seq++
 }
 

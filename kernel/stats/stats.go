@@ -1,0 +1,118 @@
+package stats
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// MaxSyscall bounds the per-syscall counters: x86-64 numbers stay below it.
+const MaxSyscall = 512
+
+// Syscall counts the calls of one system call number and their time.
+type Syscall struct {
+	Calls uint64
+	Ns    uint64
+}
+
+// Thread are one app thread's counters, bumped by the CPU running it.
+// Local calls are served by the LWK; offloaded ones by mcexec, their time
+// being the wait for its answer.
+type Thread struct {
+	LocalCalls, LocalNs     uint64
+	OffloadCalls, OffloadNs uint64
+	// RunNs is the time the thread held its LWK CPU (app code and local
+	// calls, not offload waits): mcps's TIME.
+	RunNs uint64
+	// Switches counts the times its CPU picked the thread.
+	Switches uint64
+	// Migrations counts moves to another LWK CPU.
+	Migrations uint64
+	// PageFaults counts the demand faults the LWK served for it.
+	PageFaults uint64
+	// FutexWaits counts futex waits that blocked.
+	FutexWaits uint64
+	// Signals counts signals delivered to it: handlers run.
+	Signals   uint64
+	Local     [MaxSyscall]Syscall
+	Offloaded [MaxSyscall]Syscall
+}
+
+// Syscall records one system call of ns nanoseconds.
+func (s *Thread) Syscall(nr, ns uint64, offloaded bool) {
+	if offloaded {
+		s.OffloadCalls++
+		s.OffloadNs += ns
+		if nr < MaxSyscall {
+			s.Offloaded[nr].Calls++
+			s.Offloaded[nr].Ns += ns
+		}
+		return
+	}
+	s.LocalCalls++
+	s.LocalNs += ns
+	if nr < MaxSyscall {
+		s.Local[nr].Calls++
+		s.Local[nr].Ns += ns
+	}
+}
+
+// add folds o into s.
+func (s *Thread) add(o *Thread) {
+	s.LocalCalls += o.LocalCalls
+	s.LocalNs += o.LocalNs
+	s.OffloadCalls += o.OffloadCalls
+	s.OffloadNs += o.OffloadNs
+	s.RunNs += o.RunNs
+	s.Switches += o.Switches
+	s.Migrations += o.Migrations
+	s.PageFaults += o.PageFaults
+	s.FutexWaits += o.FutexWaits
+	s.Signals += o.Signals
+	for nr := range o.Local {
+		if c := o.Local[nr]; c.Calls != 0 {
+			s.Local[nr].Calls += c.Calls
+			s.Local[nr].Ns += c.Ns
+		}
+		if c := o.Offloaded[nr]; c.Calls != 0 {
+			s.Offloaded[nr].Calls += c.Calls
+			s.Offloaded[nr].Ns += c.Ns
+		}
+	}
+}
+
+// CPU are one LWK CPU's counters, bumped by the CPU itself.
+type CPU struct {
+	// Switches counts the threads the CPU picked to run.
+	Switches uint64
+	// IdleNs is the time the CPU slept with nothing to run.
+	IdleNs uint64
+	// LocalCalls and OffloadCalls count the system calls its threads made.
+	LocalCalls, OffloadCalls uint64
+	// PageFaults counts the demand faults it served.
+	PageFaults uint64
+}
+
+// Instance are the counters of the whole OS instance.
+type Instance struct {
+	// Seq is odd while Ended changes.
+	Seq uint64
+	// Processes and Threads count those created since boot (a process's
+	// first thread among the threads); Forks and Execs the forks and
+	// execs made. Any goroutine bumps them, atomically (Created).
+	Processes, Threads, Forks, Execs uint64
+	// Ended holds the counts of every thread that has ended.
+	Ended Thread
+	mu    sync.Mutex
+}
+
+// Created bumps one of the creation counters.
+func Created(n *uint64) { atomic.AddUint64(n, 1) }
+
+// ThreadEnded folds the counts of a thread that ends into Ended.
+func (in *Instance) ThreadEnded(t *Thread) {
+	in.mu.Lock()
+	atomic.AddUint64(&in.Seq, 1)
+	in.Ended.add(t)
+	atomic.AddUint64(&in.Seq, 1)
+	in.mu.Unlock()
+}

@@ -31,11 +31,11 @@ type CPU struct {
 	LocalCalls   uint64 `json:"syscalls_local"`
 	OffloadCalls uint64 `json:"syscalls_offloaded"`
 	PageFaults   uint64 `json:"page_faults"`
-	Since    int64  `json:"since_ns,omitempty"` // CLOCK_MONOTONIC when Current was picked
-	Runnable []int  `json:"runnable"`           // run queue, TIDs in order
-	Sleepers []int  `json:"sleepers,omitempty"` // sleeping with a deadline
-	Blocked  int    `json:"blocked"`            // sleeping without one
-	Changing bool   `json:"changing,omitempty"`
+	Since        int64  `json:"since_ns,omitempty"` // CLOCK_MONOTONIC when Current was picked
+	Runnable     []int  `json:"runnable"`           // run queue, TIDs in order
+	Sleepers     []int  `json:"sleepers,omitempty"` // sleeping with a deadline
+	Blocked      int    `json:"blocked"`            // sleeping without one
+	Changing     bool   `json:"changing,omitempty"`
 }
 
 // Process is one LWK process.

@@ -5,7 +5,7 @@ BIN     := bin
 CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect
 export CGO_ENABLED ?= 1
 
-.PHONY: all deps test bench clean vet demo
+.PHONY: all deps test bench bench-ab clean vet demo
 
 all: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/mcexec
 
@@ -33,6 +33,11 @@ test: all
 
 bench: all
 	$(GO) run ./bench/cmd/lwkbench
+
+# A/B of this tree against revision BASE, in the same rounds:
+# make bench-ab BASE=main [ONLY=local_syscall,offloaded_syscall,fork_wait]
+bench-ab: all
+	./scripts/bench-ab.sh "$(BASE)" "$(ONLY)"
 
 clean:
 	rm -rf $(BIN)

@@ -64,7 +64,12 @@
 // Usage:
 //
 //	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
-//	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-bin DIR] [-only ID,...]
+//	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-bin DIR] [-only ID,...] [-base DIR]
+//
+// With -base DIR (make bench-ab BASE=REV builds one), every LWK series is
+// measured a second time in each round with the commands of another
+// build, right after this build's, and a table of this/base per figure
+// follows: an A/B of two builds side by side, under the same conditions.
 //
 // Each instance is booted in a private GOMCK_RUNDIR and always shut down,
 // also on SIGINT, SIGTERM and SIGHUP. A MISS is a result, not a failure:
@@ -103,6 +108,7 @@ var (
 	binDir    = flag.String("bin", "", "directory of the gomck commands (default: bin/ in the repository)")
 	disturb   = flag.Duration("disturbance", 90*time.Second, "length of figure mcps_disturbance's LWK run, with mcps beside it stopped and continued every second (at least 5s)")
 	only      = flag.String("only", "", "measure only the figures with these `IDs` (comma-separated, as in the JSON) and what they are compared with")
+	baseDir   = flag.String("base", "", "A/B: also measure the LWK figures with the commands in `DIR` (another build), in the same rounds right after this build's, and print this/base per figure")
 )
 
 // progs are the static test programs, by name.
@@ -203,9 +209,17 @@ func run() int {
 	if err := b.choose(*only); err != nil {
 		fatalf("%v", err)
 	}
+	var base *bench
+	if *baseDir != "" {
+		base = b.withBin(*baseDir)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.ctx = ctx
 	defer b.inst.close()
+	if base != nil {
+		base.ctx = ctx
+		defer base.inst.close()
+	}
 
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -215,12 +229,15 @@ func run() int {
 		// Kill the running child first so that the shutdown is not held up.
 		cancel()
 		b.inst.close()
+		if base != nil {
+			base.inst.close()
+		}
 		fmt.Fprintf(os.Stderr, "lwkbench: %v: instance shut down\n", s)
 		os.Exit(1)
 	}()
 
 	start := time.Now()
-	b.measure()
+	b.measure(base)
 	b.inst.close()
 	signal.Stop(sigc)
 	progressf("done in %.0f s", time.Since(start).Seconds())
@@ -230,6 +247,10 @@ func run() int {
 		printMarkdown(os.Stdout, rep)
 	} else {
 		printTable(os.Stdout, rep)
+	}
+	if base != nil {
+		base.shareHostSeries(b)
+		printComparison(os.Stdout, rep, base.report(m), *baseDir)
 	}
 	if *jsonOut != "" {
 		if err := writeJSON(*jsonOut, rep); err != nil {

@@ -92,6 +92,8 @@ type bench struct {
 	lwkHello, nativeHello series
 	// Complete rounds of native and floor runs.
 	hostRounds int
+	// An instance would not boot: no more boots for those series.
+	lwkFailed, pairFailed bool
 	// The mcps figures (inspect.go).
 	insp inspectSeries
 }
@@ -122,7 +124,7 @@ func (b *bench) mayRunOnAll() bool {
 // instance: a native reference and its LWK figure are taken minutes apart
 // at most, under the same conditions of a shared machine, and on the same
 // CPUs (an instance takes its CPUs from Linux while it runs).
-func (b *bench) measure() {
+func (b *bench) measure(base *bench) {
 	n, nn := strconv.Itoa(*loopN), strconv.Itoa(*nativeN)
 	touch := strconv.Itoa(*touchMiB)
 	cpu := strconv.Itoa(b.cpu)
@@ -183,7 +185,7 @@ func (b *bench) measure() {
 	}()
 	// boot boots an instance for the series in ss, or gives them the
 	// error and sets *failed: the next boot would fail the same way.
-	boot := func(cpus []int, shared bool, failed *bool, ss ...*series) bool {
+	boot := func(b *bench, cpus []int, shared bool, failed *bool, ss ...*series) bool {
 		err := lost
 		if err == nil {
 			if others := otherDaemons(0); len(others) > 0 {
@@ -204,7 +206,7 @@ func (b *bench) measure() {
 		}
 		return true
 	}
-	shutdown := func() {
+	shutdown := func(b *bench) {
 		progressf("shutting the LWK down")
 		for _, err := range b.inst.stop() {
 			progressf("  warning: %v", err)
@@ -214,20 +216,17 @@ func (b *bench) measure() {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
-		&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
-	lwkSeries = append(lwkSeries, b.insp.all()...)
-	pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 	// hello's runs are spread over the rounds.
 	helloPerRound := (*helloRuns + *reps - 1) / *reps
-	var lwkFailed, pairFailed bool
-
-	for r := 1; r <= *reps; r++ {
-		hostRound(r)
-
-		if !allSkipped(lwkSeries) && !lwkFailed {
-			progressf("round %d/%d: booting the LWK on CPU %d with %s", r, *reps, b.cpu, *memSize)
-			if boot([]int{b.cpu}, false, &lwkFailed, lwkSeries...) {
+	// lwkRound takes round r's LWK samples of b (this build or the base).
+	lwkRound := func(b *bench, r int) {
+		lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
+			&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
+		lwkSeries = append(lwkSeries, b.insp.all()...)
+		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
+		if !allSkipped(lwkSeries) && !b.lwkFailed {
+			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
+			if boot(b, []int{b.cpu}, false, &b.lwkFailed, lwkSeries...) {
 				progressf("round %d/%d, LWK: getpid, /dev/null writes, touch %s MiB", r, *reps, touch)
 				b.lwkAdd(&b.lwkGetpid, "LWK getpid_loop", "getpid_loop", n)
 				b.lwkAdd(&b.lwkDevnull, "LWK devnull_loop", "devnull_loop", n)
@@ -247,18 +246,43 @@ func (b *bench) measure() {
 					b.measureInspect()
 				}
 			}
-			shutdown()
+			shutdown(b)
 		}
 
-		if b.pair != nil && !allSkipped(pairSeries) && !pairFailed {
-			progressf("round %d/%d: booting the LWK on %s%s with %s for the two-CPU futex ping-pong", r, *reps, hostCPUs, b.sharedNote(), *memSize)
-			if boot(b.pair, b.shared, &pairFailed, pairSeries...) {
+		if b.pair != nil && !allSkipped(pairSeries) && !b.pairFailed {
+			progressf("round %d/%d: booting the LWK of %s on %s%s with %s for the two-CPU futex ping-pong", r, *reps, b.bin, hostCPUs, b.sharedNote(), *memSize)
+			if boot(b, b.pair, b.shared, &b.pairFailed, pairSeries...) {
 				b.lwkRun(&b.lwkGetpid2, "LWK getpid_loop 2 CPUs", "getpid_loop", n)
 				b.lwkRun(&b.lwkFutex2, "LWK futex_pingpong 2 CPUs", "futex_pingpong", p0, p1, ping)
 			}
-			shutdown()
+			shutdown(b)
 		}
 	}
+
+	for r := 1; r <= *reps; r++ {
+		hostRound(r)
+		lwkRound(b, r)
+		if base != nil {
+			lwkRound(base, r)
+		}
+	}
+}
+
+// withBin returns a bench of the build in dir that measures the same LWK
+// figures as b (-base).
+func (b *bench) withBin(dir string) *bench {
+	o := &bench{bin: dir, progs: b.progs, cpu: b.cpu, pair: b.pair, pairSkip: b.pairSkip, shared: b.shared,
+		inst: &instance{bin: dir}}
+	o.choose(*only) // b.choose accepted the list
+	return o
+}
+
+// shareHostSeries gives the base build b the native and floor samples of
+// this build's bench, which both builds' figures are judged against.
+func (b *bench) shareHostSeries(from *bench) {
+	b.nativeGetpid, b.nativeDevnull, b.floor, b.nativeTouch = from.nativeGetpid, from.nativeDevnull, from.floor, from.nativeTouch
+	b.nativeFutex1, b.nativeFutex2, b.nativeFork, b.nativeThread, b.nativeYield = from.nativeFutex1, from.nativeFutex2, from.nativeFork, from.nativeThread, from.nativeYield
+	b.nativeFutexAlways, b.hostRounds = from.nativeFutexAlways, from.hostRounds
 }
 
 // sharedNote marks the two-CPU instance's CPUs as shared with Linux.

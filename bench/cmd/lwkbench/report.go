@@ -404,3 +404,25 @@ func describeMachine(root string, cpus []int) Machine {
 	}
 	return m
 }
+
+// printComparison prints the A/B table of -base: each figure measured in
+// both builds, with its median in each, this/base, and each build's ratio
+// to the figure's reference (the same native or floor samples).
+func printComparison(w io.Writer, this, base Report, baseDir string) {
+	fmt.Fprintf(w, "\nA/B against the build in %s (same rounds, base measured right after this build):\n", baseDir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "figure\tunit\tthis\tbase\tthis/base\tthis ratio\tbase ratio\t")
+	byID := map[string]Figure{}
+	for _, f := range base.Figures {
+		byID[f.ID] = f
+	}
+	for _, f := range this.Figures {
+		g, ok := byID[f.ID]
+		if !ok || f.Result == resultSkipped || g.Result == resultSkipped || f.Error != "" || g.Error != "" || g.LWK.Median == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.3f\t%.3f\t%.3f\t\n", f.ID, f.Unit, f.LWK.Median, g.LWK.Median,
+			f.LWK.Median/g.LWK.Median, f.Ratio, g.Ratio)
+	}
+	tw.Flush()
+}

@@ -3,7 +3,6 @@ module github.com/gomck/gomck
 go 1.26.8
 
 require (
-	github.com/elastic/go-seccomp-bpf v1.6.0
 	github.com/go-delve/delve v1.27.2
 	github.com/spf13/pflag v1.0.10
 	golang.org/x/sys v0.49.0

@@ -35,8 +35,10 @@ func TestNames(t *testing.T) {
 	if l, _ := threadState(99); l != "?" {
 		t.Errorf("unknown state is %s", l)
 	}
-	if SyscallName(0) != "read" || SyscallName(230) != "clock_nanosleep" || SyscallName(100000) != "" {
-		t.Error("syscall names")
+	for nr, want := range map[int64]string{0: "read", 230: "clock_nanosleep", 471: "rseq_slice_yield", 400: "", 100000: "", -1: ""} {
+		if got := SyscallName(nr); got != want {
+			t.Errorf("SyscallName(%d) = %q, want %q", nr, got, want)
+		}
 	}
 	if slotState(2) != "taken" || slotState(9) != "?" {
 		t.Error("slot states")

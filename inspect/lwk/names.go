@@ -1,8 +1,6 @@
 package lwk
 
-import (
-	"github.com/elastic/go-seccomp-bpf/arch"
-)
+import "github.com/gomck/gomck/kernel/syscalls/sysno"
 
 // threadStates maps task.ThreadState to ps's letter and a word.
 var threadStates = []struct{ letter, word string }{
@@ -21,10 +19,10 @@ func threadState(s uint64) (letter, word string) {
 	return "?", "unknown"
 }
 
-// SyscallName names an x86-64 system call number; "" if unknown.
-// The table is elastic/go-seccomp-bpf's, generated from Linux's.
+// SyscallName names an x86-64 system call number from the LWK's own
+// table; "" if unknown. A negative nr (task.NoSyscall) wraps past it.
 func SyscallName(nr int64) string {
-	return arch.X86_64.SyscallNumbers[int(nr)]
+	return sysno.Name(uint64(nr))
 }
 
 // slotStates are ikc's Slot* states by value.

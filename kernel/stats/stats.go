@@ -3,10 +3,13 @@ package stats
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/gomck/gomck/kernel/syscalls/sysno"
 )
 
-// MaxSyscall bounds the per-syscall counters: x86-64 numbers stay below it.
-const MaxSyscall = 512
+// MaxSyscall bounds the per-syscall counters: the system call table's
+// size (a call past it is counted in the totals only).
+const MaxSyscall = sysno.Limit
 
 // Syscall counts the calls of one system call number and their time.
 type Syscall struct {

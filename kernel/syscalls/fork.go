@@ -17,9 +17,6 @@ func init() {
 	register(sysVfork, unix.SYS_VFORK)
 	register(sysWait4, unix.SYS_WAIT4)
 	register(sysWaitid, unix.SYS_WAITID)
-	// Go's os/exec probes pidfds and uses them when they work; without
-	// them it waits with wait4, which the LWK serves.
-	register(enosys, unix.SYS_PIDFD_OPEN, unix.SYS_PIDFD_SEND_SIGNAL, unix.SYS_PIDFD_GETFD)
 }
 
 // forkAccepted are the flags a process-creating clone may carry. CLONE_VM

@@ -11,11 +11,6 @@ func init() {
 	register(sysExit, unix.SYS_EXIT)
 	register(sysClone, unix.SYS_CLONE)
 	register(sysArchPrctl, unix.SYS_ARCH_PRCTL)
-	// McKernel does not implement these; glibc copes with ENOSYS.
-	register(enosys, unix.SYS_RSEQ, unix.SYS_SET_ROBUST_LIST, unix.SYS_CLONE3)
-	// Tracing LWK processes from inside is not supported (gdb attaches
-	// to core files and mcinspect reads the live state from Linux).
-	register(enosys, unix.SYS_PTRACE, unix.SYS_GET_ROBUST_LIST)
 }
 
 func sysExitGroup(c *Call) int64 {

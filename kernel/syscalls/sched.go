@@ -16,8 +16,12 @@ func init() {
 	register(sysGetcpu, unix.SYS_GETCPU)
 	register(sysSchedGetparam, unix.SYS_SCHED_GETPARAM)
 	register(sysSchedSetparam, unix.SYS_SCHED_SETPARAM, unix.SYS_SCHED_SETSCHEDULER)
-	register(zero, unix.SYS_SCHED_GETSCHEDULER, unix.SYS_SCHED_GET_PRIORITY_MAX, unix.SYS_SCHED_GET_PRIORITY_MIN)
+	register(sysSchedOther, unix.SYS_SCHED_GETSCHEDULER, unix.SYS_SCHED_GET_PRIORITY_MAX, unix.SYS_SCHED_GET_PRIORITY_MIN)
 }
+
+// sysSchedOther reports SCHED_OTHER, the LWK scheduler's one policy, and
+// its only priority: both are 0.
+func sysSchedOther(*Call) int64 { return 0 }
 
 // sameTask checks a pid argument names the caller's process or one of its
 // threads.

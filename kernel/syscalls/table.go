@@ -1,10 +1,12 @@
 package syscalls
 
 import (
+	"fmt"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/sched"
-	"github.com/gomck/gomck/kernel/stats"
+	"github.com/gomck/gomck/kernel/syscalls/sysno"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -97,18 +99,54 @@ type Call struct {
 
 type handler func(c *Call) int64
 
-// local holds the LWK handlers by syscall number; calls without one are
-// offloaded. An array, not a map: it is read at every syscall stop.
-var local [stats.MaxSyscall]handler
+// route is how Dispatch serves one call number.
+type route struct {
+	serve handler
+	kind  sysno.Kind
+}
 
+// routes follows sysno's table: offloaded calls take offload, refused
+// ones return their errno, and local and prepared ones take the handler
+// their family file registers. An array, not a map: it is read at every
+// syscall stop.
+var routes = tableRoutes()
+
+func tableRoutes() (rs [sysno.Limit]route) {
+	for nr := range rs {
+		e, _ := sysno.Lookup(uint64(nr))
+		rs[nr].kind = e.Kind
+		switch e.Kind {
+		case sysno.Offloaded:
+			rs[nr].serve = offload
+		case sysno.Refused:
+			ret := -int64(e.Errno)
+			rs[nr].serve = func(*Call) int64 { return ret }
+		}
+	}
+	return rs
+}
+
+// register makes h the handler of calls nrs, which sysno's table must
+// list as local or prepared, each with the family of h's file (a test
+// checks that, and that no call of the table lacks its handler).
 func register(h handler, nrs ...uint64) {
 	for _, nr := range nrs {
-		local[nr] = h
+		if k := sysno.KindOf(nr); k != sysno.Local && k != sysno.Prepared {
+			panic(fmt.Sprintf("syscalls: a handler for %s (%d), which sysno's table lists as %v", sysno.Name(nr), nr, k))
+		}
+		if routes[nr].serve != nil {
+			panic(fmt.Sprintf("syscalls: a second handler for %s (%d)", sysno.Name(nr), nr))
+		}
+		routes[nr].serve = h
 	}
 }
 
+// unlisted serves numbers past sysno's table: offloaded, Linux answers.
+var unlisted = route{serve: offload, kind: sysno.Offloaded}
+
 // Dispatch executes the syscall the thread stopped in, writes its result
-// into the thread's rax and accounts for it.
+// into the thread's rax and accounts for it: prepared calls count as
+// offloaded, since mcexec executes them.
 func Dispatch(t *task.Thread, env *Env) *Call {
 	r := &t.Regs
 	c := &Call{T: t, Nr: r.Orig_rax, Args: [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}, Env: env}
@@ -116,17 +154,11 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 	t.Begin()
 	t.Syscall = int64(c.Nr)
 	t.End()
-	var h handler
-	if c.Nr < stats.MaxSyscall {
-		h = local[c.Nr]
+	rt := unlisted
+	if c.Nr < uint64(len(routes)) {
+		rt = routes[c.Nr]
 	}
-	isLocal := h != nil
-	var ret int64
-	if isLocal {
-		ret = h(c)
-	} else {
-		ret = offload(c)
-	}
+	ret := rt.serve(c)
 	t.Begin()
 	if c.Action != Block {
 		// A blocked call's result is set when the thread wakes; until then
@@ -134,8 +166,9 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 		r.Rax = uint64(ret)
 		t.Syscall = task.NoSyscall
 	}
-	t.Stats.Syscall(c.Nr, uint64(sched.Now()-start), !isLocal)
-	c.Offloaded = !isLocal
+	ofl := rt.kind.RunsOnLinux()
+	t.Stats.Syscall(c.Nr, uint64(sched.Now()-start), ofl)
+	c.Offloaded = ofl
 	t.End()
 	return c
 }
@@ -146,6 +179,3 @@ func errno(e error) int64 {
 	}
 	return -int64(unix.EFAULT)
 }
-
-func enosys(*Call) int64 { return -int64(unix.ENOSYS) }
-func zero(*Call) int64   { return 0 }

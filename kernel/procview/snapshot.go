@@ -37,7 +37,7 @@ func (v *Views) snapshot(p *task.Process) *Process {
 		}
 	}
 	for _, t := range p.Threads {
-		s.Tasks = append(s.Tasks, Task{TID: t.TID, State: stateLetter(t.State),
+		s.Tasks = append(s.Tasks, Task{TID: t.TID, State: stateLetter(t),
 			CPU: v.in.CPUs[t.CPU], Pending: t.Pending.Load(), Blocked: t.SigMask,
 			SysNs: t.Stats.LocalNs + t.Stats.OffloadNs})
 	}
@@ -45,13 +45,18 @@ func (v *Views) snapshot(p *task.Process) *Process {
 	return s
 }
 
-// stateLetter is ps's letter for a thread state.
-func stateLetter(st task.ThreadState) byte {
-	switch st {
-	case task.Runnable, task.Running:
-		return 'R'
-	case task.Zombie:
+// stateLetter is ps's letter for t's state. Every thread of a stopped
+// process is T, as on Linux, where the group stop takes sleepers in too:
+// here a thread asleep (pause, an offloaded read) when its process stops
+// turns task.Stopped only when it wakes.
+func stateLetter(t *task.Thread) byte {
+	switch {
+	case t.State == task.Zombie:
 		return 'Z'
+	case t.State == task.Stopped || t.Proc.Stopped.Load():
+		return 'T'
+	case t.State == task.Runnable || t.State == task.Running:
+		return 'R'
 	}
 	return 'S'
 }

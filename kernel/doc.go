@@ -20,8 +20,9 @@
 // Linux CPUs (os.go), so that a CPU goroutine never holds the P that the
 // control server needs.
 //
-// What the app reads of /proc and /sys is rendered from LWK state
-// (views.go, sysview.go, package procview), McKernel's mcoverlayfs.
+// What the app reads of /proc and /sys is rendered from LWK state by
+// package procview, McKernel's mcoverlayfs; views.go makes the views at
+// boot and hands them the paths the app's calls name.
 //
 // Job control (jobctl.go) stops and continues whole processes as Linux
 // does, reports it to the parent (wait, SIGCHLD) and stops the process's

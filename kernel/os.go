@@ -13,6 +13,7 @@ import (
 	"github.com/gomck/gomck/kernel/kmsg"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/platform"
+	"github.com/gomck/gomck/kernel/procview"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/syscalls"
@@ -54,11 +55,11 @@ type OS struct {
 	Hooks     Hooks
 	Stats     stats.Instance
 
-	// viewRoot holds the rendered /proc and /sys views, "" if they could
-	// not be made (the app then sees Linux's).
-	viewRoot string
-	mu       sync.Mutex
-	stubMu   sync.Mutex // serializes making stub threads
+	// views are the rendered /proc and /sys views, nil if they could not
+	// be made (the app then sees Linux's).
+	views  *procview.Views
+	mu     sync.Mutex
+	stubMu sync.Mutex // serializes making stub threads
 	// embryos are forked processes waiting for their proxy, by token.
 	embryos map[uint64]*embryo
 	// sessions are the connections of child proxies, by proxy pid.
@@ -123,8 +124,7 @@ func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 		k.Env.CPUNodes = append(k.Env.CPUNodes, node)
 		k.Kmsg.Printf("cpu %d: host CPU %d, NUMA node %d", i, host, node)
 	}
-	if err := k.makeViews(); err != nil {
-		k.viewRoot = ""
+	if k.views, err = k.makeViews(); err != nil {
 		k.Kmsg.Printf("warning: no LWK views of /proc and /sys: %v", err)
 	}
 	k.setState("RUNNING")
@@ -223,7 +223,7 @@ func (k *OS) Shutdown() {
 	if k.Isolation != nil {
 		k.Isolation.Release()
 	}
-	k.dropViews()
+	k.views.Remove()
 	k.Platform.Close()
 	k.Mem.Close()
 }

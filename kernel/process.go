@@ -466,7 +466,7 @@ func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig i
 	k.exitTree(p)
 	k.retireStubs(c, p, stubs)
 	p.MM.Release()
-	k.dropView(p)
+	k.views.Forget(p)
 	atomic.AddInt32(&k.CPUs[p.Home].Load, -1)
 	if p.Token != 0 && !k.attached(p) && p.Chan != nil {
 		// A forked process whose proxy never came: nothing is left for

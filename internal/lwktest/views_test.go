@@ -13,13 +13,26 @@ import (
 
 // TestLWKViews: what apps read of /proc and /sys is the LWK's (McKernel's
 // mcoverlayfs). procview checks, natively and on the LWK alike, that its
-// /proc files agree with its system calls; the rest checks figures only the
-// LWK knows: its CPUs and its partition memory.
+// /proc files agree with its system calls, and stopstate that a stopped
+// child's files say so; the rest checks figures only the LWK knows: its
+// CPUs and its partition memory.
 func TestLWKViews(t *testing.T) {
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O")
 	base := in.Status().MemFree
 	t.Run("procview", func(t *testing.T) {
 		same(t, in, "", testprog.MustC(t, "procview"))
+		in.WaitIdle(base)
+	})
+	// A stopped process's threads are all T, whatever they were doing.
+	t.Run("stopped child", func(t *testing.T) {
+		prog := testprog.MustC(t, "stopstate")
+		want := "pause: stat T, status T (stopped), threads T\n" +
+			"pipe read: stat T, status T (stopped), threads T\n" +
+			"two threads: stat T, status T (stopped), threads T T\n"
+		if res := Run(exec.Command(prog), ""); res.Code != 0 || res.Stdout != want {
+			t.Fatalf("natively: %v, want %q", res, want)
+		}
+		same(t, in, "", prog)
 		in.WaitIdle(base)
 	})
 	cpu := fmt.Sprint(LWKCPU(t))

@@ -1,11 +1,26 @@
-// Package procview renders LWK state in the formats of Linux's /proc and
-// /sys files, for the LWK's views of them (McKernel's mcoverlayfs): what
-// an app reads from /proc/self/maps, /proc/<pid>/stat and status, or
-// /sys/devices/system/node/node0/meminfo describes the LWK process and
-// partition, not mcexec or the host.
+// Package procview is the LWK's view of /proc and /sys (McKernel's
+// mcoverlayfs): what an app reads of /proc/self, /proc/<pid>,
+// /sys/devices/system/cpu and /sys/devices/system/node describes the LWK
+// process and partition, not mcexec or the host.
 //
-// The functions are pure: they take plain snapshots (Process, Task,
-// Mapping) that the kernel fills, and return file contents byte for byte
-// as Linux lays them out (proc(5)), so that libcs, runtimes and tools that
-// parse these files work unchanged.
+// The views are files in the instance's view directory (Make, at boot).
+// The syscall layer asks Resolve for the file standing for a path an
+// offloaded call names, and hands mcexec that path instead of the app's;
+// Resolve renders the file from LWK state first. Files are replaced
+// atomically, read-only, environ and auxv for the owner only, as on Linux.
+//
+//   - views.go: the view directory's life (Make, Forget, Remove) and
+//     Instance, what the package reads of the kernel: it takes plain
+//     records (the process table, the allocator) and two functions, so
+//     that it need not import the kernel.
+//   - resolve.go: which paths are views (self, thread-self, LWK pids and
+//     tids, task/ directories); the rest stays Linux's.
+//   - render.go: the /proc/<pid> entries and how they are written.
+//   - snapshot.go: a process's state gathered for its files.
+//   - sys.go: /sys/devices/system/cpu and node, made at boot, and the
+//     nodes' meminfo, refreshed when read.
+//   - procformat.go, sysformat.go: the file formats. Pure functions of
+//     plain snapshots (Process, Task, Mapping), byte for byte as Linux lays
+//     the files out (proc(5)), so that libcs, runtimes and tools that
+//     parse them work unchanged.
 package procview

@@ -75,6 +75,23 @@ func TestStatusAndStatm(t *testing.T) {
 	}
 }
 
+// TestStatusState: status spells each state letter in Linux's words.
+func TestStatusState(t *testing.T) {
+	p := sample()
+	for _, tc := range []struct {
+		state byte
+		want  string
+	}{
+		{'R', "R (running)"}, {'S', "S (sleeping)"}, {'T', "T (stopped)"}, {'Z', "Z (zombie)"},
+	} {
+		task := p.Tasks[0]
+		task.State = tc.state
+		if st := string(Status(p, task)); !strings.Contains(st, "\nState:\t"+tc.want+"\n") {
+			t.Errorf("state %c: status lacks State:\t%s:\n%s", tc.state, tc.want, st)
+		}
+	}
+}
+
 func TestMaps(t *testing.T) {
 	p := &Process{Maps: []Mapping{
 		{Start: 0x400000, End: 0x401000, Perms: "r--p", Major: 0xfe, Inode: 10166275, Name: "/usr/bin/busybox"},

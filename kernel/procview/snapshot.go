@@ -1,0 +1,167 @@
+package procview
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/mm"
+	"github.com/gomck/gomck/kernel/task"
+)
+
+// snapshot gathers what the /proc files of p show.
+func (v *Views) snapshot(p *task.Process) *Process {
+	s := &Process{PID: p.PID, PPID: p.PPID, PGID: v.in.PGID(p), SID: p.PID,
+		Exe: p.Exe, Args: p.Args, Env: p.Env, Auxv: p.Auxv,
+		UID: p.Cred.UID, EUID: p.Cred.EUID, GID: p.Cred.GID, EGID: p.Cred.EGID,
+		StartStack: p.StackStart, StartBrk: p.MM.BrkStart, Brk: p.MM.Brk,
+		SharedPending: p.Pending.Load(), ExitSignal: p.ChildSignal,
+		RSSLimit: p.Rlimits[unix.RLIMIT_RSS].Cur, CPUs: v.in.CPUs, Nodes: v.nodes(),
+		MinFaults: p.MM.Faults, StartTicks: ticksSinceBoot(p.Start)}
+	if sid, err := unix.Getsid(p.ProxyPID); err == nil {
+		s.SID = sid
+	}
+	s.RSS, s.VSZ = p.MM.Usage()
+	for i := 1; i < len(p.SigActs); i++ {
+		switch h := p.SigActs[i].Handler; {
+		case h == task.SigIgnore:
+			s.Ignored |= 1 << (i - 1)
+		case h != task.SigDefault:
+			s.Caught |= 1 << (i - 1)
+		}
+	}
+	for _, t := range p.Threads {
+		s.Tasks = append(s.Tasks, Task{TID: t.TID, State: stateLetter(t),
+			CPU: v.in.CPUs[t.CPU], Pending: t.Pending.Load(), Blocked: t.SigMask,
+			SysNs: t.Stats.LocalNs + t.Stats.OffloadNs})
+	}
+	s.Maps, s.StartCode, s.EndCode = maps(p)
+	return s
+}
+
+// stateLetter is ps's letter for t's state. Every thread of a stopped
+// process is T, as on Linux, where the group stop takes sleepers in too:
+// here a thread asleep (pause, an offloaded read) when its process stops
+// turns task.Stopped only when it wakes.
+func stateLetter(t *task.Thread) byte {
+	switch {
+	case t.State == task.Zombie:
+		return 'Z'
+	case t.State == task.Stopped || t.Proc.Stopped.Load():
+		return 'T'
+	case t.State == task.Runnable || t.State == task.Running:
+		return 'R'
+	}
+	return 'S'
+}
+
+// maps lists p's VMAs as maps lines, with the vDSO pages of its stub
+// (Linux's, at the address the app uses), and the main image's text.
+func maps(p *task.Process) (lines []Mapping, startCode, endCode uint64) {
+	files := map[string]*syscall.Stat_t{}
+	for _, v := range p.MM.Areas() {
+		m := Mapping{Start: v.Start, End: v.End, Perms: perms(v.Prot, v.Flags)}
+		switch v.Kind {
+		case mm.KindHeap, mm.KindStack:
+			m.Name = v.Kind.String()
+		case mm.KindAnon:
+			if v.Shared != nil {
+				m.Name = "/dev/zero (deleted)" // as Linux names shared anonymous memory
+			}
+		case mm.KindFile, mm.KindELF:
+			// The offset of the VMA's first page: an ELF segment's may
+			// start inside it.
+			m.Name, m.Offset = v.Name, v.FileOff&^(mm.PageSize-1)
+			st, seen := files[v.Name]
+			if !seen {
+				if fi, err := os.Stat(v.Name); err == nil {
+					st, _ = fi.Sys().(*syscall.Stat_t)
+				}
+				files[v.Name] = st
+			}
+			if st != nil {
+				m.Major, m.Minor, m.Inode = unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino
+			}
+			if v.Kind == mm.KindELF && v.Name == p.Exe && v.Prot&unix.PROT_EXEC != 0 && startCode == 0 {
+				startCode, endCode = v.Start, v.End
+			}
+		}
+		lines = append(lines, m)
+	}
+	if p.Stub != nil {
+		lines = insertSorted(lines, stubSpecial(p.Stub.PID))
+	}
+	return lines, startCode, endCode
+}
+
+// perms spells prot and the sharing as maps does ("r-xp").
+func perms(prot, flags int) string {
+	b := []byte("---p")
+	if prot&unix.PROT_READ != 0 {
+		b[0] = 'r'
+	}
+	if prot&unix.PROT_WRITE != 0 {
+		b[1] = 'w'
+	}
+	if prot&unix.PROT_EXEC != 0 {
+		b[2] = 'x'
+	}
+	if flags&unix.MAP_SHARED != 0 {
+		b[3] = 's'
+	}
+	return string(b)
+}
+
+// stubSpecial reads the [vvar], [vdso] and [vsyscall] lines of the stub:
+// the kernel's pages the app really uses.
+func stubSpecial(pid int) []Mapping {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []Mapping
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) != 6 || !strings.HasPrefix(fs[5], "[v") {
+			continue
+		}
+		lo, hi, _ := strings.Cut(fs[0], "-")
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 == nil && err2 == nil {
+			out = append(out, Mapping{Start: start, End: end, Perms: fs[1], Name: fs[5]})
+		}
+	}
+	return out
+}
+
+// insertSorted merges extra into lines, keeping address order.
+func insertSorted(lines, extra []Mapping) []Mapping {
+	for _, e := range extra {
+		i := 0
+		for i < len(lines) && lines[i].Start < e.Start {
+			i++
+		}
+		lines = append(lines[:i], append([]Mapping{e}, lines[i:]...)...)
+	}
+	return lines
+}
+
+// ticksSinceBoot converts a unix-ns time to clock ticks since host boot,
+// as stat's starttime.
+func ticksSinceBoot(unixNs int64) uint64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts) != nil {
+		return 0
+	}
+	boot := time.Now().UnixNano() - ts.Nano()
+	return uint64(max(unixNs-boot, 0)) * ClockTicks / uint64(time.Second)
+}

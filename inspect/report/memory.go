@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/inspect/lwk"
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 func size(n uint64) string { return partition.FormatSize(int64(n)) }
@@ -101,7 +102,7 @@ func WriteMem(w io.Writer, s *lwk.Snapshot) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	pg := func(n uint64) string { return size(n * lwk.PageSize) }
+	pg := func(n uint64) string { return size(n * lwkabi.PageSize) }
 	fmt.Fprintf(&b, "%-9s %9s %9s %9s %9s %9s %9s %6s\n", "", "TOTAL", "USED", "FREE", "LARGEST", "FREE-RUNS", "ALLOCS", "FAILS")
 	fmt.Fprintf(&b, "%-9s %9s %9s %9s %9s %9d %9d %6d\n", "partition", pg(a.Pages), pg(a.Pages-a.Free), pg(a.Free), pg(a.Largest), a.Runs, a.Allocs, a.Fails)
 	for _, n := range a.Nodes {

@@ -1,6 +1,7 @@
 package lwk
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gomck/gomck/kernel/lwkabi"
@@ -58,7 +59,10 @@ func (a Alloc) NodeOf(off uint64) int {
 	return -1
 }
 
+// ErrNotMapped says an address is in no VMA of its process.
+var ErrNotMapped = errors.New("not mapped")
+
 // notMapped says that va is in no VMA of process pid.
 func notMapped(pid int, va uint64) error {
-	return fmt.Errorf("pid %d: %#x is not mapped", pid, va)
+	return fmt.Errorf("pid %d: %#x is %w", pid, va, ErrNotMapped)
 }

@@ -111,3 +111,34 @@ func WriteMem(w io.Writer, s *lwk.Snapshot) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// WriteHex prints b, read at address addr, as crash's rd and xxd do: 16
+// bytes a line after their address, then as ASCII ('.' where not
+// printable).
+func WriteHex(w io.Writer, addr uint64, b []byte) error {
+	var out strings.Builder
+	for at := 0; at < len(b); at += 16 {
+		line := b[at:min(at+16, len(b))]
+		fmt.Fprintf(&out, "%x: ", addr+uint64(at))
+		for i := range 16 {
+			if i == 8 {
+				out.WriteByte(' ')
+			}
+			if i < len(line) {
+				fmt.Fprintf(&out, " %02x", line[i])
+			} else {
+				out.WriteString("   ")
+			}
+		}
+		out.WriteString("  ")
+		for _, c := range line {
+			if c < ' ' || c > '~' {
+				c = '.'
+			}
+			out.WriteByte(c)
+		}
+		out.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
+}

@@ -85,6 +85,9 @@ func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 		return nil, err
 	}
 	k.Mem = mem
+	if err := partition.KeepInCoreDumps(); err != nil {
+		k.Kmsg.Printf("warning: cores of the daemon may leave out the partition: %v", err)
+	}
 	var nodes []mm.NodeRange
 	for i, ch := range mem.Chunks {
 		nodes = append(nodes, mm.NodeRange{Node: ch.Node, Start: uint64(mem.Offsets[i]) / mm.PageSize, Pages: uint64(ch.Size) / mm.PageSize})

@@ -37,6 +37,18 @@ const (
 	SlotAborted = 4 // the channel was torn down while the request waited
 )
 
+// slotStates name the Slot* states by value.
+var slotStates = [...]string{SlotFree: "free", SlotPosted: "posted", SlotTaken: "taken", SlotDone: "done", SlotAborted: "aborted"}
+
+// SlotStateName names a slot state, as mcinspect shows it; "?" for a
+// value no side writes (corrupt memory).
+func SlotStateName(state uint32) string {
+	if int(state) < len(slotStates) {
+		return slotStates[state]
+	}
+	return "?"
+}
+
 // NrSync is a request that executes nothing: it makes a worker replay the
 // mapping log (used when the log ring is full).
 const NrSync = ^uint64(0)

@@ -222,3 +222,11 @@ func TestResetForNextProcess(t *testing.T) {
 		t.Fatalf("wait: %d, %v", ret, err)
 	}
 }
+
+func TestSlotStateName(t *testing.T) {
+	for state, want := range map[uint32]string{SlotFree: "free", SlotPosted: "posted", SlotTaken: "taken", SlotDone: "done", SlotAborted: "aborted", SlotAborted + 1: "?", ^uint32(0): "?"} {
+		if got := SlotStateName(state); got != want {
+			t.Errorf("SlotStateName(%d) = %q, want %q", state, got, want)
+		}
+	}
+}

@@ -61,7 +61,10 @@
 // permitted. The memfd is what the LWK calls physical memory: its page
 // allocator hands out offsets in it, mcexec maps the same memfd (passed over
 // the control socket) to mirror the application's address space, and
-// Memory.Direct is the LWK's direct map of all of it.
+// Memory.Direct is the LWK's direct map of all of it. KeepInCoreDumps
+// makes the owner's core dumps (and gdb's gcore) hold that map whatever
+// core dump filter it inherited, so that a dump of the daemon holds its
+// LWK's memory.
 //
 // NewMemory refuses a request that does not fit in what Linux reports as
 // available (minus some headroom kept for Linux, and within the caller's

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -22,10 +23,13 @@ func ParseAddr(s string) (uint64, error) {
 	return v, nil
 }
 
+// errNoPID answers a command about a process given no -p PID.
+var errNoPID = errors.New("which process? give -p PID")
+
 // process reads the snapshot with what and finds pid in it.
 func (t *Target) process(what lwk.What, pid int) (*lwk.Snapshot, *lwk.Process, error) {
 	if pid <= 0 {
-		return nil, nil, errors.New("which process? give -p PID")
+		return nil, nil, errNoPID
 	}
 	s, err := t.Snapshot(what)
 	if err != nil {
@@ -74,6 +78,50 @@ func Vtop(t *Target, pid int, va string) error {
 		return PrintJSON(os.Stdout, tr)
 	}
 	return report.WriteVtop(os.Stdout, tr)
+}
+
+// MaxRead bounds what --read reads at once: it is shown, not saved.
+const MaxRead = 16 << 20
+
+// Read prints mcinspect --read -p PID -v VA -n LEN: n bytes of the app's
+// memory at va (lwk.AppMemory), as a hex dump or as JSON with the bytes
+// in hex.
+func Read(t *Target, pid int, va string, n int) error {
+	addr, err := ParseAddr(va)
+	if err != nil {
+		return err
+	}
+	if n <= 0 || n > MaxRead {
+		return fmt.Errorf("bad length %d: want 1 to %d bytes", n, MaxRead)
+	}
+	if pid <= 0 {
+		return errNoPID
+	}
+	tg, l, err := t.Open()
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
+	s, err := read(tg, l, lwk.What{VMAs: true})
+	if err != nil {
+		return err
+	}
+	app, err := lwk.NewAppMemory(tg.Mem, s, pid)
+	if err != nil {
+		return err
+	}
+	b := make([]byte, n)
+	if _, err := app.ReadMemory(b, addr); err != nil {
+		return err
+	}
+	if t.JSON {
+		return PrintJSON(os.Stdout, struct {
+			PID int    `json:"pid"`
+			VA  uint64 `json:"va"`
+			Hex string `json:"hex"`
+		}{pid, addr, hex.EncodeToString(b)})
+	}
+	return report.WriteHex(os.Stdout, addr, b)
 }
 
 // Mem prints mcinspect --mem.

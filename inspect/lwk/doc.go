@@ -14,6 +14,15 @@
 // Snapshot.Errors; the reader's budget (value.DefaultBudget) bounds what
 // garbage can make a snapshot read. The field names read here are the
 // kernel's (kernel/, kernel/task, kernel/mm, kernel/sched, kernel/kmsg,
-// delegator/ikc): a rename there shows up as a read error naming the
-// missing field.
+// delegator/ikc), all declared in one table (fields.go) that the tests
+// resolve against the daemon built from cmd/mckernel: a rename there
+// fails them by type and field. What the values mean (thread states, VMA
+// kinds, the page table's segments) comes from kernel/lwkabi, the
+// kernel's own definitions.
+//
+// AppMemory reads an LWK app's virtual memory as the LWK does, through
+// the process's page table to the partition pages in the daemon's direct
+// map of the partition: an inspect.Memory over the app's addresses, over
+// any memory of the daemon (live, a gcore, a dump), with the populated
+// ranges listed for a core writer.
 package lwk

@@ -3,10 +3,12 @@ package lwk
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gomck/gomck/inspect"
@@ -14,19 +16,36 @@ import (
 	"github.com/gomck/gomck/inspect/value"
 )
 
-// kernelLayout builds testdata/kernel with DWARF and loads the layout
-// Read decodes with.
+// kernelLayout is the layout Read decodes with, loaded from the DWARF of
+// the daemon built from cmd/mckernel (go test strips its own binary): the
+// records the decoders read are the kernel's own, as they are today. It
+// is built once per test binary.
 func kernelLayout(t testing.TB) *layout.Layout {
 	t.Helper()
-	exe := filepath.Join(t.TempDir(), "kernel")
-	if out, err := exec.Command("go", "build", "-o", exe, "./testdata/kernel").CombinedOutput(); err != nil {
-		t.Fatalf("build testdata/kernel: %v\n%s", err, out)
+	daemon.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gomck-lwk-test-")
+		if err != nil {
+			daemon.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		exe := filepath.Join(dir, "mckernel")
+		if out, err := exec.Command("go", "build", "-o", exe, module+"cmd/mckernel").CombinedOutput(); err != nil {
+			daemon.err = fmt.Errorf("build cmd/mckernel: %v\n%s", err, out)
+			return
+		}
+		daemon.l, daemon.err = layout.Load(exe, "test", Roots)
+	})
+	if daemon.err != nil {
+		t.Fatal(daemon.err)
 	}
-	l, err := layout.Load(exe, "test", Roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return daemon.l
+}
+
+var daemon struct {
+	once sync.Once
+	l    *layout.Layout
+	err  error
 }
 
 // arena is where an image's bytes are: the daemon's heap, readable and
@@ -75,8 +94,6 @@ type image struct {
 	b []byte
 }
 
-const pkg = "github.com/gomck/gomck/"
-
 func newImage(l *layout.Layout) *image {
 	m := &image{l: l}
 	m.alloc(8) // kernel.Instance
@@ -92,7 +109,7 @@ func (m *image) alloc(n int64) uint64 {
 
 // rec allocates a record of the type named typ (after "github.com/gomck/gomck/").
 func (m *image) rec(typ string) uint64 {
-	t, ok := m.l.Lookup(pkg + typ)
+	t, ok := m.l.Lookup(module + typ)
 	if !ok {
 		panic("no type " + typ)
 	}
@@ -102,7 +119,7 @@ func (m *image) rec(typ string) uint64 {
 // at returns the offset in m.b and the type of field path of the record
 // of type typ at addr.
 func (m *image) at(addr uint64, typ, path string) (int, *layout.Type) {
-	t, _ := m.l.Lookup(pkg + typ)
+	t, _ := m.l.Lookup(module + typ)
 	off := int(addr - arenaBase)
 	for name := range strings.SplitSeq(path, ".") {
 		f, ok := t.Field(name)
@@ -163,14 +180,20 @@ func (m *image) words(addr uint64, typ, path string, n int, ws ...uint64) {
 
 // seed is what seedImage lays out, for the test to check it reads back.
 type seed struct {
-	img      *image
-	os, proc uint64
-	threads  [2]uint64
+	img          *image
+	os, proc, ch uint64
+	threads      [2]uint64
 }
 
+// directBase is where the seed's daemon maps its partition (1 GiB), out
+// of the arena.
+const directBase = 0x7f0000000000
+
 // seedImage lays out a booted instance: CPU 0 idle, CPU 1 running
-// thread 101 of process 100 (/bin/app -x), whose thread 102 is runnable;
-// two VMAs, an IKC channel, and an allocator with one node. The kmsg
+// thread 101 of process 100 (/bin/app -x, stub 98), whose thread 102 is
+// runnable; two VMAs, [heap] at 0x600000 and [stack] at 0x610000, each of
+// 16 KiB with its first 8 KiB populated (at partition offsets 1 MiB and
+// 2 MiB); an IKC channel, and an allocator with one node. The kmsg
 // ring (256 KiB) is left outside the arena: unreadable unless everywhere.
 // The threads go last, their zero tails overlapping, to keep the image
 // small.
@@ -179,12 +202,14 @@ func seedImage(l *layout.Layout) seed {
 	s := seed{img: m}
 	const OS, CPU, Queue, Table, Proc, Thread = "kernel.OS", "kernel.CPU", "kernel/sched.Queue", "kernel/task.Table", "kernel/task.Process", "kernel/task.Thread"
 	const AS, VMA, Alloc, Chan, Hdr, Mem = "kernel/mm.AddressSpace", "kernel/mm.VMA", "kernel/mm.Allocator", "delegator/ikc.Channel", "delegator/ikc.header", "delegator/partition.Memory"
+	const Stub = "kernel/task.Context"
 	s.os = m.rec(OS)
 	binary.LittleEndian.PutUint64(m.b, s.os)
 	m.str(s.os, OS, "State", "running")
 	m.set(s.os, OS, "BootTime", 1_700_000_000e9)
 	mem := m.rec(Mem)
 	m.set(mem, Mem, "Size", 1<<30)
+	m.header(mem, Mem, "Direct", directBase, 1<<30)
 	m.set(s.os, OS, "Mem", mem)
 	cpus := [2]uint64{m.rec(CPU), m.rec(CPU)}
 	m.words(s.os, OS, "CPUs", 2, cpus[:]...)
@@ -195,6 +220,7 @@ func seedImage(l *layout.Layout) seed {
 		m.str(c, CPU, "State", []string{"idle", "running"}[i])
 		m.set(c, CPU, "Queue", queues[i])
 	}
+	m.set(cpus[1], CPU, "Since", 12345)
 	table := m.rec(Table)
 	m.set(s.os, OS, "Procs", table)
 	s.proc = m.rec(Proc)
@@ -208,6 +234,9 @@ func seedImage(l *layout.Layout) seed {
 		m.strAt(args+16*uint64(i), a)
 	}
 	m.header(s.proc, Proc, "Args", args, 2)
+	stub := m.rec(Stub)
+	m.set(stub, Stub, "PID", 98)
+	m.set(s.proc, Proc, "Stub", stub)
 	as := m.rec(AS)
 	m.set(s.proc, Proc, "MM", as)
 	m.set(as, AS, "Brk", 0x602000)
@@ -222,9 +251,10 @@ func seedImage(l *layout.Layout) seed {
 		m.str(v, VMA, "Name", []string{"[heap]", "[stack]"}[i])
 		m.words(v, VMA, "Segs", 1, start, 0x2000, 0x100000*uint64(i+1)) // one mm.Segment: VA, Len, Off
 	}
-	ch, hdr := m.rec(Chan), m.rec(Hdr)
-	m.set(s.proc, Proc, "Chan", ch)
-	m.set(ch, Chan, "hdr", hdr)
+	s.ch = m.rec(Chan)
+	hdr := m.rec(Hdr)
+	m.set(s.proc, Proc, "Chan", s.ch)
+	m.set(s.ch, Chan, "hdr", hdr)
 	m.set(hdr, Hdr, "Requests", 42)
 	m.set(hdr, Hdr, "LogHead", 7)
 	alloc := m.rec(Alloc)
@@ -236,9 +266,9 @@ func seedImage(l *layout.Layout) seed {
 	m.set(s.os, OS, "Kmsg", arenaBase+arenaSize)
 	// A thread record is 18 KiB, mostly per-syscall counters left zero:
 	// each thread's zero tail lies under the next, or past the image.
-	th, _ := l.Lookup(pkg + Thread)
+	th, _ := l.Lookup(module + Thread)
 	stats, _ := th.Field("Stats")
-	s.threads = [2]uint64{m.alloc(stats.Off + 32), m.alloc(stats.Off + 32)}
+	s.threads = [2]uint64{m.alloc(stats.Off + 96), m.alloc(stats.Off + 96)} // the scalar counters
 	m.words(s.proc, Proc, "Threads", 2, s.threads[:]...)
 	m.words(queues[1], Queue, "Runnable", 1, s.threads[1])
 	m.set(cpus[1], CPU, "Current", s.threads[0])
@@ -273,7 +303,7 @@ func TestRead(t *testing.T) {
 			}
 			p := snap.Procs[0]
 			if snap.State != "running" || len(snap.CPUs) != 2 || snap.CPUs[1].Current != 101 || len(snap.CPUs[1].Runnable) != 1 ||
-				p.PID != 100 || p.Exe != "/bin/app" || strings.Join(p.Args, " ") != "app -x" || !p.Stopped ||
+				p.PID != 100 || p.Exe != "/bin/app" || p.StubPID != 98 || snap.Direct != directBase || snap.CPUs[1].Since != 12345 || strings.Join(p.Args, " ") != "app -x" || !p.Stopped ||
 				len(p.Threads) != 2 || !p.Threads[0].Current || p.Threads[0].SyscallName != "read" ||
 				len(p.VMAs) != 2 || p.VMAs[1].Kind != "[stack]" || p.RSS != 0x4000 || p.IKC == nil || p.IKC.Requests != 42 ||
 				snap.Alloc.Runs != 2 || len(snap.Alloc.Nodes) != 1 || len(snap.Errors) != 1 { // the kmsg ring

@@ -1,19 +1,25 @@
 package lwk
 
+import "github.com/gomck/gomck/kernel/lwkabi"
+
 // Snapshot is what was read of one instance.
 type Snapshot struct {
-	Source    string    `json:"source"`
-	DaemonPID int       `json:"daemon_pid"`
-	Live      bool      `json:"live"`
-	Index     int       `json:"instance"`
-	State     string    `json:"state"`
-	BootTime  int64     `json:"boot_time_ns"` // unix ns
-	MemTotal  uint64    `json:"mem_total"`
-	CPUs      []CPU     `json:"cpus"`
-	Procs     []Process `json:"processes"`
-	Alloc     Alloc     `json:"memory"`
-	Kmsg      string    `json:"kmsg,omitempty"`
-	Stats     Stats     `json:"stats"`
+	Source    string `json:"source"`
+	DaemonPID int    `json:"daemon_pid"`
+	Live      bool   `json:"live"`
+	Index     int    `json:"instance"`
+	State     string `json:"state"`
+	BootTime  int64  `json:"boot_time_ns"` // unix ns
+	MemTotal  uint64 `json:"mem_total"`
+	// Direct is where the daemon maps the partition (its direct map,
+	// kernel.Instance.Mem.Direct): app memory is read there. 0 once the
+	// partition is released.
+	Direct uint64    `json:"direct_map,omitempty"`
+	CPUs   []CPU     `json:"cpus"`
+	Procs  []Process `json:"processes"`
+	Alloc  Alloc     `json:"memory"`
+	Kmsg   string    `json:"kmsg,omitempty"`
+	Stats  Stats     `json:"stats"`
 	// Errors are records that could not be read at all, left out of
 	// the snapshot: the first 32, then how many more.
 	Errors []string `json:"errors,omitempty"`
@@ -116,21 +122,12 @@ type VMA struct {
 	Segs    []Segment `json:"segments"`
 }
 
-// Segment is a populated linear piece of a VMA: the page table.
-type Segment struct {
-	VA  uint64 `json:"va"`
-	Len uint64 `json:"len"`
-	Off uint64 `json:"partition_offset"`
-}
+// Segment is a populated linear piece of a VMA: its segments are the
+// page table (the kernel's type, kernel/lwkabi).
+type Segment = lwkabi.Segment
 
 // Populated is the VMA's populated bytes.
-func (v VMA) Populated() uint64 {
-	var n uint64
-	for _, s := range v.Segs {
-		n += s.Len
-	}
-	return n
-}
+func (v VMA) Populated() uint64 { return lwkabi.Populated(v.Segs) }
 
 // Alloc is the page allocator.
 type Alloc struct {

@@ -6,10 +6,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/delegator/ikc"
 	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/inspect/layout"
 	"github.com/gomck/gomck/inspect/value"
 	"github.com/gomck/gomck/kernel/kmsg"
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 // InstanceVar is the kernel's root variable; Roots is every variable the
@@ -57,7 +59,8 @@ func read(t *inspect.Target, l *layout.Layout, what What, budget int64) (*Snapsh
 		d.s.Index = int(os.Field("Index").Int())
 		d.s.State = os.Field("State").Str()
 		d.s.BootTime = os.Field("BootTime").Int()
-		d.s.MemTotal = os.Field("Mem").Field("Size").Uint()
+		mem := os.Field("Mem")
+		d.s.MemTotal, d.s.Direct = mem.Field("Size").Uint(), mem.Field("Direct").Data()
 		cpus = os.Field("CPUs").Elems()
 		table, alloc, ring = os.Field("Procs"), os.Field("Alloc"), os.Field("Kmsg")
 	})
@@ -193,7 +196,7 @@ func (d *decoder) process(ptr value.Value) (Process, bool) {
 	if !ok {
 		return p, p.Changing
 	}
-	p.Threads = d.threads(threads)
+	p.Threads = d.threads(threads, p.Stopped)
 	for i := range p.Threads {
 		p.Threads[i].PID = p.PID
 	}
@@ -212,8 +215,9 @@ var threadFields = []string{"TID", "CPU", "State", "Syscall", "Stats.LocalCalls"
 	"Stats.OffloadCalls", "Stats.OffloadNs", "Stats.RunNs", "Stats.Switches", "Stats.Migrations",
 	"Stats.PageFaults", "Stats.FutexWaits", "Stats.Signals"}
 
-// threads reads the thread records that ptrs point to, together.
-func (d *decoder) threads(ptrs []value.Value) []Thread {
+// threads reads the thread records that ptrs point to, together, of a
+// process that is stopped or not.
+func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 	if len(ptrs) == 0 {
 		return nil
 	}
@@ -229,7 +233,8 @@ func (d *decoder) threads(ptrs []value.Value) []Thread {
 	errs := d.r.StableAll(recs, func(i int, v value.Value) {
 		t := &out[i]
 		t.TID, t.CPU = int(v.Field("TID").Int()), int(v.Field("CPU").Int())
-		t.State, t.Why = threadState(v.Field("State").Uint())
+		state := lwkabi.ThreadState(v.Field("State").Uint()).Shown(stopped)
+		t.State, t.Why = string(state.Letter()), state.String()
 		t.Syscall = v.Field("Syscall").Int()
 		st := v.Field("Stats")
 		t.LocalCalls, t.LocalNs = st.Field("LocalCalls").Uint(), st.Field("LocalNs").Uint()
@@ -282,7 +287,7 @@ func (d *decoder) addressSpace(p *Process, ptr value.Value) {
 		for i, v := range recs {
 			vma := VMA{Start: v.Field("Start").Uint(), End: v.Field("End").Uint(),
 				Prot: int(v.Field("Prot").Int()), Flags: int(v.Field("Flags").Int()),
-				Kind:    kindName(v.Field("Kind").Uint()),
+				Kind:    lwkabi.Kind(v.Field("Kind").Uint()).String(),
 				FileOff: v.Field("FileOff").Uint(), Shared: !v.Field("Shared").Nil()}
 			if d.what.VMAs { // only --maps shows names: a read each
 				vma.Name = v.Field("Name").Str()
@@ -303,15 +308,6 @@ func (d *decoder) addressSpace(p *Process, ptr value.Value) {
 	if d.what.VMAs {
 		p.VMAs = vmas
 	}
-}
-
-// kindName is mm.Kind's String.
-func kindName(k uint64) string {
-	names := []string{"anon", "[heap]", "[stack]", "file", "elf"}
-	if k < uint64(len(names)) {
-		return names[k]
-	}
-	return "?"
 }
 
 func (d *decoder) ikc(ptr value.Value) *IKC {
@@ -350,7 +346,7 @@ func (d *decoder) requests(slots value.Value) []Request {
 		if state == 0 {
 			continue
 		}
-		req := Request{Slot: i, State: slotState(state), Nr: s.Field("Nr").Uint(), TID: int(s.Field("TID").Uint()),
+		req := Request{Slot: i, State: ikc.SlotStateName(uint32(state)), Nr: s.Field("Nr").Uint(), TID: int(s.Field("TID").Uint()),
 			Worker: int(s.Field("Worker").Uint()), Seq: s.Field("Seq").Uint(), Changing: i >= len(a) || !sameSlot(a[i], s)}
 		for _, a := range s.Field("Args").Elems() {
 			req.Args = append(req.Args, a.Uint())

@@ -1,9 +1,11 @@
 package lwk
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
 
-// PageSize is the LWK's page size (kernel/mm).
-const PageSize = 4096
+	"github.com/gomck/gomck/kernel/lwkabi"
+)
 
 // Translation is where an LWK virtual address lives: mcinspect --vtop.
 type Translation struct {
@@ -37,25 +39,30 @@ func (s *Snapshot) Translate(p *Process, va uint64) (Translation, error) {
 		}
 		tr := Translation{PID: p.PID, VA: va, VMA: v, Node: -1}
 		tr.VMA.Segs = nil
-		for _, seg := range v.Segs {
-			if va >= seg.VA && va < seg.VA+seg.Len {
-				seg := seg
-				tr.Populated, tr.Segment, tr.Offset = true, &seg, seg.Off+(va-seg.VA)
-				tr.Node = s.Alloc.NodeOf(tr.Offset)
-			}
+		if seg, ok := lwkabi.Lookup(v.Segs, va); ok {
+			tr.Populated, tr.Segment, tr.Offset = true, &seg, seg.Off+(va-seg.VA)
+			tr.Node = s.Alloc.NodeOf(tr.Offset)
 		}
 		return tr, nil
 	}
-	return Translation{}, fmt.Errorf("pid %d: %#x is not mapped", p.PID, va)
+	return Translation{}, notMapped(p.PID, va)
 }
 
 // NodeOf returns the NUMA node of a partition offset, or -1.
 func (a Alloc) NodeOf(off uint64) int {
-	page := off / PageSize
+	page := off / lwkabi.PageSize
 	for _, n := range a.Nodes {
 		if page >= n.Start && page < n.Start+n.Pages {
 			return n.Node
 		}
 	}
 	return -1
+}
+
+// ErrNotMapped says an address is in no VMA of its process.
+var ErrNotMapped = errors.New("not mapped")
+
+// notMapped says that va is in no VMA of process pid.
+func notMapped(pid int, va uint64) error {
+	return fmt.Errorf("pid %d: %#x is %w", pid, va, ErrNotMapped)
 }

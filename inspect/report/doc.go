@@ -1,6 +1,6 @@
 // Package report renders a snapshot of the LWK (inspect/lwk) as text and
 // JSON: the ps table of mcps and mcinspect --ps, mcinspect's --maps,
-// --vtop and --mem.
+// --vtop, --mem and --read.
 //
 // The ps table has one row per thread, grouped by LWK CPU, McKernel's
 // mcinspect --ps columns (CPU TID PID ST EXE, ">" before the CPU of the
@@ -18,5 +18,6 @@
 // bytes and segments per VMA); --vtop is crash's vtop for an LWK virtual
 // address (VMA, partition offset, NUMA node, protection and flags); --mem
 // is the allocator per NUMA node with the largest free run, as
-// ihkosctl's status and crash's kmem -i.
+// ihkosctl's status and crash's kmem -i; --read is an app's memory as a
+// hex dump, as crash's rd and xxd show it.
 package report

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/inspect/lwk"
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 func size(n uint64) string { return partition.FormatSize(int64(n)) }
@@ -101,12 +102,43 @@ func WriteMem(w io.Writer, s *lwk.Snapshot) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	pg := func(n uint64) string { return size(n * lwk.PageSize) }
+	pg := func(n uint64) string { return size(n * lwkabi.PageSize) }
 	fmt.Fprintf(&b, "%-9s %9s %9s %9s %9s %9s %9s %6s\n", "", "TOTAL", "USED", "FREE", "LARGEST", "FREE-RUNS", "ALLOCS", "FAILS")
 	fmt.Fprintf(&b, "%-9s %9s %9s %9s %9s %9d %9d %6d\n", "partition", pg(a.Pages), pg(a.Pages-a.Free), pg(a.Free), pg(a.Largest), a.Runs, a.Allocs, a.Fails)
 	for _, n := range a.Nodes {
 		fmt.Fprintf(&b, "%-9s %9s %9s %9s\n", fmt.Sprintf("node %d", n.Node), pg(n.Pages), pg(n.Pages-n.Free), pg(n.Free))
 	}
 	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteHex prints b, read at address addr, as crash's rd and xxd do: 16
+// bytes a line after their address, then as ASCII ('.' where not
+// printable).
+func WriteHex(w io.Writer, addr uint64, b []byte) error {
+	var out strings.Builder
+	for at := 0; at < len(b); at += 16 {
+		line := b[at:min(at+16, len(b))]
+		fmt.Fprintf(&out, "%x: ", addr+uint64(at))
+		for i := range 16 {
+			if i == 8 {
+				out.WriteByte(' ')
+			}
+			if i < len(line) {
+				fmt.Fprintf(&out, " %02x", line[i])
+			} else {
+				out.WriteString("   ")
+			}
+		}
+		out.WriteString("  ")
+		for _, c := range line {
+			if c < ' ' || c > '~' {
+				c = '.'
+			}
+			out.WriteByte(c)
+		}
+		out.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, out.String())
 	return err
 }

@@ -92,3 +92,25 @@ func FuzzParseColumns(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteHex(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		addr uint64
+		b    []byte
+		want string
+	}{
+		{"nothing", 0x1000, nil, ""},
+		{"a short line", 0x601ff8, []byte("gomck\x00\x7f~"), "601ff8:  67 6f 6d 63 6b 00 7f 7e                           gomck..~\n"},
+		{"a line and a byte", 0x7f0000001000, []byte("0123456789abcdef\n"),
+			"7f0000001000:  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  0123456789abcdef\n" +
+				"7f0000001010:  0a                                                .\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := WriteHex(&b, tc.addr, tc.b); err != nil || b.String() != tc.want {
+				t.Errorf("WriteHex:\n%q\nwant\n%q", b.String(), tc.want)
+			}
+		})
+	}
+}

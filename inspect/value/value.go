@@ -389,6 +389,17 @@ func (v Value) Index(i int) Value {
 	return v.fail("index of a %s", v.T.Kind)
 }
 
+// Data is the address of a slice's or string's elements, not read: a
+// slice may be too long to load (the daemon's direct map of the
+// partition is gigabytes).
+func (v Value) Data() uint64 {
+	if v.T.Kind != layout.Slice && v.T.Kind != layout.String {
+		v.fail("data of a %s", v.T.Kind)
+		return 0
+	}
+	return v.word(0)
+}
+
 // Array is the backing array of a slice, as an array value of its
 // length; an array is itself.
 func (v Value) Array() Value {

@@ -88,8 +88,15 @@ func TestDecode(t *testing.T) {
 	if len(kids) != 1 || kids[0].Field("N").Int() != 2 {
 		t.Errorf("kids %v", kids)
 	}
+	if k, s := a.Field("Kids").Data(), a.Field("Name").Data(); k != 0x6000 || s != 0x5000 {
+		t.Errorf("Kids at %#x, Name at %#x", k, s)
+	}
 	if err := r.Take(); err != nil {
 		t.Fatal(err)
+	}
+	a.Field("N").Data()
+	if err := r.Take(); err == nil {
+		t.Error("data of an integer without error")
 	}
 	a.Field("Next").Field("N").Int()
 	if err := r.Take(); err == nil {
@@ -111,6 +118,11 @@ func TestImplausibleLength(t *testing.T) {
 	r := &Reader{Mem: m, Layout: testLayout(), Tries: 1}
 	if kids := r.Var("x.Root").Field("Kids").Elems(); kids != nil || r.Take() == nil {
 		t.Error("a slice of 2^40 elements was read")
+	}
+	// Where it is can be said all the same: the partition's direct map is
+	// a slice of gigabytes.
+	if p := r.Var("x.Root").Field("Kids").Data(); p != 0x6000 || r.Take() != nil {
+		t.Errorf("data of a long slice: %#x", p)
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
-// PageSize is the LWK's page size.
-const PageSize = 4096
+// PageSize is the LWK's page size (package lwkabi, shared with inspect/).
+const PageSize = lwkabi.PageSize
 
 // ErrNoMemory is returned when the partition cannot satisfy a request.
 var ErrNoMemory = errors.New("mm: partition memory exhausted")

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 // Mapper carries address-space changes to the host: the stub process that
@@ -139,11 +141,11 @@ func (as *AddressSpace) splitAt(addr uint64) {
 	}
 	v := as.VMAs[i]
 	r := *v
-	r.Start, r.Segs = addr, clip(v.Segs, addr, v.End)
+	r.Start, r.Segs = addr, lwkabi.Clip(v.Segs, addr, v.End)
 	if v.Kind == KindFile || v.Kind == KindELF {
 		r.FileOff += addr - v.Start
 	}
-	v.End, v.Segs = addr, clip(v.Segs, v.Start, addr)
+	v.End, v.Segs = addr, lwkabi.Clip(v.Segs, v.Start, addr)
 	if v.Shared != nil {
 		v.Shared.hold()
 	}
@@ -296,7 +298,7 @@ func (as *AddressSpace) mapRun(v *VMA, va uint64, run Run) error {
 func (as *AddressSpace) populate(v *VMA, lo, hi uint64) error {
 	for _, g := range v.gaps(lo, hi) {
 		pages := (g[1] - g[0]) / PageSize
-		if prev := clip(v.Segs, g[0]-PageSize, g[0]); len(prev) == 1 && g[0] > v.Start {
+		if prev := lwkabi.Clip(v.Segs, g[0]-PageSize, g[0]); len(prev) == 1 && g[0] > v.Start {
 			next := prev[0].Off/PageSize + 1
 			if as.alloc.AllocAt(next, pages) {
 				if err := as.mapRun(v, g[0], Run{next, pages}); err != nil {
@@ -382,7 +384,7 @@ func (as *AddressSpace) Fault(addr uint64) FaultResult {
 	if v.Prot == unix.PROT_NONE {
 		return FaultAccErr
 	}
-	if len(clip(v.Segs, page, page+PageSize)) > 0 {
+	if len(lwkabi.Clip(v.Segs, page, page+PageSize)) > 0 {
 		return FaultPopulated
 	}
 	block := as.Layout.FaultAround * PageSize
@@ -458,11 +460,11 @@ func (as *AddressSpace) DontNeed(addr, length uint64) error {
 		if a >= b || v.Shared != nil {
 			continue // shared memory keeps its contents, as Linux's shmem
 		}
-		dropped := clip(v.Segs, a, b)
+		dropped := lwkabi.Clip(v.Segs, a, b)
 		if len(dropped) == 0 {
 			continue
 		}
-		v.Segs = append(clip(v.Segs, v.Start, a), clip(v.Segs, b, v.End)...)
+		v.Segs = append(lwkabi.Clip(v.Segs, v.Start, a), lwkabi.Clip(v.Segs, b, v.End)...)
 		as.freeSegs(dropped)
 		if err := as.mapper.Unmap(a, b-a); err != nil {
 			return err
@@ -528,7 +530,7 @@ func (as *AddressSpace) SetBrkTo(want uint64) uint64 {
 
 // zero clears the populated bytes of [lo, hi) in v through the direct map.
 func (as *AddressSpace) zero(v *VMA, lo, hi uint64) {
-	for _, s := range clip(v.Segs, lo, hi) {
+	for _, s := range lwkabi.Clip(v.Segs, lo, hi) {
 		clear(as.direct[s.Off : s.Off+s.Len])
 	}
 }
@@ -604,11 +606,8 @@ func (as *AddressSpace) Translate(va uint64) (off uint64, v VMA, ok bool) {
 		return 0, VMA{}, false
 	}
 	v = *as.VMAs[i]
-	s := clip(v.Segs, va, va+1)
-	if len(s) == 0 {
-		return 0, v, false
-	}
-	return s[0].Off, v, true
+	off, ok = lwkabi.Translate(v.Segs, va)
+	return off, v, ok
 }
 
 // Reset empties the address space for a new image (execve): every mapping

@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 // CopyOut writes b to app address va through the direct map, populating
@@ -40,7 +42,7 @@ func (as *AddressSpace) each(va, n uint64, write bool, fn func(part []byte, at u
 			return unix.EFAULT
 		}
 		v := as.VMAs[i]
-		segs := clip(v.Segs, va+at, min(va+n, v.End))
+		segs := lwkabi.Clip(v.Segs, va+at, min(va+n, v.End))
 		if len(segs) == 0 {
 			return unix.EFAULT
 		}
@@ -68,7 +70,7 @@ func (as *AddressSpace) Word(va uint64) (off uint64, val uint32, err error) {
 		return 0, 0, unix.EFAULT
 	}
 	v := as.VMAs[i]
-	off, ok := v.offset(va)
+	off, ok := lwkabi.Translate(v.Segs, va)
 	if !ok {
 		// A change: inspect readers see Seq odd meanwhile.
 		atomic.AddUint64(&as.Seq, 1)
@@ -78,7 +80,7 @@ func (as *AddressSpace) Word(va uint64) (off uint64, val uint32, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		if off, ok = v.offset(va); !ok {
+		if off, ok = lwkabi.Translate(v.Segs, va); !ok {
 			return 0, 0, unix.EFAULT
 		}
 	}

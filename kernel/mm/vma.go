@@ -1,39 +1,26 @@
 package mm
 
-import "fmt"
+import (
+	"fmt"
 
-// Kind says what a VMA holds; mcinspect --maps shows it as the mapping name.
-type Kind uint8
-
-const (
-	KindAnon Kind = iota
-	KindHeap
-	KindStack
-	KindFile // private file mapping, filled by offloaded reads
-	KindELF  // an image segment placed by the loader
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
-func (k Kind) String() string {
-	switch k {
-	case KindHeap:
-		return "[heap]"
-	case KindStack:
-		return "[stack]"
-	case KindFile:
-		return "file"
-	case KindELF:
-		return "elf"
-	}
-	return "anon"
-}
+// Kind says what a VMA holds (package lwkabi, shared with inspect/).
+type Kind = lwkabi.Kind
 
-// Segment is a populated, linear piece of a VMA: [VA, VA+Len) is backed by
-// partition bytes [Off, Off+Len). It is one host mapping in the stub.
-type Segment struct {
-	VA  uint64
-	Len uint64
-	Off uint64
-}
+// The kinds, by their kernel names.
+const (
+	KindAnon  = lwkabi.KindAnon
+	KindHeap  = lwkabi.KindHeap
+	KindStack = lwkabi.KindStack
+	KindFile  = lwkabi.KindFile
+	KindELF   = lwkabi.KindELF
+)
+
+// Segment is a populated, linear piece of a VMA, one host mapping in the
+// stub (package lwkabi, shared with inspect/).
+type Segment = lwkabi.Segment
 
 // VMA is one virtual memory area of an LWK process. Parts of it not covered
 // by a segment are not populated yet (demand paging).
@@ -57,38 +44,7 @@ func (v *VMA) String() string {
 }
 
 // Populated returns the number of populated bytes.
-func (v *VMA) Populated() uint64 {
-	var n uint64
-	for _, s := range v.Segs {
-		n += s.Len
-	}
-	return n
-}
-
-// clip returns the parts of segs inside [lo, hi).
-func clip(segs []Segment, lo, hi uint64) []Segment {
-	var out []Segment
-	for _, s := range segs {
-		a, b := max(s.VA, lo), min(s.VA+s.Len, hi)
-		if a < b {
-			out = append(out, Segment{VA: a, Len: b - a, Off: s.Off + (a - s.VA)})
-		}
-	}
-	return out
-}
-
-// offset returns the partition offset backing va, if it is populated.
-func (v *VMA) offset(va uint64) (uint64, bool) {
-	for _, s := range v.Segs {
-		if va < s.VA {
-			break
-		}
-		if va < s.VA+s.Len {
-			return s.Off + (va - s.VA), true
-		}
-	}
-	return 0, false
-}
+func (v *VMA) Populated() uint64 { return lwkabi.Populated(v.Segs) }
 
 // gaps returns the unpopulated subranges of [lo, hi) in v.
 func (v *VMA) gaps(lo, hi uint64) [][2]uint64 {

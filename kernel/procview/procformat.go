@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
-// PageSize is the unit of statm and the rss field of stat.
-const PageSize = 4096
+// PageSize is the unit of statm and the rss field of stat: the LWK's.
+const PageSize = lwkabi.PageSize
 
 // ClockTicks is USER_HZ, the unit of stat's times.
 const ClockTicks = 100

@@ -45,20 +45,9 @@ func (v *Views) snapshot(p *task.Process) *Process {
 	return s
 }
 
-// stateLetter is ps's letter for t's state. Every thread of a stopped
-// process is T, as on Linux, where the group stop takes sleepers in too:
-// here a thread asleep (pause, an offloaded read) when its process stops
-// turns task.Stopped only when it wakes.
+// stateLetter is ps's letter for t's state (lwkabi.ThreadState.Shown).
 func stateLetter(t *task.Thread) byte {
-	switch {
-	case t.State == task.Zombie:
-		return 'Z'
-	case t.State == task.Stopped || t.Proc.Stopped.Load():
-		return 'T'
-	case t.State == task.Runnable || t.State == task.Running:
-		return 'R'
-	}
-	return 'S'
+	return t.State.Shown(t.Proc.Stopped.Load()).Letter()
 }
 
 // maps lists p's VMAs as maps lines, with the vDSO pages of its stub

@@ -9,21 +9,24 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/lwkabi"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/stats"
 )
 
-// ThreadState is a thread's scheduling state, shown by mcps as ST.
-type ThreadState uint32
+// ThreadState is a thread's scheduling state, shown by mcps as ST
+// (package lwkabi, shared with inspect/; Letter is ps's letter).
+type ThreadState = lwkabi.ThreadState
 
+// The states, by their kernel names.
 const (
-	Runnable ThreadState = iota // R
-	Running                     // R, current on its CPU
-	Offload                     // S, waiting for mcexec
-	Sleeping                    // S
-	Zombie                      // Z
-	Stopped                     // T, its process is stopped (job control); on no run queue
+	Runnable = lwkabi.Runnable
+	Running  = lwkabi.Running // current on its CPU
+	Offload  = lwkabi.Offload // waiting for mcexec
+	Sleeping = lwkabi.Sleeping
+	Zombie   = lwkabi.Zombie
+	Stopped  = lwkabi.Stopped // its process is stopped (job control); on no run queue
 )
 
 // NoSyscall marks a thread that is not in a system call.

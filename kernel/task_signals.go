@@ -328,3 +328,67 @@ func hasHandler(t *task.Thread, sig int) bool {
 	h := t.Proc.SigActs[sig].Handler
 	return h != task.SigDefault && h != task.SigIgnore && t.SigMask&(1<<(sig-1)) == 0
 }
+
+// kill makes p die of sig (a forwarded signal, mcexec's death, shutdown):
+// a running thread notices at its next stop, which the kick forces; a
+// process whose threads all sleep is ended by its CPU directly.
+func (k *OS) kill(p *task.Process, sig int) {
+	k.killWith(p, sig, task.SigInfo{})
+}
+
+// killWith is kill with the sender's siginfo. A signal that is caught,
+// blocked by every thread or for job control is queued; one whose default
+// action ends the process ends it.
+func (k *OS) killWith(p *task.Process, sig int, info task.SigInfo) {
+	queued := p.SigActs[sig].Handler != task.SigDefault || blockedByAll(p, sig) || jobSignal(sig)
+	if sig != int(unix.SIGKILL) && queued {
+		k.Signal(p, nil, sig, info)
+		return
+	}
+	if syscalls.IgnoredByDefault(sig) {
+		return
+	}
+	p.Kill.CompareAndSwap(0, int32(sig))
+	if p.Chan != nil {
+		p.Chan.Abort()
+	}
+	kick(p)
+	if len(p.Threads) > 0 {
+		c := k.CPUs[p.Threads[0].CPU]
+		c.Go(func() { k.endProcess(c, p, nil, 0, int(p.Kill.Load())) })
+	}
+}
+
+// blockedByAll reports a signal every thread of p blocks.
+func blockedByAll(p *task.Process, sig int) bool {
+	for _, t := range p.Threads {
+		if t.SigMask&(1<<(sig-1)) == 0 {
+			return false
+		}
+	}
+	return len(p.Threads) > 0
+}
+
+// KillPID sends sig (0: only check) to the LWK process pid, a live one or
+// a zombie child of t's process; false when pid is not the LWK's.
+func (k *OS) KillPID(t *task.Thread, pid, sig int, info task.SigInfo) bool {
+	if p := k.Procs.Find(pid); p != nil && !p.Exited {
+		if sig != 0 {
+			k.killWith(p, sig, info)
+		}
+		return true
+	}
+	k.Procs.TreeMu.Lock()
+	defer k.Procs.TreeMu.Unlock()
+	for _, c := range t.Proc.Children {
+		if c.PID == pid {
+			return true // a zombie: signals to it are discarded
+		}
+	}
+	return false
+}
+
+// TakeSignal removes a pending signal of t within set (rt_sigtimedwait).
+func (k *OS) TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool) {
+	return TakeSignal(t, set)
+}

@@ -8,11 +8,6 @@ import (
 	"github.com/gomck/gomck/kernel/task"
 )
 
-// TakeSignal removes a pending signal of t within set (rt_sigtimedwait).
-func (k *OS) TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool) {
-	return TakeSignal(t, set)
-}
-
 // siKernelCode is si_code for signals the kernel raises (SIGALRM).
 const siKernelCode = 0x80
 

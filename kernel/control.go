@@ -279,3 +279,5 @@ func formatStatus(st control.Status) string {
 	}
 	return b.String()
 }
+
+var errShutdown = errors.New("instance is shutting down")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install, build, boot an LWK on the last
 # CPU with 512 MiB, run programs under it, show its state. The instance
-# stays up; `sudo bin/mcstop` shuts it down.
+# stays up; `bin/mcstop` (as root) shuts it down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -13,4 +13,4 @@ prog=$(go run ./internal/testprog/cmd/buildprog hello)
 echo "== bin/mcexec $prog"; bin/mcexec "$prog"
 echo "== bin/mcexec busybox sha256sum /etc/os-release"; bin/mcexec busybox sha256sum /etc/os-release
 echo "== bin/ihkosctl 0 status"; bin/ihkosctl 0 status
-echo "dashboard: not built yet (the web/ issue); stop the LWK with: sudo bin/mcstop"
+echo "dashboard: not built yet (the web/ issue); stop the LWK with: bin/mcstop"

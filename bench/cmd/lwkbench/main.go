@@ -127,7 +127,7 @@ func main() {
 		os.Exit(2)
 	}
 	if os.Geteuid() != 0 {
-		fatalf("needs root: it boots an LWK instance (ptrace, locked memory, cpusets); run `sudo make bench`")
+		fatalf("needs root: it boots an LWK instance (ptrace, locked memory, cpusets); run `make bench` as root")
 	}
 	os.Exit(run())
 }

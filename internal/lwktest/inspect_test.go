@@ -51,6 +51,14 @@ func (w workload) threads() int { return w.readers + w.waiters + 2 }
 func inspectee(t *testing.T, in *Instance, w workload) *exec.Cmd {
 	t.Helper()
 	cmd := launch(t, in, testprog.MustC(t, "inspectee"), fmt.Sprint(w.readers), fmt.Sprint(w.heapMiB), fmt.Sprint(w.waiters))
+	startReady(t, cmd)
+	return cmd
+}
+
+// startReady starts cmd (from launch) and waits for its "ready" line,
+// returning the words that follow it.
+func startReady(t *testing.T, cmd *exec.Cmd) []string {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -58,10 +66,25 @@ func inspectee(t *testing.T, in *Instance, w workload) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := testprog.WaitReady(out, 60*time.Second); err != nil {
-		t.Fatalf("inspectee: %v", err)
+	said, err := testprog.WaitReadySaying(out, 60*time.Second)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(cmd.Args[len(cmd.Args)-1]), err)
 	}
-	return cmd
+	return said
+}
+
+// gcoreOf takes a gcore of the instance's daemon and returns its path;
+// it skips the test without gdb's gcore.
+func gcoreOf(t *testing.T, in *Instance) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcore"); err != nil {
+		t.Skip("gcore (gdb) not installed: scripts/deps.sh installs it")
+	}
+	core := filepath.Join(t.TempDir(), "core")
+	if out, err := exec.Command("gcore", "-o", core, fmt.Sprint(in.PID)).CombinedOutput(); err != nil {
+		t.Fatalf("gcore: %v\n%s", err, out)
+	}
+	return fmt.Sprintf("%s.%d", core, in.PID)
 }
 
 // launch prepares args under mcexec, to be started by the caller; the
@@ -387,14 +410,7 @@ func TestInspect(t *testing.T) {
 	})
 
 	t.Run("gcore", func(t *testing.T) {
-		if _, err := exec.LookPath("gcore"); err != nil {
-			t.Skip("gcore (gdb) not installed: scripts/deps.sh installs it")
-		}
-		core := filepath.Join(t.TempDir(), "core")
-		if out, err := exec.Command("gcore", "-o", core, fmt.Sprint(in.PID)).CombinedOutput(); err != nil {
-			t.Fatalf("gcore: %v\n%s", err, out)
-		}
-		dump := fmt.Sprintf("%s.%d", core, in.PID)
+		dump := gcoreOf(t, in)
 		defer os.Remove(dump)
 		checkRows(t, mcps(t, in, "--dump", dump), want, w)
 		// The dump outlives the daemon's files: GOMCK_RUNDIR is not read.

@@ -5,12 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gomck/gomck/internal/testprog"
 )
@@ -33,17 +30,7 @@ func TestInspectRead(t *testing.T) {
 	inheritCoredumpFilter(t, 0x31)
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
 	app := launch(t, in, testprog.MustC(t, "patterns"))
-	out, err := app.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	said, err := testprog.WaitReadySaying(out, 60*time.Second)
-	if err != nil {
-		t.Fatalf("patterns: %v", err)
-	}
+	said := startReady(t, app)
 	var p patterns
 	var heapLen int
 	if _, err := fmt.Sscanf(strings.Join(said, " "), "%x %x %d %x", &p.global, &p.heap, &heapLen, &p.mapping); err != nil {
@@ -54,16 +41,7 @@ func TestInspectRead(t *testing.T) {
 		p.heapBytes = append(p.heapBytes, byte(i*31+7))
 	}
 	t.Run("live", func(t *testing.T) { checkRead(t, in, p) })
-	t.Run("gcore", func(t *testing.T) {
-		if _, err := exec.LookPath("gcore"); err != nil {
-			t.Skip("gcore (gdb) not installed: scripts/deps.sh installs it")
-		}
-		core := filepath.Join(t.TempDir(), "core")
-		if out, err := exec.Command("gcore", "-o", core, fmt.Sprint(in.PID)).CombinedOutput(); err != nil {
-			t.Fatalf("gcore: %v\n%s", err, out)
-		}
-		checkRead(t, in, p, "--dump", fmt.Sprintf("%s.%d", core, in.PID))
-	})
+	t.Run("gcore", func(t *testing.T) { checkRead(t, in, p, "--dump", gcoreOf(t, in)) })
 }
 
 // inheritCoredumpFilter sets the test's core dump filter (core(5)), which

@@ -19,16 +19,7 @@ func TestCounters(t *testing.T) {
 	// Start-up (the loader, libc) makes some calls of both kinds too.
 	const slack = 200
 	cmd := launch(t, in, testprog.MustC(t, "counters"), fmt.Sprint(local), fmt.Sprint(offloaded))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := testprog.WaitReady(out, 60*time.Second); err != nil {
-		t.Fatalf("counters: %v", err)
-	}
+	startReady(t, cmd)
 	var rows []struct {
 		TID        int    `json:"tid"`
 		Local      uint64 `json:"syscalls_local"`

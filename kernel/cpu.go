@@ -23,7 +23,6 @@ type CPU struct {
 	Current *task.Thread
 	Load    int32 // processes placed here
 	Queue   *sched.Queue
-	Stats   stats.CPU
 	Slices  uint64 // thread slices run; the time-sharing ticker watches it
 	// Since is when Current was picked (sched.Now), to charge its RunNs.
 	Since int64
@@ -42,6 +41,12 @@ type CPU struct {
 	stub    atomic.Pointer[task.Context] // the context running now, for preemption
 	preempt atomic.Bool                  // the running thread's time slice is over
 	tid     int                          // the OS thread that traces this CPU's stubs
+
+	// Stats sit on cache lines of their own: the CPU bumps them at every
+	// call, while other CPUs read the fields above (Queue, Threads) to
+	// wake and place threads.
+	_     [64]byte
+	Stats stats.CPU
 }
 
 // addrNoRandomize is personality(2)'s ADDR_NO_RANDOMIZE.

@@ -68,7 +68,7 @@
 //
 // With -base DIR (make bench-ab BASE=REV builds one), every LWK series is
 // measured a second time in each round with the commands of another
-// build, right after this build's, and a table of this/base per figure
+// build, the two taking turns going first, and a table of this/base per figure
 // follows: an A/B of two builds side by side, under the same conditions.
 //
 // Each instance is booted in a private GOMCK_RUNDIR and always shut down,
@@ -108,7 +108,7 @@ var (
 	binDir    = flag.String("bin", "", "directory of the gomck commands (default: bin/ in the repository)")
 	disturb   = flag.Duration("disturbance", 90*time.Second, "length of figure mcps_disturbance's LWK run, with mcps beside it stopped and continued every second (at least 5s)")
 	only      = flag.String("only", "", "measure only the figures with these `IDs` (comma-separated, as in the JSON) and what they are compared with")
-	baseDir   = flag.String("base", "", "A/B: also measure the LWK figures with the commands in `DIR` (another build), in the same rounds right after this build's, and print this/base per figure")
+	baseDir   = flag.String("base", "", "A/B: also measure the LWK figures with the commands in `DIR` (another build), in the same rounds (the two builds take turns going first), and print this/base per figure")
 )
 
 // progs are the static test programs, by name.

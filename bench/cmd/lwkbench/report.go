@@ -409,7 +409,7 @@ func describeMachine(root string, cpus []int) Machine {
 // both builds, with its median in each, this/base, and each build's ratio
 // to the figure's reference (the same native or floor samples).
 func printComparison(w io.Writer, this, base Report, baseDir string) {
-	fmt.Fprintf(w, "\nA/B against the build in %s (same rounds, base measured right after this build):\n", baseDir)
+	fmt.Fprintf(w, "\nA/B against the build in %s (same rounds, the builds taking turns going first):\n", baseDir)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "figure\tunit\tthis\tbase\tthis/base\tthis ratio\tbase ratio\t")
 	byID := map[string]Figure{}

@@ -23,8 +23,9 @@ type Hooks struct {
 	// FatalSignal runs once when process p is about to die of signal sig
 	// (core: its default action dumps core), on the CPU ending it, before
 	// any of its threads is dropped or its memory released. t is the
-	// thread that took the signal (a fault, a delivered signal), or nil
-	// when it came from outside (a kill, mcexec's death). Threads of p on
+	// thread on whose CPU the death was decided (it faulted, took the
+	// signal, or had its call cut short by it), or nil when no thread of
+	// p was running (a kill of a sleeping process, shutdown). Threads of p on
 	// other CPUs may still be running: a core writer stops them first.
 	FatalSignal func(p *task.Process, t *task.Thread, sig int, core bool)
 	// Panic runs when instance k panics (a Go panic on an LWK CPU), with

@@ -29,20 +29,10 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	if err != nil {
 		exe = link
 	}
-	if interp, args, ok := shebang(f); ok {
-		// A script: run its interpreter with the script's path, as Linux's
-		// binfmt_script (one level: the interpreter must be an ELF).
-		fi, err := os.Open(interp)
-		if err != nil {
-			return false, unix.ENOENT
-		}
-		defer fi.Close()
-		script := exe
-		if len(argv) > 0 {
-			argv = argv[1:]
-		}
-		argv = append(append(append([]string{interp}, args...), script), argv...)
-		f, exe = fi, interp
+	f, exe, argv, release, err := interpret(f, exe, argv)
+	defer release()
+	if err != nil {
+		return false, err
 	}
 	if _, err := elf.Check(f); err != nil {
 		return false, unix.ENOEXEC
@@ -80,6 +70,47 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	k.Kmsg.Printf("pid %d: exec %s", p.PID, exe)
 	k.releaseVfork(p)
 	return true, nil
+}
+
+// maxInterpreters is how many scripts Linux follows, each the interpreter
+// of the one before, before execve fails with ELOOP: the first and
+// BINPRM_MAX_RECURSION (4) more, as TestScripts checks natively.
+const maxInterpreters = 5
+
+// interpret follows the "#!" lines of f (the file at path, run with argv)
+// to the ELF that runs it, as Linux's binfmt_script does: the interpreter
+// runs with its one optional argument, the script's path and argv[1:],
+// and may be a script itself, up to maxInterpreters deep. It returns the
+// file to load (an ELF, unless the loader says otherwise), its path and
+// the arguments it runs with; release closes the files it opened. The
+// errors are execve's: ENOENT for a missing interpreter, ELOOP too deep.
+func interpret(f *os.File, path string, argv []string) (image *os.File, exe string, args []string, release func(), err error) {
+	var opened []*os.File
+	release = func() {
+		for _, o := range opened {
+			o.Close()
+		}
+	}
+	for depth := 0; ; depth++ {
+		interp, iargs, ok := shebang(f)
+		if !ok {
+			break
+		}
+		if depth == maxInterpreters {
+			return nil, "", nil, release, unix.ELOOP
+		}
+		fi, err := os.Open(interp)
+		if err != nil {
+			return nil, "", nil, release, unix.ENOENT
+		}
+		opened = append(opened, fi)
+		if len(argv) > 0 {
+			argv = argv[1:]
+		}
+		argv = append(append(append([]string{interp}, iargs...), path), argv...)
+		f, path = fi, interp
+	}
+	return f, path, argv, release, nil
 }
 
 // shebang parses a "#!interpreter [arg]" first line.

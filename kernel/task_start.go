@@ -40,7 +40,14 @@ type ExecRequest struct {
 func (k *OS) spawn(req ExecRequest) (*task.Process, error) {
 	p := task.NewProcess(req.Req.ProxyPID)
 	p.PPID, p.ProxyPID = req.Req.ParentPID, req.Req.ProxyPID
-	p.Exe, p.Args = req.Req.Exe, req.Req.Argv
+	// A script runs its interpreter, as execve would have in mcexec.
+	image, exe, argv, release, err := interpret(req.Exe, req.Req.Exe, req.Req.Argv)
+	defer release() // once setup, which the spawn waits for, has loaded it
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Req.Exe, err)
+	}
+	req.Exe, req.Req.Argv = image, argv
+	p.Exe, p.Args = exe, argv
 	p.Cred = task.Cred{UID: req.Req.Cred[0], EUID: req.Req.Cred[1], GID: req.Req.Cred[2], EGID: req.Req.Cred[3]}
 	for i := range p.Rlimits {
 		if i < len(req.Req.Rlimits) {

@@ -515,9 +515,15 @@ func TestInspectBusy(t *testing.T) {
 	// (while the loop has the CPU: the spinner holds it for whole time
 	// slices, when the record stays as it is), its tid never.
 	t.Run("print", func(t *testing.T) {
+		// The process table is sorted by pid: the loop's record is there.
+		pids := slices.Sorted(maps.Keys(procs))
+		loopAt := slices.Index(pids, loop.Process.Pid)
 		moving := false
-		for try := 0; try < 20 && !moving; try++ {
-			i := try % len(procs)
+		for try := 0; try < 40 && !moving; try++ {
+			i := loopAt
+			if try%4 == 3 { // now and then the spinner's, whose tid must read as well
+				i = 1 - loopAt
+			}
 			out, err := in.Cmd("mcinspect", "--print", fmt.Sprintf("kernel.Instance.Procs.Procs[%d].Threads[0].Seq", i)).CombinedOutput()
 			if err != nil {
 				t.Fatalf("mcinspect --print: %v\n%s", err, out)

@@ -93,6 +93,16 @@ func TestBusybox(t *testing.T) {
 	}
 }
 
+// writeFile writes a file for a test into dir and returns its path.
+func writeFile(t *testing.T, dir, name string, b []byte, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestBadExecutables(t *testing.T) {
 	in, base := bootOne(t, "128M")
 	dir := t.TempDir()
@@ -100,13 +110,7 @@ func TestBadExecutables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, b []byte, mode os.FileMode) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, mode); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte, mode os.FileMode) string { return writeFile(t, dir, name, b, mode) }
 	mut := func(off int, v ...byte) []byte {
 		b := append([]byte(nil), hello...)
 		copy(b[off:], v)

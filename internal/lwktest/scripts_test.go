@@ -2,7 +2,6 @@ package lwktest
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,13 +16,7 @@ import (
 func TestScripts(t *testing.T) {
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O")
 	dir := t.TempDir()
-	script := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	script := func(name, text string) string { return writeFile(t, dir, name, []byte(text), 0o755) }
 	sh := script("sh.sh", "#!/bin/sh\necho \"$0 | $*\"\nexit 3\n")
 	nested := script("nested", "#!"+sh+" one arg\n")
 	// deeper[i] is i+3 scripts deep: Linux's limit lies among them.

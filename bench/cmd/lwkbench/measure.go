@@ -176,8 +176,7 @@ func (b *bench) measure(base *bench) {
 		b.hostRounds++
 	}
 	defer func() {
-		for _, s := range []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
-			&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield} {
+		for _, s := range b.hostSeries() {
 			if len(s.samples) == 0 && s.err == nil {
 				s.err = lost
 			}
@@ -286,9 +285,18 @@ func (b *bench) withBin(dir string) *bench {
 // shareHostSeries gives the base build b the native and floor samples of
 // this build's bench, which both builds' figures are judged against.
 func (b *bench) shareHostSeries(from *bench) {
-	b.nativeGetpid, b.nativeDevnull, b.floor, b.nativeTouch = from.nativeGetpid, from.nativeDevnull, from.floor, from.nativeTouch
-	b.nativeFutex1, b.nativeFutex2, b.nativeFork, b.nativeThread, b.nativeYield = from.nativeFutex1, from.nativeFutex2, from.nativeFork, from.nativeThread, from.nativeYield
-	b.nativeFutexAlways, b.hostRounds = from.nativeFutexAlways, from.hostRounds
+	theirs := from.hostSeries()
+	for i, s := range b.hostSeries() {
+		*s = *theirs[i]
+	}
+	b.hostRounds = from.hostRounds
+}
+
+// hostSeries are the native and floor series, taken in the host rounds
+// while no instance runs.
+func (b *bench) hostSeries() []*series {
+	return []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
+		&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield}
 }
 
 // sharedNote marks the two-CPU instance's CPUs as shared with Linux.

@@ -66,6 +66,9 @@ func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig i
 	}
 	if sig != 0 {
 		k.Hooks.fatal(p, taker, sig)
+		if dumpsCore(sig) {
+			k.dumpCore(c, p, taker, sig)
+		}
 	}
 	stopTimers(p)
 	for _, t := range p.Threads {

@@ -204,6 +204,10 @@ type Process struct {
 	ExitCode   int
 	ExitSignal int
 	Exited     bool
+	// DeathInfo is the siginfo of the signal the process dies of, for its
+	// core; CoreDumped says a core was written (WCOREDUMP).
+	DeathInfo  SigInfo
+	CoreDumped bool
 	// Pending holds process-directed signals, set by any goroutine
 	// (atomically), taken by the first thread that does not block them.
 	Pending     atomic.Uint64

@@ -8,7 +8,8 @@
 //     signal, gdb's thread 1), NT_PRSTATUS, then the process's
 //     NT_PRPSINFO, NT_SIGINFO, NT_AUXV and NT_FILE, then the thread's
 //     NT_FPREGSET and NT_X86_XSTATE; for each other thread its
-//     NT_PRSTATUS, NT_FPREGSET and NT_X86_XSTATE;
+//     NT_PRSTATUS, NT_FPREGSET and NT_X86_XSTATE; last NT_X86_XSAVE_LAYOUT
+//     (Linux 6.12), this CPU's offsets of the XSAVE features;
 //   - one PT_LOAD per memory area, page aligned, whose bytes are the
 //     area's populated pages; pages never populated are holes in the file
 //     (zeros when the output cannot seek, such as a core_pattern pipe).

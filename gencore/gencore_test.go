@@ -83,7 +83,7 @@ func TestWriteLayout(t *testing.T) {
 	if f.Type != elf.ET_CORE || f.Machine != elf.EM_X86_64 {
 		t.Errorf("type %v machine %v", f.Type, f.Machine)
 	}
-	want := []uint32{ntPrstatus, ntPrpsinfo, ntSigInfo, ntAuxv, ntFile, ntFPRegset, ntX86XState, ntPrstatus}
+	want := []uint32{ntPrstatus, ntPrpsinfo, ntSigInfo, ntAuxv, ntFile, ntFPRegset, ntX86XState, ntPrstatus, ntX86XSaveLayout}
 	if got := noteTypes(t, f); !equal(got, want) {
 		t.Errorf("notes %#x, want %#x", got, want)
 	}

@@ -52,6 +52,11 @@ func notes(c *Core) []byte {
 			note(&b, "LINUX", ntX86XState, t.XState)
 		}
 	}
+	if len(c.Threads) > 0 {
+		if l := xsaveLayout(c.Threads[0].XState); l != nil {
+			note(&b, "LINUX", ntX86XSaveLayout, l)
+		}
+	}
 	return b.Bytes()
 }
 

@@ -29,19 +29,32 @@ import (
 // core is written before the process's end is reported, so that a shell
 // (and gdb after it) finds it complete.
 
-// halt stops every thread of p that runs on another CPU than c, and has
-// the FPU state of each saved where a core reads it, before p, dying of
-// sig, is written out: a thread stops at its next trap (the kick forces
-// one) and runs no more (runThread checks Kill). A CPU that does not
-// answer within haltWait leaves its threads' state as last saved.
+// halt stops every thread of p that runs on another CPU than c before p,
+// dying of sig, is written out: a thread stops at its next trap (the kick
+// forces one) and runs no more (runThread checks Kill).
 func (k *OS) halt(c *CPU, p *task.Process, sig int) {
 	p.Kill.CompareAndSwap(0, int32(sig))
 	kick(p)
-	deadline := time.Now().Add(haltWait)
+	if !k.saveFPs(p, c) {
+		k.Kmsg.Printf("pid %d: a CPU did not stop the process's threads for its core", p.PID)
+	}
+	for _, t := range p.Threads {
+		if t.CPU == c.Index {
+			k.currentFP(t)
+		}
+	}
+}
+
+// saveFPs waits until each CPU other than skip that has threads of p is
+// between threads, where none of p's runs, and has it save their FPU
+// state (currentFP: ptrace requests come from the CPU's own thread). A
+// CPU that does not answer within haltWait leaves its threads' state as
+// last saved; saveFPs then reports false.
+func (k *OS) saveFPs(p *task.Process, skip *CPU) bool {
 	var others []*CPU
 	for _, t := range p.Threads {
-		if t.CPU != c.Index && !slices.Contains(others, k.CPUs[t.CPU]) {
-			others = append(others, k.CPUs[t.CPU])
+		if o := k.CPUs[t.CPU]; o != skip && !slices.Contains(others, o) {
+			others = append(others, o)
 		}
 	}
 	done := make(chan struct{}, len(others))
@@ -55,17 +68,18 @@ func (k *OS) halt(c *CPU, p *task.Process, sig int) {
 			done <- struct{}{}
 		})
 	}
+	timeout := time.After(haltWait)
 	for range others {
 		select {
 		case <-done:
-		case <-time.After(time.Until(deadline)):
-			k.Kmsg.Printf("pid %d: a CPU did not stop the process's threads for its core", p.PID)
-			return
+		case <-timeout:
+			return false
 		}
 	}
+	return true
 }
 
-// haltWait bounds the wait for other CPUs to stop a dying process.
+// haltWait bounds the wait for CPUs to stop a process's threads.
 const haltWait = 2 * time.Second
 
 // dumpCore writes the core of p, dying of sig taken by taker (nil: the
@@ -83,7 +97,7 @@ func (k *OS) dumpCore(c *CPU, p *task.Process, taker *task.Thread, sig int) {
 	if len(p.Threads) == 0 {
 		return
 	}
-	core := k.coreOf(c, p, taker, sig)
+	core := k.coreOf(p, taker, sig)
 	info := gencore.PatternInfo{PID: p.PID, TID: core.Threads[0].TID, UID: p.Cred.UID, GID: p.Cred.GID, Signal: sig,
 		Time: time.Now(), Comm: core.Process.Name, Exe: p.Exe, Limit: limit, Dumpable: 1}
 	info.Hostname, _ = os.Hostname()
@@ -118,8 +132,9 @@ func (k *OS) dumpCore(c *CPU, p *task.Process, taker *task.Thread, sig int) {
 	k.Kmsg.Printf("pid %d: core %s %s (%d bytes%s)", p.PID, verb, path, res.Size, cut)
 }
 
-// coreOf describes p for its core, taken on c: taker's thread first.
-func (k *OS) coreOf(c *CPU, p *task.Process, taker *task.Thread, sig int) *gencore.Core {
+// coreOf describes p, whose threads are stopped and their FPU state
+// saved, for its core: taker's thread first.
+func (k *OS) coreOf(p *task.Process, taker *task.Thread, sig int) *gencore.Core {
 	threads := slices.Clone(p.Threads)
 	if i := slices.Index(threads, taker); i > 0 {
 		threads[0], threads[i] = threads[i], threads[0]
@@ -134,14 +149,8 @@ func (k *OS) coreOf(c *CPU, p *task.Process, taker *task.Thread, sig int) *genco
 		Areas:   k.areasOf(p),
 	}
 	for _, t := range threads {
-		fp := t.FPState // halt saved it for the threads of other CPUs
-		if t.CPU == c.Index {
-			if saved, err := k.currentFP(t); err == nil {
-				fp = saved
-			}
-		}
 		run, sys := t.Stats.RunNs, t.Stats.LocalNs
-		core.Threads = append(core.Threads, gencore.Thread{TID: t.TID, Regs: t.Regs, XState: fp,
+		core.Threads = append(core.Threads, gencore.Thread{TID: t.TID, Regs: t.Regs, XState: t.FPState,
 			SigPending: t.Pending.Load(), SigHold: t.SigMask,
 			UTime: time.Duration(run - min(run, sys)), STime: time.Duration(sys)})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -163,7 +164,7 @@ func (s *sink) emit(b []byte) error {
 	if s.seekable {
 		_, err = s.f.WriteAt(b, s.pos)
 	} else {
-		_, err = s.f.Write(b)
+		err = s.stream(b)
 	}
 	s.pos += int64(len(b))
 	if err != nil {
@@ -171,6 +172,24 @@ func (s *sink) emit(b []byte) error {
 	}
 	if s.truncated {
 		return errLimit
+	}
+	return nil
+}
+
+// StreamStall bounds how long a write into a pipe may make no progress:
+// a core_pattern program that does not read must not hold the writer
+// forever.
+const StreamStall = 30 * time.Second
+
+// stream writes b into a pipe a chunk at a time, each within StreamStall.
+func (s *sink) stream(b []byte) error {
+	for len(b) > 0 {
+		n := min(len(b), 1<<20)
+		s.f.SetWriteDeadline(time.Now().Add(StreamStall))
+		if _, err := s.f.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
 	}
 	return nil
 }

@@ -263,18 +263,28 @@ func (k *OS) fileCore(p *task.Process, path string, core *gencore.Core, limit ui
 	if !filepath.IsAbs(path) {
 		shown = filepath.Join(cwd, path)
 	}
+	res, err := apart(func() (gencore.Result, error) {
+		runtime.LockOSThread() // never unlocked: the thread ends with its credentials
+		return writeAs(p, path, core, limit)
+	})
+	return shown, res, err
+}
+
+// apart runs f in a goroutine of its own and waits for it: off the LWK
+// CPU's locked thread, whose affinity and personality a program it
+// started would inherit, and whose credentials f may not change.
+func apart(f func() (gencore.Result, error)) (gencore.Result, error) {
 	type outcome struct {
 		res gencore.Result
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with its credentials
-		res, err := writeAs(p, path, core, limit)
+		res, err := f()
 		done <- outcome{res, err}
 	}()
 	o := <-done
-	return shown, o.res, o.err
+	return o.res, o.err
 }
 
 // writeAs creates and writes the core file; it runs on a locked thread
@@ -309,6 +319,10 @@ func writeAs(p *task.Process, path string, core *gencore.Core, limit uint64) (ge
 // /, a minimal environment) with the core on its stdin; it is not waited
 // for (core_pipe_limit 0), only reaped.
 func pipeCore(argv []string, core *gencore.Core) (gencore.Result, error) {
+	return apart(func() (gencore.Result, error) { return runPipe(argv, core) })
+}
+
+func runPipe(argv []string, core *gencore.Core) (gencore.Result, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if !filepath.IsAbs(argv[0]) {
 		cmd.Path = filepath.Join("/", argv[0])

@@ -143,21 +143,25 @@ func TestWritePipe(t *testing.T) {
 	}
 }
 
-// TestWriteLimit: a limit cuts the core where it falls, in the headers,
-// the notes or the data, and what is left is a prefix of the whole core.
+// TestWriteLimit: a limit counts the bytes written, not the holes, and
+// cuts the core before the header, note or page that would pass it; what
+// is left is a prefix of the whole core.
 func TestWriteLimit(t *testing.T) {
 	c := sample()
 	path, full := writeFile(t, c, NoLimit)
 	whole, _ := os.ReadFile(path)
-	for _, limit := range []int64{0, 40, ehdrSize + 3*phdrSize, 1000, PageSize + 10, 3 * PageSize, full.Size - 1, full.Size} {
+	for _, limit := range []int64{0, 40, ehdrSize + 3*phdrSize, 1000, PageSize + 10, 3 * PageSize, full.Written - 1, full.Written} {
 		path, res := writeFile(t, c, limit)
 		b, _ := os.ReadFile(path)
-		if int64(len(b)) != min(limit, full.Size) || res.Truncated != (limit < full.Size) {
-			t.Errorf("limit %d: %d bytes, %+v", limit, len(b), res)
+		if int64(len(b)) != res.Size || res.Written > limit || res.Truncated != (limit < full.Written) {
+			t.Errorf("limit %d: %d bytes, %+v (whole: %+v)", limit, len(b), res, full)
 		}
 		if !bytes.Equal(b, whole[:len(b)]) {
 			t.Errorf("limit %d: not a prefix of the whole core", limit)
 		}
+	}
+	if _, res := writeFile(t, c, ehdrSize+10); res.Size != ehdrSize {
+		t.Errorf("a limit inside the program headers: %+v, want the ELF header alone", res)
 	}
 }
 
@@ -264,8 +268,8 @@ func FuzzWrite(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Write: %v", err)
 		}
-		if limit >= 0 && res.Size > limit {
-			t.Fatalf("%d bytes past the limit %d", res.Size, limit)
+		if limit >= 0 && res.Written > limit {
+			t.Fatalf("%d bytes written past the limit %d", res.Written, limit)
 		}
 		if res.Truncated {
 			return

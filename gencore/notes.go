@@ -33,9 +33,9 @@ const (
 
 var le = binary.LittleEndian
 
-// notes lays out the PT_NOTE segment's contents, in binfmt_elf's order.
-func notes(c *Core) []byte {
-	var b bytes.Buffer
+// notes lays out the PT_NOTE segment's notes, in binfmt_elf's order.
+func notes(c *Core) [][]byte {
+	var b noteList
 	for i := range c.Threads {
 		t := &c.Threads[i]
 		note(&b, "CORE", ntPrstatus, prstatus(c, t))
@@ -57,11 +57,16 @@ func notes(c *Core) []byte {
 			note(&b, "LINUX", ntX86XSaveLayout, l)
 		}
 	}
-	return b.Bytes()
+	return b
 }
 
+// noteList holds laid-out notes, each written whole or not at all when a
+// size limit falls in it, as Linux writes them.
+type noteList [][]byte
+
 // note appends one ELF note: its name and body each padded to 4 bytes.
-func note(b *bytes.Buffer, name string, typ uint32, desc []byte) {
+func note(l *noteList, name string, typ uint32, desc []byte) {
+	var b bytes.Buffer
 	var hdr [12]byte
 	le.PutUint32(hdr[0:], uint32(len(name)+1))
 	le.PutUint32(hdr[4:], uint32(len(desc)))
@@ -71,6 +76,7 @@ func note(b *bytes.Buffer, name string, typ uint32, desc []byte) {
 	b.Write(make([]byte, pad4(len(name)+1)-len(name)))
 	b.Write(desc)
 	b.Write(make([]byte, pad4(len(desc))-len(desc)))
+	*l = append(*l, b.Bytes())
 }
 
 func pad4(n int) int { return (n + 3) &^ 3 }

@@ -13,6 +13,7 @@ import (
 // Result tells what Write wrote.
 type Result struct {
 	Size      int64 // bytes of the file, holes included
+	Written   int64 // bytes written, holes not included
 	Truncated bool  // the limit cut the core short
 }
 
@@ -29,10 +30,10 @@ const (
 
 // Write writes the core of c to f, a regular file (written from offset
 // 0, never-populated pages left as holes) or a pipe (holes written as
-// zeros). limit, unless NoLimit, is RLIMIT_CORE: nothing past it is
-// written and the core ends there, valid up to that point as Linux's. An
-// error (a full disk) leaves what was written; the caller decides
-// whether to keep it.
+// zeros). limit, unless NoLimit, is RLIMIT_CORE, which Linux applies to
+// the bytes written, holes not counted: the core ends at the header,
+// note or page that would pass it, valid up to there. An error (a full
+// disk) leaves what was written; the caller decides whether to keep it.
 func Write(f *os.File, c *Core, limit int64) (Result, error) {
 	if len(c.Areas) > maxAreas {
 		return Result{}, fmt.Errorf("gencore: %d memory areas, more than an ELF core holds", len(c.Areas))
@@ -42,38 +43,46 @@ func Write(f *os.File, c *Core, limit int64) (Result, error) {
 		return Result{}, err
 	}
 	nt := notes(c)
+	var ntSize int
+	for _, n := range nt {
+		ntSize += len(n)
+	}
 	phnum := 1 + len(c.Areas)
 	noteOff := int64(ehdrSize + phdrSize*phnum)
-	dataOff := (noteOff + int64(len(nt)) + PageSize - 1) &^ (PageSize - 1)
+	dataOff := (noteOff + int64(ntSize) + PageSize - 1) &^ (PageSize - 1)
 
-	head := make([]byte, 0, noteOff)
-	head = append(head, header(phnum)...)
-	head = append(head, phdr(elf.PT_NOTE, 0, noteOff, 0, uint64(len(nt)), 0, 4)...)
+	phdrs := make([]byte, 0, phdrSize*phnum)
+	phdrs = append(phdrs, phdr(elf.PT_NOTE, 0, noteOff, 0, uint64(ntSize), 0, 4)...)
 	off := dataOff
 	for _, a := range c.Areas {
 		if a.End < a.Start {
 			return Result{}, fmt.Errorf("gencore: memory area %#x-%#x ends before it starts", a.Start, a.End)
 		}
-		head = append(head, phdr(elf.PT_LOAD, progFlags(a.Prot), off, a.Start, a.dumped(), a.End-a.Start, PageSize)...)
+		phdrs = append(phdrs, phdr(elf.PT_LOAD, progFlags(a.Prot), off, a.Start, a.dumped(), a.End-a.Start, PageSize)...)
 		off += int64(a.dumped())
 	}
-	err = s.all(head, nt, dataOff, c.Areas)
+	err = s.all(phdrs, nt, dataOff, c.Areas)
 	if errors.Is(err, errLimit) {
 		err = nil
 	}
-	if err == nil {
+	if err == nil && !s.truncated {
 		err = s.finish()
 	}
 	return s.result(), err
 }
 
 // all writes the headers, the notes and the areas' pages.
-func (s *sink) all(head, nt []byte, dataOff int64, areas []Area) error {
-	if err := s.emit(head); err != nil {
+func (s *sink) all(phdrs []byte, nt [][]byte, dataOff int64, areas []Area) error {
+	if err := s.emit(header(len(phdrs)/phdrSize), ehdrSize); err != nil {
 		return err
 	}
-	if err := s.emit(nt); err != nil {
+	if err := s.emit(phdrs, phdrSize); err != nil {
 		return err
+	}
+	for _, n := range nt {
+		if err := s.emit(n, len(n)); err != nil {
+			return err
+		}
 	}
 	if err := s.skipTo(dataOff); err != nil {
 		return err
@@ -137,6 +146,8 @@ type sink struct {
 	f         *os.File
 	seekable  bool
 	pos       int64 // the file offset the core has reached
+	end       int64 // the end of the last bytes written
+	written   int64
 	limit     int64
 	truncated bool
 	zeros     []byte
@@ -153,11 +164,11 @@ func newSink(f *os.File, limit int64) (*sink, error) {
 	return &sink{f: f, seekable: st.Mode().IsRegular(), limit: limit}, nil
 }
 
-// emit writes b at the current offset, as much of it as the limit
-// allows.
-func (s *sink) emit(b []byte) error {
-	if s.pos+int64(len(b)) > s.limit {
-		b = b[:s.limit-s.pos]
+// emit writes b at the current offset, in whole units (a header, a note,
+// a page), as many as the limit allows.
+func (s *sink) emit(b []byte, unit int) error {
+	if room := s.limit - s.written; int64(len(b)) > room {
+		b = b[:room/int64(unit)*int64(unit)]
 		s.truncated = true
 	}
 	var err error
@@ -167,8 +178,12 @@ func (s *sink) emit(b []byte) error {
 		err = s.stream(b)
 	}
 	s.pos += int64(len(b))
+	s.written += int64(len(b))
 	if err != nil {
 		return fmt.Errorf("gencore: write core: %w", err)
+	}
+	if len(b) > 0 {
+		s.end = s.pos
 	}
 	if s.truncated {
 		return errLimit
@@ -194,25 +209,20 @@ func (s *sink) stream(b []byte) error {
 	return nil
 }
 
-// skipTo moves on to offset to, leaving a hole.
+// skipTo moves on to offset to, leaving a hole: a seek, or zeros into a
+// stream, which count as written.
 func (s *sink) skipTo(to int64) error {
-	if !s.seekable {
-		for s.pos < to {
-			if s.zeros == nil {
-				s.zeros = make([]byte, 1<<20)
-			}
-			if err := s.emit(s.zeros[:min(int64(len(s.zeros)), to-s.pos)]); err != nil {
-				return err
-			}
-		}
+	if s.seekable {
+		s.pos = max(s.pos, to)
 		return nil
 	}
-	if to > s.limit {
-		to, s.truncated = s.limit, true
-	}
-	s.pos = to
-	if s.truncated {
-		return errLimit
+	for s.pos < to {
+		if s.zeros == nil {
+			s.zeros = make([]byte, 1<<20)
+		}
+		if err := s.emit(s.zeros[:min(int64(len(s.zeros)), to-s.pos)], PageSize); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -231,7 +241,7 @@ func (s *sink) area(a Area) error {
 		if err := s.skipTo(start + int64(lo-a.Start)); err != nil {
 			return err
 		}
-		if err := s.emit(p.Bytes[lo-p.Addr : hi-p.Addr]); err != nil {
+		if err := s.emit(p.Bytes[lo-p.Addr:hi-p.Addr], PageSize); err != nil {
 			return err
 		}
 	}
@@ -241,8 +251,10 @@ func (s *sink) area(a Area) error {
 // dumped is Dump, within the area.
 func (a *Area) dumped() uint64 { return min(a.Dump, a.End-a.Start) }
 
-// finish makes a file as long as the core, a hole at its end included.
+// finish makes a whole core's file as long as the core, a hole at its
+// end included.
 func (s *sink) finish() error {
+	s.end = s.pos
 	if !s.seekable {
 		return nil
 	}
@@ -253,4 +265,6 @@ func (s *sink) finish() error {
 }
 
 // result reports what was written; a cut at the limit is not an error.
-func (s *sink) result() Result { return Result{Size: s.pos, Truncated: s.truncated} }
+func (s *sink) result() Result {
+	return Result{Size: s.end, Written: s.written, Truncated: s.truncated}
+}

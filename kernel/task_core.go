@@ -1,8 +1,8 @@
 package kernel
 
 import (
-	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomck/gomck/gencore"
 	"github.com/gomck/gomck/kernel/mm"
+	"github.com/gomck/gomck/kernel/procview"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -165,7 +166,7 @@ func comm(exe string) string {
 
 // areasOf lists p's memory for its core under its coredump_filter: each
 // VMA with the populated pages the filter keeps, as slices of the direct
-// map, and the vDSO, read from the stub.
+// map, and the kernel's pages in the stub (specialAreas).
 func (k *OS) areasOf(p *task.Process) []gencore.Area {
 	filter := coreFilter(p)
 	vmas, direct := p.MM.Image()
@@ -187,21 +188,11 @@ func (k *OS) areasOf(p *task.Process) []gencore.Area {
 		a.Dump = gencore.Filter(m, filter)
 		areas = append(areas, a)
 	}
-	if vdso, ok := vdsoArea(p); ok {
-		i, _ := slices.BinarySearchFunc(areas, vdso.Start, func(a gencore.Area, at uint64) int { return cmpUint(a.Start, at) })
-		areas = slices.Insert(areas, i, vdso)
+	for _, s := range specialAreas(p) {
+		i, _ := slices.BinarySearchFunc(areas, s.Start, func(a gencore.Area, at uint64) int { return cmp.Compare(a.Start, at) })
+		areas = slices.Insert(areas, i, s)
 	}
 	return areas
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // coreFilter is p's coredump_filter: its mcexec's, which it inherits.
@@ -217,39 +208,43 @@ func coreFilter(p *task.Process) uint64 {
 	return f
 }
 
-// vdsoArea is the app's vDSO, which Linux maps into the stub: always in a
-// core, for a debugger to unwind through it.
-func vdsoArea(p *task.Process) (gencore.Area, bool) {
-	if p.Stub == nil || p.VDSO == 0 {
-		return gencore.Area{}, false
+// specialAreas are the kernel's pages that Linux maps into the stub and
+// the app uses: [vdso], always in a core (a debugger unwinds through it),
+// [vsyscall], always in it too (a hole when it cannot be read, as
+// execute-only), and [vvar], never (device memory to Linux's dumper).
+func specialAreas(p *task.Process) []gencore.Area {
+	if p.Stub == nil {
+		return nil
 	}
-	maps, err := os.Open(fmt.Sprintf("/proc/%d/maps", p.Stub.PID))
+	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", p.Stub.PID))
 	if err != nil {
-		return gencore.Area{}, false
+		return nil
 	}
-	defer maps.Close()
-	for sc := bufio.NewScanner(maps); sc.Scan(); {
-		var lo, hi uint64
-		if !strings.HasSuffix(sc.Text(), "[vdso]") {
-			continue
+	defer mem.Close()
+	var areas []gencore.Area
+	for _, m := range procview.StubSpecial(p.Stub.PID) {
+		a := gencore.Area{Start: m.Start, End: m.End, Prot: protOf(m.Perms)}
+		if m.Name == "[vdso]" || m.Name == "[vsyscall]" {
+			a.Dump = m.End - m.Start
+			b := make([]byte, a.Dump)
+			if _, err := mem.ReadAt(b, int64(m.Start)); err == nil {
+				a.Pages = []gencore.Pages{{Addr: m.Start, Bytes: b}}
+			}
 		}
-		if _, err := fmt.Sscanf(sc.Text(), "%x-%x", &lo, &hi); err != nil || lo != p.VDSO {
-			break
-		}
-		b := make([]byte, hi-lo)
-		mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", p.Stub.PID))
-		if err != nil {
-			break
-		}
-		_, err = mem.ReadAt(b, int64(lo))
-		mem.Close()
-		if err != nil {
-			break
-		}
-		return gencore.Area{Start: lo, End: hi, Prot: unix.PROT_READ | unix.PROT_EXEC, Dump: hi - lo,
-			Pages: []gencore.Pages{{Addr: lo, Bytes: b}}}, true
+		areas = append(areas, a)
 	}
-	return gencore.Area{}, false
+	return areas
+}
+
+// protOf reads the rwx of a maps line's permissions.
+func protOf(perms string) int {
+	var prot int
+	for i, bit := range []int{unix.PROT_READ, unix.PROT_WRITE, unix.PROT_EXEC} {
+		if i < len(perms) && perms[i] != '-' {
+			prot |= bit
+		}
+	}
+	return prot
 }
 
 // fileCore writes core to path, relative to p's cwd, as Linux creates a

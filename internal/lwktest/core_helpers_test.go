@@ -274,7 +274,7 @@ var (
 	ansiRE    = regexp.MustCompile("\x1b\\[[0-9;]*m")
 	noteRE    = regexp.MustCompile(`(?m)^\s+(\S+)\s+0x[0-9a-f]+\s+(NT_\S+|Unknown note type: \(0x[0-9a-f]+\))`)
 	euNoteRE  = regexp.MustCompile(`(?m)^  (\S+)\s+[0-9]+  (\S.*)$`)
-	euFieldRE = regexp.MustCompile(`(?m)^    ((?:fname|info\.si_signo|si_signo|fault address|pid):.*)$`)
+	euFieldRE = regexp.MustCompile(`(?m)^    ((?:fname|psargs|info\.si_signo|si_signo|fault address|pid):.*)$`)
 )
 
 // The reductions of gdb output to what must agree between an LWK core
@@ -459,5 +459,7 @@ var coremeBuilds = []struct {
 	{"dynamic", testprog.MustCDynamic},
 }
 
-// mappedText is what coreme's file mapping holds, which x/s shows.
-const mappedText = "gomck mapped file\n"
+// mappedText is what coreme's file mapping holds, which x/s shows: a
+// string, then zeros to the end of the page, so that gdb, which reads an
+// unmodified file mapping from the file (NT_FILE), finds its end there.
+var mappedText = append([]byte("gomck mapped file\n"), make([]byte, 4096-18)...)

@@ -294,8 +294,10 @@ func TestCoreSettings(t *testing.T) {
 	handlerDir := t.TempDir()
 	handler := writeFile(t, handlerDir, "handler.sh", []byte(`#!/bin/sh
 # A core_pattern pipe handler: saves the core and its arguments, keyed
-# by the pid it is given; the args file comes last, so it says done.
+# by the pid it is given; the args file comes last, so it says done. Every
+# call is logged, so that a second dump of the same pid shows.
 dir=$(dirname "$0")
+echo "$@" >> "$dir/calls-$1"
 cat > "$dir/core-$1"
 echo "$@" > "$dir/args-$1.tmp" && mv "$dir/args-$1.tmp" "$dir/args-$1"
 `), 0o755)
@@ -388,6 +390,14 @@ func checkPiped(t *testing.T, exe, dir string, native, lwk coreRun) {
 			continue
 		}
 		saved[r.in] = filepath.Join(dir, fmt.Sprintf("core-%d", r.pid))
+	}
+	// A late second call (Linux piping mcexec's own core, whose pid is
+	// the LWK pid) would replace the saved core.
+	time.Sleep(time.Second)
+	for _, r := range []coreRun{native, lwk} {
+		if b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("calls-%d", r.pid))); strings.Count(string(b), "\n") != 1 {
+			t.Errorf("%s: the pipe handler ran %d times for pid %d, want once: %q", where(r.in), strings.Count(string(b), "\n"), r.pid, b)
+		}
 	}
 	if len(saved) != 2 {
 		return

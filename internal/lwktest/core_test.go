@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/internal/testprog"
 )
 
@@ -279,6 +281,35 @@ func TestCoreOnDeath(t *testing.T) {
 			in.WaitIdle(base)
 		})
 	}
+}
+
+// TestCoreMultiCPU: a thread running app code on another LWK CPU when
+// its process faults is stopped at its exact user state for the core, as
+// Linux stops every thread before it dumps: gdb finds it in spinner() on
+// both cores. The instance shares CPUs 0 and 1 with Linux, as in
+// TestMultiCPU.
+func TestCoreMultiCPU(t *testing.T) {
+	needTools(t, "gdb")
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	t.Setenv(partition.SharedCPUsEnv, "1")
+	in := Boot(t, "-c", "0-1", "-m", "1G", "-O")
+	base := in.Status().MemFree
+	setCorePattern(t, "core", false)
+	exe := progCopy(t, testprog.MustC(t, "coreme"), "coreme")
+	mapped := writeFile(t, t.TempDir(), "mapped.txt", mappedText, 0o644)
+	native := dump(t, nil, "", coreOpts{}, syscall.SIGSEGV, exe, "spin", mapped)
+	lwk := dump(t, in, "", coreOpts{}, syscall.SIGSEGV, exe, "spin", mapped)
+	compareGDB(t, exe, native.core(t), lwk.core(t), []gdbCheck{
+		{"info threads", threadCount, []string{`^4 threads$`}},
+		{"bt", frames, []string{`^c b a main$`}},
+		{"thread apply all bt", stacks, []string{`\[c b a main\]`, `spinner start_thread`, `read reader start_thread`}},
+	})
+	if strings.Contains(lwk.kmsg, "did not stop") {
+		t.Errorf("the spinner's CPU did not stop it for the core:\n%s", lwk.kmsg)
+	}
+	in.WaitIdle(base)
 }
 
 // TestCoreSettings: what decides whether and where a core is written,

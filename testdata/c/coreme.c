@@ -12,11 +12,16 @@
  *   coreme abort [FILE]  main calls abort() (SIGABRT)
  *   coreme wait [FILE]   main reads stdin until EOF and exits 0, for a core
  *                        of a running process
+ *   coreme spin [FILE]   as crash, with a third thread spinning in spinner()
+ *                        on CPU 1 (main goes to CPU 0): a thread that never
+ *                        traps, running on another CPU at the fault
  *
  * With -b N first, main fills N MiB of heap with non-zero bytes before it
  * starts: a core too big for a small filesystem.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +68,28 @@ static void *reader(void *arg)
 	pthread_barrier_wait(&started);
 	while (read(pipefd[0], &ch, 1) == 1)
 		;
+	return NULL;
+}
+
+volatile unsigned long coreme_spins;
+
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set) != 0) {
+		perror("sched_setaffinity");
+		exit(1);
+	}
+}
+
+__attribute__((noinline)) static void *spinner(void *arg)
+{
+	(void)arg;
+	on_cpu(1);
+	for (;;)
+		coreme_spins++;
 	return NULL;
 }
 
@@ -155,5 +182,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "abort") == 0)
 		abort();
+	if (strcmp(mode, "spin") == 0) {
+		on_cpu(0);
+		start(spinner);
+		while (coreme_spins < 1000000)
+			;
+	}
 	return a(coreme_int);
 }

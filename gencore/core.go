@@ -20,6 +20,9 @@ type Core struct {
 	Auxv []uint64
 	// Areas are the memory areas in address order, one PT_LOAD each.
 	Areas []Area
+	// Abort, if set, is asked between chunks of the pages: true gives the
+	// core up (ErrAborted), as a SIGKILL stops Linux's dumper.
+	Abort func() bool
 }
 
 // Process is what NT_PRPSINFO tells of the process.

@@ -281,3 +281,16 @@ func FuzzWrite(f *testing.F) {
 		ef.Close()
 	})
 }
+
+func TestWriteAbort(t *testing.T) {
+	c := sample()
+	c.Abort = func() bool { return true }
+	f, err := os.Create(filepath.Join(t.TempDir(), "core"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := Write(f, c, NoLimit); err != ErrAborted {
+		t.Errorf("Write with Abort: %v, want ErrAborted", err)
+	}
+}

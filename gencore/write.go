@@ -42,6 +42,7 @@ func Write(f *os.File, c *Core, limit int64) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	s.abort = c.Abort
 	nt := notes(c)
 	var ntSize int
 	for _, n := range nt {
@@ -140,6 +141,13 @@ func progFlags(prot int) elf.ProgFlag {
 // errLimit ends a core at its size limit; Write reports it as Truncated.
 var errLimit = errors.New("gencore: size limit reached")
 
+// ErrAborted is Write's error when Core.Abort gave the core up.
+var ErrAborted = errors.New("gencore: core given up")
+
+// chunk is how much of an area's pages is written between two looks at
+// Abort.
+const chunk = 64 << 20
+
 // sink writes the core: at offsets into a regular file, whose holes stay
 // holes, or in order into a stream, where they are zeros.
 type sink struct {
@@ -151,6 +159,7 @@ type sink struct {
 	limit     int64
 	truncated bool
 	zeros     []byte
+	abort     func() bool
 }
 
 func newSink(f *os.File, limit int64) (*sink, error) {
@@ -241,8 +250,13 @@ func (s *sink) area(a Area) error {
 		if err := s.skipTo(start + int64(lo-a.Start)); err != nil {
 			return err
 		}
-		if err := s.emit(p.Bytes[lo-p.Addr:hi-p.Addr], PageSize); err != nil {
-			return err
+		for b := p.Bytes[lo-p.Addr : hi-p.Addr]; len(b) > 0; b = b[min(len(b), chunk):] {
+			if s.abort != nil && s.abort() {
+				return ErrAborted
+			}
+			if err := s.emit(b[:min(len(b), chunk)], PageSize); err != nil {
+				return err
+			}
 		}
 	}
 	return s.skipTo(start + int64(a.dumped()))

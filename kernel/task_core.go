@@ -99,6 +99,8 @@ func (k *OS) dumpCore(c *CPU, p *task.Process, taker *task.Thread, sig int) {
 		return
 	}
 	core := k.coreOf(p, taker, sig)
+	// A shutdown gives the core up: the partition goes away after it.
+	core.Abort = func() bool { return k.state() != "RUNNING" }
 	info := gencore.PatternInfo{PID: p.PID, TID: core.Threads[0].TID, UID: p.Cred.UID, GID: p.Cred.GID, Signal: sig,
 		Time: time.Now(), Comm: core.Process.Name, Exe: p.Exe, Limit: limit, Dumpable: 1}
 	info.Hostname, _ = os.Hostname()

@@ -27,7 +27,8 @@ import (
 // cwd (mcexec's), a pipe pattern's program runs as root with the core on
 // its stdin. The process's other threads are stopped first, so that every
 // register in the core is the thread's user state at the signal. The
-// core is written before the process's end is reported, so that a shell
+// core is written off the LWK CPU, which serves its other processes
+// meanwhile, and before the process's end is reported, so that a shell
 // (and gdb after it) finds it complete.
 
 // halt stops every thread of p that runs on another CPU than c before p,
@@ -83,21 +84,37 @@ func (k *OS) saveFPs(p *task.Process, skip *CPU) bool {
 // haltWait bounds the wait for CPUs to stop a process's threads.
 const haltWait = 2 * time.Second
 
-// dumpCore writes the core of p, dying of sig taken by taker (nil: the
-// main thread stands for it), if its limit and core_pattern call for one.
-// It runs on c, p's CPU, before p is torn down.
-func (k *OS) dumpCore(c *CPU, p *task.Process, taker *task.Thread, sig int) {
-	k.halt(c, p, sig)
+// coreJob decides whether p, dying of sig taken by taker (nil: the main
+// thread stands for it), dumps core, as sig, its limit and core_pattern
+// say.
+// If so, it stops p's threads, describes p and returns the job that
+// writes the core, which runs off the CPU: the CPU serves its other
+// threads meanwhile, and p's end waits for the job. It runs on c, p's
+// CPU, before p is torn down.
+func (k *OS) coreJob(c *CPU, p *task.Process, taker *task.Thread, sig int) func() {
+	if !dumpsCore(sig) {
+		return nil
+	}
+	noCore := func(why string, args ...any) func() {
+		k.Kmsg.Printf("pid %d: no core: %s", p.PID, fmt.Sprintf(why, args...))
+		return nil
+	}
 	limit := p.Rlimits[unix.RLIMIT_CORE].Cur
 	pattern, err := os.ReadFile("/proc/sys/kernel/core_pattern")
 	if err != nil {
-		k.Kmsg.Printf("pid %d: no core: %v", p.PID, err)
-		return
+		return noCore("%v", err)
 	}
 	usesPID, _ := os.ReadFile("/proc/sys/kernel/core_uses_pid")
-	if len(p.Threads) == 0 {
-		return
+	pipe := strings.HasPrefix(string(pattern), "|")
+	switch {
+	case len(p.Threads) == 0:
+		return nil
+	case pipe && limit == 1:
+		return noCore("RLIMIT_CORE is 1 with a pipe core_pattern") // Linux's guard against a handler that dumps core itself
+	case !pipe && limit < gencore.PageSize:
+		return noCore("RLIMIT_CORE is %d", limit)
 	}
+	k.halt(c, p, sig)
 	core := k.coreOf(p, taker, sig)
 	// A shutdown gives the core up: the partition goes away after it.
 	core.Abort = func() bool { return k.state() != "RUNNING" }
@@ -105,34 +122,27 @@ func (k *OS) dumpCore(c *CPU, p *task.Process, taker *task.Thread, sig int) {
 		Time: time.Now(), Comm: core.Process.Name, Exe: p.Exe, Limit: limit, Dumpable: 1}
 	info.Hostname, _ = os.Hostname()
 	path, argv := gencore.Expand(string(pattern), strings.TrimSpace(string(usesPID)) == "1", info)
-	var res gencore.Result
-	switch {
-	case argv != nil && limit == 1:
-		// Linux's guard against a handler that dumps core itself.
-		k.Kmsg.Printf("pid %d: no core: RLIMIT_CORE is 1 with a pipe core_pattern", p.PID)
-		return
-	case argv != nil:
-		res, err = pipeCore(argv, core)
-		path = argv[0]
-	case limit < gencore.PageSize:
-		k.Kmsg.Printf("pid %d: no core: RLIMIT_CORE is %d", p.PID, limit)
-		return
-	default:
-		path, res, err = k.fileCore(p, path, core, limit)
+	return func() {
+		var res gencore.Result
+		var err error
+		verb := "dumped to"
+		if pipe {
+			verb, path = "piped to", argv[0]
+			res, err = pipeCore(argv, core)
+		} else {
+			path, res, err = k.fileCore(p, path, core, limit)
+		}
+		if err != nil {
+			noCore("%v", err)
+			return
+		}
+		p.CoreDumped = true
+		cut := ""
+		if res.Truncated {
+			cut = ", cut at RLIMIT_CORE"
+		}
+		k.Kmsg.Printf("pid %d: core %s %s (%d bytes%s)", p.PID, verb, path, res.Size, cut)
 	}
-	if err != nil {
-		k.Kmsg.Printf("pid %d: no core: %v", p.PID, err)
-		return
-	}
-	p.CoreDumped = true
-	verb, cut := "dumped to", ""
-	if argv != nil {
-		verb = "piped to"
-	}
-	if res.Truncated {
-		cut = ", cut at RLIMIT_CORE"
-	}
-	k.Kmsg.Printf("pid %d: core %s %s (%d bytes%s)", p.PID, verb, path, res.Size, cut)
 }
 
 // coreOf describes p, whose threads are stopped and their FPU state
@@ -250,38 +260,20 @@ func protOf(perms string) int {
 }
 
 // fileCore writes core to path, relative to p's cwd, as Linux creates a
-// core file: as the app's user (fsuid and fsgid, on a thread of its own
-// that dies with them), after unlinking what was there, O_EXCL and
-// O_NOFOLLOW with mode 0600, and only into a regular file of the user's.
-// It returns the path as an absolute one.
+// core file: as the app's user (fsuid and fsgid, on the caller's thread,
+// which it locks and which must end with the caller's goroutine), after
+// unlinking what was there, O_EXCL and O_NOFOLLOW with mode 0600, and only
+// into a regular file of the user's. It returns the path as an absolute
+// one.
 func (k *OS) fileCore(p *task.Process, path string, core *gencore.Core, limit uint64) (string, gencore.Result, error) {
 	cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", p.ProxyPID))
 	shown := path
 	if !filepath.IsAbs(path) {
 		shown = filepath.Join(cwd, path)
 	}
-	res, err := apart(func() (gencore.Result, error) {
-		runtime.LockOSThread() // never unlocked: the thread ends with its credentials
-		return writeAs(p, path, core, limit)
-	})
+	runtime.LockOSThread() // never unlocked: the thread ends with its credentials
+	res, err := writeAs(p, path, core, limit)
 	return shown, res, err
-}
-
-// apart runs f in a goroutine of its own and waits for it: off the LWK
-// CPU's locked thread, whose affinity and personality a program it
-// started would inherit, and whose credentials f may not change.
-func apart(f func() (gencore.Result, error)) (gencore.Result, error) {
-	type outcome struct {
-		res gencore.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := f()
-		done <- outcome{res, err}
-	}()
-	o := <-done
-	return o.res, o.err
 }
 
 // writeAs creates and writes the core file; it runs on a locked thread
@@ -314,12 +306,9 @@ func writeAs(p *task.Process, path string, core *gencore.Core, limit uint64) (ge
 
 // pipeCore runs a pipe core_pattern's program as Linux runs it (root, cwd
 // /, a minimal environment) with the core on its stdin; it is not waited
-// for (core_pipe_limit 0), only reaped.
+// for (core_pipe_limit 0), only reaped. It must not run on an LWK CPU's
+// thread, whose affinity and personality the program would inherit.
 func pipeCore(argv []string, core *gencore.Core) (gencore.Result, error) {
-	return apart(func() (gencore.Result, error) { return runPipe(argv, core) })
-}
-
-func runPipe(argv []string, core *gencore.Core) (gencore.Result, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if !filepath.IsAbs(argv[0]) {
 		cmd.Path = filepath.Join("/", argv[0])

@@ -58,7 +58,8 @@ func (k *OS) exitThread(c *CPU, t *task.Thread, code int) {
 // endProcess ends p with its exit status and frees everything it had; its
 // stub becomes the CPU's spare if it can. The status is reported before
 // the memory is released, so mcexec (and a shell waiting on it) need not
-// wait for that.
+// wait for that; a core it dumps is written first, off the CPU, and the
+// rest of its end comes after it (teardown).
 // It runs on p's CPU.
 func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig int) {
 	if p.Exited || !p.BeginEnd() {
@@ -70,10 +71,19 @@ func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig i
 	p.CoreMu.Unlock()
 	if sig != 0 {
 		k.Hooks.fatal(p, taker, sig)
-		if dumpsCore(sig) {
-			k.dumpCore(c, p, taker, sig)
+		if job := k.coreJob(c, p, taker, sig); job != nil {
+			go func() {
+				job()
+				c.Go(func() { k.teardown(c, p, code, sig) })
+			}()
+			return
 		}
 	}
+	k.teardown(c, p, code, sig)
+}
+
+// teardown is the end of p once its fate is sealed. It runs on c.
+func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 	stopTimers(p)
 	for _, t := range p.Threads {
 		k.threadEnded(t)

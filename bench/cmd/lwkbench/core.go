@@ -317,7 +317,7 @@ func (b *bench) deathCore(label string, cpu int, cmd *exec.Cmd) (float64, error)
 	}
 	core, err := onlyFile(dir)
 	if err != nil {
-		return failed("no core after %v: %v", err, ee)
+		return failed("no core after bigcore died of SIGSEGV: %v", err)
 	}
 	if err := checkCore(core, b.progs["bigcore"], int64(*coreMiB)<<20); err != nil {
 		return failed("%v", err)
@@ -391,7 +391,7 @@ func (b *bench) liveCore(label string, cpu int, prog *exec.Cmd, dump dumper) ([]
 	cmd, file := dump(dir, strconv.Itoa(pid))
 	var said bytes.Buffer
 	cmd.Stdout = &said
-	d, err := wall(label, -1, cmd)
+	d, err := wall(filepath.Base(cmd.Path), -1, cmd)
 	if err != nil {
 		return failed("%v", err)
 	}
@@ -499,6 +499,9 @@ func onlyFile(dir string) (string, error) {
 	es, err := os.ReadDir(dir)
 	if err != nil {
 		return "", err
+	}
+	if len(es) == 0 {
+		return "", fmt.Errorf("no file in the working directory (core_pattern %s)", corePattern())
 	}
 	if len(es) != 1 {
 		var names []string

@@ -468,7 +468,7 @@ func TestCoresNative(t *testing.T) {
 	}
 	// Without a core limit there is no core.
 	if _, err := b.deathCore("native core_write", b.cpu, b.native("bigcore", "16", "crash")); err == nil ||
-		!strings.HasPrefix(err.Error(), "native core_write failed: no core after 0 files") {
+		err.Error() != `native core_write failed: no core after bigcore died of SIGSEGV: no file in the working directory (core_pattern "core")` {
 		t.Errorf("deathCore without a core limit: %v", err)
 	}
 	if _, err := exec.LookPath("gdb"); err != nil {

@@ -449,7 +449,10 @@ func wall(label string, cpu int, cmd *exec.Cmd) (float64, error) {
 	err := runCmd(cpu, cmd)
 	d := time.Since(t0)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %v: %s", label, err, strings.TrimSpace(errOut.String()))
+		if msg := strings.TrimSpace(errOut.String()); msg != "" {
+			err = fmt.Errorf("%v: %s", err, msg)
+		}
+		return 0, fmt.Errorf("%s: %v", label, err)
 	}
 	return float64(d.Nanoseconds()), nil
 }

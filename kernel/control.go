@@ -67,6 +67,10 @@ func (k *OS) serveRequest(c *control.Conn, stop chan struct{}) (again bool) {
 		return false
 	case control.OpAttach:
 		return k.serveAttach(c, req)
+	case control.OpGcore:
+		res, err := k.serveGcore(c, req, fds)
+		reply("", res, err)
+		return false
 	case control.OpStatus:
 		st := k.status()
 		reply(formatStatus(st), st, nil)

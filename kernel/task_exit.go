@@ -64,8 +64,15 @@ func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig i
 	if p.Exited || !p.BeginEnd() {
 		return // ended already, or another CPU running its threads ends it
 	}
+	// A core of the live process being copied is finished first (its
+	// memory is still needed); one not begun gives up (Ending).
+	p.CoreMu.Lock()
+	p.CoreMu.Unlock()
 	if sig != 0 {
 		k.Hooks.fatal(p, taker, sig)
+		if dumpsCore(sig) {
+			k.dumpCore(c, p, taker, sig)
+		}
 	}
 	stopTimers(p)
 	for _, t := range p.Threads {

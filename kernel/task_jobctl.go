@@ -150,16 +150,16 @@ func (k *OS) stop(t *task.Thread, sig int) {
 	}
 }
 
-// parkStopped takes t off its CPU while its process is stopped;
-// continueProcess puts it back on its run queue.
+// parkStopped takes t off its CPU while its process is stopped or frozen;
+// continueProcess or thaw puts it back on its run queue.
 func (k *OS) parkStopped(t *task.Thread) bool {
 	p := t.Proc
-	if !p.Stopped.Load() {
+	if !p.Stopped.Load() && !p.Frozen.Load() {
 		return false
 	}
 	k.Procs.TreeMu.Lock()
 	defer k.Procs.TreeMu.Unlock()
-	if !p.Stopped.Load() {
+	if !p.Stopped.Load() && !p.Frozen.Load() {
 		return false
 	}
 	t.Begin()

@@ -15,8 +15,8 @@ import (
 // process ends.
 func (k *OS) runThread(c *CPU, t *task.Thread) {
 	p := t.Proc
-	if p.Exited || t.Gone.Load() {
-		return
+	if p.Exited || t.Gone.Load() || p.Kill.Load() != 0 {
+		return // a killed process's threads run no more: its end is on its way
 	}
 	if !t.AllowedOn(c.Index) {
 		k.migrate(c, t)
@@ -162,5 +162,6 @@ func (k *OS) synchronous(t *task.Thread, sig int, info task.SigInfo) int {
 		return 0
 	}
 	k.Kmsg.Printf("pid %d: tid %d: signal %d (code %d, addr %#x) at ip %#x", t.Proc.PID, t.TID, sig, info.Code, info.Addr, t.Regs.Rip)
+	t.Proc.DeathInfo = info
 	return sig
 }

@@ -258,6 +258,7 @@ func (k *OS) deliverSignals(t *task.Thread) int {
 			if syscalls.IgnoredByDefault(sig) {
 				continue
 			}
+			p.DeathInfo = info
 			return sig
 		}
 		restartInterrupted(t, act.Flags&task.SaRestart != 0, neverRestarted)
@@ -267,6 +268,7 @@ func (k *OS) deliverSignals(t *task.Thread) int {
 		}
 		if err != nil {
 			k.Kmsg.Printf("pid %d: cannot deliver signal %d to tid %d: %v", p.PID, sig, t.TID, err)
+			p.DeathInfo = task.SigInfo{Code: siKernel}
 			return int(unix.SIGSEGV)
 		}
 		t.Stats.Signals++
@@ -323,6 +325,9 @@ func (k *OS) currentFP(t *task.Thread) ([]byte, error) {
 	return fp, nil
 }
 
+// siKernel is si_code SI_KERNEL: the kernel sent the signal.
+const siKernel = 0x80
+
 // hasHandler reports whether sig would run an app handler in t.
 func hasHandler(t *task.Thread, sig int) bool {
 	h := t.Proc.SigActs[sig].Handler
@@ -348,7 +353,9 @@ func (k *OS) killWith(p *task.Process, sig int, info task.SigInfo) {
 	if syscalls.IgnoredByDefault(sig) {
 		return
 	}
-	p.Kill.CompareAndSwap(0, int32(sig))
+	if p.Kill.CompareAndSwap(0, int32(sig)) {
+		p.DeathInfo = info
+	}
 	if p.Chan != nil {
 		p.Chan.Abort()
 	}

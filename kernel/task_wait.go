@@ -74,7 +74,7 @@ func (k *OS) restartWaitsOn(c *CPU, p *task.Process) {
 
 // waitStatus describes the ended process p.
 func waitStatus(p *task.Process) task.WaitStatus {
-	return task.WaitStatus{PID: p.PID, UID: p.Cred.UID, Code: p.ExitCode, Signal: p.ExitSignal, Core: dumpsCore(p.ExitSignal)}
+	return task.WaitStatus{PID: p.PID, UID: p.Cred.UID, Code: p.ExitCode, Signal: p.ExitSignal, Core: p.CoreDumped}
 }
 
 // dumpsCore reports signals whose default action dumps core.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what gomck needs on a fresh Debian machine: gcc and static glibc
-# for the test programs, static busybox, gdb. Go comes with the machine.
+# for the test programs, static busybox, gdb and elfutils (eu-readelf), and
+# Delve, which the core file tests drive. Go comes with the machine.
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc)
@@ -8,6 +9,7 @@ command -v gcc >/dev/null || need+=(gcc)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v make >/dev/null || need+=(make)
 command -v gdb >/dev/null || need+=(gdb) # gcore, for the mcps --dump tests
+command -v eu-readelf >/dev/null || need+=(elfutils)
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo
@@ -15,3 +17,6 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
 go mod download
+# Debian's delve is too old for our Go.
+dlv="$(go env GOPATH)/bin/dlv"
+[ -x "$dlv" ] && "$dlv" version 2>/dev/null | grep -q 1.27.2 || go install github.com/go-delve/delve/cmd/dlv@v1.27.2

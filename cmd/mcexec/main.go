@@ -95,8 +95,11 @@ func exit(code int, sig syscall.Signal, err error) {
 		fatal(err)
 	}
 	if sig != 0 {
-		// Die of the same signal, without dumping mcexec's own core.
+		// Die of the same signal, without dumping mcexec's own core over
+		// the app's: RLIMIT_CORE 0 stops a core file, only not being
+		// dumpable stops a pipe core_pattern, for which Linux ignores it.
 		unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
+		unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 		resetAndRaise(sig)
 		os.Exit(128 + int(sig))
 	}

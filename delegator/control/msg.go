@@ -24,7 +24,18 @@ const (
 	// and keeps the connection for its next attach; its workers are idle,
 	// so the daemon may hand its IKC channel to that next process.
 	OpDetach = "detach"
+	// OpGcore: a core of the live process PID (mcgcore), written into the
+	// file whose descriptor comes with the request; Data is a GcoreResult.
+	OpGcore = "gcore"
 )
+
+// GcoreResult is the answer to OpGcore.
+type GcoreResult struct {
+	Size    int64 `json:"size"`
+	Threads int   `json:"threads"`
+	// PausedNs is how long the process was kept from running.
+	PausedNs int64 `json:"paused_ns"`
+}
 
 // Request is a tool's message to the daemon.
 type Request struct {
@@ -43,7 +54,8 @@ type Request struct {
 	// OpSignal.
 	Signal int `json:"signal,omitempty"`
 
-	// OpAttach: the forked process and the secret its fork handed out.
+	// OpAttach: the forked process and the secret its fork handed out;
+	// OpGcore: the process.
 	PID   int    `json:"pid,omitempty"`
 	Token uint64 `json:"token,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -125,7 +126,13 @@ func extraCFlags(src []byte) []string {
 // C builds testdata/c/<name>.c, or bench/c/<name>.c when testdata has no such
 // program, as a static binary and returns its path in the cache. It is safe
 // for concurrent use, also from several processes.
-func C(name string) (string, error) {
+func C(name string) (string, error) { return buildC(name, false) }
+
+// CDynamic is C for a glibc-dynamic binary (no -static), for tests that run
+// the same program both ways; it has a cache entry of its own.
+func CDynamic(name string) (string, error) { return buildC(name, true) }
+
+func buildC(name string, dynamic bool) (string, error) {
 	if err := validName(name); err != nil {
 		return "", err
 	}
@@ -154,8 +161,13 @@ func C(name string) (string, error) {
 	}
 	extra := extraCFlags(src)
 	gcc, _, _ := strings.Cut(info, "\n")
+	flags, file, check := cFlags, name, checkStatic
+	if dynamic {
+		flags = slices.DeleteFunc(slices.Clone(cFlags), func(f string) bool { return f == "-static" })
+		file, check = name+"-dynamic", checkDynamic
+	}
 	// The headers beside the source ("bench.h") are part of it.
-	parts := []string{"c", info, strings.Join(cFlags, " "), strings.Join(extra, " "), srcPath, string(src)}
+	parts := []string{"c", info, strings.Join(flags, " "), strings.Join(extra, " "), srcPath, string(src)}
 	headers, _ := filepath.Glob(filepath.Join(filepath.Dir(srcPath), "*.h"))
 	for _, h := range headers {
 		b, err := os.ReadFile(h)
@@ -165,9 +177,9 @@ func C(name string) (string, error) {
 		parts = append(parts, h, string(b))
 	}
 	key := hashOf(parts...)
-	return cached(name, key, func(out string) error {
+	return cached(file, key, check, func(out string) error {
 		// The extra flags follow the source so that libraries (-lm) link.
-		args := append(append(append([]string{}, cFlags...), "-o", out, srcPath), extra...)
+		args := append(append(append([]string{}, flags...), "-o", out, srcPath), extra...)
 		cmd := exec.Command(gcc, args...)
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("testprog: building %s: %v\n%s", srcPath, err, msg)
@@ -215,7 +227,7 @@ func Go(name string) (string, error) {
 		parts = append(parts, f, string(b))
 	}
 	gobin, _, _ := strings.Cut(info, "\n")
-	return cached(name, hashOf(parts...), func(out string) error {
+	return cached(name, hashOf(parts...), checkStatic, func(out string) error {
 		cmd := exec.Command(gobin, "build", "-o", out, "./testdata/go/"+name)
 		cmd.Dir = r
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -230,6 +242,16 @@ func Go(name string) (string, error) {
 func MustC(tb testing.TB, name string) string {
 	tb.Helper()
 	p, err := C(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// MustCDynamic is CDynamic for tests: it calls tb.Fatal on error.
+func MustCDynamic(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := CDynamic(name)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -270,17 +292,36 @@ func Busybox() (string, error) {
 // checkStatic reports an error unless path is an ELF file without an
 // interpreter, i.e. one the kernel (or the LWK) can start by itself.
 func checkStatic(path string) error {
+	interp, err := hasInterp(path)
+	if err == nil && interp {
+		err = fmt.Errorf("%s is dynamically linked", path)
+	}
+	return err
+}
+
+// checkDynamic reports an error unless path is an ELF file with an
+// interpreter: a build meant to be dynamic that came out static would
+// test nothing more than the static one.
+func checkDynamic(path string) error {
+	interp, err := hasInterp(path)
+	if err == nil && !interp {
+		err = fmt.Errorf("%s is statically linked", path)
+	}
+	return err
+}
+
+func hasInterp(path string) (bool, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("%s: not an ELF file: %v", path, err)
+		return false, fmt.Errorf("%s: not an ELF file: %v", path, err)
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked", path)
+			return true, nil
 		}
 	}
-	return nil
+	return false, nil
 }
 
 func hashOf(parts ...string) string {
@@ -303,8 +344,8 @@ type build struct {
 var builds sync.Map // cache file name -> *build
 
 // cached returns the cached binary for name and key, running buildFn to build
-// it into a temporary file first if it is missing.
-func cached(name, key string, buildFn func(out string) error) (string, error) {
+// it into a temporary file first if it is missing; check vets the build.
+func cached(name, key string, check func(path string) error, buildFn func(out string) error) (string, error) {
 	file := name + "-" + key
 	v, _ := builds.LoadOrStore(file, new(build))
 	b := v.(*build)
@@ -330,7 +371,7 @@ func cached(name, key string, buildFn func(out string) error) (string, error) {
 			b.err = err
 			return
 		}
-		if err := checkStatic(tmp.Name()); err != nil {
+		if err := check(tmp.Name()); err != nil {
 			b.err = fmt.Errorf("testprog: built %s: %v", name, err)
 			return
 		}

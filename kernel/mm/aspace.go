@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -85,6 +86,20 @@ func (as *AddressSpace) Areas() []VMA {
 		out[i].Segs = nil
 	}
 	return out
+}
+
+// Image returns the VMAs with their page tables, in address order, and
+// the direct map their segments index: what a core of the process holds.
+// The caller keeps the process from running meanwhile.
+func (as *AddressSpace) Image() ([]VMA, []byte) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	out := make([]VMA, len(as.VMAs))
+	for i, v := range as.VMAs {
+		out[i] = *v
+		out[i].Segs = slices.Clone(v.Segs)
+	}
+	return out, as.direct
 }
 
 func pageUp(n uint64) uint64 { return (n + PageSize - 1) &^ (PageSize - 1) }
@@ -249,7 +264,8 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 			return 0, unix.ENOMEM
 		}
 	}
-	v := &VMA{Start: addr, End: addr + length, Prot: r.Prot, Flags: r.Flags, Kind: r.Kind, Name: r.Name, FileOff: r.FileOff}
+	v := &VMA{Start: addr, End: addr + length, Prot: r.Prot, Flags: r.Flags, Kind: r.Kind, Name: r.Name, FileOff: r.FileOff,
+		Wrote: r.Prot&unix.PROT_WRITE != 0}
 	pages := length / PageSize
 	// Reservations (PROT_NONE, MAP_NORESERVE) take no memory until touched:
 	// runtimes such as Go's reserve far more address space than they use.
@@ -436,6 +452,7 @@ func (as *AddressSpace) Protect(addr, length uint64, prot int) error {
 	for _, v := range as.VMAs {
 		if v.Start >= addr && v.End <= hi {
 			v.Prot = prot
+			v.Wrote = v.Wrote || prot&unix.PROT_WRITE != 0
 			for _, s := range v.Segs {
 				if err := as.mapper.Protect(s.VA, s.Len, prot); err != nil {
 					return err
@@ -513,7 +530,7 @@ func (as *AddressSpace) SetBrkTo(want uint64) uint64 {
 		}
 	}
 	if heap == nil {
-		heap = &VMA{Start: as.BrkStart, End: as.BrkStart, Prot: unix.PROT_READ | unix.PROT_WRITE, Kind: KindHeap}
+		heap = &VMA{Start: as.BrkStart, End: as.BrkStart, Prot: unix.PROT_READ | unix.PROT_WRITE, Kind: KindHeap, Wrote: true}
 		as.insert(heap)
 	}
 	heap.End = newEnd

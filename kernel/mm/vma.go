@@ -32,6 +32,10 @@ type VMA struct {
 	Name       string // file path for file and ELF mappings
 	FileOff    uint64
 	Segs       []Segment // sorted by VA, non-overlapping
+	// Wrote says the area was writable at some time, so that its private
+	// pages may differ from what it maps (Linux's anon_vma): a core holds
+	// them (coredump_filter's private bits).
+	Wrote bool
 	// Shared owns the pages that other processes map too: those of a
 	// MAP_SHARED anonymous mapping, which forked children inherit, and
 	// those of a read-only private file mapping at a fork (see Fork);

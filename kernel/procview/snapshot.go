@@ -84,7 +84,7 @@ func maps(p *task.Process) (lines []Mapping, startCode, endCode uint64) {
 		lines = append(lines, m)
 	}
 	if p.Stub != nil {
-		lines = insertSorted(lines, stubSpecial(p.Stub.PID))
+		lines = insertSorted(lines, StubSpecial(p.Stub.PID))
 	}
 	return lines, startCode, endCode
 }
@@ -107,9 +107,9 @@ func perms(prot, flags int) string {
 	return string(b)
 }
 
-// stubSpecial reads the [vvar], [vdso] and [vsyscall] lines of the stub:
+// StubSpecial reads the [vvar], [vdso] and [vsyscall] lines of stub pid:
 // the kernel's pages the app really uses.
-func stubSpecial(pid int) []Mapping {
+func StubSpecial(pid int) []Mapping {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
 	if err != nil {
 		return nil

@@ -204,6 +204,10 @@ type Process struct {
 	ExitCode   int
 	ExitSignal int
 	Exited     bool
+	// DeathInfo is the siginfo of the signal the process dies of, for its
+	// core; CoreDumped says a core was written (WCOREDUMP).
+	DeathInfo  SigInfo
+	CoreDumped bool
 	// Pending holds process-directed signals, set by any goroutine
 	// (atomically), taken by the first thread that does not block them.
 	Pending     atomic.Uint64
@@ -227,6 +231,11 @@ type Process struct {
 	ContReport   bool
 	ProxyStopped bool
 	StopQueued   atomic.Bool
+	// Frozen holds the threads off their CPUs, unseen by the parent and
+	// mcexec, while a core of the live process is taken (mcgcore); CoreMu
+	// is held meanwhile, and by the process's end before its memory goes.
+	Frozen atomic.Bool
+	CoreMu sync.Mutex
 
 	// RealTimer is ITIMER_REAL (alarm, setitimer); guarded by TimerMu.
 	TimerMu      sync.Mutex
@@ -307,6 +316,9 @@ func NewContext(c platform.Context) *Context { return &Context{Context: c, PID: 
 // BeginEnd reports whether the caller is the one to end the process:
 // CPUs running its threads may all notice its end at once.
 func (p *Process) BeginEnd() bool { return p.ending.CompareAndSwap(false, true) }
+
+// Ending reports whether the process's end has begun.
+func (p *Process) Ending() bool { return p.ending.Load() }
 
 // NewProcess returns a process record; Done is closed when it has exited.
 func NewProcess(pid int) *Process {

@@ -272,6 +272,14 @@ func TestOnly(t *testing.T) {
 			t.Errorf("%s: %s (%s)", f.ID, f.Result, f.Skip)
 		}
 	}
+	// The pause needs mcgcore's and gdb's runs, not dd's or the death cores.
+	c := &bench{}
+	if err := c.choose("mcgcore_pause"); err != nil {
+		t.Fatal(err)
+	}
+	if s := &c.core; s.mcgcoreGap.skip || s.gdbGap.skip || !s.dd.skip || !s.lwk.skip || !s.linux.skip || !s.mcgcore.skip {
+		t.Errorf("-only mcgcore_pause: %+v", s)
+	}
 	if err := b.choose("forks"); err == nil {
 		t.Error("an unknown figure was accepted")
 	}

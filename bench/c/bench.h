@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
-static double now_ns(void)
+static inline double now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -14,7 +14,7 @@ static double now_ns(void)
 }
 
 /* report prints the time per unit ("op", "page") of n units from t0 to t1. */
-static void report(const char *unit, double t0, double t1, double n)
+static inline void report(const char *unit, double t0, double t1, double n)
 {
 	printf("ns/%s %.1f\n", unit, (t1 - t0) / n);
 }

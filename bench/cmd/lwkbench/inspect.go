@@ -181,17 +181,17 @@ func (b *bench) mcpsLatency(warm, cold *series) {
 	}
 	defer os.RemoveAll(dir)
 	if !warm.skip {
-		if _, err := wall("mcps", b.mcps(b.ctx, dir)); err != nil {
+		if _, err := wall("mcps", -1, b.mcps(b.ctx, dir)); err != nil {
 			warm.add(0, err)
 		}
 		for i := 0; i < mcpsRuns && warm.err == nil; i++ {
-			warm.add(wall("mcps warm", b.mcps(b.ctx, dir)))
+			warm.add(wall("mcps warm", -1, b.mcps(b.ctx, dir)))
 		}
 		progressf("  %-24s %10.2f ms", "mcps warm", warm.median()/1e6)
 	}
 	for i := 0; i < mcpsRuns && !cold.skip && cold.err == nil; i++ {
 		empty := filepath.Join(dir, fmt.Sprint("cold", i))
-		cold.add(wall("mcps cold", b.mcps(b.ctx, empty)))
+		cold.add(wall("mcps cold", -1, b.mcps(b.ctx, empty)))
 	}
 	if !cold.skip {
 		progressf("  %-24s %10.2f ms", "mcps cold", cold.median()/1e6)
@@ -517,25 +517,11 @@ func meanSE(x []float64) (mean, se float64) {
 // inspectFigures are figures 10 and 11; ratioFig is report's.
 func (b *bench) inspectFigures(ratioFig func(id, name, unit string, lwk *series, max float64, strict bool, target string, refs ...namedSeries) Figure) []Figure {
 	s := &b.insp
-	limitFig := func(id, name string, v *series, limit float64, target string) Figure {
-		f := Figure{ID: id, Name: name, Unit: "ns", LWK: value(v), Target: target}
-		switch err := v.failure(); {
-		case v.skip:
-			f.Result, f.Skip = resultSkipped, notChosen
-		case err != nil:
-			f.Result, f.Error = resultError, err.Error()
-		case f.LWK.Median < limit:
-			f.Result = resultPass
-		default:
-			f.Result = resultMiss
-		}
-		return f
-	}
 	return []Figure{
-		limitFig("mcps_warm_10", "mcps wall time, 10 LWK threads, layout cached", &s.warm10, 50e6, "< 50 ms"),
-		limitFig("mcps_cold_10", "mcps wall time, 10 LWK threads, cold cache", &s.cold10, 500e6, "< 500 ms"),
-		limitFig("mcps_warm_1000", "mcps wall time, 1,004 LWK threads, layout cached", &s.warm1000, 50e6, "< 50 ms"),
-		limitFig("mcps_cold_1000", "mcps wall time, 1,004 LWK threads, cold cache", &s.cold1000, 500e6, "< 500 ms"),
+		limitFig("mcps_warm_10", "mcps wall time, 10 LWK threads, layout cached", "ns", &s.warm10, 50e6, "< 50 ms"),
+		limitFig("mcps_cold_10", "mcps wall time, 10 LWK threads, cold cache", "ns", &s.cold10, 500e6, "< 500 ms"),
+		limitFig("mcps_warm_1000", "mcps wall time, 1,004 LWK threads, layout cached", "ns", &s.warm1000, 50e6, "< 50 ms"),
+		limitFig("mcps_cold_1000", "mcps wall time, 1,004 LWK threads, cold cache", "ns", &s.cold1000, 500e6, "< 500 ms"),
 		paired(ratioFig("mcps_disturbance", "LWK getpid loop beside mcps -d 0.1, on and off every 1 s", "ns/op",
 			&s.getpidOn, 1.01, false, "<= 1.01x", namedSeries{"mcps stopped", &s.getpidOff}), &s.pairRatios),
 	}

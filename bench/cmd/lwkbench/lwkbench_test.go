@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"flag"
 	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -176,6 +180,9 @@ func TestReport(t *testing.T) {
 		nativeHello:       ok(2e6),
 		insp: inspectSeries{warm10: ok(20e6), cold10: ok(46e6), warm1000: ok(60e6), cold1000: ok(70e6),
 			getpidOn: ok(23500, 23700), getpidOff: ok(19700, 19900), pairRatios: ok(1.19, 1.2, 1.18)},
+		core: coreSeries{dd: ok(1.7e9, 1.8e9, 1.9e9), linux: ok(3.1e9), gdb: ok(3.6e9), gdbGap: ok(3.5e9),
+			lwk:     series{err: errors.New("LWK core_write failed: no core after exit status 1")},
+			mcgcore: ok(2.0e9), mcgcoreGap: ok(0.35e9)},
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -194,6 +201,9 @@ func TestReport(t *testing.T) {
 		"mcps_warm_1000":             resultMiss,
 		"mcps_cold_1000":             resultPass,
 		"mcps_disturbance":           resultMiss,
+		"core_write":                 resultError,
+		"mcgcore_wall":               resultNone,
+		"mcgcore_pause":              resultPass,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {
@@ -217,6 +227,12 @@ func TestReport(t *testing.T) {
 		`(?m)^LWK getpid loop beside mcps -d 0\.1, on and off every 1 s \(3 pairs: geometric mean 1\.1900, SE 0\.49%, 95% 1\.179-1\.201, median 1\.1900\) +23\.6 µs +mcps stopped 19\.8 µs +1\.19x +<= 1\.01x +MISS$`,
 		`(?m)^error: LWK fork_wait failed: fork_wait: fork: Function not implemented \(exit status 1\)$`,
 		`two-CPU futex ping-pong in a second instance on CPUs 0-1 shared with Linux`,
+		`(?m)^core dump at death \(SIGSEGV\), 1 GiB populated, per GiB +- +dd 1\.800 s +- +<= 1\.2x dd +ERROR$`,
+		`(?m)^ +Linux's dumper 3\.100 s \(1\.72x\) *$`,
+		`(?m)^mcgcore of a running process, 1 GiB populated, per GiB +2\.000 s +dd 1\.800 s +1\.11x +no target +-$`,
+		`(?m)^ +gdb gcore 3\.600 s \(2\.00x\) *$`,
+		`(?m)^pause mcgcore imposes \(longest gap of a spinning thread\), per GiB +0\.350 s +gdb gcore's 3\.500 s +0\.10x +< 0\.5 s per GiB +PASS$`,
+		`(?m)^error: LWK core_write failed: no core after exit status 1$`,
 	} {
 		if !regexp.MustCompile(re).Match(out.Bytes()) {
 			t.Errorf("table does not match %s:\n%s", re, out.String())
@@ -255,6 +271,14 @@ func TestOnly(t *testing.T) {
 		if want := f.ID == "fork_wait" || f.ID == "yield_switch"; (f.Result != resultSkipped) != want {
 			t.Errorf("%s: %s (%s)", f.ID, f.Result, f.Skip)
 		}
+	}
+	// The pause needs mcgcore's and gdb's runs, not dd's or the death cores.
+	c := &bench{}
+	if err := c.choose("mcgcore_pause"); err != nil {
+		t.Fatal(err)
+	}
+	if s := &c.core; s.mcgcoreGap.skip || s.gdbGap.skip || !s.dd.skip || !s.lwk.skip || !s.linux.skip || !s.mcgcore.skip {
+		t.Errorf("-only mcgcore_pause: %+v", s)
 	}
 	if err := b.choose("forks"); err == nil {
 		t.Error("an unknown figure was accepted")
@@ -382,4 +406,86 @@ func TestParseWindows(t *testing.T) {
 			t.Errorf("%q accepted", out)
 		}
 	}
+}
+
+func TestParseBigcore(t *testing.T) {
+	if pid, at, err := parseReady("ready 4711 123456789"); err != nil || pid != 4711 || at != 123456789 {
+		t.Errorf("parseReady: %v, %v, %v", pid, at, err)
+	}
+	for _, line := range []string{"ready 4711", "ready x 1", "ready 0 1", "readyish 1 2", "ready 1 2 3"} {
+		if _, _, err := parseReady(line); err == nil {
+			t.Errorf("parseReady(%q) accepted", line)
+		}
+	}
+	if v, err := parseGap("gap 1751218"); err != nil || v != 1751218 {
+		t.Errorf("parseGap: %v, %v", v, err)
+	}
+	for _, line := range []string{"gap", "gap -1", "gap x", "ready 1 2"} {
+		if _, err := parseGap(line); err == nil {
+			t.Errorf("parseGap(%q) accepted", line)
+		}
+	}
+}
+
+// TestCoresNative takes the native core samples of a small bigcore as the
+// bench does (Linux's dumper and, with gdb installed, gdb gcore), and
+// checks what checkCore refuses.
+func TestCoresNative(t *testing.T) {
+	pattern, err := os.ReadFile("/proc/sys/kernel/core_pattern")
+	if err != nil || strings.HasPrefix(string(pattern), "|") || strings.Contains(string(pattern), "/") {
+		t.Skipf("core_pattern %q does not name a file in the working directory", pattern)
+	}
+	p, err := testprog.C("bigcore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flag.Set("core-mib", strconv.Itoa(*coreMiB))
+	flag.Set("core-mib", "16")
+	b := &bench{ctx: context.Background(), progs: map[string]string{"bigcore": p}, cores: t.TempDir(), cpu: allowedCPUs(t)[0]}
+
+	// The death core, kept for checkCore's refusals.
+	cmd := withCoreLimit(b.native("bigcore", "16", "crash"))
+	cmd.Dir = t.TempDir()
+	if err := cmd.Run(); err == nil || !strings.Contains(err.Error(), "segmentation fault (core dumped)") {
+		t.Fatalf("bigcore crash: %v", err)
+	}
+	core, err := onlyFile(cmd.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkCore(core, p, 16<<20); err != nil {
+		t.Error(err)
+	}
+	for _, tc := range []struct {
+		path, comm string
+		min        int64
+		want       string
+	}{
+		{core, "/bin/mcexec", 16 << 20, `(NT_PRPSINFO), not "mcexec"`},
+		{core, p, 17 << 20, "fewer than the 17825792 populated"},
+		{p, p, 0, "not ET_CORE"},
+	} {
+		if err := checkCore(tc.path, tc.comm, tc.min); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("checkCore(%s, %s, %d) = %v, want %q", filepath.Base(tc.path), filepath.Base(tc.comm), tc.min, err, tc.want)
+		}
+	}
+
+	v, err := b.deathCore("native core_write", b.cpu, withCoreLimit(b.native("bigcore", "16", "crash")))
+	if err != nil || v <= 0 {
+		t.Errorf("deathCore: %v, %v", v, err)
+	}
+	// Without a core limit there is no core.
+	if _, err := b.deathCore("native core_write", b.cpu, b.native("bigcore", "16", "crash")); err == nil ||
+		err.Error() != `native core_write failed: no core after bigcore died of SIGSEGV: no file in the working directory (core_pattern "core")` {
+		t.Errorf("deathCore without a core limit: %v", err)
+	}
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Log("no gdb: gdb gcore not tried")
+		return
+	}
+	vs, err := b.liveCore("native gdb gcore", b.cpu, b.native("bigcore", "16", "wait"), b.gdbGcore)
+	if err != nil || len(vs) != 2 || vs[0] <= 0 || vs[1] <= 0 {
+		t.Errorf("liveCore with gdb gcore: %v, %v", vs, err)
+	}
+	t.Logf("16 MiB: death core %.1f ms, gdb gcore %.1f ms, pause %.1f ms (per GiB: %v, %v)", v/64/1e6, at(vs, 0)/64/1e6, at(vs, 1)/64/1e6, v, vs)
 }

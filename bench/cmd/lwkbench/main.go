@@ -41,7 +41,16 @@
 //     local round trip from (1); native is shown for scale. Target: <= 3x.
 //
 // Figures 10 and 11, mcps's latency and the disturbance it causes, are
-// described in inspect.go.
+// described in inspect.go. Figures 12 and 13, in core.go, are core dumps
+// of a process with 1 GiB populated, in their own instance and fewer
+// rounds (-core-reps):
+//
+//  12. The LWK's core at death (SIGSEGV), from the program's timestamp
+//     before the fault to mcexec's end, against dd of as many bytes, Linux's
+//     dumper and gdb gcore of the program run natively. Target: <= 1.2x dd.
+//  13. mcgcore of the running program: its wall time against dd and gdb
+//     gcore, and the pause it imposes on a thread spinning on the clock.
+//     Target: pause < 0.5 s per GiB.
 //
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process
@@ -64,7 +73,8 @@
 // Usage:
 //
 //	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
-//	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-bin DIR] [-only ID,...] [-base DIR]
+//	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-core-mib MiB] [-core-mem SIZE]
+//	         [-core-reps R] [-core-dir DIR] [-bin DIR] [-only ID,...] [-base DIR]
 //
 // With -base DIR (make bench-ab BASE=REV builds one), every LWK series is
 // measured a second time in each round with the commands of another
@@ -108,12 +118,16 @@ var (
 	binDir    = flag.String("bin", "", "directory of the gomck commands (default: bin/ in the repository)")
 	disturb   = flag.Duration("disturbance", 90*time.Second, "length of figure mcps_disturbance's LWK run, with mcps beside it stopped and continued every second (at least 5s)")
 	only      = flag.String("only", "", "measure only the figures with these `IDs` (comma-separated, as in the JSON) and what they are compared with")
+	coreMiB   = flag.Int("core-mib", 1024, "MiB populated in the program whose cores figures core_write and mcgcore_* write")
+	coreMem   = flag.String("core-mem", "3G", "memory for the core figures' LWK instance (must hold -core-mib plus the program)")
+	coreReps  = flag.Int("core-reps", 3, "rounds, of the first -reps, that take the core figures (each writes ~6 cores' worth)")
+	coreDir   = flag.String("core-dir", "", "directory on the disk for the cores and dd's output (default: the temporary directory, or the repository's if that is a tmpfs)")
 	baseDir   = flag.String("base", "", "A/B: also measure the LWK figures with the commands in `DIR` (another build), in the same rounds (the two builds take turns going first), and print this/base per figure")
 )
 
 // progs are the static test programs, by name.
 var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello",
-	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee", "getpid_windows"}
+	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee", "getpid_windows", "bigcore"}
 
 func main() {
 	flag.Usage = func() {
@@ -122,7 +136,7 @@ func main() {
 	}
 	flag.Parse()
 	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 ||
-		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock {
+		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock || *coreMiB <= 0 || *coreReps <= 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -209,6 +223,8 @@ func run() int {
 	if err := b.choose(*only); err != nil {
 		fatalf("%v", err)
 	}
+	b.prepareCores(*coreDir, root)
+	defer b.removeCores()
 	var base *bench
 	if *baseDir != "" {
 		base = b.withBin(*baseDir)
@@ -232,6 +248,7 @@ func run() int {
 		if base != nil {
 			base.inst.close()
 		}
+		b.removeCores()
 		fmt.Fprintf(os.Stderr, "lwkbench: %v: instance shut down\n", s)
 		os.Exit(1)
 	}()

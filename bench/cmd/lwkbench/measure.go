@@ -96,6 +96,11 @@ type bench struct {
 	lwkFailed, pairFailed bool
 	// The mcps figures (inspect.go).
 	insp inspectSeries
+	// The core dump figures (core.go), their instance's boot failure, the
+	// directory of the cores and dd's source file in it.
+	core         coreSeries
+	coreFailed   bool
+	cores, ddSrc string
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -134,25 +139,34 @@ func (b *bench) measure(base *bench) {
 		p0, p1 = strconv.Itoa(b.pair[0]), strconv.Itoa(b.pair[1])
 	}
 	hostCPUs := cpuNames(b.hostCPUs())
+	b.writeDDSource()
 	// Another instance booting meanwhile would load the memory and then
 	// take the CPU from Linux and so from the native runs, which would
 	// measure something else: a sample counts only if no daemon ran and the
 	// CPUs were ours before and after it.
 	var lost error
 	free := func() bool { return b.mayRunOnAll() && len(otherDaemons(0)) == 0 }
-	sample := func(s *series, label string, cpu int, cmd *exec.Cmd) bool {
-		if s.skip {
+	// take adds measure's values to ss, one each (or its error to all).
+	take := func(measure func() ([]float64, error), ss ...*series) bool {
+		if allSkipped(ss) {
 			return true
 		}
 		if !free() {
 			return false
 		}
-		v, err := nsPer(label, cpu, cmd)
+		v, err := measure()
 		if !free() {
 			return false
 		}
-		s.add(v, err)
+		for i, s := range ss {
+			if !s.skip {
+				s.add(at(v, i), err)
+			}
+		}
 		return true
+	}
+	sample := func(s *series, label string, cpu int, cmd *exec.Cmd) bool {
+		return take(func() ([]float64, error) { return one(nsPer(label, cpu, cmd)) }, s)
 	}
 	hostRound := func(r int) {
 		progressf("round %d/%d: native and ptrace floor on %s", r, *reps, hostCPUs)
@@ -167,7 +181,8 @@ func (b *bench) measure(base *bench) {
 			(b.pair == nil || sample(&b.nativeFutex2, "native futex_pingpong 2 CPUs", -1, b.native("futex_pingpong", p0, p1, ping))) &&
 			sample(&b.nativeYield, "native yield_pingpong", b.cpu, b.native("yield_pingpong", cpu, ping)) &&
 			sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
-			sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks))
+			sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks)) &&
+			(!coreRound(r) || b.coreHost(take))
 		if !ok {
 			lost = fmt.Errorf("another LWK instance took %s in round %d", hostCPUs, r)
 			progressf("  %v: no more native runs", lost)
@@ -184,13 +199,13 @@ func (b *bench) measure(base *bench) {
 	}()
 	// boot boots an instance for the series in ss, or gives them the
 	// error and sets *failed: the next boot would fail the same way.
-	boot := func(b *bench, cpus []int, shared bool, failed *bool, ss ...*series) bool {
+	boot := func(b *bench, cpus []int, mem string, shared bool, failed *bool, ss ...*series) bool {
 		err := lost
 		if err == nil {
 			if others := otherDaemons(0); len(others) > 0 {
 				err = fmt.Errorf("not booting: another LWK daemon (pid %v) started meanwhile", others)
 			} else {
-				err = b.inst.boot(b.ctx, cpus, *memSize, shared)
+				err = b.inst.boot(b.ctx, cpus, mem, shared)
 			}
 		}
 		if err != nil {
@@ -225,7 +240,7 @@ func (b *bench) measure(base *bench) {
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
-			if boot(b, []int{b.cpu}, false, &b.lwkFailed, lwkSeries...) {
+			if boot(b, []int{b.cpu}, *memSize, false, &b.lwkFailed, lwkSeries...) {
 				progressf("round %d/%d, LWK: getpid, /dev/null writes, touch %s MiB", r, *reps, touch)
 				b.lwkAdd(&b.lwkGetpid, "LWK getpid_loop", "getpid_loop", n)
 				b.lwkAdd(&b.lwkDevnull, "LWK devnull_loop", "devnull_loop", n)
@@ -250,9 +265,18 @@ func (b *bench) measure(base *bench) {
 
 		if b.pair != nil && !allSkipped(pairSeries) && !b.pairFailed {
 			progressf("round %d/%d: booting the LWK of %s on %s%s with %s for the two-CPU futex ping-pong", r, *reps, b.bin, hostCPUs, b.sharedNote(), *memSize)
-			if boot(b, b.pair, b.shared, &b.pairFailed, pairSeries...) {
+			if boot(b, b.pair, *memSize, b.shared, &b.pairFailed, pairSeries...) {
 				b.lwkRun(&b.lwkGetpid2, "LWK getpid_loop 2 CPUs", "getpid_loop", n)
 				b.lwkRun(&b.lwkFutex2, "LWK futex_pingpong 2 CPUs", "futex_pingpong", p0, p1, ping)
+			}
+			shutdown(b)
+		}
+
+		// Last: its memory is the others' twice, and its runs are long.
+		if coreSeries := b.core.lwkSeries(); coreRound(r) && !allSkipped(coreSeries) && !b.coreFailed {
+			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s for the core dumps", r, *reps, b.bin, b.cpu, *coreMem)
+			if boot(b, []int{b.cpu}, *coreMem, false, &b.coreFailed, coreSeries...) {
+				b.coreLWK()
 			}
 			shutdown(b)
 		}
@@ -277,7 +301,7 @@ func (b *bench) measure(base *bench) {
 // figures as b (-base).
 func (b *bench) withBin(dir string) *bench {
 	o := &bench{bin: dir, progs: b.progs, cpu: b.cpu, pair: b.pair, pairSkip: b.pairSkip, shared: b.shared,
-		inst: &instance{bin: dir}}
+		inst: &instance{bin: dir}, cores: b.cores, ddSrc: b.ddSrc}
 	o.choose(*only) // b.choose accepted the list
 	return o
 }
@@ -295,8 +319,9 @@ func (b *bench) shareHostSeries(from *bench) {
 // hostSeries are the native and floor series, taken in the host rounds
 // while no instance runs.
 func (b *bench) hostSeries() []*series {
-	return []*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
-		&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield}
+	return append([]*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
+		&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield},
+		b.core.hostSeries()...)
 }
 
 // sharedNote marks the two-CPU instance's CPUs as shared with Linux.
@@ -360,6 +385,7 @@ func (b *bench) choose(only string) error {
 		"yield_switch":               {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
 	}
 	maps.Copy(needs, b.inspectNeeds())
+	maps.Copy(needs, b.coreNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]
@@ -407,22 +433,26 @@ func (b *bench) hello(runs int) {
 		}
 	}
 	for i := 0; i < runs; i++ {
-		b.lwkHello.add(wall("LWK hello", b.lwk("hello")))
-		b.nativeHello.add(wall("native hello", b.native("hello")))
+		b.lwkHello.add(wall("LWK hello", -1, b.lwk("hello")))
+		b.nativeHello.add(wall("native hello", -1, b.native("hello")))
 	}
 }
 
-// wall runs cmd with its stdout discarded and returns its wall time in
-// ns, from the fork to the reaping of the process. Stderr is kept for the
+// wall runs cmd, bound to cpu unless cpu is -1, with its stdout
+// discarded unless the caller set it, and returns its wall time in ns,
+// from the fork to the reaping of the process. Stderr is kept for the
 // error message; both sides pay the same for it.
-func wall(label string, cmd *exec.Cmd) (float64, error) {
+func wall(label string, cpu int, cmd *exec.Cmd) (float64, error) {
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
 	t0 := time.Now()
-	err := runCmd(-1, cmd)
+	err := runCmd(cpu, cmd)
 	d := time.Since(t0)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %v: %s", label, err, strings.TrimSpace(errOut.String()))
+		if msg := strings.TrimSpace(errOut.String()); msg != "" {
+			err = fmt.Errorf("%v: %s", err, msg)
+		}
+		return 0, fmt.Errorf("%s: %v", label, err)
 	}
 	return float64(d.Nanoseconds()), nil
 }
@@ -455,21 +485,10 @@ func nsPer(label string, cpu int, cmd *exec.Cmd) (float64, error) {
 // runCmd runs cmd, started on cpu unless cpu is -1, and kills it after
 // runTimeout.
 func runCmd(cpu int, cmd *exec.Cmd) error {
-	var err error
-	if cpu >= 0 {
-		err = onCPU(cpu, cmd.Start)
-	} else {
-		err = cmd.Start()
-	}
-	if err != nil {
+	if err := start(cpu, cmd); err != nil {
 		return err
 	}
-	timer := time.AfterFunc(runTimeout, func() { cmd.Process.Kill() })
-	err = cmd.Wait()
-	if !timer.Stop() {
-		return fmt.Errorf("killed after %v", runTimeout)
-	}
-	return err
+	return waitTimeout(cmd)
 }
 
 // onCPU calls fn on an OS thread bound to cpu; processes that fn starts

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -63,6 +64,12 @@ type Params struct {
 	// Complete rounds of native and floor runs; fewer than reps if
 	// another instance took the CPU.
 	HostRounds int `json:"native_rounds"`
+	// The core dump figures: populated memory, their instance's memory,
+	// the rounds that take them and where the cores went.
+	CoreMiB  int    `json:"core_mib"`
+	CoreMem  string `json:"core_lwk_mem"`
+	CoreReps int    `json:"core_reps"`
+	CoreDir  string `json:"core_dir,omitempty"`
 }
 
 // Figure is one headline figure: the LWK's value, the references it is
@@ -70,7 +77,7 @@ type Params struct {
 type Figure struct {
 	ID     string  `json:"id"`
 	Name   string  `json:"name"`
-	Unit   string  `json:"unit"` // of the values: ns/op, ns/page or ns
+	Unit   string  `json:"unit"` // of the values: ns/op, ns/page, ns or ns/GiB
 	LWK    Value   `json:"lwk"`
 	Refs   []Ref   `json:"references"`
 	Ratio  float64 `json:"ratio"`              // LWK / first reference
@@ -89,10 +96,12 @@ type Value struct {
 	Samples []float64 `json:"samples"`
 }
 
-// Ref is a reference value with its name, e.g. "floor" or "native".
+// Ref is a reference value with its name, e.g. "floor" or "native", and,
+// where the figure compares its references too, its ratio to the first.
 type Ref struct {
 	Name string `json:"name"`
 	Value
+	Ratio float64 `json:"ratio_to_first,omitempty"`
 }
 
 func value(s *series) Value { return Value{Median: s.median(), Samples: s.samples} }
@@ -105,7 +114,8 @@ func (b *bench) report(m Machine) Report {
 		LWKCPU:  b.cpu,
 		Params: Params{LoopN: *loopN, NativeN: *nativeN, Reps: *reps, HelloRuns: *helloRuns, TouchMiB: *touchMiB, Mem: *memSize,
 			PingN: *pingN, ForkN: *forkN, ThreadN: *threadN, PairCPUs: b.pair, PairShared: b.pair != nil && b.shared,
-			PairSkip: b.pairSkip, HostRounds: b.hostRounds},
+			PairSkip: b.pairSkip, HostRounds: b.hostRounds,
+			CoreMiB: *coreMiB, CoreMem: *coreMem, CoreReps: min(*coreReps, *reps), CoreDir: filepath.Dir(b.cores)},
 	}
 	// ratioFig builds a figure judged on LWK/first reference against max
 	// (inclusive unless strict). The other references are for scale: their
@@ -117,7 +127,7 @@ func (b *bench) report(m Machine) Report {
 			return f
 		}
 		for _, ref := range refs {
-			f.Refs = append(f.Refs, Ref{ref.name, value(ref.s)})
+			f.Refs = append(f.Refs, Ref{Name: ref.name, Value: value(ref.s)})
 		}
 		if err := firstFailure(lwk, refs[0].s); err != nil {
 			f.Result, f.Error = resultError, err.Error()
@@ -148,7 +158,7 @@ func (b *bench) report(m Machine) Report {
 	// Hello is judged on the difference: start-up cost is additive.
 	const slack = 10e6 // ns
 	h := Figure{ID: "hello_wall", Name: "hello wall time", Unit: "ns", LWK: value(&b.lwkHello),
-		Refs: []Ref{{"native", value(&b.nativeHello)}}, Target: "<= native + 10 ms"}
+		Refs: []Ref{{Name: "native", Value: value(&b.nativeHello)}}, Target: "<= native + 10 ms"}
 	if err := firstFailure(&b.lwkHello, &b.nativeHello); b.lwkHello.skip {
 		h.Result, h.Skip = resultSkipped, notChosen
 	} else if err != nil {
@@ -195,7 +205,40 @@ func (b *bench) report(m Machine) Report {
 			local, namedSeries{"native", &b.nativeYield}),
 	)
 	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
+	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
 	return r
+}
+
+// limitFig builds a figure judged on the LWK's median against limit
+// (strictly below). Its references are for scale: the ratio to the first
+// is shown, and their failure is reported without spoiling the verdict.
+func limitFig(id, name, unit string, v *series, limit float64, target string, refs ...namedSeries) Figure {
+	f := Figure{ID: id, Name: name, Unit: unit, LWK: value(v), Target: target}
+	if v.skip {
+		f.Result, f.Skip = resultSkipped, notChosen
+		return f
+	}
+	for _, ref := range refs {
+		f.Refs = append(f.Refs, Ref{Name: ref.name, Value: value(ref.s)})
+	}
+	if err := v.failure(); err != nil {
+		f.Result, f.Error = resultError, err.Error()
+		return f
+	}
+	f.Result = resultMiss
+	if f.LWK.Median < limit {
+		f.Result = resultPass
+	}
+	for _, ref := range refs {
+		if err := ref.s.failure(); err != nil {
+			f.Error = err.Error()
+			break
+		}
+	}
+	if len(refs) > 0 && f.Error == "" {
+		f.Ratio = f.LWK.Median / f.Refs[0].Median
+	}
+	return f
 }
 
 // untargeted marks a figure without a target as measured, not judged.
@@ -237,6 +280,8 @@ func (f Figure) format(ns float64) string {
 		return fmt.Sprintf("%.0f ns", ns)
 	case "ns":
 		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case "ns/GiB":
+		return fmt.Sprintf("%.3f s", ns/1e9)
 	}
 	if ns < 10e3 {
 		return fmt.Sprintf("%.2f µs", ns/1e3)
@@ -274,7 +319,11 @@ func (f Figure) ref(i int) string {
 	if len(f.Refs[i].Samples) == 0 {
 		return f.Refs[i].Name + " -"
 	}
-	return f.Refs[i].Name + " " + f.format(f.Refs[i].Median)
+	s := f.Refs[i].Name + " " + f.format(f.Refs[i].Median)
+	if f.Refs[i].Ratio != 0 {
+		s += fmt.Sprintf(" (%.2fx)", f.Refs[i].Ratio)
+	}
+	return s
 }
 
 // result renders the verdict, with the reason of a skip.
@@ -302,9 +351,9 @@ func (r Report) setup() string {
 			pair += " shared with Linux (GOMCK_SHARED_CPUS=1: a 2-CPU machine cannot isolate two)"
 		}
 	}
-	return fmt.Sprintf("LWK on CPU %d with %s, oversubscribed (-O); medians of %d rounds, each of native/floor runs on the LWK's CPUs and then LWK runs in a fresh instance (%d rounds of native runs complete); loops of %d iterations (native %d); hello %d runs each, interleaved; ping-pong loops of %d round trips or switches, fork loops of %d, thread loops of %d; %s",
+	return fmt.Sprintf("LWK on CPU %d with %s, oversubscribed (-O); medians of %d rounds, each of native/floor runs on the LWK's CPUs and then LWK runs in a fresh instance (%d rounds of native runs complete); loops of %d iterations (native %d); hello %d runs each, interleaved; ping-pong loops of %d round trips or switches, fork loops of %d, thread loops of %d; %s; core dumps of %s populated in the first %d rounds, the LWK's in a third instance with %s",
 		r.LWKCPU, p.Mem, p.Reps, p.HostRounds, p.LoopN, p.NativeN, p.HelloRuns,
-		p.PingN, p.ForkN, p.ThreadN, pair)
+		p.PingN, p.ForkN, p.ThreadN, pair, sizeName(p.CoreMiB), p.CoreReps, p.CoreMem)
 }
 
 func printTable(w io.Writer, r Report) {

@@ -123,6 +123,7 @@ func (k *OS) coreJob(c *CPU, p *task.Process, taker *task.Thread, sig int) func(
 	info.Hostname, _ = os.Hostname()
 	path, argv := gencore.Expand(string(pattern), strings.TrimSpace(string(usesPID)) == "1", info)
 	return func() {
+		start := time.Now()
 		var res gencore.Result
 		var err error
 		verb := "dumped to"
@@ -141,7 +142,7 @@ func (k *OS) coreJob(c *CPU, p *task.Process, taker *task.Thread, sig int) func(
 		if res.Truncated {
 			cut = ", cut at RLIMIT_CORE"
 		}
-		k.Kmsg.Printf("pid %d: core %s %s (%d bytes%s)", p.PID, verb, path, res.Size, cut)
+		k.Kmsg.Printf("pid %d: core %s %s (%d bytes%s, in %v)", p.PID, verb, path, res.Size, cut, time.Since(start).Round(time.Millisecond))
 	}
 }
 

@@ -54,47 +54,91 @@ func (k *OS) serveGcore(c *control.Conn, req control.Request, fds []int) (*contr
 	return &control.GcoreResult{Size: res.Size, Threads: len(core.Threads), PausedNs: paused.Nanoseconds()}, nil
 }
 
-// snapshot is a core whose pages are a copy, in buf.
+// snapshot is a core whose pages are a copy; release gives the copy's
+// memory back.
 type snapshot struct {
 	*gencore.Core
-	buf []byte
+	release func()
 }
 
-func (s *snapshot) release() {
-	if s.buf != nil {
-		unix.Munmap(s.buf)
-	}
-}
-
-// takeCore freezes p, describes it and copies its pages, and lets it run
-// on; it returns how long p was kept from running.
+// takeCore freezes p, describes it, copies its pages and lets it run on;
+// it returns how long p was kept from running. The copy is made before
+// the core is written, not while: with one Linux CPU, the two would only
+// take turns, and the pause would last as long as both.
+//
+// The copy goes into free partition pages when the partition has twice
+// as many free as p holds, so that the app keeps at least as much free
+// memory as the copy takes, for as long as the write lasts: they are
+// faulted in and locked already, where new anonymous memory must be
+// touched first (in this nested VM, memory not touched lately costs some
+// 3 s per GiB to touch again). Otherwise it goes into anonymous memory,
+// made ready before the pause.
 func (k *OS) takeCore(p *task.Process) (*snapshot, time.Duration, error) {
-	// The copy's memory is made ready before the pause, for the pages
-	// that are populated now.
 	rss, _ := p.MM.Usage()
-	buf, err := populated(rss + 64*gencore.PageSize)
-	if err != nil {
-		return nil, 0, fmt.Errorf("memory to copy process %d into: %w", p.PID, err)
+	var anon []byte
+	if k.Alloc.FreePages()*gencore.PageSize < 2*rss {
+		var err error
+		if anon, err = populated(rss + 64*gencore.PageSize); err != nil {
+			return nil, 0, fmt.Errorf("memory to copy process %d into: %w", p.PID, err)
+		}
 	}
 	start := time.Now()
 	k.freeze(p)
-	defer func() { k.thaw(p) }()
+	defer k.thaw(p)
+	fail := func(err error) (*snapshot, time.Duration, error) {
+		if anon != nil {
+			unix.Munmap(anon)
+		}
+		return nil, 0, err
+	}
 	if !k.saveFPs(p, nil) {
-		unix.Munmap(buf)
-		return nil, 0, fmt.Errorf("process %d did not stop within %v", p.PID, haltWait)
+		return fail(fmt.Errorf("process %d did not stop within %v", p.PID, haltWait))
 	}
 	p.CoreMu.Lock()
 	defer p.CoreMu.Unlock()
 	if p.Ending() {
-		unix.Munmap(buf)
-		return nil, 0, fmt.Errorf("process %d exited while its core was taken", p.PID)
+		return fail(fmt.Errorf("process %d exited while its core was taken", p.PID))
 	}
-	s := &snapshot{Core: k.coreOf(p, nil, 0), buf: buf}
-	if err := s.copyPages(); err != nil {
-		s.release()
-		return nil, 0, err
+	s := &snapshot{Core: k.coreOf(p, nil, 0)}
+	dst, release, err := k.copyMemory(s.held(), anon)
+	if err != nil {
+		return fail(err)
 	}
+	s.release = release
+	s.copyInto(dst)
+	// A shutdown gives the core up: the copy may be in the partition.
+	s.Abort = func() bool { return k.state() != "RUNNING" }
 	return s, time.Since(start), nil
+}
+
+// copyMemory returns n bytes to copy a core's pages into, as pieces, and
+// how to give them back: free partition pages, or anon (nil: none made
+// ready) if it holds n bytes, or new anonymous memory.
+func (k *OS) copyMemory(n uint64, anon []byte) ([][]byte, func(), error) {
+	if anon == nil {
+		pages := (n + gencore.PageSize - 1) / gencore.PageSize
+		if runs, err := k.Alloc.AllocOverwritten(pages); err == nil {
+			var dst [][]byte
+			for _, r := range runs {
+				dst = append(dst, k.Mem.Direct[r.Off():r.Off()+r.Pages*gencore.PageSize])
+			}
+			return dst, func() {
+				for _, r := range runs {
+					k.Alloc.FreeRun(r)
+				}
+			}, nil
+		}
+	}
+	if uint64(len(anon)) < n {
+		if anon != nil {
+			unix.Munmap(anon)
+		}
+		var err error
+		if anon, err = populated(n); err != nil {
+			return nil, nil, fmt.Errorf("memory to copy the process into: %w", err)
+		}
+	}
+	return [][]byte{anon}, func() { unix.Munmap(anon) }, nil
 }
 
 // populated maps n bytes of anonymous memory, faulted in.
@@ -102,31 +146,10 @@ func populated(n uint64) ([]byte, error) {
 	return unix.Mmap(-1, 0, int(n), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 }
 
-// copyPages copies the pages the core holds into s.buf, growing it if the
-// process populated more since it was made.
-func (s *snapshot) copyPages() error {
-	var need uint64
-	s.eachRun(func(p *gencore.Pages) { need += uint64(len(p.Bytes)) })
-	if need > uint64(len(s.buf)) {
-		unix.Munmap(s.buf)
-		var err error
-		if s.buf, err = populated(need); err != nil {
-			s.buf = nil
-			return fmt.Errorf("memory to copy the process into: %w", err)
-		}
-	}
-	at := 0
-	s.eachRun(func(p *gencore.Pages) {
-		n := copy(s.buf[at:], p.Bytes)
-		p.Bytes = s.buf[at : at+n : at+n]
-		at += n
-	})
-	return nil
-}
-
-// eachRun calls f for each run of pages the core holds, cut to what the
-// filter keeps.
-func (s *snapshot) eachRun(f func(*gencore.Pages)) {
+// held cuts each area's pages to what the filter keeps and returns their
+// bytes.
+func (s *snapshot) held() uint64 {
+	var n uint64
 	for i := range s.Areas {
 		a := &s.Areas[i]
 		end := a.Start + a.Dump
@@ -135,12 +158,31 @@ func (s *snapshot) eachRun(f func(*gencore.Pages)) {
 			lo, hi := max(pg.Addr, a.Start), min(pg.Addr+uint64(len(pg.Bytes)), end)
 			if lo < hi {
 				kept = append(kept, gencore.Pages{Addr: lo, Bytes: pg.Bytes[lo-pg.Addr : hi-pg.Addr]})
+				n += hi - lo
 			}
 		}
 		a.Pages = kept
-		for j := range a.Pages {
-			f(&a.Pages[j])
+	}
+	return n
+}
+
+// copyInto copies the areas' pages into dst, which holds them all, and
+// points the areas at the copy; a run is split where a piece of dst ends.
+func (s *snapshot) copyInto(dst [][]byte) {
+	for i := range s.Areas {
+		a := &s.Areas[i]
+		var moved []gencore.Pages
+		for _, pg := range a.Pages {
+			for addr, b := pg.Addr, pg.Bytes; len(b) > 0; {
+				for len(dst[0]) == 0 {
+					dst = dst[1:]
+				}
+				n := copy(dst[0], b)
+				moved = append(moved, gencore.Pages{Addr: addr, Bytes: dst[0][:n:n]})
+				dst[0], b, addr = dst[0][n:], b[n:], addr+uint64(n)
+			}
 		}
+		a.Pages = moved
 	}
 }
 

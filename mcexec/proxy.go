@@ -204,12 +204,15 @@ func (p *Proxy) nextProcess(seen int) (*ikc.Channel, int) {
 
 // forwarded are the signals mcexec passes on to its LWK process: those a
 // user or another process sends. Not SIGCHLD (child proxies end), SIGURG
-// (the Go runtime preempts with it), SIGPIPE or the synchronous faults.
+// (the Go runtime preempts with it) or SIGPIPE. SIGSEGV, SIGBUS, SIGFPE
+// and SIGILL are forwarded only when sent (kill -SEGV: the app dies of it,
+// with a core): a fault of mcexec's own is still Go's panic.
 // The job-control ones go to the app too: when it stops, the LWK stops
 // mcexec (SIGSTOP), and the SIGCONT that continues mcexec continues it.
 var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
 	unix.SIGALRM, unix.SIGVTALRM, unix.SIGPROF, unix.SIGWINCH, unix.SIGIO, unix.SIGPWR, unix.SIGSYS,
-	unix.SIGXCPU, unix.SIGXFSZ, unix.SIGABRT, unix.SIGTRAP, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
+	unix.SIGXCPU, unix.SIGXFSZ, unix.SIGABRT, unix.SIGTRAP, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU,
+	unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL}
 
 // quietWorker blocks mcexec's own asynchronous signals (those it forwards,
 // and SIGCHLD of child proxies that stop, continue or end) in the calling

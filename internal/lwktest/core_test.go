@@ -283,6 +283,54 @@ func TestCoreOnDeath(t *testing.T) {
 	}
 }
 
+// TestCoreSentSignal: a core-dumping signal sent to mcexec (kill -SEGV,
+// Ctrl-\'s SIGQUIT) goes on to the app, which dies of it with a core, as
+// it would natively, and mcexec dies of the same signal.
+func TestCoreSentSignal(t *testing.T) {
+	needTools(t, "gdb")
+	in, base := bootCores(t)
+	setCorePattern(t, "core", false)
+	exe := progCopy(t, testprog.MustC(t, "coreme"), "coreme")
+	for _, sig := range []syscall.Signal{syscall.SIGSEGV, syscall.SIGQUIT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			lwk := in.Mcexec(exe, "wait")
+			cmd := exec.Command("sh", append([]string{"-c", `ulimit -c unlimited && exec "$0" "$@"`}, lwk.Args...)...)
+			cmd.Dir, cmd.Env = dir, lwk.Env
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := testprog.WaitReadySaying(out, 60*time.Second); err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatal(err)
+			}
+			syscall.Kill(cmd.Process.Pid, sig) // the shell is mcexec by now
+			cmd.Wait()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != sig {
+				t.Errorf("mcexec ended with %v, want death by %v", cmd.ProcessState, sig)
+			}
+			got := gdbSections(t, exe, filepath.Join(dir, "core"), "info threads", "p $_siginfo.si_signo")
+			if n := threadCount(got["info threads"]); n != "3 threads" {
+				t.Errorf("gdb on the core: %q, want 3 threads:\n%s", n, got["info threads"])
+			}
+			if s := exact(got["p $_siginfo.si_signo"]); s != strconv.Itoa(int(sig)) {
+				t.Errorf("gdb $_siginfo.si_signo %q, want %d", s, sig)
+			}
+			in.WaitIdle(base)
+		})
+	}
+}
+
 // TestCoreMultiCPU: a thread running app code on another LWK CPU when
 // its process faults is stopped at its exact user state for the core, as
 // Linux stops every thread before it dumps: gdb finds it in spinner() on

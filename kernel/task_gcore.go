@@ -41,16 +41,19 @@ func (k *OS) serveGcore(c *control.Conn, req control.Request, fds []int) (*contr
 	if cred.Uid != 0 && (int(cred.Uid) != p.Cred.UID || int(cred.Uid) != p.Cred.EUID) {
 		return nil, fmt.Errorf("process %d is uid %d's: %w", p.PID, p.Cred.UID, unix.EPERM)
 	}
+	start := time.Now()
 	core, paused, err := k.takeCore(p)
 	if err != nil {
 		return nil, err
 	}
+	copied := time.Since(start)
 	res, err := gencore.Write(out, core.Core, gencore.NoLimit)
 	core.release()
 	if err != nil {
 		return nil, err
 	}
-	k.Kmsg.Printf("pid %d: core taken (%d bytes, %d threads, paused %v)", p.PID, res.Size, len(core.Threads), paused.Round(time.Microsecond))
+	k.Kmsg.Printf("pid %d: core taken (%d bytes, %d threads, paused %v; copied in %v, written in %v)", p.PID, res.Size, len(core.Threads),
+		paused.Round(time.Microsecond), copied.Round(time.Millisecond), (time.Since(start) - copied).Round(time.Millisecond))
 	return &control.GcoreResult{Size: res.Size, Threads: len(core.Threads), PausedNs: paused.Nanoseconds()}, nil
 }
 

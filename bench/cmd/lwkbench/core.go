@@ -5,9 +5,11 @@ package main
 // so that no writer may skip a page and no layer below may compress one.
 // They are taken in the first -core-reps rounds only (3; each writes
 // some 6 GiB): the native runs at the end of the host round, the LWK runs
-// in an instance of their own on the LWK's CPU with -core-mem (3G: the
-// first instance's 1536M does not hold the populated memory), booted
-// after the others of the round so that they keep their own memory size.
+// in an instance of their own on the LWK's CPU with -core-mem (4G: the
+// first instance's 1536M does not hold the populated memory, and with
+// twice the process's memory free mcgcore copies it into the partition,
+// as it does whenever the partition has that room), booted after the
+// others of the round so that they keep their own memory size.
 // Values are per GiB populated.
 //
 //  12. Core write at death: bigcore prints CLOCK_MONOTONIC and dies of

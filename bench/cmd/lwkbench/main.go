@@ -119,7 +119,7 @@ var (
 	disturb   = flag.Duration("disturbance", 90*time.Second, "length of figure mcps_disturbance's LWK run, with mcps beside it stopped and continued every second (at least 5s)")
 	only      = flag.String("only", "", "measure only the figures with these `IDs` (comma-separated, as in the JSON) and what they are compared with")
 	coreMiB   = flag.Int("core-mib", 1024, "MiB populated in the program whose cores figures core_write and mcgcore_* write")
-	coreMem   = flag.String("core-mem", "3G", "memory for the core figures' LWK instance (must hold -core-mib plus the program)")
+	coreMem   = flag.String("core-mem", "4G", "memory for the core figures' LWK instance (must hold -core-mib plus the program; with 3x, mcgcore copies into the partition)")
 	coreReps  = flag.Int("core-reps", 3, "rounds, of the first -reps, that take the core figures (each writes ~6 cores' worth)")
 	coreDir   = flag.String("core-dir", "", "directory on the disk for the cores and dd's output (default: the temporary directory, or the repository's if that is a tmpfs)")
 	baseDir   = flag.String("base", "", "A/B: also measure the LWK figures with the commands in `DIR` (another build), in the same rounds (the two builds take turns going first), and print this/base per figure")

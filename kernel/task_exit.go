@@ -65,10 +65,7 @@ func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig i
 	if p.Exited || !p.BeginEnd() {
 		return // ended already, or another CPU running its threads ends it
 	}
-	// A core of the live process being copied is finished first (its
-	// memory is still needed); one not begun gives up (Ending).
-	p.CoreMu.Lock()
-	p.CoreMu.Unlock()
+	p.AwaitCore()
 	if sig != 0 {
 		k.Hooks.fatal(p, taker, sig)
 		if job := k.coreJob(c, p, taker, sig); job != nil {

@@ -317,6 +317,15 @@ func NewContext(c platform.Context) *Context { return &Context{Context: c, PID: 
 // CPUs running its threads may all notice its end at once.
 func (p *Process) BeginEnd() bool { return p.ending.CompareAndSwap(false, true) }
 
+// AwaitCore waits until a core of the live process being copied (mcgcore
+// holds CoreMu meanwhile) is copied: its memory must stay until then. One
+// not begun yet gives up, as it finds Ending set.
+func (p *Process) AwaitCore() {
+	p.CoreMu.Lock()
+	//lint:ignore SA2001 taking the lock is the wait
+	p.CoreMu.Unlock()
+}
+
 // Ending reports whether the process's end has begun.
 func (p *Process) Ending() bool { return p.ending.Load() }
 

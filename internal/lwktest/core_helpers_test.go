@@ -48,17 +48,6 @@ func dlvPath(t *testing.T) string {
 	return p
 }
 
-// mcgcorePath is the mcgcore command of in's build, or skips the test
-// when that build has none (before cmd/mcgcore joins lwktest.Bin).
-func mcgcorePath(t *testing.T, in *Instance) string {
-	t.Helper()
-	p := filepath.Join(in.Bin, "mcgcore")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("no mcgcore in the gomck build (%s): lwktest.Bin does not build cmd/mcgcore yet", in.Bin)
-	}
-	return p
-}
-
 const (
 	corePatternFile = "/proc/sys/kernel/core_pattern"
 	coreUsesPIDFile = "/proc/sys/kernel/core_uses_pid"

@@ -646,7 +646,6 @@ var waitChecks = []gdbCheck{
 func TestGcore(t *testing.T) {
 	needTools(t, "gdb", "gcore", "readelf")
 	in, base := bootCores(t)
-	mcgcorePath(t, in)
 	for _, b := range coremeBuilds {
 		t.Run(b.name, func(t *testing.T) {
 			exe := progCopy(t, b.build(t, "coreme"), "coreme")
@@ -723,7 +722,6 @@ func checkVMAs(t *testing.T, in *Instance, pid int, core string, vmas []vmaJSON)
 // LWK is unharmed.
 func TestGcoreErrors(t *testing.T) {
 	in, base := bootCores(t)
-	mcgcorePath(t, in)
 	exe := progCopy(t, testprog.MustC(t, "coreme"), "coreme")
 	victim := startLive(t, in, t.TempDir(), exe, "-b", "8", "wait")
 	full := mountTmpfs(t, "size=1m")
@@ -890,8 +888,7 @@ func TestGoCore(t *testing.T) {
 		in.WaitIdle(base)
 	})
 	t.Run("mcgcore", func(t *testing.T) {
-		mcgcorePath(t, in)
-		native := startLive(t, nil, t.TempDir(), exe, "wait")
+			native := startLive(t, nil, t.TempDir(), exe, "wait")
 		nativeCore := gcoreNative(t, native.pid)
 		lwk := startLive(t, in, t.TempDir(), exe, "wait")
 		out := t.TempDir()

@@ -888,7 +888,7 @@ func TestGoCore(t *testing.T) {
 		in.WaitIdle(base)
 	})
 	t.Run("mcgcore", func(t *testing.T) {
-			native := startLive(t, nil, t.TempDir(), exe, "wait")
+		native := startLive(t, nil, t.TempDir(), exe, "wait")
 		nativeCore := gcoreNative(t, native.pid)
 		lwk := startLive(t, in, t.TempDir(), exe, "wait")
 		out := t.TempDir()

@@ -10,6 +10,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The note types other writers of core-like files (crash/dumpfile) use.
+const (
+	NTPrpsinfo = ntPrpsinfo
+	NTAuxv     = ntAuxv
+	NTFile     = ntFile
+)
+
 // Note types, as in Linux's uapi/linux/elf.h.
 const (
 	ntPrstatus  = 1
@@ -40,10 +47,10 @@ func notes(c *Core) [][]byte {
 		t := &c.Threads[i]
 		note(&b, "CORE", ntPrstatus, prstatus(c, t))
 		if i == 0 {
-			note(&b, "CORE", ntPrpsinfo, prpsinfo(&c.Process))
+			note(&b, "CORE", ntPrpsinfo, Prpsinfo(&c.Process))
 			note(&b, "CORE", ntSigInfo, c.SigInfo[:])
 			note(&b, "CORE", ntAuxv, words(c.Auxv))
-			if f := files(c.Areas); f != nil {
+			if f := FileNote(c.Areas); f != nil {
 				note(&b, "CORE", ntFile, f)
 			}
 		}
@@ -64,8 +71,11 @@ func notes(c *Core) [][]byte {
 // size limit falls in it, as Linux writes them.
 type noteList [][]byte
 
-// note appends one ELF note: its name and body each padded to 4 bytes.
-func note(l *noteList, name string, typ uint32, desc []byte) {
+// note appends one ELF note to l.
+func note(l *noteList, name string, typ uint32, desc []byte) { *l = append(*l, Note(name, typ, desc)) }
+
+// Note lays out one ELF note: its name and body each padded to 4 bytes.
+func Note(name string, typ uint32, desc []byte) []byte {
 	var b bytes.Buffer
 	var hdr [12]byte
 	le.PutUint32(hdr[0:], uint32(len(name)+1))
@@ -76,7 +86,7 @@ func note(l *noteList, name string, typ uint32, desc []byte) {
 	b.Write(make([]byte, pad4(len(name)+1)-len(name)))
 	b.Write(desc)
 	b.Write(make([]byte, pad4(len(desc))-len(desc)))
-	*l = append(*l, b.Bytes())
+	return b.Bytes()
 }
 
 func pad4(n int) int { return (n + 3) &^ 3 }
@@ -106,8 +116,8 @@ func timeval(b []byte, d time.Duration) {
 	le.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
 }
 
-// prpsinfo is struct elf_prpsinfo.
-func prpsinfo(p *Process) []byte {
+// Prpsinfo is the body of NT_PRPSINFO, struct elf_prpsinfo.
+func Prpsinfo(p *Process) []byte {
 	b := make([]byte, prpsinfoSize)
 	state := strings.IndexByte("RSDTZW", p.State)
 	if state < 0 {
@@ -139,10 +149,10 @@ func words(ws []uint64) []byte {
 	return b
 }
 
-// files is the NT_FILE note of the file mappings, nil when there is none:
-// their count, the page size, a (start, end, offset in pages) triple
-// each, then their names.
-func files(areas []Area) []byte {
+// FileNote is the body of the NT_FILE note of the file mappings, nil when
+// there is none: their count, the page size, a (start, end, offset in
+// pages) triple each, then their names.
+func FileNote(areas []Area) []byte {
 	var triples []uint64
 	var names bytes.Buffer
 	for _, a := range areas {

@@ -53,13 +53,13 @@ func Write(f *os.File, c *Core, limit int64) (Result, error) {
 	dataOff := (noteOff + int64(ntSize) + PageSize - 1) &^ (PageSize - 1)
 
 	phdrs := make([]byte, 0, phdrSize*phnum)
-	phdrs = append(phdrs, phdr(elf.PT_NOTE, 0, noteOff, 0, uint64(ntSize), 0, 4)...)
+	phdrs = append(phdrs, ProgHeader(elf.PT_NOTE, 0, noteOff, 0, 0, uint64(ntSize), 0, 4)...)
 	off := dataOff
 	for _, a := range c.Areas {
 		if a.End < a.Start {
 			return Result{}, fmt.Errorf("gencore: memory area %#x-%#x ends before it starts", a.Start, a.End)
 		}
-		phdrs = append(phdrs, phdr(elf.PT_LOAD, progFlags(a.Prot), off, a.Start, a.dumped(), a.End-a.Start, PageSize)...)
+		phdrs = append(phdrs, ProgHeader(elf.PT_LOAD, ProgFlags(a.Prot), off, a.Start, 0, a.dumped(), a.End-a.Start, PageSize)...)
 		off += int64(a.dumped())
 	}
 	err = s.all(phdrs, nt, dataOff, c.Areas)
@@ -74,7 +74,7 @@ func Write(f *os.File, c *Core, limit int64) (Result, error) {
 
 // all writes the headers, the notes and the areas' pages.
 func (s *sink) all(phdrs []byte, nt [][]byte, dataOff int64, areas []Area) error {
-	if err := s.emit(header(len(phdrs)/phdrSize), ehdrSize); err != nil {
+	if err := s.emit(ELFHeader(len(phdrs)/phdrSize), ehdrSize); err != nil {
 		return err
 	}
 	if err := s.emit(phdrs, phdrSize); err != nil {
@@ -96,8 +96,9 @@ func (s *sink) all(phdrs []byte, nt [][]byte, dataOff int64, areas []Area) error
 	return nil
 }
 
-// header is the ELF file header of a core with phnum program headers.
-func header(phnum int) []byte {
+// ELFHeader is the ELF file header of an x86-64 core with phnum program
+// headers, which follow it.
+func ELFHeader(phnum int) []byte {
 	b := make([]byte, ehdrSize)
 	copy(b, elf.ELFMAG)
 	b[elf.EI_CLASS], b[elf.EI_DATA], b[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)
@@ -112,19 +113,22 @@ func header(phnum int) []byte {
 	return b
 }
 
-func phdr(typ elf.ProgType, flags elf.ProgFlag, off int64, va, filesz, memsz, align uint64) []byte {
+// ProgHeader is one ELF64 program header.
+func ProgHeader(typ elf.ProgType, flags elf.ProgFlag, off int64, va, pa, filesz, memsz, align uint64) []byte {
 	b := make([]byte, phdrSize)
 	le.PutUint32(b[0:], uint32(typ))
 	le.PutUint32(b[4:], uint32(flags))
 	le.PutUint64(b[8:], uint64(off))
 	le.PutUint64(b[16:], va)
+	le.PutUint64(b[24:], pa)
 	le.PutUint64(b[32:], filesz)
 	le.PutUint64(b[40:], memsz)
 	le.PutUint64(b[48:], align)
 	return b
 }
 
-func progFlags(prot int) elf.ProgFlag {
+// ProgFlags are the segment flags of PROT_* bits.
+func ProgFlags(prot int) elf.ProgFlag {
 	var f elf.ProgFlag
 	if prot&unix.PROT_READ != 0 {
 		f |= elf.PF_R

@@ -1,0 +1,128 @@
+package dumpfile
+
+import (
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/gomck/gomck/gencore"
+)
+
+// Contents are what a dump holds besides memory.
+type Contents struct {
+	Header  Header
+	Process gencore.Process // the daemon, for NT_PRPSINFO
+	Auxv    []uint64        // the daemon's auxiliary vector
+	Files   []gencore.Area  // the daemon's file mappings, for NT_FILE
+	Kmsg    string
+	Threads []Thread
+}
+
+// Writer writes a dump into a regular file: the blocks as the ranges are
+// read, then the notes, then the headers at the start.
+type Writer struct {
+	f      *os.File
+	ranges []indexedRange
+	start  int64 // where the blocks segment begins
+	pos    int64 // its end so far
+	enc    *zstd.Encoder
+	zbuf   []byte
+	// Stored and Zero count the bytes of memory written, and those
+	// omitted as zero.
+	Stored, Zero uint64
+}
+
+// NewWriter starts a dump of ranges, in address order, into f.
+func NewWriter(f *os.File, ranges []Range) (*Writer, error) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{f: f, enc: enc}
+	for _, r := range ranges {
+		w.ranges = append(w.ranges, indexedRange{Range: r})
+	}
+	phnum := 2 + len(ranges)
+	w.start = (int64(64+56*phnum) + gencore.PageSize - 1) &^ (gencore.PageSize - 1)
+	w.pos = w.start
+	return w, nil
+}
+
+// Block adds the next block of range i, len(b) <= BlockSize bytes (less
+// only at the range's end), in order.
+func (w *Writer) Block(i int, b []byte) error {
+	r := &w.ranges[i]
+	if allZero(b) {
+		r.blocks = append(r.blocks, block{kind: blockZero})
+		w.Zero += uint64(len(b))
+		return nil
+	}
+	w.zbuf = w.enc.EncodeAll(b, w.zbuf[:0])
+	if _, err := w.f.WriteAt(w.zbuf, w.pos); err != nil {
+		return fmt.Errorf("write dump: %w", err)
+	}
+	r.blocks = append(r.blocks, block{off: uint64(w.pos - w.start), clen: uint32(len(w.zbuf)), kind: blockZstd})
+	w.pos += int64(len(w.zbuf))
+	w.Stored += uint64(len(b))
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Finish writes the notes and the headers.
+func (w *Writer) Finish(c *Contents) error {
+	for i, r := range w.ranges {
+		if want := (r.Size + BlockSize - 1) / BlockSize; uint64(len(r.blocks)) != want {
+			return fmt.Errorf("dump: range %d (%#x) has %d blocks, want %d", i, r.VA, len(r.blocks), want)
+		}
+	}
+	c.Header.Version, c.Header.BlockSize = Version, BlockSize
+	head, err := json.Marshal(c.Header)
+	if err != nil {
+		return err
+	}
+	var notes []byte
+	notes = append(notes, gencore.Note("CORE", gencore.NTPrpsinfo, gencore.Prpsinfo(&c.Process))...)
+	notes = append(notes, gencore.Note("CORE", gencore.NTAuxv, auxvBytes(c.Auxv))...)
+	if f := gencore.FileNote(c.Files); f != nil {
+		notes = append(notes, gencore.Note("CORE", gencore.NTFile, f)...)
+	}
+	notes = append(notes, gencore.Note(NoteName, NTHeader, head)...)
+	notes = append(notes, gencore.Note(NoteName, NTKmsg, []byte(c.Kmsg))...)
+	for _, t := range c.Threads {
+		notes = append(notes, gencore.Note(NoteName, NTThread, t.encode())...)
+	}
+	notes = append(notes, gencore.Note(NoteName, NTIndex, encodeIndex(w.ranges))...)
+	noteOff := w.pos
+	if _, err := w.f.WriteAt(notes, noteOff); err != nil {
+		return fmt.Errorf("write dump: %w", err)
+	}
+	phdrs := gencore.ELFHeader(2 + len(w.ranges))
+	phdrs = append(phdrs, gencore.ProgHeader(elf.PT_NOTE, 0, noteOff, 0, 0, uint64(len(notes)), 0, 4)...)
+	phdrs = append(phdrs, gencore.ProgHeader(PTBlocks, 0, w.start, 0, 0, uint64(w.pos-w.start), 0, 1)...)
+	for _, r := range w.ranges {
+		phdrs = append(phdrs, gencore.ProgHeader(elf.PT_LOAD, gencore.ProgFlags(r.Prot), w.start, r.VA, r.PA, 0, r.Size, gencore.PageSize)...)
+	}
+	if _, err := w.f.WriteAt(phdrs, 0); err != nil {
+		return fmt.Errorf("write dump: %w", err)
+	}
+	return w.f.Truncate(noteOff + int64(len(notes)))
+}
+
+func auxvBytes(ws []uint64) []byte {
+	b := make([]byte, 8*len(ws))
+	for i, v := range ws {
+		le.PutUint64(b[8*i:], v)
+	}
+	return b
+}

@@ -262,4 +262,3 @@ func Is(path string) bool {
 	}
 	return false
 }
-

@@ -104,8 +104,8 @@ func TestOpenCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if c.PID != 4242 || c.executable() != "/opt/gomck/bin/mckernel" {
-		t.Errorf("pid %d, executable %q", c.PID, c.executable())
+	if c.PID != 4242 || c.Executable() != "/opt/gomck/bin/mckernel" {
+		t.Errorf("pid %d, executable %q", c.PID, c.Executable())
 	}
 	for _, tc := range []struct {
 		name    string
@@ -243,7 +243,7 @@ func FuzzOpenCore(f *testing.F) {
 			return
 		}
 		defer c.Close()
-		c.executable()
+		c.Executable()
 		buf := make([]byte, 4096)
 		for _, s := range c.segs[:min(len(c.segs), 16)] { // a core can have 65535
 			for _, addr := range []uint64{s.Vaddr, s.Vaddr + s.Filesz - 1, s.Vaddr + s.Memsz - 1, s.Vaddr + s.Filesz - 8} {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/crash/dumpfile"
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/inspect/elfinfo"
 )
@@ -132,12 +133,37 @@ func bias(f *elf.File, auxv []byte) uint64 {
 	return 0
 }
 
+// dumped is what a dump holds of the daemon: a gcore of it (Core) or an
+// LWK kernel dump (crash/dumpfile).
+type dumped interface {
+	Memory
+	Executable() string
+	AuxVector() []byte
+	Close() error
+}
+
+// lwkDump is an LWK kernel dump as a dumped.
+type lwkDump struct{ *dumpfile.Dump }
+
+func (d lwkDump) AuxVector() []byte { return d.Auxv }
+
 func openDump(o Options) (*Target, error) {
-	c, err := OpenCore(o.Dump)
-	if err != nil {
-		return nil, err
+	var c dumped
+	var pid int
+	if dumpfile.Is(o.Dump) {
+		d, err := dumpfile.Open(o.Dump)
+		if err != nil {
+			return nil, err
+		}
+		c, pid = lwkDump{d}, d.PID
+	} else {
+		core, err := OpenCore(o.Dump)
+		if err != nil {
+			return nil, err
+		}
+		c, pid = core, core.PID
 	}
-	t := &Target{Mem: c, PID: c.PID, Source: "dump " + o.Dump, Kernel: o.Kernel, close: c.Close}
+	t := &Target{Mem: c, PID: pid, Source: "dump " + o.Dump, Kernel: o.Kernel, close: c.Close}
 	if err := t.checkDump(c); err != nil {
 		c.Close()
 		return nil, err
@@ -155,8 +181,8 @@ func openDump(o Options) (*Target, error) {
 // checkDump picks the kernel binary for a dump and checks it against the
 // build id note in the dump's memory, or failing that against the
 // executable the dump says was mapped.
-func (t *Target) checkDump(c *Core) error {
-	mapped := c.executable()
+func (t *Target) checkDump(c dumped) error {
+	mapped := c.Executable()
 	if t.Kernel == "" {
 		if mapped == "" {
 			return fmt.Errorf("%s: the dump names no executable: give --kernel", t.Source)
@@ -173,7 +199,7 @@ func (t *Target) checkDump(c *Core) error {
 		return fmt.Errorf("kernel binary %s: %w", t.Kernel, err)
 	}
 	t.BuildID = id
-	t.Bias = bias(f, c.Auxv)
+	t.Bias = bias(f, c.AuxVector())
 	inDump := make([]byte, len(note))
 	if noteAddr != 0 {
 		if _, err := c.ReadMemory(inDump, noteAddr+t.Bias); err == nil {
@@ -198,9 +224,12 @@ func (t *Target) checkDump(c *Core) error {
 	return nil
 }
 
-// executable returns the path of the file mapped at the entry point, or
+// AuxVector is the dumped process's auxiliary vector (NT_AUXV).
+func (c *Core) AuxVector() []byte { return c.Auxv }
+
+// Executable returns the path of the file mapped at the entry point, or
 // the first mapped file.
-func (c *Core) executable() string {
+func (c *Core) Executable() string {
 	entry, ok := elfinfo.Auxv(c.Auxv, c.f.ByteOrder, elfinfo.AtEntry)
 	for _, m := range c.Files {
 		if ok && m.Start <= entry && entry < m.End {

@@ -190,7 +190,7 @@ func (d *Dump) ReadMemory(buf []byte, addr uint64) (int, error) {
 		a := addr + uint64(n)
 		i := sort.Search(len(d.ranges), func(i int) bool { return d.ranges[i].VA+d.ranges[i].Size > a })
 		if i == len(d.ranges) || d.ranges[i].VA > a {
-			return n, fmt.Errorf("address %#x is not in the dump (level %d)", a, d.Header.Level)
+			return n, fmt.Errorf("address %#x is not in the dump%s", a, d.levelHint())
 		}
 		r := &d.ranges[i]
 		off := a - r.VA
@@ -211,7 +211,15 @@ func (d *Dump) ReadPhys(buf []byte, off uint64) (int, error) {
 			return d.ReadMemory(buf, r.VA+(off-r.PA))
 		}
 	}
-	return 0, fmt.Errorf("partition offset %#x is not in the dump (level %d)", off, d.Header.Level)
+	return 0, fmt.Errorf("partition offset %#x is not in the dump%s", off, d.levelHint())
+}
+
+// levelHint says why memory may be missing.
+func (d *Dump) levelHint() string {
+	if d.Header.Level == Level24 {
+		return " (level 24 holds no partition pages: ihkosctl dump -d 0 does)"
+	}
+	return ""
 }
 
 // block returns the bytes of block j of r, decompressed.

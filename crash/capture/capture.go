@@ -1,0 +1,286 @@
+package capture
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"github.com/gomck/gomck/crash/dumpfile"
+	"github.com/gomck/gomck/gencore"
+	"github.com/gomck/gomck/inspect"
+	"github.com/gomck/gomck/inspect/layout"
+	"github.com/gomck/gomck/inspect/lwk"
+)
+
+// Options say what to dump where.
+type Options struct {
+	Instance int
+	Level    int    // dumpfile.Level0 or Level24
+	Path     string // "" for mcdump_N_TIMESTAMP in the cwd
+	Reason   string // why: "ihkosctl dump", "panic", "hung"
+	Progress io.Writer
+}
+
+// Result tells what was dumped.
+type Result struct {
+	Path            string
+	Size            int64 // of the file
+	Memory          uint64
+	Stored, Zero    uint64 // bytes of memory written, omitted as zero
+	Threads         int
+	Records         string // "" when the kernel's records were read, else why not
+	Elapsed         time.Duration
+	DaemonPID       int
+	PartitionOmitted bool
+}
+
+// DefaultPath is McKernel's name for a dump of instance n taken at t.
+func DefaultPath(n int, t time.Time) string {
+	return fmt.Sprintf("mcdump_%d_%s", n, t.Format("20060102_150405"))
+}
+
+// Capture dumps instance o.Instance. A failed dump leaves no file.
+func Capture(o Options) (*Result, error) {
+	if o.Level != dumpfile.Level0 && o.Level != dumpfile.Level24 {
+		return nil, fmt.Errorf("dump level %d: want 0 (everything) or 24 (the kernel's memory only)", o.Level)
+	}
+	start := time.Now()
+	pid, err := inspect.DaemonPID(o.Instance)
+	if err != nil {
+		return nil, err
+	}
+	if o.Path == "" {
+		o.Path = DefaultPath(o.Instance, start)
+	}
+	ranges, files, err := readMaps(pid, o.Instance, o.Level)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(o.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	res, err := capture(f, pid, o, ranges, files)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(o.Path)
+		return nil, err
+	}
+	res.Path, res.Elapsed = o.Path, time.Since(start)
+	if st, err := os.Stat(o.Path); err == nil {
+		res.Size = st.Size()
+	}
+	return res, nil
+}
+
+func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []gencore.Area) (*Result, error) {
+	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+	if err != nil {
+		return nil, fmt.Errorf("read the daemon's memory (pid %d; root or the daemon's user): %w", pid, err)
+	}
+	defer mem.Close()
+	pagemap, err := os.Open(fmt.Sprintf("/proc/%d/pagemap", pid))
+	if err != nil {
+		return nil, fmt.Errorf("the daemon's page map (pid %d): %w", pid, err)
+	}
+	defer pagemap.Close()
+	res := &Result{DaemonPID: pid, PartitionOmitted: o.Level == dumpfile.Level24}
+	c := &dumpfile.Contents{
+		Header: dumpfile.Header{Instance: o.Instance, Level: o.Level, DaemonPID: pid, Time: time.Now().UTC().Format(time.RFC3339), Reason: o.Reason},
+		Process: gencore.Process{PID: pid, Name: "mckernel", State: 'R'},
+		Files:   files,
+	}
+	c.Header.Kernel, _ = os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	c.Auxv = auxv(pid)
+	res.Records = records(o.Instance, c)
+	res.Threads = len(c.Threads)
+
+	var total uint64
+	for _, r := range ranges {
+		total += r.Size
+	}
+	res.Memory = total
+	bar := progress(o.Progress, int64(total))
+	w, err := dumpfile.NewWriter(f, ranges)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, dumpfile.BlockSize)
+	pm := make([]byte, 8*dumpfile.BlockSize/gencore.PageSize)
+	for i, r := range ranges {
+		for off := uint64(0); off < r.Size; off += dumpfile.BlockSize {
+			n := min(dumpfile.BlockSize, r.Size-off)
+			if err := readBlock(mem, pagemap, r.VA+off, buf[:n], pm); err != nil {
+				return nil, fmt.Errorf("read the daemon at %#x: %w", r.VA+off, err)
+			}
+			if err := w.Block(i, buf[:n]); err != nil {
+				return nil, err
+			}
+			bar.Add64(int64(n))
+		}
+	}
+	bar.Finish()
+	if err := w.Finish(c); err != nil {
+		return nil, err
+	}
+	res.Stored, res.Zero = w.Stored, w.Zero
+	return res, nil
+}
+
+// readBlock reads the populated pages of [va, va+len(b)) into b, zeros
+// elsewhere: an unpopulated page read through /proc/PID/mem would be
+// faulted in.
+func readBlock(mem, pagemap *os.File, va uint64, b, pm []byte) error {
+	pages := (len(b) + gencore.PageSize - 1) / gencore.PageSize
+	pm = pm[:8*pages]
+	if _, err := pagemap.ReadAt(pm, int64(va/gencore.PageSize*8)); err != nil {
+		return fmt.Errorf("page map: %w", err)
+	}
+	clear(b)
+	for p := 0; p < pages; {
+		if binary.LittleEndian.Uint64(pm[8*p:])&(3<<62) == 0 { // neither present nor swapped
+			p++
+			continue
+		}
+		q := p + 1
+		for q < pages && binary.LittleEndian.Uint64(pm[8*q:])&(3<<62) != 0 {
+			q++
+		}
+		lo, hi := p*gencore.PageSize, min(q*gencore.PageSize, len(b))
+		if _, err := mem.ReadAt(b[lo:hi], int64(va)+int64(lo)); err != nil {
+			return err
+		}
+		p = q
+	}
+	return nil
+}
+
+// readMaps lists the daemon's memory to dump: every readable mapping but
+// the kernel's own pages ([vvar], [vsyscall]); the partition (the memfd
+// of instance n) at level 0 only, with its offset as physical address.
+// It also returns the file mappings, for NT_FILE.
+func readMaps(pid, n, level int) ([]dumpfile.Range, []gencore.Area, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the daemon's mappings (pid %d): %w", pid, err)
+	}
+	defer f.Close()
+	partition := fmt.Sprintf("/memfd:gomck-mcos%d (deleted)", n)
+	var ranges []dumpfile.Range
+	var files []gencore.Area
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		fs := strings.Fields(sc.Text())
+		if len(fs) < 5 {
+			continue
+		}
+		lo, hi, _ := strings.Cut(fs[0], "-")
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		off, err3 := strconv.ParseUint(fs[2], 16, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return nil, nil, fmt.Errorf("the daemon's mappings: bad line %q", sc.Text())
+		}
+		name := strings.Join(fs[5:], " ")
+		if strings.HasPrefix(name, "/") && !strings.HasPrefix(name, "/memfd:") {
+			files = append(files, gencore.Area{Start: start, End: end, File: name, Offset: off})
+		}
+		perms := fs[1]
+		if perms[0] != 'r' || name == "[vvar]" || name == "[vvar_vclock]" || name == "[vsyscall]" {
+			continue
+		}
+		r := dumpfile.Range{VA: start, Size: end - start, PA: dumpfile.NoPA, Prot: prot(perms)}
+		if name == partition {
+			if level == dumpfile.Level24 {
+				continue
+			}
+			r.PA = off
+		}
+		ranges = append(ranges, r)
+	}
+	return ranges, files, nil
+}
+
+func prot(perms string) int {
+	p := 0
+	for i, bit := range []int{unix.PROT_READ, unix.PROT_WRITE, unix.PROT_EXEC} {
+		if perms[i] != '-' {
+			p |= bit
+		}
+	}
+	return p
+}
+
+func auxv(pid int) []uint64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/auxv", pid))
+	ws := make([]uint64, len(b)/8)
+	for i := range ws {
+		ws[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return ws
+}
+
+// records fills in what the kernel's records say (state, build id, kmsg,
+// threads) from the live daemon, and returns why not if they cannot be
+// read: the dump is taken without them.
+func records(n int, c *dumpfile.Contents) string {
+	tg, err := inspect.Open(inspect.Options{Instance: n})
+	if err != nil {
+		return err.Error()
+	}
+	defer tg.Close()
+	c.Header.BuildID = string(tg.BuildID)
+	l, err := layout.Cached(layout.CacheDir(), tg.Kernel, string(tg.BuildID), lwk.Roots)
+	if err != nil {
+		return err.Error()
+	}
+	s, err := lwk.Read(tg, l, lwk.What{Kmsg: true, Regs: true})
+	if err != nil {
+		return err.Error()
+	}
+	c.Header.State, c.Kmsg = s.State, s.Kmsg
+	for _, p := range s.Procs {
+		for _, t := range p.Threads {
+			dt := dumpfile.Thread{PID: p.PID, TID: t.TID, CPU: t.CPU}
+			if t.State != "" {
+				dt.State = t.State[0]
+			}
+			setRegs(&dt.Regs, t.Regs)
+			c.Threads = append(c.Threads, dt)
+		}
+	}
+	return ""
+}
+
+// setRegs sets regs from the kernel's record, by field name.
+func setRegs(regs *unix.PtraceRegs, named map[string]uint64) {
+	v := reflect.ValueOf(regs).Elem()
+	for i := range v.NumField() {
+		if x, ok := named[v.Type().Field(i).Name]; ok {
+			v.Field(i).SetUint(x)
+		}
+	}
+}
+
+// progress is a progress bar of total bytes on out if it is a terminal,
+// or one that shows nothing.
+func progress(out io.Writer, total int64) *progressbar.ProgressBar {
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return progressbar.NewOptions64(total, progressbar.OptionSetWriter(out), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetDescription("dumping"), progressbar.OptionThrottle(65*time.Millisecond),
+			progressbar.OptionShowCount(), progressbar.OptionFullWidth(), progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(out) }))
+	}
+	return progressbar.DefaultBytesSilent(total)
+}

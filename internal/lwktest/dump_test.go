@@ -1,0 +1,103 @@
+package lwktest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/gomck/gomck/internal/testprog"
+)
+
+// TestDump takes kernel dumps (ihkosctl N dump) of an instance running a
+// program with threads blocked in a local futex and in offloaded reads,
+// at both levels, of the daemon running and SIGSTOPped, and reads them
+// with mcps and mcinspect, as the live daemon: the same threads and
+// states, the same kmsg; the app's bytes at level 0 only. The dumps are
+// read again once the instance is gone.
+func TestDump(t *testing.T) {
+	in := Boot(t, "-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
+	app := launch(t, in, testprog.MustC(t, "coreme"), "wait")
+	said := startReady(t, app)
+	pid := said[0]
+	live := mcps(t, in, "-p", pid)
+	dir := t.TempDir()
+	dump := func(args ...string) string {
+		t.Helper()
+		cmd := in.Cmd("ihkosctl", append([]string{"0", "dump"}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("ihkosctl 0 dump %v: %v\n%s", args, err, out)
+		}
+		if !strings.Contains(string(out), "3 threads") {
+			t.Errorf("ihkosctl 0 dump %v said %q, want the app's 3 threads counted", args, out)
+		}
+		return string(out)
+	}
+	dump()
+	d24, _ := filepath.Glob(filepath.Join(dir, "mcdump_0_*"))
+	if len(d24) != 1 {
+		t.Fatalf("ihkosctl 0 dump left %q in its cwd, want one mcdump_0_TIMESTAMP", dirNames(dir))
+	}
+	d0 := filepath.Join(dir, "level0")
+	dump("-d", "0", d0)
+	stopped := filepath.Join(dir, "stopped")
+	syscall.Kill(in.PID, syscall.SIGSTOP)
+	dump(stopped)
+	syscall.Kill(in.PID, syscall.SIGCONT)
+
+	threads := func(rows []psRow) []string {
+		var out []string
+		for _, r := range rows {
+			if r.TID != 0 {
+				out = append(out, strconv.Itoa(r.TID)+" "+r.State+" "+r.Syscall)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := threads(live)
+	check := func(name string) {
+		t.Helper()
+		for _, d := range []string{d24[0], d0, stopped} {
+			if got := threads(mcps(t, in, "--dump", d, "-p", pid)); !slices.Equal(got, want) {
+				t.Errorf("%s: mcps --dump %s: threads %q, live %q", name, filepath.Base(d), got, want)
+			}
+			out, err := in.Cmd("mcinspect", "--dump", d, "--kmsg").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "booted") {
+				t.Errorf("%s: mcinspect --dump %s --kmsg: %v\n%s", name, filepath.Base(d), err, out)
+			}
+		}
+		read := func(d string) (string, error) {
+			out, err := in.Cmd("mcinspect", "--dump", d, "--read", "-p", pid, "-v", "400000", "-n", "16").CombinedOutput()
+			return string(out), err
+		}
+		if out, err := read(d0); err != nil || !strings.Contains(out, ".ELF") {
+			t.Errorf("%s: the app's ELF header from the level 0 dump: %v\n%s", name, err, out)
+		}
+		if out, err := read(d24[0]); err == nil || !strings.Contains(out, "not in the dump") {
+			t.Errorf("%s: the app's memory from a level 24 dump: %v\n%s, want refused", name, err, out)
+		}
+	}
+	check("with the instance")
+	out, err := exec.Command("readelf", "-h", d0).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "CORE (Core file)") {
+		t.Errorf("readelf -h of a dump: %v\n%s", err, out)
+	}
+	// A dump cut short is refused, naming where.
+	whole, _ := os.ReadFile(d0)
+	cut := filepath.Join(dir, "cut")
+	os.WriteFile(cut, whole[:len(whole)/2], 0o600)
+	if out, err := in.Cmd("mcps", "--dump", cut).CombinedOutput(); err == nil || !strings.Contains(string(out), "offset") {
+		t.Errorf("mcps on a truncated dump: %v\n%s, want refused with the offset", err, out)
+	}
+	app.Process.Kill()
+	app.Wait()
+	in.Stop()
+	check("after mcstop")
+}

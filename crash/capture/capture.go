@@ -33,14 +33,14 @@ type Options struct {
 
 // Result tells what was dumped.
 type Result struct {
-	Path            string
-	Size            int64 // of the file
-	Memory          uint64
-	Stored, Zero    uint64 // bytes of memory written, omitted as zero
-	Threads         int
-	Records         string // "" when the kernel's records were read, else why not
-	Elapsed         time.Duration
-	DaemonPID       int
+	Path             string
+	Size             int64 // of the file
+	Memory           uint64
+	Stored, Zero     uint64 // bytes of memory written, omitted as zero
+	Threads          int
+	Records          string // "" when the kernel's records were read, else why not
+	Elapsed          time.Duration
+	DaemonPID        int
 	PartitionOmitted bool
 }
 
@@ -98,7 +98,7 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 	defer pagemap.Close()
 	res := &Result{DaemonPID: pid, PartitionOmitted: o.Level == dumpfile.Level24}
 	c := &dumpfile.Contents{
-		Header: dumpfile.Header{Instance: o.Instance, Level: o.Level, DaemonPID: pid, Time: time.Now().UTC().Format(time.RFC3339), Reason: o.Reason},
+		Header:  dumpfile.Header{Instance: o.Instance, Level: o.Level, DaemonPID: pid, Time: time.Now().UTC().Format(time.RFC3339), Reason: o.Reason},
 		Process: gencore.Process{PID: pid, Name: "mckernel", State: 'R'},
 		Files:   files,
 	}

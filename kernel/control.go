@@ -90,6 +90,9 @@ func (k *OS) serveRequest(c *control.Conn, stop chan struct{}) (again bool) {
 	case control.OpQueryFreeMem:
 		free := k.Alloc.FreePages() * mm.PageSize
 		reply(fmt.Sprint(free), free, nil)
+	case control.OpPanic:
+		reply("", nil, nil)
+		k.CPUs[0].Go(func() { panic("ihkosctl panic") })
 	case control.OpShutdown:
 		reply("", nil, nil)
 		select {

@@ -309,7 +309,7 @@ func (p *Proxy) serve() (code int, sig syscall.Signal, err error) {
 	go func() {
 		var r control.Response
 		if _, err := p.conn.Recv(&r); err != nil {
-			r = control.Response{Error: "mcexec: lost the LWK: " + err.Error(), ExitSignal: int(unix.SIGKILL)}
+			r = control.Response{Error: "mcexec: the LWK went away (its daemon ended; a panic leaves a dump in $GOMCK_DUMPDIR): " + err.Error(), ExitSignal: int(unix.SIGKILL)}
 		}
 		exit <- r
 	}()

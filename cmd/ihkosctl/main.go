@@ -1,7 +1,10 @@
 // Command ihkosctl controls an OS instance, with IHK's sub-commands:
 //
-//	ihkosctl INDEX status|kmsg|clear_kmsg|query cpu|query mem|query_free_mem|shutdown
+//	ihkosctl INDEX status|kmsg|clear_kmsg|query cpu|query mem|query_free_mem|shutdown|panic
 //	ihkosctl INDEX dump [-d LEVEL] [FILE]
+//
+// panic makes the LWK panic (its sysrq-c): the daemon dumps itself to
+// $GOMCK_DUMPDIR and ends.
 //
 // dump writes a kernel dump of the instance (package crash/capture) to
 // FILE, mcdump_INDEX_TIMESTAMP by default: level 24 (the default) holds
@@ -24,7 +27,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: ihkosctl INDEX status|kmsg|clear_kmsg|query cpu|query mem|query_free_mem|shutdown|dump [-d LEVEL] [FILE]")
+		fmt.Fprintln(os.Stderr, "usage: ihkosctl INDEX status|kmsg|clear_kmsg|query cpu|query mem|query_free_mem|shutdown|panic|dump [-d LEVEL] [FILE]")
 		os.Exit(1)
 	}
 	n, err := strconv.Atoi(os.Args[1])
@@ -40,6 +43,7 @@ func main() {
 	ops := map[string]string{
 		"status": control.OpStatus, "kmsg": control.OpKmsg, "clear_kmsg": control.OpClearKmsg,
 		"query cpu": control.OpQueryCPU, "query mem": control.OpQueryMem, "query_free_mem": control.OpQueryFreeMem,
+		"panic": control.OpPanic,
 	}
 	if cmd == "shutdown" {
 		if err := control.Stop(n, 15*time.Second); err != nil {

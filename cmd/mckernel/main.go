@@ -14,11 +14,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/crash/capture"
+	"github.com/gomck/gomck/crash/dumpfile"
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/kernel"
@@ -97,7 +101,26 @@ func main() {
 }
 
 // logPanic writes a kernel panic and the kmsg ring to the daemon's log
-// (mcreboot's mcos<N>.log): the ring dies with the daemon.
+// (mcreboot's mcos<N>.log), and a dump of the daemon at the panic into
+// $GOMCK_DUMPDIR (default /var/crash/gomck): the state dies with the
+// daemon. The dump reads the daemon from outside its goroutines, as
+// ihkosctl dump does, while the panicking CPU waits.
 func logPanic(k *kernel.OS, reason string, stack []byte) {
 	fmt.Fprintf(os.Stderr, "mckernel: kernel panic: %s\n%s\nkmsg:\n%s", reason, stack, k.Kmsg.String())
+	dir := os.Getenv("GOMCK_DUMPDIR")
+	if dir == "" {
+		dir = "/var/crash/gomck"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fmt.Fprintf(os.Stderr, "mckernel: no dump: %v\n", err)
+		return
+	}
+	n := k.Config.Index
+	res, err := capture.Capture(capture.Options{Instance: n, Level: dumpfile.Level24,
+		Path: filepath.Join(dir, capture.DefaultPath(n, time.Now())), Reason: "panic: " + reason})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mckernel: no dump: %v\n", err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "mckernel: dumped to %s (%d bytes)\n", res.Path, res.Size)
 }

@@ -33,15 +33,14 @@ type Options struct {
 
 // Result tells what was dumped.
 type Result struct {
-	Path             string
-	Size             int64 // of the file
-	Memory           uint64
-	Stored, Zero     uint64 // bytes of memory written, omitted as zero
-	Threads          int
-	Records          string // "" when the kernel's records were read, else why not
-	Elapsed          time.Duration
-	DaemonPID        int
-	PartitionOmitted bool
+	Path         string
+	Size         int64 // of the file
+	Memory       uint64
+	Stored, Zero uint64 // bytes of memory written, omitted as zero
+	Threads      int
+	Records      string // "" when the kernel's records were read, else why not
+	Elapsed      time.Duration
+	DaemonPID    int
 }
 
 // DefaultPath is McKernel's name for a dump of instance n taken at t.
@@ -96,7 +95,7 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 		return nil, fmt.Errorf("the daemon's page map (pid %d): %w", pid, err)
 	}
 	defer pagemap.Close()
-	res := &Result{DaemonPID: pid, PartitionOmitted: o.Level == dumpfile.Level24}
+	res := &Result{DaemonPID: pid}
 	c := &dumpfile.Contents{
 		Header:  dumpfile.Header{Instance: o.Instance, Level: o.Level, DaemonPID: pid, Time: time.Now().UTC().Format(time.RFC3339), Reason: o.Reason},
 		Process: gencore.Process{PID: pid, Name: "mckernel", State: 'R'},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gomck/gomck/internal/testprog"
 )
@@ -100,4 +101,56 @@ func TestDump(t *testing.T) {
 	app.Wait()
 	in.Stop()
 	check("after mcstop")
+}
+
+// TestDumpOnPanic: an LWK that panics (ihkosctl N panic, its sysrq-c)
+// dumps itself into $GOMCK_DUMPDIR before it ends, with the app's threads
+// and the panic in its kmsg; the app's mcexec ends with an error, it does
+// not hang.
+func TestDumpOnPanic(t *testing.T) {
+	dumps := t.TempDir()
+	t.Setenv("GOMCK_DUMPDIR", dumps)
+	in := Boot(t, "-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
+	app := in.Mcexec(testprog.MustC(t, "coreme"), "wait")
+	stdin, err := app.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stderr strings.Builder
+	app.Stderr = &stderr
+	pid := startReady(t, app)[0]
+	if out, err := in.Cmd("ihkosctl", "0", "panic").CombinedOutput(); err != nil {
+		t.Fatalf("ihkosctl 0 panic: %v\n%s", err, out)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- app.Wait() }()
+	select {
+	case err := <-ended:
+		if err == nil || !strings.Contains(stderr.String(), "went away") {
+			t.Errorf("mcexec of the panicked LWK: %v, stderr %q; want a failure that says so", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		app.Process.Kill()
+		t.Fatal("mcexec of the panicked LWK did not end within 30 s")
+	}
+	waitFor(t, func() bool { return syscall.Kill(in.PID, 0) != nil })
+	in.PID = 0 // gone: the cleanup only releases what it left
+	found, _ := filepath.Glob(filepath.Join(dumps, "mcdump_0_*"))
+	if len(found) != 1 {
+		t.Fatalf("the panic left %q in GOMCK_DUMPDIR, want one mcdump_0_TIMESTAMP", dirNames(dumps))
+	}
+	n := 0
+	for _, r := range mcps(t, in, "--dump", found[0], "-p", pid) {
+		if r.TID != 0 {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("mcps --dump of the panic dump: %d threads of pid %s, want 3", n, pid)
+	}
+	out, err := in.Cmd("mcinspect", "--dump", found[0], "--kmsg").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "panic: cpu 0: ihkosctl panic") {
+		t.Errorf("mcinspect --kmsg of the panic dump: %v\n%s", err, out)
+	}
 }

@@ -13,7 +13,7 @@ const (
 	OpQueryMem     = "query_mem"
 	OpQueryFreeMem = "query_free_mem"
 	OpShutdown     = "shutdown"
-	OpPanic        = "panic" // the LWK's sysrq-c: an LWK CPU panics, for tests of dumps on panic
+	OpPanic        = "panic"  // the LWK's sysrq-c: an LWK CPU panics, for tests of dumps on panic
 	OpExec         = "exec"   // + fd of the executable; reply carries partition and channel fds
 	OpSignal       = "signal" // on an exec connection: forward a signal to the app
 	OpExit         = "exit"   // daemon -> mcexec: the app ended

@@ -119,15 +119,25 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 	buf := make([]byte, dumpfile.BlockSize)
 	pm := make([]byte, 8*dumpfile.BlockSize/gencore.PageSize)
 	for i, r := range ranges {
+		part := partitionFile(pid, r)
 		for off := uint64(0); off < r.Size; off += dumpfile.BlockSize {
 			n := min(dumpfile.BlockSize, r.Size-off)
-			if err := readBlock(mem, pagemap, r.VA+off, buf[:n], pm); err != nil {
+			var err error
+			if part != nil {
+				_, err = part.ReadAt(buf[:n], int64(r.PA+off))
+			} else {
+				err = readBlock(mem, pagemap, r.VA+off, buf[:n], pm)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("read the daemon at %#x: %w", r.VA+off, err)
 			}
 			if err := w.Block(i, buf[:n]); err != nil {
 				return nil, err
 			}
 			bar.Add64(int64(n))
+		}
+		if part != nil {
+			part.Close()
 		}
 	}
 	bar.Finish()
@@ -136,6 +146,21 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 	}
 	res.Stored, res.Zero = w.Stored, w.Zero
 	return res, nil
+}
+
+// partitionFile opens the partition's memfd through the daemon's
+// map_files (root), or returns nil: reading the file is several times
+// faster than reading its mapping through /proc/PID/mem, and its pages
+// are all populated.
+func partitionFile(pid int, r dumpfile.Range) *os.File {
+	if r.PA == dumpfile.NoPA {
+		return nil
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", pid, r.VA, r.VA+r.Size))
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // readBlock reads the populated pages of [va, va+len(b)) into b, zeros

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/gencore"
+	"github.com/gomck/gomck/kernel/lwkabi"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/procview"
 	"github.com/gomck/gomck/kernel/task"
@@ -236,7 +237,7 @@ func specialAreas(p *task.Process) []gencore.Area {
 	defer mem.Close()
 	var areas []gencore.Area
 	for _, m := range procview.StubSpecial(p.Stub.PID) {
-		a := gencore.Area{Start: m.Start, End: m.End, Prot: protOf(m.Perms)}
+		a := gencore.Area{Start: m.Start, End: m.End, Prot: lwkabi.ProtOf(m.Perms)}
 		if m.Name == "[vdso]" || m.Name == "[vsyscall]" {
 			a.Dump = m.End - m.Start
 			b := make([]byte, a.Dump)
@@ -247,17 +248,6 @@ func specialAreas(p *task.Process) []gencore.Area {
 		areas = append(areas, a)
 	}
 	return areas
-}
-
-// protOf reads the rwx of a maps line's permissions.
-func protOf(perms string) int {
-	var prot int
-	for i, bit := range []int{unix.PROT_READ, unix.PROT_WRITE, unix.PROT_EXEC} {
-		if i < len(perms) && perms[i] != '-' {
-			prot |= bit
-		}
-	}
-	return prot
 }
 
 // fileCore writes core to path, relative to p's cwd, as Linux creates a

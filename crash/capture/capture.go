@@ -20,6 +20,7 @@ import (
 	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/inspect/layout"
 	"github.com/gomck/gomck/inspect/lwk"
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 // Options say what to dump where.
@@ -224,7 +225,7 @@ func readMaps(pid, n, level int) ([]dumpfile.Range, []gencore.Area, error) {
 		if perms[0] != 'r' || name == "[vvar]" || name == "[vvar_vclock]" || name == "[vsyscall]" {
 			continue
 		}
-		r := dumpfile.Range{VA: start, Size: end - start, PA: dumpfile.NoPA, Prot: prot(perms)}
+		r := dumpfile.Range{VA: start, Size: end - start, PA: dumpfile.NoPA, Prot: lwkabi.ProtOf(perms)}
 		if name == partition {
 			if level == dumpfile.Level24 {
 				continue
@@ -234,16 +235,6 @@ func readMaps(pid, n, level int) ([]dumpfile.Range, []gencore.Area, error) {
 		ranges = append(ranges, r)
 	}
 	return ranges, files, nil
-}
-
-func prot(perms string) int {
-	p := 0
-	for i, bit := range []int{unix.PROT_READ, unix.PROT_WRITE, unix.PROT_EXEC} {
-		if perms[i] != '-' {
-			p |= bit
-		}
-	}
-	return p
 }
 
 func auxv(pid int) []uint64 {

@@ -1,6 +1,8 @@
 package lwkabi
 
 import (
+	"golang.org/x/sys/unix"
+
 	"slices"
 	"testing"
 )
@@ -109,6 +111,14 @@ func TestShown(t *testing.T) {
 		}
 		if got := tc.s.Shown(false); got != tc.want {
 			t.Errorf("%v in a running process shows %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestProtOf(t *testing.T) {
+	for perms, want := range map[string]int{"r-xp": unix.PROT_READ | unix.PROT_EXEC, "rw-s": unix.PROT_READ | unix.PROT_WRITE, "---p": 0, "r": unix.PROT_READ} {
+		if got := ProtOf(perms); got != want {
+			t.Errorf("ProtOf(%q) = %d, want %d", perms, got, want)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what gomck needs on a fresh Debian machine: gcc and static glibc
 # for the test programs, static busybox, gdb and elfutils (eu-readelf), and
-# Delve, which the core file tests drive. Go comes with the machine.
+# Delve, which the core file tests drive; Capstone for mccrash's dis. Go comes with the machine.
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc)
@@ -10,6 +10,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v make >/dev/null || need+=(make)
 command -v gdb >/dev/null || need+=(gdb) # gcore, for the mcps --dump tests
 command -v eu-readelf >/dev/null || need+=(elfutils)
+dpkg -s libcapstone-dev >/dev/null 2>&1 || need+=(libcapstone-dev) # mccrash dis (gapstone, cgo)
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

@@ -47,6 +47,9 @@ type CPU struct {
 	// wake and place threads.
 	_     [64]byte
 	Stats stats.CPU
+	// Watch is odd while the CPU waits outside the kernel (the
+	// watchdog's; waiting, working).
+	Watch uint64
 }
 
 // addrNoRandomize is personality(2)'s ADDR_NO_RANDOMIZE.
@@ -126,7 +129,9 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 		// Idle: tick-less, until work, a wake-up or the next deadline.
 		d, _ := c.Queue.NextDeadline()
 		idle := sched.Now()
+		c.waiting()
 		c.Queue.Idle(seen, d)
+		c.working()
 		c.Stats.IdleNs += uint64(sched.Now() - idle)
 	}
 }

@@ -30,8 +30,9 @@ type Hooks struct {
 	FatalSignal func(p *task.Process, t *task.Thread, sig int, core bool)
 	// Panic runs when instance k panics (a Go panic on an LWK CPU), with
 	// its reason and the panicking goroutine's stack, before the daemon
-	// dies of it: the state at the panic is still in memory.
-	Panic func(k *OS, reason string, stack []byte)
+	// dies of it: the state at the panic is still in memory. It returns
+	// the dump it took, if any, for the last heartbeat to name.
+	Panic func(k *OS, reason string, stack []byte) (dump string)
 }
 
 // switched calls the Switch hook.
@@ -64,8 +65,15 @@ func (k *OS) panicked(c *CPU, r any) {
 	stack := debug.Stack()
 	k.setState("PANIC")
 	k.Kmsg.Printf("panic: %s", reason)
+	var dump string
 	if k.Hooks.Panic != nil {
-		k.Hooks.Panic(k, reason, stack)
+		dump = k.Hooks.Panic(k, reason, stack)
+	}
+	k.mu.Lock()
+	k.Watchdog.Reason, k.Watchdog.Dump = reason, dump
+	k.mu.Unlock()
+	if k.unwatch != nil {
+		k.beat(nil)
 	}
 	panic(r)
 }

@@ -13,7 +13,7 @@ import (
 func TestPanicked(t *testing.T) {
 	var reason string
 	var stack []byte
-	k := &OS{State: "RUNNING", Kmsg: kmsg.New(), Hooks: Hooks{Panic: func(_ *OS, r string, s []byte) { reason, stack = r, s }}}
+	k := &OS{State: "RUNNING", Kmsg: kmsg.New(), Hooks: Hooks{Panic: func(_ *OS, r string, s []byte) string { reason, stack = r, s; return "" }}}
 	defer func() {
 		if r := recover(); r != "boom" {
 			t.Errorf("panic carried on as %v, want boom", r)

@@ -23,6 +23,9 @@ import (
 // Instance is the running OS instance; nil until Boot.
 var Instance *OS
 
+// zeroPiece is how much the allocator clears between watchdog touches.
+const zeroPiece = 64 << 20
+
 // Config is how an instance was booted (mcreboot's arguments).
 type Config struct {
 	Index         int                  `json:"index"`
@@ -54,12 +57,16 @@ type OS struct {
 	Platform  platform.Platform
 	Hooks     Hooks
 	Stats     stats.Instance
+	Watchdog  Watchdog
 
 	// views are the rendered /proc and /sys views, nil if they could not
 	// be made (the app then sees Linux's).
 	views  *procview.Views
 	mu     sync.Mutex
 	stubMu sync.Mutex // serializes making stub threads
+	// unwatch ends the watchdog at shutdown, which closes the channel
+	// it is given once the last beat is written.
+	unwatch chan chan struct{}
 	// embryos are forked processes waiting for their proxy, by token.
 	embryos map[uint64]*embryo
 	// sessions are the connections of child proxies, by proxy pid.
@@ -97,7 +104,16 @@ func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 		k.Kmsg.Printf("memory: mlock not permitted; partition pages are pre-faulted but not locked")
 	}
 	direct := mem.Direct
-	k.Alloc = mm.NewAllocator(uint64(mem.Size), nodes, func(off, n uint64) { clear(direct[off : off+n]) })
+	k.Alloc = mm.NewAllocator(uint64(mem.Size), nodes, func(off, n uint64) {
+		// In pieces: pages untouched for long cost seconds per GiB here,
+		// and the watchdog must see the kernel moving on.
+		for n > 0 {
+			m := min(n, zeroPiece)
+			clear(direct[off : off+m])
+			k.progressed()
+			off, n = off+m, n-m
+		}
+	})
 	if k.Platform, err = backend(mem.FD, k.Kmsg.Printf); err != nil {
 		mem.Close()
 		return nil, err
@@ -131,6 +147,8 @@ func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 		k.Kmsg.Printf("warning: no LWK views of /proc and /sys: %v", err)
 	}
 	k.setState("RUNNING")
+	k.unwatch = make(chan chan struct{})
+	go k.watch(k.unwatch)
 	k.Kmsg.Printf("booted: %d CPUs, %s memory", len(k.CPUs), partition.FormatSize(mem.Size))
 	Instance = k
 	return k, nil
@@ -229,4 +247,9 @@ func (k *OS) Shutdown() {
 	k.views.Remove()
 	k.Platform.Close()
 	k.Mem.Close()
+	if k.unwatch != nil {
+		done := make(chan struct{})
+		k.unwatch <- done
+		<-done
+	}
 }

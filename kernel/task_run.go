@@ -50,7 +50,9 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 		// The registers come back into a copy, stored under the thread's
 		// sequence counter: mcps and mcinspect read them while it runs.
 		regs := t.Regs
+		c.waiting()
 		st, err := stub.Run(&regs)
+		c.working()
 		t.Begin()
 		t.Regs = regs
 		t.End()

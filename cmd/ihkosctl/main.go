@@ -13,6 +13,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/gomck/gomck/crash/capture"
 	"github.com/gomck/gomck/crash/dumpfile"
+	"github.com/gomck/gomck/crash/monitor"
 	"github.com/gomck/gomck/delegator/control"
 )
 
@@ -35,13 +37,19 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ihkosctl: bad instance %q\n", os.Args[1])
 		os.Exit(1)
 	}
-	if os.Args[2] == "dump" {
+	switch os.Args[2] {
+	case "dump":
 		dump(n, os.Args[3:])
 		return
+	case "status":
+		if len(os.Args) == 3 {
+			status(n)
+			return
+		}
 	}
 	cmd := strings.Join(os.Args[2:], " ")
 	ops := map[string]string{
-		"status": control.OpStatus, "kmsg": control.OpKmsg, "clear_kmsg": control.OpClearKmsg,
+		"kmsg": control.OpKmsg, "clear_kmsg": control.OpClearKmsg,
 		"query cpu": control.OpQueryCPU, "query mem": control.OpQueryMem, "query_free_mem": control.OpQueryFreeMem,
 		"panic": control.OpPanic,
 	}
@@ -63,6 +71,36 @@ func main() {
 	if resp.Text != "" && !strings.HasSuffix(resp.Text, "\n") {
 		fmt.Println()
 	}
+}
+
+// statusWithin bounds how long status waits for the daemon: it must answer
+// within 2 s even when the daemon is wedged.
+const statusWithin = 1500 * time.Millisecond
+
+// status is ihkosctl N status: the monitor's verdict when it found the
+// instance hung or panicked (the daemon would not answer, or is gone),
+// else the daemon's own answer, or HUNGUP if it gives none in time.
+func status(n int) {
+	if m, err := control.ReadMonitor(n); err == nil && m.State != monitor.Running {
+		fmt.Printf("status: %s\n", m.State)
+		since := time.Unix(0, m.Since)
+		fmt.Printf("since: %s (%v ago)\n", since.Format(time.DateTime), time.Since(since).Round(time.Second))
+		for _, f := range [][2]string{{"reason", m.Reason}, {"dump", m.Dump}, {"kmsg", m.Kmsg}} {
+			if f[1] != "" {
+				fmt.Printf("%s: %s\n", f[0], f[1])
+			}
+		}
+		return
+	}
+	resp, err := control.QueryWithin(n, control.OpStatus, statusWithin)
+	if errors.Is(err, control.ErrNoAnswer) {
+		fmt.Printf("status: %s\nreason: the daemon did not answer within %v\n", monitor.Hungup, statusWithin)
+		return
+	}
+	if err != nil {
+		fail(err)
+	}
+	fmt.Print(resp.Text)
 }
 
 // dump is ihkosctl N dump [-d LEVEL] [FILE].

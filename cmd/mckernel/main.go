@@ -98,6 +98,7 @@ func main() {
 	k.Serve(l)
 	os.Remove(control.PidPath(cfg.Index))
 	os.Remove(control.ConfigPath(cfg.Index))
+	os.Remove(control.HeartbeatPath(cfg.Index))
 }
 
 // logPanic writes a kernel panic and the kmsg ring to the daemon's log
@@ -105,22 +106,20 @@ func main() {
 // $GOMCK_DUMPDIR (default /var/crash/gomck): the state dies with the
 // daemon. The dump reads the daemon from outside its goroutines, as
 // ihkosctl dump does, while the panicking CPU waits.
-func logPanic(k *kernel.OS, reason string, stack []byte) {
+func logPanic(k *kernel.OS, reason string, stack []byte) string {
 	fmt.Fprintf(os.Stderr, "mckernel: kernel panic: %s\n%s\nkmsg:\n%s", reason, stack, k.Kmsg.String())
-	dir := os.Getenv("GOMCK_DUMPDIR")
-	if dir == "" {
-		dir = "/var/crash/gomck"
-	}
+	dir := capture.DumpDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		fmt.Fprintf(os.Stderr, "mckernel: no dump: %v\n", err)
-		return
+		return ""
 	}
 	n := k.Config.Index
 	res, err := capture.Capture(capture.Options{Instance: n, Level: dumpfile.Level24,
 		Path: filepath.Join(dir, capture.DefaultPath(n, time.Now())), Reason: "panic: " + reason})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mckernel: no dump: %v\n", err)
-		return
+		return ""
 	}
 	fmt.Fprintf(os.Stderr, "mckernel: dumped to %s (%d bytes)\n", res.Path, res.Size)
+	return res.Path
 }

@@ -4,7 +4,10 @@
 //
 // It is silent on success. If the instance is already booted it is shut
 // down first (a reboot). -i (instance number, default 0) is gomck's, so
-// several instances can coexist.
+// several instances can coexist. It starts the instance's monitor,
+// ihkmond, which dumps it at LEVEL if it hangs for $GOMCK_HANG_TIMEOUT
+// (a Go duration, 3s by default) or panics; the monitor logs to
+// ihkmond<INDEX>.log in the run directory.
 package main
 
 import (
@@ -70,7 +73,7 @@ func boot(cpus, mem string, over bool, share, level, kmsg, index int) error {
 			}
 		}
 	}
-	if control.DaemonPID(index) != 0 {
+	if _, err := os.Stat(control.PidPath(index)); err == nil {
 		if err := control.Stop(index, 10*time.Second); err != nil {
 			return fmt.Errorf("reboot: %w", err)
 		}
@@ -118,5 +121,38 @@ func boot(cpus, mem string, over bool, share, level, kmsg, index int) error {
 		return fmt.Errorf("boot failed: %s", line)
 	}
 	cmd.Process.Release()
-	return nil
+	return startMonitor(filepath.Dir(self), index, level)
+}
+
+// startMonitor starts ihkmond for instance index and waits until it
+// watches.
+func startMonitor(bin string, index, level int) error {
+	args := []string{"-i", strconv.Itoa(index), "-d", strconv.Itoa(level)}
+	if t := os.Getenv("GOMCK_HANG_TIMEOUT"); t != "" {
+		args = append(args, "-t", t)
+	}
+	logf, err := os.OpenFile(filepath.Join(control.RunDir(), fmt.Sprintf("ihkmond%d.log", index)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(filepath.Join(bin, "ihkmond"), args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the monitor: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the monitor ended at once (%v); see %s", err, logf.Name())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if m, err := control.ReadMonitor(index); err == nil && m.PID == cmd.Process.Pid {
+			return nil
+		}
+	}
+	return fmt.Errorf("the monitor did not start watching within 5s; see %s", logf.Name())
 }

@@ -299,3 +299,18 @@ func progress(out io.Writer, total int64) *progressbar.ProgressBar {
 	}
 	return progressbar.DefaultBytesSilent(total)
 }
+
+// DumpDirEnv names the variable that says where dumps taken without a
+// person (on a panic, on a hang) go; DefaultDumpDir when unset.
+const (
+	DumpDirEnv     = "GOMCK_DUMPDIR"
+	DefaultDumpDir = "/var/crash/gomck"
+)
+
+// DumpDir is where dumps taken without a person go.
+func DumpDir() string {
+	if d := os.Getenv(DumpDirEnv); d != "" {
+		return d
+	}
+	return DefaultDumpDir
+}

@@ -29,6 +29,9 @@ type Conn struct {
 // ErrNoInstance is returned by Dial when no daemon listens.
 var ErrNoInstance = errors.New("no LWK instance is booted")
 
+// ErrNoAnswer is returned by Query when the daemon does not answer in time.
+var ErrNoAnswer = errors.New("no answer")
+
 // Dial connects to instance n.
 func Dial(n int) (*Conn, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
@@ -274,18 +277,21 @@ func FromFD(fd int) *Conn { return &Conn{fd: fd} }
 const QueryTimeout = 10 * time.Second
 
 // Query sends one request to instance n and returns the response.
-func Query(n int, op string) (Response, error) {
+func Query(n int, op string) (Response, error) { return QueryWithin(n, op, QueryTimeout) }
+
+// QueryWithin is Query with its own bound on the wait.
+func QueryWithin(n int, op string, timeout time.Duration) (Response, error) {
 	c, err := Dial(n)
 	if err != nil {
 		return Response{}, err
 	}
 	defer c.Close()
 	// A stopped or wedged daemon must not hang the tools.
-	tv := unix.NsecToTimeval(int64(QueryTimeout))
+	tv := unix.NsecToTimeval(int64(timeout))
 	unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	resp, fds, err := c.Call(Request{Op: op})
 	if errors.Is(err, unix.EAGAIN) {
-		err = fmt.Errorf("instance %d did not answer within %v (daemon stopped or busy)", n, QueryTimeout)
+		err = fmt.Errorf("%w: instance %d did not answer within %v (daemon stopped or busy)", ErrNoAnswer, n, timeout)
 	}
 	for _, fd := range fds {
 		unix.Close(fd)

@@ -51,6 +51,14 @@ func ReadConfig(n int, v any) error {
 // waits for the daemon to exit and removes its files.
 func Stop(n int, timeout time.Duration) error {
 	pid := DaemonPID(n)
+	if pid == 0 {
+		if _, err := os.Stat(PidPath(n)); err == nil {
+			// A daemon that panicked or was killed left its files:
+			// stopping it is removing them.
+			cleanup(n)
+			return nil
+		}
+	}
 	if _, err := Query(n, OpShutdown); err != nil && pid == 0 {
 		cleanup(n)
 		return err
@@ -69,10 +77,20 @@ func Stop(n int, timeout time.Duration) error {
 	return nil
 }
 
+// cleanup removes instance n's files once its daemon is gone, and stops
+// its monitor if that has not ended by itself.
 func cleanup(n int) {
-	os.Remove(SocketPath(n))
-	os.Remove(PidPath(n))
-	os.Remove(ConfigPath(n))
+	if m, err := ReadMonitor(n); err == nil && m.PID > 0 {
+		for i := 0; i < 50 && syscall.Kill(m.PID, 0) == nil; i++ {
+			if i == 40 {
+				syscall.Kill(m.PID, syscall.SIGTERM)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for _, p := range []string{SocketPath(n), PidPath(n), ConfigPath(n), HeartbeatPath(n), MonitorPath(n)} {
+		os.Remove(p)
+	}
 }
 
 // DaemonChildren lists the child processes of a daemon: its stubs.

@@ -48,6 +48,7 @@ func TestDump(t *testing.T) {
 	d0 := filepath.Join(dir, "level0")
 	dump("-d", "0", d0)
 	stopped := filepath.Join(dir, "stopped")
+	in.Hangs = true
 	syscall.Kill(in.PID, syscall.SIGSTOP)
 	dump(stopped)
 	syscall.Kill(in.PID, syscall.SIGCONT)
@@ -106,7 +107,8 @@ func TestDump(t *testing.T) {
 // TestDumpOnPanic: an LWK that panics (ihkosctl N panic, its sysrq-c)
 // dumps itself into $GOMCK_DUMPDIR before it ends, with the app's threads
 // and the panic in its kmsg; the app's mcexec ends with an error, it does
-// not hang.
+// not hang. The monitor marks the instance PANIC, names the dump in
+// ihkosctl status and writes its kmsg beside it; mcstop clears it.
 func TestDumpOnPanic(t *testing.T) {
 	dumps := t.TempDir()
 	t.Setenv("GOMCK_DUMPDIR", dumps)
@@ -136,9 +138,16 @@ func TestDumpOnPanic(t *testing.T) {
 	}
 	waitFor(t, func() bool { return syscall.Kill(in.PID, 0) != nil })
 	in.PID = 0 // gone: the cleanup only releases what it left
+	st := waitStatus(t, in, "PANIC", true)
+	if field(st, "reason") != "cpu 0: ihkosctl panic" {
+		t.Errorf("status of the panicked instance:\n%s", st)
+	}
 	found, _ := filepath.Glob(filepath.Join(dumps, "mcdump_0_*"))
-	if len(found) != 1 {
-		t.Fatalf("the panic left %q in GOMCK_DUMPDIR, want one mcdump_0_TIMESTAMP", dirNames(dumps))
+	if len(found) != 2 || found[0] != field(st, "dump") || found[1] != found[0]+".kmsg" {
+		t.Fatalf("the panic left %q in GOMCK_DUMPDIR, want the mcdump_0_TIMESTAMP and .kmsg that status names:\n%s", dirNames(dumps), st)
+	}
+	if b, err := os.ReadFile(found[1]); err != nil || !strings.Contains(string(b), "panic: cpu 0: ihkosctl panic") {
+		t.Errorf("the panic's kmsg file: %v\n%s", err, b)
 	}
 	n := 0
 	for _, r := range mcps(t, in, "--dump", found[0], "-p", pid) {
@@ -152,5 +161,11 @@ func TestDumpOnPanic(t *testing.T) {
 	out, err := in.Cmd("mcinspect", "--dump", found[0], "--kmsg").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "panic: cpu 0: ihkosctl panic") {
 		t.Errorf("mcinspect --kmsg of the panic dump: %v\n%s", err, out)
+	}
+	if out, err := in.Cmd("mcstop").CombinedOutput(); err != nil {
+		t.Errorf("mcstop of the panicked instance: %v\n%s", err, out)
+	}
+	if out, err := in.Cmd("ihkosctl", "0", "status").CombinedOutput(); err == nil {
+		t.Errorf("status after mcstop of the panicked instance succeeded:\n%s", out)
 	}
 }

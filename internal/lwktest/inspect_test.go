@@ -393,6 +393,7 @@ func TestInspect(t *testing.T) {
 	})
 
 	t.Run("stopped", func(t *testing.T) {
+		in.Hangs = true
 		if err := syscall.Kill(in.PID, syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
@@ -575,6 +576,7 @@ func TestInspectBusy(t *testing.T) {
 		}
 	})
 	t.Run("stopped", func(t *testing.T) {
+		in.Hangs = true
 		for range 30 {
 			if err := syscall.Kill(in.PID, syscall.SIGSTOP); err != nil {
 				t.Fatal(err)

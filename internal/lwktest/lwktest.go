@@ -35,7 +35,7 @@ func Bin(tb testing.TB) string {
 			return
 		}
 		root := testprog.Root()
-		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig", "mcps", "mcinspect", "mcgcore"} {
+		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig", "mcps", "mcinspect", "mcgcore", "ihkmond"} {
 			if binErr = gobuild(root, filepath.Join(binDir, c), "./cmd/"+c); binErr != nil {
 				return
 			}
@@ -64,6 +64,13 @@ type Instance struct {
 	RunDir string
 	Index  int
 	PID    int // daemon
+	// Monitor is the instance's ihkmond, which puts the dumps of a hang
+	// or a panic in DumpDir ($GOMCK_DUMPDIR; the test's own unless set).
+	Monitor int
+	DumpDir string
+	// Hangs says the test stops the daemon: the monitor may find it
+	// HUNGUP. Otherwise a HUNGUP verdict fails the test (a false alarm).
+	Hangs bool
 }
 
 // NeedRoot skips tb unless it runs as root.
@@ -90,6 +97,10 @@ func Boot(tb testing.TB, args ...string) *Instance {
 	in := &Instance{tb: tb, Bin: Bin(tb), RunDir: tb.TempDir()}
 	os.Chmod(in.RunDir, 0o755)
 	tb.Setenv("GOMCK_RUNDIR", in.RunDir)
+	if in.DumpDir = os.Getenv("GOMCK_DUMPDIR"); in.DumpDir == "" {
+		in.DumpDir = tb.TempDir()
+		tb.Setenv("GOMCK_DUMPDIR", in.DumpDir)
+	}
 	tb.Cleanup(in.Stop)
 	out, err := in.Cmd("mcreboot", args...).CombinedOutput()
 	if err != nil {
@@ -101,6 +112,11 @@ func Boot(tb testing.TB, args ...string) *Instance {
 	in.PID = control.DaemonPID(in.Index)
 	if in.PID == 0 {
 		tb.Fatal("mcreboot succeeded but no daemon pid file")
+	}
+	if m, err := control.ReadMonitor(in.Index); err != nil {
+		tb.Errorf("mcreboot started no monitor: %v", err)
+	} else {
+		in.Monitor = m.PID
 	}
 	return in
 }
@@ -118,6 +134,7 @@ func (in *Instance) Mcexec(args ...string) *exec.Cmd { return in.Cmd("mcexec", a
 // Stop shuts the instance down and makes sure the daemon, its stubs and
 // its cpuset are gone.
 func (in *Instance) Stop() {
+	defer in.stopMonitor()
 	if in.PID == 0 {
 		partition.ReleaseStale(fmt.Sprintf("mcos%d", in.Index))
 		return
@@ -135,6 +152,24 @@ func (in *Instance) Stop() {
 	if in.tb.Failed() {
 		in.logTail()
 	}
+}
+
+// stopMonitor makes sure the monitor is gone (it ends with its instance)
+// and that it raised no false alarm.
+func (in *Instance) stopMonitor() {
+	if in.Monitor == 0 {
+		return
+	}
+	if b, _ := os.ReadFile(filepath.Join(in.RunDir, fmt.Sprintf("ihkmond%d.log", in.Index))); !in.Hangs && bytes.Contains(b, []byte(" HUNGUP")) {
+		in.tb.Errorf("the monitor found a running instance hung:\n%s", b)
+	}
+	for i := 0; i < 100 && syscall.Kill(in.Monitor, 0) == nil; i++ {
+		if i == 50 {
+			syscall.Kill(in.Monitor, syscall.SIGKILL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	in.Monitor = 0
 }
 
 // logTail logs the end of the daemon's own log (its stderr: a panic, a

@@ -142,7 +142,7 @@ func offload(c *Call) int64 {
 		c.Action = Block
 		return 0
 	}
-	ret, err = ch.Wait(slot, 0)
+	ret, err = wait(c, slot, 0)
 	t.OffloadSeq.Store(0)
 	return finish(c, c.Nr, ret, err)
 }
@@ -170,8 +170,15 @@ func offloadCallWhile(c *Call, nr uint64, args [6]uint64, view *pathView, meanwh
 	if meanwhile != nil {
 		meanwhile()
 	}
-	ret, err := c.T.Proc.Chan.Wait(slot, c.Env.OffloadSpin)
+	ret, err := wait(c, slot, c.Env.OffloadSpin)
 	return finish(c, nr, ret, err)
+}
+
+// wait waits on the CPU for mcexec's answer in slot.
+func wait(c *Call, slot int, spin int) (int64, error) {
+	c.Env.Kernel.Waiting(c.T, true)
+	defer c.Env.Kernel.Waiting(c.T, false)
+	return c.T.Proc.Chan.Wait(slot, spin)
 }
 
 // finish turns an offload's outcome into the syscall's result.

@@ -53,6 +53,9 @@ type Kernel interface {
 	// ParkOffload gives t's CPU to other threads while its offloaded call
 	// is in flight, if any could use it; wait returns the call's result.
 	ParkOffload(t *task.Thread, wait func() int64) bool
+	// Waiting marks t's CPU as waiting for Linux (on) or working again:
+	// the watchdog takes a CPU that stays in the kernel for a hung one.
+	Waiting(t *task.Thread, on bool)
 	// TakeSignal removes a pending signal of t within set.
 	TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool)
 	// SetRealTimer arms ITIMER_REAL (0 disarms) and returns what it was

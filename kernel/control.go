@@ -20,15 +20,15 @@ import (
 // after the instance has been shut down.
 func (k *OS) Serve(l *control.Listener) {
 	stop := make(chan struct{})
-	go func() {
+	k.background("control", func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			go k.serveConn(c, stop)
+			k.background("control", func() { k.serveConn(c, stop) })
 		}
-	}()
+	})
 	<-stop
 	k.Shutdown()
 	l.Close()
@@ -186,7 +186,7 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 // proxy's session (recycle).
 func (k *OS) serveProcess(c *control.Conn, p *task.Process) (detached bool) {
 	gone := make(chan struct{})
-	go func() {
+	k.background(fmt.Sprintf("signals of pid %d", p.PID), func() {
 		defer close(gone)
 		for {
 			var m control.Request
@@ -215,7 +215,7 @@ func (k *OS) serveProcess(c *control.Conn, p *task.Process) (detached bool) {
 				k.kill(p, m.Signal)
 			}
 		}
-	}()
+	})
 	select {
 	case <-p.Done():
 		c.Send(control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -81,7 +82,7 @@ func newCPU(k *OS, index, host int) *CPU {
 	go c.loop(k, ready)
 	<-ready
 	if k.Config.TimeSharing {
-		go c.timeShare()
+		k.background(fmt.Sprintf("cpu %d time slices", index), c.timeShare)
 	}
 	return c
 }
@@ -102,7 +103,7 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 	close(ready)
 	defer func() {
 		if r := recover(); r != nil {
-			k.panicked(c, r)
+			k.panicked(fmt.Sprintf("cpu %d", c.Index), r)
 		}
 	}()
 	for {

@@ -56,12 +56,29 @@ func (h *Hooks) fatal(p *task.Process, t *task.Thread, sig int) {
 	}
 }
 
-// panicked records a panic on LWK CPU c in kmsg and the instance state,
-// gives it to the Panic hook, and panics on: a kernel whose CPU loop
-// failed is in no state to go on, but its state at the panic is kept
-// for whoever looks.
-func (k *OS) panicked(c *CPU, r any) {
-	reason := fmt.Sprintf("cpu %d: %v", c.Index, r)
+// background runs f in a goroutine of its own whose panic, if any, is
+// the kernel's, as one on an LWK CPU: where says whose it is.
+func (k *OS) background(where string, f func()) {
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				k.panicked(where, r)
+			}
+		}()
+		f()
+	}()
+}
+
+// panicked records a panic in the kernel (on an LWK CPU, or in one of its
+// goroutines: where) in kmsg and the instance state, gives it to the
+// Panic hook, and panics on: a kernel that failed is in no state to go
+// on, but its state at the panic is kept for whoever looks. A second
+// panic meanwhile waits for the first to end the daemon.
+func (k *OS) panicked(where string, r any) {
+	if !k.panicking.CompareAndSwap(false, true) {
+		select {}
+	}
+	reason := fmt.Sprintf("%s: %v", where, r)
 	stack := debug.Stack()
 	k.setState("PANIC")
 	k.Kmsg.Printf("panic: %s", reason)

@@ -1,8 +1,12 @@
 package kernel
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomck/gomck/kernel/kmsg"
 )
@@ -23,5 +27,28 @@ func TestPanicked(t *testing.T) {
 			t.Errorf("state %s, hook reason %q, stack %d bytes, kmsg %q", k.State, reason, len(stack), k.Kmsg.String())
 		}
 	}()
-	k.panicked(&CPU{Index: 3}, "boom")
+	k.panicked("cpu 3", "boom")
+}
+
+// TestBackgroundPanic: a panic in one of the kernel's goroutines, not an
+// LWK CPU, goes through the Panic hook too, then ends the daemon. The
+// daemon's end is a child test process's.
+func TestBackgroundPanic(t *testing.T) {
+	if os.Getenv("GOMCK_TEST_BACKGROUND_PANIC") == "1" {
+		k := &OS{State: "RUNNING", Kmsg: kmsg.New(), Hooks: Hooks{Panic: func(_ *OS, r string, _ []byte) string {
+			fmt.Printf("hook: %s\n", r)
+			return ""
+		}}}
+		k.background("control", func() { panic("boom") })
+		time.Sleep(10 * time.Second)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBackgroundPanic$")
+	cmd.Env = append(os.Environ(), "GOMCK_TEST_BACKGROUND_PANIC=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err == nil || !strings.Contains(stdout.String(), "hook: control: boom") || !strings.Contains(stderr.String(), "panic: boom") {
+		t.Errorf("a panic in a kernel goroutine: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -64,6 +65,8 @@ type OS struct {
 	views  *procview.Views
 	mu     sync.Mutex
 	stubMu sync.Mutex // serializes making stub threads
+	// panicking is set by the first panic.
+	panicking atomic.Bool
 	// unwatch ends the watchdog at shutdown, which closes the channel
 	// it is given once the last beat is written.
 	unwatch chan chan struct{}
@@ -148,7 +151,7 @@ func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 	}
 	k.setState("RUNNING")
 	k.unwatch = make(chan chan struct{})
-	go k.watch(k.unwatch)
+	k.background("watchdog", func() { k.watch(k.unwatch) })
 	k.Kmsg.Printf("booted: %d CPUs, %s memory", len(k.CPUs), partition.FormatSize(mem.Size))
 	Instance = k
 	return k, nil

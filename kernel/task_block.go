@@ -76,9 +76,9 @@ func (k *OS) ParkOffload(t *task.Thread, wait func() int64) bool {
 	}
 	c.Queue.Park(t)
 	t.Proc.Offloads.Add(1)
-	go func() {
+	k.background("offload wait", func() {
 		defer t.Proc.Offloads.Done()
 		c.Queue.Wake(t, wait())
-	}()
+	})
 	return true
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -69,10 +70,10 @@ func (k *OS) endProcess(c *CPU, p *task.Process, taker *task.Thread, code, sig i
 	if sig != 0 {
 		k.Hooks.fatal(p, taker, sig)
 		if job := k.coreJob(c, p, taker, sig); job != nil {
-			go func() {
+			k.background(fmt.Sprintf("core of pid %d", p.PID), func() {
 				job()
 				c.Go(func() { k.teardown(c, p, code, sig) })
-			}()
+			})
 			return
 		}
 	}
@@ -118,10 +119,10 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		if p.Chan.Requests() == 0 {
 			k.recycle(p)
 		} else {
-			go func() {
+			k.background(fmt.Sprintf("recycle of pid %d", p.PID), func() {
 				p.Offloads.Wait()
 				k.recycle(p)
-			}()
+			})
 		}
 	}
 	if sig != 0 {

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math/bits"
 	"time"
 
@@ -115,7 +116,7 @@ func (k *OS) wakeFor(p *task.Process, t *task.Thread, bit uint64, stop bool) boo
 // before the worker enters the call, where it interrupts nothing.
 func (k *OS) interruptOffload(p *task.Process, t *task.Thread, seq uint64) {
 	t.Interrupted.Store(true)
-	go func() {
+	k.background(fmt.Sprintf("interrupt of tid %d", t.TID), func() {
 		for i := 0; i < 400; i++ {
 			worker, executing := p.Chan.Interrupt(t.Slot, seq)
 			if !executing {
@@ -126,7 +127,7 @@ func (k *OS) interruptOffload(p *task.Process, t *task.Thread, seq uint64) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-	}()
+	})
 }
 
 // ignored reports a signal Linux would discard at once: its action is to

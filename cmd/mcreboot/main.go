@@ -98,7 +98,7 @@ func boot(cpus, mem string, over bool, share, level, kmsg, index int) error {
 	if err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(control.RunDir(), fmt.Sprintf("mcos%d.log", index)), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	logf, err := os.OpenFile(control.LogPath(index), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func startMonitor(bin string, index, level int) error {
 	if t := os.Getenv("GOMCK_HANG_TIMEOUT"); t != "" {
 		args = append(args, "-t", t)
 	}
-	logf, err := os.OpenFile(filepath.Join(control.RunDir(), fmt.Sprintf("ihkmond%d.log", index)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(control.MonitorLogPath(index), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/syslog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomck/gomck/crash/capture"
@@ -116,8 +117,21 @@ func (m *monitor) ended(hb control.Heartbeat, err error) error {
 		m.set(Panic, hb.Reason, "dump "+hb.Dump+m.writeKmsg(hb.Dump))
 		return nil
 	}
-	m.set(Panic, fmt.Sprintf("daemon %d ended without a shutdown or a panic (killed?)", m.daemon), "no dump")
+	// A fatal runtime error (not a panic: out of memory, a concurrent map
+	// write) ends the daemon at once; its log says which.
+	m.set(Panic, fmt.Sprintf("daemon %d ended without a shutdown or a panic: %s", m.daemon, m.lastWords()), "no dump")
 	return nil
+}
+
+// lastWords is the fatal error in the daemon's log, or a guess.
+func (m *monitor) lastWords() string {
+	b, _ := os.ReadFile(control.LogPath(m.o.Instance))
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") {
+			return l
+		}
+	}
+	return "killed?"
 }
 
 // hung marks the instance HUNGUP and dumps it, once per hang.

@@ -26,3 +26,9 @@ func ConfigPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("mcos
 
 // RunDirEnv names the environment variable that moves RunDir.
 const RunDirEnv = "GOMCK_RUNDIR"
+
+// LogPath is instance n's daemon log (its stdout and stderr).
+func LogPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("mcos%d.log", n)) }
+
+// MonitorLogPath is the log of instance n's monitor, ihkmond.
+func MonitorLogPath(n int) string { return filepath.Join(RunDir(), fmt.Sprintf("ihkmond%d.log", n)) }

@@ -160,7 +160,7 @@ func (in *Instance) stopMonitor() {
 	if in.Monitor == 0 {
 		return
 	}
-	if b, _ := os.ReadFile(filepath.Join(in.RunDir, fmt.Sprintf("ihkmond%d.log", in.Index))); !in.Hangs && bytes.Contains(b, []byte(" HUNGUP")) {
+	if b, _ := os.ReadFile(control.MonitorLogPath(in.Index)); !in.Hangs && bytes.Contains(b, []byte(" HUNGUP")) {
 		in.tb.Errorf("the monitor found a running instance hung:\n%s", b)
 	}
 	for i := 0; i < 100 && syscall.Kill(in.Monitor, 0) == nil; i++ {
@@ -175,7 +175,7 @@ func (in *Instance) stopMonitor() {
 // logTail logs the end of the daemon's own log (its stderr: a panic, a
 // fatal runtime error), which goes with the test's run directory.
 func (in *Instance) logTail() {
-	b, err := os.ReadFile(filepath.Join(in.RunDir, fmt.Sprintf("mcos%d.log", in.Index)))
+	b, err := os.ReadFile(control.LogPath(in.Index))
 	if err != nil || len(bytes.TrimSpace(b)) == 0 {
 		return
 	}

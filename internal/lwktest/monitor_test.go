@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/internal/testprog"
 )
 
@@ -96,7 +97,7 @@ func TestMonitorHang(t *testing.T) {
 
 	syscall.Kill(in.PID, syscall.SIGCONT)
 	waitStatus(t, in, "RUNNING", false)
-	log, _ := os.ReadFile(filepath.Join(in.RunDir, "ihkmond0.log"))
+	log, _ := os.ReadFile(control.MonitorLogPath(0))
 	for _, want := range []string{"mcos0: HUNGUP: no heartbeat for", "mcos0: RUNNING: resumed"} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("the monitor's log lacks %q:\n%s", want, log)

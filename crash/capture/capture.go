@@ -1,13 +1,11 @@
 package capture
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -197,40 +195,26 @@ func readBlock(mem, pagemap *os.File, va uint64, b, pm []byte) error {
 // of instance n) at level 0 only, with its offset as physical address.
 // It also returns the file mappings, for NT_FILE.
 func readMaps(pid, n, level int) ([]dumpfile.Range, []gencore.Area, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	lines, err := lwkabi.ReadMaps(pid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the daemon's mappings (pid %d): %w", pid, err)
 	}
-	defer f.Close()
 	partition := fmt.Sprintf("/memfd:gomck-mcos%d (deleted)", n)
 	var ranges []dumpfile.Range
 	var files []gencore.Area
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		fs := strings.Fields(sc.Text())
-		if len(fs) < 5 {
+	for _, l := range lines {
+		if strings.HasPrefix(l.Name, "/") && !strings.HasPrefix(l.Name, "/memfd:") {
+			files = append(files, gencore.Area{Start: l.Start, End: l.End, File: l.Name, Offset: l.Offset})
+		}
+		if l.Perms[0] != 'r' || l.Name == "[vvar]" || l.Name == "[vvar_vclock]" || l.Name == "[vsyscall]" {
 			continue
 		}
-		lo, hi, _ := strings.Cut(fs[0], "-")
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		off, err3 := strconv.ParseUint(fs[2], 16, 64)
-		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, nil, fmt.Errorf("the daemon's mappings: bad line %q", sc.Text())
-		}
-		name := strings.Join(fs[5:], " ")
-		if strings.HasPrefix(name, "/") && !strings.HasPrefix(name, "/memfd:") {
-			files = append(files, gencore.Area{Start: start, End: end, File: name, Offset: off})
-		}
-		perms := fs[1]
-		if perms[0] != 'r' || name == "[vvar]" || name == "[vvar_vclock]" || name == "[vsyscall]" {
-			continue
-		}
-		r := dumpfile.Range{VA: start, Size: end - start, PA: dumpfile.NoPA, Prot: lwkabi.ProtOf(perms)}
-		if name == partition {
+		r := dumpfile.Range{VA: l.Start, Size: l.End - l.Start, PA: dumpfile.NoPA, Prot: lwkabi.ProtOf(l.Perms)}
+		if l.Name == partition {
 			if level == dumpfile.Level24 {
 				continue
 			}
-			r.PA = off
+			r.PA = l.Offset
 		}
 		ranges = append(ranges, r)
 	}

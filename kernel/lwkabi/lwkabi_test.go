@@ -1,10 +1,10 @@
 package lwkabi
 
 import (
-	"golang.org/x/sys/unix"
-
 	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestThreadState(t *testing.T) {
@@ -119,6 +119,32 @@ func TestProtOf(t *testing.T) {
 	for perms, want := range map[string]int{"r-xp": unix.PROT_READ | unix.PROT_EXEC, "rw-s": unix.PROT_READ | unix.PROT_WRITE, "---p": 0, "r": unix.PROT_READ} {
 		if got := ProtOf(perms); got != want {
 			t.Errorf("ProtOf(%q) = %d, want %d", perms, got, want)
+		}
+	}
+}
+
+// TestParseMapsLine reads /proc/PID/maps lines and refuses what is not one.
+func TestParseMapsLine(t *testing.T) {
+	tests := []struct {
+		line string
+		want MapsLine
+		ok   bool
+	}{
+		{"7f0000000000-7f0000021000 rw-p 00000000 00:00 0 ", MapsLine{Start: 0x7f0000000000, End: 0x7f0000021000, Perms: "rw-p"}, true},
+		{"00400000-00452000 r-xp 00001000 08:02 173521      /usr/bin/dbus-daemon",
+			MapsLine{Start: 0x400000, End: 0x452000, Perms: "r-xp", Offset: 0x1000, Name: "/usr/bin/dbus-daemon"}, true},
+		{"7ffd1000-7ffd3000 r--p 00000000 00:00 0   [vvar]", MapsLine{Start: 0x7ffd1000, End: 0x7ffd3000, Perms: "r--p", Name: "[vvar]"}, true},
+		{"10000-20000 rw-s 00000000 00:01 5 /memfd:gomck-mcos0 (deleted)",
+			MapsLine{Start: 0x10000, End: 0x20000, Perms: "rw-s", Name: "/memfd:gomck-mcos0 (deleted)"}, true},
+		{"", MapsLine{}, false},
+		{"zz-20000 rw-p 0 00:00 0", MapsLine{}, false},
+		{"20000-10000 rw-p 0 00:00 0", MapsLine{}, false},
+		{"10000-20000 rw 0 00:00 0", MapsLine{}, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseMapsLine(tt.line)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseMapsLine(%q) = %+v, %v; want %+v, ok %v", tt.line, got, err, tt.want, tt.ok)
 		}
 	}
 }

@@ -1,16 +1,14 @@
 package procview
 
 import (
-	"bufio"
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/lwkabi"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -110,23 +108,11 @@ func perms(prot, flags int) string {
 // StubSpecial reads the [vvar], [vdso] and [vsyscall] lines of stub pid:
 // the kernel's pages the app really uses.
 func StubSpecial(pid int) []Mapping {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
+	lines, _ := lwkabi.ReadMaps(pid)
 	var out []Mapping
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) != 6 || !strings.HasPrefix(fs[5], "[v") {
-			continue
-		}
-		lo, hi, _ := strings.Cut(fs[0], "-")
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 == nil && err2 == nil {
-			out = append(out, Mapping{Start: start, End: end, Perms: fs[1], Name: fs[5]})
+	for _, l := range lines {
+		if strings.HasPrefix(l.Name, "[v") {
+			out = append(out, Mapping{Start: l.Start, End: l.End, Perms: l.Perms, Name: l.Name})
 		}
 	}
 	return out

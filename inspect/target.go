@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -147,6 +148,12 @@ type lwkDump struct{ *dumpfile.Dump }
 
 func (d lwkDump) AuxVector() []byte { return d.Auxv }
 
+// recorded is a dump that records the daemon's build id.
+type recorded interface{ RecordedBuild() string }
+
+// RecordedBuild is the build id the dump's header records.
+func (d lwkDump) RecordedBuild() string { return d.Header.BuildID }
+
 func openDump(o Options) (*Target, error) {
 	var c dumped
 	var pid int
@@ -184,10 +191,11 @@ func openDump(o Options) (*Target, error) {
 func (t *Target) checkDump(c dumped) error {
 	mapped := c.Executable()
 	if t.Kernel == "" {
-		if mapped == "" {
-			return fmt.Errorf("%s: the dump names no executable: give --kernel", t.Source)
+		k, err := t.findKernel(c, mapped)
+		if err != nil {
+			return err
 		}
-		t.Kernel = mapped
+		t.Kernel = k
 	}
 	f, err := elf.Open(t.Kernel)
 	if err != nil {
@@ -222,6 +230,46 @@ func (t *Target) checkDump(c dumped) error {
 		return fmt.Errorf("%w: kernel binary %s is build %s, but %s was of %s, build %s", ErrMismatch, t.Kernel, id, t.Source, mapped, other)
 	}
 	return nil
+}
+
+// findKernel picks the kernel binary of a dump given none: of the
+// executable the dump names and the mckernel beside this command, the one
+// of the build the dump records (as crash wants the vmlinux of the dumped
+// kernel), so that a dump opens on another machine with the same build.
+func (t *Target) findKernel(c dumped, mapped string) (string, error) {
+	var want string
+	if r, ok := c.(recorded); ok {
+		want = r.RecordedBuild()
+	}
+	var candidates []string
+	if mapped != "" {
+		candidates = append(candidates, mapped)
+	}
+	if self, err := os.Executable(); err == nil {
+		if beside := filepath.Join(filepath.Dir(self), "mckernel"); beside != mapped {
+			candidates = append(candidates, beside)
+		}
+	}
+	if want == "" {
+		if mapped == "" {
+			return "", fmt.Errorf("%s: the dump names no executable: give --kernel", t.Source)
+		}
+		return mapped, nil
+	}
+	var tried []string
+	for _, k := range candidates {
+		id, err := elfinfo.FileBuildID(k)
+		switch {
+		case err != nil:
+			tried = append(tried, fmt.Sprintf("%s: %v", k, err))
+		case string(id) != want:
+			tried = append(tried, fmt.Sprintf("%s is build %s", k, id))
+		default:
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s is of kernel build %s, and no binary of that build was found (%s): give --kernel PATH",
+		ErrMismatch, t.Source, want, strings.Join(tried, "; "))
 }
 
 // AuxVector is the dumped process's auxiliary vector (NT_AUXV).

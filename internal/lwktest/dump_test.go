@@ -102,6 +102,37 @@ func TestDump(t *testing.T) {
 	app.Wait()
 	in.Stop()
 	check("after mcstop")
+	otherMachine(t, in, d24[0])
+}
+
+// otherMachine opens dump as on a machine where the daemon's binary is
+// not where it ran: mcps finds the mckernel of the dump's build beside
+// itself, and refuses, naming the build, one of another build there.
+func otherMachine(t *testing.T, in *Instance, dump string) {
+	ran := filepath.Join(in.Bin, "mckernel")
+	if err := os.Rename(ran, ran+".away"); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Rename(ran+".away", ran)
+	there := t.TempDir()
+	for name, from := range map[string]string{"mcps": "mcps", "mckernel": "mckernel.away"} {
+		b, err := os.ReadFile(filepath.Join(in.Bin, from))
+		if err != nil || os.WriteFile(filepath.Join(there, name), b, 0o755) != nil {
+			t.Fatalf("copy %s: %v", from, err)
+		}
+	}
+	mcps := func() (string, error) {
+		out, err := exec.Command(filepath.Join(there, "mcps"), "--dump", dump).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := mcps(); err != nil || !strings.Contains(out, "coreme") {
+		t.Errorf("mcps --dump with the dump's mckernel beside it, not where it ran: %v\n%s", err, out)
+	}
+	other, _ := os.ReadFile(filepath.Join(in.Bin, "mcstop"))
+	os.WriteFile(filepath.Join(there, "mckernel"), other, 0o755)
+	if out, err := mcps(); err == nil || !strings.Contains(out, "no binary of that build") {
+		t.Errorf("mcps --dump with an mckernel of another build beside it: %v\n%s, want refused by build", err, out)
+	}
 }
 
 // TestDumpOnPanic: an LWK that panics (ihkosctl N panic, its sysrq-c)

@@ -96,9 +96,9 @@ func coreRound(r int) bool { return r <= *coreReps }
 func gib() float64 { return float64(*coreMiB) / 1024 }
 
 // prepareCores makes the directory of the cores and the kernel dumps, or
-// fails their series. It goes where the flag says or, by default, into the temporary
-// directory unless that is a tmpfs, which holds its files in memory; then
-// beside the repository.
+// fails their series. It goes where the flag says or, by default, into
+// the temporary directory unless that is a tmpfs, which holds its files
+// in memory; then beside the repository.
 func (b *bench) prepareCores(parent, root string) {
 	cores := !allSkipped(append(b.core.lwkSeries(), b.core.hostSeries()...))
 	if !cores && !b.dump.chosen() {

@@ -123,7 +123,7 @@ func (b *bench) dumpLWK() {
 			progressf("  warning: LWK appmem: %v%s", err, said(&stderr))
 		}
 	}()
-	if _, err := b.dumpRun(dumpfile.Level0); err != nil {
+	if _, err := b.dumpRun("warm-up dump level 0", dumpfile.Level0); err != nil {
 		b.failDumps(fmt.Errorf("warm-up dump: %v", err))
 		return
 	}
@@ -134,7 +134,7 @@ func (b *bench) dumpLWK() {
 		if allSkipped(l.s.figureSeries()) || l.s.wall.err != nil {
 			continue
 		}
-		l.s.add(b.dumpRun(l.level))
+		l.s.add(b.dumpRun(fmt.Sprintf("dump level %d", l.level), l.level))
 	}
 }
 
@@ -184,8 +184,9 @@ func (l *dumpLevel) add(d dumpSample, err error) {
 		failAll(err, l.all())
 		return
 	}
+	v := d.values()
 	for i, s := range l.all() {
-		s.add(d.values()[i], nil)
+		s.add(v[i], nil)
 	}
 }
 
@@ -205,8 +206,7 @@ func failAll(err error, ss []*series) {
 
 // dumpRun times `ihkosctl 0 dump [-d LEVEL] FILE` in a run directory and
 // checks the dump it writes.
-func (b *bench) dumpRun(level int) (dumpSample, error) {
-	label := fmt.Sprintf("dump level %d", level)
+func (b *bench) dumpRun(label string, level int) (dumpSample, error) {
 	dir, done, err := b.scratch()
 	if err != nil {
 		return dumpSample{}, fmt.Errorf("%s: %v", label, err)

@@ -129,7 +129,7 @@ var (
 	coreMiB   = flag.Int("core-mib", 1024, "MiB populated in the program whose cores figures core_write and mcgcore_* write")
 	coreMem   = flag.String("core-mem", "4G", "memory for the core figures' LWK instance (must hold -core-mib plus the program; with 3x, mcgcore copies into the partition)")
 	coreReps  = flag.Int("core-reps", 3, "rounds, of the first -reps, that take the core figures (each writes ~6 cores' worth)")
-	coreDir   = flag.String("core-dir", "", "directory on the disk for the cores and dd's output (default: the temporary directory, or the repository's if that is a tmpfs)")
+	coreDir   = flag.String("core-dir", "", "directory on the disk for the cores, dd's output and the kernel dumps (default: the temporary directory, or the repository's if that is a tmpfs)")
 	dumpMiB   = flag.Int("dump-mib", 1024, "MiB of app memory populated (bench/c/appmem, a multiple of 16) while figures dump_* dump the instance")
 	dumpMem   = flag.String("dump-mem", "2G", "memory for the kernel dump figures' LWK instance (must hold -dump-mib plus the program)")
 	dumpReps  = flag.Int("dump-reps", 3, "rounds, of the first -reps, that take the kernel dump figures (one dump of each level)")

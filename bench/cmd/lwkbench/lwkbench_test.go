@@ -638,3 +638,31 @@ func testprogPath(t *testing.T) string {
 	}
 	return p
 }
+
+// TestDumpDirInMemory: the dumps share the cores' directory, so a -core-dir
+// in memory fails the dump figures too, and only those chosen.
+func TestDumpDirInMemory(t *testing.T) {
+	if !inMemory("/dev/shm") {
+		t.Skip("/dev/shm is not a tmpfs here")
+	}
+	b := &bench{}
+	if err := b.choose("dump_24_time"); err != nil {
+		t.Fatal(err)
+	}
+	b.prepareCores("/dev/shm", t.TempDir())
+	if b.cores != "" {
+		t.Errorf("cores' directory %s made in memory", b.cores)
+	}
+	want := "dump figures: -core-dir /dev/shm is in memory (tmpfs)"
+	if err := b.dump.level24.wall.err; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("level 24's time: %v, want %q", err, want)
+	}
+	if b.core.lwk.err != nil || b.dump.level0.rate.err != nil {
+		t.Errorf("figures not chosen failed too: core %v, level 0 %v", b.core.lwk.err, b.dump.level0.rate.err)
+	}
+	for _, f := range b.report(Machine{}).Figures {
+		if f.ID == "dump_24_time" && (f.Result != resultError || !strings.Contains(f.Error, want)) {
+			t.Errorf("dump_24_time: %s %q", f.Result, f.Error)
+		}
+	}
+}

@@ -95,13 +95,22 @@ func coreRound(r int) bool { return r <= *coreReps }
 // gib is the populated memory in GiB, which the figures are per.
 func gib() float64 { return float64(*coreMiB) / 1024 }
 
-// prepareCores makes the directory of the cores, or fails the core
-// series. It goes where the flag says or, by default, into the temporary
-// directory unless that is a tmpfs, which holds its files in memory; then
-// beside the repository.
+// prepareCores makes the directory of the cores and the kernel dumps, or
+// fails their series. It goes where the flag says or, by default, into
+// the temporary directory unless that is a tmpfs, which holds its files
+// in memory; then beside the repository.
 func (b *bench) prepareCores(parent, root string) {
-	if allSkipped(append(b.core.lwkSeries(), b.core.hostSeries()...)) {
+	cores := !allSkipped(append(b.core.lwkSeries(), b.core.hostSeries()...))
+	if !cores && !b.dump.chosen() {
 		return
+	}
+	fail := func(err error) {
+		if cores {
+			b.failCores(err)
+		}
+		if b.dump.chosen() {
+			b.failDumps(fmt.Errorf("dump figures: %w", err))
+		}
 	}
 	if parent == "" {
 		parent = os.TempDir()
@@ -109,12 +118,12 @@ func (b *bench) prepareCores(parent, root string) {
 			parent = root
 		}
 	} else if inMemory(parent) {
-		b.failCores(fmt.Errorf("-core-dir %s is in memory (tmpfs): the cores would not reach the disk", parent))
+		fail(fmt.Errorf("-core-dir %s is in memory (tmpfs): the cores would not reach the disk", parent))
 		return
 	}
 	dir, err := os.MkdirTemp(parent, "lwkbench-cores-")
 	if err != nil {
-		b.failCores(err)
+		fail(err)
 		return
 	}
 	b.cores, b.ddSrc = dir, filepath.Join(dir, "dd-source")
@@ -135,13 +144,7 @@ func (b *bench) writeDDSource() {
 
 // failCores gives the core series err.
 func (b *bench) failCores(err error) {
-	err = fmt.Errorf("core figures: %w", err)
-	progressf("  error: %v", err)
-	for _, s := range append(b.core.lwkSeries(), b.core.hostSeries()...) {
-		if !s.skip {
-			s.add(0, err)
-		}
-	}
+	failAll(fmt.Errorf("core figures: %w", err), append(b.core.lwkSeries(), b.core.hostSeries()...))
 }
 
 // removeCores removes the cores' directory, also on a signal.
@@ -192,6 +195,9 @@ func (b *bench) scratch() (dir string, done func(), err error) {
 // keeps them only if the LWK's CPU stayed ours; it reports take's verdict.
 func (b *bench) coreHost(take func(measure func() ([]float64, error), ss ...*series) bool) bool {
 	s := &b.core
+	if allSkipped(s.hostSeries()) {
+		return true
+	}
 	mib := strconv.Itoa(*coreMiB)
 	progressf("  cores of %s: dd, Linux's dumper, gdb gcore", sizeName(*coreMiB))
 	b.warm(b.cpu)
@@ -456,7 +462,7 @@ func waitTimeout(cmd *exec.Cmd) error {
 }
 
 // readLines sends out's lines on the channel it returns, which is closed
-// at out's end; bigcore prints two at most.
+// at out's end; bigcore and appmem print two at most.
 func readLines(out io.Reader) <-chan string {
 	ch := make(chan string, 4)
 	go func() {
@@ -474,26 +480,26 @@ func nextLine(lines <-chan string, timeout time.Duration) (string, error) {
 	select {
 	case line, ok := <-lines:
 		if !ok {
-			return "", errors.New("bigcore's output ended")
+			return "", errors.New("the program's output ended")
 		}
 		return line, nil
 	case <-time.After(timeout):
-		return "", fmt.Errorf("bigcore printed nothing in %v", timeout)
+		return "", fmt.Errorf("the program printed nothing in %v", timeout)
 	}
 }
 
-// parseReady reads bigcore's "ready PID T" line: its pid and the
+// parseReady reads bigcore's or appmem's "ready PID T" line: its pid and the
 // CLOCK_MONOTONIC time in ns when it printed it.
 func parseReady(line string) (pid int, t int64, err error) {
 	f := strings.Fields(line)
 	if len(f) != 3 || f[0] != "ready" {
-		return 0, 0, fmt.Errorf("bigcore said %q instead of ready PID T", line)
+		return 0, 0, fmt.Errorf("the program said %q instead of ready PID T", line)
 	}
 	if pid, err = strconv.Atoi(f[1]); err == nil {
 		t, err = strconv.ParseInt(f[2], 10, 64)
 	}
 	if err != nil || pid <= 0 || t <= 0 {
-		return 0, 0, fmt.Errorf("bigcore said %q instead of ready PID T", line)
+		return 0, 0, fmt.Errorf("the program said %q instead of ready PID T", line)
 	}
 	return pid, t, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/crash/dumpfile"
 	"github.com/gomck/gomck/internal/testprog"
 )
 
@@ -183,6 +185,12 @@ func TestReport(t *testing.T) {
 		core: coreSeries{dd: ok(1.7e9, 1.8e9, 1.9e9), linux: ok(3.1e9), gdb: ok(3.6e9), gdbGap: ok(3.5e9),
 			lwk:     series{err: errors.New("LWK core_write failed: no core after exit status 1")},
 			mcgcore: ok(2.0e9), mcgcoreGap: ok(0.35e9)},
+		dump: dumpSeries{
+			level24: dumpLevel{wall: ok(0.33e9, 0.35e9, 0.4e9), size: ok(4 << 20), share: ok(0.4), rate: ok(0.5),
+				memory: ok(158.5 * (1 << 20)), stored: ok(29.9 * (1 << 20)), zero: ok(128.6 * (1 << 20))},
+			level0: dumpLevel{wall: ok(5.8e9), size: ok(229.2 * (1 << 20)), share: ok(22.4, 22.3), rate: ok(0.37, 0.4, 1.2),
+				memory: ok(2206.5 * (1 << 20)), stored: ok(863.9 * (1 << 20)), zero: ok(1342.6 * (1 << 20))},
+		},
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -204,6 +212,10 @@ func TestReport(t *testing.T) {
 		"core_write":                 resultError,
 		"mcgcore_wall":               resultNone,
 		"mcgcore_pause":              resultPass,
+		"dump_24_time":               resultPass,
+		"dump_24_size":               resultNone,
+		"dump_0_time":                resultMiss,
+		"dump_0_size":                resultPass,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {
@@ -233,6 +245,10 @@ func TestReport(t *testing.T) {
 		`(?m)^ +gdb gcore 3\.600 s \(2\.00x\) *$`,
 		`(?m)^pause mcgcore imposes \(longest gap of a spinning thread\), per GiB +0\.350 s +gdb gcore's 3\.500 s +0\.10x +< 0\.5 s per GiB +PASS$`,
 		`(?m)^error: LWK core_write failed: no core after exit status 1$`,
+		`(?m)^kernel dump at level 24 \(ihkosctl dump\), 2G instance, 1 GiB of app memory \(medians: 158\.5 MiB of memory in 0\.35 s\) +350\.00 ms +- +- +< 1 s +PASS$`,
+		`(?m)^kernel dump at level 24, size on disk \(medians: 4\.0 MiB on disk; of 158\.5 MiB of memory, 29\.9 MiB stored, 128\.6 MiB zero\) +4\.0 MiB +- +- +no target +-$`,
+		`(?m)^kernel dump at level 0 \(ihkosctl dump -d 0\), 2G instance, 1 GiB of app memory, memory read per second before compression \(medians: 2206\.5 MiB of memory in 5\.80 s\) +0\.40 GiB/s +- +- +>= 1 GiB/s +MISS$`,
+		`(?m)^kernel dump at level 0, size on disk, % of the populated 1 GiB \(medians: 229\.2 MiB on disk; of 2206\.5 MiB of memory, 863\.9 MiB stored, 1342\.6 MiB zero\) +22\.4% +- +- +< 25% +PASS$`,
 	} {
 		if !regexp.MustCompile(re).Match(out.Bytes()) {
 			t.Errorf("table does not match %s:\n%s", re, out.String())
@@ -279,6 +295,18 @@ func TestOnly(t *testing.T) {
 	}
 	if s := &c.core; s.mcgcoreGap.skip || s.gdbGap.skip || !s.dd.skip || !s.lwk.skip || !s.linux.skip || !s.mcgcore.skip {
 		t.Errorf("-only mcgcore_pause: %+v", s)
+	}
+	// A level's dump gives its time and its size.
+	d := &bench{}
+	if err := d.choose("dump_0_size"); err != nil {
+		t.Fatal(err)
+	}
+	if s := &d.dump; !s.chosen() || s.level0.share.skip || s.level0.size.skip || !s.level0.rate.skip || !s.level0.wall.skip ||
+		!allSkipped(s.level24.figureSeries()) {
+		t.Errorf("-only dump_0_size: %+v", s)
+	}
+	if b.dump.chosen() {
+		t.Error("-only fork_wait,yield_switch chose the dump figures")
 	}
 	if err := b.choose("forks"); err == nil {
 		t.Error("an unknown figure was accepted")
@@ -488,4 +516,153 @@ func TestCoresNative(t *testing.T) {
 		t.Errorf("liveCore with gdb gcore: %v, %v", vs, err)
 	}
 	t.Logf("16 MiB: death core %.1f ms, gdb gcore %.1f ms, pause %.1f ms (per GiB: %v, %v)", v/64/1e6, at(vs, 0)/64/1e6, at(vs, 1)/64/1e6, v, vs)
+}
+
+// writeDump writes a dump of instance 0 at level with dumpfile's writer,
+// as ihkosctl does: 1 MiB of the daemon's memory and, at level 0, the
+// -dump-mem partition, all zero but one block of each.
+func writeDump(t *testing.T, path string, level int) (memory uint64) {
+	t.Helper()
+	ranges := []dumpfile.Range{{VA: 0xc000000000, Size: 1 << 20, PA: dumpfile.NoPA, Prot: 3}}
+	if level == dumpfile.Level0 {
+		ranges = append(ranges, dumpfile.Range{VA: 0x7f0000000000, Size: partitionBytes(level), PA: 0, Prot: 3})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := dumpfile.NewWriter(f, ranges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range ranges {
+		for off := uint64(0); off < r.Size; off += dumpfile.BlockSize {
+			b := make([]byte, dumpfile.BlockSize)
+			if off == 0 {
+				for j := range b {
+					b[j] = byte(j / 4096)
+				}
+			}
+			if err := w.Block(i, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		memory += r.Size
+	}
+	if err := w.Finish(&dumpfile.Contents{Header: dumpfile.Header{Instance: index, Level: level}}); err != nil {
+		t.Fatal(err)
+	}
+	return memory
+}
+
+// TestDumpSample reads ihkosctl dump's report and checks it against the
+// file, as dumpRun does, and refuses what does not match.
+func TestDumpSample(t *testing.T) {
+	defer flag.Set("dump-mem", *dumpMem)
+	flag.Set("dump-mem", "4M")
+	dir := t.TempDir()
+	files := map[int]string{}
+	memory := map[int]uint64{}
+	for _, level := range []int{dumpfile.Level0, dumpfile.Level24} {
+		files[level] = filepath.Join(dir, "level"+strconv.Itoa(level))
+		memory[level] = writeDump(t, files[level], level)
+	}
+	said := func(level int, file string, memory uint64, threads, onDisk string) string {
+		return fmt.Sprintf("dumped instance 0 (level %d) to %s: %s of memory, 1.0 MiB stored, 0.0 MiB zero, %s threads, %s on disk, in 12ms\n",
+			level, file, mib(float64(memory)), threads, onDisk)
+	}
+	size := func(path string) string {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mib(float64(st.Size()))
+	}
+	d0, d24 := files[dumpfile.Level0], files[dumpfile.Level24]
+	for _, tc := range []struct {
+		name      string
+		out, file string
+		level     int
+		want      string // in the error; "" for none
+	}{
+		{"level 0", said(0, d0, memory[0], "1", size(d0)), d0, dumpfile.Level0, ""},
+		{"level 24", said(24, d24, memory[24], "1", size(d24)), d24, dumpfile.Level24, ""},
+		{"no report", "ihkosctl: warning: ...\n", d0, dumpfile.Level0, `not "dumped instance ..."`},
+		{"other level", said(24, d24, memory[24], "1", size(d24)), d24, dumpfile.Level0, "at level 24 to"},
+		{"no threads", said(0, d0, memory[0], "0", size(d0)), d0, dumpfile.Level0, "no LWK threads"},
+		{"file's level", said(0, d24, memory[24], "1", size(d24)), d24, dumpfile.Level0, "the dump says instance 0, level 24"},
+		{"memory", said(0, d0, memory[0]+1<<20, "1", size(d0)), d0, dumpfile.Level0, "of memory, the file holds"},
+		{"size", said(24, d24, memory[24], "1", "99.0 MiB"), d24, dumpfile.Level24, "ihkosctl said 99.0 MiB of size on disk"},
+		{"not a dump", said(0, testprogPath(t), memory[0], "1", "1.0 MiB"), testprogPath(t), dumpfile.Level0, "not an LWK dump"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d dumpSample
+			err := d.parse(tc.out, tc.level, tc.file)
+			if err == nil {
+				err = d.check(tc.file, tc.level)
+			}
+			if tc.want == "" {
+				st, _ := os.Stat(tc.file)
+				if err != nil || d.memory != memory[tc.level] || d.size != st.Size() || d.stored != 1<<20 {
+					t.Errorf("got %+v, %v; want %d bytes of memory, %d on disk", d, err, memory[tc.level], st.Size())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	// The partition must be all of -dump-mem.
+	var d dumpSample
+	if err := d.parse(said(0, d0, memory[0], "1", size(d0)), dumpfile.Level0, d0); err != nil {
+		t.Fatal(err)
+	}
+	flag.Set("dump-mem", "8M")
+	if err := d.check(d0, dumpfile.Level0); err == nil || !strings.Contains(err.Error(), "4.0 MiB of the partition in the dump, want 8.0 MiB") {
+		t.Errorf("a partition of another size: %v", err)
+	}
+	// One sample's figures, of -dump-mib's default 1 GiB.
+	v := dumpSample{wall: 2e9, memory: 3 << 30, stored: 1 << 30, zero: 2 << 30, size: 256 << 20}.values()
+	if want := []float64{2e9, 1.5, 256 << 20, 25, 3 << 30, 1 << 30, 2 << 30}; !slices.Equal(v, want) {
+		t.Errorf("values %v, want %v", v, want)
+	}
+}
+
+// testprogPath is a file that is not a dump: an ELF executable.
+func testprogPath(t *testing.T) string {
+	p, err := testprog.C("appmem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestDumpDirInMemory: the dumps share the cores' directory, so a -core-dir
+// in memory fails the dump figures too, and only those chosen.
+func TestDumpDirInMemory(t *testing.T) {
+	if !inMemory("/dev/shm") {
+		t.Skip("/dev/shm is not a tmpfs here")
+	}
+	b := &bench{}
+	if err := b.choose("dump_24_time"); err != nil {
+		t.Fatal(err)
+	}
+	b.prepareCores("/dev/shm", t.TempDir())
+	if b.cores != "" {
+		t.Errorf("cores' directory %s made in memory", b.cores)
+	}
+	want := "dump figures: -core-dir /dev/shm is in memory (tmpfs)"
+	if err := b.dump.level24.wall.err; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("level 24's time: %v, want %q", err, want)
+	}
+	if b.core.lwk.err != nil || b.dump.level0.rate.err != nil {
+		t.Errorf("figures not chosen failed too: core %v, level 0 %v", b.core.lwk.err, b.dump.level0.rate.err)
+	}
+	for _, f := range b.report(Machine{}).Figures {
+		if f.ID == "dump_24_time" && (f.Result != resultError || !strings.Contains(f.Error, want)) {
+			t.Errorf("dump_24_time: %s %q", f.Result, f.Error)
+		}
+	}
 }

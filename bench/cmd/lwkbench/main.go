@@ -52,6 +52,13 @@
 //     gcore, and the pause it imposes on a thread spinning on the clock.
 //     Target: pause < 0.5 s per GiB.
 //
+// Figures 14 and 15, in dump.go, are kernel dumps (ihkosctl 0 dump) of an
+// instance of its own with 2G and 1 GiB of app memory populated, at
+// levels 24 and 0 (-dump-mib, -dump-mem, -dump-reps): their wall time
+// (level 24, target < 1 s) or the memory read per second (level 0, target
+// >= 1 GiB/s), and their size (level 0, target < 25% of the populated
+// bytes).
+//
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process
 // included) to the other CPUs, so the native and floor runs that must
@@ -74,7 +81,8 @@
 //
 //	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
 //	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-core-mib MiB] [-core-mem SIZE]
-//	         [-core-reps R] [-core-dir DIR] [-bin DIR] [-only ID,...] [-base DIR]
+//	         [-core-reps R] [-core-dir DIR] [-dump-mib MiB] [-dump-mem SIZE] [-dump-reps R]
+//	         [-bin DIR] [-only ID,...] [-base DIR]
 //
 // With -base DIR (make bench-ab BASE=REV builds one), every LWK series is
 // measured a second time in each round with the commands of another
@@ -121,13 +129,16 @@ var (
 	coreMiB   = flag.Int("core-mib", 1024, "MiB populated in the program whose cores figures core_write and mcgcore_* write")
 	coreMem   = flag.String("core-mem", "4G", "memory for the core figures' LWK instance (must hold -core-mib plus the program; with 3x, mcgcore copies into the partition)")
 	coreReps  = flag.Int("core-reps", 3, "rounds, of the first -reps, that take the core figures (each writes ~6 cores' worth)")
-	coreDir   = flag.String("core-dir", "", "directory on the disk for the cores and dd's output (default: the temporary directory, or the repository's if that is a tmpfs)")
+	coreDir   = flag.String("core-dir", "", "directory on the disk for the cores, dd's output and the kernel dumps (default: the temporary directory, or the repository's if that is a tmpfs)")
+	dumpMiB   = flag.Int("dump-mib", 1024, "MiB of app memory populated (bench/c/appmem, a multiple of 16) while figures dump_* dump the instance")
+	dumpMem   = flag.String("dump-mem", "2G", "memory for the kernel dump figures' LWK instance (must hold -dump-mib plus the program)")
+	dumpReps  = flag.Int("dump-reps", 3, "rounds, of the first -reps, that take the kernel dump figures (one dump of each level)")
 	baseDir   = flag.String("base", "", "A/B: also measure the LWK figures with the commands in `DIR` (another build), in the same rounds (the two builds take turns going first), and print this/base per figure")
 )
 
 // progs are the static test programs, by name.
 var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello",
-	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee", "getpid_windows", "bigcore"}
+	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee", "getpid_windows", "bigcore", "appmem"}
 
 func main() {
 	flag.Usage = func() {
@@ -136,9 +147,13 @@ func main() {
 	}
 	flag.Parse()
 	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 ||
-		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock || *coreMiB <= 0 || *coreReps <= 0 {
+		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock || *coreMiB <= 0 || *coreReps <= 0 ||
+		*dumpMiB <= 0 || *dumpMiB%16 != 0 || *dumpReps <= 0 {
 		flag.Usage()
 		os.Exit(2)
+	}
+	if _, err := partition.ParseMemSpec(*dumpMem); err != nil {
+		fatalf("-dump-mem: %v", err)
 	}
 	if os.Geteuid() != 0 {
 		fatalf("needs root: it boots an LWK instance (ptrace, locked memory, cpusets); run `make bench` as root")

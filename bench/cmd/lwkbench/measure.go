@@ -101,6 +101,9 @@ type bench struct {
 	core         coreSeries
 	coreFailed   bool
 	cores, ddSrc string
+	// The kernel dump figures (dump.go) and their instance's boot failure.
+	dump       dumpSeries
+	dumpFailed bool
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -280,6 +283,14 @@ func (b *bench) measure(base *bench) {
 			}
 			shutdown(b)
 		}
+
+		if dumpRound(r) && b.dump.chosen() && !b.dumpFailed {
+			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s for the kernel dumps", r, *reps, b.bin, b.cpu, *dumpMem)
+			if boot(b, []int{b.cpu}, *dumpMem, false, &b.dumpFailed, b.dump.all()...) {
+				b.dumpLWK()
+			}
+			shutdown(b)
+		}
 	}
 
 	for r := 1; r <= *reps; r++ {
@@ -386,6 +397,7 @@ func (b *bench) choose(only string) error {
 	}
 	maps.Copy(needs, b.inspectNeeds())
 	maps.Copy(needs, b.coreNeeds())
+	maps.Copy(needs, b.dumpNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

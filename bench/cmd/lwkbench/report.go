@@ -70,6 +70,11 @@ type Params struct {
 	CoreMem  string `json:"core_lwk_mem"`
 	CoreReps int    `json:"core_reps"`
 	CoreDir  string `json:"core_dir,omitempty"`
+	// The kernel dump figures: app memory, their instance's memory and
+	// the rounds that take them.
+	DumpMiB  int    `json:"dump_mib"`
+	DumpMem  string `json:"dump_lwk_mem"`
+	DumpReps int    `json:"dump_reps"`
 }
 
 // Figure is one headline figure: the LWK's value, the references it is
@@ -77,7 +82,7 @@ type Params struct {
 type Figure struct {
 	ID     string  `json:"id"`
 	Name   string  `json:"name"`
-	Unit   string  `json:"unit"` // of the values: ns/op, ns/page, ns or ns/GiB
+	Unit   string  `json:"unit"` // of the values: ns/op, ns/page, ns, ns/GiB, GiB/s, bytes or %
 	LWK    Value   `json:"lwk"`
 	Refs   []Ref   `json:"references"`
 	Ratio  float64 `json:"ratio"`              // LWK / first reference
@@ -115,7 +120,8 @@ func (b *bench) report(m Machine) Report {
 		Params: Params{LoopN: *loopN, NativeN: *nativeN, Reps: *reps, HelloRuns: *helloRuns, TouchMiB: *touchMiB, Mem: *memSize,
 			PingN: *pingN, ForkN: *forkN, ThreadN: *threadN, PairCPUs: b.pair, PairShared: b.pair != nil && b.shared,
 			PairSkip: b.pairSkip, HostRounds: b.hostRounds,
-			CoreMiB: *coreMiB, CoreMem: *coreMem, CoreReps: min(*coreReps, *reps), CoreDir: filepath.Dir(b.cores)},
+			CoreMiB: *coreMiB, CoreMem: *coreMem, CoreReps: min(*coreReps, *reps), CoreDir: filepath.Dir(b.cores),
+			DumpMiB: *dumpMiB, DumpMem: *dumpMem, DumpReps: min(*dumpReps, *reps)},
 	}
 	// ratioFig builds a figure judged on LWK/first reference against max
 	// (inclusive unless strict). The other references are for scale: their
@@ -206,6 +212,7 @@ func (b *bench) report(m Machine) Report {
 	)
 	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
+	r.Figures = append(r.Figures, b.dumpFigures()...)
 	return r
 }
 
@@ -213,6 +220,18 @@ func (b *bench) report(m Machine) Report {
 // (strictly below). Its references are for scale: the ratio to the first
 // is shown, and their failure is reported without spoiling the verdict.
 func limitFig(id, name, unit string, v *series, limit float64, target string, refs ...namedSeries) Figure {
+	return boundFig(id, name, unit, v, func(m float64) bool { return m < limit }, target, refs...)
+}
+
+// floorFig builds a figure that passes when the LWK's median is at least
+// floor: a rate.
+func floorFig(id, name, unit string, v *series, floor float64, target string, refs ...namedSeries) Figure {
+	return boundFig(id, name, unit, v, func(m float64) bool { return m >= floor }, target, refs...)
+}
+
+// boundFig builds a figure that passes when ok says so of the LWK's
+// median, as limitFig does.
+func boundFig(id, name, unit string, v *series, ok func(median float64) bool, target string, refs ...namedSeries) Figure {
 	f := Figure{ID: id, Name: name, Unit: unit, LWK: value(v), Target: target}
 	if v.skip {
 		f.Result, f.Skip = resultSkipped, notChosen
@@ -226,7 +245,7 @@ func limitFig(id, name, unit string, v *series, limit float64, target string, re
 		return f
 	}
 	f.Result = resultMiss
-	if f.LWK.Median < limit {
+	if ok(f.LWK.Median) {
 		f.Result = resultPass
 	}
 	for _, ref := range refs {
@@ -274,19 +293,25 @@ func sizeName(mib int) string {
 }
 
 // format renders a value of f's unit for people.
-func (f Figure) format(ns float64) string {
+func (f Figure) format(v float64) string {
 	switch f.Unit {
 	case "ns/page":
-		return fmt.Sprintf("%.0f ns", ns)
+		return fmt.Sprintf("%.0f ns", v)
 	case "ns":
-		return fmt.Sprintf("%.2f ms", ns/1e6)
+		return fmt.Sprintf("%.2f ms", v/1e6)
 	case "ns/GiB":
-		return fmt.Sprintf("%.3f s", ns/1e9)
+		return fmt.Sprintf("%.3f s", v/1e9)
+	case "GiB/s":
+		return fmt.Sprintf("%.2f GiB/s", v)
+	case "bytes":
+		return mib(v)
+	case "%":
+		return fmt.Sprintf("%.1f%%", v)
 	}
-	if ns < 10e3 {
-		return fmt.Sprintf("%.2f µs", ns/1e3)
+	if v < 10e3 {
+		return fmt.Sprintf("%.2f µs", v/1e3)
 	}
-	return fmt.Sprintf("%.1f µs", ns/1e3)
+	return fmt.Sprintf("%.1f µs", v/1e3)
 }
 
 // compare renders the ratio column: a factor, or a difference for wall
@@ -351,9 +376,10 @@ func (r Report) setup() string {
 			pair += " shared with Linux (GOMCK_SHARED_CPUS=1: a 2-CPU machine cannot isolate two)"
 		}
 	}
-	return fmt.Sprintf("LWK on CPU %d with %s, oversubscribed (-O); medians of %d rounds, each of native/floor runs on the LWK's CPUs and then LWK runs in a fresh instance (%d rounds of native runs complete); loops of %d iterations (native %d); hello %d runs each, interleaved; ping-pong loops of %d round trips or switches, fork loops of %d, thread loops of %d; %s; core dumps of %s populated in the first %d rounds, the LWK's in a third instance with %s",
+	return fmt.Sprintf("LWK on CPU %d with %s, oversubscribed (-O); medians of %d rounds, each of native/floor runs on the LWK's CPUs and then LWK runs in a fresh instance (%d rounds of native runs complete); loops of %d iterations (native %d); hello %d runs each, interleaved; ping-pong loops of %d round trips or switches, fork loops of %d, thread loops of %d; %s; core dumps of %s populated in the first %d rounds, the LWK's in a third instance with %s; kernel dumps with %s of app memory in the first %d rounds, in a fourth instance with %s",
 		r.LWKCPU, p.Mem, p.Reps, p.HostRounds, p.LoopN, p.NativeN, p.HelloRuns,
-		p.PingN, p.ForkN, p.ThreadN, pair, sizeName(p.CoreMiB), p.CoreReps, p.CoreMem)
+		p.PingN, p.ForkN, p.ThreadN, pair, sizeName(p.CoreMiB), p.CoreReps, p.CoreMem,
+		sizeName(p.DumpMiB), p.DumpReps, p.DumpMem)
 }
 
 func printTable(w io.Writer, r Report) {

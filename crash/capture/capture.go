@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -111,33 +112,24 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 	}
 	res.Memory = total
 	bar := progress(o.Progress, int64(total))
-	w, err := dumpfile.NewWriter(f, ranges)
+	workers := encoders()
+	w, err := dumpfile.NewWriter(f, ranges, workers)
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, dumpfile.BlockSize)
-	pm := make([]byte, 8*dumpfile.BlockSize/gencore.PageSize)
-	for i, r := range ranges {
-		part := partitionFile(pid, r)
-		for off := uint64(0); off < r.Size; off += dumpfile.BlockSize {
-			n := min(dumpfile.BlockSize, r.Size-off)
-			var err error
-			if part != nil {
-				_, err = part.ReadAt(buf[:n], int64(r.PA+off))
-			} else {
-				err = readBlock(mem, pagemap, r.VA+off, buf[:n], pm)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("read the daemon at %#x: %w", r.VA+off, err)
-			}
-			if err := w.Block(i, buf[:n]); err != nil {
-				return nil, err
-			}
-			bar.Add64(int64(n))
+	src := &source{pid: pid, mem: mem, pagemap: pagemap}
+	defer src.close()
+	err = pipeline(workers, blocksOf(ranges), func(b *blockJob, buf, dst []byte) (dumpfile.Encoded, error) {
+		if err := src.read(ranges[b.rng], b.off, buf[:b.n]); err != nil {
+			return dumpfile.Encoded{}, fmt.Errorf("read the daemon at %#x: %w", ranges[b.rng].VA+b.off, err)
 		}
-		if part != nil {
-			part.Close()
-		}
+		return w.Encode(buf[:b.n], dst), nil
+	}, func(b *blockJob, e dumpfile.Encoded) error {
+		bar.Add64(int64(e.Len))
+		return w.Put(b.rng, e)
+	})
+	if err != nil {
+		return nil, err
 	}
 	bar.Finish()
 	if err := w.Finish(c); err != nil {
@@ -147,19 +139,55 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 	return res, nil
 }
 
-// partitionFile opens the partition's memfd through the daemon's
-// map_files (root), or returns nil: reading the file is several times
-// faster than reading its mapping through /proc/PID/mem, and its pages
-// are all populated.
-func partitionFile(pid int, r dumpfile.Range) *os.File {
+// source reads the daemon's memory: the partition from its memfd, the
+// rest through /proc/PID/mem.
+type source struct {
+	pid          int
+	mem, pagemap *os.File
+	mu           sync.Mutex
+	parts        map[uint64]*os.File // by range start
+}
+
+// read reads n = len(b) bytes of r at off.
+func (s *source) read(r dumpfile.Range, off uint64, b []byte) error {
+	if part := s.partition(r); part != nil {
+		_, err := part.ReadAt(b, int64(r.PA+off))
+		return err
+	}
+	pm := make([]byte, 8*dumpfile.BlockSize/gencore.PageSize)
+	return readBlock(s.mem, s.pagemap, r.VA+off, b, pm)
+}
+
+// partition opens the partition's memfd through the daemon's map_files
+// (root), or returns nil: reading the file is several times faster than
+// reading its mapping through /proc/PID/mem, and its pages are all
+// populated.
+func (s *source) partition(r dumpfile.Range) *os.File {
 	if r.PA == dumpfile.NoPA {
 		return nil
 	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", pid, r.VA, r.VA+r.Size))
-	if err != nil {
-		return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.parts[r.VA]; ok {
+		return f
 	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", s.pid, r.VA, r.VA+r.Size))
+	if err != nil {
+		f = nil
+	}
+	if s.parts == nil {
+		s.parts = map[uint64]*os.File{}
+	}
+	s.parts[r.VA] = f
 	return f
+}
+
+func (s *source) close() {
+	for _, f := range s.parts {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 // readBlock reads the populated pages of [va, va+len(b)) into b, zeros

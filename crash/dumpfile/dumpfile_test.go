@@ -38,7 +38,7 @@ func sample(t testing.TB, scale int) (string, map[uint64][]byte) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := NewWriter(f, ranges)
+	w, err := NewWriter(f, ranges, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

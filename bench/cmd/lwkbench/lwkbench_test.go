@@ -532,7 +532,7 @@ func writeDump(t *testing.T, path string, level int) (memory uint64) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := dumpfile.NewWriter(f, ranges)
+	w, err := dumpfile.NewWriter(f, ranges, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

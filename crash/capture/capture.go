@@ -120,10 +120,11 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 	src := &source{pid: pid, mem: mem, pagemap: pagemap}
 	defer src.close()
 	err = pipeline(workers, blocksOf(ranges), func(b *blockJob, buf, dst []byte) (dumpfile.Encoded, error) {
-		if err := src.read(ranges[b.rng], b.off, buf[:b.n]); err != nil {
+		data, err := src.block(ranges[b.rng], b.off, b.n, buf)
+		if err != nil {
 			return dumpfile.Encoded{}, fmt.Errorf("read the daemon at %#x: %w", ranges[b.rng].VA+b.off, err)
 		}
-		return w.Encode(buf[:b.n], dst), nil
+		return w.Encode(data, dst), nil
 	}, func(b *blockJob, e dumpfile.Encoded) error {
 		bar.Add64(int64(e.Len))
 		return w.Put(b.rng, e)
@@ -139,53 +140,60 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 	return res, nil
 }
 
-// source reads the daemon's memory: the partition from its memfd, the
-// rest through /proc/PID/mem.
+// source reads the daemon's memory: the partition from a mapping of its
+// memfd, the rest through /proc/PID/mem.
 type source struct {
 	pid          int
 	mem, pagemap *os.File
 	mu           sync.Mutex
-	parts        map[uint64]*os.File // by range start
+	parts        map[uint64][]byte // by range start; nil where unmapped
 }
 
-// read reads n = len(b) bytes of r at off.
-func (s *source) read(r dumpfile.Range, off uint64, b []byte) error {
+// block returns the n bytes of r at off: in the partition's mapping, or
+// read into buf.
+func (s *source) block(r dumpfile.Range, off, n uint64, buf []byte) ([]byte, error) {
 	if part := s.partition(r); part != nil {
-		_, err := part.ReadAt(b, int64(r.PA+off))
-		return err
+		return part[off : off+n], nil
 	}
 	pm := make([]byte, 8*dumpfile.BlockSize/gencore.PageSize)
-	return readBlock(s.mem, s.pagemap, r.VA+off, b, pm)
+	return buf[:n], readBlock(s.mem, s.pagemap, r.VA+off, buf[:n], pm)
 }
 
-// partition opens the partition's memfd through the daemon's map_files
-// (root), or returns nil: reading the file is several times faster than
-// reading its mapping through /proc/PID/mem, and its pages are all
-// populated.
-func (s *source) partition(r dumpfile.Range) *os.File {
+// partition maps the partition's memfd, opened through the daemon's
+// map_files (root), or returns nil: compressing straight from a mapping
+// saves a copy of every page, and reading its mapping through
+// /proc/PID/mem instead is several times slower. Its pages are all
+// populated (pre-faulted at boot), so the mapping is populated at once.
+func (s *source) partition(r dumpfile.Range) []byte {
 	if r.PA == dumpfile.NoPA {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f, ok := s.parts[r.VA]; ok {
-		return f
-	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", s.pid, r.VA, r.VA+r.Size))
-	if err != nil {
-		f = nil
+	if m, ok := s.parts[r.VA]; ok {
+		return m
 	}
 	if s.parts == nil {
-		s.parts = map[uint64]*os.File{}
+		s.parts = map[uint64][]byte{}
 	}
-	s.parts[r.VA] = f
-	return f
+	s.parts[r.VA] = nil
+	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", s.pid, r.VA, r.VA+r.Size))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), int64(r.PA), int(r.Size), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil
+	}
+	s.parts[r.VA] = m
+	return m
 }
 
 func (s *source) close() {
-	for _, f := range s.parts {
-		if f != nil {
-			f.Close()
+	for _, m := range s.parts {
+		if m != nil {
+			unix.Munmap(m)
 		}
 	}
 }

@@ -28,6 +28,8 @@ type What struct {
 	IKC  bool
 	Kmsg bool
 	Regs bool
+	FP   bool // each thread's saved XSAVE area (Thread.FPState)
+	Auxv bool // each process's auxiliary vector
 }
 
 // Tries is how often a changing record is re-read from a live daemon
@@ -192,6 +194,9 @@ func (d *decoder) process(ptr value.Value) (Process, bool) {
 		}
 		threads = v.Field("Threads").Elems()
 		as, ch = v.Field("MM"), v.Field("Chan")
+		if d.what.Auxv {
+			p.Auxv = auxv(v.Field("Auxv"))
+		}
 	})
 	if !ok {
 		return p, p.Changing
@@ -229,6 +234,9 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 	if d.what.Regs {
 		fields = append(fields[:len(fields):len(fields)], "Regs")
 	}
+	if d.what.FP {
+		fields = append(fields[:len(fields):len(fields)], "FPState")
+	}
 	out := make([]Thread, len(recs))
 	errs := d.r.StableAll(recs, func(i int, v value.Value) {
 		t := &out[i]
@@ -248,6 +256,9 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 			for _, f := range regs.T.Fields {
 				t.Regs[f.Name] = regs.Field(f.Name).Uint()
 			}
+		}
+		if d.what.FP {
+			t.FPState = []byte(v.Field("FPState").Str())
 		}
 	}, fields...)
 	read := out[:0] // those that could be read, or are marked changing

@@ -1,0 +1,30 @@
+// Package gdbserver serves an LWK instance to gdb over the remote serial
+// protocol, read-only, as McKernel's eclair does: a kernel dump (package
+// dumpfile) or the live daemon, through one snapshot of the object model
+// (inspect/lwk) read when the session starts.
+//
+// Every LWK thread of every process is a gdb thread (id its LWK tid, name
+// its comm, core its LWK CPU, with qXfer:threads:read), with the
+// registers the kernel last saved for it (its user registers and XSAVE
+// area, Thread.Regs and Thread.FPState). Memory is read through the page
+// table of the process of the thread gdb selected (Hg, lwk.AppMemory), so
+// that switching threads switches address spaces. The target description
+// (qXfer:features:read:target.xml) is gdbserver's for x86-64 GNU/Linux
+// with AVX, numbered as gdbserver numbers it: core, sse, linux
+// (orig_rax), segments (fs_base and gs_base, the feature gdb takes them
+// from) and avx (the upper halves of the YMM registers; gdb builds $ymmN).
+// info sharedlibrary comes from qXfer:libraries-svr4:read, the dynamic
+// linker's link_map list read from the app's memory as gdbserver reads
+// it, and qXfer:auxv:read gives gdb the load address of a PIE. monitor
+// ps, log and kmem print as mcps and mcinspect do (inspect/report).
+//
+// Nothing is written or resumed: such packets (M, X, G, P, Z, c, s,
+// vCont;...) get an E.errtext reply, and vCont? lists no action that
+// resumes. gdb shows the text of some of those replies and not of others
+// (a refused memory access is "Cannot access memory at address ..."), so
+// the reason of a refusal is also written once to Server.Warn, which
+// eclair --stdio leaves on gdb's stderr.
+//
+// The protocol is small enough that no library is used: the framing
+// (packet.go) is what FuzzDecodeFrame and FuzzHandle exercise.
+package gdbserver

@@ -44,38 +44,69 @@ const (
 // errNoDebug: the program has no r_debug (static, or not yet set up).
 var errNoDebug = errors.New("no r_debug")
 
-// libraries is the svr4 library list of the current thread's process.
-// A static program, or one the dynamic linker has not yet set up, has
-// none.
+// library is one entry of the svr4 list: its link_map, load bias,
+// dynamic section and namespace (gdb's lmid: the
+// address of the r_debug that lists it, as gdbserver gives it).
+type library struct {
+	name               string
+	lm, addr, ld, lmid uint64
+}
+
+// libraries is the svr4 library list of the current thread's process. A
+// static program, or one the dynamic linker has not yet set up, has
+// none. A list that cannot be read (a level 24 dump holds no app pages)
+// is an error, and gdb then finds what it can by itself (the dynamic
+// linker, from the program's PT_INTERP).
 func (s *Server) libraries() ([]byte, error) {
 	p := s.cur.proc
 	app, err := s.app(p.PID)
 	if err != nil {
 		return nil, err
 	}
-	r := memReader{app}
-	lm, err := firstObject(r, p)
+	mainLM, libs, err := linkMaps(memReader{app}, p)
 	if errors.Is(err, errNoDebug) {
 		return []byte(`<library-list-svr4 version="1.0"/>`), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pid %d: the dynamic linker's list of objects: %w", p.PID, err)
+		err = fmt.Errorf("pid %d: the dynamic linker's list of objects: %w", p.PID, err)
+		s.warn("libraries", err)
+		return nil, err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "<library-list-svr4 version=\"1.0\" main-lm=\"%#x\">\n", lm)
-	prev := lm
-	for i := 0; i < maxObjects; i++ {
+	b.WriteString(`<library-list-svr4 version="1.0"`)
+	if mainLM != 0 {
+		fmt.Fprintf(&b, ` main-lm="%#x"`, mainLM)
+	}
+	b.WriteString(">\n")
+	for _, l := range libs {
+		fmt.Fprintf(&b, "<library name=\"%s\" lm=\"%#x\" l_addr=\"%#x\" l_ld=\"%#x\" lmid=\"%#x\"/>\n",
+			html.EscapeString(l.name), l.lm, l.addr, l.ld, l.lmid)
+	}
+	b.WriteString("</library-list-svr4>\n")
+	return b.Bytes(), nil
+}
+
+// linkMaps walks the dynamic linker's list: the program's own link_map,
+// and the libraries after it.
+func linkMaps(r memReader, p *lwk.Process) (uint64, []library, error) {
+	debug, first, err := firstObject(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var libs []library
+	lm := first
+	for range maxObjects {
 		next, err := r.word(lm + lNextOff)
 		if err != nil {
-			return nil, fmt.Errorf("link_map %#x: %w", lm, err)
+			return 0, nil, fmt.Errorf("link_map %#x: %w", lm, err)
 		}
 		if next == 0 {
 			break
 		}
-		if back, err := r.word(next + lPrevOff); err != nil || back != prev {
-			return nil, fmt.Errorf("link_map %#x: l_prev is not %#x (a corrupt list)", next, prev)
+		if back, err := r.word(next + lPrevOff); err != nil || back != lm {
+			return 0, nil, fmt.Errorf("link_map %#x: l_prev is not %#x (a corrupt list)", next, lm)
 		}
-		lm, prev = next, next
+		lm = next
 		// The vDSO's name is empty, or in the vDSO, which is the stub's
 		// and not in the LWK's page table: left out, as gdbserver does.
 		name, err := r.string(lm + lNameOff)
@@ -85,19 +116,19 @@ func (s *Server) libraries() ([]byte, error) {
 		addr, err1 := r.word(lm)
 		ld, err2 := r.word(lm + lLdOff)
 		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("link_map %#x: %w", lm, err)
+			return 0, nil, fmt.Errorf("link_map %#x: %w", lm, err)
 		}
-		fmt.Fprintf(&b, "<library name=\"%s\" lm=\"%#x\" l_addr=\"%#x\" l_ld=\"%#x\"/>\n", html.EscapeString(name), lm, addr, ld)
+		libs = append(libs, library{name: name, lm: lm, addr: addr, ld: ld, lmid: debug})
 	}
-	b.WriteString("</library-list-svr4>\n")
-	return b.Bytes(), nil
+	return first, libs, nil
 }
 
-// firstObject is r_debug.r_map: the program's own link_map.
-func firstObject(r memReader, p *lwk.Process) (uint64, error) {
+// firstObject finds the dynamic linker's r_debug and its r_map, the
+// program's own link_map.
+func firstObject(r memReader, p *lwk.Process) (debug, lm uint64, err error) {
 	phdrs, bias, err := programHeaders(r, p)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for _, ph := range phdrs {
 		if ph.Type != elf.PT_DYNAMIC {
@@ -107,7 +138,7 @@ func firstObject(r memReader, p *lwk.Process) (uint64, error) {
 		for i := range min(ph.Memsz/dynSize, maxDyn) {
 			tag, err := r.word(dyn + i*dynSize)
 			if err != nil {
-				return 0, fmt.Errorf("PT_DYNAMIC at %#x: %w", dyn, err)
+				return 0, 0, fmt.Errorf("PT_DYNAMIC at %#x: %w", dyn, err)
 			}
 			if elf.DynTag(tag) == elf.DT_NULL {
 				break
@@ -115,18 +146,16 @@ func firstObject(r memReader, p *lwk.Process) (uint64, error) {
 			if elf.DynTag(tag) != elf.DT_DEBUG {
 				continue
 			}
-			debug, err := r.word(dyn + i*dynSize + 8)
-			if err != nil || debug == 0 {
-				return 0, cmpErr(err, errNoDebug)
+			if debug, err = r.word(dyn + i*dynSize + 8); err != nil || debug == 0 {
+				return 0, 0, cmpErr(err, errNoDebug)
 			}
-			lm, err := r.word(debug + rMapOff)
-			if err != nil || lm == 0 {
-				return 0, cmpErr(err, errNoDebug)
+			if lm, err = r.word(debug + rMapOff); err != nil || lm == 0 {
+				return 0, 0, cmpErr(err, errNoDebug)
 			}
-			return lm, nil
+			return debug, lm, nil
 		}
 	}
-	return 0, errNoDebug
+	return 0, 0, errNoDebug
 }
 
 // cmpErr is err, or def if err is nil.

@@ -286,7 +286,7 @@ func (s *Server) readMemory(body string) []byte {
 		s.warn("memory", err)
 		return errMemory
 	}
-	return hex.AppendEncode(nil, buf[:got])
+	return hex.AppendEncode([]byte{}, buf[:got]) // not nil: an empty reply is sent
 }
 
 // addrLength parses "ADDR,LENGTH" (hex).

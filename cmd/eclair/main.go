@@ -3,12 +3,14 @@
 // every LWK thread is a gdb thread, memory is read through its process's
 // page table. See package crash/gdbserver.
 //
-//	eclair [-d] [--kernel PATH] DUMP  (--stdio | -l ADDR)
-//	eclair [-d] --live [-i N]         (--stdio | -l ADDR)
+//	eclair [-d] [-p PID] [--kernel PATH] DUMP  (--stdio | -l ADDR)
+//	eclair [-d] [-p PID] --live [-i N]         (--stdio | -l ADDR)
 //
 // e.g. gdb -ex 'target remote | eclair --stdio mcdump_0_20260101-120000' ./a.out,
 // or eclair -l localhost:1234 DUMP and gdb's target remote localhost:1234.
-// -l serves one gdb and exits when it detaches.
+// -l serves one gdb and exits when it detaches. gdb starts in the first
+// thread current on its CPU, or in process PID's (-p): gdb learns the
+// load address and the libraries of the process it starts in.
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gomck/gomck/crash/dumpfile"
 	"github.com/gomck/gomck/crash/gdbserver"
 	"github.com/gomck/gomck/inspect/cli"
 	"github.com/gomck/gomck/inspect/lwk"
@@ -32,6 +35,7 @@ func main() {
 	live := fs.Bool("live", false, "serve the live instance (-i N) instead of a dump")
 	stdio := fs.Bool("stdio", false, "speak on stdin and stdout (gdb's target remote | eclair --stdio ...)")
 	listen := fs.StringP("listen", "l", "", "listen on TCP `ADDR` (e.g. localhost:1234) for one gdb")
+	pid := fs.IntP("pid", "p", 0, "start gdb in LWK process `PID` (the one whose executable gdb is given)")
 	fs.IntVarP(&t.Options.Instance, "instance", "i", 0, "with --live: OS instance `N` (mcos<N>)")
 	fs.StringVar(&t.Options.Kernel, "kernel", "", "daemon binary `PATH` with DWARF (default: the dump's, or the running daemon's)")
 	cli.Run(fs, os.Args[1:], func() error {
@@ -51,6 +55,11 @@ func main() {
 			return err
 		}
 		defer closeTarget()
+		if *pid != 0 {
+			if err := srv.Focus(*pid); err != nil {
+				return err
+			}
+		}
 		srv.Warn = os.Stderr
 		if *debug {
 			srv.Log = os.Stderr
@@ -63,7 +72,8 @@ func main() {
 }
 
 // open reads the snapshot gdb is served: threads with their registers
-// and XSAVE areas, processes with their page tables and auxv, the kmsg.
+// (a dump's: as it recorded them) and XSAVE areas, processes with their
+// page tables and auxv, the kmsg.
 func open(t *cli.Target) (*gdbserver.Server, func() error, error) {
 	tg, l, err := t.Open()
 	if err != nil {
@@ -81,6 +91,15 @@ func open(t *cli.Target) (*gdbserver.Server, func() error, error) {
 	if err != nil {
 		tg.Close()
 		return nil, nil, err
+	}
+	if dump := t.Options.Dump; dump != "" && dumpfile.Is(dump) {
+		d, err := dumpfile.Open(dump)
+		if err != nil {
+			tg.Close()
+			return nil, nil, err
+		}
+		srv.UseRecorded(d.Threads)
+		d.Close()
 	}
 	return srv, tg.Close, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomck/gomck/crash/dumpfile"
 	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/inspect/lwk"
 )
@@ -51,7 +52,7 @@ func (t *thread) comm() string {
 // New serves snap, read from the daemon's memory mem with lwk.What's
 // VMAs, Regs, FP and Auxv (and Kmsg for monitor log). The thread the
 // stop reply names, and gdb starts in, is the first current on its CPU,
-// or the first.
+// or the first (Focus picks another process's).
 func New(mem inspect.Memory, snap *lwk.Snapshot) (*Server, error) {
 	s := &Server{snap: snap, mem: mem, byTID: map[int]*thread{}, apps: map[int]*lwk.AppMemory{}, warned: map[string]bool{}}
 	for i := range snap.Procs {
@@ -63,19 +64,59 @@ func New(mem inspect.Memory, snap *lwk.Snapshot) (*Server, error) {
 			}
 			s.threads = append(s.threads, t)
 			s.byTID[t.TID] = t
-			if t.Current && s.stopped == nil {
-				s.stopped = t
-			}
 		}
 	}
 	if len(s.threads) == 0 {
 		return nil, fmt.Errorf("%s: no LWK thread to debug (no process runs)", snap.Source)
 	}
-	if s.stopped == nil {
-		s.stopped = s.threads[0]
-	}
-	s.cur = s.stopped
+	s.focus(func(*thread) bool { return true })
 	return s, nil
+}
+
+// Focus starts gdb in process pid: at its thread current on a CPU, or
+// its first. gdb reads the auxiliary vector and the libraries once, of
+// the process it starts in, so that is the process whose executable it
+// is given.
+func (s *Server) Focus(pid int) error {
+	if !s.focus(func(t *thread) bool { return t.proc.PID == pid }) {
+		return fmt.Errorf("%s: no LWK process %d", s.snap.Source, pid)
+	}
+	return nil
+}
+
+// focus makes the first current thread that in says is in, or the first
+// in, the thread gdb starts in.
+func (s *Server) focus(in func(*thread) bool) bool {
+	var first *thread
+	for _, t := range s.threads {
+		if !in(t) {
+			continue
+		}
+		if t.Current {
+			s.stopped, s.cur = t, t
+			return true
+		}
+		if first == nil {
+			first = t
+		}
+	}
+	if first != nil {
+		s.stopped, s.cur = first, first
+	}
+	return first != nil
+}
+
+// UseRecorded takes each thread's registers from those a dump recorded
+// for it (its thread notes), as gdb takes a core's from its NT_PRSTATUS,
+// rather than from the kernel's record in the dump's memory: a running
+// daemon is not stopped for a dump, so a thread that ran on between the
+// two has different ones in each, and the notes are what the dump says.
+func (s *Server) UseRecorded(threads []dumpfile.Thread) {
+	for _, r := range threads {
+		if t := s.byTID[r.TID]; t != nil {
+			t.Regs = dumpfile.RegsByName(r.Regs)
+		}
+	}
 }
 
 // Serve speaks the remote protocol on rw until gdb detaches, kills or

@@ -250,7 +250,7 @@ func (s *Server) thread(id string) (*thread, error) {
 // one to resume (none ever is). 0 (any) and -1 (all) keep the current.
 func (s *Server) setThread(body string) []byte {
 	if body == "" {
-		return errorReply(errors.New("H without an operation"))
+		return errorReply(errors.New("empty H packet: want Hg or Hc and a thread id"))
 	}
 	op, id := body[0], body[1:]
 	if id == "0" || id == "-1" {

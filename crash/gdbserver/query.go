@@ -13,7 +13,7 @@ import (
 
 // supported is the qSupported reply: what gdb may ask for.
 var supported = fmt.Sprintf("PacketSize=%x;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;"+
-	"qXfer:libraries-svr4:read+;qXfer:auxv:read+", PacketSize)
+	"qXfer:libraries-svr4:read+;qXfer:auxv:read+;qXfer:exec-file:read+", PacketSize)
 
 // query answers a q packet (body without the q).
 func (s *Server) query(body string) []byte {
@@ -105,6 +105,8 @@ func (s *Server) object(object, annex string) ([]byte, error) {
 		return s.auxv()
 	case "libraries-svr4":
 		return s.libraries()
+	case "exec-file":
+		return s.execFile(annex)
 	}
 	return nil, fmt.Errorf("no object %q", object)
 }
@@ -136,6 +138,23 @@ func (s *Server) auxv() ([]byte, error) {
 		out = append(out, make([]byte, 16)...)
 	}
 	return out, nil
+}
+
+// execFile is the path of the executable of process annex (its pid in
+// hex), or of the current thread's: what gdb loads when it was given
+// none.
+func (s *Server) execFile(annex string) ([]byte, error) {
+	p := s.cur.proc
+	if annex != "" {
+		pid, err := strconv.ParseInt(annex, 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("bad pid %q", annex)
+		}
+		if p, err = s.snap.Process(int(pid)); err != nil {
+			return nil, err
+		}
+	}
+	return []byte(p.Exe), nil
 }
 
 // rcmdChunk bounds the console output of one O packet.

@@ -29,7 +29,8 @@ type Server struct {
 	Log io.Writer
 	// Warn, if set, gets the reason of a refusal that gdb does not show
 	// (it says "Cannot access memory at address" of a read refused with a
-	// message, not the message): once for reads, once per write packet.
+	// message, not the message): once for reads of mapped memory, once
+	// per kind of write.
 	Warn   io.Writer
 	warned map[string]bool
 
@@ -324,7 +325,12 @@ func (s *Server) readMemory(body string) []byte {
 	buf := make([]byte, min(n, PacketSize/2))
 	got, err := app.ReadMemory(buf, addr)
 	if got == 0 && err != nil {
-		s.warn("memory", err)
+		// gdb probes unmapped addresses as it unwinds, and its "Cannot
+		// access memory" says all of those; a mapped page that cannot be
+		// read (not in the dump) has a reason to give.
+		if !errors.Is(err, lwk.ErrNotMapped) {
+			s.warn("memory", err)
+		}
 		return errMemory
 	}
 	return hex.AppendEncode([]byte{}, buf[:got]) // not nil: an empty reply is sent

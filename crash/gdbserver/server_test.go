@@ -146,6 +146,9 @@ func TestHandle(t *testing.T) {
 		{"threads", []string{"qXfer:threads:read::0,1000"}, `*<thread id="6" core="0" name="eclair-test-pro">pid 5, sleeping in futex</thread>`},
 		{"libraries", []string{"qXfer:libraries-svr4:read::0,1000"}, `*main-lm="0x400400">` + "\n" + `<library name="/lib/libc.so.6" lm="0x400500" l_addr="0x7000" l_ld="0x7100" lmid="0x400300"/>`},
 		{"auxv", []string{"qXfer:auxv:read::0,1000"}, "l\x03\x00\x00\x00\x00\x00\x00\x00@\x00@*"},
+		{"exec-file", []string{"qXfer:exec-file:read::0,100"}, "l/bin/eclair-test-program"},
+		{"exec-file of pid 5", []string{"qXfer:exec-file:read:5:0,100"}, "l/bin/eclair-test-program"},
+		{"exec-file of no process", []string{"qXfer:exec-file:read:9:0,100"}, "E.*"},
 		{"xfer write", []string{"qXfer:threads:write::0:00"}, "E.writing threads refused*"},
 		{"extra info", []string{"qThreadExtraInfo,5"}, hex.EncodeToString([]byte("pid 5, running"))},
 	} {

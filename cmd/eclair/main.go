@@ -8,9 +8,10 @@
 //
 // e.g. gdb -ex 'target remote | eclair --stdio mcdump_0_20260101-120000' ./a.out,
 // or eclair -l localhost:1234 DUMP and gdb's target remote localhost:1234.
-// -l serves one gdb and exits when it detaches. gdb starts in the first
-// thread current on its CPU, or in process PID's (-p): gdb learns the
-// load address and the libraries of the process it starts in.
+// -l serves one gdb and exits when it detaches. gdb starts in the thread
+// that got a signal, or else is current on its CPU, of any process or of
+// process PID (-p): gdb learns the load address and the libraries of the
+// process it starts in.
 package main
 
 import (
@@ -79,7 +80,7 @@ func open(t *cli.Target) (*gdbserver.Server, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	snap, err := lwk.Read(tg, l, lwk.What{VMAs: true, Regs: true, FP: true, Auxv: true, Kmsg: true})
+	snap, err := lwk.Read(tg, l, lwk.What{VMAs: true, Regs: true, FP: true, Auxv: true, Pending: true, Kmsg: true})
 	if err != nil {
 		tg.Close()
 		return nil, nil, err

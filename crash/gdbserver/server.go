@@ -51,9 +51,10 @@ func (t *thread) comm() string {
 }
 
 // New serves snap, read from the daemon's memory mem with lwk.What's
-// VMAs, Regs, FP and Auxv (and Kmsg for monitor log). The thread the
-// stop reply names, and gdb starts in, is the first current on its CPU,
-// or the first (Focus picks another process's).
+// VMAs, Regs, FP, Auxv and Pending (and Kmsg for monitor log). The
+// thread the stop reply names, and gdb starts in, is the first that got
+// a signal, or else the first current on its CPU, or else the first
+// (Focus picks another process's).
 func New(mem inspect.Memory, snap *lwk.Snapshot) (*Server, error) {
 	s := &Server{snap: snap, mem: mem, byTID: map[int]*thread{}, apps: map[int]*lwk.AppMemory{}, warned: map[string]bool{}}
 	for i := range snap.Procs {
@@ -85,26 +86,29 @@ func (s *Server) Focus(pid int) error {
 	return nil
 }
 
-// focus makes the first current thread that in says is in, or the first
-// in, the thread gdb starts in.
+// focus makes the thread gdb starts in that of the threads in says are
+// in which got a signal (one pending), or else is current on its CPU, or
+// else comes first.
 func (s *Server) focus(in func(*thread) bool) bool {
-	var first *thread
+	var best *thread
+	rank := func(t *thread) int {
+		switch {
+		case t.Pending != 0:
+			return 2
+		case t.Current:
+			return 1
+		}
+		return 0
+	}
 	for _, t := range s.threads {
-		if !in(t) {
-			continue
-		}
-		if t.Current {
-			s.stopped, s.cur = t, t
-			return true
-		}
-		if first == nil {
-			first = t
+		if in(t) && (best == nil || rank(t) > rank(best)) {
+			best = t
 		}
 	}
-	if first != nil {
-		s.stopped, s.cur = first, first
+	if best != nil {
+		s.stopped, s.cur = best, best
 	}
-	return first != nil
+	return best != nil
 }
 
 // UseRecorded takes each thread's registers from those a dump recorded
@@ -268,7 +272,7 @@ func (s *Server) setThread(body string) []byte {
 }
 
 func (s *Server) stopReply(t *thread) []byte {
-	return fmt.Appendf(nil, "T05thread:%x;core:%x;", t.TID, t.CPU)
+	return fmt.Appendf(nil, "T%02xthread:%x;core:%x;", stopSignal(t.Pending), t.TID, t.CPU)
 }
 
 func (s *Server) allRegisters(t *thread) []byte {

@@ -37,7 +37,11 @@ const (
 // testServer serves a process (pid 5) of two threads whose memory holds
 // program headers, a dynamic section, r_debug and a link_map list naming
 // one library.
-func testServer(t testing.TB) *Server {
+func testServer(t testing.TB) *Server { return testServerSignalled(t, false) }
+
+// testServerSignalled is testServer, with SIGUSR1 and SIGUSR2 pending
+// for thread 6 if signal.
+func testServerSignalled(t testing.TB, signal bool) *Server {
 	mem := &daemonMemory{base: direct, b: make([]byte, 0x2000)}
 	le := binary.LittleEndian
 	put := func(va uint64, words ...uint64) {
@@ -74,6 +78,9 @@ func testServer(t testing.TB) *Server {
 			VMAs: []lwk.VMA{{Start: appBase, End: appBase + 0x2000, Kind: "elf", Segs: []lwk.Segment{{VA: appBase, Len: 0x2000, Off: 0}}}},
 			Threads: []lwk.Thread{{TID: 5, PID: 5, State: "R", Why: "running", Current: true, Regs: regs(0x401000), FPState: fp, Syscall: -1},
 				{TID: 6, PID: 5, State: "S", Why: "sleeping", Regs: regs(0x401234), Syscall: 202, SyscallName: "futex"}}}}}
+	if signal {
+		snap.Procs[0].Threads[1].Pending = 1<<(10-1) | 1<<(12-1) // SIGUSR1 and SIGUSR2
+	}
 	s, err := New(mem, snap)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +176,26 @@ func TestHandle(t *testing.T) {
 				t.Errorf("%q: reply %q, want %q", tc.packets, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestStopThread: gdb starts in the thread that got a signal, with the
+// first of them, in gdb's numbering (SIGUSR1 is 30).
+func TestStopThread(t *testing.T) {
+	s := testServerSignalled(t, true)
+	if got, _ := s.handle([]byte("?")); string(got) != "T1ethread:6;core:0;" {
+		t.Errorf("stop reply %q, want thread 6 stopped by SIGUSR1 (gdb's 30)", got)
+	}
+	if err := s.Focus(5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Focus(7); err == nil {
+		t.Error("focused on a process that is not there")
+	}
+	for sig, want := range map[int]int{7: 10, 10: 30, 11: 11, 17: 20, 19: 17, 34: 46, 64: 0} {
+		if got := gdbSignal(sig); got != want {
+			t.Errorf("gdbSignal(%d) = %d, want %d", sig, got, want)
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ var kernelFields = map[string][]string{
 	"kernel/task.Process": {"Seq", "PID", "PPID", "PGID", "SID", "ProxyPID", "Home", "Exe", "Args", "Start",
 		"Stopped", "Exited", "Stub", "Threads", "MM", "Chan", "Auxv"},
 	"kernel/task.Context": {"PID"},
-	"kernel/task.Thread":  {"Seq", "TID", "CPU", "State", "Syscall", "Stats", "Regs", "FPState"},
+	"kernel/task.Thread":  {"Seq", "TID", "CPU", "State", "Syscall", "Stats", "Regs", "FPState", "Pending"},
 	"kernel/stats.Thread": {"LocalCalls", "LocalNs", "OffloadCalls", "OffloadNs", "RunNs", "Switches",
 		"Migrations", "PageFaults", "FutexWaits", "Signals"},
 	"kernel/mm.AddressSpace": {"Seq", "Brk", "Faults", "VMAs"},

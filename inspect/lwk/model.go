@@ -95,7 +95,10 @@ type Thread struct {
 	Regs         map[string]uint64 `json:"regs,omitempty"`
 	// FPState is the XSAVE area as the kernel last saved it (What.FP):
 	// that of a thread whose registers are still in its stub is older.
-	FPState  []byte `json:"fpstate,omitempty"`
+	FPState []byte `json:"fpstate,omitempty"`
+	// Pending are the signals sent to the thread and not yet delivered
+	// (bit sig-1; What.Pending).
+	Pending  uint64 `json:"pending,omitempty"`
 	Changing bool   `json:"changing,omitempty"`
 }
 

@@ -3,6 +3,7 @@ package lwk
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -24,12 +25,13 @@ var Roots = []string{InstanceVar}
 // What says which parts to read besides CPUs, processes, threads and the
 // allocator.
 type What struct {
-	VMAs bool // segments of every VMA (RSS and VSZ are always read)
-	IKC  bool
-	Kmsg bool
-	Regs bool
-	FP   bool // each thread's saved XSAVE area (Thread.FPState)
-	Auxv bool // each process's auxiliary vector
+	VMAs    bool // segments of every VMA (RSS and VSZ are always read)
+	IKC     bool
+	Kmsg    bool
+	Regs    bool
+	FP      bool // each thread's saved XSAVE area (Thread.FPState)
+	Auxv    bool // each process's auxiliary vector
+	Pending bool // each thread's pending signals
 }
 
 // Tries is how often a changing record is re-read from a live daemon
@@ -230,12 +232,14 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 	for i, p := range ptrs {
 		recs[i] = p.Deref()
 	}
-	fields := threadFields
-	if d.what.Regs {
-		fields = append(fields[:len(fields):len(fields)], "Regs")
-	}
-	if d.what.FP {
-		fields = append(fields[:len(fields):len(fields)], "FPState")
+	fields := slices.Clone(threadFields)
+	for _, f := range []struct {
+		asked bool
+		name  string
+	}{{d.what.Regs, "Regs"}, {d.what.FP, "FPState"}, {d.what.Pending, "Pending"}} {
+		if f.asked {
+			fields = append(fields, f.name)
+		}
 	}
 	out := make([]Thread, len(recs))
 	errs := d.r.StableAll(recs, func(i int, v value.Value) {
@@ -259,6 +263,9 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 		}
 		if d.what.FP {
 			t.FPState = []byte(v.Field("FPState").Str())
+		}
+		if d.what.Pending {
+			t.Pending = v.Field("Pending").Uint()
 		}
 	}, fields...)
 	read := out[:0] // those that could be read, or are marked changing

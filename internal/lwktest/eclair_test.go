@@ -3,6 +3,7 @@ package lwktest
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -109,11 +110,19 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 		t.Fatalf("info threads lists %d threads, %d of pid %d; the LWK has %d, %d", n, len(nums), p.pid, tids, len(debuggeeFuncs))
 	}
 	main := nums[p.pid]
-	cmds := []string{target, "thread " + main, "thread apply all bt", "x/s &debuggee_buf",
+	cmds := []string{target, "info program", "thread", "thread " + main, "thread apply all bt", "x/s &debuggee_buf",
 		"info registers", "info registers orig_rax fs_base gs_base", "thread apply all info registers rip", "p $xmm0", "p $ymm0", "info sharedlibrary", "monitor ps"}
 	out := gdbSections(t, p.exe, "", cmds...)
 	all := strings.Join(mapValues(out, cmds), "\n")
 
+	// gdb starts in the thread that got a signal: the sleeper.
+	// The LWK gives threads rising tids, above the main thread's (its
+	// pid): their order is that of debuggeeFuncs.
+	order := slices.Sorted(maps.Keys(nums))
+	sleeper := nums[order[slices.Index(debuggeeFuncs, "sleeper")]]
+	if !strings.Contains(out["info program"], "SIGUSR1") || !strings.Contains(out["thread"], "Current thread is "+sleeper+" ") {
+		t.Errorf("gdb started in %q, stopped %q; want thread %s, the sleeper, by its pending SIGUSR1", out["thread"], out["info program"], sleeper)
+	}
 	// Every thread of p: its backtrace reaches its function at level 0;
 	// at level 24, without the stacks, frame #0 is all there is.
 	// (A dynamic program's frame #0 is then in libc, whose load address
@@ -122,7 +131,7 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 	for tid, num := range nums {
 		bt := bts[tid]
 		fns := strings.Fields(frames(bt))
-		switch want := debuggeeFuncs[threadIndex(nums, tid)]; {
+		switch want := debuggeeFuncs[slices.Index(order, tid)]; {
 		case full && !slices.Contains(fns, want):
 			t.Errorf("thread %s (tid %d): backtrace without %s:\n%s", num, tid, want, bt)
 		case !full && !p.dynamic && (len(fns) == 0 || fns[0] == "??"):
@@ -171,20 +180,14 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 	}
 }
 
-// threadIndex is the place of tid among its process's threads: the
-// LWK gives threads rising tids, above the main thread's (its pid).
-func threadIndex(nums map[int]string, tid int) int {
-	i := 0
-	for other := range nums {
-		if other < tid {
-			i++
-		}
-	}
-	return i
-}
-
 // applyRE heads a thread's part of thread apply all's output.
 var applyRE = regexp.MustCompile(`(?m)^Thread [0-9]+ \(Thread ([0-9]+) `)
+
+// tidAt is the tid at place i among its process's threads (threadIndex).
+func tidAt(nums map[int]string, i int) int {
+	tids := slices.Sorted(maps.Keys(nums))
+	return tids[i]
+}
 
 // threadBlocks splits thread apply all's output by LWK tid.
 func threadBlocks(out string) map[int]string {

@@ -2,13 +2,16 @@
 /* The program eclair's tests debug with gdb: threads blocked in a local
  * call (sleeper: nanosleep), an offloaded call (reader: read on a pipe
  * nobody writes), a futex (waiter: pthread_cond_wait) and one in a busy
- * loop (spinner), with main reading stdin (offloaded too) until EOF. Each
+ * loop (spinner), with main reading stdin (offloaded too) until EOF. The
+ * sleeper blocks SIGUSR1, and main sends it one: it stays pending, the
+ * signal a debugger finds the sleeper stopped by. Each
  * blocking function is noinline (and no sibling calls, by the cflags) so
  * that it has a frame of its own in a backtrace. Before it prints "ready
  * PID" it writes a known string into a global buffer.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +51,11 @@ __attribute__((noinline)) static void *reader(void *arg)
 __attribute__((noinline)) static void *sleeper(void *arg)
 {
 	struct timespec ts = {3600, 0};
+	sigset_t usr1;
 	(void)arg;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	pthread_barrier_wait(&started);
 	for (;;)
 		nanosleep(&ts, NULL);
@@ -63,7 +70,7 @@ __attribute__((noinline)) static void *spinner(void *arg)
 	return NULL;
 }
 
-static void start(void *(*fn)(void *), void *arg)
+static pthread_t start(void *(*fn)(void *), void *arg)
 {
 	pthread_t t;
 	int err = pthread_create(&t, NULL, fn, arg);
@@ -71,6 +78,7 @@ static void start(void *(*fn)(void *), void *arg)
 		fprintf(stderr, "pthread_create: %s\n", strerror(err));
 		exit(1);
 	}
+	return t;
 }
 
 int main(void)
@@ -84,11 +92,12 @@ int main(void)
 	pthread_barrier_init(&started, NULL, 4);
 	start(waiter, NULL);
 	start(reader, NULL);
-	start(sleeper, NULL);
+	pthread_t sleeping = start(sleeper, NULL);
 	pthread_barrier_wait(&started);
 	/* Give the threads the time to get to their calls. */
 	struct timespec ts = {0, 200 * 1000 * 1000};
 	nanosleep(&ts, NULL);
+	pthread_kill(sleeping, SIGUSR1);
 	start(spinner, NULL);
 	while (debuggee_spins == 0)
 		sched_yield();

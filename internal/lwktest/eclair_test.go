@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"maps"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -84,6 +85,27 @@ func TestEclair(t *testing.T) {
 		checkLive(t, progs[1], fmt.Sprintf("target remote | %s --stdio -p %d --live", eclair, progs[1].pid), tids)
 	})
 	t.Run("tcp", func(t *testing.T) { checkTCP(t, in, progs[1], dumps["0"], tids) })
+	t.Run("bad input", func(t *testing.T) {
+		whole, err := os.ReadFile(dumps["0"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut := filepath.Join(dir, "cut")
+		os.WriteFile(cut, whole[:len(whole)/3], 0o600)
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--stdio", cut}, "offset"},
+			{[]string{"--stdio", "-p", "999999", dumps["0"]}, "no LWK process 999999"},
+			{[]string{dumps["0"]}, "--stdio or -l"},
+		} {
+			out, err := in.Cmd("eclair", tc.args...).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.want) {
+				t.Errorf("eclair %q: %v, %q; want refused, saying %q", tc.args, err, out, tc.want)
+			}
+		}
+	})
 }
 
 // gdbThreads runs gdb's info threads on target and returns gdb's
@@ -237,11 +259,11 @@ func checkLive(t *testing.T, p *debuggee, target string, tids int) {
 	}
 }
 
-// checkTCP is eclair -l (without -p: gdb starts in whichever process has
+// checkTCP is eclair -d -l (without -p: gdb starts in whichever process has
 // a thread current) with gdb's target remote HOST:PORT: it serves one
 // gdb and exits when it detaches.
 func checkTCP(t *testing.T, in *Instance, p *debuggee, dump string, tids int) {
-	srv := in.Cmd("eclair", "-l", "127.0.0.1:0", dump)
+	srv := in.Cmd("eclair", "-d", "-l", "127.0.0.1:0", dump)
 	stderr, err := srv.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -258,8 +280,12 @@ func checkTCP(t *testing.T, in *Instance, p *debuggee, dump string, tids int) {
 			break
 		}
 	}
+	packets := 0 // -d logs them, one a line
 	go func() {
 		for lines.Scan() {
+			if strings.HasPrefix(lines.Text(), "<- ") {
+				packets++
+			}
 		}
 		exited <- srv.Wait()
 	}()
@@ -273,8 +299,8 @@ func checkTCP(t *testing.T, in *Instance, p *debuggee, dump string, tids int) {
 	}
 	select {
 	case err := <-exited:
-		if err != nil {
-			t.Errorf("eclair -l after gdb detached: %v", err)
+		if err != nil || packets == 0 {
+			t.Errorf("eclair -d -l after gdb detached: %v, %d packets logged", err, packets)
 		}
 	case <-time.After(10 * time.Second):
 		srv.Process.Kill()

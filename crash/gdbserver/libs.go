@@ -103,8 +103,12 @@ func linkMaps(r memReader, p *lwk.Process) (uint64, []library, error) {
 		if next == 0 {
 			break
 		}
-		if back, err := r.word(next + lPrevOff); err != nil || back != lm {
-			return 0, nil, fmt.Errorf("link_map %#x: l_prev is not %#x (a corrupt list)", next, lm)
+		back, err := r.word(next + lPrevOff)
+		if err != nil {
+			return 0, nil, fmt.Errorf("link_map %#x: %w", next, err)
+		}
+		if back != lm {
+			return 0, nil, fmt.Errorf("link_map %#x: l_prev is %#x, not %#x (a corrupt list)", next, back, lm)
 		}
 		lm = next
 		// The vDSO's name is empty, or in the vDSO, which is the stub's

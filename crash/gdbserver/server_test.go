@@ -340,3 +340,26 @@ func TestDecodeFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestLibrariesCorrupt: a link_map list that does not link back, or
+// that cannot be read, is refused, not walked on.
+func TestLibrariesCorrupt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		at   uint64 // app address of the word to spoil
+		want string
+	}{
+		{"l_prev", appBase + 0x500 + lPrevOff, "a corrupt list"},
+		{"l_next", appBase + 0x400 + lNextOff, "not mapped"},
+		{"r_map", appBase + 0x300 + rMapOff, "not mapped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testServer(t)
+			binary.LittleEndian.PutUint64(s.mem.(*daemonMemory).b[tc.at-appBase:], 0x900000)
+			got, _ := s.handle([]byte("qXfer:libraries-svr4:read::0,1000"))
+			if !strings.HasPrefix(string(got), "E.") || !strings.Contains(string(got), tc.want) {
+				t.Errorf("reply %q, want an error saying %q", got, tc.want)
+			}
+		})
+	}
+}

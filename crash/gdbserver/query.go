@@ -26,16 +26,10 @@ func (s *Server) query(body string) []byte {
 	case name == "C":
 		return fmt.Appendf(nil, "QC%x", s.cur.TID)
 	case name == "fThreadInfo":
-		out := []byte("m")
-		for i, t := range s.threads {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = strconv.AppendInt(out, int64(t.TID), 16)
-		}
-		return out
+		s.listed = 0
+		return s.threadInfo()
 	case name == "sThreadInfo":
-		return []byte("l")
+		return s.threadInfo()
 	case strings.HasPrefix(name, "ThreadExtraInfo,"):
 		t, err := s.thread(strings.TrimPrefix(name, "ThreadExtraInfo,"))
 		if err != nil {
@@ -50,6 +44,27 @@ func (s *Server) query(body string) []byte {
 		return s.rcmd(strings.TrimPrefix(name, "Rcmd,"))
 	}
 	return []byte{}
+}
+
+// threadsPerInfo bounds the thread ids of a q[fs]ThreadInfo reply, so
+// that it fits in PacketSize.
+const threadsPerInfo = PacketSize / 16
+
+// threadInfo lists the next threads for q[fs]ThreadInfo, 'l' once all
+// were.
+func (s *Server) threadInfo() []byte {
+	if s.listed >= len(s.threads) {
+		return []byte("l")
+	}
+	out := []byte("m")
+	for i, t := range s.threads[s.listed:min(len(s.threads), s.listed+threadsPerInfo)] {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, int64(t.TID), 16)
+		s.listed++
+	}
+	return out
 }
 
 // extra is what gdb's info threads shows after a thread's name: its

@@ -116,18 +116,14 @@ var registers = func() []register {
 	return rs
 }()
 
-// regValue appends register r of thread t, little-endian; ok is false if
-// the thread's saved registers were not read (an unavailable register).
-func regValue(out []byte, r register, t *lwk.Thread) ([]byte, bool) {
-	n := r.bits / 8
-	if r.gpr != "" {
-		v, ok := t.Regs[r.gpr]
-		if !ok {
-			return out, false
-		}
-		return binary.LittleEndian.AppendUint64(out, v)[:len(out)+n], true
+// regValue is register r of thread t, little-endian; ok is false if the
+// thread's saved registers were not read (an unavailable register).
+func regValue(r register, t *lwk.Thread) (v []byte, ok bool) {
+	if r.gpr == "" {
+		return fpValue(r, t.FPState), true
 	}
-	return append(out, fpValue(r, t.FPState)...), true
+	w, ok := t.Regs[r.gpr]
+	return binary.LittleEndian.AppendUint64(nil, w)[:r.bits/8], ok
 }
 
 // fpValue is an XSAVE register's bytes. A component the area does not

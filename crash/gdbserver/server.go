@@ -24,6 +24,7 @@ type Server struct {
 	apps    map[int]*lwk.AppMemory
 	cur     *thread // the general thread (Hg): registers and memory are its
 	stopped *thread // the thread the stop reply names
+	listed  int     // threads q[fs]ThreadInfo has listed
 
 	// Log, if set, gets every packet (eclair -d).
 	Log io.Writer
@@ -75,8 +76,8 @@ func New(mem inspect.Memory, snap *lwk.Snapshot) (*Server, error) {
 	return s, nil
 }
 
-// Focus starts gdb in process pid: at its thread current on a CPU, or
-// its first. gdb reads the auxiliary vector and the libraries once, of
+// Focus starts gdb in process pid, at its thread picked as New picks
+// among all. gdb reads the auxiliary vector and the libraries once, of
 // the process it starts in, so that is the process whose executable it
 // is given.
 func (s *Server) Focus(pid int) error {
@@ -285,7 +286,7 @@ func (s *Server) allRegisters(t *thread) []byte {
 
 // appendRegister appends r's value in hex, or 'x's if it is unavailable.
 func appendRegister(out []byte, r register, t *thread) []byte {
-	v, ok := regValue(nil, r, t.Thread)
+	v, ok := regValue(r, t.Thread)
 	if !ok {
 		return append(out, bytes.Repeat([]byte("x"), r.bits/4)...)
 	}

@@ -117,7 +117,7 @@ func TestHandle(t *testing.T) {
 		{"supported", []string{"qSupported:multiprocess+;xmlRegisters=i386"}, "*qXfer:libraries-svr4:read+"},
 		{"stop reply names the current thread", []string{"?"}, "T05thread:5;core:0;"},
 		{"thread list", []string{"qfThreadInfo"}, "m5,6"},
-		{"thread list end", []string{"qsThreadInfo"}, "l"},
+		{"thread list end", []string{"qfThreadInfo", "qsThreadInfo"}, "l"},
 		{"current thread", []string{"qC"}, "QC5"},
 		{"Hg selects", []string{"Hg6", "qC"}, "QC6"},
 		{"Hg of no thread", []string{"Hg99"}, "E.no LWK thread 153"},

@@ -178,7 +178,9 @@ func (s *Server) handle(pkt []byte) (reply []byte, done bool) {
 	case 'p':
 		return s.register(body), false
 	case 'm':
-		return s.readMemory(body), false
+		return s.readMemory(body, false), false
+	case 'x':
+		return s.readMemory(body, true), false
 	case 'H':
 		return s.setThread(body), false
 	case 'T':
@@ -314,10 +316,11 @@ func (s *Server) app(pid int) (*lwk.AppMemory, error) {
 	return m, nil
 }
 
-// readMemory is m ADDR,LENGTH in the address space of the current
-// thread's process. A read that stops short returns what it got, as
-// gdb accepts; one that gets nothing is refused with why.
-func (s *Server) readMemory(body string) []byte {
+// readMemory is m ADDR,LENGTH (or x, binary: the bytes after a 'b') in
+// the address space of the current thread's process. A read that stops
+// short returns what it got, as gdb accepts; one that gets nothing is
+// refused, and why said to Warn.
+func (s *Server) readMemory(body string, binary bool) []byte {
 	addr, n, err := addrLength(body)
 	if err != nil {
 		return errMemory
@@ -337,6 +340,9 @@ func (s *Server) readMemory(body string) []byte {
 			s.warn("memory", err)
 		}
 		return errMemory
+	}
+	if binary {
+		return append([]byte("b"), buf[:got]...)
 	}
 	return hex.AppendEncode([]byte{}, buf[:got]) // not nil: an empty reply is sent
 }

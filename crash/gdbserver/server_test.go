@@ -137,6 +137,8 @@ func TestHandle(t *testing.T) {
 		{"memory", []string{"m400700,b"}, hex.EncodeToString([]byte("eclair test"))},
 		{"memory cut at the mapping's end", []string{"m401ffe,10"}, "0000"},
 		{"unmapped memory", []string{"m900000,4"}, "E0e"},
+		{"binary memory", []string{"x400700,6"}, "beclair"},
+		{"binary unmapped", []string{"x900000,4"}, "E0e"},
 		{"bad m", []string{"mzz"}, "E0e"},
 		{"write memory", []string{"M400700,1:00"}, "E.writing memory refused*"},
 		{"binary write", []string{"X400700,0:"}, "E.writing memory refused*"},

@@ -132,16 +132,17 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 		t.Fatalf("info threads lists %d threads, %d of pid %d; the LWK has %d, %d", n, len(nums), p.pid, tids, len(debuggeeFuncs))
 	}
 	main := nums[p.pid]
-	cmds := []string{target, "info program", "thread", "thread " + main, "thread apply all bt", "x/s &debuggee_buf",
-		"info registers", "info registers orig_rax fs_base gs_base", "thread apply all info registers rip", "p $xmm0", "p $ymm0", "info sharedlibrary", "monitor ps"}
-	out := gdbSections(t, p.exe, "", cmds...)
-	all := strings.Join(mapValues(out, cmds), "\n")
-
-	// gdb starts in the thread that got a signal: the sleeper.
 	// The LWK gives threads rising tids, above the main thread's (its
 	// pid): their order is that of debuggeeFuncs.
 	order := slices.Sorted(maps.Keys(nums))
 	sleeper := nums[order[slices.Index(debuggeeFuncs, "sleeper")]]
+	cmds := []string{target, "info program", "thread", "thread " + main, "thread apply all bt", "x/s &debuggee_buf",
+		"info registers", "info registers orig_rax fs_base gs_base", "thread apply all info registers rip", "p $xmm0", "p $ymm0", "info sharedlibrary", "monitor ps",
+		"thread " + sleeper, "p $xmm8.v2_double", "p $ymm8.v4_double"}
+	out := gdbSections(t, p.exe, "", cmds...)
+	all := strings.Join(mapValues(out, cmds), "\n")
+
+	// gdb starts in the thread that got a signal: the sleeper.
 	if !strings.Contains(out["info program"], "SIGUSR1") || !strings.Contains(out["thread"], "Current thread is "+sleeper+" ") {
 		t.Errorf("gdb started in %q, stopped %q; want thread %s, the sleeper, by its pending SIGUSR1", out["thread"], out["info program"], sleeper)
 	}
@@ -187,6 +188,14 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 	if !strings.Contains(out["p $xmm0"], "v4_float") || !strings.Contains(out["p $ymm0"], "v8_float") {
 		t.Errorf("p $xmm0: %s\np $ymm0: %s", out["p $xmm0"], out["p $ymm0"])
 	}
+	// The sleeper's XSAVE area, as the kernel saved it when other threads
+	// took its CPU: the ymm8 it left.
+	if x := out["p $xmm8.v2_double"]; !strings.Contains(x, "{42, 43}") {
+		t.Errorf("the sleeper's xmm8: %s, want {42, 43}", x)
+	}
+	if y := out["p $ymm8.v4_double"]; avx() && !strings.Contains(y, "{42, 43, 44, 45}") {
+		t.Errorf("the sleeper's ymm8: %s, want {42, 43, 44, 45}", y)
+	}
 	libs := out["info sharedlibrary"]
 	if p.dynamic && full && !strings.Contains(libs, "libc.so.6") {
 		t.Errorf("info sharedlibrary of the dynamic program lacks libc:\n%s", libs)
@@ -200,6 +209,12 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 			t.Errorf("monitor ps lacks tid %d:\n%s", tid, ps)
 		}
 	}
+}
+
+// avx says whether the CPU has AVX (its ymm registers).
+func avx() bool {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return regexp.MustCompile(`(?m)^flags\s*:.* avx( |$)`).Match(b)
 }
 
 // applyRE heads a thread's part of thread apply all's output.

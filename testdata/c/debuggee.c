@@ -4,7 +4,9 @@
  * nobody writes), a futex (waiter: pthread_cond_wait) and one in a busy
  * loop (spinner), with main reading stdin (offloaded too) until EOF. The
  * sleeper blocks SIGUSR1, and main sends it one: it stays pending, the
- * signal a debugger finds the sleeper stopped by. Each
+ * signal a debugger finds the sleeper stopped by; and it leaves known
+ * values in ymm8 (xmm8 without AVX) as it blocks, for the debugger to find
+ * in its saved XSAVE area. Each
  * blocking function is noinline (and no sibling calls, by the cflags) so
  * that it has a frame of its own in a backtrace. Before it prints "ready
  * PID" it writes a known string into a global buffer.
@@ -22,6 +24,9 @@
  * does; filled at run time, so that it lives in a written page. */
 char debuggee_buf[64];
 volatile unsigned long debuggee_spins;
+
+/* What the sleeper leaves in ymm8. */
+static const double fp_marks[4] = {42.0, 43.0, 44.0, 45.0};
 
 static int pipefd[2];
 static pthread_barrier_t started;
@@ -57,6 +62,10 @@ __attribute__((noinline)) static void *sleeper(void *arg)
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	pthread_barrier_wait(&started);
+	if (__builtin_cpu_supports("avx"))
+		__asm__ volatile("vmovupd %0, %%ymm8" : : "m"(fp_marks) : "xmm8");
+	else
+		__asm__ volatile("movupd %0, %%xmm8" : : "m"(fp_marks) : "xmm8");
 	for (;;)
 		nanosleep(&ts, NULL);
 	return NULL;

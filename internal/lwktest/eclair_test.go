@@ -220,12 +220,6 @@ func avx() bool {
 // applyRE heads a thread's part of thread apply all's output.
 var applyRE = regexp.MustCompile(`(?m)^Thread [0-9]+ \(Thread ([0-9]+) `)
 
-// tidAt is the tid at place i among its process's threads (threadIndex).
-func tidAt(nums map[int]string, i int) int {
-	tids := slices.Sorted(maps.Keys(nums))
-	return tids[i]
-}
-
 // threadBlocks splits thread apply all's output by LWK tid.
 func threadBlocks(out string) map[int]string {
 	blocks := map[int]string{}

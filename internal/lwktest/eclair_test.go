@@ -49,11 +49,18 @@ func TestEclair(t *testing.T) {
 	in := Boot(t, "-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
 	progs := []*debuggee{{name: "static", exe: testprog.MustC(t, "debuggee")},
 		{name: "dynamic", exe: testprog.MustCDynamic(t, "debuggee"), dynamic: true}}
-	tids := 0
 	for _, p := range progs {
 		said := startReady(t, launch(t, in, p.exe))
 		p.pid, _ = strconv.Atoi(said[0])
-		tids += len(debuggeeFuncs)
+	}
+	tids := 0 // the LWK threads, as mcps lists them
+	for _, r := range mcps(t, in) {
+		if r.TID != 0 {
+			tids++
+		}
+	}
+	if tids != len(progs)*len(debuggeeFuncs) {
+		t.Fatalf("mcps lists %d threads, want the debuggees' %d", tids, len(progs)*len(debuggeeFuncs))
 	}
 	dir := t.TempDir()
 	dumps := map[string]string{}

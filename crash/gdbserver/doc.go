@@ -12,7 +12,10 @@
 // (qXfer:features:read:target.xml) is gdbserver's for x86-64 GNU/Linux
 // with AVX, numbered as gdbserver numbers it: core, sse, linux
 // (orig_rax), segments (fs_base and gs_base, the feature gdb takes them
-// from) and avx (the upper halves of the YMM registers; gdb builds $ymmN).
+// from) and avx (the upper halves of the YMM registers; gdb builds $ymmN),
+// and avx512 (xmm16-31, k0-7, the upper parts of the ZMM registers) where
+// the threads' XSAVE areas say they cover it (XCR0 in the area, as gdb
+// reads it of a core file).
 // info sharedlibrary comes from qXfer:libraries-svr4:read, the dynamic
 // linker's link_map list read from the app's memory as gdbserver reads
 // it, and qXfer:auxv:read gives gdb the load address of a PIE. monitor

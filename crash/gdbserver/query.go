@@ -113,7 +113,7 @@ func (s *Server) object(object, annex string) ([]byte, error) {
 		if annex != "target.xml" {
 			return nil, fmt.Errorf("no target description %q (there is target.xml)", annex)
 		}
-		return []byte(targetXML), nil
+		return []byte(s.desc.xml), nil
 	case "threads":
 		return s.threadsXML(), nil
 	case "auxv":

@@ -3,6 +3,7 @@ package gdbserver
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gomck/gomck/inspect/lwk"
@@ -50,6 +51,7 @@ const (
 	featLinux    = "org.gnu.gdb.i386.linux"
 	featSegments = "org.gnu.gdb.i386.segments"
 	featAVX      = "org.gnu.gdb.i386.avx"
+	featAVX512   = "org.gnu.gdb.i386.avx512"
 )
 
 // XSAVE layout (Intel SDM vol. 1, 13.4): the legacy FXSAVE region, the
@@ -61,14 +63,25 @@ const (
 	xsMXCSR  = 24
 	xsST     = 32  // ST0-ST7, 16 bytes apart
 	xsXMM    = 160 // XMM0-XMM15
+	xsXCR0   = 464 // the features the area covers, as Linux's ptrace stores them
 	xsHeader = 512 // XSTATE_BV first
 	xsYMMHi  = 576 // the upper halves of YMM0-YMM15
+	// AVX-512, where every x86-64 with it has them in the standard
+	// format (CPUID leaf 0xd gives the same offsets).
+	xsOpmask  = 1088 // k0-k7
+	xsZMMHi   = 1152 // the upper halves of ZMM0-ZMM15
+	xsHi16ZMM = 1664 // ZMM16-ZMM31, 64 bytes each
+	xsAVX512  = xsHi16ZMM + 16*64
 )
+
+// xcr0AVX512 are XCR0's AVX-512 components: opmask, ZMM_Hi256, Hi16_ZMM.
+const xcr0AVX512 = 0xe0
 
 // x87 and SSE registers read in the state a fresh thread has, for a
 // thread whose XSAVE area does not hold them.
 var fpInit = map[string]uint64{"fctrl": 0x37f, "ftag": 0xffff, "mxcsr": 0x1f80}
 
+// registers are the registers of every x86-64 description.
 var registers = func() []register {
 	var rs []register
 	gpr := func(name, typ, field string, bits int) {
@@ -115,6 +128,53 @@ var registers = func() []register {
 	}
 	return rs
 }()
+
+// avx512Registers follow registers where the threads' XSAVE areas hold
+// AVX-512 state, in the order and types of gdb's avx512 feature: gdb
+// builds $zmmN of xmmN, ymmNh and zmmNh.
+var avx512Registers = func() []register {
+	var rs []register
+	reg := func(name string, bits int, typ string, at fpReg) {
+		rs = append(rs, register{name: name, bits: bits, typ: typ, feature: featAVX512, fp: at})
+	}
+	for i := range 16 {
+		reg(fmt.Sprintf("xmm%d", 16+i), 128, "vec128", fpReg{fpPlain, xsHi16ZMM + 64*i, 16, 7})
+	}
+	for i := range 16 {
+		reg(fmt.Sprintf("ymm%dh", 16+i), 128, "uint128", fpReg{fpPlain, xsHi16ZMM + 64*i + 16, 16, 7})
+	}
+	for i := range 8 {
+		reg(fmt.Sprintf("k%d", i), 64, "uint64", fpReg{fpPlain, xsOpmask + 8*i, 8, 5})
+	}
+	for i := range 16 {
+		reg(fmt.Sprintf("zmm%dh", i), 256, "v2ui128", fpReg{fpPlain, xsZMMHi + 32*i, 32, 6})
+	}
+	for i := range 16 {
+		reg(fmt.Sprintf("zmm%dh", 16+i), 256, "v2ui128", fpReg{fpPlain, xsHi16ZMM + 64*i + 32, 32, 7})
+	}
+	return rs
+}()
+
+// description is the registers served and their target description.
+type description struct {
+	regs []register
+	xml  string
+}
+
+var (
+	descBase   = newDescription(registers)
+	descAVX512 = newDescription(slices.Concat(registers, avx512Registers))
+)
+
+// descriptionFor is the description for threads whose XSAVE area is xs:
+// with AVX-512 if the area says it covers it, as gdb picks one for a core
+// file (by XCR0 in the area).
+func descriptionFor(xs []byte) description {
+	if len(xs) >= xsAVX512 && binary.LittleEndian.Uint64(xs[xsXCR0:])&xcr0AVX512 == xcr0AVX512 {
+		return descAVX512
+	}
+	return descBase
+}
 
 // regValue is register r of thread t, little-endian; ok is false if the
 // thread's saved registers were not read (an unavailable register).
@@ -187,8 +247,9 @@ func x87Class(v []byte) uint16 {
 	return 0
 }
 
-// targetXML is the target description (qXfer:features:read:target.xml).
-var targetXML = func() string {
+// newDescription describes regs (qXfer:features:read:target.xml),
+// numbered in their order.
+func newDescription(regs []register) description {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0"?>
 <!DOCTYPE target SYSTEM "gdb-target.dtd">
@@ -197,7 +258,7 @@ var targetXML = func() string {
 <osabi>GNU/Linux</osabi>
 `)
 	feature := ""
-	for i, r := range registers {
+	for i, r := range regs {
 		if r.feature != feature {
 			if feature != "" {
 				b.WriteString("</feature>\n")
@@ -213,15 +274,21 @@ var targetXML = func() string {
 		b.WriteString("/>\n")
 	}
 	b.WriteString("</feature>\n</target>\n")
-	return b.String()
-}()
+	return description{regs: regs, xml: b.String()}
+}
 
 // featureTypes are the types a feature's registers use that gdb does not
 // predefine: the flag bits of EFLAGS and MXCSR, and the views of an XMM
 // register.
 var featureTypes = map[string]string{
-	featCore: flagsType("i386_eflags", "CF:0 :1 PF:2 AF:4 ZF:6 SF:7 TF:8 IF:9 DF:10 OF:11 NT:14 RF:16 VM:17 AC:18 VIF:19 VIP:20 ID:21"),
-	featSSE: `<vector id="v8bf16" type="bfloat16" count="8"/>
+	featCore:   flagsType("i386_eflags", "CF:0 :1 PF:2 AF:4 ZF:6 SF:7 TF:8 IF:9 DF:10 OF:11 NT:14 RF:16 VM:17 AC:18 VIF:19 VIP:20 ID:21"),
+	featSSE:    vec128Types + flagsType("i386_mxcsr", "IE:0 DE:1 ZE:2 OE:3 UE:4 PE:5 DAZ:6 IM:7 DM:8 ZM:9 OM:10 UM:11 PM:12 FZ:15"),
+	featAVX512: vec128Types + `<vector id="v2ui128" type="uint128" count="2"/>` + "\n",
+}
+
+// vec128Types are the views of an XMM register (types are a feature's
+// own: each feature with XMM registers has them).
+const vec128Types = `<vector id="v8bf16" type="bfloat16" count="8"/>
 <vector id="v8h" type="ieee_half" count="8"/>
 <vector id="v4f" type="ieee_single" count="4"/>
 <vector id="v2d" type="ieee_double" count="2"/>
@@ -236,8 +303,7 @@ var featureTypes = map[string]string{
 <field name="v4_int32" type="v4i32"/><field name="v2_int64" type="v2i64"/>
 <field name="uint128" type="uint128"/>
 </union>
-` + flagsType("i386_mxcsr", "IE:0 DE:1 ZE:2 OE:3 UE:4 PE:5 DAZ:6 IM:7 DM:8 ZM:9 OM:10 UM:11 PM:12 FZ:15"),
-}
+`
 
 // flagsType describes a 32-bit flags register from "NAME:BIT ..." (an
 // empty name for a reserved bit gdb shows nothing for).

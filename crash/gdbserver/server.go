@@ -24,7 +24,8 @@ type Server struct {
 	apps    map[int]*lwk.AppMemory
 	cur     *thread // the general thread (Hg): registers and memory are its
 	stopped *thread // the thread the stop reply names
-	listed  int     // threads q[fs]ThreadInfo has listed
+	desc    description
+	listed  int // threads q[fs]ThreadInfo has listed
 
 	// Log, if set, gets every packet (eclair -d).
 	Log io.Writer
@@ -71,6 +72,13 @@ func New(mem inspect.Memory, snap *lwk.Snapshot) (*Server, error) {
 	}
 	if len(s.threads) == 0 {
 		return nil, fmt.Errorf("%s: no LWK thread to debug (no process runs)", snap.Source)
+	}
+	s.desc = descBase
+	for _, t := range s.threads {
+		if len(t.FPState) > 0 { // all from one machine: the first says
+			s.desc = descriptionFor(t.FPState)
+			break
+		}
 	}
 	s.focus(func(*thread) bool { return true })
 	return s, nil
@@ -280,7 +288,7 @@ func (s *Server) stopReply(t *thread) []byte {
 
 func (s *Server) allRegisters(t *thread) []byte {
 	var out []byte
-	for _, r := range registers {
+	for _, r := range s.desc.regs {
 		out = appendRegister(out, r, t)
 	}
 	return out
@@ -297,10 +305,10 @@ func appendRegister(out []byte, r register, t *thread) []byte {
 
 func (s *Server) register(body string) []byte {
 	n, err := strconv.ParseUint(body, 16, 16)
-	if err != nil || n >= uint64(len(registers)) {
-		return errorReply(fmt.Errorf("no register %q (0 to %x)", body, len(registers)-1))
+	if err != nil || n >= uint64(len(s.desc.regs)) {
+		return errorReply(fmt.Errorf("no register %q (0 to %x)", body, len(s.desc.regs)-1))
 	}
-	return appendRegister(nil, registers[n], s.cur)
+	return appendRegister(nil, s.desc.regs[n], s.cur)
 }
 
 // app is the memory of process pid, through its page table.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,7 +151,7 @@ func TestHandle(t *testing.T) {
 		{"attached", []string{"qAttached"}, "1"},
 		{"unknown", []string{"qWhatever"}, ""},
 		{"target description", []string{"qXfer:features:read:target.xml:0,5"}, "m<?xml"},
-		{"target description end", []string{fmt.Sprintf("qXfer:features:read:target.xml:%x,10", len(targetXML))}, "l"},
+		{"target description end", []string{fmt.Sprintf("qXfer:features:read:target.xml:%x,10", len(descBase.xml))}, "l"},
 		{"other description", []string{"qXfer:features:read:avx.xml:0,100"}, "E.*"},
 		{"threads", []string{"qXfer:threads:read::0,1000"}, `*<thread id="6" core="0" name="eclair-test-pro">pid 5, sleeping in futex</thread>`},
 		{"libraries", []string{"qXfer:libraries-svr4:read::0,1000"}, `*main-lm="0x400400">` + "\n" + `<library name="/lib/libc.so.6" lm="0x400500" l_addr="0x7000" l_ld="0x7100" lmid="0x400300"/>`},
@@ -201,9 +202,48 @@ func TestStopThread(t *testing.T) {
 	}
 }
 
-// TestRegisters checks that the target description numbers the
-// registers as g lays them out, with the features gdb requires.
+// TestRegisters checks that each target description numbers the
+// registers as g lays them out, with the features gdb requires, and that
+// a thread whose XSAVE area covers AVX-512 gets the description with it.
 func TestRegisters(t *testing.T) {
+	base := []string{featCore, featSSE, featLinux, featSegments, featAVX}
+	for _, tc := range []struct {
+		name     string
+		xcr0     uint64
+		size     int
+		features []string
+	}{
+		{"AVX", 0x7, 832, base},
+		{"AVX-512", 0xe7, xsAVX512 + 8, append(base[:len(base):len(base)], featAVX512)},
+		{"AVX-512 in a short area", 0xe7, 1000, base},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testServer(t)
+			fp := s.threads[0].FPState
+			fp = append(fp, make([]byte, max(0, tc.size-len(fp)))...)[:tc.size]
+			binary.LittleEndian.PutUint64(fp[xsXCR0:], tc.xcr0)
+			if tc.size > xsOpmask+16 {
+				binary.LittleEndian.PutUint64(fp[xsOpmask+8:], 0x1234) // k1
+				binary.LittleEndian.PutUint64(fp[xsHeader:], 0xe3)
+			}
+			s.threads[0].FPState = fp
+			s, err := New(s.mem, s.snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDescription(t, s, tc.features)
+			if slices.Contains(tc.features, featAVX512) {
+				if k1, _ := s.handle([]byte(fmt.Sprintf("p%x", len(registers)+32+1))); string(k1) != hexWord(0x1234, 8) {
+					t.Errorf("k1 = %s, want 0x1234", k1)
+				}
+			}
+		})
+	}
+}
+
+// checkDescription checks s's target description against its g reply.
+func checkDescription(t *testing.T, s *Server, features []string) {
+	t.Helper()
 	var desc struct {
 		Arch     string `xml:"architecture"`
 		Features []struct {
@@ -215,25 +255,26 @@ func TestRegisters(t *testing.T) {
 			} `xml:"reg"`
 		} `xml:"feature"`
 	}
-	if err := xml.Unmarshal([]byte(targetXML), &desc); err != nil {
+	doc, _ := s.handle([]byte("qXfer:features:read:target.xml:0,10000"))
+	if err := xml.Unmarshal(doc[1:], &desc); err != nil {
 		t.Fatalf("target.xml: %v", err)
 	}
 	n, bits := 0, 0
-	var features []string
+	var got []string
 	for _, f := range desc.Features {
-		features = append(features, f.Name)
+		got = append(got, f.Name)
 		for _, r := range f.Regs {
-			if r.Regnum != n || r.Name != registers[n].name {
-				t.Errorf("register %d of the description is %s (regnum %d), want %s", n, r.Name, r.Regnum, registers[n].name)
+			if r.Regnum != n || r.Name != s.desc.regs[n].name {
+				t.Errorf("register %d of the description is %s (regnum %d), want %s", n, r.Name, r.Regnum, s.desc.regs[n].name)
 			}
 			n++
 			bits += r.Bitsize
 		}
 	}
-	if want := []string{featCore, featSSE, featLinux, featSegments, featAVX}; fmt.Sprint(features) != fmt.Sprint(want) || desc.Arch != "i386:x86-64" {
-		t.Errorf("features %q of %s, want %q of i386:x86-64", features, desc.Arch, want)
+	if !slices.Equal(got, features) || desc.Arch != "i386:x86-64" {
+		t.Errorf("features %q of %s, want %q of i386:x86-64", got, desc.Arch, features)
 	}
-	if g, _ := testServer(t).handle([]byte("g")); len(g) != bits/4 {
+	if g, _ := s.handle([]byte("g")); len(g) != bits/4 {
 		t.Errorf("g reply of %d hex digits, the description's registers have %d bits", len(g), bits)
 	}
 }

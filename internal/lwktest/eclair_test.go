@@ -145,7 +145,7 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 	sleeper := nums[order[slices.Index(debuggeeFuncs, "sleeper")]]
 	cmds := []string{target, "info program", "thread", "thread " + main, "thread apply all bt", "x/s &debuggee_buf",
 		"info registers", "info registers orig_rax fs_base gs_base", "thread apply all info registers rip", "p $xmm0", "p $ymm0", "info sharedlibrary", "monitor ps",
-		"thread " + sleeper, "p $xmm8.v2_double", "p $ymm8.v4_double"}
+		"thread " + sleeper, "p $xmm8.v2_double", "p $ymm8.v4_double", "p $zmm8.v8_double"}
 	out := gdbSections(t, p.exe, "", cmds...)
 	all := strings.Join(mapValues(out, cmds), "\n")
 
@@ -200,8 +200,11 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 	if x := out["p $xmm8.v2_double"]; !strings.Contains(x, "{42, 43}") {
 		t.Errorf("the sleeper's xmm8: %s, want {42, 43}", x)
 	}
-	if y := out["p $ymm8.v4_double"]; avx() && !strings.Contains(y, "{42, 43, 44, 45}") {
+	if y := out["p $ymm8.v4_double"]; cpuHas("avx") && !strings.Contains(y, "{42, 43, 44, 45}") {
 		t.Errorf("the sleeper's ymm8: %s, want {42, 43, 44, 45}", y)
+	}
+	if z := out["p $zmm8.v8_double"]; cpuHas("avx512f") && !strings.Contains(z, "{42, 43, 44, 45, 0, 0, 0, 0}") {
+		t.Errorf("the sleeper's zmm8: %s, want {42, 43, 44, 45, 0, 0, 0, 0} (vmovupd of ymm8 clears the rest)", z)
 	}
 	libs := out["info sharedlibrary"]
 	if p.dynamic && full && !strings.Contains(libs, "libc.so.6") {
@@ -218,10 +221,10 @@ func checkDumpSession(t *testing.T, p *debuggee, target string, full bool, tids 
 	}
 }
 
-// avx says whether the CPU has AVX (its ymm registers).
-func avx() bool {
+// cpuHas says whether the CPU has feature flag (of /proc/cpuinfo).
+func cpuHas(flag string) bool {
 	b, _ := os.ReadFile("/proc/cpuinfo")
-	return regexp.MustCompile(`(?m)^flags\s*:.* avx( |$)`).Match(b)
+	return regexp.MustCompile(`(?m)^flags\s*:.* ` + flag + `( |$)`).Match(b)
 }
 
 // applyRE heads a thread's part of thread apply all's output.

@@ -88,6 +88,17 @@ func open(t *cli.Target) (*gdbserver.Server, func() error, error) {
 	for _, e := range snap.Errors {
 		fmt.Fprintf(os.Stderr, "eclair: warning: %s\n", e)
 	}
+	changing := 0
+	for _, p := range snap.Procs {
+		for _, t := range p.Threads {
+			if t.Changing {
+				changing++
+			}
+		}
+	}
+	if changing > 0 {
+		fmt.Fprintf(os.Stderr, "eclair: warning: %d thread records kept changing while read: gdb does not see them\n", changing)
+	}
 	srv, err := gdbserver.New(tg.Mem, snap)
 	if err != nil {
 		tg.Close()

@@ -28,6 +28,8 @@
 // the reason of a refusal is also written once to Server.Warn, which
 // eclair --stdio leaves on gdb's stderr.
 //
-// The protocol is small enough that no library is used: the framing
-// (packet.go) is what FuzzDecodeFrame and FuzzHandle exercise.
+// The protocol is small enough that no library is used (Delve's and
+// gVisor's stubs are clients or tied to a live process): the framing,
+// the packets and whole sessions are fuzzed (FuzzDecodeFrame, FuzzHandle,
+// FuzzServe).
 package gdbserver

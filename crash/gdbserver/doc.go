@@ -28,8 +28,8 @@
 // the reason of a refusal is also written once to Server.Warn, which
 // eclair --stdio leaves on gdb's stderr.
 //
-// The protocol is small enough that no library is used (Delve's and
-// gVisor's stubs are clients or tied to a live process): the framing,
-// the packets and whole sessions are fuzzed (FuzzDecodeFrame, FuzzHandle,
-// FuzzServe).
+// No library is used: Go's implementations of the protocol are clients
+// (Delve's gdbserial), and a read-only server answers a few dozen
+// packets. The framing, the packets and whole sessions are fuzzed
+// (FuzzDecodeFrame, FuzzHandle, FuzzServe).
 package gdbserver

@@ -8,9 +8,10 @@
 // registers the kernel last saved for it (its user registers and XSAVE
 // area, Thread.Regs and Thread.FPState; for a dump, the user registers it
 // recorded, UseRecorded). gdb starts in the thread that got a signal (one
-// is pending), or else in one current on its CPU. Memory is read through the page
-// table of the process of the thread gdb selected (Hg, lwk.AppMemory), so
-// that switching threads switches address spaces. The target description
+// is pending), or else in one current on its CPU. Memory is read through
+// the page table of the process of the thread gdb selected (Hg,
+// lwk.AppMemory), so that switching threads switches address spaces.
+// The target description
 // (qXfer:features:read:target.xml) is gdbserver's for x86-64 GNU/Linux
 // with AVX, numbered as gdbserver numbers it: core, sse, linux
 // (orig_rax), segments (fs_base and gs_base, the feature gdb takes them

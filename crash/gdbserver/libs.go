@@ -45,8 +45,8 @@ const (
 var errNoDebug = errors.New("no r_debug")
 
 // library is one entry of the svr4 list: its link_map, load bias,
-// dynamic section and namespace (gdb's lmid: the
-// address of the r_debug that lists it, as gdbserver gives it).
+// dynamic section and namespace (gdb's lmid: the address of the r_debug
+// that lists it, as gdbserver gives it).
 type library struct {
 	name               string
 	lm, addr, ld, lmid uint64
@@ -73,11 +73,7 @@ func (s *Server) libraries() ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	b.WriteString(`<library-list-svr4 version="1.0"`)
-	if mainLM != 0 {
-		fmt.Fprintf(&b, ` main-lm="%#x"`, mainLM)
-	}
-	b.WriteString(">\n")
+	fmt.Fprintf(&b, "<library-list-svr4 version=\"1.0\" main-lm=\"%#x\">\n", mainLM)
 	for _, l := range libs {
 		fmt.Fprintf(&b, "<library name=\"%s\" lm=\"%#x\" l_addr=\"%#x\" l_ld=\"%#x\" lmid=\"%#x\"/>\n",
 			html.EscapeString(l.name), l.lm, l.addr, l.ld, l.lmid)

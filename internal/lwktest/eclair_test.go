@@ -92,6 +92,13 @@ func TestEclair(t *testing.T) {
 		checkLive(t, progs[1], fmt.Sprintf("target remote | %s --stdio -p %d --live", eclair, progs[1].pid), tids)
 	})
 	t.Run("tcp", func(t *testing.T) { checkTCP(t, in, progs[1], dumps["0"], tids) })
+	t.Run("after mcstop", func(t *testing.T) {
+		in.Stop() // the dump outlives the instance
+		target := fmt.Sprintf("target remote | %s --stdio -p %d %s", eclair, progs[0].pid, dumps["0"])
+		if nums, n := gdbThreads(t, progs[0].exe, target, progs[0].pid); n != tids || len(nums) != len(debuggeeFuncs) {
+			t.Errorf("after mcstop: info threads lists %d threads, %d of pid %d; want %d, %d", n, len(nums), progs[0].pid, tids, len(debuggeeFuncs))
+		}
+	})
 	t.Run("bad input", func(t *testing.T) {
 		whole, err := os.ReadFile(dumps["0"])
 		if err != nil {

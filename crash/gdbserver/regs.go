@@ -27,9 +27,9 @@ type register struct {
 	fp      fpReg
 }
 
-// fpReg says where an XSAVE register is: size bytes at off, in state
-// component comp (its XSTATE_BV bit; -1 for MXCSR, which XSAVE always
-// stores).
+// fpReg says where an XSAVE register is: size bytes at off (that it is
+// computed from, for fpTag), in state component comp (its XSTATE_BV bit;
+// -1 for MXCSR, which XSAVE always stores).
 type fpReg struct {
 	kind      fpKind
 	off, size int
@@ -110,7 +110,7 @@ var registers = func() []register {
 	}
 	x87("fctrl", fpPlain, 0, 2)
 	x87("fstat", fpPlain, xsFSW, 2)
-	x87("ftag", fpTag, xsFTW, 1)
+	x87("ftag", fpTag, 0, xsST+8*16) // from the abridged tag and ST0-ST7
 	x87("fiseg", fpPlain, 12, 2)
 	x87("fioff", fpPlain, 8, 4)
 	x87("foseg", fpPlain, 20, 2)

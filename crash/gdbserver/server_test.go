@@ -279,6 +279,25 @@ func checkDescription(t *testing.T, s *Server, features []string) {
 	}
 }
 
+// TestShortAreas: an XSAVE area of any length (a corrupt dump) gives
+// every register a value, never a read past its end.
+func TestShortAreas(t *testing.T) {
+	full := make([]byte, xsAVX512+64)
+	for i := range full {
+		full[i] = byte(i*7 + 1)
+	}
+	binary.LittleEndian.PutUint64(full[xsXCR0:], 0xe7)
+	th := &lwk.Thread{Regs: map[string]uint64{}}
+	for n := 0; n <= len(full); n += 3 {
+		th.FPState = full[:n]
+		for _, r := range descAVX512.regs {
+			if v, _ := regValue(r, th); len(v) != r.bits/8 {
+				t.Fatalf("area of %d bytes: %s is %d bytes, want %d", n, r.name, len(v), r.bits/8)
+			}
+		}
+	}
+}
+
 func TestFullTag(t *testing.T) {
 	xs := make([]byte, 512)
 	one := []byte{0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f} // 1.0

@@ -333,3 +333,43 @@ func checkTCP(t *testing.T, in *Instance, p *debuggee, dump string, tids int) {
 		t.Error("eclair -l still runs 10 s after gdb detached")
 	}
 }
+
+// TestEclairGo debugs a Go program (testdata/go/corego, goroutines
+// blocked in a channel, a select, a sleep and a mutex) in a level 0
+// dump: gdb shows each of the runtime's LWK threads, symbolised, and the
+// program's globals.
+func TestEclairGo(t *testing.T) {
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Skip("gdb not installed: scripts/deps.sh installs it")
+	}
+	in := Boot(t, "-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
+	exe := testprog.MustGo(t, "corego")
+	pid, _ := strconv.Atoi(startReady(t, launch(t, in, exe, "wait"))[0])
+	tids := 0
+	for _, r := range mcps(t, in, "-p", strconv.Itoa(pid)) {
+		if r.TID != 0 {
+			tids++
+		}
+	}
+	dump := filepath.Join(t.TempDir(), "level0")
+	if out, err := in.Cmd("ihkosctl", "0", "dump", "-d", "0", dump).CombinedOutput(); err != nil {
+		t.Fatalf("ihkosctl 0 dump -d 0: %v\n%s", err, out)
+	}
+	target := fmt.Sprintf("target remote | %s --stdio %s", filepath.Join(in.Bin, "eclair"), dump)
+	cmds := []string{target, "info threads", "thread apply all bt", "p 'main.greeting'", "p 'main.counter'"}
+	out := gdbSections(t, exe, "", cmds...)
+	if n := len(threadRE.FindAllString(out["info threads"], -1)); n != tids || n < 2 {
+		t.Errorf("info threads lists %d threads, mcps %d:\n%s", n, tids, out["info threads"])
+	}
+	for tid, bt := range threadBlocks(out["thread apply all bt"]) {
+		if fns := strings.Fields(frames(bt)); len(fns) == 0 || fns[0] == "??" {
+			t.Errorf("tid %d: frame #0 not symbolised:\n%s", tid, bt)
+		}
+	}
+	if g := out["p 'main.greeting'"]; !strings.Contains(g, `"gomck go core"`) {
+		t.Errorf("p 'main.greeting': %s", g)
+	}
+	if c := out["p 'main.counter'"]; !regexp.MustCompile(`(?m)^\$[0-9]+ = 4242$`).MatchString(c) {
+		t.Errorf("p 'main.counter': %s", c)
+	}
+}

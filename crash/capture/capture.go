@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -291,21 +290,11 @@ func records(n int, c *dumpfile.Contents) string {
 			if t.State != "" {
 				dt.State = t.State[0]
 			}
-			setRegs(&dt.Regs, t.Regs)
+			dumpfile.SetRegs(&dt.Regs, t.Regs)
 			c.Threads = append(c.Threads, dt)
 		}
 	}
 	return ""
-}
-
-// setRegs sets regs from the kernel's record, by field name.
-func setRegs(regs *unix.PtraceRegs, named map[string]uint64) {
-	v := reflect.ValueOf(regs).Elem()
-	for i := range v.NumField() {
-		if x, ok := named[v.Type().Field(i).Name]; ok {
-			v.Field(i).SetUint(x)
-		}
-	}
 }
 
 // progress is a progress bar of total bytes on out if it is a terminal,

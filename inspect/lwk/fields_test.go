@@ -38,7 +38,7 @@ func TestFieldsDeclared(t *testing.T) {
 	l := kernelLayout(t)
 	s := seedImage(l)
 	complete(s)
-	what := What{VMAs: true, IKC: true, Kmsg: true, Regs: true}
+	what := What{VMAs: true, IKC: true, Kmsg: true, Regs: true, FP: true, Auxv: true, Pending: true}
 	whole, err := Read(target(l, &garbage{data: s.img.b}), l, what)
 	if err != nil {
 		t.Fatal(err)

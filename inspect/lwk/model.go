@@ -65,6 +65,7 @@ type Process struct {
 	Threads  []Thread `json:"threads"`
 	VMAs     []VMA    `json:"vmas,omitempty"`
 	IKC      *IKC     `json:"ikc,omitempty"`
+	Auxv     []uint64 `json:"auxv,omitempty"` // pairs of AT_ type and value (What.Auxv)
 	Changing bool     `json:"changing,omitempty"`
 	// MMChanging says the address space kept changing: RSS, VSZ and
 	// VMAs are missing.
@@ -92,7 +93,13 @@ type Thread struct {
 	FutexWaits   uint64            `json:"futex_waits"`
 	Signals      uint64            `json:"signals_delivered"`
 	Regs         map[string]uint64 `json:"regs,omitempty"`
-	Changing     bool              `json:"changing,omitempty"`
+	// FPState is the XSAVE area as the kernel last saved it (What.FP):
+	// that of a thread whose registers are still in its stub is older.
+	FPState []byte `json:"fpstate,omitempty"`
+	// Pending are the signals sent to the thread and not yet delivered
+	// (bit sig-1; What.Pending).
+	Pending  uint64 `json:"pending,omitempty"`
+	Changing bool   `json:"changing,omitempty"`
 }
 
 // Stats are the instance's own counters (kernel/stats.Instance).

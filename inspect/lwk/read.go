@@ -3,6 +3,7 @@ package lwk
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -24,10 +25,13 @@ var Roots = []string{InstanceVar}
 // What says which parts to read besides CPUs, processes, threads and the
 // allocator.
 type What struct {
-	VMAs bool // segments of every VMA (RSS and VSZ are always read)
-	IKC  bool
-	Kmsg bool
-	Regs bool
+	VMAs    bool // segments of every VMA (RSS and VSZ are always read)
+	IKC     bool
+	Kmsg    bool
+	Regs    bool
+	FP      bool // each thread's saved XSAVE area (Thread.FPState)
+	Auxv    bool // each process's auxiliary vector
+	Pending bool // each thread's pending signals
 }
 
 // Tries is how often a changing record is re-read from a live daemon
@@ -192,6 +196,9 @@ func (d *decoder) process(ptr value.Value) (Process, bool) {
 		}
 		threads = v.Field("Threads").Elems()
 		as, ch = v.Field("MM"), v.Field("Chan")
+		if d.what.Auxv {
+			p.Auxv = auxv(v.Field("Auxv"))
+		}
 	})
 	if !ok {
 		return p, p.Changing
@@ -225,9 +232,14 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 	for i, p := range ptrs {
 		recs[i] = p.Deref()
 	}
-	fields := threadFields
-	if d.what.Regs {
-		fields = append(fields[:len(fields):len(fields)], "Regs")
+	fields := slices.Clone(threadFields)
+	for _, f := range []struct {
+		asked bool
+		name  string
+	}{{d.what.Regs, "Regs"}, {d.what.FP, "FPState"}, {d.what.Pending, "Pending"}} {
+		if f.asked {
+			fields = append(fields, f.name)
+		}
 	}
 	out := make([]Thread, len(recs))
 	errs := d.r.StableAll(recs, func(i int, v value.Value) {
@@ -248,6 +260,12 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 			for _, f := range regs.T.Fields {
 				t.Regs[f.Name] = regs.Field(f.Name).Uint()
 			}
+		}
+		if d.what.FP {
+			t.FPState = []byte(v.Field("FPState").Str())
+		}
+		if d.what.Pending {
+			t.Pending = v.Field("Pending").Uint()
 		}
 	}, fields...)
 	read := out[:0] // those that could be read, or are marked changing

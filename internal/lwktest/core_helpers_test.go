@@ -229,16 +229,21 @@ func kmsgSince(t *testing.T, in *Instance, before string) string {
 // A cut core's size is followed by why ("(65536 bytes, cut by ...)").
 var coreLineRE = regexp.MustCompile(`core dumped to (\S+) \(([0-9]+) bytes[^)]*\)|core piped to (\S+) \(([0-9]+) bytes[^)]*\)|no core: .*`)
 
-// gdbSections runs gdb in batch mode on exe and core with cmds and
-// returns each command's output (stdout and stderr, as gdb interleaves
-// them), keyed by the command.
+// gdbSections runs gdb in batch mode on exe and core (none if "": a
+// command then says what to debug) with cmds and returns each command's
+// output (stdout and stderr, as gdb interleaves them), keyed by the
+// command.
 func gdbSections(t *testing.T, exe, core string, cmds ...string) map[string]string {
 	t.Helper()
 	args := []string{"-batch", "-nx", "-ex", "set pagination off", "-ex", "set width 0"}
 	for i, c := range cmds {
 		args = append(args, "-ex", fmt.Sprintf(`echo \n@@gomck %d@@\n`, i), "-ex", c)
 	}
-	cmd := exec.Command("gdb", append(args, exe, core)...)
+	args = append(args, exe)
+	if core != "" {
+		args = append(args, core)
+	}
+	cmd := exec.Command("gdb", args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("gdb %s %s: %v\n%s", exe, core, err, out)

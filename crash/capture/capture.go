@@ -123,6 +123,12 @@ func capture(f *os.File, pid int, o Options, ranges []dumpfile.Range, files []ge
 		if err != nil {
 			return dumpfile.Encoded{}, fmt.Errorf("read the daemon at %#x: %w", ranges[b.rng].VA+b.off, err)
 		}
+		if &data[0] != &buf[0] && !dumpfile.IsZero(data) {
+			// The app may be writing the partition: compressed in place,
+			// a block could change under the encoder and fail its
+			// checksum. A zero one is left out without a copy.
+			data = buf[:copy(buf, data)]
+		}
 		return w.Encode(data, dst), nil
 	}, func(b *blockJob, e dumpfile.Encoded) error {
 		bar.Add64(int64(e.Len))
@@ -159,9 +165,9 @@ func (s *source) block(r dumpfile.Range, off, n uint64, buf []byte) ([]byte, err
 }
 
 // partition maps the partition's memfd, opened through the daemon's
-// map_files (root), or returns nil: compressing straight from a mapping
-// saves a copy of every page, and reading its mapping through
-// /proc/PID/mem instead is several times slower. Its pages are all
+// map_files (root), or returns nil: a mapping saves the copy of every
+// zero block, and reading the daemon's mapping through /proc/PID/mem
+// instead is several times slower. Its pages are all
 // populated (pre-faulted at boot), so the mapping is populated at once.
 func (s *source) partition(r dumpfile.Range) []byte {
 	if r.PA == dumpfile.NoPA {

@@ -63,11 +63,15 @@ type Encoded struct {
 // the costly part of writing a block, and may run on several goroutines
 // at once (as many as NewWriter was told), unlike Put.
 func (w *Writer) Encode(b, dst []byte) Encoded {
-	if bytes.Equal(b, zeroBlock[:len(b)]) {
+	if IsZero(b) {
 		return Encoded{Len: len(b)}
 	}
 	return Encoded{Len: len(b), Data: w.enc.EncodeAll(b, dst[:0])}
 }
+
+// IsZero reports whether b, len(b) <= BlockSize, is all zero: a block
+// the dump leaves out.
+func IsZero(b []byte) bool { return bytes.Equal(b, zeroBlock[:len(b)]) }
 
 // zeroBlock is what a zero block is compared with (bytes.Equal is
 // vectorised: some 5x a loop over the bytes here).

@@ -35,7 +35,7 @@ func Bin(tb testing.TB) string {
 			return
 		}
 		root := testprog.Root()
-		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig", "mcps", "mcinspect", "mcgcore"} {
+		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig", "mcps", "mcinspect", "mcgcore", "mccrash"} {
 			if binErr = gobuild(root, filepath.Join(binDir, c), "./cmd/"+c); binErr != nil {
 				return
 			}

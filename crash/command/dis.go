@@ -1,0 +1,89 @@
+package command
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/knightsc/gapstone"
+	"github.com/spf13/pflag"
+)
+
+// maxFunction bounds the bytes dis reads for a whole function.
+const maxFunction = 64 << 10
+
+// dis disassembles as crash's dis: COUNT instructions from ADDR (1 by
+// default), or a whole function named by its symbol.
+func (s *Session) dis(args []string) error {
+	var lines bool
+	rest, err := flags("dis", args, func(fs *pflag.FlagSet) { fs.BoolVarP(&lines, "lines", "l", false, "") })
+	if err != nil {
+		return err
+	}
+	if err := operands("dis", rest, 1, 2); err != nil {
+		return err
+	}
+	r, err := s.resolve(rest[0])
+	if err != nil {
+		return err
+	}
+	count := uint64(0) // all of code
+	size := min(max(r.size, 1), maxFunction)
+	if r.size == 0 || len(rest) == 2 {
+		count, size = 1, 16
+	}
+	if len(rest) == 2 {
+		n, err := strconv.ParseUint(rest[1], 10, 32)
+		if err != nil || n == 0 || n > maxFunction {
+			return fmt.Errorf("bad count %q: want 1 to %d instructions", rest[1], maxFunction)
+		}
+		count, size = n, 15*n // the longest x86 instruction is 15 bytes
+	}
+	code := make([]byte, size)
+	if n, err := r.mem.ReadMemory(code, r.addr); err != nil {
+		if n == 0 {
+			return err
+		}
+		code = code[:n] // the mapping ends there
+	}
+	insns, err := disassemble(code, r.addr, count)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	lastFile, lastLine := "", 0
+	for _, in := range insns {
+		at := uint64(in.Address)
+		if lines {
+			if file, n := r.syms.lineOf(at); file != "" && (file != lastFile || n != lastLine) {
+				fmt.Fprintf(&b, "%s: %d\n", file, n)
+				lastFile, lastLine = file, n
+			}
+		}
+		where := ""
+		if w := r.syms.where(at); w != "" {
+			where = " <" + w + ">"
+		}
+		fmt.Fprintf(&b, "0x%x%s:\t%s\t%s\n", at, where, in.Mnemonic, in.OpStr)
+	}
+	_, err = fmt.Fprint(s.Out, b.String())
+	return err
+}
+
+// disassemble decodes count instructions of code (0: all) at addr with
+// Capstone, in AT&T syntax.
+func disassemble(code []byte, addr, count uint64) ([]gapstone.Instruction, error) {
+	engine, err := gapstone.New(gapstone.CS_ARCH_X86, gapstone.CS_MODE_64)
+	if err != nil {
+		return nil, fmt.Errorf("capstone: %w", err)
+	}
+	defer engine.Close()
+	if err := engine.SetOption(gapstone.CS_OPT_SYNTAX, gapstone.CS_OPT_SYNTAX_ATT); err != nil {
+		return nil, fmt.Errorf("capstone: %w", err)
+	}
+	insns, err := engine.Disasm(code, addr, count)
+	if err != nil {
+		return nil, fmt.Errorf("%x: no instruction decodes there: %w", addr, err)
+	}
+	return insns, nil
+}

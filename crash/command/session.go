@@ -1,0 +1,221 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gomck/gomck/crash/dumpfile"
+	"github.com/gomck/gomck/inspect"
+	"github.com/gomck/gomck/inspect/cli"
+	"github.com/gomck/gomck/inspect/eval"
+	"github.com/gomck/gomck/inspect/layout"
+	"github.com/gomck/gomck/inspect/lwk"
+)
+
+// Session is an open dump or live instance and the context thread.
+type Session struct {
+	Out io.Writer
+
+	tg     *inspect.Target
+	layout *layout.Layout
+	dump   *dumpfile.Dump // the dump's own notes (open files); nil live
+	snap   *lwk.Snapshot  // a dump's, read once; nil live
+	pid    int            // the context, 0 when there is no thread
+	tid    int
+	ev     *eval.Evaluator
+	kernel *symtab
+	apps   map[string]*app
+}
+
+// ErrQuit is what q, quit and exit return.
+var ErrQuit = errors.New("quit")
+
+// what is everything a command may show of a snapshot.
+var what = lwk.What{VMAs: true, IKC: true, Kmsg: true, Regs: true}
+
+// Open opens the dump or live instance o names, its kernel's DWARF
+// layout, and sets the first context. A kernel binary of another build
+// is refused (inspect.ErrMismatch).
+func Open(o inspect.Options, out io.Writer) (*Session, error) {
+	tg, l, err := (&cli.Target{Options: o}).Open()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Out: out, tg: tg, layout: l, apps: map[string]*app{}}
+	if o.Dump != "" && dumpfile.Is(o.Dump) {
+		if s.dump, err = dumpfile.Open(o.Dump); err != nil {
+			tg.Close()
+			return nil, err
+		}
+	}
+	snap, err := s.snapshot()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if !tg.Live {
+		s.snap = snap
+	}
+	s.pid, s.tid = firstContext(snap)
+	return s, nil
+}
+
+// Close releases the target.
+func (s *Session) Close() error {
+	var errs []error
+	if s.ev != nil {
+		errs = append(errs, s.ev.Close())
+	}
+	for _, a := range s.apps {
+		errs = append(errs, a.close())
+	}
+	if s.dump != nil {
+		errs = append(errs, s.dump.Close())
+	}
+	return errors.Join(append(errs, s.tg.Close())...)
+}
+
+// snapshot is the dump's snapshot, or the live daemon's now.
+func (s *Session) snapshot() (*lwk.Snapshot, error) {
+	if s.snap != nil {
+		return s.snap, nil
+	}
+	snap, err := lwk.Read(s.tg, s.layout, what)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range snap.Errors {
+		fmt.Fprintf(os.Stderr, "WARNING: %s\n", e)
+	}
+	return snap, nil
+}
+
+// firstContext is the thread current on the lowest LWK CPU, or the first
+// thread of the first process.
+func firstContext(snap *lwk.Snapshot) (pid, tid int) {
+	for _, c := range snap.CPUs {
+		if c.Current == 0 {
+			continue
+		}
+		for _, p := range snap.Procs {
+			for _, t := range p.Threads {
+				if t.TID == c.Current {
+					return p.PID, t.TID
+				}
+			}
+		}
+	}
+	for _, p := range snap.Procs {
+		for _, t := range p.Threads {
+			if !t.Changing {
+				return p.PID, t.TID
+			}
+		}
+	}
+	return 0, 0
+}
+
+// command is one of mccrash's commands.
+type command struct {
+	name    string
+	aliases []string
+	usage   string // arguments, as crash's help synopsis
+	summary string
+	run     func(s *Session, args []string) error
+}
+
+// commands is the command table, by name; help lists it.
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{name: "bt", usage: "[-a] [PID|TID]", summary: "the thread's user stack, its system call and where the kernel holds it (-a: every thread)", run: (*Session).bt},
+		{name: "dis", usage: "[-l] ADDR|SYMBOL [COUNT]", summary: "disassemble COUNT instructions, or a whole function by name (-l: with file:line)", run: (*Session).dis},
+		{name: "exit", aliases: []string{"q", "quit"}, summary: "leave mccrash", run: func(*Session, []string) error { return ErrQuit }},
+		{name: "files", usage: "[PID]", summary: "the process's open files (its mcexec's descriptors)", run: (*Session).files},
+		{name: "help", usage: "[COMMAND]", summary: "list the commands, or say what one does", run: (*Session).help},
+		{name: "kmem", usage: "-i|-s", summary: "memory use per NUMA node (-i); the kernel's records, counted and sized (-s)", run: (*Session).kmem},
+		{name: "log", summary: "the kernel message ring (kmsg)", run: (*Session).log},
+		{name: "p", aliases: []string{"print"}, usage: "EXPR", summary: "a Go expression on the kernel's state, as mcinspect --print", run: (*Session).print},
+		{name: "ps", summary: "every LWK thread: PID TID PPID CPU TASK ST %MEM VSZ RSS COMM ('>' current on its CPU)", run: (*Session).ps},
+		{name: "rd", usage: "[-u|-p] ADDR [COUNT]", summary: "read COUNT 8-byte words: daemon (kernel) address, -u the app's, -p a partition offset", run: (*Session).rd},
+		{name: "set", usage: "[PID|TID]", summary: "set the context thread, or show it", run: (*Session).set},
+		{name: "sig", usage: "[PID]", summary: "signal dispositions, pending and blocked signals of the process and its threads", run: (*Session).sig},
+		{name: "struct", usage: "TYPE [ADDR]", summary: "a kernel type's layout with offsets, or its value at ADDR", run: (*Session).structCmd},
+		{name: "sym", usage: "ADDR|SYMBOL", summary: "an address as symbol+offset, or a symbol's address (app, then daemon)", run: (*Session).sym},
+		{name: "sys", summary: "what was dumped: instance, state, build, time, level", run: (*Session).sys},
+		{name: "vm", usage: "[PID]", summary: "the process's address space: MM, RSS, TOTAL_VM and each VMA", run: (*Session).vm},
+	}
+}
+
+// lookup finds a command by name or alias.
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name || slices.Contains(c.aliases, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// Names lists every command name and alias, for completion.
+func Names() []string {
+	var out []string
+	for _, c := range commands {
+		out = append(out, c.name)
+		out = append(out, c.aliases...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Run runs one command line; several may be separated by ';'. A failing
+// command's error is returned, named after the command, after the others
+// ran; ErrQuit ends the session.
+func (s *Session) Run(line string) error {
+	var errs []error
+	for _, one := range strings.Split(line, ";") {
+		args := strings.Fields(one)
+		if len(args) == 0 {
+			continue
+		}
+		c := lookup(args[0])
+		if c == nil {
+			errs = append(errs, fmt.Errorf("command not found: %s", args[0]))
+			continue
+		}
+		if err := c.run(s, args[1:]); errors.Is(err, ErrQuit) {
+			return errors.Join(append(errs, err)...)
+		} else if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", args[0], err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// flags parses a command's options into fs; the operands are returned.
+func flags(name string, args []string, set func(fs *pflag.FlagSet)) ([]string, error) {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(true)
+	set(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%w (see: help %s)", err, name)
+	}
+	return fs.Args(), nil
+}
+
+// operands checks the number of operands a command was given.
+func operands(name string, args []string, least, most int) error {
+	if len(args) < least || len(args) > most {
+		c := lookup(name)
+		return fmt.Errorf("usage: %s %s", c.name, c.usage)
+	}
+	return nil
+}

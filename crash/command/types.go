@@ -57,7 +57,11 @@ func (s *Session) findType(name string) (*layout.Type, error) {
 	}
 	var found []*layout.Type
 	for _, t := range s.layout.Types {
-		if t != nil && (strings.HasSuffix(t.Name, "/"+name) || t.Name == name) {
+		if t == nil {
+			continue
+		}
+		// Named types only: not *T, []T, map[K]T of the name.
+		if path, ok := strings.CutSuffix(t.Name, "/"+name); ok && !strings.ContainsAny(path, "[]* (") || t.Name == name {
 			found = append(found, t)
 		}
 	}
@@ -90,7 +94,12 @@ func (s *Session) structCmd(args []string) error {
 		if err != nil {
 			return err
 		}
-		return s.print([]string{fmt.Sprintf("*(*%s)(%#x)", quoteType(t.Name), addr)})
+		// Delve would print a value of unreadable fields: say why instead.
+		if _, err := s.tg.Mem.ReadMemory(make([]byte, max(t.Size, 1)), addr); err != nil {
+			return fmt.Errorf("%s at %#x: %w", t.Name, addr, err)
+		}
+		// Delve takes a type named verbatim as a string literal.
+		return s.print([]string{fmt.Sprintf("*(*%q)(%#x)", t.Name, addr)})
 	}
 	var b strings.Builder
 	if t.Kind != layout.Struct {
@@ -111,16 +120,4 @@ func (s *Session) typeName(i int) string {
 		return "unsafe.Pointer"
 	}
 	return s.layout.Types[i].Name
-}
-
-// quoteType writes a type name as Delve's expressions take it: the
-// package path of a named type quoted, since it holds slashes and dots
-// ("github.com/gomck/gomck/kernel/task".Thread).
-func quoteType(name string) string {
-	dot := strings.LastIndex(name, ".")
-	slash := strings.LastIndex(name, "/")
-	if dot <= slash || !strings.Contains(name, "/") {
-		return name
-	}
-	return fmt.Sprintf("%q.%s", name[:dot], name[dot+1:])
 }

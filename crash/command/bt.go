@@ -74,6 +74,11 @@ func (s *Session) backtrace(snap *lwk.Snapshot, p *lwk.Process, t *lwk.Thread) e
 		td = d.Thread(t.TID)
 	}
 	fmt.Fprintf(&b, "    LWK: %s\n", where(t, td))
+	if t.Why == "running" {
+		// The app's code runs natively; the kernel saved its registers
+		// only when it last trapped into the LWK.
+		b.WriteString("   (running: the stack below is the one of its last system call or fault)\n")
+	}
 	if t.Syscall >= 0 {
 		r := t.Regs
 		fmt.Fprintf(&b, "SYSCALL: %s (%d)  ARGS: %#x %#x %#x %#x %#x %#x\n", cmp.Or(t.SyscallName, "?"), t.Syscall,

@@ -234,7 +234,8 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 	if !appPages && !strings.Contains(bt, "level 24") {
 		t.Errorf("%s: bt -a does not say why it stopped:\n%s", src.name, bt)
 	}
-	if one := crashOK(t, in, src, "bt "+gpid); !strings.Contains(one, "PID: "+gpid) || !strings.Contains(one, "runtime") {
+	if one := crashOK(t, in, src, "bt "+gpid); !strings.Contains(one, "PID: "+gpid) || !strings.Contains(one, "runtime") ||
+		appPages && (!strings.Contains(one, "main.main+") || !strings.Contains(one, "runtime.main+")) {
 		t.Errorf("%s: bt of the Go program:\n%s", src.name, one)
 	}
 
@@ -255,6 +256,9 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 		t.Errorf("%s: sym main.main (the daemon's):\n%s", src.name, k)
 	}
 	checkDis(t, in, src, ctx, progs.cExe, addr[1])
+	if k := crashOK(t, in, src, "dis main.main 3"); len(regexp.MustCompile(`(?m)^0x[0-9a-f]+ <main.main(\+\d+)?>:\t`).FindAllString(k, -1)) != 3 {
+		t.Errorf("%s: dis main.main 3 (the daemon's, the C spinner being the context):\n%s", src.name, k)
+	}
 
 	// rd -u: the string the program wrote, at level 0 and live only.
 	strAddr := regexp.MustCompile(`(?m)^([0-9a-f]+) \(B\) coreme_str`).FindStringSubmatch(crashOK(t, in, src, ctx+"sym coreme_str"))
@@ -267,6 +271,14 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 	}
 	if !appPages && (err == nil || !strings.Contains(stderr, "level 24 holds no partition pages")) {
 		t.Errorf("%s: rd -u of an app page from a level 24 dump: %v\n%s%s, want refused, saying so", src.name, err, out, stderr)
+	}
+	// rd -p: the partition, at level 0 and live only.
+	out, stderr, err = mccrash(t, in, src.args, "rd -p 0 2")
+	if appPages && (err != nil || !regexp.MustCompile(`^0:  [0-9a-f]{16} [0-9a-f]{16}   `).MatchString(out)) {
+		t.Errorf("%s: rd -p 0 2: %v\n%s%s", src.name, err, out, stderr)
+	}
+	if !appPages && (err == nil || !strings.Contains(stderr, "level 24")) {
+		t.Errorf("%s: rd -p of a level 24 dump: %v\n%s%s, want refused, saying so", src.name, err, out, stderr)
 	}
 	// rd: the daemon's own memory, its ELF header.
 	if hdr := crashOK(t, in, src, "rd 400000 2"); !strings.Contains(hdr, "400000:  ") || !strings.Contains(hdr, ".ELF") {

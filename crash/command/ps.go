@@ -77,7 +77,8 @@ func (s *Session) ps(args []string) error {
 	}
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(cmp.Compare(a.p.PID, b.p.PID), cmp.Compare(a.t.TID, b.t.TID)) })
 	var b strings.Builder
-	fmt.Fprintf(&b, "   %5s  %6s  %6s  %3s  %16s  %2s  %4s  %8s  %7s  %s\n", "PID", "TID", "PPID", "CPU", "TASK", "ST", "%MEM", "VSZ", "RSS", "COMM")
+	// LWK tids start at 4194304: seven digits.
+	fmt.Fprintf(&b, " %7s  %7s  %7s  %3s  %16s  %2s  %4s  %8s  %7s  %s\n", "PID", "TID", "PPID", "CPU", "TASK", "ST", "%MEM", "VSZ", "RSS", "COMM")
 	for _, r := range rows {
 		mark := " "
 		if r.t.Current {
@@ -87,7 +88,7 @@ func (s *Session) ps(args []string) error {
 		if snap.MemTotal > 0 {
 			pmem = 100 * float64(r.p.RSS) / float64(snap.MemTotal)
 		}
-		fmt.Fprintf(&b, "%s  %5d  %6d  %6d  %3d  %16x  %2s  %4.1f  %8d  %7d  %s\n", mark, r.p.PID, r.t.TID, r.p.PPID, r.t.CPU,
+		fmt.Fprintf(&b, "%s%7d  %7d  %7d  %3d  %16x  %2s  %4.1f  %8d  %7d  %s\n", mark, r.p.PID, r.t.TID, r.p.PPID, r.t.CPU,
 			r.t.Addr, crashState(r.t), pmem, kib(r.p.VSZ), kib(r.p.RSS), comm(r.p))
 	}
 	_, err = fmt.Fprint(s.Out, b.String())

@@ -74,6 +74,9 @@ func (s *Session) backtrace(snap *lwk.Snapshot, p *lwk.Process, t *lwk.Thread) e
 		td = d.Thread(t.TID)
 	}
 	fmt.Fprintf(&b, "    LWK: %s\n", where(t, td))
+	if req := request(p, t.TID); req != nil {
+		fmt.Fprintf(&b, "    IKC: slot %d %s: %s (%d)%s\n", req.Slot, req.State, cmp.Or(req.Name, "?"), req.Nr, worker(req.Worker))
+	}
 	if t.Why == "running" {
 		// The app's code runs natively; the kernel saved its registers
 		// only when it last trapped into the LWK.
@@ -104,6 +107,27 @@ func (s *Session) backtrace(snap *lwk.Snapshot, p *lwk.Process, t *lwk.Thread) e
 		fmt.Fprintf(&b, "  (unwind stopped: %v)\n", stop)
 	}
 	return nil
+}
+
+// request is the IKC request of thread tid, nil when it has none queued.
+func request(p *lwk.Process, tid int) *lwk.Request {
+	if p.IKC == nil {
+		return nil
+	}
+	for i, r := range p.IKC.Queued {
+		if r.TID == tid {
+			return &p.IKC.Queued[i]
+		}
+	}
+	return nil
+}
+
+// worker names the mcexec thread executing a request.
+func worker(tid int) string {
+	if tid == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", executed by mcexec thread %d", tid)
 }
 
 // where says where the kernel holds a thread and why, on which LWK CPU.

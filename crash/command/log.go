@@ -20,7 +20,12 @@ func (s *Session) log(args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprint(s.Out, snap.Kmsg)
+	text := snap.Kmsg
+	if s.dump != nil && (text == "" || text == "(changing)\n") {
+		// The ring was being written at the dump: capture saved its text.
+		text = s.dump.Kmsg
+	}
+	_, err = fmt.Fprint(s.Out, text)
 	return err
 }
 

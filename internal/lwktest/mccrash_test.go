@@ -221,7 +221,7 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 	// bt: the C program's threads in their calls, symbolised; at level
 	// 24 only the frame the registers give, and why no more.
 	bt := crashOK(t, in, src, "bt -a")
-	for _, w := range []string{"SYSCALL: read (0)", "offload wait", "SYSCALL: futex (202)", "futex wait", "#0 [", "read+", "runtime"} {
+	for _, w := range []string{"SYSCALL: read (0)", "offload wait", "executed by mcexec thread", "SYSCALL: futex (202)", "futex wait", "#0 [", "read+", "runtime"} {
 		if !strings.Contains(bt, w) {
 			t.Errorf("%s: bt -a lacks %q:\n%s", src.name, w, bt)
 		}

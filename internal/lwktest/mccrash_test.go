@@ -43,7 +43,15 @@ func TestMccrash(t *testing.T) {
 	progs.cExe = testprog.MustC(t, "coreme")
 	progs.goExe = testprog.MustGo(t, "corego")
 	progs.cPID, _ = strconv.Atoi(startReady(t, launch(t, in, progs.cExe, "wait"))[0])
-	progs.goPID, _ = strconv.Atoi(startReady(t, launch(t, in, progs.goExe, "wait"))[0])
+	goApp := launch(t, in, progs.goExe, "wait")
+	var goErr strings.Builder
+	goApp.Stderr = &goErr
+	t.Cleanup(func() {
+		if t.Failed() && goErr.Len() > 0 {
+			t.Logf("corego's stderr:\n%s", goErr.String())
+		}
+	})
+	progs.goPID, _ = strconv.Atoi(startReady(t, goApp)[0])
 	spin := launch(t, in, testprog.MustC(t, "spin"))
 	if err := spin.Start(); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -43,17 +44,25 @@ var what = lwk.What{VMAs: true, IKC: true, Kmsg: true, Regs: true}
 // layout, and sets the first context. A kernel binary of another build
 // is refused (inspect.ErrMismatch).
 func Open(o inspect.Options, out io.Writer) (*Session, error) {
-	tg, l, err := (&cli.Target{Options: o}).Open()
-	if err != nil {
-		return nil, err
-	}
-	s := &Session{Out: out, tg: tg, layout: l, apps: map[string]*app{}}
+	s := &Session{Out: out, apps: map[string]*app{}}
 	if o.Dump != "" && dumpfile.Is(o.Dump) {
-		if s.dump, err = dumpfile.Open(o.Dump); err != nil {
-			tg.Close()
+		d, err := dumpfile.Open(o.Dump)
+		if err != nil {
 			return nil, err
 		}
+		s.dump = d
+		if o.Kernel == "" {
+			o.Kernel = kernelFor(d)
+		}
 	}
+	tg, l, err := (&cli.Target{Options: o}).Open()
+	if err != nil {
+		if s.dump != nil {
+			s.dump.Close()
+		}
+		return nil, err
+	}
+	s.tg, s.layout = tg, l
 	snap, err := s.snapshot()
 	if err != nil {
 		s.Close()
@@ -64,6 +73,24 @@ func Open(o inspect.Options, out io.Writer) (*Session, error) {
 	}
 	s.pid, s.tid = firstContext(snap)
 	return s, nil
+}
+
+// kernelFor is the kernel binary for a dump taken elsewhere: the one it
+// names when that is here, else the mckernel beside this mccrash (the
+// same build, as make puts them in bin/); inspect checks its build id.
+func kernelFor(d *dumpfile.Dump) string {
+	if _, err := os.Stat(d.Executable()); err == nil {
+		return ""
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	sibling := filepath.Join(filepath.Dir(self), "mckernel")
+	if _, err := os.Stat(sibling); err != nil {
+		return ""
+	}
+	return sibling
 }
 
 // Close releases the target.
@@ -190,13 +217,25 @@ func (s *Session) Run(line string) error {
 			errs = append(errs, fmt.Errorf("command not found: %s", args[0]))
 			continue
 		}
-		if err := c.run(s, args[1:]); errors.Is(err, ErrQuit) {
+		if err := s.runOne(c, args[1:]); errors.Is(err, ErrQuit) {
 			return errors.Join(append(errs, err)...)
 		} else if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", args[0], err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// runOne runs a command. The memory it reads may be corrupt (a dump of
+// a dying daemon): a bug that garbage reaches ends the command with an
+// error, not the session.
+func (s *Session) runOne(c *command, args []string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error (please report): %v", p)
+		}
+	}()
+	return c.run(s, args)
 }
 
 // flags parses a command's options into fs; the operands are returned.

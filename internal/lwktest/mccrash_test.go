@@ -86,6 +86,32 @@ func TestMccrash(t *testing.T) {
 	}
 	t.Run("bad input", func(t *testing.T) { checkCrashBadInput(t, in, d0) })
 	t.Run("sessions", func(t *testing.T) { checkCrashSessions(t, in, d0, progs) })
+	t.Run("elsewhere", func(t *testing.T) { checkCrashElsewhere(t, in, d24) })
+}
+
+// checkCrashElsewhere opens a dump on "another machine": the kernel
+// binary it names is gone, the mckernel beside mccrash (the same build)
+// is used; without one the missing binary is named.
+func checkCrashElsewhere(t *testing.T, in *Instance, dump string) {
+	dir := t.TempDir()
+	kernel := filepath.Join(in.Bin, "mckernel")
+	moved := filepath.Join(dir, "mckernel")
+	if err := os.Rename(kernel, moved); err != nil {
+		t.Skipf("move the kernel binary away: %v", err)
+	}
+	defer os.Rename(moved, kernel)
+	if _, stderr, err := mccrash(t, in, []string{dump}, "ps"); err == nil || !strings.Contains(stderr, kernel) {
+		t.Errorf("mccrash without the dump's kernel binary: %v\n%s, want it named", err, stderr)
+	}
+	self, err := os.ReadFile(filepath.Join(in.Bin, "mccrash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "mccrash"), self, 0o755)
+	cmd := exec.Command(filepath.Join(dir, "mccrash"), dump, "-c", "ps")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "COMM") {
+		t.Errorf("mccrash beside the dump's mckernel build: %v\n%s", err, out)
+	}
 }
 
 // mccrash runs mccrash with args and one -c per command, and returns its

@@ -56,7 +56,7 @@ func main() {
 		fs.Usage()
 		os.Exit(2)
 	}
-	s, err := command.Open(o, os.Stdout)
+	s, err := command.Open(o, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "mccrash: %v\n", err)
 		os.Exit(1)
@@ -70,14 +70,10 @@ func session(s *command.Session, cmds []string) int {
 	status := 0
 	run := func(line string) bool {
 		err := s.Run(line)
-		if errors.Is(err, command.ErrQuit) {
-			return false
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "mccrash: %v\n", err)
+		if errors.Is(err, command.ErrFailed) {
 			status = 1
 		}
-		return true
+		return !errors.Is(err, command.ErrQuit)
 	}
 	if len(cmds) > 0 {
 		for _, c := range cmds {
@@ -94,13 +90,10 @@ func session(s *command.Session, cmds []string) int {
 		}
 		return status
 	}
-	if err := s.Run("sys"); err != nil {
-		fmt.Fprintf(os.Stderr, "mccrash: %v\n", err)
-	}
+	// What crash shows at start: the system, then the context.
+	s.Run("sys")
 	fmt.Println()
-	if err := s.Run("set"); err != nil {
-		fmt.Fprintf(os.Stderr, "mccrash: %v\n", err)
-	}
+	s.Run("set")
 	fmt.Println()
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:          "crash> ",

@@ -21,21 +21,22 @@ func TestRun(t *testing.T) {
 	}{
 		{line: "help bt", wantOut: []string{"bt [-a] [PID|TID]"}},
 		{line: "help", wantOut: []string{"kmem", "struct", "help <command>"}},
-		{line: "foo; help dis", wantOut: []string{"dis [-l] ADDR|SYMBOL [COUNT]"}, wantErr: "command not found: foo"},
+		{line: "foo; help dis", wantOut: []string{"dis [-l] ADDR|SYMBOL [COUNT]"}, wantErr: "mccrash: command not found: foo\n"},
 		{line: "help nosuch", wantErr: "help: no such command: nosuch"},
 		{line: "help a b", wantErr: "usage: help [COMMAND]"},
 		{line: "kmem -x", wantErr: "kmem: unknown shorthand flag: 'x'"},
 		{line: "help q; quit; help bt", wantOut: []string{"exit"}, wantQuit: true, notOutput: "bt [-a]"},
 		{line: " ;  ; "},
 	} {
-		var out strings.Builder
-		s := &Session{Out: &out}
+		var out, errs strings.Builder
+		s := &Session{Out: &out, Err: &errs}
 		err := s.Run(tc.line)
 		if errors.Is(err, ErrQuit) != tc.wantQuit {
 			t.Errorf("%q: quit %v, want %v", tc.line, errors.Is(err, ErrQuit), tc.wantQuit)
 		}
-		if tc.wantErr == "" && err != nil && !tc.wantQuit || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-			t.Errorf("%q: error %v, want %q", tc.line, err, tc.wantErr)
+		if failed := errors.Is(err, ErrFailed); failed != (tc.wantErr != "") || tc.wantErr == "" && errs.Len() > 0 ||
+			!strings.Contains(errs.String(), tc.wantErr) {
+			t.Errorf("%q: %v, stderr %q; want %q", tc.line, err, errs.String(), tc.wantErr)
 		}
 		for _, w := range tc.wantOut {
 			if !strings.Contains(out.String(), w) {

@@ -9,8 +9,12 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// maxFunction bounds the bytes dis reads for a whole function.
-const maxFunction = 64 << 10
+// maxFunction bounds the bytes dis reads for a whole function; maxInsn
+// is the longest x86 instruction.
+const (
+	maxFunction = 64 << 10
+	maxInsn     = 15
+)
 
 // dis disassembles as crash's dis: COUNT instructions from ADDR (1 by
 // default), or a whole function named by its symbol.
@@ -27,17 +31,18 @@ func (s *Session) dis(args []string) error {
 	if err != nil {
 		return err
 	}
-	count := uint64(0) // all of code
-	size := min(max(r.size, 1), maxFunction)
-	if r.size == 0 || len(rest) == 2 {
-		count, size = 1, 16
+	// A function named: all of it (count 0: all the bytes read); an
+	// address: one instruction; a COUNT: that many.
+	count, size := uint64(0), min(r.size, maxFunction)
+	if r.size == 0 {
+		count, size = 1, maxInsn
 	}
 	if len(rest) == 2 {
 		n, err := strconv.ParseUint(rest[1], 10, 32)
 		if err != nil || n == 0 || n > maxFunction {
 			return fmt.Errorf("bad count %q: want 1 to %d instructions", rest[1], maxFunction)
 		}
-		count, size = n, 15*n // the longest x86 instruction is 15 bytes
+		count, size = n, maxInsn*n
 	}
 	code := make([]byte, size)
 	if n, err := r.mem.ReadMemory(code, r.addr); err != nil {

@@ -21,7 +21,7 @@ import (
 
 // Session is an open dump or live instance and the context thread.
 type Session struct {
-	Out io.Writer
+	Out, Err io.Writer
 
 	tg     *inspect.Target
 	layout *layout.Layout
@@ -43,8 +43,8 @@ var what = lwk.What{VMAs: true, IKC: true, Kmsg: true, Regs: true}
 // Open opens the dump or live instance o names, its kernel's DWARF
 // layout, and sets the first context. A kernel binary of another build
 // is refused (inspect.ErrMismatch).
-func Open(o inspect.Options, out io.Writer) (*Session, error) {
-	s := &Session{Out: out, apps: map[string]*app{}}
+func Open(o inspect.Options, out, errs io.Writer) (*Session, error) {
+	s := &Session{Out: out, Err: errs, apps: map[string]*app{}}
 	if o.Dump != "" && dumpfile.Is(o.Dump) {
 		d, err := dumpfile.Open(o.Dump)
 		if err != nil {
@@ -118,7 +118,7 @@ func (s *Session) snapshot() (*lwk.Snapshot, error) {
 		return nil, err
 	}
 	for _, e := range snap.Errors {
-		fmt.Fprintf(os.Stderr, "WARNING: %s\n", e)
+		fmt.Fprintf(s.Err, "WARNING: %s\n", e)
 	}
 	return snap, nil
 }
@@ -202,28 +202,39 @@ func Names() []string {
 	return out
 }
 
+// ErrFailed is what Run returns when a command failed; its error was
+// written to Err.
+var ErrFailed = errors.New("a command failed")
+
 // Run runs one command line; several may be separated by ';'. A failing
-// command's error is returned, named after the command, after the others
-// ran; ErrQuit ends the session.
+// command's error goes to Err as "mccrash: CMD: error", in turn with the
+// output, and the others still run; Run then returns ErrFailed. ErrQuit
+// ends the line and the session.
 func (s *Session) Run(line string) error {
-	var errs []error
+	failed := false
 	for _, one := range strings.Split(line, ";") {
 		args := strings.Fields(one)
 		if len(args) == 0 {
 			continue
 		}
 		c := lookup(args[0])
+		var err error
 		if c == nil {
-			errs = append(errs, fmt.Errorf("command not found: %s", args[0]))
-			continue
-		}
-		if err := s.runOne(c, args[1:]); errors.Is(err, ErrQuit) {
-			return errors.Join(append(errs, err)...)
+			err = fmt.Errorf("command not found: %s", args[0])
+		} else if err = s.runOne(c, args[1:]); errors.Is(err, ErrQuit) {
+			return err
 		} else if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", args[0], err))
+			err = fmt.Errorf("%s: %w", args[0], err)
+		}
+		if err != nil {
+			fmt.Fprintf(s.Err, "mccrash: %v\n", err)
+			failed = true
 		}
 	}
-	return errors.Join(errs...)
+	if failed {
+		return ErrFailed
+	}
+	return nil
 }
 
 // runOne runs a command. The memory it reads may be corrupt (a dump of

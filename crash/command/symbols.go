@@ -79,14 +79,15 @@ func kindOf(sec *elf.Section) byte {
 
 func (t *symtab) close() error { return t.f.Close() }
 
-// byAddr returns the symbol containing addr (or, for a symbol of no
-// size, the last one at or below it within its section's kind), and
-// addr's offset in it.
+// byAddr returns the symbol containing addr, or a symbol of no size
+// (assembly labels) right below it within a page, and addr's offset in
+// it. Symbols nest (a function and its local labels): the few below addr
+// are tried, nearest first.
 func (t *symtab) byAddr(addr uint64) (symbol, uint64, bool) {
 	i, _ := slices.BinarySearchFunc(t.syms, addr+1, func(s symbol, a uint64) int { return cmp.Compare(s.addr, a) })
 	for j := i - 1; j >= 0 && j >= i-8; j-- {
 		s := t.syms[j]
-		if addr < s.addr+max(s.size, 1) || s.size == 0 && j == i-1 {
+		if addr < s.addr+s.size || s.size == 0 && j == i-1 && addr-s.addr < 4096 {
 			return s, addr - s.addr, true
 		}
 	}

@@ -94,9 +94,10 @@ func (s *Session) backtrace(snap *lwk.Snapshot, p *lwk.Process, t *lwk.Thread) e
 	}
 	frames, stop := a.unwind(mem, t.Regs)
 	for i, f := range frames {
-		name := a.where(f.site)
-		if name == "" {
-			name = "??"
+		// crash names the function, the address says where in it.
+		name := "??"
+		if sym, _, ok := a.byAddr(f.site); ok {
+			name = sym.name
 		}
 		fmt.Fprintf(&b, " #%d [%x] %s at %x\n", i, f.sp, name, f.pc)
 		if file, n := a.lineOf(f.site); file != "" {

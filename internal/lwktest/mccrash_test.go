@@ -255,12 +255,12 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 	// bt: the C program's threads in their calls, symbolised; at level
 	// 24 only the frame the registers give, and why no more.
 	bt := crashOK(t, in, src, "bt -a")
-	for _, w := range []string{"SYSCALL: read (0)", "offload wait", "executed by mcexec thread", "SYSCALL: futex (202)", "futex wait", "#0 [", "read+", "runtime"} {
+	for _, w := range []string{"SYSCALL: read (0)", "offload wait", "executed by mcexec thread", "SYSCALL: futex (202)", "futex wait", "#0 [", "] read at ", "runtime"} {
 		if !strings.Contains(bt, w) {
 			t.Errorf("%s: bt -a lacks %q:\n%s", src.name, w, bt)
 		}
 	}
-	for _, w := range []string{"main+", "waiter+", "reader+", "coreme.c: ", "__libc_start_main"} {
+	for _, w := range []string{"] main at ", "] waiter at ", "] reader at ", "coreme.c: ", "] __libc_start_main at "} {
 		if strings.Contains(bt, w) != appPages {
 			t.Errorf("%s: bt -a has %q: %v, want %v:\n%s", src.name, w, !appPages, appPages, bt)
 		}
@@ -269,7 +269,7 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 		t.Errorf("%s: bt -a does not say why it stopped:\n%s", src.name, bt)
 	}
 	if one := crashOK(t, in, src, "bt "+gpid); !strings.Contains(one, "PID: "+gpid) || !strings.Contains(one, "runtime") ||
-		appPages && (!strings.Contains(one, "main.main+") || !strings.Contains(one, "runtime.main+")) {
+		appPages && (!strings.Contains(one, "] main.main at ") || !strings.Contains(one, "] runtime.main at ")) {
 		t.Errorf("%s: bt of the Go program:\n%s", src.name, one)
 	}
 

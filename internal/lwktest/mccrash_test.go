@@ -89,6 +89,26 @@ func TestMccrash(t *testing.T) {
 	t.Run("elsewhere", func(t *testing.T) { checkCrashElsewhere(t, in, d24) })
 }
 
+// checkCrashTerminal runs a session on a terminal (script(1) gives it a
+// pty): the crash> prompt, then the commands, kept in the history file.
+func checkCrashTerminal(t *testing.T, in *Instance, dump string) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Log("no script(1) to give mccrash a terminal: the prompt is not checked")
+		return
+	}
+	home := t.TempDir()
+	cmd := exec.Command("script", "-qfec", filepath.Join(in.Bin, "mccrash")+" "+dump, "/dev/null")
+	cmd.Env = append(os.Environ(), "HOME="+home)
+	cmd.Stdin = strings.NewReader("ps\nq\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "crash> ") || !strings.Contains(string(out), "COMM") {
+		t.Errorf("mccrash on a terminal: %v\n%q", err, out)
+	}
+	if h, err := os.ReadFile(filepath.Join(home, ".mccrash_history")); err != nil || string(h) != "ps\nq\n" {
+		t.Errorf("history file: %q, %v; want the two commands", h, err)
+	}
+}
+
 // checkCrashElsewhere opens a dump on "another machine": the kernel
 // binary it names is gone, the mckernel beside mccrash (the same build)
 // is used; without one the missing binary is named.
@@ -433,6 +453,7 @@ func checkCrashSessions(t *testing.T, in *Instance, d0 string, progs crashProgra
 	case strings.Contains(out, "booted"):
 		t.Errorf("log ran after q:\n%s", out)
 	}
+	checkCrashTerminal(t, in, d0)
 	if out, _, err := mccrash(t, in, []string{d0}, "ps; log"); err != nil || !strings.Contains(out, "COMM") || !strings.Contains(out, "booted") {
 		t.Errorf("-c 'ps; log': %v\n%s", err, out)
 	}

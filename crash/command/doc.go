@@ -16,6 +16,9 @@
 // help.go.
 //
 // Choices where crash has no LWK counterpart:
+//   - The kernel binary of a dump is the one the dump names (-k another,
+//     which must be of the same build); when that path is not on this
+//     machine, the mckernel beside mccrash, checked by its build id.
 //   - A context is an LWK thread (set PID|TID); rd -u, dis, sym and bt
 //     read its process. At start it is the thread current on the lowest
 //     LWK CPU, or else the first thread of the first process.
@@ -33,7 +36,14 @@
 //     app's ELF (.eh_frame, or .debug_frame of Go programs, parsed with
 //     Delve's pkg/dwarf/frame), falling back to frame pointers where no
 //     FDE covers a PC; frames are named from the ELF symbol table and
-//     file:line from its DWARF line table.
+//     file:line from its DWARF line table. A thread running app code has
+//     the registers of its last trap, which bt says. At level 24 the
+//     app's stack is not in the dump: bt shows the frame the registers
+//     give and why it stops there.
+//   - dis without COUNT disassembles a whole function named by its
+//     symbol, one instruction at an address.
+//   - Errors of a command go to stderr ("mccrash: CMD: ...") in turn with
+//     the output, and the session goes on.
 //
 // dis uses Capstone (github.com/knightsc/gapstone over Debian's
 // libcapstone), the disassembler the issue names, in AT&T syntax as

@@ -55,11 +55,9 @@ func taskState(t *lwk.Thread) string {
 // kib is bytes in KiB, as ps and crash show VSZ and RSS.
 func kib(n uint64) uint64 { return n / 1024 }
 
-// ps prints every thread as crash's ps does.
+// ps prints every thread as crash's ps does; given PIDs, TIDs or command
+// names, only those.
 func (s *Session) ps(args []string) error {
-	if err := operands("ps", args, 0, 0); err != nil {
-		return err
-	}
 	snap, err := s.snapshot()
 	if err != nil {
 		return err
@@ -72,7 +70,9 @@ func (s *Session) ps(args []string) error {
 	for i := range snap.Procs {
 		p := &snap.Procs[i]
 		for j := range p.Threads {
-			rows = append(rows, row{p, &p.Threads[j]})
+			if len(args) == 0 || selected(args, p, &p.Threads[j]) {
+				rows = append(rows, row{p, &p.Threads[j]})
+			}
 		}
 	}
 	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(cmp.Compare(a.p.PID, b.p.PID), cmp.Compare(a.t.TID, b.t.TID)) })
@@ -93,6 +93,17 @@ func (s *Session) ps(args []string) error {
 	}
 	_, err = fmt.Fprint(s.Out, b.String())
 	return err
+}
+
+// selected says a thread is named by one of args: its pid, its tid or its
+// command.
+func selected(args []string, p *lwk.Process, t *lwk.Thread) bool {
+	for _, a := range args {
+		if a == strconv.Itoa(p.PID) || a == strconv.Itoa(t.TID) || a == comm(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // find resolves a PID or TID (crash takes either where it takes a pid)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/gomck/gomck/inspect/cli"
 	"github.com/gomck/gomck/inspect/eval"
 	"github.com/gomck/gomck/inspect/layout"
@@ -82,6 +84,11 @@ func (s *Session) findType(name string) (*layout.Type, error) {
 // structCmd prints a type's layout with offsets, as crash's struct -o,
 // or with an address the value there, as p *(*T)(ADDR).
 func (s *Session) structCmd(args []string) error {
+	// -o (offsets) is crash's; the layout always has them.
+	args, err := flags("struct", args, func(fs *pflag.FlagSet) { fs.BoolP("offsets", "o", false, "") })
+	if err != nil {
+		return err
+	}
 	if err := operands("struct", args, 1, 2); err != nil {
 		return err
 	}

@@ -209,6 +209,10 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 		t.Errorf("%s: ps marks %q current, want the spinner %q", src.name, current, spinner)
 	}
 
+	if one, _ := crashPS(t, crashOK(t, in, src, "ps "+cpid)); len(one) != 3 || !strings.HasPrefix(one[0], cpid+" ") || !strings.HasPrefix(one[2], cpid+" ") {
+		t.Errorf("%s: ps %s lists %q, want the C program's 3 threads", src.name, cpid, one)
+	}
+
 	// log: the kmsg mcinspect shows.
 	kmsg, err := in.Cmd("mcinspect", append(src.dump, "--kmsg")...).Output()
 	if err != nil {
@@ -266,7 +270,7 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 	if task == nil || !strings.Contains(set, "PID: "+cpid) || !strings.Contains(set, "TASK_INTERRUPTIBLE (offload)") {
 		t.Fatalf("%s: set %s:\n%s", src.name, cpid, set)
 	}
-	if layout := crashOK(t, in, src, "struct task.Thread"); !strings.Contains(layout, "[0] Seq uint64") || !strings.Contains(layout, "SIZE: ") {
+	if layout := crashOK(t, in, src, "struct -o task.Thread"); !strings.Contains(layout, "[0] Seq uint64") || !strings.Contains(layout, "SIZE: ") {
 		t.Errorf("%s: struct task.Thread:\n%s", src.name, layout)
 	}
 	if v := crashOK(t, in, src, "struct task.Thread "+task[1]); !strings.Contains(v, "TID: "+cpid) {

@@ -95,12 +95,17 @@ func (s *Session) backtrace(snap *lwk.Snapshot, p *lwk.Process, t *lwk.Thread) e
 	frames, stop := a.unwind(mem, t.Regs)
 	for i, f := range frames {
 		// crash names the function, the address says where in it.
+		m := a.moduleOf(f.site)
 		name := "??"
-		if sym, _, ok := a.byAddr(f.site); ok {
+		if sym, _, ok := m.byAddr(f.site); ok {
 			name = sym.name
 		}
-		fmt.Fprintf(&b, " #%d [%x] %s at %x\n", i, f.sp, name, f.pc)
-		if file, n := a.lineOf(f.site); file != "" {
+		from := ""
+		if m != a.mods[0] {
+			from = " " + m.label // as gdb says "from libc.so.6"
+		}
+		fmt.Fprintf(&b, " #%d [%x] %s at %x%s\n", i, f.sp, name, f.pc, from)
+		if file, n := m.lineOf(f.site); file != "" {
 			fmt.Fprintf(&b, "    %s: %d\n", file, n)
 		}
 	}
@@ -230,9 +235,6 @@ var dwarfRegs = map[uint64]string{0: "Rax", 1: "Rdx", 2: "Rcx", 3: "Rbx", 4: "Rs
 // frames and why it stopped short of the outermost one, nil if it
 // reached it.
 func (a *app) unwind(mem *lwk.AppMemory, saved map[string]uint64) ([]stackFrame, error) {
-	if a.frames == nil {
-		a.frames = loadFrames(a.f)
-	}
 	regs := map[uint64]uint64{}
 	for n, name := range dwarfRegs {
 		regs[n] = saved[name]
@@ -258,7 +260,7 @@ func (a *app) unwind(mem *lwk.AppMemory, saved map[string]uint64) ([]stackFrame,
 			return frames, nil
 		}
 		frames = append(frames, stackFrame{pc: pc, site: site, sp: sp})
-		next, outermost, err := a.caller(regs, site, word)
+		next, outermost, err := a.moduleOf(site).caller(regs, site, word)
 		if err != nil || outermost {
 			return frames, err
 		}
@@ -270,12 +272,16 @@ func (a *app) unwind(mem *lwk.AppMemory, saved map[string]uint64) ([]stackFrame,
 	return frames, fmt.Errorf("more than %d frames", maxFrames)
 }
 
-// caller computes the registers of the caller of the frame at site.
-func (a *app) caller(regs map[uint64]uint64, site uint64, word func(uint64) (uint64, error)) (map[uint64]uint64, bool, error) {
+// caller computes the registers of the caller of the frame at site, in
+// module m.
+func (m *module) caller(regs map[uint64]uint64, site uint64, word func(uint64) (uint64, error)) (map[uint64]uint64, bool, error) {
+	if m.frames == nil {
+		m.frames = loadFrames(m.f)
+	}
 	next := maps.Clone(regs)
-	if a.frames.err == nil {
-		if fde, err := a.frames.fdes.FDEForPC(site - a.bias); err == nil {
-			ctx, err := fde.EstablishFrame(site - a.bias)
+	if m.frames.err == nil {
+		if fde, err := m.frames.fdes.FDEForPC(site - m.bias); err == nil {
+			ctx, err := fde.EstablishFrame(site - m.bias)
 			if err == nil && ctx.CFA.Rule == frame.RuleCFA {
 				cfa := uint64(int64(regs[ctx.CFA.Reg]) + ctx.CFA.Offset)
 				if ra, ok := ctx.Regs[ctx.RetAddrReg]; !ok || ra.Rule == frame.RuleUndefined {

@@ -10,10 +10,10 @@
 // A dump is read once; live, each command reads the daemon again, so that
 // it shows the instance as it is.
 //
-// One file per command family: ps.go (ps, set), log.go (log, kmem),
-// vm.go, memory.go (rd), symbols.go (sym, and the app's and the daemon's
-// symbol tables), dis.go, bt.go, types.go (struct, p), files.go, sig.go,
-// help.go.
+// One file per command family: ps.go (ps, set), log.go (log, kmem, sys),
+// vm.go, memory.go (rd), symbols.go (sym, and the symbol tables), app.go
+// (an app's executable and shared objects), dis.go, bt.go, types.go
+// (struct, p), files.go, sig.go, help.go.
 //
 // Choices where crash has no LWK counterpart:
 //   - The kernel binary of a dump is the one the dump names (-k another,
@@ -36,7 +36,11 @@
 //     app's ELF (.eh_frame, or .debug_frame of Go programs, parsed with
 //     Delve's pkg/dwarf/frame), falling back to frame pointers where no
 //     FDE covers a PC; frames are named from the ELF symbol table and
-//     file:line from its DWARF line table. A thread running app code has
+//     file:line from its DWARF line table. Shared objects are found as
+//     gdb finds them, by the dynamic linker's link map (DT_DEBUG,
+//     r_debug) in the app's memory, and named from their dynamic symbols
+//     when stripped; a level 24 dump lacks that memory, so there frames
+//     in them are unnamed. A thread running app code has
 //     the registers of its last trap, which bt says. At level 24 the
 //     app's stack is not in the dump: bt shows the frame the registers
 //     give and why it stops there.

@@ -174,11 +174,11 @@ func (s *Session) kmemRecords(snap *lwk.Snapshot) error {
 // typeSize is the size of a kernel type (named after the module) by the
 // daemon's DWARF, 0 if the layout lacks it.
 func (s *Session) typeSize(name string) int64 {
-	if t, ok := s.layout.Lookup(module + name); ok && t.Kind != layout.Other {
+	if t, ok := s.layout.Lookup(modulePath + name); ok && t.Kind != layout.Other {
 		return t.Size
 	}
 	return 0
 }
 
-// module is the import path the kernel's type names are under.
-const module = "github.com/gomck/gomck/"
+// modulePath is the import path the kernel's type names are under.
+const modulePath = "github.com/gomck/gomck/"

@@ -16,7 +16,7 @@ func (s *Session) sig(args []string) error {
 	if err := operands("sig", args, 0, 1); err != nil {
 		return err
 	}
-	_, p, t, err := s.target(args)
+	snap, p, t, err := s.target(args)
 	if err != nil {
 		return err
 	}
@@ -24,7 +24,7 @@ func (s *Session) sig(args []string) error {
 	if err != nil {
 		return err
 	}
-	a, _ := s.appOf(p) // handlers are named when the executable is at hand
+	a, _, _ := s.appMemory(snap, p) // handlers are named when the executable is at hand
 	var b strings.Builder
 	b.WriteString(header(p, t))
 	fmt.Fprintf(&b, "NR_THREADS: %d\n", len(p.Threads))

@@ -6,7 +6,6 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -34,21 +33,24 @@ type line struct {
 // their link addresses.
 type symtab struct {
 	f      *elf.File
-	path   string
-	module string // "" for the daemon (crash's vmlinux), the app's name in brackets
+	label  string // "" for the daemon (crash's vmlinux), else the file's name in brackets
 	bias   uint64
 	syms   []symbol // by address
 	lines  []line   // by address; loaded on first use
 	loaded bool
 }
 
-func openSymtab(path, module string, bias uint64) (*symtab, error) {
+func openSymtab(path, label string, bias uint64) (*symtab, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	t := &symtab{f: f, path: path, module: module, bias: bias}
+	t := &symtab{f: f, label: label, bias: bias}
 	syms, err := f.Symbols()
+	if errors.Is(err, elf.ErrNoSymbols) {
+		// A stripped shared object (libc) keeps its dynamic symbols.
+		syms, err = f.DynamicSymbols()
+	}
 	if err != nil && !errors.Is(err, elf.ErrNoSymbols) {
 		f.Close()
 		return nil, fmt.Errorf("%s: symbol table: %w", path, err)
@@ -168,68 +170,6 @@ func readLines(f *elf.File, bias uint64) []line {
 	return out
 }
 
-// app is a context process's executable: its symbols and its code as
-// the file holds it (a level 24 dump has no app pages, but the text is
-// the file's).
-type app struct {
-	*symtab
-	image  *inspect.Image
-	frames *frameTable // loaded on first bt
-}
-
-func (a *app) close() error { return errors.Join(a.image.Close(), a.symtab.close()) }
-
-// appOf opens the executable of process p, placed as its VMAs say: a
-// position-independent one at the start of its first mapping.
-func (s *Session) appOf(p *lwk.Process) (*app, error) {
-	key := fmt.Sprintf("%d %s", p.PID, p.Exe)
-	if a, ok := s.apps[key]; ok {
-		return a, nil
-	}
-	if p.Exe == "" {
-		return nil, fmt.Errorf("pid %d: the kernel names no executable", p.PID)
-	}
-	f, err := elf.Open(p.Exe)
-	if err != nil {
-		return nil, fmt.Errorf("pid %d: its executable: %w", p.PID, err)
-	}
-	var bias uint64
-	if f.Type == elf.ET_DYN {
-		bias = loadBias(f, p)
-	}
-	f.Close()
-	st, err := openSymtab(p.Exe, "["+filepath.Base(p.Exe)+"]", bias)
-	if err != nil {
-		return nil, err
-	}
-	im, err := inspect.OpenImage(p.Exe, bias)
-	if err != nil {
-		st.close()
-		return nil, err
-	}
-	a := &app{symtab: st, image: im}
-	s.apps[key] = a
-	return a, nil
-}
-
-// loadBias is where a PIE was placed: its mapping of file offset 0, less
-// the first segment's page-aligned link address.
-func loadBias(f *elf.File, p *lwk.Process) uint64 {
-	var first uint64
-	for _, prog := range f.Progs {
-		if prog.Type == elf.PT_LOAD {
-			first = prog.Vaddr &^ 0xfff
-			break
-		}
-	}
-	for _, v := range p.VMAs {
-		if v.Name == p.Exe && v.FileOff == 0 {
-			return v.Start - first
-		}
-	}
-	return 0
-}
-
 // kernelSyms is the daemon's symbol table.
 func (s *Session) kernelSyms() (*symtab, error) {
 	if s.kernel == nil {
@@ -264,13 +204,13 @@ func (s *Session) resolve(arg string) (resolved, error) {
 	}
 	if addr, err := cli.ParseAddr(arg); err == nil && !isSymbolName(arg, a, k) {
 		if a != nil && inVMA(appMem, addr) {
-			return resolved{addr: addr, syms: a.symtab, mem: inspect.Layers{appMem, a.image}}, nil
+			return resolved{addr: addr, syms: a.moduleOf(addr).symtab, mem: a.memory(appMem)}, nil
 		}
 		return resolved{addr: addr, syms: k, mem: s.tg.Mem}, nil
 	}
 	if a != nil {
-		if sym, ok := a.byName(arg); ok {
-			return resolved{addr: sym.addr, syms: a.symtab, mem: inspect.Layers{appMem, a.image}, size: sym.size}, nil
+		if sym, m, ok := a.byName(arg); ok {
+			return resolved{addr: sym.addr, syms: m.symtab, mem: a.memory(appMem), size: sym.size}, nil
 		}
 	}
 	if sym, ok := k.byName(arg); ok {
@@ -285,7 +225,7 @@ func isSymbolName(arg string, a *app, k *symtab) bool {
 		return false
 	}
 	if a != nil {
-		if _, ok := a.byName(arg); ok {
+		if _, _, ok := a.byName(arg); ok {
 			return true
 		}
 	}
@@ -322,7 +262,7 @@ func (s *Session) appMemory(snap *lwk.Snapshot, p *lwk.Process) (*app, *lwk.AppM
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := s.appOf(p)
+	a, err := s.appOf(p, m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -348,8 +288,8 @@ func (s *Session) sym(args []string) error {
 		name = fmt.Sprintf("%s+%d", name, off)
 	}
 	out := fmt.Sprintf("%x (%c) %s", r.addr, sym.kind, name)
-	if r.syms.module != "" {
-		out += " " + r.syms.module
+	if r.syms.label != "" {
+		out += " " + r.syms.label
 	}
 	if file, n := r.syms.lineOf(r.addr); file != "" {
 		out += fmt.Sprintf("\n    %s: %d", file, n)

@@ -52,7 +52,7 @@ func (s *Session) print(args []string) error {
 // (kernel/task.Thread), or by package and name (task.Thread), which must
 // then be unique.
 func (s *Session) findType(name string) (*layout.Type, error) {
-	for _, full := range []string{name, module + name} {
+	for _, full := range []string{name, modulePath + name} {
 		if t, ok := s.layout.Lookup(full); ok {
 			return t, nil
 		}

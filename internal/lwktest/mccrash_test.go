@@ -26,11 +26,11 @@ type crashSource struct {
 
 // crashPrograms is what TestMccrash runs: a C program with threads in
 // an offloaded read (main, on stdin), a futex wait and a read on a pipe;
-// a Go program with goroutines parked in futexes and an offloaded read;
-// and a C busy loop.
+// the same linked against glibc's shared objects; a Go program with
+// goroutines parked in futexes and an offloaded read; and a C busy loop.
 type crashPrograms struct {
-	cPID, goPID, spinPID int
-	cExe, goExe          string
+	cPID, dynPID, goPID, spinPID int
+	cExe, goExe                  string
 }
 
 // TestMccrash runs every mccrash command on the live instance and on
@@ -43,6 +43,7 @@ func TestMccrash(t *testing.T) {
 	progs.cExe = testprog.MustC(t, "coreme")
 	progs.goExe = testprog.MustGo(t, "corego")
 	progs.cPID, _ = strconv.Atoi(startReady(t, launch(t, in, progs.cExe, "wait"))[0])
+	progs.dynPID, _ = strconv.Atoi(startReady(t, launch(t, in, testprog.MustCDynamic(t, "coreme"), "wait"))[0])
 	goApp := launch(t, in, progs.goExe, "wait")
 	var goErr strings.Builder
 	goApp.Stderr = &goErr
@@ -296,6 +297,17 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 	if one := crashOK(t, in, src, "bt "+gpid); !strings.Contains(one, "PID: "+gpid) || !strings.Contains(one, "runtime") ||
 		appPages && (!strings.Contains(one, "] main.main at ") || !strings.Contains(one, "] runtime.main at ")) {
 		t.Errorf("%s: bt of the Go program:\n%s", src.name, one)
+	}
+
+	// The dynamic program's frames in libc, found by the dynamic linker's
+	// link map, are named from its dynamic symbols and unwound by its
+	// .eh_frame, up to main. At level 24 the link map is not in the dump:
+	// frame #0 is unnamed, and the unwind says why it stops.
+	dyn := crashOK(t, in, src, "bt "+strconv.Itoa(progs.dynPID))
+	libcFrame := regexp.MustCompile(`(?m)^ #0 \[[0-9a-f]+\] \w*read at [0-9a-f]+ \[libc.so.6\]$`)
+	if appPages && (!libcFrame.MatchString(dyn) || !strings.Contains(dyn, "] main at ")) ||
+		!appPages && (!strings.Contains(dyn, " #0 [") || !strings.Contains(dyn, "unwind stopped")) {
+		t.Errorf("%s: bt of the dynamic program:\n%s", src.name, dyn)
 	}
 
 	// sym and dis: main of the context app, both ways, and as objdump

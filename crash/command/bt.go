@@ -194,29 +194,34 @@ type frameTable struct {
 	err  error
 }
 
-// loadFrames parses .eh_frame, or a Go program's .debug_frame.
+// loadFrames parses .eh_frame and .debug_frame, as many as f has: a Go
+// program has the latter, C code the former, a cgo program both.
 func loadFrames(f *elf.File) *frameTable {
-	sec, eh := f.Section(".eh_frame"), true
-	if sec == nil {
-		sec, eh = f.Section(".debug_frame"), false
+	var all frame.FrameDescriptionEntries
+	for _, name := range []string{".eh_frame", ".debug_frame"} {
+		sec := f.Section(name)
+		if sec == nil {
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			return &frameTable{err: fmt.Errorf("%s: %w", name, err)}
+		}
+		var ehAddr uint64 // .eh_frame's pointers are relative to where it is loaded
+		if name == ".eh_frame" {
+			ehAddr = sec.Addr
+		}
+		fdes, err := frame.Parse(data, binary.LittleEndian, 0, 8, ehAddr)
+		if err != nil {
+			return &frameTable{err: fmt.Errorf("%s: %w", name, err)}
+		}
+		all = append(all, fdes...)
 	}
-	if sec == nil {
+	if len(all) == 0 {
 		return &frameTable{err: fmt.Errorf("no .eh_frame or .debug_frame")}
 	}
-	data, err := sec.Data()
-	if err != nil {
-		return &frameTable{err: fmt.Errorf("%s: %w", sec.Name, err)}
-	}
-	var ehAddr uint64
-	if eh {
-		ehAddr = sec.Addr
-	}
-	fdes, err := frame.Parse(data, binary.LittleEndian, 0, 8, ehAddr)
-	if err != nil {
-		return &frameTable{err: fmt.Errorf("%s: %w", sec.Name, err)}
-	}
-	slices.SortFunc(fdes, func(a, b *frame.FrameDescriptionEntry) int { return cmp.Compare(a.Begin(), b.Begin()) })
-	return &frameTable{fdes: fdes}
+	slices.SortFunc(all, func(a, b *frame.FrameDescriptionEntry) int { return cmp.Compare(a.Begin(), b.Begin()) })
+	return &frameTable{fdes: all}
 }
 
 // DWARF's numbers of the amd64 registers, and the kernel record's names

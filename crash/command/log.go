@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gomck/gomck/delegator/ikc"
 	"github.com/gomck/gomck/inspect/layout"
 	"github.com/gomck/gomck/inspect/lwk"
 	"github.com/gomck/gomck/kernel/lwkabi"
@@ -159,7 +160,7 @@ func (s *Session) kmemRecords(snap *lwk.Snapshot) error {
 		{"kernel/lwkabi.Segment", segs, "page-table segments"},
 		{"kernel/mm.Run", snap.Alloc.Runs, "free page runs"},
 		{"delegator/ikc.Channel", channels, "IKC channels"},
-		{"delegator/ikc.Slot", queued, "IKC slots in use"},
+		{"delegator/ikc.Slot", channels * ikc.SlotCount, fmt.Sprintf("IKC slots, %d in use", queued)},
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-26s %8s %9s %10s  %s\n", "NAME", "OBJSIZE", "ALLOCATED", "TOTAL", "WHAT")

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/gomck/gomck/inspect/lwk"
 )
 
@@ -173,10 +175,24 @@ func header(p *lwk.Process, t *lwk.Thread) string {
 	return fmt.Sprintf("PID: %-7d TID: %-7d TASK: %-16x CPU: %-3d COMMAND: %q\n", p.PID, t.TID, t.Addr, t.CPU, comm(p))
 }
 
-// set sets or shows the context.
+// set sets or shows the context; -c CPU sets it to the thread current
+// on LWK CPU CPU, as crash's set -c.
 func (s *Session) set(args []string) error {
+	cpu := -1
+	args, err := flags("set", args, func(fs *pflag.FlagSet) { fs.IntVarP(&cpu, "cpu", "c", -1, "") })
+	if err != nil {
+		return err
+	}
 	if err := operands("set", args, 0, 1); err != nil {
 		return err
+	}
+	if cpu >= 0 {
+		if len(args) > 0 {
+			return fmt.Errorf("-c takes no PID")
+		}
+		if args, err = s.currentOn(cpu); err != nil {
+			return err
+		}
 	}
 	_, p, t, err := s.target(args)
 	if err != nil {
@@ -189,4 +205,22 @@ func (s *Session) set(args []string) error {
 	_, err = fmt.Fprintf(s.Out, "    PID: %d\n    TID: %d\nCOMMAND: %q\n   TASK: %x\n    CPU: %d\n  STATE: %s\n",
 		p.PID, t.TID, comm(p), t.Addr, t.CPU, taskState(t))
 	return err
+}
+
+// currentOn is the TID current on LWK CPU cpu, as an operand.
+func (s *Session) currentOn(cpu int) ([]string, error) {
+	snap, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range snap.CPUs {
+		if c.Index != cpu {
+			continue
+		}
+		if c.Current == 0 {
+			return nil, fmt.Errorf("LWK CPU %d is idle", cpu)
+		}
+		return []string{strconv.Itoa(c.Current)}, nil
+	}
+	return nil, fmt.Errorf("invalid cpu number: %d (the instance has %d LWK CPUs)", cpu, len(snap.CPUs))
 }

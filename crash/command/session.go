@@ -172,7 +172,7 @@ func init() {
 		{name: "p", aliases: []string{"print"}, usage: "EXPR", summary: "a Go expression on the kernel's state, as mcinspect --print", run: (*Session).print},
 		{name: "ps", usage: "[PID|TID|COMM]...", summary: "every LWK thread: PID TID PPID CPU TASK ST %MEM VSZ RSS COMM ('>' current on its CPU)", run: (*Session).ps},
 		{name: "rd", usage: "[-u|-p] ADDR [COUNT]", summary: "read COUNT 8-byte words: daemon (kernel) address, -u the app's, -p a partition offset", run: (*Session).rd},
-		{name: "set", usage: "[PID|TID]", summary: "set the context thread, or show it", run: (*Session).set},
+		{name: "set", usage: "[PID|TID | -c CPU]", summary: "set the context thread (-c: the one current on an LWK CPU), or show it", run: (*Session).set},
 		{name: "sig", usage: "[PID]", summary: "signal dispositions, pending and blocked signals of the process and its threads", run: (*Session).sig},
 		{name: "struct", usage: "[-o] TYPE [ADDR]", summary: "a kernel type's layout with offsets, or its value at ADDR", run: (*Session).structCmd},
 		{name: "sym", usage: "ADDR|SYMBOL", summary: "an address as symbol+offset, or a symbol's address (app, then daemon)", run: (*Session).sym},

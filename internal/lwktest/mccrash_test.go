@@ -214,6 +214,10 @@ func checkCrash(t *testing.T, in *Instance, src crashSource, progs crashPrograms
 		t.Errorf("%s: ps %s lists %q, want the C program's 3 threads", src.name, cpid, one)
 	}
 
+	if cur := crashOK(t, in, src, "set -c 0"); !strings.Contains(cur, fmt.Sprintf("TID: %d\n", progs.spinPID)) {
+		t.Errorf("%s: set -c 0 does not pick the spinner %d:\n%s", src.name, progs.spinPID, cur)
+	}
+
 	// log: the kmsg mcinspect shows.
 	kmsg, err := in.Cmd("mcinspect", append(src.dump, "--kmsg")...).Output()
 	if err != nil {
@@ -442,7 +446,7 @@ func checkCrashBadInput(t *testing.T, in *Instance, d0 string) {
 		}
 	}
 	for _, cmd := range []string{"rd zzz", "rd 0 1", "rd -u 0 1", "rd -p ffffffffffff", "dis nosuchsymbol", "sym 1", "bt 999999",
-		"set 0", "vm -1", "struct nosuchtype", "struct task.Thread 10", "p kernel.Nothing", "p (", "kmem", "kmem -x",
+		"set 0", "set -c 5", "set -c 0 1", "vm -1", "struct nosuchtype", "struct task.Thread 10", "p kernel.Nothing", "p (", "kmem", "kmem -x",
 		"sig 999999", "files abc"} {
 		out, stderr, err := mccrash(t, in, []string{d0}, cmd)
 		if err == nil || !strings.HasPrefix(stderr, "mccrash: ") {

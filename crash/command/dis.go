@@ -69,7 +69,8 @@ func (s *Session) dis(args []string) error {
 		if w := r.syms.where(at); w != "" {
 			where = " <" + w + ">"
 		}
-		fmt.Fprintf(&b, "0x%x%s:\t%s\t%s\n", at, where, in.Mnemonic, in.OpStr)
+		insn := strings.TrimSpace(fmt.Sprintf("%-6s %s", in.Mnemonic, in.OpStr)) // gdb pads the mnemonic
+		fmt.Fprintf(&b, "0x%x%s:\t%s\n", at, where, insn)
 	}
 	_, err = fmt.Fprint(s.Out, b.String())
 	return err

@@ -44,14 +44,16 @@ func TestMccrash(t *testing.T) {
 	progs.goExe = testprog.MustGo(t, "corego")
 	progs.cPID, _ = strconv.Atoi(startReady(t, launch(t, in, progs.cExe, "wait"))[0])
 	progs.dynPID, _ = strconv.Atoi(startReady(t, launch(t, in, testprog.MustCDynamic(t, "coreme"), "wait"))[0])
-	goApp := launch(t, in, progs.goExe, "wait")
+	// Registered before launch's cleanup, this runs after it has waited
+	// for the program: its stderr is complete then.
 	var goErr strings.Builder
-	goApp.Stderr = &goErr
 	t.Cleanup(func() {
 		if t.Failed() && goErr.Len() > 0 {
 			t.Logf("corego's stderr:\n%s", goErr.String())
 		}
 	})
+	goApp := launch(t, in, progs.goExe, "wait")
+	goApp.Stderr = &goErr
 	progs.goPID, _ = strconv.Atoi(startReady(t, goApp)[0])
 	spin := launch(t, in, testprog.MustC(t, "spin"))
 	if err := spin.Start(); err != nil {

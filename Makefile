@@ -2,7 +2,7 @@
 # root for the LWK tests); `make bench` prints the benchmark figures.
 GO      ?= go
 BIN     := bin
-CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect mcgcore ihkmond eclair
+CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect mcgcore ihkmond eclair mccrash
 export CGO_ENABLED ?= 1
 
 .PHONY: all deps test bench bench-ab clean vet demo

@@ -3,18 +3,20 @@ module github.com/gomck/gomck
 go 1.26.8
 
 require (
+	github.com/chzyer/readline v1.5.1
 	github.com/go-delve/delve v1.27.2
+	github.com/klauspost/compress v1.20.5
+	github.com/knightsc/gapstone v4.0.1+incompatible
+	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/pflag v1.0.10
 	golang.org/x/sys v0.49.0
+	golang.org/x/term v0.44.0
 )
 
 require (
 	github.com/cilium/ebpf v0.22.0 // indirect
-	github.com/klauspost/compress v1.20.5 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
-	github.com/schollz/progressbar/v3 v3.19.1 // indirect
 	golang.org/x/arch v0.28.0 // indirect
 	golang.org/x/telemetry v0.0.0-20241106142447-58a1122356f5 // indirect
-	golang.org/x/term v0.44.0 // indirect
 )

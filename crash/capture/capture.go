@@ -272,7 +272,7 @@ func auxv(pid int) []uint64 {
 }
 
 // records fills in what the kernel's records say (state, build id, kmsg,
-// threads) from the live daemon, and returns why not if they cannot be
+// threads) and the apps' open files (their mcexecs') from the live daemon, and returns why not if they cannot be
 // read: the dump is taken without them.
 func records(n int, c *dumpfile.Contents) string {
 	tg, err := inspect.Open(inspect.Options{Instance: n})
@@ -291,6 +291,9 @@ func records(n int, c *dumpfile.Contents) string {
 	}
 	c.Header.State, c.Kmsg = s.State, s.Kmsg
 	for _, p := range s.Procs {
+		// A process whose mcexec is gone has no files to record.
+		files, _ := OpenFiles(p.PID, p.ProxyPID)
+		c.OpenFiles = append(c.OpenFiles, files...)
 		for _, t := range p.Threads {
 			dt := dumpfile.Thread{PID: p.PID, TID: t.TID, CPU: t.CPU}
 			if t.State != "" {

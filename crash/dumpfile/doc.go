@@ -9,7 +9,8 @@
 //     load bias by them), and notes named "GOMCK": the dump's header
 //     (format version, instance, level, the daemon's build id, time, why
 //     it was taken), the kmsg ring as text, each LWK thread's registers,
-//     and the index of the memory blocks;
+//     the apps' open files (NTFiles, JSON; dumps before it lack it and
+//     say so by Dump.HasFiles), and the index of the memory blocks;
 //   - one PT_LOAD per range of the daemon's memory, with its virtual
 //     address and, for the partition, its offset in the partition as the
 //     physical address. Their bytes are not stored plainly (p_filesz 0:

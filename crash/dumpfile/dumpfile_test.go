@@ -59,12 +59,52 @@ func sample(t testing.TB, scale int) (string, map[uint64][]byte) {
 		Files:   []gencore.Area{{Start: 0x400000, End: 0x500000, File: "/x/mckernel"}},
 		Kmsg:    "[    0.1] booted\n",
 		Threads: []Thread{{PID: 5, TID: 6, CPU: 0, State: 'S'}},
+		OpenFiles: []OpenFile{{PID: 5, FD: 0, Path: "/dev/null", Type: "CHR"},
+			{PID: 5, FD: 3, Path: "pipe:[42]", Type: "FIFO", Pos: 7, Flags: 0o2}},
 	}
 	c.Threads[0].Regs.Rip = 0x401234
 	if err := w.Finish(c); err != nil {
 		t.Fatal(err)
 	}
 	return path, mem
+}
+
+// TestOpenFiles reads the open files note back, and a dump without it
+// (one written before NTFiles) as one that says it has none recorded.
+func TestOpenFiles(t *testing.T) {
+	path, _ := sample(t, 64)
+	d, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.HasFiles || len(d.OpenFiles) != 2 || d.OpenFiles[1] != (OpenFile{PID: 5, FD: 3, Path: "pipe:[42]", Type: "FIFO", Pos: 7, Flags: 0o2}) {
+		t.Errorf("open files read back as %+v (recorded: %v)", d.OpenFiles, d.HasFiles)
+	}
+	d.Close()
+	// The note's type renamed to one no reader knows: an older dump.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var typ [4]byte
+	le.PutUint32(typ[:], NTFiles)
+	at := bytes.Index(b, append(typ[:], NoteName+"\x00"...))
+	if at < 0 {
+		t.Fatal("no open files note in the dump")
+	}
+	le.PutUint32(b[at:], NTFiles|0xff)
+	old := filepath.Join(t.TempDir(), "old")
+	if err := os.WriteFile(old, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.HasFiles || d.OpenFiles != nil {
+		t.Errorf("a dump without the note has files %+v (recorded: %v)", d.OpenFiles, d.HasFiles)
+	}
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -20,6 +20,7 @@ const (
 	NTKmsg   = 0x474d0002 // the kmsg ring, as text
 	NTIndex  = 0x474d0003 // the block index (index.go)
 	NTThread = 0x474d0004 // one LWK thread: Thread (thread.go)
+	NTFiles  = 0x474d0005 // the apps' open files: []OpenFile, as JSON
 )
 
 // PTBlocks is the program header type of the compressed blocks, in the
@@ -41,4 +42,18 @@ type Header struct {
 	State     string `json:"state"`
 	Reason    string `json:"reason,omitempty"` // why it was taken: "ihkosctl dump", "panic: ...", "hung"
 	BlockSize int    `json:"block_size"`
+}
+
+// OpenFile is an open file descriptor of an LWK process. The app's
+// files are its mcexec's (offloaded calls run there), so they are read
+// from mcexec's /proc/PID/fd and fdinfo when the dump is taken. Dumps
+// written before NTFiles have none, which Dump.HasFiles tells apart from
+// processes without files.
+type OpenFile struct {
+	PID   int    `json:"pid"` // the LWK process
+	FD    int    `json:"fd"`
+	Path  string `json:"path"`            // the fd link's target: a path, pipe:[N], socket:[N]
+	Type  string `json:"type"`            // REG DIR CHR BLK FIFO SOCK LNK UNKN, as crash's files
+	Pos   int64  `json:"pos"`             // fdinfo's pos
+	Flags int    `json:"flags,omitempty"` // fdinfo's flags (O_*)
 }

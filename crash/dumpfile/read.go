@@ -28,6 +28,10 @@ type Dump struct {
 	Auxv    []byte
 	Files   []elfinfo.MappedFile
 	Ranges  []Range
+	// OpenFiles are the apps' file descriptors; HasFiles says the dump
+	// recorded them (older dumps did not).
+	OpenFiles []OpenFile
+	HasFiles  bool
 
 	f         *os.File
 	ranges    []indexedRange
@@ -150,6 +154,12 @@ func (d *Dump) readNotes(b []byte, at int64, blocksLen uint64) error {
 			}
 			d.Threads = append(d.Threads, t)
 		}
+	}
+	if fb, ok := elfinfo.Find(notes, NoteName, NTFiles); ok {
+		if err := json.Unmarshal(fb, &d.OpenFiles); err != nil {
+			return fmt.Errorf("open files note in the segment at %#x: %w", at, err)
+		}
+		d.HasFiles = true
 	}
 	ix, ok := elfinfo.Find(notes, NoteName, NTIndex)
 	if !ok {

@@ -20,6 +20,8 @@ type Contents struct {
 	Files   []gencore.Area  // the daemon's file mappings, for NT_FILE
 	Kmsg    string
 	Threads []Thread
+	// OpenFiles are the apps' file descriptors.
+	OpenFiles []OpenFile
 }
 
 // Writer writes a dump into a regular file: the blocks as the ranges are
@@ -125,6 +127,11 @@ func (w *Writer) Finish(c *Contents) error {
 	for _, t := range c.Threads {
 		notes = append(notes, gencore.Note(NoteName, NTThread, t.encode())...)
 	}
+	files, err := json.Marshal(c.OpenFiles)
+	if err != nil {
+		return err
+	}
+	notes = append(notes, gencore.Note(NoteName, NTFiles, files)...)
 	notes = append(notes, gencore.Note(NoteName, NTIndex, encodeIndex(w.ranges))...)
 	noteOff := w.pos
 	if _, err := w.f.WriteAt(notes, noteOff); err != nil {

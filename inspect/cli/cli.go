@@ -161,7 +161,7 @@ func Print(t *Target, expr string) error {
 	defer ev.Close()
 	// kmsg lines and paths are longer than dlv's 64-byte default.
 	ev.Limits.MaxStringLen = 4096
-	out, changing, err := stableEval(ev, expr, t.JSON, t.Options.Dump == "")
+	out, changing, err := StableEval(ev, expr, t.JSON, t.Options.Dump == "")
 	if err != nil {
 		return err
 	}
@@ -176,11 +176,11 @@ func Print(t *Target, expr string) error {
 // printTries bounds the evaluations of a --print that keeps changing.
 const printTries = 5
 
-// stableEval evaluates expr and formats the result (as JSON or as dlv
+// StableEval evaluates expr and formats the result (as JSON or as dlv
 // prints it). Delve reads a value piece by piece, so on a live daemon
 // (live) it evaluates again until two results in a row agree, as the
 // sequence counters do for records; changing says none did.
-func stableEval(ev *eval.Evaluator, expr string, asJSON, live bool) (out []byte, changing bool, err error) {
+func StableEval(ev *eval.Evaluator, expr string, asJSON, live bool) (out []byte, changing bool, err error) {
 	format := func() ([]byte, error) {
 		r, err := ev.Eval(expr)
 		if err != nil {

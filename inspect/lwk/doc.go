@@ -20,6 +20,11 @@
 // kinds, the page table's segments) comes from kernel/lwkabi, the
 // kernel's own definitions.
 //
+// Details are read for one process on demand, beyond a snapshot: its
+// signal dispositions and pending signals, and each thread's masks and
+// what it waits on (a futex, a child, a deadline, an offloaded call), as
+// crash's sig and bt show them.
+//
 // AppMemory reads an LWK app's virtual memory as the LWK does, through
 // the process's page table to the partition pages in the daemon's direct
 // map of the partition: an inspect.Memory over the app's addresses, over

@@ -46,6 +46,10 @@ type CPU struct {
 
 // Process is one LWK process.
 type Process struct {
+	// Addr is the process record's address in the daemon, MMAddr its
+	// address space's (crash's task and mm_struct pointers).
+	Addr     uint64   `json:"addr,omitempty"`
+	MMAddr   uint64   `json:"mm_addr,omitempty"`
 	PID      int      `json:"pid"`
 	PPID     int      `json:"ppid"`
 	PGID     int      `json:"pgid"`
@@ -74,6 +78,7 @@ type Process struct {
 
 // Thread is one app thread.
 type Thread struct {
+	Addr         uint64            `json:"addr,omitempty"` // the thread record's address in the daemon
 	TID          int               `json:"tid"`
 	PID          int               `json:"pid"`
 	CPU          int               `json:"cpu"`
@@ -118,6 +123,7 @@ type Stats struct {
 
 // VMA is one virtual memory area and the partition pages backing it.
 type VMA struct {
+	Addr    uint64    `json:"addr,omitempty"` // the VMA record's address in the daemon
 	Start   uint64    `json:"start"`
 	End     uint64    `json:"end"`
 	Prot    int       `json:"prot"`

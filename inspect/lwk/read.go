@@ -203,6 +203,7 @@ func (d *decoder) process(ptr value.Value) (Process, bool) {
 	if !ok {
 		return p, p.Changing
 	}
+	p.Addr, p.MMAddr = ptr.Uint(), as.Uint()
 	p.Threads = d.threads(threads, p.Stopped)
 	for i := range p.Threads {
 		p.Threads[i].PID = p.PID
@@ -244,6 +245,7 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 	out := make([]Thread, len(recs))
 	errs := d.r.StableAll(recs, func(i int, v value.Value) {
 		t := &out[i]
+		t.Addr = v.Addr
 		t.TID, t.CPU = int(v.Field("TID").Int()), int(v.Field("CPU").Int())
 		state := lwkabi.ThreadState(v.Field("State").Uint()).Shown(stopped)
 		t.State, t.Why = string(state.Letter()), state.String()
@@ -303,7 +305,7 @@ func (d *decoder) addressSpace(p *Process, ptr value.Value) {
 		}
 		segs = d.r.LoadAll(segs)
 		for i, v := range recs {
-			vma := VMA{Start: v.Field("Start").Uint(), End: v.Field("End").Uint(),
+			vma := VMA{Addr: v.Addr, Start: v.Field("Start").Uint(), End: v.Field("End").Uint(),
 				Prot: int(v.Field("Prot").Int()), Flags: int(v.Field("Flags").Int()),
 				Kind:    lwkabi.Kind(v.Field("Kind").Uint()).String(),
 				FileOff: v.Field("FileOff").Uint(), Shared: !v.Field("Shared").Nil()}

@@ -35,7 +35,7 @@ func Bin(tb testing.TB) string {
 			return
 		}
 		root := testprog.Root()
-		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig", "mcps", "mcinspect", "mcgcore", "ihkmond", "eclair"} {
+		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig", "mcps", "mcinspect", "mcgcore", "ihkmond", "eclair", "mccrash"} {
 			if binErr = gobuild(root, filepath.Join(binDir, c), "./cmd/"+c); binErr != nil {
 				return
 			}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -51,9 +49,6 @@ func Open(o inspect.Options, out, errs io.Writer) (*Session, error) {
 			return nil, err
 		}
 		s.dump = d
-		if o.Kernel == "" {
-			o.Kernel = kernelFor(d)
-		}
 	}
 	tg, l, err := (&cli.Target{Options: o}).Open()
 	if err != nil {
@@ -73,24 +68,6 @@ func Open(o inspect.Options, out, errs io.Writer) (*Session, error) {
 	}
 	s.pid, s.tid = firstContext(snap)
 	return s, nil
-}
-
-// kernelFor is the kernel binary for a dump taken elsewhere: the one it
-// names when that is here, else the mckernel beside this mccrash (the
-// same build, as make puts them in bin/); inspect checks its build id.
-func kernelFor(d *dumpfile.Dump) string {
-	if _, err := os.Stat(d.Executable()); err == nil {
-		return ""
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	sibling := filepath.Join(filepath.Dir(self), "mckernel")
-	if _, err := os.Stat(sibling); err != nil {
-		return ""
-	}
-	return sibling
 }
 
 // Close releases the target.

@@ -17,6 +17,9 @@ package main
 //     daemon's bytes, as the file's ranges count them), target >= 1
 //     GiB/s; and the file's size as a share of the populated bytes,
 //     target < 25%.
+//  16. mccrash on each of those dumps: the wall time of `mccrash -c ps
+//     FILE`, from its start to the ps table (the dump opened through its
+//     index, the kernel's records read, the table printed), target < 1 s.
 //
 // The figures' names also give the medians of what ihkosctl says of the
 // dumps: the time figures' the memory read and the wall time, the size
@@ -61,6 +64,8 @@ type dumpLevel struct {
 	share series // size, in % of the populated bytes
 	// What ihkosctl says of the dump, in bytes.
 	memory, stored, zero series
+	// crash is mccrash -c ps's wall time on the dump, ns.
+	crash series
 }
 
 func (l *dumpLevel) all() []*series {
@@ -71,21 +76,25 @@ func (l *dumpLevel) all() []*series {
 func (l *dumpLevel) figureSeries() []*series { return []*series{&l.wall, &l.rate, &l.size, &l.share} }
 
 // all are the series the dump instance's boot fails.
-func (s *dumpSeries) all() []*series { return append(s.level24.all(), s.level0.all()...) }
+func (s *dumpSeries) all() []*series {
+	return append(append(s.level24.all(), s.level0.all()...), &s.level24.crash, &s.level0.crash)
+}
 
 // chosen reports whether -only chose any of the dump figures.
 func (s *dumpSeries) chosen() bool {
-	return !allSkipped(append(s.level24.figureSeries(), s.level0.figureSeries()...))
+	return !allSkipped(append(s.level24.figureSeries(), append(s.level0.figureSeries(), &s.level24.crash, &s.level0.crash)...))
 }
 
 // dumpNeeds is choose's table for figures 14 and 15.
 func (b *bench) dumpNeeds() map[string][]*series {
 	s := &b.dump
 	return map[string][]*series{
-		"dump_24_time": {&s.level24.wall, &s.level24.rate},
-		"dump_24_size": {&s.level24.size, &s.level24.share},
-		"dump_0_time":  {&s.level0.rate, &s.level0.wall},
-		"dump_0_size":  {&s.level0.share, &s.level0.size},
+		"dump_24_time":  {&s.level24.wall, &s.level24.rate},
+		"dump_24_size":  {&s.level24.size, &s.level24.share},
+		"dump_0_time":   {&s.level0.rate, &s.level0.wall},
+		"dump_0_size":   {&s.level0.share, &s.level0.size},
+		"mccrash_ps_24": {&s.level24.crash},
+		"mccrash_ps_0":  {&s.level0.crash},
 	}
 }
 
@@ -123,7 +132,7 @@ func (b *bench) dumpLWK() {
 			progressf("  warning: LWK appmem: %v%s", err, said(&stderr))
 		}
 	}()
-	if _, err := b.dumpRun("warm-up dump level 0", dumpfile.Level0); err != nil {
+	if _, err := b.dumpRun("warm-up dump level 0", dumpfile.Level0, nil); err != nil {
 		b.failDumps(fmt.Errorf("warm-up dump: %v", err))
 		return
 	}
@@ -131,10 +140,10 @@ func (b *bench) dumpLWK() {
 		level int
 		s     *dumpLevel
 	}{{dumpfile.Level24, &s.level24}, {dumpfile.Level0, &s.level0}} {
-		if allSkipped(l.s.figureSeries()) || l.s.wall.err != nil {
+		if allSkipped(append(l.s.figureSeries(), &l.s.crash)) || l.s.wall.err != nil {
 			continue
 		}
-		l.s.add(b.dumpRun(fmt.Sprintf("dump level %d", l.level), l.level))
+		l.s.add(b.dumpRun(fmt.Sprintf("dump level %d", l.level), l.level, &l.s.crash))
 	}
 }
 
@@ -205,8 +214,8 @@ func failAll(err error, ss []*series) {
 }
 
 // dumpRun times `ihkosctl 0 dump [-d LEVEL] FILE` in a run directory and
-// checks the dump it writes.
-func (b *bench) dumpRun(label string, level int) (dumpSample, error) {
+// checks the dump it writes; then mccrash on it, into crash unless nil.
+func (b *bench) dumpRun(label string, level int, crash *series) (dumpSample, error) {
 	dir, done, err := b.scratch()
 	if err != nil {
 		return dumpSample{}, fmt.Errorf("%s: %v", label, err)
@@ -232,7 +241,26 @@ func (b *bench) dumpRun(label string, level int) (dumpSample, error) {
 	}
 	progressf("  %-24s %10.2f s, %s of memory, %s stored, %s zero, %s on disk", label, d.wall/1e9,
 		mib(float64(d.memory)), mib(float64(d.stored)), mib(float64(d.zero)), mib(float64(d.size)))
+	if crash != nil && !crash.skip && crash.err == nil {
+		crash.add(b.crashPS(label, file))
+	}
 	return d, nil
+}
+
+// crashPS times `mccrash -c ps FILE`, which must list appmem.
+func (b *bench) crashPS(label, file string) (float64, error) {
+	cmd := exec.CommandContext(b.ctx, filepath.Join(b.bin, "mccrash"), "-c", "ps", file)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	v, err := wall("mccrash -c ps", -1, cmd)
+	if err != nil {
+		return 0, fmt.Errorf("mccrash -c ps on the %s: %v%s", label, err, said(&stderr))
+	}
+	if !strings.Contains(out.String(), "appmem") {
+		return 0, fmt.Errorf("mccrash -c ps on the %s lists no appmem:\n%s", label, out.String())
+	}
+	progressf("  %-24s %10.3f s", "mccrash -c ps", v/1e9)
+	return v, nil
 }
 
 // dumpedRE is ihkosctl dump's report of its dump.
@@ -331,6 +359,8 @@ func (b *bench) dumpFigures() []Figure {
 			&s.level0.rate, 1, ">= 1 GiB/s"), &s.level0),
 		withSizes(limitFig("dump_0_size", "kernel dump at level 0, size on disk, % of the populated "+sizeName(*dumpMiB), "%",
 			&s.level0.share, 25, "< 25%"), &s.level0),
+		limitFig("mccrash_ps_24", "mccrash -c ps on the level 24 dump, start to table", "ns", &s.level24.crash, 1e9, "< 1 s"),
+		limitFig("mccrash_ps_0", "mccrash -c ps on the level 0 dump, start to table", "ns", &s.level0.crash, 1e9, "< 1 s"),
 	}
 }
 

@@ -187,9 +187,9 @@ func TestReport(t *testing.T) {
 			mcgcore: ok(2.0e9), mcgcoreGap: ok(0.35e9)},
 		dump: dumpSeries{
 			level24: dumpLevel{wall: ok(0.33e9, 0.35e9, 0.4e9), size: ok(4 << 20), share: ok(0.4), rate: ok(0.5),
-				memory: ok(158.5 * (1 << 20)), stored: ok(29.9 * (1 << 20)), zero: ok(128.6 * (1 << 20))},
+				memory: ok(158.5 * (1 << 20)), stored: ok(29.9 * (1 << 20)), zero: ok(128.6 * (1 << 20)), crash: ok(0.2e9)},
 			level0: dumpLevel{wall: ok(5.8e9), size: ok(229.2 * (1 << 20)), share: ok(22.4, 22.3), rate: ok(0.37, 0.4, 1.2),
-				memory: ok(2206.5 * (1 << 20)), stored: ok(863.9 * (1 << 20)), zero: ok(1342.6 * (1 << 20))},
+				memory: ok(2206.5 * (1 << 20)), stored: ok(863.9 * (1 << 20)), zero: ok(1342.6 * (1 << 20)), crash: ok(1.3e9)},
 		},
 	}
 	r := b.report(Machine{})
@@ -216,6 +216,8 @@ func TestReport(t *testing.T) {
 		"dump_24_size":               resultNone,
 		"dump_0_time":                resultMiss,
 		"dump_0_size":                resultPass,
+		"mccrash_ps_24":              resultPass,
+		"mccrash_ps_0":               resultMiss,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {

@@ -57,7 +57,8 @@
 // levels 24 and 0 (-dump-mib, -dump-mem, -dump-reps): their wall time
 // (level 24, target < 1 s) or the memory read per second (level 0, target
 // >= 1 GiB/s), and their size (level 0, target < 25% of the populated
-// bytes).
+// bytes). Figure 16 is mccrash's time from its start to the ps table on
+// each of those dumps (target < 1 s).
 //
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process

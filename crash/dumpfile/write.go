@@ -40,8 +40,15 @@ type Writer struct {
 
 // NewWriter starts a dump of ranges, in address order, into f, with
 // blocks encoded on up to encoders goroutines at once (Encode).
+//
+// zstd's fastest level, without the entropy coding of literals (as zstd's
+// --fast levels): a dump is compression-bound, and of a level 0 dump of
+// app data that stage took 7% of the time for no smaller file (22.4% of
+// the populated bytes either way); of kernel data, whose level 24 dumps
+// are a few MiB, it saved 12%.
 func NewWriter(f *os.File, ranges []Range, encoders int) (*Writer, error) {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(max(1, encoders)))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+		zstd.WithEncoderConcurrency(max(1, encoders)), zstd.WithNoEntropyCompression(true))
 	if err != nil {
 		return nil, err
 	}

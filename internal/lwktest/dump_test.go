@@ -199,4 +199,10 @@ func TestDumpOnPanic(t *testing.T) {
 	if out, err := in.Cmd("ihkosctl", "0", "status").CombinedOutput(); err == nil {
 		t.Errorf("status after mcstop of the panicked instance succeeded:\n%s", out)
 	}
+	// The dump outlives a reboot of the instance, and mccrash reads it.
+	in.reboot("-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
+	if out, stderr, err := mccrash(t, in, []string{found[0]}, "ps", "log"); err != nil ||
+		strings.Count(out, " coreme-") != 3 || !strings.Contains(out, "panic: cpu 0: ihkosctl panic") {
+		t.Errorf("mccrash -c ps -c log on the panic's dump after a reboot: %v\n%s%s", err, out, stderr)
+	}
 }

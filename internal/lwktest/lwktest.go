@@ -102,6 +102,15 @@ func Boot(tb testing.TB, args ...string) *Instance {
 		tb.Setenv("GOMCK_DUMPDIR", in.DumpDir)
 	}
 	tb.Cleanup(in.Stop)
+	in.reboot(args...)
+	return in
+}
+
+// reboot runs mcreboot with args for the instance, and takes over the
+// daemon and monitor it starts.
+func (in *Instance) reboot(args ...string) {
+	tb := in.tb
+	tb.Helper()
 	out, err := in.Cmd("mcreboot", args...).CombinedOutput()
 	if err != nil {
 		tb.Fatalf("mcreboot %v: %v\n%s", args, err, out)
@@ -118,7 +127,6 @@ func Boot(tb testing.TB, args ...string) *Instance {
 	} else {
 		in.Monitor = m.PID
 	}
-	return in
 }
 
 // Cmd prepares one of the gomck commands with the instance's environment.

@@ -94,6 +94,9 @@ func TestMonitorHang(t *testing.T) {
 	if n != 3 {
 		t.Errorf("mcps --dump of the hang's dump: %d threads of pid %s, want 3", n, pid)
 	}
+	if out, stderr, err := mccrash(t, in, []string{dump}, "ps", "log"); err != nil || strings.Count(out, " coreme-") != 3 || !strings.Contains(out, "booted") {
+		t.Errorf("mccrash -c ps -c log on the hang's dump: %v\n%s%s", err, out, stderr)
+	}
 
 	syscall.Kill(in.PID, syscall.SIGCONT)
 	waitStatus(t, in, "RUNNING", false)

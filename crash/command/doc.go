@@ -16,9 +16,9 @@
 // (struct, p), files.go, sig.go, help.go.
 //
 // Choices where crash has no LWK counterpart:
-//   - The kernel binary of a dump is the one the dump names (-k another,
-//     which must be of the same build); when that path is not on this
-//     machine, the mckernel beside mccrash, checked by its build id.
+//   - The kernel binary of a dump is inspect's choice, the one of the
+//     build the dump records: the executable it names, or else the
+//     mckernel beside mccrash (-k another, which must be of that build).
 //   - A context is an LWK thread (set PID|TID); rd -u, dis, sym and bt
 //     read its process. At start it is the thread current on the lowest
 //     LWK CPU, or else the first thread of the first process.

@@ -163,7 +163,8 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 		return false
 	}
 	if ended {
-		return c.Send(control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal}) == nil
+		return c.Send(control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal,
+			Profile: p.Profile.Report(p.PID, p.Exe)}) == nil
 	}
 	out := make([]control.Segment, len(segs))
 	for i, s := range segs {
@@ -218,7 +219,8 @@ func (k *OS) serveProcess(c *control.Conn, p *task.Process) (detached bool) {
 	})
 	select {
 	case <-p.Done():
-		c.Send(control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
+		c.Send(control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal,
+			Profile: p.Profile.Report(p.PID, p.Exe)})
 		// Closing with a forwarded signal unread would reset the
 		// connection before mcexec reads the exit: let it hang up, or
 		// detach, first.

@@ -13,6 +13,9 @@ import (
 func (k *OS) threadEnded(t *task.Thread) {
 	k.Hooks.threadExited(t)
 	k.Stats.ThreadEnded(&t.Stats)
+	if prof := t.Proc.Profile; prof != nil {
+		prof.ThreadEnded(t.TID, &t.Stats)
+	}
 }
 
 // dropThread takes t off its CPU and out of the futex table, for good: its
@@ -129,6 +132,9 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		k.Kmsg.Printf("pid %d: %s killed by signal %d after %v", p.PID, p.Exe, sig, ran)
 	} else {
 		k.Kmsg.Printf("pid %d: %s exited with %d after %v", p.PID, p.Exe, code, ran)
+	}
+	if p.Profile != nil {
+		k.Kmsg.Printf("pid %d: profile: %s", p.PID, p.Profile.Summary())
 	}
 }
 

@@ -90,6 +90,9 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		k.threadEnded(t)
 		k.dropThread(t)
 	}
+	if p.Profile != nil { // before mcexec hears of the end and reports it
+		k.Kmsg.Printf("pid %d: profile: %s", p.PID, p.Profile.Summary())
+	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
 	if p.Chan != nil {
 		p.Chan.Abort()
@@ -132,9 +135,6 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		k.Kmsg.Printf("pid %d: %s killed by signal %d after %v", p.PID, p.Exe, sig, ran)
 	} else {
 		k.Kmsg.Printf("pid %d: %s exited with %d after %v", p.PID, p.Exe, code, ran)
-	}
-	if p.Profile != nil {
-		k.Kmsg.Printf("pid %d: profile: %s", p.PID, p.Profile.Summary())
 	}
 }
 

@@ -1,0 +1,211 @@
+package lwktest
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomck/gomck/internal/testprog"
+	"github.com/gomck/gomck/kernel/stats"
+)
+
+// The calls profile.c makes: getpid (local) and writes to /dev/null
+// (offloaded) in main and in a second thread; main writes to stdout and
+// stderr once each too.
+const (
+	profMainLocal, profMainWrites     = 1000, 50
+	profSecondLocal, profSecondWrites = 700, 30
+)
+
+// profileCounts are a profile's calls by section ("thread main", "thread
+// second", "process") and by "NAME WHERE" (WHERE local or offloaded).
+type profileCounts map[string]map[string]uint64
+
+// TestProfile runs a program that makes known numbers of local and
+// offloaded calls in two threads under mcexec --profile, and under
+// --profile=json:FILE with a forked child, and checks the counts per
+// thread and per process, the kmsg line, and that the program's own
+// output and exit code are untouched.
+func TestProfile(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O")
+	prog := testprog.MustC(t, "profile")
+	args := []string{prog, fmt.Sprint(profMainLocal), fmt.Sprint(profMainWrites),
+		fmt.Sprint(profSecondLocal), fmt.Sprint(profSecondWrites)}
+
+	t.Run("table", func(t *testing.T) {
+		res := Run(in.Mcexec(append([]string{"--profile"}, args...)...), "")
+		if res.Code != 3 || res.Stdout != "out\n" {
+			t.Fatalf("under --profile: %v; want code 3 and stdout \"out\\n\"", res)
+		}
+		table, ok := strings.CutPrefix(res.Stderr, "err\n")
+		if !ok {
+			t.Fatalf("stderr does not start with the program's own \"err\\n\": %q", res.Stderr)
+		}
+		pid, counts := parseProfileTable(t, table)
+		t.Logf("the table:\n%s", table)
+		checkProfile(t, counts)
+		// The kmsg line sums the process's rows.
+		m := regexp.MustCompile(fmt.Sprintf(`pid %d: profile: (\d+) threads, (\d+) local calls in \S+, (\d+) offloaded calls in \S+`, pid)).
+			FindStringSubmatch(kmsg(t, in))
+		if m == nil {
+			t.Fatalf("kmsg has no profile line for pid %d", pid)
+		}
+		want := []string{"2", fmt.Sprint(counts["process"]["total local"]), fmt.Sprint(counts["process"]["total offloaded"])}
+		if got := m[1:]; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("kmsg: %q; want threads, local and offloaded calls %v as the table's totals", m[0], want)
+		}
+	})
+
+	t.Run("json", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "profile.json")
+		os.WriteFile(file, []byte("an earlier run's\n"), 0o644)
+		cmd := in.Mcexec(append([]string{"--profile=json:" + file}, append(args, "fork")...)...)
+		res := Run(cmd, "")
+		if res.Code != 3 || res.Stdout != "out\n" || res.Stderr != "err\n" {
+			t.Fatalf("under --profile=json: %v; want code 3, stdout \"out\\n\", stderr \"err\\n\"", res)
+		}
+		// The child's mcexec writes its line as the child ends, which may
+		// be just after the parent's mcexec has.
+		reports := readProfiles(t, file)
+		for deadline := time.Now().Add(5 * time.Second); len(reports) < 2 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+			reports = readProfiles(t, file)
+		}
+		if len(reports) != 2 {
+			t.Fatalf("%s holds %d profiles, want the process's and its forked child's", file, len(reports))
+		}
+		var parent, child *stats.ProfileReport
+		for i := range reports {
+			if reports[i].PID == cmd.Process.Pid {
+				parent = &reports[i]
+			} else {
+				child = &reports[i]
+			}
+		}
+		if parent == nil || child == nil {
+			t.Fatalf("profiles of pids %d and %d, want mcexec's %d and another", reports[0].PID, reports[1].PID, cmd.Process.Pid)
+		}
+		checkProfile(t, reportCounts(parent))
+		if len(child.Threads) != 1 || child.Threads[0].TID != child.PID {
+			t.Fatalf("the child's profile has threads %+v, want its one", child.Threads)
+		}
+		if got := reportCounts(child)["process"]; got["getpid local"] != 7 || got["write offloaded"] != 1 {
+			t.Errorf("the forked child made %d local getpid calls and %d writes, want 7 and 1", got["getpid local"], got["write offloaded"])
+		}
+	})
+}
+
+// checkProfile compares the counts with those the program makes.
+func checkProfile(t *testing.T, counts profileCounts) {
+	t.Helper()
+	for _, c := range []struct {
+		section, call string
+		want          uint64
+	}{
+		{"thread main", "getpid local", profMainLocal},
+		{"thread main", "write offloaded", profMainWrites + 2},
+		{"thread second", "getpid local", profSecondLocal},
+		{"thread second", "write offloaded", profSecondWrites},
+		{"process", "getpid local", profMainLocal + profSecondLocal},
+		{"process", "write offloaded", profMainWrites + profSecondWrites + 2},
+	} {
+		if got := counts[c.section][c.call]; got != c.want {
+			t.Errorf("%s: %d calls of %s, want %d", c.section, got, c.call, c.want)
+		}
+	}
+	if n := len(counts); n != 3 {
+		t.Errorf("profile has sections %v, want the two threads and the process", slices.Sorted(maps.Keys(counts)))
+	}
+}
+
+// parseProfileTable reads mcexec's table: a header naming the pid, then
+// per section a title line, a column header and rows NAME WHERE CALLS
+// TOTAL MEAN.
+func parseProfileTable(t *testing.T, table string) (pid int, counts profileCounts) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
+	if _, err := fmt.Sscanf(lines[0], "mcexec: profile of pid %d", &pid); err != nil {
+		t.Fatalf("profile table header %q: %v\n%s", lines[0], err, table)
+	}
+	counts = profileCounts{}
+	var section map[string]uint64
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && (f[0] == "thread" || f[0] == "process"):
+			name := "process"
+			if f[0] == "thread" {
+				name = sectionOf(f[1] == strconv.Itoa(pid))
+			}
+			section = map[string]uint64{}
+			counts[name] = section
+		case len(f) == 5 && f[0] == "SYSCALL" && section != nil:
+		case len(f) == 5 && section != nil:
+			n, err := strconv.ParseUint(f[2], 10, 64)
+			if err != nil || (f[1] != "local" && f[1] != "offloaded") {
+				t.Fatalf("bad profile row %q\n%s", line, table)
+			}
+			section[f[0]+" "+f[1]] = n
+		default:
+			t.Fatalf("bad profile line %q\n%s", line, table)
+		}
+	}
+	return pid, counts
+}
+
+func sectionOf(mainThread bool) string {
+	if mainThread {
+		return "thread main"
+	}
+	return "thread second"
+}
+
+// reportCounts puts a JSON profile in the table's terms.
+func reportCounts(r *stats.ProfileReport) profileCounts {
+	counts := profileCounts{}
+	add := func(section string, tp stats.ThreadProfile) {
+		m := map[string]uint64{}
+		for _, c := range tp.Syscalls {
+			m[c.Name+" local"] += c.Local.Calls
+			m[c.Name+" offloaded"] += c.Offloaded.Calls
+			m["total local"] += c.Local.Calls
+			m["total offloaded"] += c.Offloaded.Calls
+		}
+		counts[section] = m
+	}
+	for _, tp := range r.Threads {
+		add(sectionOf(tp.TID == r.PID), tp)
+	}
+	add("process", r.Process)
+	return counts
+}
+
+// readProfiles decodes the JSON lines of --profile=json:FILE.
+func readProfiles(t *testing.T, file string) []stats.ProfileReport {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []stats.ProfileReport
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r stats.ProfileReport
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("%s: %v: %q", file, err, sc.Text())
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -156,7 +156,7 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 		// ran out of memory), or was given up: nothing to serve, as for a
 		// process that ended before its proxy came. The proxy goes back
 		// to idle without a word among the app's output.
-		return c.Send(control.Response{OK: true, Ended: true}) == nil
+		return c.Send(control.Response{OK: true, Ended: true, Profile: k.takeProfile(req.Token)}) == nil
 	}
 	if err != nil {
 		c.Send(control.Response{Error: err.Error()})

@@ -121,6 +121,7 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		// fork), which may serve the next one with this channel; that
 		// must be in its session by the time the proxy is idle again.
 		// Calls it posted may be parked still.
+		k.keepProfile(p) // before the embryo goes: its attach looks here then
 		k.takeEmbryo(p.Token)
 		if p.Chan.Requests() == 0 {
 			k.recycle(p)

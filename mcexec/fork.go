@@ -265,10 +265,11 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		if p.ch != nil && p.ch.Ended() == job.Token {
+		if p.ch != nil && p.ch.Ended() == job.Token && !job.Profile.Enabled {
 			// Ended already, on the channel this proxy has mapped (the
 			// daemon recycles a proxy's channel for its next process):
-			// nothing to attach to, nor to set up.
+			// nothing to attach to, nor to set up. A profiled one's
+			// attach still gets its profile.
 			unix.CloseRange(0, ReservedFD-1, 0)
 			link.Send(proxyState{Idle: true})
 			continue

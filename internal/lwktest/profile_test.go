@@ -1,7 +1,6 @@
 package lwktest
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -51,7 +50,6 @@ func TestProfile(t *testing.T) {
 			t.Fatalf("stderr does not start with the program's own \"err\\n\": %q", res.Stderr)
 		}
 		pid, counts := parseProfileTable(t, table)
-		t.Logf("the table:\n%s", table)
 		checkProfile(t, counts)
 		// The kmsg line sums the process's rows.
 		m := regexp.MustCompile(fmt.Sprintf(`pid %d: profile: (\d+) threads, (\d+) local calls in \S+, (\d+) offloaded calls in \S+`, pid)).
@@ -65,43 +63,36 @@ func TestProfile(t *testing.T) {
 		}
 	})
 
-	t.Run("json", func(t *testing.T) {
-		file := filepath.Join(t.TempDir(), "profile.json")
-		os.WriteFile(file, []byte("an earlier run's\n"), 0o644)
-		cmd := in.Mcexec(append([]string{"--profile=json:" + file}, append(args, "fork")...)...)
-		res := Run(cmd, "")
-		if res.Code != 3 || res.Stdout != "out\n" || res.Stderr != "err\n" {
-			t.Fatalf("under --profile=json: %v; want code 3, stdout \"out\\n\", stderr \"err\\n\"", res)
-		}
-		// The child's mcexec writes its line as the child ends, which may
-		// be just after the parent's mcexec has.
-		reports := readProfiles(t, file)
-		for deadline := time.Now().Add(5 * time.Second); len(reports) < 2 && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-			reports = readProfiles(t, file)
-		}
-		if len(reports) != 2 {
-			t.Fatalf("%s holds %d profiles, want the process's and its forked child's", file, len(reports))
-		}
-		var parent, child *stats.ProfileReport
-		for i := range reports {
-			if reports[i].PID == cmd.Process.Pid {
-				parent = &reports[i]
-			} else {
-				child = &reports[i]
+	// A forked child that makes an offloaded call waits for its proxy; one
+	// that makes none mostly ends before the proxy comes, which then gets
+	// the profile with the news of the end.
+	for _, c := range []struct {
+		name        string
+		childArgs   []string
+		childWrites uint64
+	}{
+		{"json", []string{"fork", "write"}, 1},
+		{"json child gone before its proxy", []string{"fork"}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "profile.json")
+			os.WriteFile(file, []byte("an earlier run's\n"), 0o644)
+			cmd := in.Mcexec(append([]string{"--profile=json:" + file}, append(args, c.childArgs...)...)...)
+			res := Run(cmd, "")
+			if res.Code != 3 || res.Stdout != "out\n" || res.Stderr != "err\n" {
+				t.Fatalf("under --profile=json: %v; want code 3, stdout \"out\\n\", stderr \"err\\n\"", res)
 			}
-		}
-		if parent == nil || child == nil {
-			t.Fatalf("profiles of pids %d and %d, want mcexec's %d and another", reports[0].PID, reports[1].PID, cmd.Process.Pid)
-		}
-		checkProfile(t, reportCounts(parent))
-		if len(child.Threads) != 1 || child.Threads[0].TID != child.PID {
-			t.Fatalf("the child's profile has threads %+v, want its one", child.Threads)
-		}
-		if got := reportCounts(child)["process"]; got["getpid local"] != 7 || got["write offloaded"] != 1 {
-			t.Errorf("the forked child made %d local getpid calls and %d writes, want 7 and 1", got["getpid local"], got["write offloaded"])
-		}
-	})
+			parent, child := readProfiles(t, file, cmd.Process.Pid)
+			checkProfile(t, reportCounts(parent))
+			if len(child.Threads) != 1 || child.Threads[0].TID != child.PID {
+				t.Fatalf("the child's profile has threads %+v, want its one", child.Threads)
+			}
+			if got := reportCounts(child)["process"]; got["getpid local"] != 7 || got["write offloaded"] != c.childWrites {
+				t.Errorf("the forked child made %d local getpid calls and %d writes, want 7 and %d",
+					got["getpid local"], got["write offloaded"], c.childWrites)
+			}
+		})
+	}
 }
 
 // checkProfile compares the counts with those the program makes.
@@ -189,23 +180,40 @@ func reportCounts(r *stats.ProfileReport) profileCounts {
 	return counts
 }
 
-// readProfiles decodes the JSON lines of --profile=json:FILE.
-func readProfiles(t *testing.T, file string) []stats.ProfileReport {
+// readProfiles decodes the JSON lines of --profile=json:FILE: the
+// profile of process pid and of its forked child. The child's mcexec
+// writes its line as the child ends, which may be just after the parent's
+// mcexec has.
+func readProfiles(t *testing.T, file string, pid int) (parent, child *stats.ProfileReport) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []stats.ProfileReport
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r stats.ProfileReport
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s: %v: %q", file, err, sc.Text())
+	var reports []stats.ProfileReport
+	for deadline := time.Now().Add(5 * time.Second); len(reports) < 2 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
 		}
-		out = append(out, r)
+		reports = nil
+		for line := range strings.Lines(string(data)) {
+			var r stats.ProfileReport
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("%s: %v: %q", file, err, line)
+			}
+			reports = append(reports, r)
+		}
 	}
-	return out
+	if len(reports) != 2 {
+		t.Fatalf("%s holds %d profiles, want the process's and its forked child's", file, len(reports))
+	}
+	for i := range reports {
+		if reports[i].PID == pid {
+			parent = &reports[i]
+		} else {
+			child = &reports[i]
+		}
+	}
+	if parent == nil || child == nil {
+		t.Fatalf("profiles of pids %d and %d, want mcexec's %d and another", reports[0].PID, reports[1].PID, pid)
+	}
+	return parent, child
 }

@@ -3,7 +3,7 @@
    makes argv[1] getpid calls (local) and argv[2] 1-byte writes to
    /dev/null (offloaded), a second thread argv[3] and argv[4]; then main
    writes "out" to stdout and "err" to stderr, with argv[5] "fork" forks a
-   child that makes 7 getpid calls and 1 write, and exits with 3. */
+   child that makes 7 getpid calls (argv[6] "write": and 1 write), and exits with 3. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			for (int i = 0; i < 7; i++)
 				syscall(SYS_getpid);
-			calls(0, 1); /* offloaded: its proxy has attached */
+			if (argc > 6 && strcmp(argv[6], "write") == 0)
+				calls(0, 1); /* offloaded: its proxy attaches first */
 			_exit(0);
 		}
 		waitpid(pid, NULL, 0);

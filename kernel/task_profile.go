@@ -3,6 +3,7 @@ package kernel
 import (
 	"time"
 
+	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -32,4 +33,20 @@ func (k *OS) takeProfile(token uint64) *stats.ProfileReport {
 	r := k.unattachedProfiles[token]
 	delete(k.unattachedProfiles, token)
 	return r
+}
+
+// sendExit reports the end of a process to its proxy with the process's
+// profile, if any. A profile too large for one message (threads by the
+// thousand) goes with the process's sum only, not to lose the exit.
+func (k *OS) sendExit(c *control.Conn, resp control.Response, prof *stats.ProfileReport) error {
+	resp.Profile = prof
+	err := c.Send(resp)
+	if err != nil && prof != nil && len(prof.Threads) > 0 {
+		k.Kmsg.Printf("pid %d: profile: %v; sending the process's sum only", prof.PID, err)
+		sum := *prof
+		sum.Threads = nil
+		resp.Profile = &sum
+		err = c.Send(resp)
+	}
+	return err
 }

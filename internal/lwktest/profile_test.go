@@ -66,13 +66,16 @@ func TestProfile(t *testing.T) {
 	// A forked child that makes an offloaded call waits for its proxy; one
 	// that makes none mostly ends before the proxy comes, which then gets
 	// the profile with the news of the end.
+	// The second of two children one after the other mostly gets the
+	// first one's proxy again, which it leaves before that proxy comes.
 	for _, c := range []struct {
 		name        string
 		childArgs   []string
 		childWrites uint64
 	}{
-		{"json", []string{"fork", "write"}, 1},
-		{"json child gone before its proxy", []string{"fork"}, 0},
+		{"json", []string{"1", "write"}, 1},
+		{"json child gone before its proxy", []string{"1"}, 0},
+		{"json children with a reused proxy", []string{"2"}, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "profile.json")
@@ -82,16 +85,35 @@ func TestProfile(t *testing.T) {
 			if res.Code != 3 || res.Stdout != "out\n" || res.Stderr != "err\n" {
 				t.Fatalf("under --profile=json: %v; want code 3, stdout \"out\\n\", stderr \"err\\n\"", res)
 			}
-			parent, child := readProfiles(t, file, cmd.Process.Pid)
+			children, _ := strconv.Atoi(c.childArgs[0])
+			parent, forked := readProfiles(t, file, cmd.Process.Pid, children)
 			checkProfile(t, reportCounts(parent))
-			if len(child.Threads) != 1 || child.Threads[0].TID != child.PID {
-				t.Fatalf("the child's profile has threads %+v, want its one", child.Threads)
-			}
-			if got := reportCounts(child)["process"]; got["getpid local"] != 7 || got["write offloaded"] != c.childWrites {
-				t.Errorf("the forked child made %d local getpid calls and %d writes, want 7 and %d",
-					got["getpid local"], got["write offloaded"], c.childWrites)
+			for _, child := range forked {
+				if len(child.Threads) != 1 || child.Threads[0].TID != child.PID {
+					t.Fatalf("the child's profile has threads %+v, want its one", child.Threads)
+				}
+				if got := reportCounts(&child)["process"]; got["getpid local"] != 7 || got["write offloaded"] != c.childWrites {
+					t.Errorf("forked child %d made %d local getpid calls and %d writes, want 7 and %d",
+						child.PID, got["getpid local"], got["write offloaded"], c.childWrites)
+				}
 			}
 		})
+	}
+}
+
+// TestProfileBadFlag: a bad --profile value, or a JSON file that cannot be
+// written, stops mcexec with a clear error before the program runs.
+func TestProfileBadFlag(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
+	for _, c := range []struct{ flag, want string }{
+		{"--profile=csv:x", "mcexec: --profile=csv:x: want --profile or --profile=json:FILE\n"},
+		{"--profile=json:", "mcexec: --profile=json:: want --profile or --profile=json:FILE\n"},
+		{"--profile=json:/nonexistent/p.json", "mcexec: --profile: no such file or directory\n"},
+	} {
+		res := Run(in.Mcexec(c.flag, testprog.MustC(t, "hello")), "")
+		if res.Code != 1 || res.Stdout != "" || res.Stderr != c.want {
+			t.Errorf("mcexec %s: %v; want code 1 and stderr %q", c.flag, res, c.want)
+		}
 	}
 }
 
@@ -181,13 +203,13 @@ func reportCounts(r *stats.ProfileReport) profileCounts {
 }
 
 // readProfiles decodes the JSON lines of --profile=json:FILE: the
-// profile of process pid and of its forked child. The child's mcexec
-// writes its line as the child ends, which may be just after the parent's
-// mcexec has.
-func readProfiles(t *testing.T, file string, pid int) (parent, child *stats.ProfileReport) {
+// profile of process pid and those of its forked children. A
+// child's mcexec writes its line as the child ends, which may be just
+// after the parent's mcexec has.
+func readProfiles(t *testing.T, file string, pid, children int) (parent *stats.ProfileReport, forked []stats.ProfileReport) {
 	t.Helper()
 	var reports []stats.ProfileReport
-	for deadline := time.Now().Add(5 * time.Second); len(reports) < 2 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); len(reports) < 1+children && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -202,18 +224,18 @@ func readProfiles(t *testing.T, file string, pid int) (parent, child *stats.Prof
 			reports = append(reports, r)
 		}
 	}
-	if len(reports) != 2 {
-		t.Fatalf("%s holds %d profiles, want the process's and its forked child's", file, len(reports))
+	if len(reports) != 1+children {
+		t.Fatalf("%s holds %d profiles, want the process's and its %d forked children's", file, len(reports), children)
 	}
-	for i := range reports {
-		if reports[i].PID == pid {
+	for i, r := range reports {
+		if r.PID == pid {
 			parent = &reports[i]
 		} else {
-			child = &reports[i]
+			forked = append(forked, r)
 		}
 	}
-	if parent == nil || child == nil {
-		t.Fatalf("profiles of pids %d and %d, want mcexec's %d and another", reports[0].PID, reports[1].PID, pid)
+	if parent == nil {
+		t.Fatalf("%s: no profile of mcexec's pid %d: %+v", file, pid, reports)
 	}
-	return parent, child
+	return parent, forked
 }

@@ -2,8 +2,9 @@
 /* Makes known system calls in two threads for mcexec --profile: main
    makes argv[1] getpid calls (local) and argv[2] 1-byte writes to
    /dev/null (offloaded), a second thread argv[3] and argv[4]; then main
-   writes "out" to stdout and "err" to stderr, with argv[5] "fork" forks a
-   child that makes 7 getpid calls (argv[6] "write": and 1 write), and exits with 3. */
+   writes "out" to stdout and "err" to stderr, forks argv[5] children one
+   after the other, each making 7 getpid calls (argv[6] "write": and 1
+   write), and exits with 3. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 	pthread_join(t, NULL);
 	write(1, "out\n", 4);
 	write(2, "err\n", 4);
-	if (argc > 5 && strcmp(argv[5], "fork") == 0) {
+	for (int n = argc > 5 ? atoi(argv[5]) : 0; n > 0; n--) {
 		pid_t pid = fork();
 		if (pid == 0) {
 			for (int i = 0; i < 7; i++)

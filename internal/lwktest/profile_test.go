@@ -66,8 +66,8 @@ func TestProfile(t *testing.T) {
 	// A forked child that makes an offloaded call waits for its proxy; one
 	// that makes none mostly ends before the proxy comes, which then gets
 	// the profile with the news of the end.
-	// The second of two children one after the other mostly gets the
-	// first one's proxy again, which it leaves before that proxy comes.
+	// The second of two children one after the other may get the first
+	// one's proxy again (mcexec/pool.go).
 	for _, c := range []struct {
 		name        string
 		childArgs   []string

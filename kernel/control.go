@@ -156,14 +156,15 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 		// ran out of memory), or was given up: nothing to serve, as for a
 		// process that ended before its proxy came. The proxy goes back
 		// to idle without a word among the app's output.
-		return c.Send(control.Response{OK: true, Ended: true}) == nil
+		return k.sendExit(c, control.Response{OK: true, Ended: true}, k.takeProfile(req.Token)) == nil
 	}
 	if err != nil {
 		c.Send(control.Response{Error: err.Error()})
 		return false
 	}
 	if ended {
-		return c.Send(control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal}) == nil
+		return k.sendExit(c, control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal},
+			p.Profile.Report(p.PID, p.Exe)) == nil
 	}
 	out := make([]control.Segment, len(segs))
 	for i, s := range segs {
@@ -218,7 +219,8 @@ func (k *OS) serveProcess(c *control.Conn, p *task.Process) (detached bool) {
 	})
 	select {
 	case <-p.Done():
-		c.Send(control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal})
+		k.sendExit(c, control.Response{OK: true, PID: p.PID, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal},
+			p.Profile.Report(p.PID, p.Exe))
 		// Closing with a forwarded signal unread would reset the
 		// connection before mcexec reads the exit: let it hang up, or
 		// detach, first.

@@ -72,6 +72,9 @@ type OS struct {
 	unwatch chan chan struct{}
 	// embryos are forked processes waiting for their proxy, by token.
 	embryos map[uint64]*embryo
+	// unattachedProfiles are the profiles of forked processes that ended
+	// before their proxy came, by token, for the proxy's attach.
+	unattachedProfiles map[uint64]*stats.ProfileReport
 	// sessions are the connections of child proxies, by proxy pid.
 	sessions map[int]*session
 }

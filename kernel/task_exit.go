@@ -13,6 +13,9 @@ import (
 func (k *OS) threadEnded(t *task.Thread) {
 	k.Hooks.threadExited(t)
 	k.Stats.ThreadEnded(&t.Stats)
+	if prof := t.Proc.Profile; prof != nil {
+		prof.ThreadEnded(t.TID, &t.Stats)
+	}
 }
 
 // dropThread takes t off its CPU and out of the futex table, for good: its
@@ -87,6 +90,9 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		k.threadEnded(t)
 		k.dropThread(t)
 	}
+	if p.Profile != nil { // before mcexec hears of the end and reports it
+		k.Kmsg.Printf("pid %d: profile: %s", p.PID, p.Profile.Summary())
+	}
 	ran := time.Since(time.Unix(0, p.Start)).Round(time.Microsecond)
 	if p.Chan != nil {
 		p.Chan.Abort()
@@ -115,6 +121,7 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		// fork), which may serve the next one with this channel; that
 		// must be in its session by the time the proxy is idle again.
 		// Calls it posted may be parked still.
+		k.keepProfile(p) // before the embryo goes: its attach looks here then
 		k.takeEmbryo(p.Token)
 		if p.Chan.Requests() == 0 {
 			k.recycle(p)

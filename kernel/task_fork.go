@@ -65,6 +65,9 @@ func (k *OS) Fork(t *task.Thread, regs unix.PtraceRegs, childSignal int) (*task.
 	child.Exe, child.Args, child.Env, child.Cred, child.Auxv, child.VDSO = p.Exe, p.Args, p.Env, p.Cred, p.Auxv, p.VDSO
 	child.StackStart = p.StackStart
 	child.Rlimits, child.SigActs, child.ChildSignal = p.Rlimits, p.SigActs, childSignal
+	if p.Profile != nil {
+		child.Profile = &stats.Profile{} // its own mcexec reports it
+	}
 	var tok [8]byte
 	rand.Read(tok[:])
 	child.Token = binary.LittleEndian.Uint64(tok[:])

@@ -40,6 +40,9 @@ type ExecRequest struct {
 func (k *OS) spawn(req ExecRequest) (*task.Process, error) {
 	p := task.NewProcess(req.Req.ProxyPID)
 	p.PPID, p.ProxyPID = req.Req.ParentPID, req.Req.ProxyPID
+	if req.Req.Profile {
+		p.Profile = &stats.Profile{}
+	}
 	// A script runs its interpreter, as execve would have in mcexec.
 	image, exe, argv, release, err := interpret(req.Exe, req.Req.Exe, req.Req.Argv)
 	defer release() // once setup, which the spawn waits for, has loaded it

@@ -38,6 +38,7 @@ type forkJob struct {
 	FDs     []int  // the numbers of the descriptors in this message
 	CloExec []int  // those of them marked close-on-exec
 	More    bool
+	Profile Profile // the forking mcexec's: the child is profiled too
 }
 
 // startChild gives a forked process a proxy that holds a copy of the app's
@@ -55,7 +56,7 @@ func (p *Proxy) startChild(args [6]uint64) int64 {
 		fmt.Fprintln(os.Stderr, err)
 		return -int64(unix.EAGAIN)
 	}
-	job := forkJob{Token: token}
+	job := forkJob{Token: token, Profile: p.opts.Profile}
 	job.PGID, _ = unix.Getpgid(0)
 	job.Cwd, _ = unix.Getwd()
 	if job.Umask, err = umask.get(); err != nil {
@@ -264,10 +265,11 @@ func Attach(spec string, o Options) (code int, sig syscall.Signal, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		if p.ch != nil && p.ch.Ended() == job.Token {
+		if p.ch != nil && p.ch.Ended() == job.Token && !job.Profile.Enabled {
 			// Ended already, on the channel this proxy has mapped (the
 			// daemon recycles a proxy's channel for its next process):
-			// nothing to attach to, nor to set up.
+			// nothing to attach to, nor to set up. A profiled one's
+			// attach still gets its profile.
 			unix.CloseRange(0, ReservedFD-1, 0)
 			link.Send(proxyState{Idle: true})
 			continue
@@ -478,8 +480,12 @@ func ownUmask() (int, error) {
 // app's descriptors are closed.
 func (p *Proxy) serveJob(job forkJob) (code int, sig syscall.Signal, served bool, err error) {
 	dropSignals(p.sigs) // sent while idle: to no process
+	p.opts.Profile = job.Profile
 	resp, fds, err := p.conn.Call(control.Request{Op: control.OpAttach, Token: job.Token})
 	if err == nil && resp.Ended {
+		if err := p.opts.Profile.report(resp.Profile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 		unix.CloseRange(0, ReservedFD-1, 0)
 		return resp.ExitCode, syscall.Signal(resp.ExitSignal), false, nil
 	}

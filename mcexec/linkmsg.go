@@ -21,6 +21,8 @@ func (j forkJob) AppendBinary(b []byte) ([]byte, error) {
 	control.EncodeSlice(&e, j.FDs, (*control.Encoder).Int)
 	control.EncodeSlice(&e, j.CloExec, (*control.Encoder).Int)
 	e.Bool(j.More)
+	e.Bool(j.Profile.Enabled)
+	e.Str(j.Profile.JSONFile)
 	return e, nil
 }
 
@@ -35,6 +37,7 @@ func (j *forkJob) UnmarshalBinary(b []byte) error {
 		FDs:     control.DecodeSlice(&d, 1, (*control.Decoder).Int),
 		CloExec: control.DecodeSlice(&d, 1, (*control.Decoder).Int),
 		More:    d.Bool(),
+		Profile: Profile{Enabled: d.Bool(), JSONFile: d.Str()},
 	}
 	return control.Store(&d, j, m, "fork job")
 }

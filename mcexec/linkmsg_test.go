@@ -17,7 +17,8 @@ var linkCases = []struct {
 	zero func() wiretest.Message
 }{
 	{"job", &forkJob{Token: math.MaxUint64, PGID: 4242, Cwd: "/home/ü/dir", Umask: 0o022,
-		FDs: []int{0, 1, 2, 899}, CloExec: []int{899}, More: true}, func() wiretest.Message { return new(forkJob) }},
+		FDs: []int{0, 1, 2, 899}, CloExec: []int{899}, More: true,
+		Profile: Profile{Enabled: true, JSONFile: "/tmp/profile.json"}}, func() wiretest.Message { return new(forkJob) }},
 	{"empty job", &forkJob{}, func() wiretest.Message { return new(forkJob) }},
 	{"idle", &proxyState{Idle: true}, func() wiretest.Message { return new(proxyState) }},
 	{"busy", &proxyState{}, func() wiretest.Message { return new(proxyState) }},

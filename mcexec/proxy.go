@@ -40,6 +40,7 @@ type Options struct {
 	Instance   int
 	Workers    int    // -t: workers started at once; more are added while all are busy
 	HeapExtend uint64 // -h / --extend-heap-by
+	Profile    Profile
 	Argv       []string
 }
 
@@ -113,7 +114,10 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	}
 	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: os.Environ(), Exe: abs,
 		Cred:       [4]int{os.Getuid(), os.Geteuid(), os.Getgid(), os.Getegid()},
-		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid(), ParentPID: os.Getppid()}
+		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid(), ParentPID: os.Getppid(), Profile: o.Profile.Enabled}
+	if err := o.Profile.truncate(); err != nil {
+		return 0, 0, err
+	}
 	for r := 0; r < 16; r++ {
 		var l unix.Rlimit
 		unix.Getrlimit(r, &l)
@@ -320,6 +324,9 @@ func (p *Proxy) serve() (code int, sig syscall.Signal, err error) {
 		case r := <-exit:
 			if r.Error != "" {
 				return 0, 0, errors.New(r.Error)
+			}
+			if err := p.opts.Profile.report(r.Profile); err != nil {
+				fmt.Fprintln(os.Stderr, err)
 			}
 			return r.ExitCode, syscall.Signal(r.ExitSignal), nil
 		}

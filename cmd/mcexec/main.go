@@ -1,7 +1,11 @@
 // Command mcexec runs a program on an LWK instance:
 //
-//	mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [OS_INDEX] COMMAND [ARG...]
+//	mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [--profile[=json:FILE]] [OS_INDEX] COMMAND [ARG...]
 //
+// --profile prints the program's system calls at its exit (count, total
+// and mean time, local vs offloaded, per thread and per process) to stderr,
+// or with =json:FILE writes them to FILE, one JSON object a process; forked
+// children are profiled too, each by its own mcexec.
 // -t sets the workers started at once (default 1); mcexec adds one
 // whenever all are busy, so calls that block in Linux never hold up others.
 // It must be built as a PIE with cgo (make does), so that its constructor
@@ -27,7 +31,7 @@ import (
 )
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [OS_INDEX] COMMAND [ARG...]")
+	fmt.Fprintln(os.Stderr, "usage: mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [--profile[=json:FILE]] [OS_INDEX] COMMAND [ARG...]")
 	os.Exit(1)
 }
 
@@ -68,6 +72,14 @@ func main() {
 				fatal(err)
 			}
 			o.HeapExtend = uint64(ch[0].Size)
+		case a == "--profile" || strings.HasPrefix(a, "--profile="):
+			// The value is optional, so only in the = form.
+			_, value, _ := strings.Cut(a, "=")
+			pr, err := mcexec.ParseProfile(value)
+			if err != nil {
+				fatal(err)
+			}
+			o.Profile = pr
 		case a == "--help":
 			usage()
 		default:

@@ -2,6 +2,8 @@ package control
 
 import (
 	"encoding/json"
+
+	"github.com/gomck/gomck/kernel/stats"
 )
 
 // Ops of Request.
@@ -51,6 +53,7 @@ type Request struct {
 	ProxyPID   int         `json:"proxy_pid,omitempty"`  // the LWK pid: mcexec's own
 	ParentPID  int         `json:"parent_pid,omitempty"` // mcexec's parent: the app's
 	Rlimits    [][2]uint64 `json:"rlimits,omitempty"`
+	Profile    bool        `json:"profile,omitempty"` // mcexec --profile: report the calls at exit
 
 	// OpSignal.
 	Signal int `json:"signal,omitempty"`
@@ -81,6 +84,8 @@ type Response struct {
 	ExitCode   int  `json:"exit_code,omitempty"`
 	ExitSignal int  `json:"exit_signal,omitempty"`
 	Ended      bool `json:"ended,omitempty"`
+	// Profile is the process's system calls, when it was profiled.
+	Profile *stats.ProfileReport `json:"profile,omitempty"`
 
 	// OpAttach.
 	Segments []Segment `json:"segments,omitempty"`

@@ -202,6 +202,7 @@ func (r Request) AppendBinary(b []byte) ([]byte, error) {
 	e.Int(r.Signal)
 	e.Int(r.PID)
 	e.Uint(r.Token)
+	e.Bool(r.Profile)
 	return e, nil
 }
 
@@ -221,6 +222,7 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		Signal:     d.Int(),
 		PID:        d.Int(),
 		Token:      d.Uint(),
+		Profile:    d.Bool(),
 	}
 	return Store(&d, r, m, "request")
 }
@@ -237,6 +239,7 @@ func (r Response) AppendBinary(b []byte) ([]byte, error) {
 	e.Bool(r.Ended)
 	EncodeSlice(&e, r.Segments, func(e *Encoder, s Segment) { e.Uint(s.VA); e.Uint(s.Len); e.Uint(s.Off) })
 	e.Bytes(r.Data)
+	putProfile(&e, r.Profile)
 	return e, nil
 }
 
@@ -253,6 +256,7 @@ func (r *Response) UnmarshalBinary(b []byte) error {
 		Ended:      d.Bool(),
 		Segments:   DecodeSlice(&d, 3, func(d *Decoder) Segment { return Segment{VA: d.Uint(), Len: d.Uint(), Off: d.Uint()} }),
 		Data:       d.Bytes(),
+		Profile:    getProfile(&d),
 	}
 	return Store(&d, r, m, "response")
 }

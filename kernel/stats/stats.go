@@ -14,8 +14,8 @@ const MaxSyscall = sysno.Limit
 
 // Syscall counts the calls of one system call number and their time.
 type Syscall struct {
-	Calls uint64
-	Ns    uint64
+	Calls uint64 `json:"calls"`
+	Ns    uint64 `json:"ns"`
 }
 
 // Thread are one app thread's counters, bumped by the CPU running it.

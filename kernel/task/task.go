@@ -251,6 +251,9 @@ type Process struct {
 	Children []*Process
 	// ChildSignal is sent to the parent at exit (clone's low byte, SIGCHLD).
 	ChildSignal int
+	// Profile collects its threads' system calls as they end, for
+	// mcexec --profile; nil when not profiled.
+	Profile *stats.Profile
 	// A forked process's proxy attaches with Token; Attached is set then.
 	Token    uint64
 	Attached bool

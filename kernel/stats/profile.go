@@ -1,0 +1,84 @@
+package stats
+
+import (
+	"fmt"
+	"math/bits"
+	"sync"
+	"time"
+
+	"github.com/gomck/gomck/kernel/syscalls/sysno"
+)
+
+// Profile collects the per-syscall counts of a process run under
+// mcexec --profile: each thread's as it ends, and their sum. The threads
+// bump their counters anyway; only this collection is the profile's cost.
+type Profile struct {
+	mu      sync.Mutex
+	threads []ThreadProfile
+	sum     Thread
+}
+
+// ProfileReport is what mcexec gets with the exit of a profiled process.
+type ProfileReport struct {
+	PID     int             `json:"pid"`
+	Exe     string          `json:"exe"`
+	Threads []ThreadProfile `json:"threads"`
+	// Process is the sum over the threads (its TID is the pid).
+	Process ThreadProfile `json:"process"`
+}
+
+// ThreadProfile lists the system calls one thread made, by number.
+type ThreadProfile struct {
+	TID      int            `json:"tid"`
+	Syscalls []SyscallCount `json:"syscalls"`
+}
+
+// SyscallCount are the calls of one system call number, local and
+// offloaded.
+type SyscallCount struct {
+	Nr        int     `json:"nr"`
+	Name      string  `json:"name"`
+	Local     Syscall `json:"local"`
+	Offloaded Syscall `json:"offloaded"`
+}
+
+// ThreadEnded records the counts of a thread of the process that ends.
+func (p *Profile) ThreadEnded(tid int, t *Thread) {
+	calls := t.Counts()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.threads = append(p.threads, ThreadProfile{TID: tid, Syscalls: calls})
+	p.sum.add(t)
+}
+
+// Report is the profile of process pid once its threads have ended; nil
+// when the process was not profiled (p nil).
+func (p *Profile) Report(pid int, exe string) *ProfileReport {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return &ProfileReport{PID: pid, Exe: exe, Threads: p.threads,
+		Process: ThreadProfile{TID: pid, Syscalls: p.sum.Counts()}}
+}
+
+// Summary is the one line about the profile that goes to kmsg.
+func (p *Profile) Summary() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return fmt.Sprintf("%d threads, %d local calls in %v, %d offloaded calls in %v", len(p.threads),
+		p.sum.LocalCalls, time.Duration(p.sum.LocalNs), p.sum.OffloadCalls, time.Duration(p.sum.OffloadNs))
+}
+
+// Counts lists the system calls s counted, by increasing number.
+func (s *Thread) Counts() []SyscallCount {
+	var out []SyscallCount
+	for w, set := range s.used {
+		for ; set != 0; set &= set - 1 {
+			nr := w*64 + bits.TrailingZeros64(set)
+			out = append(out, SyscallCount{Nr: nr, Name: sysno.Name(uint64(nr)), Local: s.Local[nr], Offloaded: s.Offloaded[nr]})
+		}
+	}
+	return out
+}

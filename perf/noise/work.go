@@ -1,0 +1,44 @@
+package noise
+
+import (
+	"fmt"
+	"time"
+)
+
+// sink keeps the work's result alive so the compiler cannot drop the loop.
+var sink uint64
+
+// Work does n steps of a xorshift generator: a dependent chain of ALU
+// operations that touches no memory, so its time depends on the CPU alone
+// and not on caches shared with other CPUs.
+func Work(n int) {
+	x := sink | 1
+	for range n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	sink = x
+}
+
+// Calibrate returns the steps of Work that take quantum on the calling
+// thread's CPU: it doubles a trial count until one run lasts at least an
+// eighth of the quantum, timing the fastest of a few runs (the least
+// disturbed), and scales it.
+func Calibrate(quantum time.Duration) (int, error) {
+	if quantum <= 0 {
+		return 0, fmt.Errorf("calibrate: quantum %v is not positive", quantum)
+	}
+	for n := 1 << 10; n < 1<<40; n *= 2 {
+		best := time.Duration(1<<63 - 1)
+		for range 5 {
+			start := time.Now()
+			Work(n)
+			best = min(best, time.Since(start))
+		}
+		if best >= quantum/8 && best > 0 {
+			return max(1, int(float64(n)*float64(quantum)/float64(best))), nil
+		}
+	}
+	return 0, fmt.Errorf("calibrate: the work never took %v", quantum)
+}

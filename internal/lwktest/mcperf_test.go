@@ -48,6 +48,7 @@ func TestMcperfNoise(t *testing.T) {
 	}
 
 	r = Run(in.Cmd("mcperf", "noise", "-d", "1s", "-q", "500us"), "")
+	t.Logf("mcperf noise -d 1s -q 500us:\n%s", r.Stdout)
 	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
 	if r.Code != 0 || len(lines) != 4 || !strings.Contains(lines[1], "NOISE") {
 		t.Fatalf("mcperf noise: want a heading, a header and 2 rows: %v", r)

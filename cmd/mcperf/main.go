@@ -63,7 +63,7 @@ func noiseMain(args []string) {
 	}
 	cli.Run(fs, args, func() error {
 		if *worker {
-			spec.Duration = o.Duration
+			spec.Quantum, spec.Duration = o.Quantum, o.Duration
 			return noise.Worker(spec, os.Stdin, os.Stdout)
 		}
 		self, err := os.Executable()
@@ -74,7 +74,7 @@ func noiseMain(args []string) {
 			return err
 		}
 		o.Worker = func(s noise.WorkerSpec) []string {
-			return []string{self, "noise", "--worker", "--cpu", fmt.Sprint(s.CPU), "--iterations", fmt.Sprint(s.Iterations), "-d", s.Duration.String()}
+			return []string{self, "noise", "--worker", "--cpu", fmt.Sprint(s.CPU), "--iterations", fmt.Sprint(s.Iterations), "-q", s.Quantum.String(), "-d", s.Duration.String()}
 		}
 		rep, err := noise.Run(o)
 		if err != nil {

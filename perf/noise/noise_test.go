@@ -56,7 +56,7 @@ func TestWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := Worker(WorkerSpec{CPU: 0, Iterations: iters, Duration: 50 * time.Millisecond}, strings.NewReader("g"), &out); err != nil {
+	if err := Worker(WorkerSpec{CPU: 0, Iterations: iters, Quantum: quantum, Duration: 50 * time.Millisecond}, strings.NewReader("g"), &out); err != nil {
 		t.Fatal(err)
 	}
 	said, _ := out.ReadString('\n')
@@ -86,13 +86,13 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"calibrate 0", func() error { _, err := Calibrate(0); return err }, "not positive"},
 		{"worker 0 steps", func() error {
-			return Worker(WorkerSpec{Duration: time.Second}, strings.NewReader("g"), new(bytes.Buffer))
+			return Worker(WorkerSpec{Quantum: time.Millisecond, Duration: time.Second}, strings.NewReader("g"), new(bytes.Buffer))
 		}, "must be positive"},
 		{"worker no start", func() error {
-			return Worker(WorkerSpec{Iterations: 1, Duration: time.Second}, strings.NewReader(""), new(bytes.Buffer))
+			return Worker(WorkerSpec{Iterations: 1, Quantum: time.Millisecond, Duration: time.Second}, strings.NewReader(""), new(bytes.Buffer))
 		}, "waiting for the start"},
 		{"worker bad CPU", func() error {
-			return Worker(WorkerSpec{CPU: 1000, Iterations: 1, Duration: time.Second}, strings.NewReader("g"), new(bytes.Buffer))
+			return Worker(WorkerSpec{CPU: 1000, Iterations: 1, Quantum: time.Millisecond, Duration: time.Second}, strings.NewReader("g"), new(bytes.Buffer))
 		}, "pin to CPU 1000"},
 		{"run no duration", func() error { _, err := Run(Options{Quantum: time.Millisecond}); return err }, "duration 0s"},
 	} {

@@ -90,13 +90,13 @@ func Run(o Options) (*Report, error) {
 		return nil
 	}
 	for _, cpu := range lwkCPUs {
-		spec := WorkerSpec{CPU: cpu, Iterations: iters, Duration: o.Duration}
+		spec := WorkerSpec{CPU: cpu, Iterations: iters, Quantum: o.Quantum, Duration: o.Duration}
 		argv := append([]string{o.Mcexec, fmt.Sprint(o.Instance)}, o.Worker(spec)...)
 		if err := start("lwk", cpu, argv); err != nil {
 			return nil, err
 		}
 	}
-	if err := start("linux", linuxCPU, o.Worker(WorkerSpec{CPU: linuxCPU, Iterations: iters, Duration: o.Duration})); err != nil {
+	if err := start("linux", linuxCPU, o.Worker(WorkerSpec{CPU: linuxCPU, Iterations: iters, Quantum: o.Quantum, Duration: o.Duration})); err != nil {
 		return nil, err
 	}
 	for _, w := range workers {
@@ -144,7 +144,7 @@ func pickLinuxCPU(want int, lwkCPUs []int) (int, error) {
 	}
 	if want >= 0 {
 		if !slices.Contains(online, want) || slices.Contains(lwkCPUs, want) {
-			return 0, fmt.Errorf("Linux CPU %d: not an online CPU outside the instance's %v", want, lwkCPUs)
+			return 0, fmt.Errorf("CPU %d for Linux: not an online CPU outside the instance's %v", want, lwkCPUs)
 		}
 		return want, nil
 	}

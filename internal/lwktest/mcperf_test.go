@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomck/gomck/perf/noise"
 )
@@ -28,10 +29,10 @@ func TestMcperfNoise(t *testing.T) {
 	var kernels []string
 	for _, c := range rep.CPUs {
 		kernels = append(kernels, c.Kernel+" "+strconv.Itoa(c.CPU))
-		// 2 s of 1 ms quanta; the LWK's may each take longer (a slower
-		// clock read), never ten times.
-		if c.Samples < 200 || c.Samples > 2100 {
-			t.Errorf("CPU %d: %d samples in 2s of 1ms quanta", c.CPU, c.Samples)
+		// The work is calibrated to 1 ms on the Linux CPU; on this shared
+		// VM a CPU's pace varies by half with its sibling's load.
+		if c.Min < 500*time.Microsecond || c.Min > 2*time.Millisecond || time.Duration(c.Samples-1)*c.Min > 2*time.Second {
+			t.Errorf("CPU %d: %d quanta in 2s, the fastest %v: want quanta of about 1ms", c.CPU, c.Samples, c.Min)
 		}
 		if !(0 < c.Min && c.Min <= c.Median && c.Median <= c.P99 && c.P99 <= c.P999 && c.P999 <= c.Max) {
 			t.Errorf("CPU %d: quantum times out of order: %+v", c.CPU, c.Summary)
@@ -75,5 +76,16 @@ func TestMcperfNoise(t *testing.T) {
 		if r.Code == 0 || !strings.Contains(r.Stderr, tt.want) || strings.Contains(r.Stderr, "panic") {
 			t.Errorf("mcperf %q: want a failure saying %q, got %v", tt.args, tt.want, r)
 		}
+	}
+}
+
+// TestMcperfNoiseNeedsOversubscribe: on an instance booted without -O,
+// where a Go worker could not start its runtime's threads, mcperf noise
+// says so rather than show the runtime's crash.
+func TestMcperfNoiseNeedsOversubscribe(t *testing.T) {
+	in := Boot(t, "-c", strconv.Itoa(LWKCPU(t)), "-m", "256M")
+	r := Run(in.Cmd("mcperf", "noise", "-d", "1s"), "")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "booted without -O") || strings.Contains(r.Stderr, "goroutine") {
+		t.Errorf("mcperf noise without -O: want a failure saying so, got %v", r)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/partition"
+	"github.com/gomck/gomck/kernel"
 )
 
 // readyTimeout bounds a worker's start: mcexec booting a process on a
@@ -132,6 +133,14 @@ func instanceCPUs(n int) ([]int, error) {
 	}
 	if len(st.CPUs) == 0 {
 		return nil, fmt.Errorf("instance %d reports no CPUs", n)
+	}
+	// Without -O a worker's runtime dies making its second thread.
+	var cfg kernel.Config
+	if err := control.ReadConfig(n, &cfg); err != nil {
+		return nil, fmt.Errorf("instance %d: %w", n, err)
+	}
+	if !cfg.Oversubscribe {
+		return nil, fmt.Errorf("instance %d was booted without -O: the workers are Go programs, whose runtime threads share an LWK CPU (mcreboot -O)", n)
 	}
 	return st.CPUs, nil
 }

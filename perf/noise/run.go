@@ -117,7 +117,6 @@ func Run(o Options) (*Report, error) {
 		}
 		rep.CPUs = append(rep.CPUs, row)
 	}
-	workers = nil
 	return rep, nil
 }
 

@@ -2,7 +2,7 @@
 # root for the LWK tests); `make bench` prints the benchmark figures.
 GO      ?= go
 BIN     := bin
-CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect mcgcore ihkmond eclair mccrash
+CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect mcgcore ihkmond eclair mccrash mcperf
 export CGO_ENABLED ?= 1
 
 .PHONY: all deps test bench bench-ab clean vet demo
@@ -16,6 +16,11 @@ $(BIN)/%: FORCE
 # mcexec must be a PIE with cgo: its C constructor reserves the app window.
 $(BIN)/mcexec: FORCE
 	$(GO) build -buildmode=pie -o $@ ./cmd/mcexec
+
+# mcperf runs itself under mcexec (its noise workers): a static binary
+# needs no loader or libc on the LWK.
+$(BIN)/mcperf: FORCE
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/mcperf
 
 FORCE:
 

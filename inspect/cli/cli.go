@@ -89,6 +89,9 @@ func Run(fs *pflag.FlagSet, args []string, f func() error) {
 		if err == pflag.ErrHelp {
 			os.Exit(0)
 		}
+		// ContinueOnError leaves the message to the caller.
+		fmt.Fprintf(os.Stderr, "%s: %v\n", fs.Name(), err)
+		fs.Usage()
 		os.Exit(2)
 	}
 	if err := f(); err != nil {

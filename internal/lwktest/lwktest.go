@@ -36,11 +36,15 @@ func Bin(tb testing.TB) string {
 		}
 		root := testprog.Root()
 		for _, c := range []string{"mckernel", "mcreboot", "mcstop", "ihkosctl", "ihkconfig", "mcps", "mcinspect", "mcgcore", "ihkmond", "eclair", "mccrash"} {
-			if binErr = gobuild(root, filepath.Join(binDir, c), "./cmd/"+c); binErr != nil {
+			if binErr = gobuild(root, filepath.Join(binDir, c), nil, "./cmd/"+c); binErr != nil {
 				return
 			}
 		}
-		binErr = gobuild(root, filepath.Join(binDir, "mcexec"), "-buildmode=pie", "./cmd/mcexec")
+		if binErr = gobuild(root, filepath.Join(binDir, "mcexec"), nil, "-buildmode=pie", "./cmd/mcexec"); binErr != nil {
+			return
+		}
+		// mcperf runs itself under mcexec: static, as make builds it.
+		binErr = gobuild(root, filepath.Join(binDir, "mcperf"), []string{"CGO_ENABLED=0"}, "./cmd/mcperf")
 	})
 	if binErr != nil {
 		tb.Fatalf("build gomck commands: %v", binErr)
@@ -48,9 +52,10 @@ func Bin(tb testing.TB) string {
 	return binDir
 }
 
-func gobuild(root, out string, args ...string) error {
+func gobuild(root, out string, env []string, args ...string) error {
 	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %v: %v\n%s", args, err, b)
 	}

@@ -191,6 +191,8 @@ func TestReport(t *testing.T) {
 			level0: dumpLevel{wall: ok(5.8e9), size: ok(229.2 * (1 << 20)), share: ok(22.4, 22.3), rate: ok(0.37, 0.4, 1.2),
 				memory: ok(2206.5 * (1 << 20)), stored: ok(863.9 * (1 << 20)), zero: ok(1342.6 * (1 << 20)), crash: ok(1.3e9)},
 		},
+		noise: noiseSeries{lwk: ok(0.04, 0.05, 0.06), linux: ok(18.3, 12.1), lwkP999: ok(1536e3), linuxP999: ok(11641e3),
+			lwkMax: ok(1554e3), linuxMax: ok(11783e3)},
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -218,6 +220,7 @@ func TestReport(t *testing.T) {
 		"dump_0_size":                resultPass,
 		"mccrash_ps_24":              resultPass,
 		"mccrash_ps_0":               resultMiss,
+		"fwq_noise":                  resultPass,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {
@@ -250,6 +253,7 @@ func TestReport(t *testing.T) {
 		`(?m)^kernel dump at level 24 \(ihkosctl dump\), 2G instance, 1 GiB of app memory \(medians: 158\.5 MiB of memory in 0\.35 s\) +350\.00 ms +- +- +< 1 s +PASS$`,
 		`(?m)^kernel dump at level 24, size on disk \(medians: 4\.0 MiB on disk; of 158\.5 MiB of memory, 29\.9 MiB stored, 128\.6 MiB zero\) +4\.0 MiB +- +- +no target +-$`,
 		`(?m)^kernel dump at level 0 \(ihkosctl dump -d 0\), 2G instance, 1 GiB of app memory, memory read per second before compression \(medians: 2206\.5 MiB of memory in 5\.80 s\) +0\.40 GiB/s +- +- +>= 1 GiB/s +MISS$`,
+		`(?m)^FWQ noise \(mcperf noise, 1 ms quanta, 10s\), LWK CPU against a Linux CPU side by side \(medians: p99\.9 1536 us LWK, 11641 us Linux; max 1554 us LWK, 11783 us Linux\) +0\.0500% +Linux CPU 15\.2% +0\.00x +< 1x +PASS$`,
 		`(?m)^kernel dump at level 0, size on disk, % of the populated 1 GiB \(medians: 229\.2 MiB on disk; of 2206\.5 MiB of memory, 863\.9 MiB stored, 1342\.6 MiB zero\) +22\.4% +- +- +< 25% +PASS$`,
 	} {
 		if !regexp.MustCompile(re).Match(out.Bytes()) {

@@ -60,6 +60,10 @@
 // bytes). Figure 16 is mccrash's time from its start to the ps table on
 // each of those dumps (target < 1 s).
 //
+// Figure 17, in noise.go, is the OS noise of the LWK's CPU against a
+// Linux CPU's, measured side by side by mcperf noise (-noise-dur) in the
+// main instance of each round (target: the LWK's is lower).
+//
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process
 // included) to the other CPUs, so the native and floor runs that must
@@ -82,7 +86,7 @@
 //
 //	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
 //	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-core-mib MiB] [-core-mem SIZE]
-//	         [-core-reps R] [-core-dir DIR] [-dump-mib MiB] [-dump-mem SIZE] [-dump-reps R]
+//	         [-core-reps R] [-core-dir DIR] [-dump-mib MiB] [-dump-mem SIZE] [-dump-reps R] [-noise-dur DURATION]
 //	         [-bin DIR] [-only ID,...] [-base DIR]
 //
 // With -base DIR (make bench-ab BASE=REV builds one), every LWK series is
@@ -149,7 +153,7 @@ func main() {
 	flag.Parse()
 	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 ||
 		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock || *coreMiB <= 0 || *coreReps <= 0 ||
-		*dumpMiB <= 0 || *dumpMiB%16 != 0 || *dumpReps <= 0 {
+		*dumpMiB <= 0 || *dumpMiB%16 != 0 || *dumpReps <= 0 || *noiseDur < time.Millisecond {
 		flag.Usage()
 		os.Exit(2)
 	}

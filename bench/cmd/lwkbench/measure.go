@@ -104,6 +104,8 @@ type bench struct {
 	// The kernel dump figures (dump.go) and their instance's boot failure.
 	dump       dumpSeries
 	dumpFailed bool
+	// The OS noise figure (noise.go).
+	noise noiseSeries
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -239,7 +241,7 @@ func (b *bench) measure(base *bench) {
 	lwkRound := func(b *bench, r int) {
 		lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
 			&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
-		lwkSeries = append(lwkSeries, b.insp.all()...)
+		lwkSeries = append(append(lwkSeries, b.insp.all()...), b.noise.all()...)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
@@ -259,6 +261,7 @@ func (b *bench) measure(base *bench) {
 				b.lwkRun(&b.lwkYield, "LWK yield_pingpong", "yield_pingpong", cpu, ping)
 				b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
 				b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
+				b.measureNoise()
 				if r == *reps {
 					b.measureInspect()
 				}
@@ -398,6 +401,7 @@ func (b *bench) choose(only string) error {
 	maps.Copy(needs, b.inspectNeeds())
 	maps.Copy(needs, b.coreNeeds())
 	maps.Copy(needs, b.dumpNeeds())
+	maps.Copy(needs, b.noiseNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

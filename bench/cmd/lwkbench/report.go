@@ -213,6 +213,7 @@ func (b *bench) report(m Machine) Report {
 	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.dumpFigures()...)
+	r.Figures = append(r.Figures, b.noiseFigure(ratioFig))
 	return r
 }
 
@@ -306,6 +307,9 @@ func (f Figure) format(v float64) string {
 	case "bytes":
 		return mib(v)
 	case "%":
+		if v < 1 { // an OS noise fraction: its digits are in the hundredths
+			return fmt.Sprintf("%.4f%%", v)
+		}
 		return fmt.Sprintf("%.1f%%", v)
 	}
 	if v < 10e3 {

@@ -8,10 +8,10 @@ import "syscall"
 // not; list it (raising Limit past it) so that tools name it. A handler in
 // kernel/syscalls needs its call listed here as local or prepared.
 var calls = [Limit]Entry{
-	0:   {Name: "read", Kind: Offloaded},
+	0:   {Name: "read", Kind: Prepared, Family: "perf"},
 	1:   {Name: "write", Kind: Offloaded},
 	2:   {Name: "open", Kind: Prepared, Family: "procview"},
-	3:   {Name: "close", Kind: Offloaded},
+	3:   {Name: "close", Kind: Prepared, Family: "perf"},
 	4:   {Name: "stat", Kind: Prepared, Family: "procview"},
 	5:   {Name: "fstat", Kind: Offloaded},
 	6:   {Name: "lstat", Kind: Prepared, Family: "procview"},
@@ -24,7 +24,7 @@ var calls = [Limit]Entry{
 	13:  {Name: "rt_sigaction", Kind: Local, Family: "signal"},
 	14:  {Name: "rt_sigprocmask", Kind: Local, Family: "signal"},
 	15:  {Name: "rt_sigreturn", Kind: Local, Family: "signal"},
-	16:  {Name: "ioctl", Kind: Offloaded},
+	16:  {Name: "ioctl", Kind: Prepared, Family: "perf"},
 	17:  {Name: "pread64", Kind: Offloaded},
 	18:  {Name: "pwrite64", Kind: Offloaded},
 	19:  {Name: "readv", Kind: Offloaded},
@@ -306,7 +306,7 @@ var calls = [Limit]Entry{
 	295: {Name: "preadv", Kind: Offloaded},
 	296: {Name: "pwritev", Kind: Offloaded},
 	297: {Name: "rt_tgsigqueueinfo", Kind: Local, Family: "signal"},
-	298: {Name: "perf_event_open", Kind: Offloaded},
+	298: {Name: "perf_event_open", Kind: Local, Family: "perf"},
 	299: {Name: "recvmmsg", Kind: Offloaded},
 	300: {Name: "fanotify_init", Kind: Offloaded},
 	301: {Name: "fanotify_mark", Kind: Offloaded},

@@ -1,0 +1,92 @@
+package lwktest
+
+import (
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gomck/gomck/internal/testprog"
+)
+
+// perfLine is one "label key value" line of perfev's output.
+type perfLine struct{ key, value string }
+
+func perfLines(t *testing.T, who string, r Result) []perfLine {
+	t.Helper()
+	if r.Code != 0 {
+		t.Fatalf("perfev %s: %v", who, r)
+	}
+	var lines []perfLine
+	for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+		i := strings.LastIndexByte(l, ' ')
+		if i < 0 {
+			t.Fatalf("perfev %s: line %q has no value", who, l)
+		}
+		lines = append(lines, perfLine{l[:i], l[i+1:]})
+	}
+	return lines
+}
+
+// perfTolerance says how an LWK value may differ from the native one, by
+// the event a key names: times within a factor of 2 (both runs busy-loop
+// the same wall time, the native one on a shared machine), page faults at
+// least perfev's PAGES where Linux counts some, scheduling counts free (the
+// LWK's and Linux's schedulers differ); everything else exactly.
+func perfTolerance(key, native, lwk string) error {
+	n, errN := strconv.ParseUint(native, 10, 64)
+	l, errL := strconv.ParseUint(lwk, 10, 64)
+	numeric := errN == nil && errL == nil
+	const pages = 256
+	switch {
+	case !numeric:
+	case strings.HasSuffix(key, "context-switches"), strings.HasSuffix(key, "cpu-migrations"):
+		return nil
+	case strings.HasSuffix(key, "task-clock"), strings.HasSuffix(key, "cpu-clock"), strings.HasSuffix(key, "time-enabled"):
+		if (n == 0) != (l == 0) || l < n/2 || l > n*2 {
+			return fmt.Errorf("%d ns, native %d ns", l, n)
+		}
+		return nil
+	case strings.HasSuffix(key, "page-faults"), strings.HasSuffix(key, "minor-faults"):
+		if n >= pages && l < pages || n == 0 && l != 0 {
+			return fmt.Errorf("%d faults, native %d (pages touched %d)", l, n, pages)
+		}
+		return nil
+	}
+	if native != lwk {
+		return fmt.Errorf("%q, native %q", lwk, native)
+	}
+	return nil
+}
+
+// TestPerfEventSoftware runs perfev natively and under mcexec and
+// compares its lines: software events counted by the LWK in a group with
+// every read format, ioctls, and the errnos of bad input and of the
+// hardware events this machine has no PMU for.
+func TestPerfEventSoftware(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
+	prog := testprog.MustC(t, "perfev")
+	native := perfLines(t, "natively", Run(exec.Command(prog), ""))
+	lwk := perfLines(t, "under mcexec", Run(in.Mcexec(prog), ""))
+	if len(native) != len(lwk) {
+		t.Fatalf("perfev prints %d lines under mcexec, %d natively:\nLWK: %v\nnative: %v", len(lwk), len(native), lwk, native)
+	}
+	values := map[string]string{}
+	for i, want := range native {
+		got := lwk[i]
+		if got.key != want.key {
+			t.Fatalf("line %d: %q under mcexec, %q natively", i, got.key, want.key)
+		}
+		if err := perfTolerance(want.key, want.value, got.value); err != nil {
+			t.Errorf("%s: %v", want.key, err)
+		}
+		values[got.key] = got.value
+	}
+	// A disabled group keeps its counts.
+	for key, v := range values {
+		if rest, ok := strings.CutPrefix(key, "busy "); ok && values["disabled "+rest] != v {
+			t.Errorf("disabled %s is %s under mcexec, %s when the group was disabled", rest, values["disabled "+rest], v)
+		}
+	}
+}

@@ -1,0 +1,225 @@
+/* perf_event_open's software events, read formats, groups, ioctls and
+   errnos, printed as "key value" lines that the test compares between a
+   native run and one under mcexec: a task-clock group over a busy loop of
+   BUSY_MS that touches PAGES fresh pages, then resets, partial enables and
+   bad input. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_MS 60
+#define PAGES 256
+
+static const struct {
+	const char *name;
+	uint64_t config;
+} members[] = {
+	{"page-faults", PERF_COUNT_SW_PAGE_FAULTS},
+	{"minor-faults", PERF_COUNT_SW_PAGE_FAULTS_MIN},
+	{"major-faults", PERF_COUNT_SW_PAGE_FAULTS_MAJ},
+	{"context-switches", PERF_COUNT_SW_CONTEXT_SWITCHES},
+	{"cpu-migrations", PERF_COUNT_SW_CPU_MIGRATIONS},
+	{"alignment-faults", PERF_COUNT_SW_ALIGNMENT_FAULTS},
+	{"emulation-faults", PERF_COUNT_SW_EMULATION_FAULTS},
+	{"cpu-clock", PERF_COUNT_SW_CPU_CLOCK},
+	{"dummy", PERF_COUNT_SW_DUMMY},
+};
+#define NMEMBERS (sizeof members / sizeof members[0])
+
+static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long flags)
+{
+	return syscall(SYS_perf_event_open, a, pid, cpu, group, flags);
+}
+
+static void attr_init(struct perf_event_attr *a, uint32_t type, uint64_t config)
+{
+	memset(a, 0, sizeof *a);
+	a->size = sizeof *a;
+	a->type = type;
+	a->config = config;
+}
+
+/* result prints what a call returned: "ok" or its errno's name. */
+static void result(const char *what, long r)
+{
+	printf("%s %s\n", what, r >= 0 ? "ok" : strerrorname_np(errno));
+}
+
+static void try_open(const char *what, struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long flags)
+{
+	long fd = perf_open(a, pid, cpu, group, flags);
+	result(what, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void busy(int ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < ms * 1000000L);
+}
+
+static void touch(int pages)
+{
+	char *p = mmap(NULL, pages * 4096L, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (int i = 0; i < pages; i++)
+		p[i * 4096L] = 1;
+	munmap(p, pages * 4096L);
+}
+
+struct group_read {
+	uint64_t nr, enabled, running;
+	struct {
+		uint64_t value, id;
+	} v[1 + NMEMBERS];
+};
+
+/* read_group prints the group's values under label. */
+static void read_group(const char *label, int leader, const int *fds)
+{
+	struct group_read g;
+	long n = read(leader, &g, sizeof g);
+	if (n < 0) {
+		result(label, n);
+		return;
+	}
+	printf("%s nr %llu\n", label, (unsigned long long)g.nr);
+	printf("%s size %ld\n", label, n);
+	printf("%s task-clock %llu\n", label, (unsigned long long)g.v[0].value);
+	for (unsigned i = 0; i < NMEMBERS && i + 1 < g.nr; i++)
+		printf("%s %s %llu\n", label, members[i].name, (unsigned long long)g.v[i + 1].value);
+	printf("%s time-enabled %llu\n", label, (unsigned long long)g.enabled);
+	printf("%s running-is-enabled %d\n", label, g.running == g.enabled);
+	int ids = 1;
+	for (unsigned i = 0; i <= NMEMBERS; i++) {
+		uint64_t id = 0;
+		if (ioctl(fds[i], PERF_EVENT_IOC_ID, &id) < 0 || id != g.v[i].id || id == 0)
+			ids = 0;
+		for (unsigned j = 0; j < i; j++)
+			if (g.v[j].id == id)
+				ids = 0;
+	}
+	printf("%s ids-match %d\n", label, ids);
+}
+
+int main(void)
+{
+	struct perf_event_attr a;
+	int fds[1 + NMEMBERS];
+
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.disabled = 1;
+	a.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_TOTAL_TIME_ENABLED |
+			PERF_FORMAT_TOTAL_TIME_RUNNING;
+	fds[0] = perf_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	result("open task-clock", fds[0]);
+	if (fds[0] < 0)
+		return 1;
+	for (unsigned i = 0; i < NMEMBERS; i++) {
+		char what[64];
+		attr_init(&a, PERF_TYPE_SOFTWARE, members[i].config);
+		a.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID;
+		fds[i + 1] = perf_open(&a, i % 2 ? syscall(SYS_gettid) : 0, -1, fds[0], PERF_FLAG_FD_CLOEXEC);
+		snprintf(what, sizeof what, "open %s", members[i].name);
+		result(what, fds[i + 1]);
+		if (fds[i + 1] < 0)
+			return 1;
+	}
+
+	/* The leader is disabled: nothing counts yet. */
+	touch(16);
+	read_group("before", fds[0], fds);
+
+	ioctl(fds[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+	busy(BUSY_MS);
+	touch(PAGES);
+	result("disable", ioctl(fds[0], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP));
+	read_group("busy", fds[0], fds);
+
+	/* Disabled: the counts stay. */
+	touch(16);
+	read_group("disabled", fds[0], fds);
+
+	result("reset", ioctl(fds[0], PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP));
+	read_group("reset", fds[0], fds);
+
+	/* The leader alone enabled: its members are disabled and stay 0. */
+	result("enable-leader", ioctl(fds[0], PERF_EVENT_IOC_ENABLE, 0));
+	busy(10);
+	touch(16);
+	ioctl(fds[0], PERF_EVENT_IOC_DISABLE, 0);
+	read_group("leader-only", fds[0], fds);
+
+	/* A member read alone, with its own read format. */
+	{
+		struct perf_event_attr b;
+		uint64_t v[3];
+		attr_init(&b, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS);
+		b.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+		int fd = perf_open(&b, 0, -1, -1, 0);
+		result("open alone", fd);
+		touch(PAGES);
+		long n = read(fd, v, sizeof v);
+		printf("alone size %ld\n", n);
+		printf("alone page-faults-ge-pages %d\n", v[0] >= PAGES);
+		printf("alone running-is-enabled %d\n", v[1] == v[2]);
+		result("read short", read(fd, v, 8));
+		result("ioctl unknown", ioctl(fd, _IO('$', 99), 0));
+		result("close", close(fd));
+		result("read closed", read(fd, v, sizeof v));
+		result("ioctl closed", ioctl(fd, PERF_EVENT_IOC_ENABLE, 0));
+		try_open("group closed", &b, 0, -1, fd, 0);
+		try_open("group not perf", &b, 0, -1, 0, 0);
+	}
+
+	/* Bad input. */
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	try_open("flags bad", &a, 0, -1, -1, 1UL << 8);
+	try_open("pid none", &a, 999999, -1, -1, 0);
+	try_open("pid negative", &a, -5, -1, -1, 0);
+	try_open("pid -1 cpu -1", &a, -1, -1, -1, 0);
+	try_open("cpu bad", &a, 0, 9999, -1, 0);
+	try_open("pid self", &a, getpid(), -1, -1, 0);
+	a.read_format = 1 << 10;
+	try_open("read-format bad", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.size = 8;
+	try_open("size small", &a, 0, -1, -1, 0);
+	printf("size written %u\n", a.size >= PERF_ATTR_SIZE_VER0);
+	{
+		char big[512] = {0};
+		attr_init((struct perf_event_attr *)big, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+		((struct perf_event_attr *)big)->size = sizeof big;
+		try_open("size large zeros", (struct perf_event_attr *)big, 0, -1, -1, 0);
+		big[400] = 1;
+		try_open("size large junk", (struct perf_event_attr *)big, 0, -1, -1, 0);
+	}
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.size = 0;
+	try_open("size zero", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, 999);
+	try_open("software unknown", &a, 0, -1, -1, 0);
+	attr_init(&a, 1000, 0);
+	try_open("type unknown", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES);
+	try_open("hardware cycles", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS);
+	try_open("hardware instructions", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_HW_CACHE,
+		  PERF_COUNT_HW_CACHE_L1D | PERF_COUNT_HW_CACHE_OP_READ << 8 | PERF_COUNT_HW_CACHE_RESULT_MISS << 16);
+	try_open("cache l1d", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_RAW, 0x3c);
+	try_open("raw", &a, 0, -1, -1, 0);
+	return 0;
+}

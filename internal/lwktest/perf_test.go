@@ -78,6 +78,7 @@ func TestPerfEventSoftware(t *testing.T) {
 		if got.key != want.key {
 			t.Fatalf("line %d: %q under mcexec, %q natively", i, got.key, want.key)
 		}
+		t.Logf("%-36s native %-12s LWK %s", want.key, want.value, got.value)
 		if err := perfTolerance(want.key, want.value, got.value); err != nil {
 			t.Errorf("%s: %v", want.key, err)
 		}

@@ -25,6 +25,7 @@ type Event struct {
 	Running    uint64 // ns counting: enabled with its leader
 	Base       uint64
 	Stamp      uint64
+	Started    bool // Base and Stamp are set
 }
 
 // Counting says the event counts: it and its group's leader are enabled.
@@ -51,16 +52,16 @@ func (s Sample) Of(c Counter) uint64 {
 }
 
 // Sync folds what e counted since its last change, now that its thread's
-// counters are s.
+// counters are s; the first Sync, at open, only takes the baseline.
 func (e *Event) Sync(s Sample) {
-	if e.On {
+	if e.Started && e.On {
 		e.Enabled += s.RunNs - e.Stamp
 	}
-	if e.Counting() {
+	if e.Started && e.Counting() {
 		e.Running += s.RunNs - e.Stamp
 		e.Count += s.Of(e.Counter) - e.Base
 	}
-	e.Stamp, e.Base = s.RunNs, s.Of(e.Counter)
+	e.Stamp, e.Base, e.Started = s.RunNs, s.Of(e.Counter), true
 }
 
 // Table are a process's open events, guarded by Mu. N mirrors

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomck/gomck/internal/testprog"
 )
@@ -29,12 +30,24 @@ func perfLines(t *testing.T, who string, r Result) []perfLine {
 	return lines
 }
 
+// perfNotYet are the lines where the LWK answers otherwise than Linux, by
+// design for now: what it answers.
+var perfNotYet = map[string]string{
+	"sampling": "EOPNOTSUPP",
+	"inherit":  "EINVAL",
+}
+
 // perfTolerance says how an LWK value may differ from the native one, by
-// the event a key names: times within a factor of 2 (both runs busy-loop
-// the same wall time, the native one on a shared machine), page faults at
-// least perfev's PAGES where Linux counts some, scheduling counts free (the
-// LWK's and Linux's schedulers differ); everything else exactly.
+// the event a key names: times from half to twice Linux's, plus 50 ms
+// (both runs busy-loop the same wall time, the native one preempted on a
+// shared machine; the LWK's own are checked against the loop), page faults
+// from perfev's PAGES to twice Linux's count where Linux counts some,
+// scheduling counts free (the LWK's and Linux's schedulers differ);
+// everything else exactly.
 func perfTolerance(key, native, lwk string) error {
+	if want, ok := perfNotYet[key]; ok {
+		native = want
+	}
 	n, errN := strconv.ParseUint(native, 10, 64)
 	l, errL := strconv.ParseUint(lwk, 10, 64)
 	numeric := errN == nil && errL == nil
@@ -44,12 +57,12 @@ func perfTolerance(key, native, lwk string) error {
 	case strings.HasSuffix(key, "context-switches"), strings.HasSuffix(key, "cpu-migrations"):
 		return nil
 	case strings.HasSuffix(key, "task-clock"), strings.HasSuffix(key, "cpu-clock"), strings.HasSuffix(key, "time-enabled"):
-		if (n == 0) != (l == 0) || l < n/2 || l > n*2 {
+		if (n == 0) != (l == 0) || l < n/2 || l > n*2+uint64(50*time.Millisecond) {
 			return fmt.Errorf("%d ns, native %d ns", l, n)
 		}
 		return nil
 	case strings.HasSuffix(key, "page-faults"), strings.HasSuffix(key, "minor-faults"):
-		if n >= pages && l < pages || n == 0 && l != 0 {
+		if n >= pages && (l < pages || l > 2*n) || n == 0 && l != 0 {
 			return fmt.Errorf("%d faults, native %d (pages touched %d)", l, n, pages)
 		}
 		return nil
@@ -83,6 +96,13 @@ func TestPerfEventSoftware(t *testing.T) {
 			t.Errorf("%s: %v", want.key, err)
 		}
 		values[got.key] = got.value
+	}
+	// The LWK's thread holds its CPU: its task clock covers the busy loops
+	// (perfev's BUSY_MS, and 10 ms after the exec).
+	for key, least := range map[string]time.Duration{"busy task-clock": 60 * time.Millisecond, "exec task-clock": 10 * time.Millisecond} {
+		if ns, _ := strconv.ParseInt(values[key], 10, 64); time.Duration(ns) < least*9/10 {
+			t.Errorf("%s is %v under mcexec, after a busy loop of %v", key, time.Duration(ns), least)
+		}
 	}
 	// A disabled group keeps its counts.
 	for key, v := range values {

@@ -127,6 +127,9 @@ func sysPerfEventOpen(c *Call) int64 {
 		if leader = tb.Lookup(groupFD); leader == nil {
 			return -int64(unix.EBADF) // Linux cannot tell a closed fd from a foreign one here
 		}
+		if flags&perf.FlagFDNoGroup != 0 {
+			leader = nil // group_fd names an output only, which counting does not use
+		}
 	}
 	t := c.T
 	if pid != 0 && pid != -1 {
@@ -217,16 +220,15 @@ func perfRead(c *Call, e *perf.Event) int64 {
 	settle(c, members)
 	var out []byte
 	put := func(v uint64) { out = binary.LittleEndian.AppendUint64(out, v) }
-	times := func() {
+	times := func(m *perf.Event) {
 		if f&perf.FormatTotalTimeEnabled != 0 {
-			put(e.Enabled)
+			put(m.Enabled)
 		}
 		if f&perf.FormatTotalTimeRunning != 0 {
-			put(e.Running)
+			put(m.Running)
 		}
 	}
-	value := func(m *perf.Event) {
-		put(m.Count)
+	idLost := func(m *perf.Event) {
 		if f&perf.FormatID != 0 {
 			put(m.ID)
 		}
@@ -234,20 +236,17 @@ func perfRead(c *Call, e *perf.Event) int64 {
 			put(0)
 		}
 	}
-	if f&perf.FormatGroup != 0 {
-		put(uint64(len(members)))
-		times()
-		for _, m := range members {
-			value(m)
-		}
-	} else {
+	if f&perf.FormatGroup == 0 {
 		put(e.Count)
-		times()
-		if f&perf.FormatID != 0 {
-			put(e.ID)
-		}
-		if f&perf.FormatLost != 0 {
-			put(0)
+		times(e)
+		idLost(e)
+	} else {
+		// A group's times are its leader's, as Linux reads them.
+		put(uint64(len(members)))
+		times(e.Leader)
+		for _, m := range members {
+			put(m.Count)
+			idLost(m)
 		}
 	}
 	if c.Args[2] < uint64(len(out)) {

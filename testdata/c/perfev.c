@@ -1,3 +1,4 @@
+// cflags: -pthread
 /* perf_event_open's software events, read formats, groups, ioctls and
    errnos, printed as "key value" lines that the test compares between a
    native run and one under mcexec: a task-clock group over a busy loop of
@@ -5,6 +6,8 @@
    bad input. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <linux/perf_event.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -120,6 +123,50 @@ static void read_group(const char *label, int leader, const int *fds)
 	printf("%s ids-match %d\n", label, ids);
 }
 
+/* A second thread, counted by the main one: it busy-loops, then waits
+   while the main thread reads its event. */
+static sem_t worker_busy, worker_go, worker_done;
+static pid_t worker_tid;
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	worker_tid = syscall(SYS_gettid);
+	sem_post(&worker_busy);
+	sem_wait(&worker_go);
+	busy(30);
+	sem_post(&worker_done);
+	sem_wait(&worker_go);
+	return NULL;
+}
+
+static void other_thread(void)
+{
+	struct perf_event_attr a;
+	pthread_t th;
+	uint64_t v;
+	sem_init(&worker_busy, 0, 0);
+	sem_init(&worker_go, 0, 0);
+	sem_init(&worker_done, 0, 0);
+	int err = pthread_create(&th, NULL, worker, NULL);
+	if (err != 0) {
+		printf("thread create %s\n", strerrorname_np(err));
+		return;
+	}
+	sem_wait(&worker_busy);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	long fd = perf_open(&a, worker_tid, -1, -1, 0);
+	result("open thread", fd);
+	sem_post(&worker_go);
+	sem_wait(&worker_done);
+	usleep(20000); /* the worker is asleep in sem_wait by now */
+	result("read thread", read(fd, &v, sizeof v));
+	printf("thread task-clock %llu\n", (unsigned long long)v);
+	sem_post(&worker_go);
+	pthread_join(th, NULL);
+	close(fd);
+}
+
 /* after_exec runs in the image perfev execs: fd counts from the exec on
    (enable_on_exec), cloexec_fd was closed by it. */
 static int after_exec(int fd, int cloexec_fd)
@@ -204,6 +251,8 @@ int main(int argc, char **argv)
 		try_open("group closed", &b, 0, -1, fd, 0);
 		try_open("group not perf", &b, 0, -1, 0, 0);
 	}
+
+	other_thread();
 
 	/* Bad input. */
 	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);

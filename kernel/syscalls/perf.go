@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/task"
 	"github.com/gomck/gomck/perf"
 )
 
@@ -191,21 +192,43 @@ func probeOnLinux(a perfAttr, pid, cpu int, flags uint64) int64 {
 
 // settle folds into events what they counted since their last change,
 // from their threads' counters; the calling thread's run time includes the
-// slice it is in. A thread that has ended counts no more: its events keep
-// what they had at their last change.
+// slice it is in.
 func settle(c *Call, events []*perf.Event) {
 	for _, e := range events {
 		t := ownThread(c, e.TID)
 		if t == nil {
-			continue
+			continue // ended: PerfThreadEnded folded its last counts
 		}
-		s := &t.Stats
-		run := atomic.LoadUint64(&s.RunNs)
+		var slice uint64
 		if t == c.T {
-			run += c.Env.Kernel.SliceNs(t)
+			slice = c.Env.Kernel.SliceNs(t)
 		}
-		e.Sync(perf.Sample{RunNs: run, PageFaults: atomic.LoadUint64(&s.PageFaults),
-			Switches: atomic.LoadUint64(&s.Switches), Migrations: atomic.LoadUint64(&s.Migrations)})
+		e.Sync(threadSample(t, slice))
+	}
+}
+
+// threadSample reads t's counters, sliceNs being its run time not yet in
+// them.
+func threadSample(t *task.Thread, sliceNs uint64) perf.Sample {
+	s := &t.Stats
+	return perf.Sample{RunNs: atomic.LoadUint64(&s.RunNs) + sliceNs, PageFaults: atomic.LoadUint64(&s.PageFaults),
+		Switches: atomic.LoadUint64(&s.Switches), Migrations: atomic.LoadUint64(&s.Migrations)}
+}
+
+// PerfThreadEnded folds into the events counting t what they counted until
+// its end, sliceNs being its run time not yet in its counters; the kernel
+// calls it on t's CPU before t leaves its process.
+func PerfThreadEnded(t *task.Thread, sliceNs uint64) {
+	tb := &t.Proc.Perf
+	if tb.N.Load() == 0 {
+		return
+	}
+	tb.Mu.Lock()
+	defer tb.Mu.Unlock()
+	for _, e := range tb.Events {
+		if e.TID == t.TID {
+			e.Sync(threadSample(t, sliceNs))
+		}
 	}
 }
 

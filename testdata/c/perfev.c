@@ -164,6 +164,8 @@ static void other_thread(void)
 	printf("thread task-clock %llu\n", (unsigned long long)v);
 	sem_post(&worker_go);
 	pthread_join(th, NULL);
+	result("read thread ended", read(fd, &v, sizeof v));
+	printf("thread ended task-clock %llu\n", (unsigned long long)v);
 	close(fd);
 }
 

@@ -313,11 +313,13 @@ func perfIoctl(c *Call, e *perf.Event) int64 {
 	return 0
 }
 
-// perfClose closes the placeholder and forgets the event.
+// perfClose forgets the event and has mcexec close the placeholder: the
+// call counts as offloaded.
 func perfClose(c *Call, e *perf.Event) int64 {
 	tb := &c.T.Proc.Perf
 	settle(c, tb.Group(e.Leader))
 	tb.Remove(e)
+	c.servedLocally = false
 	return offloadCall(c, unix.SYS_CLOSE, c.Args)
 }
 

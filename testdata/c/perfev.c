@@ -267,6 +267,11 @@ int main(int argc, char **argv)
 	a.read_format = 1 << 10;
 	try_open("read-format bad", &a, 0, -1, -1, 0);
 	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.__reserved_1 = 1;
+	try_open("attr reserved bit", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	try_open("attr bad address", (struct perf_event_attr *)8, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
 	a.size = 8;
 	try_open("size small", &a, 0, -1, -1, 0);
 	printf("size written %u\n", a.size >= PERF_ATTR_SIZE_VER0);

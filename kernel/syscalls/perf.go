@@ -299,9 +299,31 @@ func perfIoctl(c *Call, e *perf.Event) int64 {
 		change = func(m *perf.Event) { m.Count = 0 }
 	case perf.IocID:
 		return putUint64(c, arg, e.ID)
-	case perf.IocRefresh, perf.IocPeriod, perf.IocSetOutput, perf.IocSetFilter, perf.IocSetBPF,
-		perf.IocPauseOutput, perf.IocQueryBPF, perf.IocModifyAttributes:
-		return -int64(unix.EINVAL) // sampling, output and filters: not for counting events
+	case perf.IocSetOutput:
+		// Only the redirect's removal succeeds: an event to redirect to
+		// needs a ring buffer, which counting events have not.
+		// The argument is a full word: an int -1 is fd 0xffffffff.
+		switch {
+		case arg == ^uint64(0):
+			return 0
+		case arg > 1<<31 || c.T.Proc.Perf.Lookup(int(arg)) == nil:
+			return -int64(unix.EBADF)
+		}
+		return -int64(unix.EINVAL)
+	case perf.IocRefresh, perf.IocPeriod, perf.IocSetFilter, perf.IocPauseOutput, perf.IocQueryBPF, perf.IocSetBPF:
+		// Sampling, ring buffers, filters and BPF: not for counting
+		// events (nor is a BPF program an LWK app may hold).
+		return -int64(unix.EINVAL)
+	case perf.IocModifyAttributes:
+		// Linux modifies breakpoints only.
+		a, r := readPerfAttr(c, arg)
+		switch {
+		case r < 0:
+			return r
+		case a.typ != perf.TypeSoftware:
+			return -int64(unix.EINVAL)
+		}
+		return -int64(unix.EOPNOTSUPP)
 	default:
 		return -int64(unix.ENOTTY)
 	}

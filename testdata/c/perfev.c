@@ -246,6 +246,14 @@ int main(int argc, char **argv)
 		printf("alone page-faults %llu\n", (unsigned long long)v[0]);
 		printf("alone running-is-enabled %d\n", v[1] == v[2]);
 		result("read short", read(fd, v, 8));
+		b.read_format = PERF_FORMAT_ID | PERF_FORMAT_LOST;
+		int lost_fd = perf_open(&b, 0, -1, -1, 0);
+		uint64_t id;
+		ioctl(lost_fd, PERF_EVENT_IOC_ID, &id);
+		printf("lost size %ld\n", read(lost_fd, v, sizeof v));
+		printf("lost id-match %d\n", v[1] == id);
+		printf("lost lost %llu\n", (unsigned long long)v[2]);
+		close(lost_fd);
 		result("ioctl unknown", ioctl(fd, _IO('$', 99), 0));
 		result("ioctl set-output none", ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, -1L));
 		result("ioctl set-output int -1", ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, -1));

@@ -25,6 +25,41 @@ func init() {
 	register(perfOr(perfRead), unix.SYS_READ)
 	register(perfOr(perfIoctl), unix.SYS_IOCTL)
 	register(perfOr(perfClose), unix.SYS_CLOSE)
+	register(perfReplaced, unix.SYS_DUP2, unix.SYS_DUP3, unix.SYS_CLOSE_RANGE)
+}
+
+// perfReplaced serves dup2, dup3 and close_range: the descriptors they
+// close stop being events', lest a file that reuses the number be read as
+// one; close_range's CLOSE_RANGE_CLOEXEC makes them close-on-exec.
+func perfReplaced(c *Call) int64 {
+	tb := &c.T.Proc.Perf
+	if tb.N.Load() == 0 {
+		return offload(c)
+	}
+	ret := offloadCall(c, c.Nr, c.Args)
+	if ret < 0 {
+		return ret
+	}
+	lo, hi := c.Args[1], c.Args[1]
+	if c.Nr == unix.SYS_CLOSE_RANGE {
+		lo, hi = c.Args[0], c.Args[1]
+	} else if c.Args[0] == c.Args[1] {
+		return ret // dup2 of a descriptor onto itself closes nothing
+	}
+	tb.Mu.Lock()
+	defer tb.Mu.Unlock()
+	for _, e := range append([]*perf.Event(nil), tb.Events...) {
+		if uint64(e.FD) < lo || uint64(e.FD) > hi {
+			continue
+		}
+		if c.Nr == unix.SYS_CLOSE_RANGE && c.Args[2]&unix.CLOSE_RANGE_CLOEXEC != 0 {
+			e.Cloexec = true
+			continue
+		}
+		settle(c, tb.Group(e.Leader))
+		tb.Remove(e)
+	}
+	return ret
 }
 
 // perfOr serves a call on a descriptor (argument 0) with h when it is a

@@ -6,6 +6,7 @@
    bad input. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <linux/perf_event.h>
@@ -273,6 +274,15 @@ int main(int argc, char **argv)
 		result("ioctl modify", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &m));
 		attr_init(&m, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES);
 		result("ioctl modify type", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &m));
+		/* Descriptors replaced or closed in bulk stop being events. */
+		int over = perf_open(&b, 0, -1, -1, 0), null = open("/dev/null", O_RDONLY);
+		dup2(null, over);
+		printf("dup2 read size %ld\n", read(over, v, sizeof v));
+		close(null);
+		close(over);
+		over = perf_open(&b, 0, -1, -1, 0);
+		result("close_range", syscall(SYS_close_range, over, over, 0));
+		result("close_range read", read(over, v, sizeof v));
 		result("close", close(fd));
 		result("read closed", read(fd, v, sizeof v));
 		result("ioctl closed", ioctl(fd, PERF_EVENT_IOC_ENABLE, 0));

@@ -36,8 +36,6 @@ const (
 const (
 	FlagDisabled     = 1 << 0
 	FlagInherit      = 1 << 1
-	FlagPinned       = 1 << 2
-	FlagExclusive    = 1 << 3
 	FlagFreq         = 1 << 10
 	FlagEnableOnExec = 1 << 12
 	// FlagsReserved are the bits past the last Linux defines (sigtrap is

@@ -19,7 +19,9 @@ import (
 // Hardware, cache and raw events are probed on Linux by the daemon: where
 // Linux refuses them (no PMU) the app gets Linux's errno; where it has
 // them, EOPNOTSUPP for now. Not done yet: sampling (EOPNOTSUPP), inherit
-// (EINVAL), cpu-wide events, other processes, dup'd descriptors, fork.
+// (EINVAL), cpu-wide and cpu-bound events (EOPNOTSUPP), other processes'
+// threads (ESRCH), and a descriptor dup'd from an event's or inherited by
+// a fork, which reads as the placeholder it is.
 func init() {
 	register(sysPerfEventOpen, unix.SYS_PERF_EVENT_OPEN)
 	register(perfOr(perfRead), unix.SYS_READ)
@@ -40,16 +42,16 @@ func perfReplaced(c *Call) int64 {
 	if ret < 0 {
 		return ret
 	}
-	lo, hi := c.Args[1], c.Args[1]
+	lo, hi := uint32(c.Args[1]), uint32(c.Args[1])
 	if c.Nr == unix.SYS_CLOSE_RANGE {
-		lo, hi = c.Args[0], c.Args[1]
-	} else if c.Args[0] == c.Args[1] {
+		lo = uint32(c.Args[0])
+	} else if uint32(c.Args[0]) == lo {
 		return ret // dup2 of a descriptor onto itself closes nothing
 	}
 	tb.Mu.Lock()
 	defer tb.Mu.Unlock()
 	for _, e := range append([]*perf.Event(nil), tb.Events...) {
-		if uint64(e.FD) < lo || uint64(e.FD) > hi {
+		if fd := uint32(e.FD); fd < lo || fd > hi {
 			continue
 		}
 		if c.Nr == unix.SYS_CLOSE_RANGE && c.Args[2]&unix.CLOSE_RANGE_CLOEXEC != 0 {
@@ -84,7 +86,7 @@ func perfOr(h func(c *Call, e *perf.Event) int64) handler {
 
 // perfAttr is the part of perf_event_attr the LWK reads.
 type perfAttr struct {
-	typ, size                  uint32
+	typ                        uint32
 	config, period, sampleType uint64
 	readFormat, flags          uint64
 	reserved2                  uint16
@@ -123,7 +125,7 @@ func readPerfAttr(c *Call, addr uint64) (perfAttr, int64) {
 	full := make([]byte, max(size, perf.AttrSize))
 	copy(full, buf)
 	le := binary.LittleEndian
-	a = perfAttr{typ: le.Uint32(full[perf.OffType:]), size: uint32(size), config: le.Uint64(full[perf.OffConfig:]),
+	a = perfAttr{typ: le.Uint32(full[perf.OffType:]), config: le.Uint64(full[perf.OffConfig:]),
 		period: le.Uint64(full[perf.OffSamplePer:]), sampleType: le.Uint64(full[perf.OffSampleType:]),
 		readFormat: le.Uint64(full[perf.OffReadFormat:]), flags: le.Uint64(full[perf.OffFlags:]),
 		reserved2: le.Uint16(full[perf.OffReserved2:]), reserved3: le.Uint32(full[perf.OffReserved3:]), raw: buf}

@@ -115,3 +115,22 @@ func TestPerfEventSoftware(t *testing.T) {
 		}
 	}
 }
+
+// TestPerfEventInspect reads a live process's perf events from outside,
+// through the daemon's DWARF, as every tool reads kernel state.
+func TestPerfEventInspect(t *testing.T) {
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
+	startReady(t, launch(t, in, testprog.MustC(t, "perfev"), "hold"))
+	const events = "kernel.Instance.Procs.Procs[0].Perf.Events"
+	for _, tt := range []struct{ expr, want string }{
+		{"len(" + events + ")", "2"},
+		{events + "[0].Config", "1"}, // task-clock
+		{events + "[1].Config", "2"}, // page-faults
+		{events + "[1].Leader.FD", printed(t, in, events+"[0].FD")},
+		{events + "[1].On", "true"},
+	} {
+		if got := printed(t, in, tt.expr); got != tt.want {
+			t.Errorf("mcinspect --print %s = %q, want %q", tt.expr, got, tt.want)
+		}
+	}
+}

@@ -182,6 +182,26 @@ static int after_exec(int fd, int cloexec_fd)
 	return 0;
 }
 
+/* hold opens a page-faults event in a task-clock group, says "ready" and
+   waits for stdin's end, for a reader of the kernel's state. */
+static int hold(void)
+{
+	struct perf_event_attr a;
+	char c;
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	int leader = perf_open(&a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS);
+	if (leader < 0 || perf_open(&a, 0, -1, leader, 0) < 0) {
+		perror("perf_event_open");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) == 1)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct perf_event_attr a;
@@ -189,6 +209,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "exec") == 0)
 		return after_exec(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 2 && strcmp(argv[1], "hold") == 0)
+		return hold();
 
 	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
 	a.disabled = 1;

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -37,6 +38,7 @@ func (k *OS) exitThread(c *CPU, t *task.Thread, code int) {
 		return
 	}
 	k.threadEnded(t)
+	syscalls.PerfThreadEnded(t, k.SliceNs(t))
 	if a := t.ClearChildTID; a != 0 {
 		if p.MM.CopyOut(a, []byte{0, 0, 0, 0}) == nil {
 			if off, _, ok := p.MM.Translate(a); ok {

@@ -15,6 +15,8 @@
 // table does not expect panics.
 //
 // Families: exec.go, fork.go, futex.go, ids.go, info.go, mm.go,
+// perf.go (perf_event_open, and read, ioctl and close on its descriptors,
+// dup2, dup3 and close_range over them),
 // process.go, procview.go (the paths rewritten to the LWK's /proc and /sys
 // views), sched.go, signal.go, time.go, timer.go. Every call is counted
 // and timed per thread, local and offloaded apart (McKernel's profile);

@@ -101,6 +101,7 @@ func execFD(c *Call, fd int, argv, env []string) int64 {
 		return errno(err)
 	}
 	offloadCall(c, ikc.NrCloseOnExec, [6]uint64{})
+	perfExec(c)
 	return 0
 }
 

@@ -83,6 +83,9 @@ type Kernel interface {
 	// View renders the LWK's view of an absolute /proc or /sys path for t
 	// and returns the file standing for it; false leaves the path Linux's.
 	View(t *task.Thread, path string) (string, bool)
+	// SliceNs is how long t, the thread of the calling CPU, has held it
+	// since it was last picked: its run time not yet in Stats.RunNs.
+	SliceNs(t *task.Thread) uint64
 }
 
 // Call is one system call in progress.
@@ -96,6 +99,9 @@ type Call struct {
 	ExitSignal int
 	// Offloaded says mcexec served the call.
 	Offloaded bool
+	// servedLocally says a prepared call's handler served it without
+	// mcexec (read on a perf event's descriptor).
+	servedLocally bool
 	// view rewrites the call's path argument when it names an LWK view.
 	view *pathView
 }
@@ -169,7 +175,7 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 		r.Rax = uint64(ret)
 		t.Syscall = task.NoSyscall
 	}
-	ofl := rt.kind.RunsOnLinux()
+	ofl := rt.kind.RunsOnLinux() && !c.servedLocally
 	t.Stats.Syscall(c.Nr, uint64(sched.Now()-start), ofl)
 	c.Offloaded = ofl
 	t.End()

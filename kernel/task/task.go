@@ -13,6 +13,7 @@ import (
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/stats"
+	"github.com/gomck/gomck/perf"
 )
 
 // ThreadState is a thread's scheduling state, shown by mcps as ST
@@ -263,6 +264,8 @@ type Process struct {
 	// Viewed is set once a /proc view of the process was asked for: only
 	// then is there one to remove at its end.
 	Viewed atomic.Bool
+	// Perf are the process's open perf events (perf_event_open).
+	Perf perf.Table
 
 	// stubs are the stub threads of the process by LWK CPU, Stub's CPU
 	// among them; threads on other CPUs run in threads of Stub's process.

@@ -86,13 +86,15 @@ func TestLookups(t *testing.T) {
 		listed bool
 		kind   Kind
 	}{
-		{0, "read", true, Offloaded},
+		{0, "read", true, Prepared},
+		{1, "write", true, Offloaded},
 		{2, "open", true, Prepared},
 		{9, "mmap", true, Local},
 		{149, "mlock", true, Local},
 		{202, "futex", true, Local},
 		{230, "clock_nanosleep", true, Local},
 		{257, "openat", true, Prepared},
+		{298, "perf_event_open", true, Local},
 		{334, "rseq", true, Refused},
 		{336, "uprobe", true, Offloaded},
 		{337, "", false, Offloaded},

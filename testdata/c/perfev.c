@@ -1,0 +1,385 @@
+// cflags: -pthread
+/* perf_event_open's software events, read formats, groups, ioctls and
+   errnos, printed as "key value" lines that the test compares between a
+   native run and one under mcexec: a task-clock group over a busy loop of
+   BUSY_MS that touches PAGES fresh pages, then resets, partial enables and
+   bad input. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <linux/perf_event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_MS 60
+#define PAGES 256
+
+static const struct {
+	const char *name;
+	uint64_t config;
+} members[] = {
+	{"page-faults", PERF_COUNT_SW_PAGE_FAULTS},
+	{"minor-faults", PERF_COUNT_SW_PAGE_FAULTS_MIN},
+	{"major-faults", PERF_COUNT_SW_PAGE_FAULTS_MAJ},
+	{"context-switches", PERF_COUNT_SW_CONTEXT_SWITCHES},
+	{"cpu-migrations", PERF_COUNT_SW_CPU_MIGRATIONS},
+	{"alignment-faults", PERF_COUNT_SW_ALIGNMENT_FAULTS},
+	{"emulation-faults", PERF_COUNT_SW_EMULATION_FAULTS},
+	{"cpu-clock", PERF_COUNT_SW_CPU_CLOCK},
+	{"dummy", PERF_COUNT_SW_DUMMY},
+};
+#define NMEMBERS (sizeof members / sizeof members[0])
+
+static long perf_open(struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long flags)
+{
+	return syscall(SYS_perf_event_open, a, pid, cpu, group, flags);
+}
+
+static void attr_init(struct perf_event_attr *a, uint32_t type, uint64_t config)
+{
+	memset(a, 0, sizeof *a);
+	a->size = sizeof *a;
+	a->type = type;
+	a->config = config;
+}
+
+/* result prints what a call returned: "ok" or its errno's name. */
+static void result(const char *what, long r)
+{
+	printf("%s %s\n", what, r >= 0 ? "ok" : strerrorname_np(errno));
+}
+
+static void try_open(const char *what, struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long flags)
+{
+	long fd = perf_open(a, pid, cpu, group, flags);
+	result(what, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void busy(int ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < ms * 1000000L);
+}
+
+/* touch makes pages page faults: the LWK populates a mapping at mmap
+   unless MAP_NORESERVE, and then FAULT_AROUND pages per fault, so one page
+   of every FAULT_AROUND is touched (Linux faults anonymous pages one by
+   one). */
+#define FAULT_AROUND 16
+static void touch(int pages)
+{
+	long len = pages * FAULT_AROUND * 4096L;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	for (int i = 0; i < pages; i++)
+		p[i * FAULT_AROUND * 4096L] = 1;
+	munmap(p, len);
+}
+
+struct group_read {
+	uint64_t nr, enabled, running;
+	struct {
+		uint64_t value, id;
+	} v[1 + NMEMBERS];
+};
+
+/* read_group prints the group's values under label. */
+static void read_group(const char *label, int leader, const int *fds)
+{
+	struct group_read g;
+	long n = read(leader, &g, sizeof g);
+	if (n < 0) {
+		result(label, n);
+		return;
+	}
+	printf("%s nr %llu\n", label, (unsigned long long)g.nr);
+	printf("%s size %ld\n", label, n);
+	printf("%s task-clock %llu\n", label, (unsigned long long)g.v[0].value);
+	for (unsigned i = 0; i < NMEMBERS && i + 1 < g.nr; i++)
+		printf("%s %s %llu\n", label, members[i].name, (unsigned long long)g.v[i + 1].value);
+	printf("%s time-enabled %llu\n", label, (unsigned long long)g.enabled);
+	printf("%s running-is-enabled %d\n", label, g.running == g.enabled);
+	int ids = 1;
+	for (unsigned i = 0; i <= NMEMBERS; i++) {
+		uint64_t id = 0;
+		if (ioctl(fds[i], PERF_EVENT_IOC_ID, &id) < 0 || id != g.v[i].id || id == 0)
+			ids = 0;
+		for (unsigned j = 0; j < i; j++)
+			if (g.v[j].id == id)
+				ids = 0;
+	}
+	printf("%s ids-match %d\n", label, ids);
+}
+
+/* A second thread, counted by the main one: it busy-loops, then waits
+   while the main thread reads its event. */
+static sem_t worker_busy, worker_go, worker_done;
+static pid_t worker_tid;
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	worker_tid = syscall(SYS_gettid);
+	sem_post(&worker_busy);
+	sem_wait(&worker_go);
+	busy(30);
+	sem_post(&worker_done);
+	sem_wait(&worker_go);
+	return NULL;
+}
+
+static void other_thread(void)
+{
+	struct perf_event_attr a;
+	pthread_t th;
+	uint64_t v;
+	sem_init(&worker_busy, 0, 0);
+	sem_init(&worker_go, 0, 0);
+	sem_init(&worker_done, 0, 0);
+	int err = pthread_create(&th, NULL, worker, NULL);
+	if (err != 0) {
+		printf("thread create %s\n", strerrorname_np(err));
+		return;
+	}
+	sem_wait(&worker_busy);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	long fd = perf_open(&a, worker_tid, -1, -1, 0);
+	result("open thread", fd);
+	sem_post(&worker_go);
+	sem_wait(&worker_done);
+	usleep(20000); /* the worker is asleep in sem_wait by now */
+	result("read thread", read(fd, &v, sizeof v));
+	printf("thread task-clock %llu\n", (unsigned long long)v);
+	sem_post(&worker_go);
+	pthread_join(th, NULL);
+	result("read thread ended", read(fd, &v, sizeof v));
+	printf("thread ended task-clock %llu\n", (unsigned long long)v);
+	close(fd);
+}
+
+/* after_exec runs in the image perfev execs: fd counts from the exec on
+   (enable_on_exec), cloexec_fd was closed by it. */
+static int after_exec(int fd, int cloexec_fd)
+{
+	uint64_t v;
+	busy(10);
+	result("exec read", read(fd, &v, sizeof v));
+	printf("exec task-clock %llu\n", (unsigned long long)v);
+	result("exec read cloexec", read(cloexec_fd, &v, sizeof v));
+	return 0;
+}
+
+/* hold opens a page-faults event in a task-clock group, says "ready" and
+   waits for stdin's end, for a reader of the kernel's state. */
+static int hold(void)
+{
+	struct perf_event_attr a;
+	char c;
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	int leader = perf_open(&a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS);
+	if (leader < 0 || perf_open(&a, 0, -1, leader, 0) < 0) {
+		perror("perf_event_open");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) == 1)
+		;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct perf_event_attr a;
+	int fds[1 + NMEMBERS];
+
+	if (argc == 4 && strcmp(argv[1], "exec") == 0)
+		return after_exec(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 2 && strcmp(argv[1], "hold") == 0)
+		return hold();
+
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.disabled = 1;
+	a.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_TOTAL_TIME_ENABLED |
+			PERF_FORMAT_TOTAL_TIME_RUNNING;
+	fds[0] = perf_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	result("open task-clock", fds[0]);
+	if (fds[0] < 0)
+		return 1;
+	for (unsigned i = 0; i < NMEMBERS; i++) {
+		char what[64];
+		attr_init(&a, PERF_TYPE_SOFTWARE, members[i].config);
+		a.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID;
+		fds[i + 1] = perf_open(&a, i % 2 ? syscall(SYS_gettid) : 0, -1, fds[0], PERF_FLAG_FD_CLOEXEC);
+		snprintf(what, sizeof what, "open %s", members[i].name);
+		result(what, fds[i + 1]);
+		if (fds[i + 1] < 0)
+			return 1;
+	}
+
+	/* The leader is disabled: nothing counts yet. */
+	touch(16);
+	read_group("before", fds[0], fds);
+
+	ioctl(fds[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+	busy(BUSY_MS);
+	touch(PAGES);
+	result("disable", ioctl(fds[0], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP));
+	read_group("busy", fds[0], fds);
+
+	/* Disabled: the counts stay. */
+	touch(16);
+	read_group("disabled", fds[0], fds);
+
+	result("reset", ioctl(fds[0], PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP));
+	read_group("reset", fds[0], fds);
+
+	/* The leader alone enabled: its members are disabled and stay 0. */
+	result("enable-leader", ioctl(fds[0], PERF_EVENT_IOC_ENABLE, 0));
+	busy(10);
+	touch(16);
+	ioctl(fds[0], PERF_EVENT_IOC_DISABLE, 0);
+	read_group("leader-only", fds[0], fds);
+
+	/* A member read alone, with its own read format. */
+	{
+		struct perf_event_attr b;
+		uint64_t v[3];
+		attr_init(&b, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS);
+		b.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+		int fd = perf_open(&b, 0, -1, -1, 0);
+		result("open alone", fd);
+		touch(PAGES);
+		long n = read(fd, v, sizeof v);
+		printf("alone size %ld\n", n);
+		printf("alone page-faults %llu\n", (unsigned long long)v[0]);
+		printf("alone running-is-enabled %d\n", v[1] == v[2]);
+		result("read short", read(fd, v, 8));
+		b.read_format = PERF_FORMAT_ID | PERF_FORMAT_LOST;
+		int lost_fd = perf_open(&b, 0, -1, -1, 0);
+		uint64_t id;
+		ioctl(lost_fd, PERF_EVENT_IOC_ID, &id);
+		printf("lost size %ld\n", read(lost_fd, v, sizeof v));
+		printf("lost id-match %d\n", v[1] == id);
+		printf("lost lost %llu\n", (unsigned long long)v[2]);
+		close(lost_fd);
+		result("ioctl unknown", ioctl(fd, _IO('$', 99), 0));
+		result("ioctl set-output none", ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, -1L));
+		result("ioctl set-output int -1", ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, -1));
+		result("ioctl set-output self", ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, fd));
+		result("ioctl set-output other", ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, fds[0]));
+		result("ioctl set-output not perf", ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, 0));
+		uint64_t period = 1000;
+		result("ioctl period", ioctl(fd, PERF_EVENT_IOC_PERIOD, &period));
+		result("ioctl refresh", ioctl(fd, PERF_EVENT_IOC_REFRESH, 1));
+		result("ioctl pause-output", ioctl(fd, PERF_EVENT_IOC_PAUSE_OUTPUT, 1));
+		result("ioctl set-filter", ioctl(fd, PERF_EVENT_IOC_SET_FILTER, "filter"));
+		result("ioctl set-bpf", ioctl(fd, PERF_EVENT_IOC_SET_BPF, 0));
+		uint32_t ids[4] = {4};
+		result("ioctl query-bpf", ioctl(fd, PERF_EVENT_IOC_QUERY_BPF, ids));
+		struct perf_event_attr m;
+		attr_init(&m, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS);
+		result("ioctl modify", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &m));
+		attr_init(&m, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES);
+		result("ioctl modify type", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &m));
+		/* Descriptors replaced or closed in bulk stop being events. */
+		int over = perf_open(&b, 0, -1, -1, 0), null = open("/dev/null", O_RDONLY);
+		dup2(null, over);
+		printf("dup2 read size %ld\n", read(over, v, sizeof v));
+		close(null);
+		close(over);
+		over = perf_open(&b, 0, -1, -1, 0);
+		result("close_range", syscall(SYS_close_range, over, over, 0));
+		result("close_range read", read(over, v, sizeof v));
+		result("close", close(fd));
+		result("read closed", read(fd, v, sizeof v));
+		result("ioctl closed", ioctl(fd, PERF_EVENT_IOC_ENABLE, 0));
+		try_open("group closed", &b, 0, -1, fd, 0);
+		try_open("group not perf", &b, 0, -1, 0, 0);
+	}
+
+	other_thread();
+
+	/* Bad input. */
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	try_open("flags bad", &a, 0, -1, -1, 1UL << 8);
+	try_open("pid none", &a, 999999, -1, -1, 0);
+	try_open("pid negative", &a, -5, -1, -1, 0);
+	try_open("pid -1 cpu -1", &a, -1, -1, -1, 0);
+	try_open("cpu bad", &a, 0, 9999, -1, 0);
+	try_open("pid self", &a, getpid(), -1, -1, 0);
+	a.read_format = 1 << 10;
+	try_open("read-format bad", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.__reserved_1 = 1;
+	try_open("attr reserved bit", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	try_open("attr bad address", (struct perf_event_attr *)8, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.size = 8;
+	try_open("size small", &a, 0, -1, -1, 0);
+	printf("size written %u\n", a.size >= PERF_ATTR_SIZE_VER0);
+	{
+		char big[512] = {0};
+		attr_init((struct perf_event_attr *)big, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+		((struct perf_event_attr *)big)->size = sizeof big;
+		try_open("size large zeros", (struct perf_event_attr *)big, 0, -1, -1, 0);
+		big[400] = 1;
+		try_open("size large junk", (struct perf_event_attr *)big, 0, -1, -1, 0);
+	}
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.size = 0;
+	try_open("size zero", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, 999);
+	try_open("software unknown", &a, 0, -1, -1, 0);
+	attr_init(&a, 1000, 0);
+	try_open("type unknown", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES);
+	try_open("hardware cycles", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS);
+	try_open("hardware instructions", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_HW_CACHE,
+		  PERF_COUNT_HW_CACHE_L1D | PERF_COUNT_HW_CACHE_OP_READ << 8 | PERF_COUNT_HW_CACHE_RESULT_MISS << 16);
+	try_open("cache l1d", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_RAW, 0x3c);
+	try_open("raw", &a, 0, -1, -1, 0);
+
+	/* What the LWK does not do yet: sampling and inherit. */
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.sample_period = 100000;
+	try_open("sampling", &a, 0, -1, -1, 0);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.inherit = 1;
+	try_open("inherit", &a, 0, -1, -1, 0);
+
+	/* enable_on_exec, and an event closed on exec. */
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.disabled = 1;
+	a.enable_on_exec = 1;
+	long on_exec = perf_open(&a, 0, -1, -1, 0);
+	result("open enable-on-exec", on_exec);
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	long cloexec = perf_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	result("open cloexec", cloexec);
+	char fd1[16], fd2[16];
+	snprintf(fd1, sizeof fd1, "%ld", on_exec);
+	snprintf(fd2, sizeof fd2, "%ld", cloexec);
+	fflush(stdout);
+	execl(argv[0], argv[0], "exec", fd1, fd2, (char *)NULL);
+	perror("execl");
+	return 1;
+}

@@ -80,6 +80,9 @@ func gcoreOf(t *testing.T, in *Instance) string {
 	if _, err := exec.LookPath("gcore"); err != nil {
 		t.Skip("gcore (gdb) not installed: scripts/deps.sh installs it")
 	}
+	// gdb stops the daemon while it writes the core, which can take
+	// longer than the monitor's 3 s on a loaded machine.
+	in.Hangs = true
 	core := filepath.Join(t.TempDir(), "core")
 	if out, err := exec.Command("gcore", "-o", core, fmt.Sprint(in.PID)).CombinedOutput(); err != nil {
 		t.Fatalf("gcore: %v\n%s", err, out)

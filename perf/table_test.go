@@ -71,3 +71,21 @@ func TestSoftwareEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestLWKEvents checks that the LWK event table has unique names and ids,
+// in id order, and that a config splits into its format's fields.
+func TestLWKEvents(t *testing.T) {
+	seen := map[string]bool{}
+	for i, e := range LWKEvents {
+		if seen[e.Name] || e.ID != i+1 {
+			t.Errorf("event %d %q: duplicate or out of order", e.ID, e.Name)
+		}
+		seen[e.Name] = true
+		if got, ok := LookupLWK(e.Name); !ok || got.ID != e.ID {
+			t.Errorf("LookupLWK(%q) = %+v, %v", e.Name, got, ok)
+		}
+	}
+	if id, nr := LWKEventOf(LWKSyscallOffloadedCalls | 1<<8); id != LWKSyscallOffloadedCalls || nr != 1 {
+		t.Errorf("LWKEventOf: event %d nr %d", id, nr)
+	}
+}

@@ -19,7 +19,7 @@ import (
 // CPU (its parent's on a tie); prepare runs before the thread can run.
 func (k *OS) Clone(parent *task.Thread, regs unix.PtraceRegs, prepare func(*task.Thread)) (*task.Thread, error) {
 	p := parent.Proc
-	slot := p.FreeSlot()
+	slot := p.ReserveSlot()
 	if slot < 0 {
 		return nil, unix.EAGAIN // every IKC slot serves a live thread
 	}
@@ -31,6 +31,7 @@ func (k *OS) Clone(parent *task.Thread, regs unix.PtraceRegs, prepare func(*task
 	if stub.FPOwner == parent.TID {
 		fp, err := stub.SaveFP(nil)
 		if err != nil {
+			p.UnreserveSlot(slot)
 			return nil, err
 		}
 		t.FPState = fp
@@ -46,9 +47,7 @@ func (k *OS) Clone(parent *task.Thread, regs unix.PtraceRegs, prepare func(*task
 	to.Threads.Add(1)
 	stats.Created(&k.Stats.Threads)
 	prepare(t)
-	p.Begin()
-	p.Threads = append(p.Threads, t)
-	p.End()
+	p.AddThread(t)
 	to.Queue.Push(t)
 	return t, nil
 }

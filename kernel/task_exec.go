@@ -48,8 +48,10 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 			}
 		}
 	}
+	p.ThreadsMu.Lock()
 	p.Begin()
 	p.Threads = []*task.Thread{t}
+	p.ThreadsMu.Unlock()
 	for i := range p.SigActs {
 		if p.SigActs[i].Handler != task.SigIgnore {
 			p.SigActs[i] = task.SigAction{}

@@ -46,14 +46,7 @@ func (k *OS) exitThread(c *CPU, t *task.Thread, code int) {
 			}
 		}
 	}
-	p.Begin()
-	for i, o := range p.Threads {
-		if o == t {
-			p.Threads = append(p.Threads[:i:i], p.Threads[i+1:]...)
-			break
-		}
-	}
-	p.End()
+	p.RemoveThread(t)
 	c.Queue.Remove(t)
 	c.Threads.Add(-1)
 	if s := p.StubOn(c.Index); s != nil && s.FPOwner == t.TID {

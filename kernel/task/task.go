@@ -193,7 +193,14 @@ type Process struct {
 	Cred       Cred
 	Start      int64 // unix ns
 	MM         *mm.AddressSpace
-	Threads    []*Thread
+	// Threads changes under ThreadsMu (threads of one process clone and
+	// end on several CPUs at once), always into a new array, so that a
+	// reader without the lock sees a whole list.
+	Threads   []*Thread
+	ThreadsMu sync.Mutex
+	// reserved marks the IKC slots given to threads being created, not in
+	// Threads yet, guarded by ThreadsMu.
+	reserved [ikc.SlotCount]bool
 	Stub       *Context // the host context on Home
 	Chan       *ikc.Channel
 	Auxv       []uint64
@@ -353,18 +360,56 @@ func (p *Process) Finish(code, sig int) {
 	})
 }
 
-// FreeSlot returns an IKC slot no thread of p uses, or -1.
-func (p *Process) FreeSlot() int {
-	var used [ikc.SlotCount]bool
+// ReserveSlot returns an IKC slot that no thread of p uses and none being
+// created was given, or -1; AddThread or UnreserveSlot ends the
+// reservation. Two threads cloning on two CPUs at once must not get the
+// same slot: each would then take the other's answers.
+func (p *Process) ReserveSlot() int {
+	p.ThreadsMu.Lock()
+	defer p.ThreadsMu.Unlock()
+	used := p.reserved
 	for _, t := range p.Threads {
 		used[t.Slot] = true
 	}
 	for i, u := range used {
 		if !u {
+			p.reserved[i] = true
 			return i
 		}
 	}
 	return -1
+}
+
+// UnreserveSlot gives back a slot ReserveSlot returned for a thread that
+// was not created.
+func (p *Process) UnreserveSlot(slot int) {
+	p.ThreadsMu.Lock()
+	p.reserved[slot] = false
+	p.ThreadsMu.Unlock()
+}
+
+// AddThread adds t, whose slot ReserveSlot returned, to p's threads.
+func (p *Process) AddThread(t *Thread) {
+	p.ThreadsMu.Lock()
+	defer p.ThreadsMu.Unlock()
+	p.Begin()
+	p.Threads = append(p.Threads[:len(p.Threads):len(p.Threads)], t)
+	p.reserved[t.Slot] = false
+	p.End()
+}
+
+// RemoveThread removes t from p's threads.
+func (p *Process) RemoveThread(t *Thread) {
+	p.ThreadsMu.Lock()
+	defer p.ThreadsMu.Unlock()
+	p.Begin()
+	for i, o := range p.Threads {
+		if o == t {
+			p.Threads = append(p.Threads[:i:i], p.Threads[i+1:]...)
+			break
+		}
+	}
+	p.End()
 }
 
 // Begin and End bracket a change of the process record.

@@ -201,12 +201,12 @@ type Process struct {
 	// reserved marks the IKC slots given to threads being created, not in
 	// Threads yet, guarded by ThreadsMu.
 	reserved [ikc.SlotCount]bool
-	Stub       *Context // the host context on Home
-	Chan       *ikc.Channel
-	Auxv       []uint64
-	VDSO       uint64 // where the app's vDSO is: every stub of it must have it there
-	Rlimits    [16]unix.Rlimit
-	SigActs    [65]SigAction
+	Stub     *Context // the host context on Home
+	Chan     *ikc.Channel
+	Auxv     []uint64
+	VDSO     uint64 // where the app's vDSO is: every stub of it must have it there
+	Rlimits  [16]unix.Rlimit
+	SigActs  [65]SigAction
 	// Exit status once the process is gone: ExitCode, or ExitSignal > 0
 	// when it died of a signal.
 	ExitCode   int

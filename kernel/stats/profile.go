@@ -66,13 +66,18 @@ type SyscallCount struct {
 	Offloaded Syscall `json:"offloaded"`
 }
 
-// ThreadEnded records the counts of a thread of the process that ends.
-func (p *Profile) ThreadEnded(tid int, t *Thread) {
+// ThreadEnded records the counts of a thread of the process that ends;
+// sliceNs is the run time of its last slice, not yet in t.RunNs when it
+// ends on its CPU.
+func (p *Profile) ThreadEnded(tid int, t *Thread, sliceNs uint64) {
 	calls := t.Counts()
+	totals := t.Totals()
+	totals.RunNs += sliceNs
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.threads = append(p.threads, ThreadProfile{TID: tid, Syscalls: calls, Counters: t.Totals()})
+	p.threads = append(p.threads, ThreadProfile{TID: tid, Syscalls: calls, Counters: totals})
 	p.sum.add(t)
+	p.sum.RunNs += sliceNs
 }
 
 // Report is the profile of process pid once its threads have ended; nil

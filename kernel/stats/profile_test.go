@@ -17,8 +17,8 @@ func TestProfile(t *testing.T) {
 	a.RunNs, a.Switches, a.PageFaults = 5000, 2, 3
 	b.RunNs, b.Migrations, b.FutexWaits, b.Signals = 700, 1, 4, 1
 	var p Profile
-	p.ThreadEnded(10, &a)
-	p.ThreadEnded(11, &b)
+	p.ThreadEnded(10, &a, 0)
+	p.ThreadEnded(11, &b, 0)
 	want := &ProfileReport{PID: 10, Exe: "/bin/x",
 		Threads: []ThreadProfile{
 			{TID: 10, Syscalls: []SyscallCount{

@@ -118,7 +118,17 @@ type Stats struct {
 	// grow.
 	EndedLocalCalls   uint64 `json:"ended_syscalls_local"`
 	EndedOffloadCalls uint64 `json:"ended_syscalls_offloaded"`
-	Changing          bool   `json:"changing,omitempty"`
+	// The ended threads' other counters, for instance-wide counting
+	// (mcperf stat -a).
+	EndedLocalNs    uint64 `json:"ended_syscalls_local_ns"`
+	EndedOffloadNs  uint64 `json:"ended_syscalls_offloaded_ns"`
+	EndedRunNs      uint64 `json:"ended_run_ns"`
+	EndedSwitches   uint64 `json:"ended_context_switches"`
+	EndedMigrations uint64 `json:"ended_migrations"`
+	EndedPageFaults uint64 `json:"ended_page_faults"`
+	EndedFutexWaits uint64 `json:"ended_futex_waits"`
+	EndedSignals    uint64 `json:"ended_signals_delivered"`
+	Changing        bool   `json:"changing,omitempty"`
 }
 
 // VMA is one virtual memory area and the partition pages backing it.

@@ -99,6 +99,9 @@ func lwkEventName(name string) (event string, nr int, ok bool) {
 		return n, -1, true
 	}
 	inner, ok := strings.CutPrefix(name, perf.LWKPMU+"/")
+	if !ok {
+		return "", 0, false
+	}
 	if inner, ok = strings.CutSuffix(inner, "/"); !ok {
 		return "", 0, false
 	}

@@ -48,7 +48,7 @@ func TestLookup(t *testing.T) {
 	}
 	for _, bad := range []string{"", "nosuch", "lwk/nosuch/", "lwk/syscalls_local", "lwk/syscalls_local,nr=1/",
 		"lwk/syscall_local_calls/", "lwk/syscall_local_calls,nr=4096/", "lwk/syscall_local_calls,foo=1/",
-		"sde:::lwk::", "sde:::lwk::syscall_local_calls", "lwk//"} {
+		"sde:::lwk::", "sde:::lwk::syscall_local_calls", "lwk//", "syscalls_local/"} {
 		var unknown ErrUnknown
 		if _, err := Lookup(bad); !errors.As(err, &unknown) {
 			t.Errorf("%q: %v, want ErrUnknown", bad, err)

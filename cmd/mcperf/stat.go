@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/inspect"
 	"github.com/gomck/gomck/inspect/cli"
@@ -97,6 +98,12 @@ func statCommand(o statOptions, events []stat.Event, argv []string, out io.Write
 	}
 	defer os.RemoveAll(dir)
 	profile := dir + "/profile.json"
+	// A forked child's mcexec appends its process's record when that
+	// process ends, perhaps after the first mcexec exits: as their
+	// reaper, mcperf waits for them (wait4 -1) before it reads.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("PR_SET_CHILD_SUBREAPER: %w", err)
+	}
 	runs := stat.Runs{Target: strings.Join(argv, " "), Events: events}
 	code := 0
 	for range o.repeat {
@@ -110,6 +117,7 @@ func statCommand(o statOptions, events []stat.Event, argv []string, out io.Write
 			return 0, fmt.Errorf("running %s: %w", argv[0], err)
 		}
 		code = exitStatus(cmd.ProcessState)
+		reapOrphans(orphanWait)
 		f, err := os.Open(profile)
 		if err != nil {
 			return code, fmt.Errorf("%s left no profile (status %d): %w", argv[0], code, err)
@@ -123,6 +131,31 @@ func statCommand(o statOptions, events []stat.Event, argv []string, out io.Write
 		runs.Elapsed = append(runs.Elapsed, elapsed)
 	}
 	return code, printRuns(out, runs, o.sep)
+}
+
+// orphanWait bounds the wait for orphaned child proxies (a daemon the
+// program left behind is not waited for); orphanPoll is how often they
+// are looked for.
+const (
+	orphanWait = 2 * time.Second
+	orphanPoll = time.Millisecond
+)
+
+// reapOrphans reaps the processes reparented to mcperf until there are
+// none, or for at most limit.
+func reapOrphans(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		switch {
+		case errors.Is(err, unix.ECHILD) || time.Now().After(deadline):
+			return
+		case pid > 0:
+			continue // another may be there already
+		}
+		time.Sleep(orphanPoll)
+	}
 }
 
 // exitStatus is a shell's status for a process: its code, or 128 and the

@@ -38,10 +38,13 @@ type CPU struct {
 	OffloadCalls uint64 `json:"syscalls_offloaded"`
 	PageFaults   uint64 `json:"page_faults"`
 	Since        int64  `json:"since_ns,omitempty"` // CLOCK_MONOTONIC when Current was picked
-	Runnable     []int  `json:"runnable"`           // run queue, TIDs in order
-	Sleepers     []int  `json:"sleepers,omitempty"` // sleeping with a deadline
-	Blocked      int    `json:"blocked"`            // sleeping without one
-	Changing     bool   `json:"changing,omitempty"`
+	// IdleSince is CLOCK_MONOTONIC when the CPU went to sleep idle, 0
+	// while awake: that sleep is not yet in IdleNs.
+	IdleSince int64 `json:"idle_since_ns,omitempty"`
+	Runnable  []int `json:"runnable"`           // run queue, TIDs in order
+	Sleepers  []int `json:"sleepers,omitempty"` // sleeping with a deadline
+	Blocked   int   `json:"blocked"`            // sleeping without one
+	Changing  bool  `json:"changing,omitempty"`
 }
 
 // Process is one LWK process.

@@ -159,6 +159,9 @@ func (d *decoder) cpu(ptr value.Value) (CPU, bool) {
 		if _, ok := v.T.Field("Since"); ok { // older daemons lack it
 			c.Since = v.Field("Since").Int()
 		}
+		if _, ok := v.T.Field("IdleSince"); ok { // older daemons lack it
+			c.IdleSince = v.Field("IdleSince").Int()
+		}
 		queue = v.Field("Queue")
 	})
 	if !ok {

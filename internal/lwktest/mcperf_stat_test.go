@@ -65,6 +65,17 @@ func TestMcperfStat(t *testing.T) {
 		}
 	})
 
+	t.Run("children with a reused proxy", func(t *testing.T) {
+		// Two children, one after the other, without offloaded calls:
+		// their proxies may report after the first mcexec's end.
+		twice := append(args[:len(args)-2:len(args)-2], "2")
+		res := Run(in.Cmd("mcperf", append([]string{"stat", "-x", ",", "-e", getpidCalls, "--"}, twice...)...), "")
+		want := fmt.Sprintf("%d,,%s,", profMainLocal+profSecondLocal+2*7, getpidCalls)
+		if res.Code != 3 || !strings.HasPrefix(res.Stderr, "err\n"+want) {
+			t.Errorf("mcperf stat -x, of two children: %v; want %q", res, want)
+		}
+	})
+
 	t.Run("default events", func(t *testing.T) {
 		res := Run(in.Cmd("mcperf", append([]string{"stat", "--"}, args...)...), "")
 		counts := statTable(t, strings.TrimPrefix(res.Stderr, "err\n"))
@@ -173,6 +184,16 @@ func TestMcperfInstance(t *testing.T) {
 		}
 		if local < calls {
 			t.Errorf("the intervals count %d local calls, want at least the program's %d", local, calls)
+		}
+	})
+
+	t.Run("stat -a SECS", func(t *testing.T) {
+		res := Run(in.Cmd("mcperf", "stat", "-a", "-e", "task-clock,lwk/idle_ns/,lwk/syscall_local_calls,nr=39/", "0.5"), "")
+		counts := statTable(t, res.Stderr)
+		idle, err := strconv.ParseFloat(counts["lwk/idle_ns/"], 64)
+		if res.Code != 0 || !strings.Contains(res.Stderr, " Performance counter stats for 'system wide':") || err != nil ||
+			idle < 0.3e9 || counts["lwk/syscall_local_calls,nr=39/"] != "<not supported>" {
+			t.Errorf("mcperf stat -a 0.5 of an idle instance: %v; want most of 0.5 s idle, per-syscall counts unsupported", res)
 		}
 	})
 

@@ -3,6 +3,8 @@ package stat
 import (
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gomck/gomck/inspect/lwk"
 	"github.com/gomck/gomck/kernel/stats"
 )
@@ -17,7 +19,12 @@ func InstanceTotals(s *lwk.Snapshot) Sample {
 		Signals: st.EndedSignals, LocalNs: st.EndedLocalNs, OffloadNs: st.EndedOffloadNs}}
 	// The CPUs count switches, faults and calls of every thread, ended
 	// or not, under one sequence counter each.
+	var now unix.Timespec
+	live := s.Live && unix.ClockGettime(unix.CLOCK_MONOTONIC, &now) == nil
 	for _, c := range s.CPUs {
+		if live && c.IdleSince > 0 && now.Nano() > c.IdleSince {
+			t.IdleNs += uint64(now.Nano() - c.IdleSince) // asleep now, since then
+		}
 		t.Switches += c.Switches
 		t.PageFaults += c.PageFaults
 		t.LocalCalls += c.LocalCalls

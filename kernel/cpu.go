@@ -27,6 +27,10 @@ type CPU struct {
 	Slices  uint64 // thread slices run; the time-sharing ticker watches it
 	// Since is when Current was picked (sched.Now), to charge its RunNs.
 	Since int64
+	// IdleSince is when the CPU went to sleep with nothing to run
+	// (sched.Now), 0 while it is awake: the sleep not yet in
+	// Stats.IdleNs, which a reader from outside (mcperf stat -a) adds.
+	IdleSince int64
 
 	// Spare is a stub started while the CPU was idle, or the stub of an
 	// ended process, so that exec and fork do not wait for a fork and
@@ -130,9 +134,13 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 		// Idle: tick-less, until work, a wake-up or the next deadline.
 		d, _ := c.Queue.NextDeadline()
 		idle := sched.Now()
+		c.IdleSince = idle
 		c.waiting()
 		c.Queue.Idle(seen, d)
 		c.working()
+		// Awake before the sleep is counted: a reader in between misses
+		// it for a moment rather than counting it twice.
+		c.IdleSince = 0
 		c.Stats.IdleNs += uint64(sched.Now() - idle)
 	}
 }

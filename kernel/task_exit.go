@@ -15,7 +15,7 @@ func (k *OS) threadEnded(t *task.Thread) {
 	k.Hooks.threadExited(t)
 	k.Stats.ThreadEnded(&t.Stats)
 	if prof := t.Proc.Profile; prof != nil {
-		prof.ThreadEnded(t.TID, &t.Stats)
+		prof.ThreadEnded(t.TID, &t.Stats, k.SliceNs(t))
 	}
 }
 

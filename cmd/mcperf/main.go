@@ -1,7 +1,20 @@
 // Command mcperf is the performance analyst's tool for an LWK instance,
 // on the Linux side:
 //
+//	mcperf list [--json]
+//	mcperf stat [-i N] [-e EV,...] [-x SEP] [-o FILE] [-r N] [--] PROG [ARGS]
+//	mcperf stat -a [-i N] [-I MS] [-e EV,...] [-x SEP] [-o FILE] [SECS | PROG [ARGS]]
+//	mcperf top [-i N] [-d SECS] [-n N] [-b]
 //	mcperf noise [-i N] [-d DUR] [-q QUANTUM] [--linux-cpu CPU] [--json]
+//
+// list names every event: Linux's hardware (available if Linux opens
+// them here, as papi_avail probes) and software ones, and the LWK's own
+// (lwk/NAME/, sde:::lwk::NAME). stat runs PROG under mcexec with a JSON
+// profile, which the kernel makes at the process's end with every
+// thread's counters, and prints perf stat's table or CSV (package
+// perf/stat); with -a it counts the whole instance between reads of its
+// daemon (inspect/lwk), every -I milliseconds or once. top shows each LWK
+// thread's rates over each refresh, from the same reads.
 //
 // noise runs a fixed-work-quantum loop on every LWK CPU of instance N and
 // on a Linux CPU side by side and prints each CPU's quantum times and
@@ -26,7 +39,10 @@ import (
 
 // subcommands are mcperf's, by name.
 var subcommands = map[string]func(args []string){
+	"list":  listMain,
 	"noise": noiseMain,
+	"stat":  statMain,
+	"top":   topMain,
 }
 
 func main() {

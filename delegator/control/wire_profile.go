@@ -24,6 +24,11 @@ func putThreadProfile(e *Encoder, t stats.ThreadProfile) {
 		e.Uint(c.Offloaded.Calls)
 		e.Uint(c.Offloaded.Ns)
 	})
+	c := t.Counters
+	for _, v := range []uint64{c.RunNs, c.Switches, c.Migrations, c.PageFaults, c.FutexWaits, c.Signals,
+		c.LocalCalls, c.LocalNs, c.OffloadCalls, c.OffloadNs} {
+		e.Uint(v)
+	}
 }
 
 // getProfile decodes what putProfile encoded.
@@ -47,5 +52,8 @@ func getThreadProfile(d *Decoder) stats.ThreadProfile {
 				Local:     stats.Syscall{Calls: d.Uint(), Ns: d.Uint()},
 				Offloaded: stats.Syscall{Calls: d.Uint(), Ns: d.Uint()}}
 		}),
+		Counters: stats.Counters{RunNs: d.Uint(), Switches: d.Uint(), Migrations: d.Uint(), PageFaults: d.Uint(),
+			FutexWaits: d.Uint(), Signals: d.Uint(), LocalCalls: d.Uint(), LocalNs: d.Uint(),
+			OffloadCalls: d.Uint(), OffloadNs: d.Uint()},
 	}
 }

@@ -25,7 +25,9 @@ var (
 			Threads: []stats.ThreadProfile{{TID: 42, Syscalls: []stats.SyscallCount{{Nr: 39, Name: "getpid",
 				Local: stats.Syscall{Calls: 1000, Ns: math.MaxUint64}}}}, {TID: 43}},
 			Process: stats.ThreadProfile{TID: 42, Syscalls: []stats.SyscallCount{{Nr: 1, Name: "write",
-				Offloaded: stats.Syscall{Calls: 2, Ns: 3}}}}}}
+				Offloaded: stats.Syscall{Calls: 2, Ns: 3}}}, Counters: stats.Counters{RunNs: 1, Switches: 2,
+				Migrations: 3, PageFaults: 4, FutexWaits: 5, Signals: 6, LocalCalls: 7, LocalNs: 8, OffloadCalls: 9,
+				OffloadNs: math.MaxUint64}}}}
 )
 
 // wireCases are the messages every wire test encodes.

@@ -14,7 +14,7 @@ const module = "github.com/gomck/gomck/"
 var kernelFields = map[string][]string{
 	"kernel.OS":                  {"Seq", "Index", "State", "BootTime", "Mem", "CPUs", "Procs", "Alloc", "Kmsg", "Stats"},
 	"delegator/partition.Memory": {"Size", "Direct"},
-	"kernel.CPU":                 {"Seq", "Index", "Host", "State", "Stats", "Current", "Since", "Queue"},
+	"kernel.CPU":                 {"Seq", "Index", "Host", "State", "Stats", "Current", "Since", "IdleSince", "Queue"},
 	"kernel/stats.CPU":           {"Switches", "IdleNs", "LocalCalls", "OffloadCalls", "PageFaults"},
 	"kernel/stats.Instance":      {"Seq", "Processes", "Threads", "Forks", "Execs", "Ended"},
 	"kernel/sched.Queue":         {"Seq", "Runnable", "Sleepers", "Blocked"},

@@ -38,10 +38,13 @@ type CPU struct {
 	OffloadCalls uint64 `json:"syscalls_offloaded"`
 	PageFaults   uint64 `json:"page_faults"`
 	Since        int64  `json:"since_ns,omitempty"` // CLOCK_MONOTONIC when Current was picked
-	Runnable     []int  `json:"runnable"`           // run queue, TIDs in order
-	Sleepers     []int  `json:"sleepers,omitempty"` // sleeping with a deadline
-	Blocked      int    `json:"blocked"`            // sleeping without one
-	Changing     bool   `json:"changing,omitempty"`
+	// IdleSince is CLOCK_MONOTONIC when the CPU went to sleep idle, 0
+	// while awake: that sleep is not yet in IdleNs.
+	IdleSince int64 `json:"idle_since_ns,omitempty"`
+	Runnable  []int `json:"runnable"`           // run queue, TIDs in order
+	Sleepers  []int `json:"sleepers,omitempty"` // sleeping with a deadline
+	Blocked   int   `json:"blocked"`            // sleeping without one
+	Changing  bool  `json:"changing,omitempty"`
 }
 
 // Process is one LWK process.
@@ -118,7 +121,17 @@ type Stats struct {
 	// grow.
 	EndedLocalCalls   uint64 `json:"ended_syscalls_local"`
 	EndedOffloadCalls uint64 `json:"ended_syscalls_offloaded"`
-	Changing          bool   `json:"changing,omitempty"`
+	// The ended threads' other counters, for instance-wide counting
+	// (mcperf stat -a).
+	EndedLocalNs    uint64 `json:"ended_syscalls_local_ns"`
+	EndedOffloadNs  uint64 `json:"ended_syscalls_offloaded_ns"`
+	EndedRunNs      uint64 `json:"ended_run_ns"`
+	EndedSwitches   uint64 `json:"ended_context_switches"`
+	EndedMigrations uint64 `json:"ended_migrations"`
+	EndedPageFaults uint64 `json:"ended_page_faults"`
+	EndedFutexWaits uint64 `json:"ended_futex_waits"`
+	EndedSignals    uint64 `json:"ended_signals_delivered"`
+	Changing        bool   `json:"changing,omitempty"`
 }
 
 // VMA is one virtual memory area and the partition pages backing it.

@@ -159,6 +159,9 @@ func (d *decoder) cpu(ptr value.Value) (CPU, bool) {
 		if _, ok := v.T.Field("Since"); ok { // older daemons lack it
 			c.Since = v.Field("Since").Int()
 		}
+		if _, ok := v.T.Field("IdleSince"); ok { // older daemons lack it
+			c.IdleSince = v.Field("IdleSince").Int()
+		}
 		queue = v.Field("Queue")
 	})
 	if !ok {
@@ -422,7 +425,13 @@ func (d *decoder) stats(v value.Value) Stats {
 		s.Forks, s.Execs = v.Field("Forks").Uint(), v.Field("Execs").Uint()
 		e := v.Field("Ended")
 		s.EndedLocalCalls, s.EndedOffloadCalls = e.Field("LocalCalls").Uint(), e.Field("OffloadCalls").Uint()
-	}, "Processes", "Threads", "Forks", "Execs", "Ended.LocalCalls", "Ended.OffloadCalls")
+		s.EndedLocalNs, s.EndedOffloadNs = e.Field("LocalNs").Uint(), e.Field("OffloadNs").Uint()
+		s.EndedRunNs, s.EndedSwitches = e.Field("RunNs").Uint(), e.Field("Switches").Uint()
+		s.EndedMigrations, s.EndedPageFaults = e.Field("Migrations").Uint(), e.Field("PageFaults").Uint()
+		s.EndedFutexWaits, s.EndedSignals = e.Field("FutexWaits").Uint(), e.Field("Signals").Uint()
+	}, "Processes", "Threads", "Forks", "Execs", "Ended.LocalCalls", "Ended.OffloadCalls", "Ended.LocalNs",
+		"Ended.OffloadNs", "Ended.RunNs", "Ended.Switches", "Ended.Migrations", "Ended.PageFaults",
+		"Ended.FutexWaits", "Ended.Signals")
 	return s
 }
 

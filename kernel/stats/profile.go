@@ -27,10 +27,34 @@ type ProfileReport struct {
 	Process ThreadProfile `json:"process"`
 }
 
-// ThreadProfile lists the system calls one thread made, by number.
+// ThreadProfile lists the system calls one thread made, by number, and
+// its other counters (mcperf stat reads them).
 type ThreadProfile struct {
 	TID      int            `json:"tid"`
 	Syscalls []SyscallCount `json:"syscalls"`
+	Counters Counters       `json:"counters"`
+}
+
+// Counters are a thread's totals (Thread's fields but the per-syscall
+// ones), as a profile reports them.
+type Counters struct {
+	RunNs        uint64 `json:"run_ns"`
+	Switches     uint64 `json:"context_switches"`
+	Migrations   uint64 `json:"migrations"`
+	PageFaults   uint64 `json:"page_faults"`
+	FutexWaits   uint64 `json:"futex_waits"`
+	Signals      uint64 `json:"signals_delivered"`
+	LocalCalls   uint64 `json:"syscalls_local"`
+	LocalNs      uint64 `json:"local_ns"`
+	OffloadCalls uint64 `json:"syscalls_offloaded"`
+	OffloadNs    uint64 `json:"offload_wait_ns"`
+}
+
+// Totals are s's counters but the per-syscall ones.
+func (s *Thread) Totals() Counters {
+	return Counters{RunNs: s.RunNs, Switches: s.Switches, Migrations: s.Migrations, PageFaults: s.PageFaults,
+		FutexWaits: s.FutexWaits, Signals: s.Signals, LocalCalls: s.LocalCalls, LocalNs: s.LocalNs,
+		OffloadCalls: s.OffloadCalls, OffloadNs: s.OffloadNs}
 }
 
 // SyscallCount are the calls of one system call number, local and
@@ -42,13 +66,18 @@ type SyscallCount struct {
 	Offloaded Syscall `json:"offloaded"`
 }
 
-// ThreadEnded records the counts of a thread of the process that ends.
-func (p *Profile) ThreadEnded(tid int, t *Thread) {
+// ThreadEnded records the counts of a thread of the process that ends;
+// sliceNs is the run time of its last slice, not yet in t.RunNs when it
+// ends on its CPU.
+func (p *Profile) ThreadEnded(tid int, t *Thread, sliceNs uint64) {
 	calls := t.Counts()
+	totals := t.Totals()
+	totals.RunNs += sliceNs
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.threads = append(p.threads, ThreadProfile{TID: tid, Syscalls: calls})
+	p.threads = append(p.threads, ThreadProfile{TID: tid, Syscalls: calls, Counters: totals})
 	p.sum.add(t)
+	p.sum.RunNs += sliceNs
 }
 
 // Report is the profile of process pid once its threads have ended; nil
@@ -60,7 +89,7 @@ func (p *Profile) Report(pid int, exe string) *ProfileReport {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return &ProfileReport{PID: pid, Exe: exe, Threads: p.threads,
-		Process: ThreadProfile{TID: pid, Syscalls: p.sum.Counts()}}
+		Process: ThreadProfile{TID: pid, Syscalls: p.sum.Counts(), Counters: p.sum.Totals()}}
 }
 
 // Summary is the one line about the profile that goes to kmsg.

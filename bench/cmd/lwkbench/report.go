@@ -213,7 +213,7 @@ func (b *bench) report(m Machine) Report {
 	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.dumpFigures()...)
-	r.Figures = append(r.Figures, b.noiseFigure(ratioFig))
+	r.Figures = append(r.Figures, b.noiseFigure(ratioFig), b.mcperfFigure(ratioFig))
 	return r
 }
 
@@ -298,7 +298,7 @@ func (f Figure) format(v float64) string {
 	switch f.Unit {
 	case "ns/page":
 		return fmt.Sprintf("%.0f ns", v)
-	case "ns":
+	case "ns", "ns/run": // a wall time (its ratio a difference), a run's
 		return fmt.Sprintf("%.2f ms", v/1e6)
 	case "ns/GiB":
 		return fmt.Sprintf("%.3f s", v/1e9)

@@ -1,0 +1,67 @@
+package stat
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/inspect/lwk"
+	"github.com/gomck/gomck/kernel/stats"
+)
+
+// InstanceTotals are the counters of an instance since its boot, from one
+// read of it: its LWK CPUs' and its threads', live or ended. The difference
+// of two (Delta) is what the instance did between the reads.
+func InstanceTotals(s *lwk.Snapshot) Sample {
+	st := s.Stats
+	t := Sample{CPUWide: true, Counters: stats.Counters{
+		RunNs: st.EndedRunNs, Migrations: st.EndedMigrations, FutexWaits: st.EndedFutexWaits,
+		Signals: st.EndedSignals, LocalNs: st.EndedLocalNs, OffloadNs: st.EndedOffloadNs}}
+	// The CPUs count switches, faults and calls of every thread, ended
+	// or not, under one sequence counter each.
+	var now unix.Timespec
+	live := s.Live && unix.ClockGettime(unix.CLOCK_MONOTONIC, &now) == nil
+	for _, c := range s.CPUs {
+		if live && c.IdleSince > 0 && now.Nano() > c.IdleSince {
+			t.IdleNs += uint64(now.Nano() - c.IdleSince) // asleep now, since then
+		}
+		t.Switches += c.Switches
+		t.PageFaults += c.PageFaults
+		t.LocalCalls += c.LocalCalls
+		t.OffloadCalls += c.OffloadCalls
+		t.IdleNs += c.IdleNs
+	}
+	for _, p := range s.Procs {
+		for _, th := range p.Threads {
+			t.RunNs += th.RunNs
+			t.Migrations += th.Migrations
+			t.FutexWaits += th.FutexWaits
+			t.Signals += th.Signals
+			t.LocalNs += th.LocalNs
+			t.OffloadNs += th.OffloadNs
+		}
+	}
+	t.cpus = len(s.CPUs)
+	return t
+}
+
+// Delta is what the instance counted from totals a to totals b, elapsed
+// apart. A counter that went back (a thread read as changing, its
+// counts missing) counts zero rather than wrapping.
+func Delta(a, b Sample, elapsed time.Duration) Sample {
+	sub := func(x, y uint64) uint64 {
+		if y < x {
+			return 0
+		}
+		return y - x
+	}
+	d := Sample{CPUWide: true, Counters: stats.Counters{
+		RunNs: sub(a.RunNs, b.RunNs), Switches: sub(a.Switches, b.Switches),
+		Migrations: sub(a.Migrations, b.Migrations), PageFaults: sub(a.PageFaults, b.PageFaults),
+		FutexWaits: sub(a.FutexWaits, b.FutexWaits), Signals: sub(a.Signals, b.Signals),
+		LocalCalls: sub(a.LocalCalls, b.LocalCalls), LocalNs: sub(a.LocalNs, b.LocalNs),
+		OffloadCalls: sub(a.OffloadCalls, b.OffloadCalls), OffloadNs: sub(a.OffloadNs, b.OffloadNs)},
+		IdleNs: sub(a.IdleNs, b.IdleNs)}
+	d.BusyNs = sub(d.IdleNs, uint64(b.cpus)*uint64(elapsed))
+	return d
+}

@@ -1,0 +1,68 @@
+package stat
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/gomck/gomck/kernel/stats"
+)
+
+// Sample is what was counted over a run or an interval.
+type Sample struct {
+	stats.Counters
+	// CPUWide says the sample is an instance's (mcperf stat -a): its
+	// IdleNs and BusyNs are the LWK CPUs' sleep and the rest of the
+	// interval, and it has no per-syscall counts.
+	CPUWide        bool
+	IdleNs, BusyNs uint64
+	// Syscalls are a run's per-syscall counts, by number.
+	Syscalls map[int]stats.SyscallCount
+	cpus     int // an instance's LWK CPUs (InstanceTotals)
+}
+
+// ReadProfiles sums the processes of a mcexec --profile=json file (one
+// JSON object a line, a forked child's after its parent's), as perf
+// stat's inherit sums a command's children.
+func ReadProfiles(r io.Reader) (Sample, error) {
+	s := Sample{Syscalls: map[int]stats.SyscallCount{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 64<<20)
+	n := 0
+	for sc.Scan() {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var p stats.ProfileReport
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			return Sample{}, fmt.Errorf("profile record %d: %w", n+1, err)
+		}
+		n++
+		s.Counters = addCounters(s.Counters, p.Process.Counters)
+		for _, c := range p.Process.Syscalls {
+			sum := s.Syscalls[c.Nr]
+			sum.Nr, sum.Name = c.Nr, c.Name
+			sum.Local.Calls += c.Local.Calls
+			sum.Local.Ns += c.Local.Ns
+			sum.Offloaded.Calls += c.Offloaded.Calls
+			sum.Offloaded.Ns += c.Offloaded.Ns
+			s.Syscalls[c.Nr] = sum
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Sample{}, fmt.Errorf("reading profile: %w", err)
+	}
+	if n == 0 {
+		return Sample{}, fmt.Errorf("the profile has no process record")
+	}
+	return s, nil
+}
+
+func addCounters(a, b stats.Counters) stats.Counters {
+	return stats.Counters{RunNs: a.RunNs + b.RunNs, Switches: a.Switches + b.Switches,
+		Migrations: a.Migrations + b.Migrations, PageFaults: a.PageFaults + b.PageFaults,
+		FutexWaits: a.FutexWaits + b.FutexWaits, Signals: a.Signals + b.Signals,
+		LocalCalls: a.LocalCalls + b.LocalCalls, LocalNs: a.LocalNs + b.LocalNs,
+		OffloadCalls: a.OffloadCalls + b.OffloadCalls, OffloadNs: a.OffloadNs + b.OffloadNs}
+}

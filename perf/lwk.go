@@ -23,7 +23,8 @@ const (
 	LWKSignalsDelivered  = 9
 	LWKIdleNs            = 10
 	// The per-syscall events take the system call number in attr.config
-	// bits 8-19 (the format's "nr" field).
+	// bits 8-19 (the format's "syscall" field: not "nr", which perf's
+	// event parser takes for its own term, the ring's max events).
 	LWKSyscallLocalCalls     = 11
 	LWKSyscallLocalNs        = 12
 	LWKSyscallOffloadedCalls = 13
@@ -33,7 +34,7 @@ const (
 // The lwk PMU's format fields, as /sys/.../lwk/format/NAME says them.
 var LWKFormat = []struct{ Name, Bits string }{
 	{"event", "config:0-7"},
-	{"nr", "config:8-19"},
+	{"syscall", "config:8-19"},
 }
 
 // LWKEventOf splits an lwk attr.config into the event id and the syscall
@@ -46,7 +47,7 @@ func LWKEventOf(config uint64) (id int, nr int) {
 type LWKEvent struct {
 	ID   int
 	Name string
-	// PerSyscall events count one system call, named by the nr field.
+	// PerSyscall events count one system call, named by the syscall field.
 	PerSyscall bool
 	// CPUOnly events belong to an LWK CPU, not to a thread: they count
 	// only in a CPU-wide event (pid -1, cpu N).

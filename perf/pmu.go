@@ -50,14 +50,15 @@ func nextType(used []uint32) uint32 {
 // LWKSysfs are the files of the lwk PMU's directory in
 // /sys/bus/event_source/devices, by path relative to it, as Linux writes
 // a dynamic PMU's: type, events/NAME ("event=0x3", a per-syscall event
-// "event=0xb,nr=?" for perf to ask the nr term of), events/NAME.unit for
-// times, and format/FIELD.
+// "event=0xb,syscall=?" for perf to ask the term of:
+// lwk/syscall_local_calls,syscall=39/), events/NAME.unit for times, and
+// format/FIELD.
 func LWKSysfs(typ uint32) map[string]string {
 	files := map[string]string{"type": fmt.Sprintf("%d\n", typ)}
 	for _, e := range LWKEvents {
 		terms := fmt.Sprintf("event=%#x", e.ID)
 		if e.PerSyscall {
-			terms += ",nr=?"
+			terms += ",syscall=?"
 		}
 		files["events/"+e.Name] = terms + "\n"
 		if e.Unit != "" {

@@ -133,10 +133,10 @@ func TestLWKSysfs(t *testing.T) {
 		"events/syscalls_offloaded":   "event=0x2\n",
 		"events/offload_wait_ns":      "event=0x4\n",
 		"events/offload_wait_ns.unit": "ns\n",
-		"events/syscall_offloaded_ns": "event=0xe,nr=?\n",
-		"events/syscall_local_calls":  "event=0xb,nr=?\n",
+		"events/syscall_offloaded_ns": "event=0xe,syscall=?\n",
+		"events/syscall_local_calls":  "event=0xb,syscall=?\n",
 		"format/event":                "config:0-7\n",
-		"format/nr":                   "config:8-19\n",
+		"format/syscall":              "config:8-19\n",
 	} {
 		if got := files[name]; got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)

@@ -103,20 +103,22 @@ func TestPMUEvents(t *testing.T) {
 }
 
 // perfStatCSV parses perf stat -x, output: the value of each event, by
-// its name.
+// its name. A line is value, unit, the name (which may hold commas:
+// lwk/syscall_local_calls,syscall=39/), run time, percentage running,
+// metric and its unit.
 func perfStatCSV(t *testing.T, stderr string) map[string]float64 {
 	t.Helper()
 	out := map[string]float64{}
 	for _, l := range strings.Split(stderr, "\n") {
 		f := strings.Split(l, ",")
-		if len(f) < 3 || strings.HasPrefix(l, "#") {
+		if len(f) < 7 || strings.HasPrefix(l, "#") {
 			continue
 		}
 		v, err := strconv.ParseFloat(f[0], 64)
 		if err != nil {
 			t.Fatalf("perf stat: %q: %v", l, err)
 		}
-		out[f[2]] = v
+		out[strings.Join(f[2:len(f)-4], ",")] = v
 	}
 	return out
 }
@@ -133,7 +135,7 @@ func TestPMUPerfStat(t *testing.T) {
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "512M", "-O")
 	prog := testprog.MustC(t, "counters")
 	events := []string{"task-clock", "context-switches", "lwk/syscalls_offloaded/", "lwk/syscalls_local/",
-		fmt.Sprintf("lwk/syscall_local_calls,nr=%d/", 39), fmt.Sprintf("lwk/syscall_offloaded_calls,nr=%d/", 1)}
+		fmt.Sprintf("lwk/syscall_local_calls,syscall=%d/", 39), fmt.Sprintf("lwk/syscall_offloaded_calls,syscall=%d/", 1)}
 	stat := func(n, m int) map[string]float64 {
 		r := Run(in.Mcexec(perfBin, "stat", "-x,", "-e", strings.Join(events, ","), "--", prog, fmt.Sprint(n), fmt.Sprint(m)), "")
 		if r.Code != 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
+	"github.com/gomck/gomck/perf"
 )
 
 // Instance is the running OS instance; nil until Boot.
@@ -142,6 +143,11 @@ func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 	}
 	k.Kmsg.Printf("daemon: GOMAXPROCS %d", setProcs(len(cfg.CPUs)))
 	k.Env = syscalls.Env{HostCPUs: cfg.CPUs, OffloadSpin: 20000, Oversubscribe: cfg.Oversubscribe, Kernel: k}
+	lwkType, err := perf.LWKType(perf.HostPMUs)
+	if err != nil {
+		return nil, fmt.Errorf("the lwk PMU: %w", err)
+	}
+	k.Env.LWKType = lwkType
 	for i, host := range cfg.CPUs {
 		c := newCPU(k, i, host)
 		k.CPUs = append(k.CPUs, c)

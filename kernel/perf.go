@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"github.com/gomck/gomck/kernel/sched"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -14,3 +15,34 @@ func (k *OS) SliceNs(t *task.Thread) uint64 {
 	}
 	return uint64(sched.Now() - c.Since)
 }
+
+// FindThread implements syscalls.Kernel: the live LWK thread tid, a
+// process's first thread by its pid, for perf_event_open's pid.
+func (k *OS) FindThread(tid int) *task.Thread {
+	if p := k.Procs.Find(tid); p != nil {
+		if p.Exited || len(p.Threads) == 0 {
+			return nil
+		}
+		for _, t := range p.Threads {
+			if t.TID == tid {
+				return t
+			}
+		}
+		return nil
+	}
+	if tid < task.FirstTID {
+		return nil
+	}
+	for _, p := range k.Procs.List() {
+		for _, t := range p.Threads {
+			if t.TID == tid && !p.Exited {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// CPUStats implements syscalls.Kernel: LWK CPU cpu's counters, for
+// CPU-wide perf events.
+func (k *OS) CPUStats(cpu int) *stats.CPU { return &k.CPUs[cpu].Stats }

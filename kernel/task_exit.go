@@ -9,11 +9,12 @@ import (
 	"github.com/gomck/gomck/kernel/task"
 )
 
-// threadEnded tells the ThreadExit hook and the instance's totals that t
-// ends.
+// threadEnded tells the ThreadExit hook, the instance's totals and the
+// perf events counting t that t ends.
 func (k *OS) threadEnded(t *task.Thread) {
 	k.Hooks.threadExited(t)
 	k.Stats.ThreadEnded(&t.Stats)
+	syscalls.PerfThreadEnded(t, k.SliceNs(t))
 	if prof := t.Proc.Profile; prof != nil {
 		prof.ThreadEnded(t.TID, &t.Stats, k.SliceNs(t))
 	}
@@ -38,7 +39,6 @@ func (k *OS) exitThread(c *CPU, t *task.Thread, code int) {
 		return
 	}
 	k.threadEnded(t)
-	syscalls.PerfThreadEnded(t, k.SliceNs(t))
 	if a := t.ClearChildTID; a != 0 {
 		if p.MM.CopyOut(a, []byte{0, 0, 0, 0}) == nil {
 			if off, _, ok := p.MM.Translate(a); ok {

@@ -27,7 +27,24 @@ const (
 	CountPageFaults
 	CountSwitches
 	CountMigrations
+	// The LWK's own counters (the lwk PMU's events).
+	CountLocalCalls
+	CountLocalNs
+	CountOffloadCalls
+	CountOffloadNs
+	CountFutexWaits
+	CountSignals
+	CountIdleNs
+	// The per-syscall counters read Sample.Syscall, the one system call
+	// the event names.
+	CountSyscallLocalCalls
+	CountSyscallLocalNs
+	CountSyscallOffloadCalls
+	CountSyscallOffloadNs
 )
+
+// PerSyscall says c counts one system call.
+func (c Counter) PerSyscall() bool { return c >= CountSyscallLocalCalls }
 
 // Software describes one software event.
 type Software struct {
@@ -52,4 +69,14 @@ var SoftwareEvents = [SWMax]Software{
 	SWDummy:           {"dummy", CountZero},
 	SWBPFOutput:       {"bpf-output", CountZero},
 	SWCgroupSwitches:  {"cgroup-switches", CountSwitches},
+}
+
+// OnCPU says an LWK CPU keeps c too (kernel/stats.CPU), for CPU-wide
+// events.
+func (c Counter) OnCPU() bool {
+	switch c {
+	case CountSwitches, CountIdleNs, CountLocalCalls, CountOffloadCalls, CountPageFaults:
+		return true
+	}
+	return false
 }

@@ -6,13 +6,13 @@ import "testing"
 // and disables: counts and running time accrue only while both are on,
 // enabled time while the event itself is.
 func TestSync(t *testing.T) {
-	leader := &Event{Counter: CountPageFaults}
+	leader := &Event{Counter: CountPageFaults, Targets: []Target{{TID: 1}}}
 	leader.Leader = leader
-	member := &Event{Counter: CountRunNs, On: true, Leader: leader}
+	member := &Event{Counter: CountRunNs, On: true, Leader: leader, Targets: []Target{{TID: 1}}}
 	events := []*Event{leader, member}
 	at := func(run, faults uint64) {
 		for _, e := range events {
-			e.Sync(Sample{RunNs: run, PageFaults: faults})
+			e.Sync(0, Sample{RunNs: run, PageFaults: faults})
 		}
 	}
 	at(100, 10) // opened: leader disabled
@@ -36,6 +36,22 @@ func TestSync(t *testing.T) {
 			t.Errorf("%s: count %d enabled %d running %d, want %d %d %d", tt.name,
 				tt.e.Count, tt.e.Enabled, tt.e.Running, tt.count, tt.enabled, tt.running)
 		}
+	}
+}
+
+// TestSyncInherited checks that an event sums its targets: a thread
+// created later starts from zero and counts on its own clock.
+func TestSyncInherited(t *testing.T) {
+	e := &Event{Counter: CountLocalCalls, On: true, Targets: []Target{{TID: 1}}}
+	e.Leader = e
+	e.Sync(0, Sample{RunNs: 100, LocalCalls: 5}) // opened
+	e.Targets = append(e.Targets, Target{TID: 2, Started: true})
+	e.Sync(0, Sample{RunNs: 150, LocalCalls: 9})
+	e.Sync(e.Target(2), Sample{RunNs: 30, LocalCalls: 7})
+	e.Drop(e.Target(1))
+	e.Sync(0, Sample{RunNs: 40, LocalCalls: 8})
+	if e.Count != 4+8 || e.Enabled != 50+40 || e.Running != 90 || len(e.Targets) != 1 {
+		t.Errorf("count %d enabled %d running %d, %d targets; want 12 90 90, 1", e.Count, e.Enabled, e.Running, len(e.Targets))
 	}
 }
 
@@ -87,5 +103,46 @@ func TestLWKEvents(t *testing.T) {
 	}
 	if id, nr := LWKEventOf(LWKSyscallOffloadedCalls | 1<<8); id != LWKSyscallOffloadedCalls || nr != 1 {
 		t.Errorf("LWKEventOf: event %d nr %d", id, nr)
+	}
+}
+
+// TestNextType checks the lwk PMU's type against the host's PMU types.
+func TestNextType(t *testing.T) {
+	tests := []struct {
+		used []uint32
+		want uint32
+	}{
+		{nil, TypeMax},
+		{[]uint32{1, 2, 5}, TypeMax},
+		{[]uint32{1, 2, 5, 8, 9, 10}, 11},
+		{[]uint32{4, 30, 7}, 31},
+	}
+	for _, tt := range tests {
+		if got := nextType(tt.used); got != tt.want {
+			t.Errorf("nextType(%v) = %d, want %d", tt.used, got, tt.want)
+		}
+	}
+}
+
+// TestLWKSysfs checks the lwk PMU's files as Linux writes a dynamic
+// PMU's.
+func TestLWKSysfs(t *testing.T) {
+	files := LWKSysfs(11)
+	for name, want := range map[string]string{
+		"type":                        "11\n",
+		"events/syscalls_offloaded":   "event=0x2\n",
+		"events/offload_wait_ns":      "event=0x4\n",
+		"events/offload_wait_ns.unit": "ns\n",
+		"events/syscall_offloaded_ns": "event=0xe,syscall=?\n",
+		"events/syscall_local_calls":  "event=0xb,syscall=?\n",
+		"format/event":                "config:0-7\n",
+		"format/syscall":              "config:8-19\n",
+	} {
+		if got := files[name]; got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if _, ok := files["events/syscalls_local.unit"]; ok {
+		t.Errorf("a count has a unit")
 	}
 }

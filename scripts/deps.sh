@@ -11,6 +11,7 @@ command -v make >/dev/null || need+=(make)
 command -v gdb >/dev/null || need+=(gdb) # gcore, for the mcps --dump tests
 command -v eu-readelf >/dev/null || need+=(elfutils)
 dpkg -s libcapstone-dev >/dev/null 2>&1 || need+=(libcapstone-dev) # mccrash dis (gapstone, cgo)
+dpkg -s linux-perf >/dev/null 2>&1 || need+=(linux-perf) # perf stat under mcexec (the lwk PMU tests)
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

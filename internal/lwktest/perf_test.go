@@ -34,7 +34,6 @@ func perfLines(t *testing.T, who string, r Result) []perfLine {
 // design for now: what it answers.
 var perfNotYet = map[string]string{
 	"sampling": "EOPNOTSUPP",
-	"inherit":  "EINVAL",
 }
 
 // perfTolerance says how an LWK value may differ from the native one, by

@@ -1,7 +1,8 @@
 // Package procview is the LWK's view of /proc and /sys (McKernel's
 // mcoverlayfs): what an app reads of /proc/self, /proc/<pid>,
-// /sys/devices/system/cpu and /sys/devices/system/node describes the LWK
-// process and partition, not mcexec or the host.
+// /sys/devices/system/cpu, /sys/devices/system/node and
+// /sys/bus/event_source/devices describes the LWK process, partition and
+// events, not mcexec or the host.
 //
 // The views are files in the instance's view directory (Make, at boot).
 // The syscall layer asks Resolve for the file standing for a path an
@@ -19,6 +20,8 @@
 //   - snapshot.go: a process's state gathered for its files.
 //   - sys.go: /sys/devices/system/cpu and node, made at boot, and the
 //     nodes' meminfo, refreshed when read.
+//   - pmu.go: /sys/bus/event_source/devices, the host's PMUs and the
+//     LWK's dynamic PMU lwk, made at boot.
 //   - procformat.go, sysformat.go: the file formats. Pure functions of
 //     plain snapshots (Process, Task, Mapping), byte for byte as Linux lays
 //     the files out (proc(5)), so that libcs, runtimes and tools that

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gomck/gomck/kernel/task"
+	"github.com/gomck/gomck/perf"
 )
 
 // Resolve returns the view file standing for the absolute path name as
@@ -20,7 +21,7 @@ func (v *Views) Resolve(t *task.Thread, name string) (string, bool) {
 	}
 	name = path.Clean(name)
 	switch {
-	case under(name, sysCPU):
+	case under(name, sysCPU), under(name, perf.HostPMUs):
 		return filepath.Join(v.root, name), true
 	case under(name, sysNode):
 		v.renderNodeMeminfo()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/task"
+	"github.com/gomck/gomck/perf"
 )
 
 // Instance is what the views show of an LWK instance. The kernel fills it
@@ -20,6 +21,8 @@ type Instance struct {
 	PGID func(*task.Process) int
 	// Log reports what could not be rendered (the kmsg ring's Printf).
 	Log func(format string, args ...any)
+	// LWKType is the lwk PMU's perf type.
+	LWKType uint32
 }
 
 // Views is an instance's view directory. A nil *Views renders nothing:
@@ -44,6 +47,9 @@ func Make(root string, in Instance) (*Views, error) {
 	}
 	if err := v.renderNodes(); err != nil {
 		return nil, fmt.Errorf("%s: %w", sysNode, err)
+	}
+	if err := v.renderPMUs(); err != nil {
+		return nil, fmt.Errorf("%s: %w", perf.HostPMUs, err)
 	}
 	return v, nil
 }

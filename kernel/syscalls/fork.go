@@ -72,6 +72,7 @@ func fork(c *Call, flags, stack, ptid, ctid, tls uint64) int64 {
 		if flags&unix.CLONE_PARENT_SETTID != 0 {
 			putUint32(c, ptid, uint32(pid))
 		}
+		perfCloned(c.T, child.Threads[0])
 	}
 	if err := k.Forked(c.T.Proc, child, int(pid), ferr, prepare); err != nil {
 		switch {

@@ -2,26 +2,29 @@ package syscalls
 
 import (
 	"encoding/binary"
-	"sync/atomic"
+	"slices"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomck/gomck/kernel/task"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/perf"
 )
 
-// perf_event_open for software events, counted from the LWK's own counters
-// of the thread (kernel/stats). The app's descriptor is a placeholder mcexec
-// opens (a non-blocking eventfd), since the app's fds are mcexec's; the
-// process's perf.Table maps it to the event, and read, ioctl and close on
-// it are served here. Other descriptors take the offload path as before.
+// perf_event_open for software events and the lwk PMU's (perf.LWKEvents,
+// attr.type Env.LWKType), counted from the LWK's own counters of the
+// thread (kernel/stats), with inherit, on any LWK thread the caller may
+// watch, or CPU-wide on an LWK CPU for the lwk events a CPU counts
+// (perf_count.go). The app's descriptor is a placeholder mcexec opens (a
+// non-blocking eventfd), since the app's fds are mcexec's; the process's
+// perf.Table maps it to the event, and read, ioctl and close on it are
+// served here. Other descriptors take the offload path as before.
 // Hardware, cache and raw events are probed on Linux by the daemon: where
 // Linux refuses them (no PMU) the app gets Linux's errno; where it has
-// them, EOPNOTSUPP for now. Not done yet: sampling (EOPNOTSUPP), inherit
-// (EINVAL), cpu-wide and cpu-bound events (EOPNOTSUPP), other processes'
-// threads (ESRCH), and a descriptor dup'd from an event's or inherited by
-// a fork, which reads as the placeholder it is.
+// them, EOPNOTSUPP for now. Not done yet: sampling (EOPNOTSUPP),
+// cpu-wide software events and events bound to a CPU (EOPNOTSUPP), and a
+// descriptor dup'd from an event's or inherited by a fork, which reads as
+// the placeholder it is.
 func init() {
 	register(sysPerfEventOpen, unix.SYS_PERF_EVENT_OPEN)
 	register(perfOr(perfRead), unix.SYS_READ)
@@ -151,11 +154,19 @@ func sysPerfEventOpen(c *Call) int64 {
 	if flags&perf.FlagPIDCgroup != 0 && (pid == -1 || cpu == -1) {
 		return -int64(unix.EINVAL)
 	}
-	if a.typ != perf.TypeSoftware {
+	var ev perf.LWKEvent
+	switch {
+	case a.typ == perf.TypeSoftware:
+		if a.config >= perf.SWMax {
+			return -int64(unix.ENOENT)
+		}
+		ev.Counter = perf.SoftwareEvents[a.config].Counter
+	case a.typ == c.Env.LWKType:
+		if ev, r = lwkEventOf(a.config); r < 0 {
+			return r
+		}
+	default:
 		return probeOnLinux(a, pid, cpu, flags)
-	}
-	if a.config >= perf.SWMax {
-		return -int64(unix.ENOENT)
 	}
 	tb := &c.T.Proc.Perf
 	tb.Mu.Lock()
@@ -169,26 +180,20 @@ func sysPerfEventOpen(c *Call) int64 {
 			leader = nil // group_fd names an output only, which counting does not use
 		}
 	}
-	t := c.T
-	if pid != 0 && pid != -1 {
-		if t = ownThread(c, pid); t == nil {
-			return -int64(unix.ESRCH)
-		}
+	e := &perf.Event{ID: perf.NewID(), Type: a.typ, Config: a.config, Counter: ev.Counter, ReadFormat: a.readFormat,
+		On: a.flags&perf.FlagDisabled == 0, EnableExec: a.flags&perf.FlagEnableOnExec != 0,
+		Cloexec: flags&perf.FlagFDCloexec != 0, Inherit: a.flags&perf.FlagInherit != 0, CPU: -1, Owner: tb}
+	if ev.Counter.PerSyscall() {
+		_, e.Nr = perf.LWKEventOf(a.config)
 	}
-	if cpu < -1 || cpu >= len(c.Env.HostCPUs) || pid == -1 && cpu == -1 {
-		return -int64(unix.EINVAL)
-	}
-	if pid == -1 || cpu != -1 {
-		return -int64(unix.EOPNOTSUPP) // cpu-wide events, or bound to a CPU: not yet
+	if r := perfTarget(c, e, ev, pid, cpu); r < 0 {
+		return r
 	}
 	if a.period != 0 {
 		return -int64(unix.EOPNOTSUPP) // sampling: not yet
 	}
-	if a.flags&perf.FlagInherit != 0 {
-		return -int64(unix.EINVAL) // inherit: not yet
-	}
-	if leader != nil && (leader.Leader != leader || leader.TID != t.TID) {
-		return -int64(unix.EINVAL)
+	if leader != nil && (leader.Leader != leader || leader.TID != e.TID || leader.CPU != e.CPU) {
+		return -int64(unix.EINVAL) // a group counts one thread or CPU, as on Linux
 	}
 	efd := uint64(unix.EFD_NONBLOCK)
 	if flags&perf.FlagFDCloexec != 0 {
@@ -198,16 +203,78 @@ func sysPerfEventOpen(c *Call) int64 {
 	if fd < 0 {
 		return fd
 	}
-	e := &perf.Event{FD: int(fd), ID: perf.NewID(), Config: a.config, Counter: perf.SoftwareEvents[a.config].Counter,
-		TID: t.TID, ReadFormat: a.readFormat, On: a.flags&perf.FlagDisabled == 0,
-		EnableExec: a.flags&perf.FlagEnableOnExec != 0, Cloexec: flags&perf.FlagFDCloexec != 0}
+	e.FD = int(fd)
 	e.Leader = e
 	if leader != nil {
 		e.Leader = leader
 	}
 	settle(c, []*perf.Event{e})
 	tb.Add(e)
+	for _, tg := range e.Targets {
+		tg.In.Watch(e)
+	}
 	return fd
+}
+
+// lwkEventOf checks an lwk PMU config: a known event id, the nr field for
+// the per-syscall ones only and then below the system call table's size,
+// no bit past the format's fields. A config the PMU does not know is
+// EINVAL, as Linux's dynamic PMUs answer one (msr, power): ENOENT would
+// say the type is no PMU's.
+func lwkEventOf(config uint64) (perf.LWKEvent, int64) {
+	id, nr := perf.LWKEventOf(config)
+	ev, ok := perf.LWKEventByID(id)
+	if !ok || config>>20 != 0 || nr != 0 && !ev.PerSyscall || nr >= stats.MaxSyscall {
+		return ev, -int64(unix.EINVAL)
+	}
+	return ev, 0
+}
+
+// perfTarget sets what e counts from perf_event_open's pid and cpu: the
+// calling thread (pid 0), another LWK thread (as Linux allows: the same
+// uid, or root), or with pid -1 an LWK CPU (cpu, a host CPU number as
+// the app's affinity masks name them), for the LWK events its counters
+// have. Idle time is a CPU's only.
+func perfTarget(c *Call, e *perf.Event, ev perf.LWKEvent, pid, cpu int) int64 {
+	if pid == -1 {
+		i := slices.Index(c.Env.HostCPUs, cpu)
+		switch {
+		case cpu == -1 || cpu < -1:
+			return -int64(unix.EINVAL)
+		case e.Type != c.Env.LWKType:
+			return -int64(unix.EOPNOTSUPP) // cpu-wide software events: not yet
+		case i < 0:
+			return -int64(unix.ENODEV) // not an LWK CPU: none of this PMU's
+		case !e.Counter.OnCPU():
+			return -int64(unix.EINVAL)
+		}
+		e.CPU = i
+		e.Targets = []perf.Target{{In: &c.T.Proc.Perf}}
+		return 0
+	}
+	t := c.T
+	if pid != 0 {
+		if t = ownThread(c, pid); t == nil {
+			t = c.Env.Kernel.FindThread(pid)
+		}
+		if t == nil || pid < 0 {
+			return -int64(unix.ESRCH)
+		}
+		if cr := c.T.Proc.Cred; cr.EUID != 0 && cr.UID != t.Proc.Cred.UID {
+			return -int64(unix.EACCES) // ptrace_may_access's answer
+		}
+	}
+	switch {
+	case cpu < -1 || cpu >= len(c.Env.HostCPUs):
+		return -int64(unix.EINVAL)
+	case cpu != -1:
+		return -int64(unix.EOPNOTSUPP) // bound to a CPU: not yet
+	case ev.CPUOnly:
+		return -int64(unix.EINVAL)
+	}
+	e.TID = t.TID
+	e.Targets = []perf.Target{{PID: t.Proc.PID, TID: t.TID, In: &t.Proc.Perf}}
+	return 0
 }
 
 // probeOnLinux opens an event the LWK does not count on Linux, for the
@@ -225,48 +292,6 @@ func probeOnLinux(a perfAttr, pid, cpu int, flags uint64) int64 {
 	}
 	unix.Close(fd)
 	return -int64(unix.EOPNOTSUPP) // counting the app's stub: not yet
-}
-
-// settle folds into events what they counted since their last change,
-// from their threads' counters; the calling thread's run time includes the
-// slice it is in.
-func settle(c *Call, events []*perf.Event) {
-	for _, e := range events {
-		t := ownThread(c, e.TID)
-		if t == nil {
-			continue // ended: PerfThreadEnded folded its last counts
-		}
-		var slice uint64
-		if t == c.T {
-			slice = c.Env.Kernel.SliceNs(t)
-		}
-		e.Sync(threadSample(t, slice))
-	}
-}
-
-// threadSample reads t's counters, sliceNs being its run time not yet in
-// them.
-func threadSample(t *task.Thread, sliceNs uint64) perf.Sample {
-	s := &t.Stats
-	return perf.Sample{RunNs: atomic.LoadUint64(&s.RunNs) + sliceNs, PageFaults: atomic.LoadUint64(&s.PageFaults),
-		Switches: atomic.LoadUint64(&s.Switches), Migrations: atomic.LoadUint64(&s.Migrations)}
-}
-
-// PerfThreadEnded folds into the events counting t what they counted until
-// its end, sliceNs being its run time not yet in its counters; the kernel
-// calls it on t's CPU before t leaves its process.
-func PerfThreadEnded(t *task.Thread, sliceNs uint64) {
-	tb := &t.Proc.Perf
-	if tb.N.Load() == 0 {
-		return
-	}
-	tb.Mu.Lock()
-	defer tb.Mu.Unlock()
-	for _, e := range tb.Events {
-		if e.TID == t.TID {
-			e.Sync(threadSample(t, sliceNs))
-		}
-	}
 }
 
 // perfRead is read(2) on an event: its value, or its group's, in the
@@ -380,26 +405,4 @@ func perfClose(c *Call, e *perf.Event) int64 {
 	tb.Remove(e)
 	c.servedLocally = false
 	return offloadCall(c, unix.SYS_CLOSE, c.Args)
-}
-
-// perfExec applies an exec to the process's events: close-on-exec ones
-// go (mcexec closes their placeholders), enable_on_exec ones start.
-func perfExec(c *Call) {
-	tb := &c.T.Proc.Perf
-	if tb.N.Load() == 0 {
-		return
-	}
-	tb.Mu.Lock()
-	defer tb.Mu.Unlock()
-	for _, e := range append([]*perf.Event(nil), tb.Events...) {
-		if e.Cloexec {
-			tb.Remove(e)
-		}
-	}
-	settle(c, tb.Events)
-	for _, e := range tb.Events {
-		if e.EnableExec {
-			e.On, e.EnableExec = true, false
-		}
-	}
 }

@@ -62,6 +62,7 @@ func sysClone(c *Call) int64 {
 		if flags&unix.CLONE_CHILD_CLEARTID != 0 {
 			t.ClearChildTID = ctid
 		}
+		perfCloned(c.T, t)
 	})
 	if err != nil {
 		return errno(err)

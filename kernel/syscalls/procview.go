@@ -11,7 +11,8 @@ import (
 
 // The LWK's views of /proc and /sys (McKernel's mcoverlayfs): a call that
 // names a file under /proc/<LWK pid or tid>, /proc/self, /proc/thread-self,
-// /sys/devices/system/cpu or /sys/devices/system/node is offloaded with the
+// /sys/devices/system/cpu, /sys/devices/system/node or
+// /sys/bus/event_source/devices is offloaded with the
 // path rewritten to a file the LWK rendered from its own state. The app's
 // string is left alone: mcexec reads the new path from the IKC slot.
 func init() {

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/sched"
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/syscalls/sysno"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -31,6 +32,8 @@ type Env struct {
 	OffloadSpin   int
 	Oversubscribe bool // mcreboot -O: more threads than CPUs allowed
 	Kernel        Kernel
+	// LWKType is the lwk PMU's perf_event_attr.type (perf.LWKType).
+	LWKType uint32
 }
 
 // Kernel is the scheduler and thread services the handlers call.
@@ -86,6 +89,11 @@ type Kernel interface {
 	// SliceNs is how long t, the thread of the calling CPU, has held it
 	// since it was last picked: its run time not yet in Stats.RunNs.
 	SliceNs(t *task.Thread) uint64
+	// FindThread finds the live LWK thread tid (a pid names its
+	// process's first thread), nil if there is none.
+	FindThread(tid int) *task.Thread
+	// CPUStats are LWK CPU cpu's counters.
+	CPUStats(cpu int) *stats.CPU
 }
 
 // Call is one system call in progress.

@@ -358,7 +358,7 @@ int main(int argc, char **argv)
 	attr_init(&a, PERF_TYPE_RAW, 0x3c);
 	try_open("raw", &a, 0, -1, -1, 0);
 
-	/* What the LWK does not do yet: sampling and inherit. */
+	/* Sampling, which the LWK does not do yet, and inherit. */
 	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
 	a.sample_period = 100000;
 	try_open("sampling", &a, 0, -1, -1, 0);

@@ -32,9 +32,13 @@ const (
 )
 
 // The lwk PMU's format fields, as /sys/.../lwk/format/NAME says them.
+// LWKSyscallField is the format field that names a per-syscall event's
+// system call: lwk/NAME,syscall=N/.
+const LWKSyscallField = "syscall"
+
 var LWKFormat = []struct{ Name, Bits string }{
 	{"event", "config:0-7"},
-	{"syscall", "config:8-19"},
+	{LWKSyscallField, "config:8-19"},
 }
 
 // LWKEventOf splits an lwk attr.config into the event id and the syscall

@@ -19,8 +19,8 @@ import (
 // per syscall (getpid 39 local, write 1 offloaded); the totals also hold
 // the loader's calls.
 const (
-	getpidCalls = "lwk/syscall_local_calls,nr=39/"
-	writeCalls  = "lwk/syscall_offloaded_calls,nr=1/"
+	getpidCalls = "lwk/syscall_local_calls,syscall=39/"
+	writeCalls  = "lwk/syscall_offloaded_calls,syscall=1/"
 )
 
 // TestMcperfStat runs mcperf stat over profile.c (two threads and a
@@ -129,7 +129,7 @@ func TestMcperfStat(t *testing.T) {
 			!strings.Contains(res.Stderr, "Run 'mcperf list' for a list of valid events") {
 			t.Errorf("unknown event: %v; want perf's error and status 129", res)
 		}
-		for _, ev := range []string{"lwk/syscalls_local,nr=1/", "lwk/syscall_local_calls/", "lwk/nosuch/", "sde:::lwk::"} {
+		for _, ev := range []string{"lwk/syscalls_local,syscall=1/", "lwk/syscall_local_calls/", "lwk/nosuch/", "sde:::lwk::"} {
 			if res := Run(in.Cmd("mcperf", "stat", "-e", ev, "--", prog), ""); res.Code != 129 {
 				t.Errorf("-e %s: %v; want status 129", ev, res)
 			}
@@ -188,11 +188,11 @@ func TestMcperfInstance(t *testing.T) {
 	})
 
 	t.Run("stat -a SECS", func(t *testing.T) {
-		res := Run(in.Cmd("mcperf", "stat", "-a", "-e", "task-clock,lwk/idle_ns/,lwk/syscall_local_calls,nr=39/", "0.5"), "")
+		res := Run(in.Cmd("mcperf", "stat", "-a", "-e", "task-clock,lwk/idle_ns/,lwk/syscall_local_calls,syscall=39/", "0.5"), "")
 		counts := statTable(t, res.Stderr)
 		idle, err := strconv.ParseFloat(counts["lwk/idle_ns/"], 64)
 		if res.Code != 0 || !strings.Contains(res.Stderr, " Performance counter stats for 'system wide':") || err != nil ||
-			idle < 0.3e9 || counts["lwk/syscall_local_calls,nr=39/"] != "<not supported>" {
+			idle < 0.3e9 || counts["lwk/syscall_local_calls,syscall=39/"] != "<not supported>" {
 			t.Errorf("mcperf stat -a 0.5 of an idle instance: %v; want most of 0.5 s idle, per-syscall counts unsupported", res)
 		}
 	})
@@ -237,7 +237,7 @@ func TestMcperfInstance(t *testing.T) {
 		for _, e := range perf.LWKEvents {
 			name := "lwk/" + e.Name + "/ OR sde:::lwk::" + e.Name
 			if e.PerSyscall {
-				name = "lwk/" + e.Name + ",nr=N/"
+				name = "lwk/" + e.Name + ",syscall=N/"
 			}
 			if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + ` +\[Kernel PMU event\] +Yes +\S`).MatchString(res.Stdout) {
 				t.Errorf("mcperf list has no available %s row", name)

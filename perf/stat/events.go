@@ -70,7 +70,7 @@ func splitEvents(list string) []string {
 }
 
 // Lookup resolves one event name: a Linux software or hardware event, an
-// LWK event as lwk/NAME/ (lwk/NAME,nr=N/ for a per-syscall one) or
+// LWK event as lwk/NAME/ (lwk/NAME,syscall=N/ for a per-syscall one) or
 // sde:::lwk::NAME.
 func Lookup(name string) (Event, error) {
 	for _, sw := range perf.SoftwareEvents {
@@ -92,8 +92,8 @@ func Lookup(name string) (Event, error) {
 	return lwkEvent(name, ev, nr), nil
 }
 
-// lwkEventName takes the LWK event's name, and the nr of a per-syscall
-// one (-1 if none), out of lwk/NAME[,nr=N]/ or sde:::lwk::NAME.
+// lwkEventName takes the LWK event's name, and the system call of a per-syscall
+// one (-1 if none), out of lwk/NAME[,syscall=N]/ or sde:::lwk::NAME.
 func lwkEventName(name string) (event string, nr int, ok bool) {
 	if n, ok := strings.CutPrefix(name, "sde:::"+perf.LWKPMU+"::"); ok {
 		return n, -1, true
@@ -109,7 +109,7 @@ func lwkEventName(name string) (event string, nr int, ok bool) {
 	if !hasTerms {
 		return event, -1, true
 	}
-	v, ok := strings.CutPrefix(terms, "nr=")
+	v, ok := strings.CutPrefix(terms, perf.LWKSyscallField+"=")
 	n, err := strconv.ParseUint(v, 0, 12) // the format's config:8-19
 	if !ok || err != nil {
 		return "", 0, false

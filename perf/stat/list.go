@@ -49,7 +49,7 @@ func List(available func(config uint64) bool) []ListEntry {
 		desc := e.Desc
 		switch {
 		case e.PerSyscall:
-			name = fmt.Sprintf("%s/%s,nr=N/", perf.LWKPMU, e.Name)
+			name = fmt.Sprintf("%s/%s,%s=N/", perf.LWKPMU, e.Name, perf.LWKSyscallField)
 		case e.CPUOnly:
 			desc += " (per CPU: mcperf stat -a)"
 		}

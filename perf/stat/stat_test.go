@@ -29,9 +29,9 @@ func TestLookup(t *testing.T) {
 		{"sde:::lwk::syscalls_offloaded", 83, ""},
 		{"lwk/offload_wait_ns/", 1.5e6, "ns"},
 		{"lwk/idle_ns/", -1, "ns"}, // a CPU's, not a process's
-		{"lwk/syscall_local_calls,nr=39/", 1707, ""},
-		{"lwk/syscall_local_calls,nr=0x27/", 1707, ""},
-		{"lwk/syscall_offloaded_calls,nr=1/", 0, ""},
+		{"lwk/syscall_local_calls,syscall=39/", 1707, ""},
+		{"lwk/syscall_local_calls,syscall=0x27/", 1707, ""},
+		{"lwk/syscall_offloaded_calls,syscall=1/", 0, ""},
 	} {
 		e, err := Lookup(tt.name)
 		if err != nil {
@@ -46,8 +46,8 @@ func TestLookup(t *testing.T) {
 			t.Errorf("%s: %v %q, want %v %q", tt.name, v, e.Unit, tt.want, tt.unit)
 		}
 	}
-	for _, bad := range []string{"", "nosuch", "lwk/nosuch/", "lwk/syscalls_local", "lwk/syscalls_local,nr=1/",
-		"lwk/syscall_local_calls/", "lwk/syscall_local_calls,nr=4096/", "lwk/syscall_local_calls,foo=1/",
+	for _, bad := range []string{"", "nosuch", "lwk/nosuch/", "lwk/syscalls_local", "lwk/syscalls_local,syscall=1/",
+		"lwk/syscall_local_calls/", "lwk/syscall_local_calls,syscall=4096/", "lwk/syscall_local_calls,foo=1/",
 		"sde:::lwk::", "sde:::lwk::syscall_local_calls", "lwk//", "syscalls_local/"} {
 		var unknown ErrUnknown
 		if _, err := Lookup(bad); !errors.As(err, &unknown) {
@@ -57,7 +57,7 @@ func TestLookup(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	evs, err := Parse("task-clock,lwk/syscall_local_calls,nr=39/,sde:::lwk::futex_waits")
+	evs, err := Parse("task-clock,lwk/syscall_local_calls,syscall=39/,sde:::lwk::futex_waits")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestParse(t *testing.T) {
 	for _, e := range evs {
 		names = append(names, e.Name)
 	}
-	if got := strings.Join(names, " "); got != "task-clock lwk/syscall_local_calls,nr=39/ sde:::lwk::futex_waits" {
+	if got := strings.Join(names, " "); got != "task-clock lwk/syscall_local_calls,syscall=39/ sde:::lwk::futex_waits" {
 		t.Errorf("parsed %q", got)
 	}
 	_, err = Parse("task-clock,bogus")

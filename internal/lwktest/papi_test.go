@@ -1,0 +1,85 @@
+package lwktest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/gomck/gomck/internal/testprog"
+	"github.com/gomck/gomck/mcexec"
+	"github.com/gomck/gomck/perf/sde"
+)
+
+// The calls papi.c makes between PAPI_start and PAPI_read.
+const papiGetpids, papiWrites = 1000, 37
+
+// needPAPI skips a test where Debian's PAPI is not installed.
+func needPAPI(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(sdeHeader); err != nil {
+		t.Skip("libpapi-dev is not installed (scripts/deps.sh installs it)")
+	}
+	if _, err := exec.LookPath("papi_native_avail"); err != nil {
+		t.Skip("papi-tools is not installed (scripts/deps.sh installs it)")
+	}
+}
+
+// TestPAPI runs a program linked with Debian's libpapi under mcexec, which
+// preloads libgomck_sde.so: the sde:::lwk:: events count exactly the local
+// and offloaded calls made between PAPI_start and PAPI_read;
+// papi_native_avail lists the events; natively, PAPI refuses them as it
+// does for any event no library registered.
+func TestPAPI(t *testing.T) {
+	needPAPI(t)
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
+	prog := testprog.MustCDynamic(t, "papi")
+	events := []string{"sde:::lwk::syscalls_local", "sde:::lwk::syscalls_offloaded"}
+	args := append([]string{prog, fmt.Sprint(papiGetpids), fmt.Sprint(papiWrites)}, events...)
+
+	t.Run("counts", func(t *testing.T) {
+		res := Run(in.Mcexec(args...), "")
+		want := fmt.Sprintf("%s %d\n%s %d\n", events[0], papiGetpids, events[1], papiWrites)
+		if res.Code != 0 || res.Stdout != want {
+			t.Fatalf("under mcexec: %v; want stdout %q", res, want)
+		}
+	})
+	t.Run("every event", func(t *testing.T) {
+		all := []string{prog, "0", "0"}
+		for _, e := range sde.Events() {
+			all = append(all, "sde:::lwk::"+e.Name)
+		}
+		res := Run(in.Mcexec(all...), "")
+		if res.Code != 0 || strings.Count(res.Stdout, "\n") != len(all)-3 || strings.Contains(res.Stdout, "PAPI") {
+			t.Fatalf("every event under mcexec: %v", res)
+		}
+	})
+	t.Run("papi_native_avail", func(t *testing.T) {
+		res := Run(in.Mcexec("papi_native_avail"), "")
+		if res.Code != 0 {
+			t.Fatalf("mcexec papi_native_avail: %v", res)
+		}
+		for _, e := range sde.Events() {
+			if !strings.Contains(res.Stdout, "sde:::lwk::"+e.Name) {
+				t.Errorf("mcexec papi_native_avail lists no sde:::lwk::%s:\n%s", e.Name, res.Stdout)
+			}
+		}
+	})
+	t.Run("turned off", func(t *testing.T) {
+		cmd := in.Mcexec(args...)
+		cmd.Env = append(cmd.Environ(), mcexec.NoSDEEnv+"=1")
+		native := Run(exec.Command(args[0], args[1:]...), "")
+		res := Run(cmd, "")
+		if res.Stdout != native.Stdout || res.Code != native.Code {
+			t.Errorf("under mcexec with %s=1: %v; want as native: %v", mcexec.NoSDEEnv, res, native)
+		}
+	})
+	t.Run("native", func(t *testing.T) {
+		res := Run(exec.Command(args[0], args[1:]...), "")
+		want := events[0] + ": Event does not exist (-7)\n"
+		if res.Code != 0 || res.Stdout != want {
+			t.Errorf("natively: %v; want stdout %q, PAPI's answer for an event no library registered", res, want)
+		}
+	})
+}

@@ -66,6 +66,27 @@ func TestPAPI(t *testing.T) {
 			}
 		}
 	})
+	// No PMU here: PAPI's perf_event components say so under mcexec as
+	// natively; sde, disabled natively (no library), is active.
+	t.Run("papi_component_avail", func(t *testing.T) {
+		native := Run(exec.Command("papi_component_avail"), "")
+		res := Run(in.Mcexec("papi_component_avail"), "")
+		if res.Code != native.Code {
+			t.Fatalf("mcexec papi_component_avail: %v; natively %v", res, native)
+		}
+		perfEvent := func(out string) string {
+			_, compiled, _ := strings.Cut(out, "Compiled-in components:")
+			compiled, _, _ = strings.Cut(compiled, "Name:   sde")
+			return compiled
+		}
+		if got, want := perfEvent(res.Stdout), perfEvent(native.Stdout); got != want || !strings.Contains(want, "perf_event") {
+			t.Errorf("perf_event components under mcexec:\n%s\nnatively:\n%s", got, want)
+		}
+		_, active, _ := strings.Cut(res.Stdout, "Active components:")
+		if !strings.Contains(active, "Name:   sde") {
+			t.Errorf("sde is not an active component under mcexec:\n%s", res.Stdout)
+		}
+	})
 	t.Run("turned off", func(t *testing.T) {
 		cmd := in.Mcexec(args...)
 		cmd.Env = append(cmd.Environ(), mcexec.NoSDEEnv+"=1")

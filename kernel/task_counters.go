@@ -20,16 +20,37 @@ func mapCounters(p *task.Process, t *task.Thread) ([2]uint64, error) {
 	if err != nil {
 		return [2]uint64{}, fmt.Errorf("counters page: %w", err)
 	}
+	if err := attachCounters(p, addr); err != nil {
+		return [2]uint64{}, err
+	}
+	sde.Mark(&t.Stats, &t.Published)
+	return [2]uint64{sde.AuxCounters, addr}, nil
+}
+
+// attachCounters makes the page at addr p's counters page, counting from
+// zero.
+func attachCounters(p *task.Process, addr uint64) error {
 	off, _, ok := p.MM.Translate(addr)
 	if !ok {
-		return [2]uint64{}, fmt.Errorf("counters page at %#x: not populated", addr)
+		return fmt.Errorf("counters page at %#x: not populated", addr)
 	}
 	_, direct := p.MM.Image()
 	page := (*sde.Page)(unsafe.Pointer(&direct[off]))
+	*page = sde.Page{}
 	page.Init()
-	sde.Mark(&t.Stats, &t.Published)
 	p.Counters = page
-	return [2]uint64{sde.AuxCounters, addr}, nil
+	return nil
+}
+
+// forkCounters gives a forked child (its memory copied) its own counters
+// page, where its copy of the parent's lies: a child counts from zero.
+func forkCounters(child *task.Process) error {
+	for i := 0; i+1 < len(child.Auxv); i += 2 {
+		if child.Auxv[i] == sde.AuxCounters {
+			return attachCounters(child, child.Auxv[i+1])
+		}
+	}
+	return nil
 }
 
 // publishCounters adds what t counted since its last call to its

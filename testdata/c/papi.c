@@ -3,14 +3,18 @@
 /* PAPI with the LWK's sde events: "papi N M EVENT..." adds the named
    events, makes N getpid (local on the LWK) and M writes to /dev/null
    (offloaded) between PAPI_start and PAPI_read, and prints each event's
-   count; PAPI's errors are printed as PAPI names them. */
+   count; PAPI's errors are printed as PAPI names them. "papi -t N EVENT"
+   times N PAPI_reads of the event instead ("ns/op T", for lwkbench). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <papi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "../../bench/c/bench.h" /* now_ns, report */
 
 #define MAXEV 16
 
@@ -22,7 +26,7 @@ static int fail(const char *what, int err)
 
 int main(int argc, char **argv)
 {
-	int set = PAPI_NULL, ret, i, n, m, nev = argc - 3;
+	int set = PAPI_NULL, ret, i, n, m, timed, nev = argc - 3;
 	long long counts[MAXEV];
 	char buf[1] = {0};
 	int fd = open("/dev/null", O_WRONLY);
@@ -31,8 +35,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: papi N M EVENT...\n");
 		return 2;
 	}
-	n = atoi(argv[1]);
-	m = atoi(argv[2]);
+	timed = strcmp(argv[1], "-t") == 0;
+	n = atoi(argv[timed ? 2 : 1]);
+	m = timed ? 0 : atoi(argv[2]);
 	if ((ret = PAPI_library_init(PAPI_VER_CURRENT)) != PAPI_VER_CURRENT)
 		return fail("PAPI_library_init", ret);
 	if ((ret = PAPI_create_eventset(&set)) != PAPI_OK)
@@ -42,6 +47,15 @@ int main(int argc, char **argv)
 			return fail(argv[3 + i], ret);
 	if ((ret = PAPI_start(set)) != PAPI_OK)
 		return fail("PAPI_start", ret);
+	if (timed) {
+		double t0 = now_ns();
+
+		for (i = 0; i < n; i++)
+			if ((ret = PAPI_read(set, counts)) != PAPI_OK)
+				return fail("PAPI_read", ret);
+		report("op", t0, now_ns(), n);
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		syscall(SYS_getpid);
 	for (i = 0; i < m; i++)

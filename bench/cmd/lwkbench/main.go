@@ -62,7 +62,9 @@
 //
 // Figure 17, in noise.go, is the OS noise of the LWK's CPU against a
 // Linux CPU's, measured side by side by mcperf noise (-noise-dur) in the
-// main instance of each round (target: the LWK's is lower).
+// main instance of each round (target: the LWK's is lower). Figure 18,
+// in papi.go, is the time of a PAPI_read of an sde:::lwk event under
+// mcexec (target < 100 ns).
 //
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process

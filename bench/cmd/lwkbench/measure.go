@@ -106,6 +106,8 @@ type bench struct {
 	dumpFailed bool
 	// The OS noise figure (noise.go).
 	noise noiseSeries
+	// The PAPI figure (papi.go).
+	papiRead series
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -242,6 +244,7 @@ func (b *bench) measure(base *bench) {
 		lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
 			&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
 		lwkSeries = append(append(lwkSeries, b.insp.all()...), b.noise.all()...)
+		lwkSeries = append(lwkSeries, &b.papiRead)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
@@ -262,6 +265,7 @@ func (b *bench) measure(base *bench) {
 				b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
 				b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
 				b.measureNoise()
+				b.measurePAPI()
 				if r == *reps {
 					b.measureInspect()
 				}
@@ -402,6 +406,7 @@ func (b *bench) choose(only string) error {
 	maps.Copy(needs, b.coreNeeds())
 	maps.Copy(needs, b.dumpNeeds())
 	maps.Copy(needs, b.noiseNeeds())
+	maps.Copy(needs, b.papiNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

@@ -16,7 +16,7 @@ import (
 // tells the library where it is.
 func mapCounters(p *task.Process, t *task.Thread) ([2]uint64, error) {
 	addr, err := p.MM.Map(mm.MapRequest{Length: mm.PageSize, Prot: unix.PROT_READ,
-		Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, Kind: mm.KindAnon, Name: sde.PageName, Populate: true})
+		Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, Kind: mm.KindAnon, Name: sde.PageName, Populate: true, Pinned: true})
 	if err != nil {
 		return [2]uint64{}, fmt.Errorf("counters page: %w", err)
 	}

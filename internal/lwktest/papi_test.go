@@ -33,7 +33,7 @@ func needPAPI(t *testing.T) {
 // does for any event no library registered.
 func TestPAPI(t *testing.T) {
 	needPAPI(t)
-	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O") // -O: papi -j's second thread
 	prog := testprog.MustCDynamic(t, "papi")
 	events := []string{"sde:::lwk::syscalls_local", "sde:::lwk::syscalls_offloaded"}
 	args := append([]string{prog, fmt.Sprint(papiGetpids), fmt.Sprint(papiWrites)}, events...)
@@ -43,6 +43,19 @@ func TestPAPI(t *testing.T) {
 		want := fmt.Sprintf("%s %d\n%s %d\n", events[0], papiGetpids, events[1], papiWrites)
 		if res.Code != 0 || res.Stdout != want {
 			t.Fatalf("under mcexec: %v; want stdout %q", res, want)
+		}
+	})
+	// The calls of a thread that ended count: the events are the
+	// process's. Making and ending the thread takes local calls of its
+	// own (clone3, mmap, futex, ...), no offloaded one.
+	t.Run("ended thread", func(t *testing.T) {
+		res := Run(in.Mcexec(append([]string{prog, "-j"}, args[1:]...)...), "")
+		var local, offloaded int
+		if _, err := fmt.Sscanf(res.Stdout, events[0]+" %d\n"+events[1]+" %d\n", &local, &offloaded); err != nil || res.Code != 0 {
+			t.Fatalf("papi -j under mcexec: %v (%v)", res, err)
+		}
+		if local < papiGetpids || local > papiGetpids+50 || offloaded != papiWrites {
+			t.Errorf("papi -j: %d local and %d offloaded calls; want %d local and a few more, %d offloaded", local, offloaded, papiGetpids, papiWrites)
 		}
 	})
 	t.Run("every event", func(t *testing.T) {

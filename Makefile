@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 1
 
 .PHONY: all deps test bench bench-ab clean vet demo
 
-all: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/mcexec
+all: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/mcexec $(BIN)/libgomck_sde.so
 
 # The daemon keeps DWARF (no -s -w): mcinspect reads its state with it.
 $(BIN)/%: FORCE
@@ -21,6 +21,11 @@ $(BIN)/mcexec: FORCE
 # needs no loader or libc on the LWK.
 $(BIN)/mcperf: FORCE
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/mcperf
+
+# PAPI's sde:::lwk:: events (perf/sde), preloaded by mcexec; needs
+# libpapi-dev (scripts/deps.sh).
+$(BIN)/libgomck_sde.so: perf/sde/lib/lwk_sde.c perf/sde/lib/lwk_events.h
+	gcc -O2 -Wall -fPIC -shared -o $@ $< -lsde
 
 FORCE:
 

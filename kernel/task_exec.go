@@ -61,6 +61,7 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	p.End()
 	t.AltStack, t.ClearChildTID, t.HasSuspendMask = task.AltStack{}, 0, false
 	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitialFP()), 0
+	p.Counters = nil // its page goes with the old image; loadImage maps a new one
 	if err := p.MM.Reset(); err != nil {
 		return true, err
 	}

@@ -99,6 +99,9 @@ func (k *OS) Stage(t *task.Thread, child *task.Process) {
 	if child.MM, e.copyErr = t.Proc.MM.Fork(); e.copyErr != nil {
 		return
 	}
+	if e.copyErr = forkCounters(child); e.copyErr != nil {
+		return
+	}
 	if e.cpu.Index == t.CPU {
 		e.err = k.stage(e)
 	}

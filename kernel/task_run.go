@@ -80,6 +80,7 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 			continue
 		}
 		call := syscalls.Dispatch(t, &k.Env)
+		publishCounters(t)
 		if call.Offloaded {
 			c.Stats.OffloadCalls++
 		} else {

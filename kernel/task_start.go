@@ -140,11 +140,15 @@ func (k *OS) loadImage(p *task.Process, t *task.Thread, exe io.ReaderAt, argv, e
 	if err := p.MM.Populate(stackTop-stackPremap, stackTop); err != nil {
 		return fmt.Errorf("%s: stack: %w", p.Exe, err)
 	}
+	counters, err := mapCounters(p, t)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.Exe, err)
+	}
 	execfn := p.Exe
 	if len(argv) > 0 {
 		execfn = argv[0]
 	}
-	si := elf.StackInfo{Argv: argv, Envp: envp, ExecFn: execfn, VDSO: p.Stub.VDSO(), HostAux: hostAux,
+	si := elf.StackInfo{Argv: argv, Envp: envp, ExecFn: execfn, VDSO: p.Stub.VDSO(), HostAux: hostAux, LWKAux: [][2]uint64{counters},
 		Cred: [4]uint64{uint64(p.Cred.UID), uint64(p.Cred.EUID), uint64(p.Cred.GID), uint64(p.Cred.EGID)}}
 	rand.Read(si.Random[:])
 	sp, auxv, err := elf.BuildStack(p.MM, stackTop, img, si)

@@ -112,7 +112,7 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	} else {
 		abs = path
 	}
-	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: os.Environ(), Exe: abs,
+	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: preloadEnv(os.Environ()), Exe: abs,
 		Cred:       [4]int{os.Getuid(), os.Geteuid(), os.Getgid(), os.Getegid()},
 		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid(), ParentPID: os.Getppid(), Profile: o.Profile.Enabled}
 	if err := o.Profile.truncate(); err != nil {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what gomck needs on a fresh Debian machine: gcc and static glibc
-# for the test programs, static busybox, gdb and elfutils (eu-readelf), and
+# for the test programs, static busybox, gdb and elfutils (eu-readelf), PAPI (libpapi-dev, papi-tools), and
 # Delve, which the core file tests drive; Capstone for mccrash's dis. Go comes with the machine.
 set -euo pipefail
 need=()
@@ -12,6 +12,8 @@ command -v gdb >/dev/null || need+=(gdb) # gcore, for the mcps --dump tests
 command -v eu-readelf >/dev/null || need+=(elfutils)
 dpkg -s libcapstone-dev >/dev/null 2>&1 || need+=(libcapstone-dev) # mccrash dis (gapstone, cgo)
 dpkg -s linux-perf >/dev/null 2>&1 || need+=(linux-perf) # perf stat under mcexec (the lwk PMU tests)
+dpkg -s libpapi-dev >/dev/null 2>&1 || need+=(libpapi-dev) # libgomck_sde.so, the PAPI tests (libsde1 comes with it)
+command -v papi_native_avail >/dev/null || need+=(papi-tools)
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

@@ -44,7 +44,10 @@ func Bin(tb testing.TB) string {
 			return
 		}
 		// mcperf runs itself under mcexec: static, as make builds it.
-		binErr = gobuild(root, filepath.Join(binDir, "mcperf"), []string{"CGO_ENABLED=0"}, "./cmd/mcperf")
+		if binErr = gobuild(root, filepath.Join(binDir, "mcperf"), []string{"CGO_ENABLED=0"}, "./cmd/mcperf"); binErr != nil {
+			return
+		}
+		binErr = buildSDE(root, binDir)
 	})
 	if binErr != nil {
 		tb.Fatalf("build gomck commands: %v", binErr)

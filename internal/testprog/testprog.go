@@ -108,19 +108,38 @@ var goInfo = sync.OnceValues(func() (string, error) {
 // extraCFlags returns the flags a C source asks for in its leading comment
 // lines (blank lines and lines starting with // or /*) with a line
 // "// cflags: -fopenmp -pthread". Several such lines add up.
-func extraCFlags(src []byte) []string {
-	var flags []string
+func extraCFlags(src []byte) []string { return directive(src, "cflags:") }
+
+// dynamicOnly reports a C source saying "// link: dynamic" in its leading
+// comment: it needs a library Debian ships only shared (libpapi needs
+// libpfm, which has no .a), so only CDynamic builds it.
+func dynamicOnly(src []byte) bool { return slices.Contains(directive(src, "link:"), "dynamic") }
+
+// directive returns the words of the leading comment lines "// key ...".
+func directive(src []byte, key string) []string {
+	var words []string
 	for line := range strings.Lines(string(src)) {
 		line = strings.TrimSpace(line)
 		if c, ok := strings.CutPrefix(line, "//"); ok {
-			if f, ok := strings.CutPrefix(strings.TrimSpace(c), "cflags:"); ok {
-				flags = append(flags, strings.Fields(f)...)
+			if f, ok := strings.CutPrefix(strings.TrimSpace(c), key); ok {
+				words = append(words, strings.Fields(f)...)
 			}
 		} else if line != "" && !strings.HasPrefix(line, "/*") {
 			break
 		}
 	}
-	return flags
+	return words
+}
+
+// DynamicOnly reports whether the C program name (as C takes it) builds
+// only with CDynamic.
+func DynamicOnly(name string) bool {
+	r, err := root()
+	if err != nil {
+		return false
+	}
+	src, err := os.ReadFile(filepath.Join(r, "testdata/c", name+".c"))
+	return err == nil && dynamicOnly(src)
 }
 
 // C builds testdata/c/<name>.c, or bench/c/<name>.c when testdata has no such
@@ -160,6 +179,9 @@ func buildC(name string, dynamic bool) (string, error) {
 		return "", err
 	}
 	extra := extraCFlags(src)
+	if !dynamic && dynamicOnly(src) {
+		return "", fmt.Errorf("testprog: %s links only dynamically: build it with CDynamic", srcPath)
+	}
 	gcc, _, _ := strings.Cut(info, "\n")
 	flags, file, check := cFlags, name, checkStatic
 	if dynamic {

@@ -40,6 +40,7 @@ type StackInfo struct {
 	Cred       [4]uint64 // uid, euid, gid, egid
 	VDSO       uint64
 	HostAux    map[uint64]uint64 // AT_HWCAP, AT_HWCAP2, AT_CLKTCK, AT_MINSIGSTKSZ of the host
+	LWKAux     [][2]uint64       // the LWK's own entries (type, value), after the host's
 }
 
 // BuildStack writes the initial process stack below top and returns the
@@ -81,6 +82,9 @@ func BuildStack(as *mm.AddressSpace, top uint64, img Image, si StackInfo) (sp ui
 		if v, ok := si.HostAux[k]; ok {
 			auxv = append(auxv, k, v)
 		}
+	}
+	for _, kv := range si.LWKAux {
+		auxv = append(auxv, kv[0], kv[1])
 	}
 	auxv = append(auxv, AT_NULL, 0)
 

@@ -237,6 +237,7 @@ type MapRequest struct {
 	FileOff      uint64
 	Populate     bool // populate even if only scattered pages are free
 	Demand       bool // populate nothing now: pages come on first touch
+	Pinned       bool // see pinned.go
 }
 
 // Map creates a VMA and, when a contiguous run is free (or Populate is
@@ -254,6 +255,9 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 		if addr < as.Layout.Min || addr+length > as.Layout.Max || addr+length < addr {
 			return 0, unix.ENOMEM
 		}
+		if as.pinnedIn(addr, addr+length) {
+			return 0, unix.EINVAL
+		}
 		if err := as.removeRange(addr, addr+length); err != nil {
 			return 0, err
 		}
@@ -265,7 +269,7 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 		}
 	}
 	v := &VMA{Start: addr, End: addr + length, Prot: r.Prot, Flags: r.Flags, Kind: r.Kind, Name: r.Name, FileOff: r.FileOff,
-		Wrote: r.Prot&unix.PROT_WRITE != 0}
+		Wrote: r.Prot&unix.PROT_WRITE != 0, Pinned: r.Pinned}
 	pages := length / PageSize
 	// Reservations (PROT_NONE, MAP_NORESERVE) take no memory until touched:
 	// runtimes such as Go's reserve far more address space than they use.
@@ -423,6 +427,9 @@ func (as *AddressSpace) Unmap(addr, length uint64) error {
 	}
 	as.lock()
 	defer as.unlock()
+	if as.pinnedIn(addr, addr+pageUp(length)) {
+		return unix.EINVAL
+	}
 	return as.removeRange(addr, addr+pageUp(length))
 }
 
@@ -474,7 +481,7 @@ func (as *AddressSpace) DontNeed(addr, length uint64) error {
 	hi := addr + pageUp(length)
 	for _, v := range as.VMAs {
 		a, b := max(addr, v.Start), min(hi, v.End)
-		if a >= b || v.Shared != nil {
+		if a >= b || v.Shared != nil || v.Pinned {
 			continue // shared memory keeps its contents, as Linux's shmem
 		}
 		dropped := lwkabi.Clip(v.Segs, a, b)
@@ -564,6 +571,9 @@ func (as *AddressSpace) Remap(old, oldLen, newLen uint64, mayMove bool) (uint64,
 	i := as.find(old)
 	if i < 0 || as.VMAs[i].End < old+oldLen {
 		return 0, unix.EFAULT
+	}
+	if as.VMAs[i].Pinned {
+		return 0, unix.EINVAL
 	}
 	if newLen <= oldLen {
 		if newLen < oldLen {

@@ -41,6 +41,8 @@ type VMA struct {
 	// those of a read-only private file mapping at a fork (see Fork);
 	// nil for memory of this process alone.
 	Shared *Backing
+	// Pinned areas stay until exec or the end (pinned.go).
+	Pinned bool
 }
 
 func (v *VMA) String() string {

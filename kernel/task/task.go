@@ -14,6 +14,7 @@ import (
 	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/perf"
+	"github.com/gomck/gomck/perf/sde"
 )
 
 // ThreadState is a thread's scheduling state, shown by mcps as ST
@@ -65,6 +66,8 @@ type Thread struct {
 	// Stats are the thread's counters; its CPU adds to Stats.RunNs when
 	// the thread leaves it.
 	Stats stats.Thread
+	// Published is what Stats has added to the process's counters page.
+	Published sde.Published
 	// FPState is the XSAVE area saved when the thread left its stub.
 	FPState []byte
 	// While blocked: when to give up (monotonic ns, 0 = never), what the
@@ -204,6 +207,9 @@ type Process struct {
 	Stub     *Context // the host context on Home
 	Chan     *ikc.Channel
 	Auxv     []uint64
+	// Counters is the process's PAPI counters page (package perf/sde), in
+	// the direct map; nil if it has none.
+	Counters *sde.Page
 	VDSO     uint64 // where the app's vDSO is: every stub of it must have it there
 	Rlimits  [16]unix.Rlimit
 	SigActs  [65]SigAction

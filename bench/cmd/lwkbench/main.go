@@ -64,7 +64,9 @@
 // Linux CPU's, measured side by side by mcperf noise (-noise-dur) in the
 // main instance of each round (target: the LWK's is lower). Figure 18,
 // in mcperf.go, is the cost of mcperf stat to a run of the getpid loop,
-// in the same instance (target: under 3%).
+// in the same instance (target: under 3%). Figure 19, in papi.go, is
+// the time of a PAPI_read of an sde:::lwk event under mcexec (target
+// under 100 ns).
 //
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process

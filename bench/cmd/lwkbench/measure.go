@@ -108,6 +108,8 @@ type bench struct {
 	noise noiseSeries
 	// The cost of mcperf stat (mcperf.go).
 	mcperf mcperfSeries
+	// The PAPI figure (papi.go).
+	papiRead series
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -245,6 +247,7 @@ func (b *bench) measure(base *bench) {
 			&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
 		lwkSeries = append(append(lwkSeries, b.insp.all()...), b.noise.all()...)
 		lwkSeries = append(lwkSeries, &b.mcperf.stat, &b.mcperf.plain)
+		lwkSeries = append(lwkSeries, &b.papiRead)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
@@ -266,6 +269,7 @@ func (b *bench) measure(base *bench) {
 				b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
 				b.measureNoise()
 				b.measureMcperf()
+				b.measurePAPI()
 				if r == *reps {
 					b.measureInspect()
 				}
@@ -407,6 +411,7 @@ func (b *bench) choose(only string) error {
 	maps.Copy(needs, b.dumpNeeds())
 	maps.Copy(needs, b.noiseNeeds())
 	maps.Copy(needs, b.mcperfNeeds())
+	maps.Copy(needs, b.papiNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

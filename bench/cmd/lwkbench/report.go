@@ -213,7 +213,7 @@ func (b *bench) report(m Machine) Report {
 	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.dumpFigures()...)
-	r.Figures = append(r.Figures, b.noiseFigure(ratioFig), b.mcperfFigure(ratioFig))
+	r.Figures = append(r.Figures, b.noiseFigure(ratioFig), b.mcperfFigure(ratioFig), b.papiFigure())
 	return r
 }
 

@@ -45,6 +45,12 @@ func TestPAPI(t *testing.T) {
 			t.Fatalf("under mcexec: %v; want stdout %q", res, want)
 		}
 	})
+	t.Run("maps", func(t *testing.T) {
+		res := Run(in.Mcexec("/bin/cat", "/proc/self/maps"), "")
+		if res.Code != 0 || strings.Count(res.Stdout, " "+sde.PageName+"\n") != 1 {
+			t.Errorf("/proc/self/maps under mcexec does not name the counters page once: %v", res)
+		}
+	})
 	// The calls of a thread that ended count: the events are the
 	// process's. Making and ending the thread takes local calls of its
 	// own (clone3, mmap, futex, ...), no offloaded one.

@@ -58,7 +58,9 @@ func maps(p *task.Process) (lines []Mapping, startCode, endCode uint64) {
 		case mm.KindHeap, mm.KindStack:
 			m.Name = v.Kind.String()
 		case mm.KindAnon:
-			if v.Shared != nil {
+			if v.Pinned {
+				m.Name = v.Name // the kernel's own pages: [lwk_counters]
+			} else if v.Shared != nil {
 				m.Name = "/dev/zero (deleted)" // as Linux names shared anonymous memory
 			}
 		case mm.KindFile, mm.KindELF:

@@ -193,7 +193,7 @@ func TestReport(t *testing.T) {
 		},
 		noise: noiseSeries{lwk: ok(0.04, 0.05, 0.06), linux: ok(18.3, 12.1), lwkP999: ok(1536e3), linuxP999: ok(11641e3),
 			lwkMax: ok(1554e3), linuxMax: ok(11783e3)},
-		mcperf: mcperfSeries{stat: ok(760e6, 770e6), plain: ok(750e6, 752e6)},
+		mcperf:   mcperfSeries{stat: ok(760e6, 770e6), plain: ok(750e6, 752e6)},
 		papiRead: ok(12.5),
 	}
 	r := b.report(Machine{})

@@ -3,6 +3,8 @@ package perf
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/gomck/gomck/kernel/stats"
 )
 
 // Event is one open event of a process: what it counts, on which threads
@@ -63,6 +65,14 @@ type Sample struct {
 	LocalCalls, LocalNs, OffloadCalls, OffloadNs uint64
 	FutexWaits, Signals, IdleNs                  uint64
 	Syscall                                      uint64
+}
+
+// SampleOf is the Sample of a thread's (or a run's) totals, for readers
+// that have them as kernel/stats.Counters: PAPI's page, mcperf.
+func SampleOf(c stats.Counters) Sample {
+	return Sample{RunNs: c.RunNs, PageFaults: c.PageFaults, Switches: c.Switches, Migrations: c.Migrations,
+		LocalCalls: c.LocalCalls, LocalNs: c.LocalNs, OffloadCalls: c.OffloadCalls, OffloadNs: c.OffloadNs,
+		FutexWaits: c.FutexWaits, Signals: c.Signals}
 }
 
 // Of is the value of counter c in s.

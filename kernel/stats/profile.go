@@ -50,6 +50,16 @@ type Counters struct {
 	OffloadNs    uint64 `json:"offload_wait_ns"`
 }
 
+// Zip combines c and o field by field with f (sums, differences of two
+// reads): the one place that lists the fields.
+func (c Counters) Zip(o Counters, f func(a, b uint64) uint64) Counters {
+	return Counters{RunNs: f(c.RunNs, o.RunNs), Switches: f(c.Switches, o.Switches),
+		Migrations: f(c.Migrations, o.Migrations), PageFaults: f(c.PageFaults, o.PageFaults),
+		FutexWaits: f(c.FutexWaits, o.FutexWaits), Signals: f(c.Signals, o.Signals),
+		LocalCalls: f(c.LocalCalls, o.LocalCalls), LocalNs: f(c.LocalNs, o.LocalNs),
+		OffloadCalls: f(c.OffloadCalls, o.OffloadCalls), OffloadNs: f(c.OffloadNs, o.OffloadNs)}
+}
+
 // Totals are s's counters but the per-syscall ones.
 func (s *Thread) Totals() Counters {
 	return Counters{RunNs: s.RunNs, Switches: s.Switches, Migrations: s.Migrations, PageFaults: s.PageFaults,

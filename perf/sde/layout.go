@@ -36,39 +36,8 @@ func Events() []perf.LWKEvent {
 	return out
 }
 
-// Count returns a thread's count of the LWK event id (one of Events).
-func Count(s *stats.Thread, id int) uint64 {
-	switch id {
-	case perf.LWKSyscallsLocal:
-		return s.LocalCalls
-	case perf.LWKSyscallsOffloaded:
-		return s.OffloadCalls
-	case perf.LWKLocalNs:
-		return s.LocalNs
-	case perf.LWKOffloadWaitNs:
-		return s.OffloadNs
-	case perf.LWKPageFaults:
-		return s.PageFaults
-	case perf.LWKContextSwitches:
-		return s.Switches
-	case perf.LWKMigrations:
-		return s.Migrations
-	case perf.LWKFutexWaits:
-		return s.FutexWaits
-	case perf.LWKSignalsDelivered:
-		return s.Signals
-	}
-	return 0
-}
-
-// ids are the page words Publish updates, from Events.
-var ids = func() []int {
-	var out []int
-	for _, e := range Events() {
-		out = append(out, e.ID)
-	}
-	return out
-}()
+// events are the events Publish updates (Events).
+var events = Events()
 
 // Published is what a thread has added to its process's page so far.
 type Published [Words]uint64
@@ -80,10 +49,11 @@ func (p *Page) Init() { atomic.StoreUint64(&p[0], Magic) }
 // (pub). Threads of one process publish from several CPUs at once, hence
 // the atomic adds; a word changes only when its count did.
 func (p *Page) Publish(s *stats.Thread, pub *Published) {
-	for _, id := range ids {
-		if v := Count(s, id); v != pub[id] {
-			atomic.AddUint64(&p[id], v-pub[id])
-			pub[id] = v
+	now := perf.SampleOf(s.Totals())
+	for _, e := range events {
+		if v := now.Of(e.Counter); v != pub[e.ID] {
+			atomic.AddUint64(&p[e.ID], v-pub[e.ID])
+			pub[e.ID] = v
 		}
 	}
 }
@@ -91,7 +61,8 @@ func (p *Page) Publish(s *stats.Thread, pub *Published) {
 // Mark makes pub what s has counted so far, so that a new page counts
 // from now on.
 func Mark(s *stats.Thread, pub *Published) {
-	for _, id := range ids {
-		pub[id] = Count(s, id)
+	now := perf.SampleOf(s.Totals())
+	for _, e := range events {
+		pub[e.ID] = now.Of(e.Counter)
 	}
 }

@@ -128,14 +128,8 @@ func softwareEvent(name string, c perf.Counter) Event {
 			}
 			return float64(s.RunNs) / 1e6, true
 		}
-	case perf.CountPageFaults:
-		e.value = count(func(s *Sample) uint64 { return s.PageFaults })
-	case perf.CountSwitches:
-		e.value = count(func(s *Sample) uint64 { return s.Switches })
-	case perf.CountMigrations:
-		e.value = count(func(s *Sample) uint64 { return s.Migrations })
 	default:
-		e.value = count(func(*Sample) uint64 { return 0 })
+		e.value = count(func(s *Sample) uint64 { return perf.SampleOf(s.Counters).Of(c) })
 	}
 	return e
 }
@@ -155,24 +149,6 @@ func lwkEvent(name string, ev perf.LWKEvent, nr int) Event {
 		}
 	}
 	switch ev.ID {
-	case perf.LWKSyscallsLocal:
-		e.value = count(func(s *Sample) uint64 { return s.LocalCalls })
-	case perf.LWKSyscallsOffloaded:
-		e.value = count(func(s *Sample) uint64 { return s.OffloadCalls })
-	case perf.LWKLocalNs:
-		e.value = count(func(s *Sample) uint64 { return s.LocalNs })
-	case perf.LWKOffloadWaitNs:
-		e.value = count(func(s *Sample) uint64 { return s.OffloadNs })
-	case perf.LWKPageFaults:
-		e.value = count(func(s *Sample) uint64 { return s.PageFaults })
-	case perf.LWKContextSwitches:
-		e.value = count(func(s *Sample) uint64 { return s.Switches })
-	case perf.LWKMigrations:
-		e.value = count(func(s *Sample) uint64 { return s.Migrations })
-	case perf.LWKFutexWaits:
-		e.value = count(func(s *Sample) uint64 { return s.FutexWaits })
-	case perf.LWKSignalsDelivered:
-		e.value = count(func(s *Sample) uint64 { return s.Signals })
 	case perf.LWKIdleNs:
 		e.value = func(s *Sample) (float64, bool) { return float64(s.IdleNs), s.CPUWide }
 	case perf.LWKSyscallLocalCalls:
@@ -183,8 +159,8 @@ func lwkEvent(name string, ev perf.LWKEvent, nr int) Event {
 		e.value = perCall(func(s *Sample) uint64 { return s.Syscalls[nr].Offloaded.Calls })
 	case perf.LWKSyscallOffloadedNs:
 		e.value = perCall(func(s *Sample) uint64 { return s.Syscalls[nr].Offloaded.Ns })
-	default: // an event perf.LWKEvents gained that mcperf does not read yet
-		e.value = func(*Sample) (float64, bool) { return 0, false }
+	default:
+		e.value = count(func(s *Sample) uint64 { return perf.SampleOf(s.Counters).Of(ev.Counter) })
 	}
 	return e
 }

@@ -55,13 +55,7 @@ func Delta(a, b Sample, elapsed time.Duration) Sample {
 		}
 		return y - x
 	}
-	d := Sample{CPUWide: true, Counters: stats.Counters{
-		RunNs: sub(a.RunNs, b.RunNs), Switches: sub(a.Switches, b.Switches),
-		Migrations: sub(a.Migrations, b.Migrations), PageFaults: sub(a.PageFaults, b.PageFaults),
-		FutexWaits: sub(a.FutexWaits, b.FutexWaits), Signals: sub(a.Signals, b.Signals),
-		LocalCalls: sub(a.LocalCalls, b.LocalCalls), LocalNs: sub(a.LocalNs, b.LocalNs),
-		OffloadCalls: sub(a.OffloadCalls, b.OffloadCalls), OffloadNs: sub(a.OffloadNs, b.OffloadNs)},
-		IdleNs: sub(a.IdleNs, b.IdleNs)}
+	d := Sample{CPUWide: true, Counters: a.Counters.Zip(b.Counters, sub), IdleNs: sub(a.IdleNs, b.IdleNs)}
 	d.BusyNs = sub(d.IdleNs, uint64(b.cpus)*uint64(elapsed))
 	return d
 }

@@ -39,7 +39,7 @@ func ReadProfiles(r io.Reader) (Sample, error) {
 			return Sample{}, fmt.Errorf("profile record %d: %w", n+1, err)
 		}
 		n++
-		s.Counters = addCounters(s.Counters, p.Process.Counters)
+		s.Counters = s.Counters.Zip(p.Process.Counters, func(a, b uint64) uint64 { return a + b })
 		for _, c := range p.Process.Syscalls {
 			sum := s.Syscalls[c.Nr]
 			sum.Nr, sum.Name = c.Nr, c.Name
@@ -57,12 +57,4 @@ func ReadProfiles(r io.Reader) (Sample, error) {
 		return Sample{}, fmt.Errorf("the profile has no process record")
 	}
 	return s, nil
-}
-
-func addCounters(a, b stats.Counters) stats.Counters {
-	return stats.Counters{RunNs: a.RunNs + b.RunNs, Switches: a.Switches + b.Switches,
-		Migrations: a.Migrations + b.Migrations, PageFaults: a.PageFaults + b.PageFaults,
-		FutexWaits: a.FutexWaits + b.FutexWaits, Signals: a.Signals + b.Signals,
-		LocalCalls: a.LocalCalls + b.LocalCalls, LocalNs: a.LocalNs + b.LocalNs,
-		OffloadCalls: a.OffloadCalls + b.OffloadCalls, OffloadNs: a.OffloadNs + b.OffloadNs}
 }

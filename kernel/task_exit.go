@@ -14,9 +14,10 @@ import (
 func (k *OS) threadEnded(t *task.Thread) {
 	k.Hooks.threadExited(t)
 	k.Stats.ThreadEnded(&t.Stats)
-	syscalls.PerfThreadEnded(t, k.SliceNs(t))
+	slice := k.SliceNs(t)
+	syscalls.PerfThreadEnded(t, slice)
 	if prof := t.Proc.Profile; prof != nil {
-		prof.ThreadEnded(t.TID, &t.Stats, k.SliceNs(t))
+		prof.ThreadEnded(t.TID, &t.Stats, slice)
 	}
 }
 

@@ -189,7 +189,7 @@ func statInstance(o statOptions, events []stat.Event, args []string, out io.Writ
 	}
 	defer tg.Close()
 	totals := func() (stat.Sample, error) {
-		s, err := lwk.Read(tg, l, lwk.What{})
+		s, err := lwk.Read(tg, l, lwk.What{Syscalls: true})
 		if err != nil {
 			return stat.Sample{}, err
 		}

@@ -9,7 +9,10 @@
 // value.Reader.Stable: a record that keeps changing (or whose writer was
 // stopped inside it, as in a SIGSTOPped daemon or a dump taken at that
 // moment) is kept with Changing set and its fields empty, never decoded
-// from torn bytes. A record that cannot be read (a dangling pointer, an
+// from torn bytes; a thread's counters, which no sequence counter guards
+// (kernel/stats), are read all the same, with its TID. Per-syscall counts
+// are read when asked (What.Syscalls): the numbers each thread used, in
+// one gathered read for all threads. A record that cannot be read (a dangling pointer, an
 // implausible length: corrupt memory) is left out and named in
 // Snapshot.Errors; the reader's budget (value.DefaultBudget) bounds what
 // garbage can make a snapshot read. The field names read here are the

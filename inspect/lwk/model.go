@@ -1,6 +1,9 @@
 package lwk
 
-import "github.com/gomck/gomck/kernel/lwkabi"
+import (
+	"github.com/gomck/gomck/kernel/lwkabi"
+	"github.com/gomck/gomck/kernel/stats"
+)
 
 // Snapshot is what was read of one instance.
 type Snapshot struct {
@@ -81,26 +84,29 @@ type Process struct {
 
 // Thread is one app thread.
 type Thread struct {
-	Addr         uint64            `json:"addr,omitempty"` // the thread record's address in the daemon
-	TID          int               `json:"tid"`
-	PID          int               `json:"pid"`
-	CPU          int               `json:"cpu"`
-	State        string            `json:"state"` // R S T Z
-	Why          string            `json:"why"`   // running, runnable, offload, sleeping, stopped, zombie
-	Current      bool              `json:"current"`
-	Syscall      int64             `json:"syscall"` // -1 when none
-	SyscallName  string            `json:"syscall_name,omitempty"`
-	LocalCalls   uint64            `json:"syscalls_local"`
-	LocalNs      uint64            `json:"syscalls_local_ns"`
-	OffloadCalls uint64            `json:"syscalls_offloaded"`
-	OffloadNs    uint64            `json:"syscalls_offloaded_ns"`
-	RunNs        uint64            `json:"run_ns"`
-	Switches     uint64            `json:"context_switches"`
-	Migrations   uint64            `json:"migrations"`
-	PageFaults   uint64            `json:"page_faults"`
-	FutexWaits   uint64            `json:"futex_waits"`
-	Signals      uint64            `json:"signals_delivered"`
-	Regs         map[string]uint64 `json:"regs,omitempty"`
+	Addr         uint64 `json:"addr,omitempty"` // the thread record's address in the daemon
+	TID          int    `json:"tid"`
+	PID          int    `json:"pid"`
+	CPU          int    `json:"cpu"`
+	State        string `json:"state"` // R S T Z
+	Why          string `json:"why"`   // running, runnable, offload, sleeping, stopped, zombie
+	Current      bool   `json:"current"`
+	Syscall      int64  `json:"syscall"` // -1 when none
+	SyscallName  string `json:"syscall_name,omitempty"`
+	LocalCalls   uint64 `json:"syscalls_local"`
+	LocalNs      uint64 `json:"syscalls_local_ns"`
+	OffloadCalls uint64 `json:"syscalls_offloaded"`
+	OffloadNs    uint64 `json:"syscalls_offloaded_ns"`
+	RunNs        uint64 `json:"run_ns"`
+	Switches     uint64 `json:"context_switches"`
+	Migrations   uint64 `json:"migrations"`
+	PageFaults   uint64 `json:"page_faults"`
+	FutexWaits   uint64 `json:"futex_waits"`
+	Signals      uint64 `json:"signals_delivered"`
+	// Syscalls are the thread's counts per system call number, of the
+	// numbers it made (What.Syscalls).
+	Syscalls []stats.SyscallCount `json:"syscalls,omitempty"`
+	Regs     map[string]uint64    `json:"regs,omitempty"`
 	// FPState is the XSAVE area as the kernel last saved it (What.FP):
 	// that of a thread whose registers are still in its stub is older.
 	FPState []byte `json:"fpstate,omitempty"`
@@ -131,7 +137,10 @@ type Stats struct {
 	EndedPageFaults uint64 `json:"ended_page_faults"`
 	EndedFutexWaits uint64 `json:"ended_futex_waits"`
 	EndedSignals    uint64 `json:"ended_signals_delivered"`
-	Changing        bool   `json:"changing,omitempty"`
+	// EndedSyscalls are the ended threads' per-syscall counts
+	// (What.Syscalls).
+	EndedSyscalls []stats.SyscallCount `json:"ended_syscalls,omitempty"`
+	Changing      bool                 `json:"changing,omitempty"`
 }
 
 // VMA is one virtual memory area and the partition pages backing it.

@@ -32,6 +32,9 @@ type What struct {
 	FP      bool // each thread's saved XSAVE area (Thread.FPState)
 	Auxv    bool // each process's auxiliary vector
 	Pending bool // each thread's pending signals
+	// Syscalls: each thread's per-syscall counts (Thread.Syscalls) and
+	// the ended threads' (Stats.EndedSyscalls).
+	Syscalls bool
 }
 
 // Tries is how often a changing record is re-read from a live daemon
@@ -222,9 +225,20 @@ func (d *decoder) process(ptr value.Value) (Process, bool) {
 
 // threadFields are what thread reads of a thread record; the rest of it,
 // 25 KiB of per-syscall counters and siginfo slots, is left in memory.
-var threadFields = []string{"TID", "CPU", "State", "Syscall", "Stats.LocalCalls", "Stats.LocalNs",
-	"Stats.OffloadCalls", "Stats.OffloadNs", "Stats.RunNs", "Stats.Switches", "Stats.Migrations",
-	"Stats.PageFaults", "Stats.FutexWaits", "Stats.Signals"}
+var threadFields = append([]string{"TID", "CPU", "State", "Syscall"}, counterFields...)
+
+// counterFields are a thread's counters, read by counters.
+var counterFields = []string{"Stats.LocalCalls", "Stats.LocalNs", "Stats.OffloadCalls", "Stats.OffloadNs",
+	"Stats.RunNs", "Stats.Switches", "Stats.Migrations", "Stats.PageFaults", "Stats.FutexWaits", "Stats.Signals"}
+
+// counters reads a kernel/stats.Thread record st into t.
+func (t *Thread) counters(st value.Value) {
+	t.LocalCalls, t.LocalNs = st.Field("LocalCalls").Uint(), st.Field("LocalNs").Uint()
+	t.OffloadCalls, t.OffloadNs = st.Field("OffloadCalls").Uint(), st.Field("OffloadNs").Uint()
+	t.RunNs, t.Switches = st.Field("RunNs").Uint(), st.Field("Switches").Uint()
+	t.Migrations, t.PageFaults = st.Field("Migrations").Uint(), st.Field("PageFaults").Uint()
+	t.FutexWaits, t.Signals = st.Field("FutexWaits").Uint(), st.Field("Signals").Uint()
+}
 
 // threads reads the thread records that ptrs point to, together, of a
 // process that is stopped or not.
@@ -245,7 +259,9 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 			fields = append(fields, f.name)
 		}
 	}
+	fields = append(fields, d.syscallFields("Stats.used")...)
 	out := make([]Thread, len(recs))
+	used := make([]syscallsUsed, len(recs))
 	errs := d.r.StableAll(recs, func(i int, v value.Value) {
 		t := &out[i]
 		t.Addr = v.Addr
@@ -254,11 +270,7 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 		t.State, t.Why = string(state.Letter()), state.String()
 		t.Syscall = v.Field("Syscall").Int()
 		st := v.Field("Stats")
-		t.LocalCalls, t.LocalNs = st.Field("LocalCalls").Uint(), st.Field("LocalNs").Uint()
-		t.OffloadCalls, t.OffloadNs = st.Field("OffloadCalls").Uint(), st.Field("OffloadNs").Uint()
-		t.RunNs, t.Switches = st.Field("RunNs").Uint(), st.Field("Switches").Uint()
-		t.Migrations, t.PageFaults = st.Field("Migrations").Uint(), st.Field("PageFaults").Uint()
-		t.FutexWaits, t.Signals = st.Field("FutexWaits").Uint(), st.Field("Signals").Uint()
+		t.counters(st)
 		if d.what.Regs {
 			t.Regs = map[string]uint64{}
 			regs := v.Field("Regs")
@@ -272,13 +284,34 @@ func (d *decoder) threads(ptrs []value.Value, stopped bool) []Thread {
 		if d.what.Pending {
 			t.Pending = v.Field("Pending").Uint()
 		}
+		if d.what.Syscalls {
+			used[i] = usedOf(st)
+		}
 	}, fields...)
+	if d.what.Syscalls {
+		for i, err := range errs {
+			switch {
+			case errors.Is(err, value.ErrChanging): // counted anyway, as below
+				used[i] = usedOf(recs[i].Unread().Field("Stats"))
+			case err != nil:
+				used[i] = syscallsUsed{}
+			}
+		}
+		for i, counts := range d.syscalls(used) {
+			out[i].Syscalls = counts
+		}
+	}
 	read := out[:0] // those that could be read, or are marked changing
 	for i, err := range errs {
 		t := out[i]
 		switch {
 		case errors.Is(err, value.ErrChanging):
-			t = Thread{Changing: true}
+			// The counters are not under the record's sequence counter
+			// (kernel/stats): a thread busy in system calls, its record
+			// changing at each, still counts, so that sums over threads
+			// (mcperf stat -a, rates) do not lose it for a read.
+			t = Thread{Changing: true, TID: int(recs[i].Unread().Field("TID").Int()), Syscalls: t.Syscalls}
+			t.counters(recs[i].Unread().Gather(counterFields...).Field("Stats"))
 		case err != nil:
 			d.fail("thread", err)
 			continue
@@ -429,11 +462,26 @@ func (d *decoder) stats(v value.Value) Stats {
 		s.EndedRunNs, s.EndedSwitches = e.Field("RunNs").Uint(), e.Field("Switches").Uint()
 		s.EndedMigrations, s.EndedPageFaults = e.Field("Migrations").Uint(), e.Field("PageFaults").Uint()
 		s.EndedFutexWaits, s.EndedSignals = e.Field("FutexWaits").Uint(), e.Field("Signals").Uint()
-	}, "Processes", "Threads", "Forks", "Execs", "Ended.LocalCalls", "Ended.OffloadCalls", "Ended.LocalNs",
-		"Ended.OffloadNs", "Ended.RunNs", "Ended.Switches", "Ended.Migrations", "Ended.PageFaults",
-		"Ended.FutexWaits", "Ended.Signals")
+		if d.what.Syscalls {
+			// Read under the instance's sequence counter, as the totals.
+			s.EndedSyscalls = d.syscalls([]syscallsUsed{usedOf(e)})[0]
+		}
+	}, append(slices.Clip(endedFields), d.syscallFields("Ended.used")...)...)
 	return s
 }
+
+// syscallFields is field, when the snapshot reads per-syscall counts.
+func (d *decoder) syscallFields(field string) []string {
+	if d.what.Syscalls {
+		return []string{field}
+	}
+	return nil
+}
+
+// endedFields are the instance counters read together.
+var endedFields = []string{"Processes", "Threads", "Forks", "Execs", "Ended.LocalCalls", "Ended.OffloadCalls", "Ended.LocalNs",
+	"Ended.OffloadNs", "Ended.RunNs", "Ended.Switches", "Ended.Migrations", "Ended.PageFaults",
+	"Ended.FutexWaits", "Ended.Signals"}
 
 func (d *decoder) kmsg(ptr value.Value) {
 	if changing, _ := d.stable("kmsg ring", ptr.Deref(), func(v value.Value) {

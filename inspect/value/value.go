@@ -347,6 +347,11 @@ func (v Value) Field(name string) Value {
 	return v.sub(v.typ(f.Type), f.Off)
 }
 
+// Unread is v not read yet: its bytes come from memory again, not from a
+// Load or Gather of the record it is part of, so LoadAll can read it with
+// others (the per-syscall counters of many threads).
+func (v Value) Unread() Value { return Value{r: v.r, T: v.T, Addr: v.Addr} }
+
 // Deref follows a pointer; nil gives the unknown value and an error.
 func (v Value) Deref() Value {
 	if v.T.Kind != layout.Ptr {

@@ -161,7 +161,7 @@ func TestMcperfInstance(t *testing.T) {
 
 	t.Run("stat -a -I", func(t *testing.T) {
 		const calls = 200000
-		res := Run(in.Cmd("mcperf", "stat", "-a", "-I", "100", "-e", "lwk/syscalls_local/,task-clock,lwk/idle_ns/",
+		res := Run(in.Cmd("mcperf", "stat", "-a", "-I", "100", "-e", "lwk/syscalls_local/,task-clock,lwk/idle_ns/,"+getpidCalls,
 			"--", testprog.MustC(t, "profile"), fmt.Sprint(calls), "0", "0", "0"), "")
 		t.Logf("mcperf stat -a -I 100:\n%s", res.Stderr)
 		// The program's own "err" comes among the rows.
@@ -169,7 +169,7 @@ func TestMcperfInstance(t *testing.T) {
 		if res.Code != 0 || len(lines) < 4 || lines[0] != "#           time             counts unit events" {
 			t.Fatalf("mcperf stat -a -I: %v; want perf's header and rows", res)
 		}
-		var local uint64
+		var local, getpids uint64
 		row := regexp.MustCompile(`^ +(\d+\.\d{9}) +(\d+(?:\.\d+)?) +(?:msec +)?(\S+)`)
 		for _, l := range lines[1:] {
 			m := row.FindStringSubmatch(l)
@@ -177,13 +177,20 @@ func TestMcperfInstance(t *testing.T) {
 				t.Errorf("row %q: want time, count and event", l)
 				continue
 			}
-			if m[3] == "lwk/syscalls_local/" {
-				n, _ := strconv.ParseUint(m[2], 10, 64)
+			n, _ := strconv.ParseUint(m[2], 10, 64)
+			switch m[3] {
+			case "lwk/syscalls_local/":
 				local += n
+			case getpidCalls:
+				getpids += n
 			}
 		}
 		if local < calls {
 			t.Errorf("the intervals count %d local calls, want at least the program's %d", local, calls)
+		}
+		// Only the program calls getpid, and each of its calls is in one interval.
+		if getpids != calls {
+			t.Errorf("the intervals count %d getpid calls, want the program's %d", getpids, calls)
 		}
 	})
 
@@ -192,8 +199,8 @@ func TestMcperfInstance(t *testing.T) {
 		counts := statTable(t, res.Stderr)
 		idle, err := strconv.ParseFloat(counts["lwk/idle_ns/"], 64)
 		if res.Code != 0 || !strings.Contains(res.Stderr, " Performance counter stats for 'system wide':") || err != nil ||
-			idle < 0.3e9 || counts["lwk/syscall_local_calls,syscall=39/"] != "<not supported>" {
-			t.Errorf("mcperf stat -a 0.5 of an idle instance: %v; want most of 0.5 s idle, per-syscall counts unsupported", res)
+			idle < 0.3e9 || counts["lwk/syscall_local_calls,syscall=39/"] != "0" {
+			t.Errorf("mcperf stat -a 0.5 of an idle instance: %v; want most of 0.5 s idle, no getpid", res)
 		}
 	})
 

@@ -76,6 +76,18 @@ type SyscallCount struct {
 	Offloaded Syscall `json:"offloaded"`
 }
 
+// Zip combines the counts of c and o of the same number field by field
+// with f, as Counters.Zip.
+func (c SyscallCount) Zip(o SyscallCount, f func(a, b uint64) uint64) SyscallCount {
+	c.Nr, c.Name = o.Nr, o.Name
+	c.Local = Syscall{Calls: f(c.Local.Calls, o.Local.Calls), Ns: f(c.Local.Ns, o.Local.Ns)}
+	c.Offloaded = Syscall{Calls: f(c.Offloaded.Calls, o.Offloaded.Calls), Ns: f(c.Offloaded.Ns, o.Offloaded.Ns)}
+	return c
+}
+
+// Sum is a + b, for Zip.
+func Sum(a, b uint64) uint64 { return a + b }
+
 // ThreadEnded records the counts of a thread of the process that ends;
 // sliceNs is the run time of its last slice, not yet in t.RunNs when it
 // ends on its CPU.

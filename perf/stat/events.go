@@ -142,7 +142,7 @@ func lwkEvent(name string, ev perf.LWKEvent, nr int) Event {
 	e := Event{Name: name, Unit: ev.Unit}
 	perCall := func(f func(s *Sample) uint64) func(*Sample) (float64, bool) {
 		return func(s *Sample) (float64, bool) {
-			if s.CPUWide { // the CPUs do not count by syscall
+			if s.Syscalls == nil { // read without per-syscall counts
 				return 0, false
 			}
 			return float64(f(s)), true

@@ -31,8 +31,10 @@ func InstanceTotals(s *lwk.Snapshot) Sample {
 		t.OffloadCalls += c.OffloadCalls
 		t.IdleNs += c.IdleNs
 	}
+	t.Syscalls = sumSyscalls(nil, s.Stats.EndedSyscalls)
 	for _, p := range s.Procs {
 		for _, th := range p.Threads {
+			t.Syscalls = sumSyscalls(t.Syscalls, th.Syscalls)
 			t.RunNs += th.RunNs
 			t.Migrations += th.Migrations
 			t.FutexWaits += th.FutexWaits
@@ -57,5 +59,27 @@ func Delta(a, b Sample, elapsed time.Duration) Sample {
 	}
 	d := Sample{CPUWide: true, Counters: a.Counters.Zip(b.Counters, sub), IdleNs: sub(a.IdleNs, b.IdleNs)}
 	d.BusyNs = sub(d.IdleNs, uint64(b.cpus)*uint64(elapsed))
+	if b.Syscalls != nil {
+		d.Syscalls = map[int]stats.SyscallCount{}
+		for nr, c := range b.Syscalls {
+			d.Syscalls[nr] = a.Syscalls[nr].Zip(c, sub)
+		}
+	}
 	return d
+}
+
+// sumSyscalls adds counts into m, made when counts are the first: a
+// snapshot read without per-syscall counts (lwk.What.Syscalls) leaves a
+// sample without them.
+func sumSyscalls(m map[int]stats.SyscallCount, counts []stats.SyscallCount) map[int]stats.SyscallCount {
+	if m == nil && counts == nil {
+		return nil
+	}
+	if m == nil {
+		m = map[int]stats.SyscallCount{}
+	}
+	for _, c := range counts {
+		m[c.Nr] = m[c.Nr].Zip(c, stats.Sum)
+	}
+	return m
 }

@@ -14,10 +14,11 @@ type Sample struct {
 	stats.Counters
 	// CPUWide says the sample is an instance's (mcperf stat -a): its
 	// IdleNs and BusyNs are the LWK CPUs' sleep and the rest of the
-	// interval, and it has no per-syscall counts.
+	// interval.
 	CPUWide        bool
 	IdleNs, BusyNs uint64
-	// Syscalls are a run's per-syscall counts, by number.
+	// Syscalls are the per-syscall counts, by number; nil when the
+	// instance was read without them.
 	Syscalls map[int]stats.SyscallCount
 	cpus     int // an instance's LWK CPUs (InstanceTotals)
 }
@@ -39,16 +40,8 @@ func ReadProfiles(r io.Reader) (Sample, error) {
 			return Sample{}, fmt.Errorf("profile record %d: %w", n+1, err)
 		}
 		n++
-		s.Counters = s.Counters.Zip(p.Process.Counters, func(a, b uint64) uint64 { return a + b })
-		for _, c := range p.Process.Syscalls {
-			sum := s.Syscalls[c.Nr]
-			sum.Nr, sum.Name = c.Nr, c.Name
-			sum.Local.Calls += c.Local.Calls
-			sum.Local.Ns += c.Local.Ns
-			sum.Offloaded.Calls += c.Offloaded.Calls
-			sum.Offloaded.Ns += c.Offloaded.Ns
-			s.Syscalls[c.Nr] = sum
-		}
+		s.Counters = s.Counters.Zip(p.Process.Counters, stats.Sum)
+		s.Syscalls = sumSyscalls(s.Syscalls, p.Process.Syscalls)
 	}
 	if err := sc.Err(); err != nil {
 		return Sample{}, fmt.Errorf("reading profile: %w", err)

@@ -90,6 +90,11 @@ func (k *OS) serveRequest(c *control.Conn, stop chan struct{}) (again bool) {
 	case control.OpQueryFreeMem:
 		free := k.Alloc.FreePages() * mm.PageSize
 		reply(fmt.Sprint(free), free, nil)
+	case control.OpCountingOn, control.OpCountingOff:
+		on := req.Op == control.OpCountingOn
+		k.Env.Uncounted.Store(!on)
+		k.Kmsg.Printf("syscall counting %s", map[bool]string{true: "on", false: "off"}[on])
+		reply("", nil, nil)
 	case control.OpPanic:
 		reply("", nil, nil)
 		k.CPUs[0].Go(func() { panic("ihkosctl panic") })
@@ -249,7 +254,8 @@ func (k *OS) serveProcess(c *control.Conn, p *task.Process) (detached bool) {
 func (k *OS) status() control.Status {
 	st := control.Status{State: k.state(), Instance: k.Index, DaemonPID: os.Getpid(), CPUs: k.Config.CPUs,
 		MemTotal: uint64(k.Mem.Size), MemFree: k.Alloc.FreePages() * mm.PageSize,
-		MemLargest: k.Alloc.Largest() * mm.PageSize, Uptime: time.Since(time.Unix(0, k.BootTime)).Seconds()}
+		MemLargest: k.Alloc.Largest() * mm.PageSize, Uptime: time.Since(time.Unix(0, k.BootTime)).Seconds(),
+		Uncounted: k.Env.Uncounted.Load()}
 	for _, c := range k.CPUs {
 		if s := c.Spare; s != nil {
 			st.SpareStubs = append(st.SpareStubs, s.HostTID())
@@ -282,6 +288,9 @@ func formatStatus(st control.Status) string {
 	fmt.Fprintf(&b, "memory: total %s, used %s, free %s (largest free run %s)\n",
 		partition.FormatSize(int64(st.MemTotal)), partition.FormatSize(int64(st.MemTotal-st.MemFree)),
 		partition.FormatSize(int64(st.MemFree)), partition.FormatSize(int64(st.MemLargest)))
+	if st.Uncounted {
+		b.WriteString("counting: off\n")
+	}
 	fmt.Fprintf(&b, "processes: %d\n", len(st.Processes))
 	for _, p := range st.Processes {
 		fmt.Fprintf(&b, "  pid %d ppid %d threads %d rss %s %s\n", p.PID, p.PPID, p.Threads, partition.FormatSize(int64(p.RSS)), p.Exe)

@@ -80,11 +80,13 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 			continue
 		}
 		call := syscalls.Dispatch(t, &k.Env)
-		publishCounters(t)
-		if call.Offloaded {
-			c.Stats.OffloadCalls++
-		} else {
-			c.Stats.LocalCalls++
+		if call.Counted {
+			publishCounters(t)
+			if call.Offloaded {
+				c.Stats.OffloadCalls++
+			} else {
+				c.Stats.LocalCalls++
+			}
 		}
 		switch call.Action {
 		case syscalls.Continue:

@@ -2,6 +2,11 @@
 //
 //	ihkosctl INDEX status|kmsg|clear_kmsg|query cpu|query mem|query_free_mem|shutdown|panic
 //	ihkosctl INDEX dump [-d LEVEL] [FILE]
+//	ihkosctl INDEX counting on|off
+//
+// counting off stops the LWK's syscall counting (its events, profiles and
+// PAPI's page stand still) until counting on: make bench measures what
+// counting costs with it.
 //
 // panic makes the LWK panic (its sysrq-c): the daemon dumps itself to
 // $GOMCK_DUMPDIR and ends.
@@ -29,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: ihkosctl INDEX status|kmsg|clear_kmsg|query cpu|query mem|query_free_mem|shutdown|panic|dump [-d LEVEL] [FILE]")
+		fmt.Fprintln(os.Stderr, "usage: ihkosctl INDEX status|kmsg|clear_kmsg|query cpu|query mem|query_free_mem|shutdown|panic|counting on|off|dump [-d LEVEL] [FILE]")
 		os.Exit(1)
 	}
 	n, err := strconv.Atoi(os.Args[1])
@@ -51,7 +56,7 @@ func main() {
 	ops := map[string]string{
 		"kmsg": control.OpKmsg, "clear_kmsg": control.OpClearKmsg,
 		"query cpu": control.OpQueryCPU, "query mem": control.OpQueryMem, "query_free_mem": control.OpQueryFreeMem,
-		"panic": control.OpPanic,
+		"panic": control.OpPanic, "counting on": control.OpCountingOn, "counting off": control.OpCountingOff,
 	}
 	if cmd == "shutdown" {
 		if err := control.Stop(n, 15*time.Second); err != nil {

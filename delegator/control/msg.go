@@ -30,6 +30,10 @@ const (
 	// OpGcore: a core of the live process PID (mcgcore), written into the
 	// file whose descriptor comes with the request; Data is a GcoreResult.
 	OpGcore = "gcore"
+	// OpCountingOn and OpCountingOff turn the LWK's syscall counting on
+	// and off (ihkosctl N counting on|off), to measure what it costs.
+	OpCountingOn  = "counting_on"
+	OpCountingOff = "counting_off"
 )
 
 // GcoreResult is the answer to OpGcore.
@@ -107,6 +111,7 @@ type Status struct {
 	Processes  []ProcInfo  `json:"processes"`
 	SpareStubs []int       `json:"spare_stubs,omitempty"` // stubs started ahead for the next exec
 	Uptime     float64     `json:"uptime_s"`
+	Uncounted  bool        `json:"uncounted,omitempty"` // ihkosctl N counting off
 }
 
 // NodeUsage is memory per NUMA node.

@@ -3,6 +3,7 @@ package lwktest
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -67,5 +68,29 @@ func TestCounters(t *testing.T) {
 	}
 	if n := number("kernel.Instance.Stats.Ended.Offloaded[1].Calls"); n < offloaded {
 		t.Errorf("after the end, the instance's totals hold %d writes, the program made %d", n, offloaded)
+	}
+
+	// ihkosctl N counting off stops the syscall counters, on restarts them.
+	idx := fmt.Sprint(in.Index)
+	ended := func() uint64 { return number("kernel.Instance.Stats.Ended.Local[39].Calls") }
+	for _, tc := range []struct {
+		counting string
+		status   bool // "counting: off" in ihkosctl N status
+		counted  uint64
+	}{{"off", true, 0}, {"on", false, local}} {
+		if res := Run(in.Cmd("ihkosctl", idx, "counting", tc.counting), ""); res.Code != 0 {
+			t.Fatalf("ihkosctl %s counting %s: %v", idx, tc.counting, res)
+		}
+		res := Run(in.Cmd("ihkosctl", idx, "status"), "")
+		if strings.Contains(res.Stdout, "counting: off") != tc.status {
+			t.Errorf("counting %s, ihkosctl status:\n%s", tc.counting, res.Stdout)
+		}
+		before := ended()
+		if res := Run(in.Mcexec(testprog.MustC(t, "profile"), fmt.Sprint(local), "0", "0", "0"), ""); res.Code != 3 {
+			t.Fatalf("profile: %v", res)
+		}
+		if n := ended() - before; n != tc.counted {
+			t.Errorf("counting %s: %d getpid calls counted, want %d", tc.counting, n, tc.counted)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -34,6 +35,10 @@ type Env struct {
 	Kernel        Kernel
 	// LWKType is the lwk PMU's perf_event_attr.type (perf.LWKType).
 	LWKType uint32
+	// Uncounted turns the syscall counters off (ihkosctl N counting
+	// off): no per-call time or counts, so the LWK events, profiles and
+	// PAPI's page stand still. It is there to measure what counting costs.
+	Uncounted atomic.Bool
 }
 
 // Kernel is the scheduler and thread services the handlers call.
@@ -107,6 +112,8 @@ type Call struct {
 	ExitSignal int
 	// Offloaded says mcexec served the call.
 	Offloaded bool
+	// Counted says the call was counted (Env.Uncounted was off).
+	Counted bool
 	// servedLocally says a prepared call's handler served it without
 	// mcexec (read on a perf event's descriptor).
 	servedLocally bool
@@ -167,7 +174,11 @@ var unlisted = route{serve: offload, kind: sysno.Offloaded}
 func Dispatch(t *task.Thread, env *Env) *Call {
 	r := &t.Regs
 	c := &Call{T: t, Nr: r.Orig_rax, Args: [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}, Env: env}
-	start := sched.Now()
+	counted := !env.Uncounted.Load()
+	var start int64
+	if counted {
+		start = sched.Now()
+	}
 	t.Begin()
 	t.Syscall = int64(c.Nr)
 	t.End()
@@ -184,8 +195,10 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 		t.Syscall = task.NoSyscall
 	}
 	ofl := rt.kind.RunsOnLinux() && !c.servedLocally
-	t.Stats.Syscall(c.Nr, uint64(sched.Now()-start), ofl)
-	c.Offloaded = ofl
+	if counted {
+		t.Stats.Syscall(c.Nr, uint64(sched.Now()-start), ofl)
+	}
+	c.Offloaded, c.Counted = ofl, counted
 	t.End()
 	return c
 }

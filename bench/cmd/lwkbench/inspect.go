@@ -13,7 +13,7 @@ package main
 //     the instance from the Linux CPU, against the same loop while that
 //     mcps is stopped. mcps reads the daemon with process_vm_readv and
 //     stops nothing. Target: <= 1.01x. One LWK run of
-//     bench/c/getpid_windows (-disturbance, 90 s) counts its calls per
+//     bench/c/syscall_windows (-disturbance, 90 s) counts its calls per
 //     100 ms window while the bench stops and continues one mcps
 //     (SIGSTOP, SIGCONT) every second, noting when on the program's
 //     clock, CLOCK_MONOTONIC. Windows that straddle a switch, and the
@@ -198,14 +198,14 @@ func (b *bench) mcpsLatency(warm, cold *series) {
 	}
 }
 
-// disturbance runs getpid_windows on the LWK for -disturbance with one
+// disturbance runs syscall_windows on the LWK for -disturbance with one
 // mcps -d 0.1 beside it, stopped and continued every disturbBlock, and
 // sets the blocks with mcps running against their neighbours without.
 func (b *bench) disturbance() {
 	s := &b.insp
-	ws, ts, err := b.toggledRun()
+	ws, ts, err := b.watchedRun()
 	if err != nil {
-		err = fmt.Errorf("LWK getpid_windows beside mcps -d 0.1: %w", err)
+		err = fmt.Errorf("LWK syscall_windows beside mcps -d 0.1: %w", err)
 		for _, x := range []*series{&s.getpidOn, &s.getpidOff, &s.pairRatios} {
 			x.add(0, err)
 		}
@@ -213,17 +213,17 @@ func (b *bench) disturbance() {
 	}
 	s.getpidOn.samples, s.getpidOff.samples, s.pairRatios.samples = toggled(ws, ts)
 	if n := len(s.pairRatios.samples); n < 2 {
-		s.pairRatios.add(0, fmt.Errorf("LWK getpid_windows beside mcps -d 0.1: %d pairs of blocks from %d windows and %d switches, too few to judge", n, len(ws), len(ts)))
+		s.pairRatios.add(0, fmt.Errorf("LWK syscall_windows beside mcps -d 0.1: %d pairs of blocks from %d windows and %d switches, too few to judge", n, len(ws), len(ts)))
 		return
 	}
 	mean, se, _, _ := ratioMean(s.pairRatios.samples)
 	progressf("  %-24s %10.4f, SE %.2f%% (%d pairs of blocks)", "mcps -d 0.1 on/off", mean, 100*se, len(s.pairRatios.samples))
 }
 
-// toggledRun runs getpid_windows on the LWK for -disturbance while the
+// watchedRun runs syscall_windows on the LWK for -disturbance while the
 // bench stops and continues one mcps -d 0.1 every disturbBlock, starting
 // stopped, and returns the program's windows and the switches.
-func (b *bench) toggledRun() ([]window, []toggle, error) {
+func (b *bench) watchedRun() ([]window, []toggle, error) {
 	cache, err := os.MkdirTemp("", "lwkbench-cache-")
 	if err != nil {
 		return nil, nil, err
@@ -236,13 +236,31 @@ func (b *bench) toggledRun() ([]window, []toggle, error) {
 		return nil, nil, err
 	}
 	defer w.stop()
-	first, err := w.toggle(false)
+	return b.toggledRun(ctx, w, *disturb, "getpid")
+}
+
+// switcher turns on and off what a toggled run measures: mcps beside
+// the loop (figure 11), the LWK's counting (counting.go).
+type switcher interface {
+	// toggle switches and says when, on the program's clock.
+	toggle(on bool) (toggle, error)
+	// gone is closed when the switcher can switch no more, for failure
+	// to say why; nil if it cannot end.
+	gone() <-chan struct{}
+	failure() error
+}
+
+// toggledRun runs syscall_windows CALL on the LWK for d while sw
+// switches every disturbBlock, starting off, and returns the program's
+// windows and the switches.
+func (b *bench) toggledRun(ctx context.Context, sw switcher, d time.Duration, call string) ([]window, []toggle, error) {
+	first, err := sw.toggle(false)
 	if err != nil {
 		return nil, nil, err
 	}
 	var stdout, stderr strings.Builder
-	prog := b.inst.mcexec(ctx, b.progs["getpid_windows"], strconv.FormatFloat(disturb.Seconds(), 'f', -1, 64),
-		strconv.FormatInt(disturbWindow.Milliseconds(), 10))
+	prog := b.inst.mcexec(ctx, b.progs["syscall_windows"], strconv.FormatFloat(d.Seconds(), 'f', -1, 64),
+		strconv.FormatInt(disturbWindow.Milliseconds(), 10), call)
 	prog.Stdout, prog.Stderr = &stdout, &stderr
 	if err := prog.Start(); err != nil {
 		return nil, nil, err
@@ -255,9 +273,9 @@ func (b *bench) toggledRun() ([]window, []toggle, error) {
 		}
 		done <- err
 	}()
-	ts, err := w.toggleUntil(done, first)
+	ts, err := toggleUntil(sw, done, first)
 	if err != nil {
-		cancel()
+		prog.Process.Kill()
 		<-done
 		return nil, nil, err
 	}
@@ -273,6 +291,8 @@ type watcher struct {
 	exited chan struct{} // closed once it has exited, with err set
 	err    error
 }
+
+func (w *watcher) gone() <-chan struct{} { return w.exited }
 
 // startWatcher starts mcps -d 0.1 and waits for its first table, so that
 // its start-up (reading the DWARF layout into an empty cache) is over
@@ -326,10 +346,10 @@ func (w *watcher) toggle(on bool) (toggle, error) {
 	return t, nil
 }
 
-// toggleUntil switches the watcher every disturbBlock, from first on,
-// until the program ends (done), and returns the switches; an error of
-// the program, or the watcher's end, fails the run.
-func (w *watcher) toggleUntil(done <-chan error, first toggle) ([]toggle, error) {
+// toggleUntil switches sw every disturbBlock, from first on, until the
+// program ends (done), and returns the switches; an error of the
+// program, or the switcher's end, fails the run.
+func toggleUntil(sw switcher, done <-chan error, first toggle) ([]toggle, error) {
 	ts := []toggle{first}
 	tick := time.NewTicker(disturbBlock)
 	defer tick.Stop()
@@ -337,10 +357,10 @@ func (w *watcher) toggleUntil(done <-chan error, first toggle) ([]toggle, error)
 		select {
 		case err := <-done:
 			return ts, err
-		case <-w.exited:
-			return nil, w.failure()
+		case <-sw.gone():
+			return nil, sw.failure()
 		case <-tick.C:
-			t, err := w.toggle(!ts[len(ts)-1].on)
+			t, err := sw.toggle(!ts[len(ts)-1].on)
 			if err != nil {
 				return nil, err
 			}
@@ -361,7 +381,7 @@ func (f *firstWrite) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// monotonic reads CLOCK_MONOTONIC in ns, the clock of getpid_windows:
+// monotonic reads CLOCK_MONOTONIC in ns, the clock of syscall_windows:
 // time.Now's monotonic reading has another origin.
 func monotonic() int64 {
 	var ts unix.Timespec
@@ -369,7 +389,7 @@ func monotonic() int64 {
 	return ts.Nano()
 }
 
-// window is one of getpid_windows's records: calls getpid calls from
+// window is one of syscall_windows's records: calls getpid calls from
 // start to end, in CLOCK_MONOTONIC ns.
 type window struct {
 	start, end, calls int64
@@ -382,7 +402,7 @@ type toggle struct {
 	on bool
 }
 
-// parseWindows reads getpid_windows's output: "t0 NS", then a line
+// parseWindows reads syscall_windows's output: "t0 NS", then a line
 // "window END_NS CALLS" per window, each starting where the one before
 // ended, then its ns/op line.
 func parseWindows(out string) ([]window, error) {
@@ -402,11 +422,11 @@ func parseWindows(out string) ([]window, error) {
 			ws, start = append(ws, w), w.end
 		}
 		if err != nil {
-			return nil, fmt.Errorf("getpid_windows output %q: %w", line, err)
+			return nil, fmt.Errorf("syscall_windows output %q: %w", line, err)
 		}
 	}
 	if len(ws) == 0 {
-		return nil, fmt.Errorf("no windows in getpid_windows's output %q", out)
+		return nil, fmt.Errorf("no windows in syscall_windows's output %q", out)
 	}
 	return ws, nil
 }

@@ -195,6 +195,8 @@ func TestReport(t *testing.T) {
 			lwkMax: ok(1554e3), linuxMax: ok(11783e3)},
 		mcperf:   mcperfSeries{stat: ok(760e6, 770e6), plain: ok(750e6, 752e6)},
 		papiRead: ok(12.5),
+		counting: countingSeries{getpidOn: ok(19100), getpidOff: ok(19000), getpidRatios: ok(1.004, 1.006, 1.002),
+			offloadOn: ok(52000), offloadOff: ok(50000), offloadRatios: ok(1.03, 1.05)},
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -225,6 +227,8 @@ func TestReport(t *testing.T) {
 		"fwq_noise":                  resultPass,
 		"mcperf_stat_overhead":       resultPass,
 		"papi_read_ns":               resultPass,
+		"counting_cost_getpid":       resultPass,
+		"counting_cost_offload":      resultMiss,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {

@@ -110,6 +110,8 @@ type bench struct {
 	mcperf mcperfSeries
 	// The PAPI figure (papi.go).
 	papiRead series
+	// The cost of counting (counting.go).
+	counting countingSeries
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -247,7 +249,8 @@ func (b *bench) measure(base *bench) {
 			&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
 		lwkSeries = append(append(lwkSeries, b.insp.all()...), b.noise.all()...)
 		lwkSeries = append(lwkSeries, &b.mcperf.stat, &b.mcperf.plain)
-		lwkSeries = append(lwkSeries, &b.papiRead)
+		lwkSeries = append(lwkSeries, &b.papiRead, &b.counting.getpidOn, &b.counting.getpidOff, &b.counting.getpidRatios,
+			&b.counting.offloadOn, &b.counting.offloadOff, &b.counting.offloadRatios)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
@@ -271,6 +274,7 @@ func (b *bench) measure(base *bench) {
 				b.measureMcperf()
 				b.measurePAPI()
 				if r == *reps {
+					b.measureCounting()
 					b.measureInspect()
 				}
 			}
@@ -412,6 +416,7 @@ func (b *bench) choose(only string) error {
 	maps.Copy(needs, b.noiseNeeds())
 	maps.Copy(needs, b.mcperfNeeds())
 	maps.Copy(needs, b.papiNeeds())
+	maps.Copy(needs, b.countingNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

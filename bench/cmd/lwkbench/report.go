@@ -214,6 +214,7 @@ func (b *bench) report(m Machine) Report {
 	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.dumpFigures()...)
 	r.Figures = append(r.Figures, b.noiseFigure(ratioFig), b.mcperfFigure(ratioFig), b.papiFigure())
+	r.Figures = append(r.Figures, b.countingFigures(ratioFig)...)
 	return r
 }
 

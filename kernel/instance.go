@@ -94,6 +94,7 @@ func Boot(cfg Config, backend Backend, hooks Hooks) (*OS, error) {
 	if err := partition.ValidateCPUs(cfg.CPUs); err != nil {
 		return nil, err
 	}
+	sched.Calibrate(10 * time.Millisecond) // the clock of syscall times
 	mem, err := partition.NewMemory(fmt.Sprintf("mcos%d", cfg.Index), cfg.Mem)
 	if err != nil {
 		return nil, err

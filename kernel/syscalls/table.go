@@ -175,9 +175,9 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 	r := &t.Regs
 	c := &Call{T: t, Nr: r.Orig_rax, Args: [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}, Env: env}
 	counted := !env.Uncounted.Load()
-	var start int64
+	var start uint64
 	if counted {
-		start = sched.Now()
+		start = sched.Ticks()
 	}
 	t.Begin()
 	t.Syscall = int64(c.Nr)
@@ -196,7 +196,7 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 	}
 	ofl := rt.kind.RunsOnLinux() && !c.servedLocally
 	if counted {
-		t.Stats.Syscall(c.Nr, uint64(sched.Now()-start), ofl)
+		t.Stats.Syscall(c.Nr, sched.TicksNs(sched.Ticks()-start), ofl)
 	}
 	c.Offloaded, c.Counted = ofl, counted
 	t.End()

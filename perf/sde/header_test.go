@@ -47,6 +47,24 @@ func TestPublish(t *testing.T) {
 	}
 }
 
+// TestPublishEvery checks that Publish carries every event of the page
+// with the count perf's table gives it.
+func TestPublishEvery(t *testing.T) {
+	s := stats.Thread{LocalCalls: 1, LocalNs: 2, OffloadCalls: 3, OffloadNs: 4, RunNs: 5, Switches: 6,
+		Migrations: 7, PageFaults: 8, FutexWaits: 9, Signals: 10}
+	var page Page
+	var pub Published
+	page.Publish(&s, &pub)
+	if len(words) != len(Events()) {
+		t.Errorf("Publish finds %d of the page's %d events", len(words), len(Events()))
+	}
+	for _, e := range Events() {
+		if want := perf.SampleOf(s.Totals()).Of(e.Counter); page[e.ID] != want || want == 0 {
+			t.Errorf("%s: page word %d, want %d", e.Name, page[e.ID], want)
+		}
+	}
+}
+
 func statsWith(local, offloaded uint64) stats.Thread {
 	return stats.Thread{LocalCalls: local, OffloadCalls: offloaded}
 }

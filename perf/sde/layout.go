@@ -1,7 +1,9 @@
 package sde
 
 import (
+	"reflect"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/perf"
@@ -36,8 +38,37 @@ func Events() []perf.LWKEvent {
 	return out
 }
 
-// events are the events Publish updates (Events).
-var events = Events()
+// word is where Publish finds an event's count: the offset of its
+// counter in a stats.Thread.
+type word struct {
+	id  int
+	off uintptr
+}
+
+// words are the events Publish updates (Events), each with the field of
+// stats.Thread that perf.SampleOf and Sample.Of take its count from,
+// found by setting each field in turn: that mapping stays perf's one
+// table, and Publish, at every system call, loads the fields directly
+// (5 ns) instead of building a Sample (50 ns).
+var words = func() []word {
+	var out []word
+	typ := reflect.TypeFor[stats.Thread]()
+	for _, e := range Events() {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if f.Type.Kind() != reflect.Uint64 {
+				continue
+			}
+			var s stats.Thread
+			reflect.ValueOf(&s).Elem().Field(i).SetUint(1)
+			if perf.SampleOf(s.Totals()).Of(e.Counter) == 1 {
+				out = append(out, word{int(e.ID), f.Offset})
+				break
+			}
+		}
+	}
+	return out
+}()
 
 // Published is what a thread has added to its process's page so far.
 type Published [Words]uint64
@@ -49,11 +80,11 @@ func (p *Page) Init() { atomic.StoreUint64(&p[0], Magic) }
 // (pub). Threads of one process publish from several CPUs at once, hence
 // the atomic adds; a word changes only when its count did.
 func (p *Page) Publish(s *stats.Thread, pub *Published) {
-	now := perf.SampleOf(s.Totals())
-	for _, e := range events {
-		if v := now.Of(e.Counter); v != pub[e.ID] {
-			atomic.AddUint64(&p[e.ID], v-pub[e.ID])
-			pub[e.ID] = v
+	base := unsafe.Pointer(s)
+	for _, w := range words {
+		if v := *(*uint64)(unsafe.Add(base, w.off)); v != pub[w.id] {
+			atomic.AddUint64(&p[w.id], v-pub[w.id])
+			pub[w.id] = v
 		}
 	}
 }
@@ -61,8 +92,8 @@ func (p *Page) Publish(s *stats.Thread, pub *Published) {
 // Mark makes pub what s has counted so far, so that a new page counts
 // from now on.
 func Mark(s *stats.Thread, pub *Published) {
-	now := perf.SampleOf(s.Totals())
-	for _, e := range events {
-		pub[e.ID] = now.Of(e.Counter)
+	base := unsafe.Pointer(s)
+	for _, w := range words {
+		pub[w.id] = *(*uint64)(unsafe.Add(base, w.off))
 	}
 }

@@ -14,7 +14,13 @@ import (
 func (k *OS) threadEnded(t *task.Thread) {
 	k.Hooks.threadExited(t)
 	k.Stats.ThreadEnded(&t.Stats)
-	slice := k.SliceNs(t)
+	// Its CPU's current thread and slice start are that CPU's to read: a
+	// thread ended from elsewhere (its process killed) loses its last
+	// slice rather than read a torn one.
+	var slice uint64
+	if k.here() == k.CPUs[t.CPU] {
+		slice = k.SliceNs(t)
+	}
 	syscalls.PerfThreadEnded(t, slice)
 	if prof := t.Proc.Profile; prof != nil {
 		prof.ThreadEnded(t.TID, &t.Stats, slice)

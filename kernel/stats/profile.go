@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomck/gomck/kernel/syscalls/sysno"
@@ -60,11 +61,14 @@ func (c Counters) Zip(o Counters, f func(a, b uint64) uint64) Counters {
 		OffloadCalls: f(c.OffloadCalls, o.OffloadCalls), OffloadNs: f(c.OffloadNs, o.OffloadNs)}
 }
 
-// Totals are s's counters but the per-syscall ones.
+// Totals are s's counters but the per-syscall ones. Another CPU may be
+// counting in s (a perf event of another thread): each is loaded whole.
 func (s *Thread) Totals() Counters {
-	return Counters{RunNs: s.RunNs, Switches: s.Switches, Migrations: s.Migrations, PageFaults: s.PageFaults,
-		FutexWaits: s.FutexWaits, Signals: s.Signals, LocalCalls: s.LocalCalls, LocalNs: s.LocalNs,
-		OffloadCalls: s.OffloadCalls, OffloadNs: s.OffloadNs}
+	load := atomic.LoadUint64
+	return Counters{RunNs: load(&s.RunNs), Switches: load(&s.Switches), Migrations: load(&s.Migrations),
+		PageFaults: load(&s.PageFaults), FutexWaits: load(&s.FutexWaits), Signals: load(&s.Signals),
+		LocalCalls: load(&s.LocalCalls), LocalNs: load(&s.LocalNs), OffloadCalls: load(&s.OffloadCalls),
+		OffloadNs: load(&s.OffloadNs)}
 }
 
 // SyscallCount are the calls of one system call number, local and

@@ -55,11 +55,8 @@ func targetThread(c *Call, tg perf.Target) *task.Thread {
 func threadSample(t *task.Thread, sliceNs uint64, e *perf.Event) perf.Sample {
 	s := &t.Stats
 	load := atomic.LoadUint64
-	out := perf.Sample{RunNs: load(&s.RunNs) + sliceNs, PageFaults: load(&s.PageFaults),
-		Switches: load(&s.Switches), Migrations: load(&s.Migrations),
-		LocalCalls: load(&s.LocalCalls), LocalNs: load(&s.LocalNs),
-		OffloadCalls: load(&s.OffloadCalls), OffloadNs: load(&s.OffloadNs),
-		FutexWaits: load(&s.FutexWaits), Signals: load(&s.Signals)}
+	out := perf.SampleOf(s.Totals())
+	out.RunNs += sliceNs
 	switch e.Counter {
 	case perf.CountSyscallLocalCalls:
 		out.Syscall = load(&s.Local[e.Nr].Calls)

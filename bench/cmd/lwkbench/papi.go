@@ -6,7 +6,7 @@ package main
 // sde:::lwk::syscalls_offloaded, a load from the counters page the kernel
 // maps:
 //
-//  18. ns per PAPI_read; target < 100 ns (no system call in a read).
+//  19. ns per PAPI_read; target < 100 ns (no system call in a read).
 
 import (
 	"errors"
@@ -16,10 +16,10 @@ import (
 	"github.com/gomck/gomck/internal/testprog"
 )
 
-// papiReads is how many PAPI_reads figure 18 times in each round.
+// papiReads is how many PAPI_reads figure 19 times in each round.
 const papiReads = 1000000
 
-// papiNeeds is choose's table for figure 18.
+// papiNeeds is choose's table for figure 19.
 func (b *bench) papiNeeds() map[string][]*series {
 	return map[string][]*series{"papi_read_ns": {&b.papiRead}}
 }
@@ -43,7 +43,7 @@ func (b *bench) measurePAPI() {
 	s.add(nsPer("LWK PAPI_read", -1, b.inst.mcexec(b.ctx, prog, "-t", fmt.Sprint(papiReads), "sde:::lwk::syscalls_offloaded")))
 }
 
-// papiFigure is figure 18.
+// papiFigure is figure 19.
 func (b *bench) papiFigure() Figure {
 	return limitFig("papi_read_ns", "PAPI_read of an sde:::lwk event under mcexec (libgomck_sde.so)", "ns/op", &b.papiRead, 100, "< 100 ns")
 }

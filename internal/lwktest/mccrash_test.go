@@ -60,9 +60,11 @@ func TestMccrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	progs.spinPID = spin.Process.Pid // mcexec's pid is the LWK pid
+	// mcps -p fails until the LWK has made the process: the whole table
+	// does not.
 	waitFor(t, func() bool {
-		for _, r := range mcps(t, in, "-p", strconv.Itoa(progs.spinPID)) {
-			if r.State == "R" {
+		for _, r := range mcps(t, in) {
+			if r.PID == progs.spinPID && r.State == "R" {
 				return true
 			}
 		}

@@ -74,3 +74,31 @@ type CPUTick struct {
 	PID  int
 	Comm string // the process's executable's base name
 }
+
+// Linux is what the eBPF collectors (web/bpf) measure on the Linux side
+// of instance os; the pages show it when mcdash could load them.
+type Linux interface {
+	// Offload is the time the instance's mcexec proxies spent executing
+	// offloaded calls in Linux, per syscall, since they were watched.
+	Offload(os int) []OffloadTime
+	// Interference is the time on each of the instance's LWK CPUs taken
+	// by anything but the LWK, per source.
+	Interference(os int) []Interference
+}
+
+// OffloadTime is one syscall's offloaded executions.
+type OffloadTime struct {
+	Nr      int
+	Name    string
+	Calls   uint64
+	Seconds float64 // the sum of their times
+}
+
+// Interference is time an LWK CPU lost to one source: "task" (another
+// Linux task), "irq" or "softirq".
+type Interference struct {
+	CPU     int // the LWK CPU
+	HostCPU int
+	Source  string
+	Seconds float64
+}

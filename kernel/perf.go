@@ -16,6 +16,15 @@ func (k *OS) SliceNs(t *task.Thread) uint64 {
 	return uint64(sched.Now() - c.Since)
 }
 
+// ownSlice is SliceNs of t when the calling OS thread is t's CPU's, else
+// 0: another CPU's current thread and slice start are that CPU's to read.
+func (k *OS) ownSlice(t *task.Thread) uint64 {
+	if k.here() != k.CPUs[t.CPU] {
+		return 0
+	}
+	return k.SliceNs(t)
+}
+
 // FindThread implements syscalls.Kernel: the live LWK thread tid, a
 // process's first thread by its pid, for perf_event_open's pid.
 func (k *OS) FindThread(tid int) *task.Thread {

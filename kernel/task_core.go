@@ -164,10 +164,10 @@ func (k *OS) coreOf(p *task.Process, taker *task.Thread, sig int) *gencore.Core 
 		Areas:   k.areasOf(p),
 	}
 	for _, t := range threads {
-		run, sys := t.Stats.RunNs, t.Stats.LocalNs
+		user, sys := t.Stats.Totals().CPUTimes()
 		core.Threads = append(core.Threads, gencore.Thread{TID: t.TID, Regs: t.Regs, XState: t.FPState,
 			SigPending: t.Pending.Load(), SigHold: t.SigMask,
-			UTime: time.Duration(run - min(run, sys)), STime: time.Duration(sys)})
+			UTime: time.Duration(user), STime: time.Duration(sys)})
 	}
 	return core
 }

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -14,17 +15,27 @@ import (
 func (k *OS) threadEnded(t *task.Thread) {
 	k.Hooks.threadExited(t)
 	k.Stats.ThreadEnded(&t.Stats)
-	// Its CPU's current thread and slice start are that CPU's to read: a
-	// thread ended from elsewhere (its process killed) loses its last
-	// slice rather than read a torn one.
-	var slice uint64
-	if k.here() == k.CPUs[t.CPU] {
-		slice = k.SliceNs(t)
-	}
+	// A thread ended from another CPU (its process killed) loses its
+	// last slice rather than read a torn one.
+	slice := k.ownSlice(t)
 	syscalls.PerfThreadEnded(t, slice)
+	usageEnded(t, slice)
 	if prof := t.Proc.Profile; prof != nil {
 		prof.ThreadEnded(t.TID, &t.Stats, slice)
 	}
+}
+
+// usageEnded folds t's counters, sliceNs the run time not yet in them,
+// into its process's usage (getrusage).
+func usageEnded(t *task.Thread, sliceNs uint64) {
+	totals := t.Stats.Totals()
+	totals.RunNs += sliceNs
+	rss, _ := t.Proc.MM.Usage()
+	u := &t.Proc.Usage
+	t.Proc.UsageMu.Lock()
+	u.Ended = u.Ended.Zip(totals, stats.Sum)
+	u.MaxRSS = max(u.MaxRSS, rss)
+	t.Proc.UsageMu.Unlock()
 }
 
 // dropThread takes t off its CPU and out of the futex table, for good: its

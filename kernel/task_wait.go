@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -74,7 +75,20 @@ func (k *OS) restartWaitsOn(c *CPU, p *task.Process) {
 
 // waitStatus describes the ended process p.
 func waitStatus(p *task.Process) task.WaitStatus {
-	return task.WaitStatus{PID: p.PID, UID: p.Cred.UID, Code: p.ExitCode, Signal: p.ExitSignal, Core: p.CoreDumped}
+	p.UsageMu.Lock()
+	u := p.Usage
+	p.UsageMu.Unlock()
+	return task.WaitStatus{PID: p.PID, UID: p.Cred.UID, Code: p.ExitCode, Signal: p.ExitSignal, Core: p.CoreDumped,
+		Usage: u.Ended.Zip(u.Reaped, stats.Sum), MaxRSS: max(u.MaxRSS, u.ReapedMaxRSS)}
+}
+
+// reaped adds the usage of p's child that wait reaped, st, to p's
+// children's (RUSAGE_CHILDREN).
+func reaped(p *task.Process, st task.WaitStatus) {
+	p.UsageMu.Lock()
+	p.Usage.Reaped = p.Usage.Reaped.Zip(st.Usage, stats.Sum)
+	p.Usage.ReapedMaxRSS = max(p.Usage.ReapedMaxRSS, st.MaxRSS)
+	p.UsageMu.Unlock()
 }
 
 // dumpsCore reports signals whose default action dumps core.
@@ -128,10 +142,12 @@ func takeChange(p, c *task.Process, options int) (task.WaitStatus, bool) {
 		if options&unix.WEXITED == 0 {
 			return task.WaitStatus{}, false
 		}
+		st := waitStatus(c)
 		if !keep {
 			removeChild(p, c)
+			reaped(p, st)
 		}
-		return waitStatus(c), true
+		return st, true
 	case c.StopReport != 0 && options&unix.WSTOPPED != 0:
 		st := task.WaitStatus{PID: c.PID, UID: c.Cred.UID, Stopped: c.StopReport}
 		if !keep {

@@ -17,7 +17,7 @@ import (
 func (k *OS) makeViews() (*procview.Views, error) {
 	root := filepath.Join(control.RunDir(), fmt.Sprintf("mcos%d.view", k.Index))
 	return procview.Make(root, procview.Instance{CPUs: k.Config.CPUs, CPUNodes: k.Env.CPUNodes,
-		Procs: k.Procs, Alloc: k.Alloc, PGID: k.pgid, Log: k.Kmsg.Printf, LWKType: k.Env.LWKType})
+		Procs: k.Procs, Alloc: k.Alloc, PGID: k.pgid, Log: k.Kmsg.Printf, LWKType: k.Env.LWKType, Slice: k.ownSlice})
 }
 
 // View implements syscalls.Kernel: name is an absolute path.

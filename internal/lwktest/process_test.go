@@ -40,6 +40,7 @@ func TestProcessModel(t *testing.T) {
 		{"fpswitch", []string{prog("fpswitch")}},
 		{"forkstate", []string{prog("forkstate"), t.TempDir()}},
 		{"rofork", []string{prog("rofork"), t.TempDir()}},
+		{"usage", []string{prog("usage")}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

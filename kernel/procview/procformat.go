@@ -22,10 +22,9 @@ type Task struct {
 	CPU   int  // host CPU number, as getcpu reports it
 	// Pending and Blocked are the thread's signal sets (bit sig-1).
 	Pending, Blocked uint64
-	// SysNs is the time spent in system calls; the LWK does not account
-	// user time apart from it.
-	SysNs    uint64
-	Switches uint64 // voluntary context switches (blocking calls)
+	// UserNs and SysNs are its CPU times (stats.Counters.CPUTimes).
+	UserNs, SysNs uint64
+	Switches      uint64 // voluntary context switches (blocking calls)
 }
 
 // Mapping is one line of maps.
@@ -50,10 +49,13 @@ type Process struct {
 	Auxv                 []uint64
 	RSS, VSZ             uint64 // bytes
 	MinFaults            uint64
-	StartTicks           uint64 // since host boot, in ClockTicks
-	StartCode, EndCode   uint64
-	StartStack           uint64
-	StartBrk, Brk        uint64
+	// Ended are the CPU times of its threads that have ended, Children
+	// those of the children wait reaped (stat's cutime and cstime).
+	Ended, Children    [2]uint64 // user, system ns
+	StartTicks         uint64    // since host boot, in ClockTicks
+	StartCode, EndCode uint64
+	StartStack         uint64
+	StartBrk, Brk      uint64
 	// Process-directed pending signals and the dispositions.
 	SharedPending, Ignored, Caught uint64
 	ExitSignal                     int
@@ -87,20 +89,22 @@ func (p *Process) Task(tid int) (Task, bool) {
 }
 
 // Stat renders /proc/<pid>/stat, or task/<tid>/stat for t's thread.
-// Fields the LWK does not keep (tty, child times, nice) are 0 as for a
-// daemon; kstkesp and kstkeip are 0 as Linux shows them to non-tracers.
+// Fields the LWK does not keep (tty, nice) are 0 as for a daemon;
+// kstkesp and kstkeip are 0 as Linux shows them to non-tracers.
 func Stat(p *Process, t Task) []byte {
-	sys := t.SysNs
-	if t.TID == p.PID {
-		sys = 0
+	user, sys := t.UserNs, t.SysNs
+	if t.TID == p.PID { // the process's: all its threads'
+		user, sys = p.Ended[0], p.Ended[1]
 		for _, o := range p.Tasks {
+			user += o.UserNs
 			sys += o.SysNs
 		}
 	}
+	ticks := func(ns uint64) uint64 { return ns * ClockTicks / 1e9 }
 	f := []any{
 		t.TID, "(" + p.Comm() + ")", string(t.State), p.PPID, p.PGID, p.SID,
 		0, -1, 0x400040, p.MinFaults, 0, 0, 0, // tty, tpgid, flags, faults
-		0, sys * ClockTicks / 1e9, 0, 0, // utime stime cutime cstime
+		ticks(user), ticks(sys), ticks(p.Children[0]), ticks(p.Children[1]), // utime stime cutime cstime
 		20, 0, len(p.Tasks), 0, p.StartTicks, p.VSZ, p.RSS / PageSize, p.RSSLimit,
 		p.StartCode, p.EndCode, p.StartStack, 0, 0, // kstkesp kstkeip
 		t.Pending, t.Blocked, p.Ignored, p.Caught, // the thread's own pending set, as Linux

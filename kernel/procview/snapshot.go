@@ -34,10 +34,19 @@ func (v *Views) snapshot(p *task.Process) *Process {
 			s.Caught |= 1 << (i - 1)
 		}
 	}
+	p.UsageMu.Lock()
+	s.Ended[0], s.Ended[1] = p.Usage.Ended.CPUTimes()
+	s.Children[0], s.Children[1] = p.Usage.Reaped.CPUTimes()
+	p.UsageMu.Unlock()
 	for _, t := range p.Threads {
+		n := t.Stats.Totals()
+		if v.in.Slice != nil {
+			n.RunNs += v.in.Slice(t)
+		}
+		user, sys := n.CPUTimes()
 		s.Tasks = append(s.Tasks, Task{TID: t.TID, State: stateLetter(t),
 			CPU: v.in.CPUs[t.CPU], Pending: t.Pending.Load(), Blocked: t.SigMask,
-			SysNs: t.Stats.LocalNs + t.Stats.OffloadNs})
+			UserNs: user, SysNs: sys})
 	}
 	s.Maps, s.StartCode, s.EndCode = maps(p)
 	return s

@@ -23,6 +23,9 @@ type Instance struct {
 	Log func(format string, args ...any)
 	// LWKType is the lwk PMU's perf type.
 	LWKType uint32
+	// Slice is a thread's run time not yet in its counters, when the
+	// caller may read it (its own CPU's current thread), else 0.
+	Slice func(*task.Thread) uint64
 }
 
 // Views is an instance's view directory. A nil *Views renders nothing:

@@ -119,7 +119,7 @@ func sysWait4(c *Call) int64 {
 		}
 	}
 	if rusage != 0 {
-		var ru unix.Rusage
+		ru := rusageOf(st)
 		if r := copyOut(c, rusage, bytesOf(&ru)); r < 0 {
 			return r
 		}
@@ -168,8 +168,18 @@ func sysWaitid(c *Call) int64 {
 			return r
 		}
 	}
+	if ruAddr := c.Args[4]; ruAddr != 0 { // the raw call's fifth argument
+		ru := rusageOf(st)
+		if r := copyOut(c, ruAddr, bytesOf(&ru)); r < 0 {
+			return r
+		}
+	}
 	return 0
 }
+
+// rusageOf is wait's rusage for a change: an exited child's usage, its
+// reaped children's included; zeros for a stop or a continue (or none).
+func rusageOf(st task.WaitStatus) unix.Rusage { return rusage(st.Usage, st.MaxRSS) }
 
 // waitFor takes a matching child's change that options ask for (its pid
 // > 0 is returned), returns 0 for WNOHANG with none, or blocks until a

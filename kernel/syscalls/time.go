@@ -22,7 +22,11 @@ func init() {
 
 func sysClockGettime(c *Call) int64 {
 	var ts unix.Timespec
-	if err := unix.ClockGettime(int32(c.Args[0]), &ts); err != nil {
+	if ns, ok, r := cpuClock(c, int32(c.Args[0])); r < 0 {
+		return r
+	} else if ok {
+		ts = unix.NsecToTimespec(int64(ns))
+	} else if err := unix.ClockGettime(int32(c.Args[0]), &ts); err != nil {
 		return errno(err)
 	}
 	return copyOut(c, c.Args[1], bytesOf(&ts))
@@ -30,7 +34,11 @@ func sysClockGettime(c *Call) int64 {
 
 func sysClockGetres(c *Call) int64 {
 	var ts unix.Timespec
-	if _, _, e := unix.Syscall(unix.SYS_CLOCK_GETRES, uintptr(c.Args[0]), uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
+	if _, ok, r := cpuClock(c, int32(c.Args[0])); r < 0 {
+		return r
+	} else if ok {
+		ts.Nsec = 1 // the CPU clocks count in ns, as Linux's
+	} else if _, _, e := unix.Syscall(unix.SYS_CLOCK_GETRES, uintptr(c.Args[0]), uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
 		return -int64(e)
 	}
 	if c.Args[1] == 0 {

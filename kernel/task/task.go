@@ -265,6 +265,10 @@ type Process struct {
 	Children []*Process
 	// ChildSignal is sent to the parent at exit (clone's low byte, SIGCHLD).
 	ChildSignal int
+	// Usage is what getrusage reports beside the live threads' counters
+	// (UsageMu guards it: threads end on several CPUs).
+	UsageMu sync.Mutex
+	Usage   stats.Usage
 	// Profile collects its threads' system calls as they end, for
 	// mcexec --profile; nil when not profiled.
 	Profile *stats.Profile
@@ -425,7 +429,11 @@ func (p *Process) End()   { atomic.AddUint64(&p.Seq, 1) }
 // WaitStatus describes what wait4 and waitid report of a child: its end,
 // or a stop (by signal Stopped) or a continue.
 type WaitStatus struct {
-	PID, UID     int
+	PID, UID int
+	// Usage is an exited child's own counters and its reaped children's
+	// (wait4's rusage), MaxRSS its largest resident size.
+	Usage        stats.Counters
+	MaxRSS       uint64
 	Code, Signal int
 	Core         bool
 	Stopped      int

@@ -110,6 +110,8 @@ func (k *OS) coreJob(c *CPU, p *task.Process, taker *task.Thread, sig int) func(
 	switch {
 	case len(p.Threads) == 0:
 		return nil
+	case p.Undumpable.Load() != 0:
+		return noCore("not dumpable (prctl PR_SET_DUMPABLE)")
 	case pipe && limit == 1:
 		return noCore("RLIMIT_CORE is 1 with a pipe core_pattern") // Linux's guard against a handler that dumps core itself
 	case !pipe && limit < gencore.PageSize:

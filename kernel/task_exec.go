@@ -59,7 +59,10 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	}
 	p.Exe, p.Args = exe, argv
 	p.End()
+	p.ChangeCred(func(c *task.Cred) unix.Errno { c.Exec(); return 0 })
 	t.AltStack, t.ClearChildTID, t.HasSuspendMask = task.AltStack{}, 0, false
+	t.SetName([task.NameLen]byte{})
+	p.Undumpable.Store(0)
 	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitialFP()), 0
 	p.Counters = nil // its page goes with the old image; loadImage maps a new one
 	if err := p.MM.Reset(); err != nil {

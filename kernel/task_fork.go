@@ -62,7 +62,9 @@ func (k *OS) Fork(t *task.Thread, regs unix.PtraceRegs, childSignal int) (*task.
 		return nil, err
 	}
 	child := task.NewProcess(0)
-	child.Exe, child.Args, child.Env, child.Cred, child.Auxv, child.VDSO = p.Exe, p.Args, p.Env, p.Cred, p.Auxv, p.VDSO
+	child.Exe, child.Args, child.Env, child.Auxv, child.VDSO = p.Exe, p.Args, p.Env, p.Auxv, p.VDSO
+	p.InheritCred(child)
+	child.Undumpable.Store(p.Undumpable.Load())
 	child.StackStart = p.StackStart
 	child.Rlimits, child.SigActs, child.ChildSignal = p.Rlimits, p.SigActs, childSignal
 	if p.Profile != nil {
@@ -142,6 +144,9 @@ func (k *OS) Forked(parent *task.Process, child *task.Process, pid int, err erro
 	}
 	if err == nil {
 		child.Chan, err = k.channelFor(pid)
+	}
+	if err == nil {
+		parent.InheritCred(child) // into its channel
 	}
 	if err != nil {
 		e := k.takeEmbryo(child.Token)

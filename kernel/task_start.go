@@ -51,7 +51,7 @@ func (k *OS) spawn(req ExecRequest) (*task.Process, error) {
 	}
 	req.Exe, req.Req.Argv = image, argv
 	p.Exe, p.Args = exe, argv
-	p.Cred = task.Cred{UID: req.Req.Cred[0], EUID: req.Req.Cred[1], GID: req.Req.Cred[2], EGID: req.Req.Cred[3]}
+	p.Cred = proxyCred(req.Req.ProxyPID, req.Req.Cred)
 	for i := range p.Rlimits {
 		if i < len(req.Req.Rlimits) {
 			p.Rlimits[i] = unix.Rlimit{Cur: req.Req.Rlimits[i][0], Max: req.Req.Rlimits[i][1]}
@@ -178,3 +178,18 @@ var hostAux = func() map[uint64]uint64 {
 	}
 	return m
 }()
+
+// proxyCred are the credentials of mcexec (pid), which the app starts
+// with; if its status cannot be read, the ids mcexec sent, and for root
+// the capabilities exec gives root.
+func proxyCred(pid int, ids [4]int) task.Cred {
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		if c, err := task.ProcStatusCred(status); err == nil {
+			return c
+		}
+	}
+	c := task.Cred{UID: ids[0], EUID: ids[1], GID: ids[2], EGID: ids[3]}
+	c.Caps.Bounding = 1<<(task.CapLast+1) - 1
+	c.Exec()
+	return c
+}

@@ -12,7 +12,8 @@ import (
 // parent ignores SIGCHLD, p is reaped at once as Linux does.
 func (k *OS) exitTree(p *task.Process) {
 	k.Procs.TreeMu.Lock()
-	for _, c := range p.Children {
+	orphans := p.Children
+	for _, c := range orphans {
 		c.Parent, c.PPID = nil, 1 // Linux gives the orphan's proxy to init
 	}
 	p.Children = nil
@@ -25,6 +26,11 @@ func (k *OS) exitTree(p *task.Process) {
 		}
 	}
 	k.Procs.TreeMu.Unlock()
+	for _, c := range orphans {
+		if sig := c.PDeathSig.Load(); sig != 0 && !c.Exited {
+			k.Signal(c, nil, int(sig), task.SigInfo{}) // SI_USER from pid 0, as Linux sends it
+		}
+	}
 	if parent == nil {
 		return
 	}

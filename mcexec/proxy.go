@@ -395,16 +395,25 @@ func (p *Proxy) worker(ch *ikc.Channel, gen int) {
 		if ch == nil {
 			ch, gen = p.nextProcess(gen)
 		}
-		p.serveCalls(ch, gen, tid)
+		applied := p.serveCalls(ch, gen, tid)
 		if atomic.AddInt32(&p.running, -1) == 0 {
 			futexWakeAll(&p.running)
 		}
 		ch = nil
+		if applied != 0 {
+			// The thread has the ended app's credentials: it ends (a
+			// locked goroutine's return ends its thread), a fresh worker
+			// serves the next process.
+			go p.worker(nil, gen)
+			return
+		}
 	}
 }
 
-// serveCalls executes the calls posted to ch until it is aborted.
-func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
+// serveCalls executes the calls posted to ch until it is aborted; it
+// returns the change of the app's credentials the worker took on (0 for
+// none).
+func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) (applied uint64) {
 	spin := takeSpin
 	for {
 		p.idle.Add(1)
@@ -412,7 +421,7 @@ func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
 		slot, err := ch.Take(spin)
 		if err != nil {
 			p.idle.Add(-1)
-			return
+			return applied
 		}
 		if spin = takeSpin; time.Since(start) > spinPays {
 			spin = 0
@@ -432,6 +441,7 @@ func (p *Proxy) serveCalls(ch *ikc.Channel, gen, tid int) {
 			ch.Complete(slot, -int64(unix.EFAULT))
 			continue
 		}
+		applied = takeCred(ch, applied)
 		switch s.Nr {
 		case ikc.NrSync:
 			ch.Complete(slot, 0)

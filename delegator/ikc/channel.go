@@ -76,6 +76,7 @@ type header struct {
 	// Ended is the attach token of the forked process whose channel this
 	// was, once it ended before its proxy attached (SetEnded).
 	Ended uint64
+	Cred  credHeader // the app's credentials (SetCred)
 }
 
 // Slot is one offload request and its response.

@@ -41,6 +41,7 @@ func TestProcessModel(t *testing.T) {
 		{"forkstate", []string{prog("forkstate"), t.TempDir()}},
 		{"rofork", []string{prog("rofork"), t.TempDir()}},
 		{"usage", []string{prog("usage")}},
+		{"creds", []string{prog("creds"), t.TempDir()}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

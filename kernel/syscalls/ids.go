@@ -9,10 +9,10 @@ func init() {
 	register(func(c *Call) int64 { return int64(c.T.Proc.PID) }, unix.SYS_GETPID)
 	register(func(c *Call) int64 { return int64(c.T.TID) }, unix.SYS_GETTID)
 	register(func(c *Call) int64 { return int64(c.T.Proc.PPID) }, unix.SYS_GETPPID)
-	register(func(c *Call) int64 { return int64(c.T.Proc.Cred.UID) }, unix.SYS_GETUID)
-	register(func(c *Call) int64 { return int64(c.T.Proc.Cred.EUID) }, unix.SYS_GETEUID)
-	register(func(c *Call) int64 { return int64(c.T.Proc.Cred.GID) }, unix.SYS_GETGID)
-	register(func(c *Call) int64 { return int64(c.T.Proc.Cred.EGID) }, unix.SYS_GETEGID)
+	register(func(c *Call) int64 { return int64(cred(c).UID) }, unix.SYS_GETUID)
+	register(func(c *Call) int64 { return int64(cred(c).EUID) }, unix.SYS_GETEUID)
+	register(func(c *Call) int64 { return int64(cred(c).GID) }, unix.SYS_GETGID)
+	register(func(c *Call) int64 { return int64(cred(c).EGID) }, unix.SYS_GETEGID)
 	register(sysSetTIDAddress, unix.SYS_SET_TID_ADDRESS)
 }
 

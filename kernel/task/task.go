@@ -46,6 +46,9 @@ type Thread struct {
 	Regs    unix.PtraceRegs
 	// ClearChildTID is set_tid_address's pointer.
 	ClearChildTID uint64
+	// Comm is the name prctl(PR_SET_NAME) gave the thread; empty, its
+	// executable's (Name).
+	Comm [NameLen]byte
 	// RetriedFault is the address of the last fault on a page found
 	// populated, retried once (mm.FaultPopulated).
 	RetriedFault uint64
@@ -172,11 +175,6 @@ type AltStack struct {
 	Size  uint64
 }
 
-// Cred are a process's ids, taken from mcexec at creation.
-type Cred struct {
-	UID, EUID, GID, EGID int
-}
-
 // Process is one LWK process.
 type Process struct {
 	Seq uint64
@@ -193,9 +191,12 @@ type Process struct {
 	Env      []string // as the image started with them
 	// StackStart is where the initial stack's argc lies.
 	StackStart uint64
-	Cred       Cred
-	Start      int64 // unix ns
-	MM         *mm.AddressSpace
+	// Cred changes under CredMu (threads of the process on other CPUs
+	// read it).
+	Cred   Cred
+	CredMu sync.Mutex
+	Start  int64 // unix ns
+	MM     *mm.AddressSpace
 	// Threads changes under ThreadsMu (threads of one process clone and
 	// end on several CPUs at once), always into a new array, so that a
 	// reader without the lock sees a whole list.
@@ -272,6 +273,9 @@ type Process struct {
 	// Profile collects its threads' system calls as they end, for
 	// mcexec --profile; nil when not profiled.
 	Profile *stats.Profile
+	// Undumpable is 1 - prctl's PR_GET_DUMPABLE; PDeathSig is the signal
+	// the process gets when its parent ends (PR_SET_PDEATHSIG), 0 for none.
+	Undumpable, PDeathSig atomic.Int32
 	// A forked process's proxy attaches with Token; Attached is set then.
 	Token    uint64
 	Attached bool

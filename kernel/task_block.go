@@ -82,3 +82,10 @@ func (k *OS) ParkOffload(t *task.Thread, wait func() int64) bool {
 	})
 	return true
 }
+
+// Contended implements syscalls.Kernel: a kick of t's CPU's queue since.
+func (k *OS) Contended(t *task.Thread) func() bool {
+	q := k.CPUs[t.CPU].Queue
+	seen := q.Kicks()
+	return func() bool { return q.Kicks() != seen }
+}

@@ -362,19 +362,27 @@ func (c *Channel) Wait(i int, spin int) (int64, error) {
 	}
 }
 
-// Poll spins up to spin iterations for the response in slot i; done is
-// false if it has not come yet (the slot stays posted: Wait later).
-func (c *Channel) Poll(i int, spin int) (ret int64, done bool, err error) {
+// Poll spins up to spin iterations for the response in slot i, or until
+// stop (checked every few iterations; nil for never) says the spin no
+// longer pays; done is false if the response has not come yet (the slot
+// stays posted: Wait later).
+func (c *Channel) Poll(i int, spin int, stop func() bool) (ret int64, done bool, err error) {
 	s := c.Slot(i)
 	for n := 0; n < spin; n++ {
 		if st := atomic.LoadUint32(&s.State); st == SlotDone || st == SlotAborted {
 			ret, err = c.Wait(i, 0)
 			return ret, true, err
 		}
+		if n%stopEvery == 0 && stop != nil && stop() {
+			break
+		}
 		spinPause()
 	}
 	return 0, false, nil
 }
+
+// stopEvery is how many spins Poll makes between calls of its stop.
+const stopEvery = 16
 
 // Seq returns the sequence number of slot i's current request.
 func (c *Channel) Seq(i int) uint64 { return atomic.LoadUint64(&c.Slot(i).Seq) }

@@ -122,7 +122,10 @@ func offload(c *Call) int64 {
 		return -int64(unix.EFAULT)
 	}
 	ch := c.T.Proc.Chan
-	ret, done, err := ch.Poll(slot, c.Env.OffloadSpin)
+	// The spin stops as soon as another thread of the CPU can run: a call
+	// that blocks in Linux (a pipe's read) must not keep the thread that
+	// would answer it (its writer) from the CPU.
+	ret, done, err := ch.Poll(slot, c.Env.OffloadSpin, c.Env.Kernel.Contended(c.T))
 	if done {
 		return finish(c, c.Nr, ret, err)
 	}

@@ -94,6 +94,9 @@ type Kernel interface {
 	// SliceNs is how long t, the thread of the calling CPU, has held it
 	// since it was last picked: its run time not yet in Stats.RunNs.
 	SliceNs(t *task.Thread) uint64
+	// Contended returns a test of whether another thread became runnable
+	// on t's CPU (or the CPU got other work) since the call.
+	Contended(t *task.Thread) func() bool
 	// FindThread finds the live LWK thread tid (a pid names its
 	// process's first thread), nil if there is none.
 	FindThread(tid int) *task.Thread

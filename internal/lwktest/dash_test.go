@@ -358,6 +358,12 @@ func TestMcdash(t *testing.T) {
 			t.Fatalf("dump: %d %+v, want 200 and the file", got, dr)
 		}
 		dump = dr.File
+		var noise struct {
+			CPUs []json.RawMessage `json:"cpus"`
+		}
+		if got := d.do("POST", "/api/v1/instances/0/noise?d=1s", nil, &noise); got != 200 || len(noise.CPUs) == 0 {
+			t.Errorf("noise: %d %+v, want 200 and the CPUs measured", got, noise)
+		}
 	})
 
 	t.Run("dump", func(t *testing.T) {
@@ -382,6 +388,30 @@ func TestMcdash(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "mcdash: dump "+truncated) || strings.Contains(string(out), "panic") {
 			t.Errorf("mcdash --dump of a truncated dump: %v %q, want a clear error", err, out)
+		}
+	})
+
+	t.Run("reboot", func(t *testing.T) {
+		before, rebooted := in.PID, time.Now()
+		in.reboot("-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			var detail struct {
+				Status    string            `json:"status"`
+				DaemonPID int               `json:"daemon_pid"`
+				Timeline  []struct {
+					At time.Time `json:"at"`
+				} `json:"timeline"`
+			}
+			d.get("/api/v1/instances/0", &detail)
+			if detail.Status == "RUNNING" && detail.DaemonPID == in.PID && in.PID != before {
+				if len(detail.Timeline) == 0 || detail.Timeline[0].At.Before(rebooted) {
+					t.Errorf("after the reboot the timeline starts at %+v, before the reboot at %v: it did not restart", detail.Timeline[:min(1, len(detail.Timeline))], rebooted)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("20 s after a reboot (daemon %d, was %d) mcdash says %+v", in.PID, before, detail)
+			}
 		}
 	})
 }

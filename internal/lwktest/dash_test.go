@@ -396,8 +396,8 @@ func TestMcdash(t *testing.T) {
 		in.reboot("-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 			var detail struct {
-				Status    string            `json:"status"`
-				DaemonPID int               `json:"daemon_pid"`
+				Status    string `json:"status"`
+				DaemonPID int    `json:"daemon_pid"`
 				Timeline  []struct {
 					At time.Time `json:"at"`
 				} `json:"timeline"`

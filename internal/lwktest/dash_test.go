@@ -99,6 +99,9 @@ func (d *dash) do(method, path string, h http.Header, v any) int {
 	return resp.StatusCode
 }
 
+// in is d for the (sub)test t: its failures are t's.
+func (d *dash) in(t *testing.T) *dash { return &dash{t: t, base: d.base} }
+
 func (d *dash) get(path string, v any) int { d.t.Helper(); return d.do("GET", path, nil, v) }
 
 // apiError is the API's error answer.
@@ -176,6 +179,7 @@ func TestMcdash(t *testing.T) {
 	d := startDash(t, in.RunDir, "-refresh", "200ms", "-allow-eval")
 
 	t.Run("as mcps", func(t *testing.T) {
+		d := d.in(t)
 		var all dashInstances
 		d.get("/api/v1/instances", &all)
 		if len(all.Instances) != 1 || all.Instances[0].Status != "RUNNING" || all.Instances[0].DaemonPID != in.PID {
@@ -241,6 +245,7 @@ func TestMcdash(t *testing.T) {
 	})
 
 	t.Run("live", func(t *testing.T) {
+		d := d.in(t)
 		type counters struct {
 			Events []struct {
 				Name  string  `json:"name"`
@@ -287,6 +292,7 @@ func TestMcdash(t *testing.T) {
 	})
 
 	t.Run("bad input", func(t *testing.T) {
+		d := d.in(t)
 		for _, c := range []struct {
 			method, path string
 			status       int
@@ -313,6 +319,7 @@ func TestMcdash(t *testing.T) {
 	})
 
 	t.Run("token", func(t *testing.T) {
+		d := d.in(t)
 		const token = "s3cret-t0ken"
 		td := startDash(t, in.RunDir, "-token", token)
 		td.wantError("GET", "/api/v1/instances", 401)
@@ -339,18 +346,20 @@ func TestMcdash(t *testing.T) {
 		}
 	})
 
-	var dump string
+	var dump, core string
 	t.Run("actions", func(t *testing.T) {
-		var core struct {
+		d := d.in(t)
+		var cr struct {
 			File    string `json:"file"`
 			Threads int    `json:"threads"`
 		}
-		if got := d.do("POST", fmt.Sprintf("/api/v1/instances/0/processes/%d/core", pid), nil, &core); got != 200 || core.Threads != 1 {
-			t.Fatalf("core: %d %+v, want 200 and the ticker's one thread", got, core)
+		if got := d.do("POST", fmt.Sprintf("/api/v1/instances/0/processes/%d/core", pid), nil, &cr); got != 200 || cr.Threads != 1 {
+			t.Fatalf("core: %d %+v, want 200 and the ticker's one thread", got, cr)
 		}
-		if out, err := exec.Command("file", core.File).Output(); err != nil || !strings.Contains(string(out), "core file") {
-			t.Errorf("file %s: %v %q, want an ELF core", core.File, err, out)
+		if out, err := exec.Command("file", cr.File).Output(); err != nil || !strings.Contains(string(out), "core file") {
+			t.Errorf("file %s: %v %q, want an ELF core", cr.File, err, out)
 		}
+		core = cr.File
 		var dr struct {
 			File string `json:"file"`
 		}
@@ -391,6 +400,34 @@ func TestMcdash(t *testing.T) {
 		}
 	})
 
+	t.Run("app core", func(t *testing.T) {
+		if core == "" {
+			t.Skip("no core was taken")
+		}
+		cd := startDash(t, in.RunDir, "--dump", core)
+		var threads struct {
+			Threads []psRow `json:"threads"`
+		}
+		cd.get(fmt.Sprintf("/api/v1/instances/0/processes/%d/threads", pid), &threads)
+		if len(threads.Threads) != 1 || threads.Threads[0].TID != pid || !strings.Contains(threads.Threads[0].Exe, "ticker") {
+			t.Errorf("--dump of the app core: threads %+v, want the ticker's one thread %d", threads.Threads, pid)
+		}
+		var proc struct {
+			VMAs []struct {
+				Name string `json:"name"`
+			} `json:"vmas"`
+		}
+		cd.get(fmt.Sprintf("/api/v1/instances/0/processes/%d", pid), &proc)
+		if !slices.ContainsFunc(proc.VMAs, func(v struct {
+			Name string `json:"name"`
+		}) bool {
+			return strings.Contains(v.Name, "ticker")
+		}) {
+			t.Errorf("--dump of the app core: VMAs %+v, want the ticker's executable mapped", proc.VMAs)
+		}
+		cd.wantError("GET", "/api/v1/instances/0/eval?expr=1", 404)
+	})
+
 	t.Run("reboot", func(t *testing.T) {
 		before, rebooted := in.PID, time.Now()
 		in.reboot("-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")
@@ -402,7 +439,13 @@ func TestMcdash(t *testing.T) {
 					At time.Time `json:"at"`
 				} `json:"timeline"`
 			}
-			d.get("/api/v1/instances/0", &detail)
+			// While mcreboot runs there is no instance 0 (404).
+			if resp, err := http.Get(d.base + "/api/v1/instances/0"); err == nil {
+				if resp.StatusCode == 200 {
+					json.NewDecoder(resp.Body).Decode(&detail)
+				}
+				resp.Body.Close()
+			}
 			if detail.Status == "RUNNING" && detail.DaemonPID == in.PID && in.PID != before {
 				if len(detail.Timeline) == 0 || detail.Timeline[0].At.Before(rebooted) {
 					t.Errorf("after the reboot the timeline starts at %+v, before the reboot at %v: it did not restart", detail.Timeline[:min(1, len(detail.Timeline))], rebooted)

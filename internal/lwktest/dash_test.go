@@ -428,6 +428,30 @@ func TestMcdash(t *testing.T) {
 		cd.wantError("GET", "/api/v1/instances/0/eval?expr=1", 404)
 	})
 
+	t.Run("hung", func(t *testing.T) {
+		status := func() string {
+			var all dashInstances
+			d.in(t).get("/api/v1/instances", &all)
+			if len(all.Instances) != 1 {
+				t.Fatalf("instances %+v, want instance 0", all)
+			}
+			return all.Instances[0].Status
+		}
+		waitStatus := func(want string) {
+			t.Helper()
+			for deadline := time.Now().Add(20 * time.Second); status() != want; time.Sleep(200 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("mcdash did not say %s within 20 s (it says %s)", want, status())
+				}
+			}
+		}
+		in.Hangs = true
+		syscall.Kill(in.PID, syscall.SIGSTOP)
+		waitStatus("HUNGUP")
+		syscall.Kill(in.PID, syscall.SIGCONT)
+		waitStatus("RUNNING")
+	})
+
 	t.Run("reboot", func(t *testing.T) {
 		before, rebooted := in.PID, time.Now()
 		in.reboot("-c", strconv.Itoa(LWKCPU(t)), "-m", "512M", "-O")

@@ -68,7 +68,10 @@
 //	                            perf.LWKEvents (mcperf list's lwk/NAME/) instance-wide
 //	  syscalls[]                per system call: the Syscall fields and
 //	                            local_calls_per_s, offloaded_calls_per_s
-//	  cpus[]                    {cpu, totals {EVENT: value}}: the events a CPU counts
+//	  cpus[]                    {cpu, totals {EVENT: value}, per_s {EVENT: rate}}: the
+//	                            events a CPU counts, since boot and a second (a CPU's
+//	                            idle_ns has its finished sleeps only; the instance-wide
+//	                            one has the sleep in progress too)
 //	Event (SSE "event: poll", one per poll at most rate a second)
 //	  at, instances[]           Summary
 //	CoreResult                  file, size, threads

@@ -47,7 +47,11 @@ type Instance struct {
 	// Snap is what was read, with lwk.What{Syscalls: true} (plus VMAs
 	// for the processes); nil when the instance could not be read.
 	Snap *lwk.Snapshot
-	At   time.Time
+	// Previous is the poll before's snapshot, Elapsed before Snap (nil
+	// on the first poll after a boot): per-CPU and per-thread rates are
+	// the differences of the two.
+	Previous *lwk.Snapshot
+	At       time.Time
 	// Totals are stat.InstanceTotals(Snap); Rates are stat.Delta of the
 	// previous poll's Totals and these, over Elapsed (zero Elapsed on
 	// the first poll after a boot).

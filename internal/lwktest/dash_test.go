@@ -177,6 +177,7 @@ func TestMcdash(t *testing.T) {
 	}
 	pid := rows[0].PID
 	d := startDash(t, in.RunDir, "-refresh", "200ms", "-allow-eval")
+	started := time.Now()
 
 	t.Run("as mcps", func(t *testing.T) {
 		d := d.in(t)
@@ -252,10 +253,16 @@ func TestMcdash(t *testing.T) {
 				Total float64 `json:"total"`
 				Rate  float64 `json:"per_s"`
 			} `json:"events"`
+			CPUs []struct {
+				Rates map[string]float64 `json:"per_s"`
+			} `json:"cpus"`
 		}
 		offloaded := func() (total, rate float64) {
 			var c counters
 			d.get("/api/v1/instances/0/counters", &c)
+			if len(c.CPUs) != 1 || c.CPUs[0].Rates["syscalls_offloaded"] <= 0 && time.Since(started) > time.Second {
+				t.Errorf("per-CPU counters %+v: want the one LWK CPU offloading calls", c.CPUs)
+			}
 			for _, e := range c.Events {
 				if e.Name == "syscalls_offloaded" {
 					return e.Total, e.Rate

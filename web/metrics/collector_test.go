@@ -1,0 +1,224 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/gomck/gomck/inspect/lwk"
+	"github.com/gomck/gomck/kernel/stats"
+	"github.com/gomck/gomck/perf/stat"
+	"github.com/gomck/gomck/web/source"
+)
+
+// fixed is a source.Source of instances set by the test.
+type fixed struct{ instances []source.Instance }
+
+func (f *fixed) Instances() []source.Instance { return f.instances }
+func (f *fixed) Instance(n int) (source.Instance, bool) {
+	for _, in := range f.instances {
+		if in.Index == n {
+			return in, true
+		}
+	}
+	return source.Instance{}, false
+}
+func (f *fixed) Updates(ctx context.Context) <-chan struct{} { return ctx.Done() }
+func (f *fixed) ReadOnly() bool                              { return false }
+
+// set makes snaps the source's instances, 0 first, with their totals.
+func (f *fixed) set(snaps ...*lwk.Snapshot) {
+	f.instances = nil
+	for i, s := range snaps {
+		in := source.Instance{Index: i, Status: source.StatusDown, Snap: s}
+		if s != nil {
+			in.Status, in.Totals = source.StatusRunning, stat.InstanceTotals(s)
+		}
+		f.instances = append(f.instances, in)
+	}
+}
+
+const (
+	nrWrite  = 1
+	nrGetpid = 39
+)
+
+// thread is a thread of pid 100 that made local getpid and offloaded
+// write calls.
+func thread(tid int, getpids, writes uint64) lwk.Thread {
+	return lwk.Thread{TID: tid, PID: 100, State: "S", Syscall: -1,
+		LocalCalls: getpids, LocalNs: getpids * 100, OffloadCalls: writes, OffloadNs: writes * 5000, RunNs: getpids * 1000,
+		Syscalls: []stats.SyscallCount{
+			{Nr: nrWrite, Name: "write", Offloaded: stats.Syscall{Calls: writes, Ns: writes * 5000}},
+			{Nr: nrGetpid, Name: "getpid", Local: stats.Syscall{Calls: getpids, Ns: getpids * 100}}}}
+}
+
+// snapshot is an instance of two CPUs and two NUMA nodes running pid 100
+// with threads; ended are the counts of the threads that have ended.
+func snapshot(ended lwk.Thread, threads ...lwk.Thread) *lwk.Snapshot {
+	var local, offload uint64
+	for _, t := range append(threads, ended) {
+		local, offload = local+t.LocalCalls, offload+t.OffloadCalls
+	}
+	return &lwk.Snapshot{Index: 0, State: "running", BootTime: 1_700_000_000_000_000_000, MemTotal: 512 << 20,
+		CPUs: []lwk.CPU{
+			{Index: 0, Host: 2, State: "running", Current: threads[0].TID, Switches: 10 + local, IdleNs: 5e9,
+				LocalCalls: local, OffloadCalls: offload, PageFaults: 7, Runnable: []int{threads[0].TID}},
+			{Index: 1, Host: 3, State: "idle", Switches: 3, IdleNs: 9e9},
+		},
+		Procs: []lwk.Process{{PID: 100, PPID: 1, Exe: "/usr/bin/app", Start: 1_700_000_001_000_000_000,
+			RSS: 8 << 20, VSZ: 64 << 20, Threads: threads}},
+		Alloc: lwk.Alloc{Pages: 131072, Free: 100000, Largest: 90000, Runs: 3, Allocs: 40, Fails: 1,
+			Nodes: []lwk.Node{{Node: 0, Pages: 65536, Free: 50000}, {Node: 1, Start: 65536, Pages: 65536, Free: 50000}}},
+		Stats: lwk.Stats{Processes: 1, Threads: 3, EndedLocalCalls: ended.LocalCalls, EndedOffloadCalls: ended.OffloadCalls,
+			EndedLocalNs: ended.LocalNs, EndedOffloadNs: ended.OffloadNs, EndedRunNs: ended.RunNs, EndedSyscalls: ended.Syscalls},
+	}
+}
+
+// scrape is what promhttp serves of c, in the text format.
+func scrape(t *testing.T, c prometheus.Collector) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}).
+		ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("/metrics: HTTP %d: %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// PromtoolCheck runs promtool check metrics on text: it must pass with no
+// lint warnings. It skips t without promtool (scripts/deps.sh).
+func promtoolCheck(t *testing.T, text string) {
+	t.Helper()
+	if _, err := exec.LookPath("promtool"); err != nil {
+		t.Skip("promtool is not installed (Debian's prometheus, scripts/deps.sh)")
+	}
+	cmd := exec.Command("promtool", "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) != 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestPromtool(t *testing.T) {
+	src := &fixed{}
+	live := snapshot(thread(0, 0, 0), thread(101, 1000, 50), thread(102, 10, 5))
+	for _, tc := range []struct {
+		name  string
+		snaps []*lwk.Snapshot
+		want  []string // lines of the exposition
+	}{
+		{"one instance", []*lwk.Snapshot{live}, []string{
+			`mck_instance_up{os="0"} 1`,
+			`mck_instance_status{os="0",status="RUNNING"} 1`,
+			`mck_syscalls_total{kind="local",os="0",syscall="getpid"} 1010`,
+			`mck_syscalls_total{kind="offload",os="0",syscall="write"} 55`,
+			`mck_syscall_seconds_total{kind="offload",os="0",syscall="write"} 0.000275`,
+			`mck_process_syscalls_total{kind="local",os="0",pid="100"} 1010`,
+			`mck_process_threads{os="0",pid="100"} 2`,
+			`mck_cpu_idle_seconds_total{cpu="1",os="0"} 9`,
+			`mck_memory_bytes{node="1",os="0"} 2.68435456e+08`,
+			`mck_threads{os="0"} 2`,
+		}},
+		{"one down", []*lwk.Snapshot{live, nil}, []string{
+			`mck_instance_up{os="1"} 0`,
+			`mck_instance_status{os="1",status="DOWN"} 1`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src.set(tc.snaps...)
+			text := scrape(t, NewCollector(src))
+			lines := strings.Split(text, "\n")
+			for _, w := range tc.want {
+				if !contains(lines, w) {
+					t.Errorf("no line %q in:\n%s", w, text)
+				}
+			}
+			promtoolCheck(t, text)
+		})
+	}
+}
+
+func contains(lines []string, l string) bool {
+	for _, x := range lines {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+// counters are the counter series of a gather, by name and labels.
+func counters(t *testing.T, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetType() != dto.MetricType_COUNTER {
+			continue
+		}
+		for _, m := range mf.Metric {
+			var labels []string
+			for _, l := range m.Label {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			sort.Strings(labels)
+			out[fmt.Sprintf("%s{%s}", mf.GetName(), strings.Join(labels, ","))] = m.Counter.GetValue()
+		}
+	}
+	return out
+}
+
+// TestCountersGrow scrapes before and after a thread ends, and in a read
+// where the ended thread is in neither the threads nor the ended sums:
+// no counter goes back, and the process's keep the ended thread's counts.
+func TestCountersGrow(t *testing.T) {
+	a, b := thread(101, 1000, 50), thread(102, 10, 5)
+	bLater := thread(102, 20, 6)
+	none := thread(0, 0, 0)
+	none.Syscalls = nil
+	for _, tc := range []struct {
+		name  string
+		after *lwk.Snapshot
+		// procLocal is pid 100's local calls after.
+		procLocal float64
+	}{
+		{"ended", snapshot(a, bLater), 1020},
+		{"short read", snapshot(none, bLater), 1020},
+		{"tid reused", snapshot(a, thread(101, 3, 0), bLater), 1023},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &fixed{}
+			c := NewCollector(src)
+			src.set(snapshot(none, a, b))
+			before := counters(t, c)
+			src.set(tc.after)
+			after := counters(t, c)
+			for k, v := range before {
+				if after[k] < v {
+					t.Errorf("%s went from %v to %v", k, v, after[k])
+				}
+			}
+			k := "mck_process_syscalls_total{kind=local,os=0,pid=100}"
+			if after[k] != tc.procLocal {
+				t.Errorf("%s = %v, want %v", k, after[k], tc.procLocal)
+			}
+		})
+	}
+}

@@ -2,10 +2,8 @@ package metrics
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
-	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/gomck/gomck/inspect/lwk"
 	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/perf/stat"
+	"github.com/gomck/gomck/web/metrics/metricstest"
 	"github.com/gomck/gomck/web/source"
 )
 
@@ -97,20 +96,6 @@ func scrape(t *testing.T, c prometheus.Collector) string {
 	return rec.Body.String()
 }
 
-// PromtoolCheck runs promtool check metrics on text: it must pass with no
-// lint warnings. It skips t without promtool (scripts/deps.sh).
-func promtoolCheck(t *testing.T, text string) {
-	t.Helper()
-	if _, err := exec.LookPath("promtool"); err != nil {
-		t.Skip("promtool is not installed (Debian's prometheus, scripts/deps.sh)")
-	}
-	cmd := exec.Command("promtool", "check", "metrics")
-	cmd.Stdin = strings.NewReader(text)
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) != 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
-}
-
 func TestPromtool(t *testing.T) {
 	src := &fixed{}
 	live := snapshot(thread(0, 0, 0), thread(101, 1000, 50), thread(102, 10, 5))
@@ -141,48 +126,13 @@ func TestPromtool(t *testing.T) {
 			text := scrape(t, NewCollector(src))
 			lines := strings.Split(text, "\n")
 			for _, w := range tc.want {
-				if !contains(lines, w) {
+				if !slices.Contains(lines, w) {
 					t.Errorf("no line %q in:\n%s", w, text)
 				}
 			}
-			promtoolCheck(t, text)
+			metricstest.Promtool(t, text)
 		})
 	}
-}
-
-func contains(lines []string, l string) bool {
-	for _, x := range lines {
-		if x == l {
-			return true
-		}
-	}
-	return false
-}
-
-// counters are the counter series of a gather, by name and labels.
-func counters(t *testing.T, c prometheus.Collector) map[string]float64 {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetType() != dto.MetricType_COUNTER {
-			continue
-		}
-		for _, m := range mf.Metric {
-			var labels []string
-			for _, l := range m.Label {
-				labels = append(labels, l.GetName()+"="+l.GetValue())
-			}
-			sort.Strings(labels)
-			out[fmt.Sprintf("%s{%s}", mf.GetName(), strings.Join(labels, ","))] = m.Counter.GetValue()
-		}
-	}
-	return out
 }
 
 // TestCountersGrow scrapes before and after a thread ends, and in a read
@@ -207,9 +157,9 @@ func TestCountersGrow(t *testing.T) {
 			src := &fixed{}
 			c := NewCollector(src)
 			src.set(snapshot(none, a, b))
-			before := counters(t, c)
+			before := metricstest.Series(t, scrape(t, c), dto.MetricType_COUNTER)
 			src.set(tc.after)
-			after := counters(t, c)
+			after := metricstest.Series(t, scrape(t, c), dto.MetricType_COUNTER)
 			for k, v := range before {
 				if after[k] < v {
 					t.Errorf("%s went from %v to %v", k, v, after[k])

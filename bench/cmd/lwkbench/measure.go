@@ -112,8 +112,8 @@ type bench struct {
 	papiRead series
 	// The cost of counting (counting.go).
 	counting countingSeries
-	// The /metrics scrape (metrics.go).
-	metricsScrape series
+	// The /metrics scrape and the instance's read in it (metrics.go).
+	metricsScrape, metricsRead series
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the

@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,12 +60,21 @@ type emitter struct {
 }
 
 func (e *emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{e.os}, labels...)...)
+	e.send(d, prometheus.GaugeValue, v, labels)
 }
 
 func (e *emitter) counter(d *prometheus.Desc, v float64, labels ...string) {
-	v = e.st.mark(d, labels, v)
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, append([]string{e.os}, labels...)...)
+	e.send(d, prometheus.CounterValue, e.st.mark(d, labels, v), labels)
+}
+
+// send sends one series; a label the registry would refuse (read from
+// corrupt memory) fails that series in the scrape, never the collector.
+func (e *emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
+	m, err := prometheus.NewConstMetric(d, t, v, append([]string{e.os}, labels...)...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	e.ch <- m
 }
 
 // kinds sends a counter's local and offload series.
@@ -74,10 +85,17 @@ func (e *emitter) kinds(d *prometheus.Desc, local, offload float64, labels ...st
 
 func seconds(ns uint64) float64 { return float64(ns) / 1e9 }
 
+// unixSeconds is a time of the kernel's (unix ns) in Prometheus's unit.
+func unixSeconds(ns int64) float64 { return float64(ns) / 1e9 }
+
 func bytes(pages uint64) float64 { return float64(pages * lwkabi.PageSize) }
 
 func (e *emitter) instance(in source.Instance) {
-	for _, s := range statuses {
+	all := statuses
+	if !slices.Contains(all, in.Status) { // the daemon's own, as BOOTING
+		all = append(slices.Clip(all), in.Status)
+	}
+	for _, s := range all {
 		v := 0.0
 		if s == in.Status {
 			v = 1
@@ -90,7 +108,7 @@ func (e *emitter) instance(in source.Instance) {
 		return
 	}
 	e.gauge(instanceUp, 1)
-	e.gauge(instanceBoot, seconds(uint64(s.BootTime)))
+	e.gauge(instanceBoot, unixSeconds(s.BootTime))
 	e.st.scrape++
 	e.cpus(s)
 	e.memory(s.Alloc)
@@ -167,8 +185,8 @@ func (e *emitter) processes(s *lwk.Snapshot) {
 		}
 		seen[p.PID] = true
 		pid := strconv.Itoa(p.PID)
-		e.gauge(procInfo, 1, pid, p.Exe)
-		e.gauge(procStart, seconds(uint64(p.Start)), pid)
+		e.gauge(procInfo, 1, pid, strings.ToValidUTF8(p.Exe, "\uFFFD"))
+		e.gauge(procStart, unixSeconds(p.Start), pid)
 		e.gauge(procThreads, float64(len(p.Threads)), pid)
 		if !p.MMChanging {
 			e.gauge(procRSS, float64(p.RSS), pid)

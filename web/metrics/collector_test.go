@@ -99,12 +99,21 @@ func scrape(t *testing.T, c prometheus.Collector) string {
 func TestPromtool(t *testing.T) {
 	src := &fixed{}
 	live := snapshot(thread(0, 0, 0), thread(101, 1000, 50), thread(102, 10, 5))
+	// corrupt has what memory read as changing or garbage gives: records
+	// with their fields empty, a pid twice, an executable's name that is
+	// not UTF-8.
+	corrupt := snapshot(thread(0, 0, 0), thread(101, 1000, 50))
+	corrupt.CPUs = append(corrupt.CPUs, lwk.CPU{Changing: true})
+	corrupt.Procs[0].Exe = "/bin/\xff"
+	corrupt.Procs = append(corrupt.Procs, lwk.Process{Changing: true}, corrupt.Procs[0])
+	corrupt.Alloc.Nodes = append(corrupt.Alloc.Nodes, corrupt.Alloc.Nodes[0])
 	for _, tc := range []struct {
-		name  string
-		snaps []*lwk.Snapshot
-		want  []string // lines of the exposition
+		name   string
+		snaps  []*lwk.Snapshot
+		status string // instance 0's, if not RUNNING
+		want   []string // lines of the exposition
 	}{
-		{"one instance", []*lwk.Snapshot{live}, []string{
+		{"one instance", []*lwk.Snapshot{live}, "", []string{
 			`mck_instance_up{os="0"} 1`,
 			`mck_instance_status{os="0",status="RUNNING"} 1`,
 			`mck_syscalls_total{kind="local",os="0",syscall="getpid"} 1010`,
@@ -116,13 +125,22 @@ func TestPromtool(t *testing.T) {
 			`mck_memory_bytes{node="1",os="0"} 2.68435456e+08`,
 			`mck_threads{os="0"} 2`,
 		}},
-		{"one down", []*lwk.Snapshot{live, nil}, []string{
+		{"one down", []*lwk.Snapshot{live, nil}, "", []string{
 			`mck_instance_up{os="1"} 0`,
 			`mck_instance_status{os="1",status="DOWN"} 1`,
+		}},
+		{"corrupt", []*lwk.Snapshot{corrupt}, "BOOTING", []string{
+			`mck_instance_status{os="0",status="BOOTING"} 1`,
+			`mck_instance_status{os="0",status="RUNNING"} 0`,
+			"mck_process_info{exe=\"/bin/\uFFFD\",os=\"0\",pid=\"100\"} 1",
+			`mck_cpu_info{cpu="0",host_cpu="2",os="0"} 1`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src.set(tc.snaps...)
+			if tc.status != "" {
+				src.instances[0].Status = tc.status
+			}
 			text := scrape(t, NewCollector(src))
 			lines := strings.Split(text, "\n")
 			for _, w := range tc.want {

@@ -16,7 +16,8 @@ const (
 )
 
 // statuses are the values of mck_instance_status's status label, one of
-// them 1 for each instance.
+// them 1 for each instance, with the instance's own if it is another
+// (the daemon's BOOTING, SHUTDOWN).
 var statuses = []string{source.StatusRunning, source.StatusHungup, source.StatusPanic, source.StatusDown, source.StatusDump}
 
 // descs are every metric's description, for Describe.

@@ -110,7 +110,7 @@ func TestPromtool(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		snaps  []*lwk.Snapshot
-		status string // instance 0's, if not RUNNING
+		status string   // instance 0's, if not RUNNING
 		want   []string // lines of the exposition
 	}{
 		{"one instance", []*lwk.Snapshot{live}, "", []string{

@@ -13,12 +13,36 @@
 // help texts of the LWK's events are perf.LWKEvents' (perf/lwk.go), the
 // one table of them.
 //
-// Cardinality is bounded by what the instance has: per instance a fixed
-// set, per LWK CPU and per NUMA node a few series each, per system call
-// number two kinds of the numbers actually called since boot (at most
-// the table's size, a few dozen in practice), and per live process ten
-// series; no series per thread, so a process of 1,000 threads costs what
-// a process of one does.
+// The metrics, by what they describe (each with os):
+//
+//   - the instance: mck_instance_up, mck_instance_status{status} (one-hot
+//     over IHK's status names, DOWN and DUMP), mck_instance_boot_time_seconds;
+//     mck_processes, mck_threads (alive), mck_processes_created_total,
+//     mck_threads_created_total, mck_forks_total, mck_execs_total;
+//     mck_run_seconds_total, mck_migrations_total, mck_futex_waits_total,
+//     mck_signals_delivered_total;
+//   - each LWK CPU {cpu}: mck_cpu_info{host_cpu}, mck_cpu_runnable_threads,
+//     mck_cpu_idle_seconds_total, mck_cpu_context_switches_total,
+//     mck_cpu_page_faults_total, mck_cpu_syscalls_total{kind};
+//   - memory: mck_memory_bytes{node}, mck_memory_free_bytes{node},
+//     mck_memory_largest_free_run_bytes, mck_memory_allocations_total,
+//     mck_memory_allocation_failures_total;
+//   - each system call number used since boot {syscall,kind}:
+//     mck_syscalls_total, mck_syscall_seconds_total;
+//   - each live process {pid}: mck_process_info{exe},
+//     mck_process_start_time_seconds, mck_process_threads,
+//     mck_process_resident_memory_bytes, mck_process_virtual_memory_bytes,
+//     mck_process_run_seconds_total, mck_process_syscalls_total{kind},
+//     mck_process_syscall_seconds_total{kind}.
+//
+// Cardinality is bounded by what the instance has: a fixed set per
+// instance, seven series per LWK CPU and two per NUMA node, four per
+// system call number called since boot (at most the table's size, a few
+// dozen in practice: series appear for the numbers used, not the
+// table's), and ten per live process; no series per thread, so a
+// process of 1,000 threads costs what a process of one does. A record
+// read as changing (its fields empty) is left out of that scrape rather
+// than exported as zeros.
 //
 // Counters only grow, as Prometheus's rate() needs, though what a read
 // shows can step back: instance-wide totals are the live threads' counts
@@ -34,5 +58,8 @@
 // scrape, before its end, is lost to that process's series, never to the
 // instance's). That state is forgotten for series and processes unseen
 // for staleScrapes scrapes and when the instance reboots (a reboot is a
-// counter reset, as Prometheus expects).
+// counter reset, as Prometheus expects). An LWK CPU's idle time counts
+// its current sleep up to the scrape (stat.CPUIdleNs), not to the read:
+// if the CPU woke between the two, its series stays flat until its
+// counted idle time catches up.
 package metrics

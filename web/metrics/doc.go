@@ -57,7 +57,7 @@
 // into its process's series (what a thread counted after the previous
 // scrape, before its end, is lost to that process's series, never to the
 // instance's). That state is forgotten for series and processes unseen
-// for staleScrapes scrapes and when the instance reboots (a reboot is a
+// for ten scrapes (staleScrapes) and when the instance reboots (a reboot is a
 // counter reset, as Prometheus expects). An LWK CPU's idle time counts
 // its current sleep up to the scrape (stat.CPUIdleNs), not to the read:
 // if the CPU woke between the two, its series stays flat until its

@@ -63,16 +63,16 @@ const TimelineLen = 600
 
 // Tick is which thread each LWK CPU was running at one poll.
 type Tick struct {
-	At   time.Time
-	CPUs []CPUTick
+	At   time.Time `json:"at"`
+	CPUs []CPUTick `json:"cpus"`
 }
 
 // CPUTick is one LWK CPU at one poll: TID 0 is idle.
 type CPUTick struct {
-	CPU  int
-	TID  int
-	PID  int
-	Comm string // the process's executable's base name
+	CPU  int    `json:"cpu"`
+	TID  int    `json:"tid"`
+	PID  int    `json:"pid"`
+	Comm string `json:"comm"` // the process's executable's base name
 }
 
 // Linux is what the eBPF collectors (web/bpf) measure on the Linux side

@@ -48,8 +48,9 @@
 // shows can step back: instance-wide totals are the live threads' counts
 // plus the ended threads' (lwk.Stats.Ended*, summed by
 // perf/stat.InstanceTotals, the source's Instance.Totals), but a thread
-// that ends between the read of the threads and the read of the ended
-// sums, or a record read as changing, makes one read short. So the
+// that ends after the read of the ended sums and before that of its
+// process (lwk.Read reads them in that order), or a record read as
+// changing, makes one read short. So the
 // collector keeps each counter series' highest value since the
 // instance's boot and never exports less. A process's own counters are
 // the sum of its threads, and the kernel keeps no ended sums per process:

@@ -219,3 +219,25 @@ func BenchmarkScrape(b *testing.B) {
 		}
 	}
 }
+
+// TestReboot scrapes an instance, then the same index booted again with
+// fewer calls: the counters start over (a reset, to Prometheus) rather
+// than hold the old boot's values.
+func TestReboot(t *testing.T) {
+	src := &fixed{}
+	c := NewCollector(src)
+	src.set(snapshot(thread(0, 0, 0), thread(101, 1000, 50)))
+	metricstest.Series(t, scrape(t, c), dto.MetricType_COUNTER)
+	again := snapshot(thread(0, 0, 0), thread(101, 3, 1))
+	again.BootTime++
+	src.set(again)
+	after := metricstest.Series(t, scrape(t, c), dto.MetricType_COUNTER)
+	for k, want := range map[string]float64{
+		"mck_syscalls_total{kind=local,os=0,syscall=getpid}":    3,
+		"mck_process_syscalls_total{kind=offload,os=0,pid=100}": 1,
+	} {
+		if after[k] != want {
+			t.Errorf("after the reboot %s = %v, want %v", k, after[k], want)
+		}
+	}
+}

@@ -197,6 +197,7 @@ func TestReport(t *testing.T) {
 		papiRead: ok(12.5),
 		counting: countingSeries{getpidOn: ok(19100), getpidOff: ok(19000), getpidRatios: ok(1.004, 1.006, 1.002),
 			offloadOn: ok(52000), offloadOff: ok(50000), offloadRatios: ok(1.03, 1.05)},
+		metricsScrape: ok(8e6, 9e6),
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -229,6 +230,7 @@ func TestReport(t *testing.T) {
 		"papi_read_ns":               resultPass,
 		"counting_cost_getpid":       resultPass,
 		"counting_cost_offload":      resultMiss,
+		"metrics_scrape_ms":          resultPass,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/gomck/gomck/perf/noise"
 	"github.com/gomck/gomck/web/api"
+	"github.com/gomck/gomck/web/metrics"
 	"github.com/gomck/gomck/web/server"
 	"github.com/gomck/gomck/web/source"
 )
@@ -88,7 +89,7 @@ func run(args []string) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	// metrics: web/metrics collector registered here
+	reg.MustRegister(metrics.NewCollector(src))
 
 	logger := log.New(os.Stderr, "", log.LstdFlags)
 	mux := http.NewServeMux()

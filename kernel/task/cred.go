@@ -335,7 +335,7 @@ func ProcStatusCred(status []byte) (Cred, error) {
 			for _, g := range f {
 				n, e := strconv.Atoi(g)
 				if e != nil {
-					err = fmt.Errorf("Groups: %w", e)
+					err = fmt.Errorf("groups: %w", e)
 				}
 				c.Groups = append(c.Groups, n)
 			}

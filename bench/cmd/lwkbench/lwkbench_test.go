@@ -104,6 +104,8 @@ func TestProcessModelPrograms(t *testing.T) {
 	}{
 		{"futex_pingpong", []string{c, c, "2000"}},
 		{"yield_pingpong", []string{c, "2000"}},
+		{"futex_pingpong", []string{c, c, "2000", "procs"}},
+		{"pipe_pingpong", []string{"2000"}},
 		{"thread_join", []string{"200"}},
 		{"fork_wait", []string{"20"}},
 	}
@@ -198,6 +200,7 @@ func TestReport(t *testing.T) {
 		counting: countingSeries{getpidOn: ok(19100), getpidOff: ok(19000), getpidRatios: ok(1.004, 1.006, 1.002),
 			offloadOn: ok(52000), offloadOff: ok(50000), offloadRatios: ok(1.03, 1.05)},
 		metricsScrape: ok(8e6, 9e6),
+		lwkFutexProcs: ok(40000), nativeFutexProcs: ok(7000), lwkPipe: ok(700e3), nativePipe: ok(3000),
 	}
 	r := b.report(Machine{})
 	want := map[string]string{
@@ -231,6 +234,8 @@ func TestReport(t *testing.T) {
 		"counting_cost_getpid":       resultPass,
 		"counting_cost_offload":      resultMiss,
 		"metrics_scrape_ms":          resultPass,
+		"futex_pingpong_procs":       resultPass,
+		"pipe_pingpong_1cpu":         resultMiss,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {

@@ -150,7 +150,7 @@ var (
 
 // progs are the static test programs, by name.
 var progNames = []string{"getpid_loop", "devnull_loop", "touch", "ptrace_floor", "hello",
-	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "inspectee", "syscall_windows", "bigcore", "appmem"}
+	"futex_pingpong", "fork_wait", "thread_join", "yield_pingpong", "pipe_pingpong", "inspectee", "syscall_windows", "bigcore", "appmem"}
 
 func main() {
 	flag.Usage = func() {

@@ -84,6 +84,8 @@ type bench struct {
 	nativeFutex1, nativeFutex2, nativeFork, nativeThread, nativeYield series
 	// futex_pingpong's "always" form, which wakes at every pass.
 	nativeFutexAlways, lwkFutexAlways series
+	// The process pairs (procs.go).
+	nativeFutexProcs, lwkFutexProcs, nativePipe, lwkPipe series
 	// Runs under mcexec; lwkGetpid2 and lwkFutex2 in the instance on pair.
 	lwkGetpid, lwkDevnull, lwkTouch                    series
 	lwkFutex1, lwkFutex2, lwkFork, lwkThread, lwkYield series
@@ -193,6 +195,8 @@ func (b *bench) measure(base *bench) {
 			sample(&b.nativeFutexAlways, "native futex_pingpong always", b.cpu, b.native("futex_pingpong", cpu, cpu, ping, "always")) &&
 			(b.pair == nil || sample(&b.nativeFutex2, "native futex_pingpong 2 CPUs", -1, b.native("futex_pingpong", p0, p1, ping))) &&
 			sample(&b.nativeYield, "native yield_pingpong", b.cpu, b.native("yield_pingpong", cpu, ping)) &&
+			sample(&b.nativeFutexProcs, "native futex_pingpong procs", b.cpu, b.native("futex_pingpong", cpu, cpu, ping, "procs")) &&
+			sample(&b.nativePipe, "native pipe_pingpong", b.cpu, b.native("pipe_pingpong", ping)) &&
 			sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
 			sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks)) &&
 			(!coreRound(r) || b.coreHost(take))
@@ -248,7 +252,7 @@ func (b *bench) measure(base *bench) {
 	// lwkRound takes round r's LWK samples of b (this build or the base).
 	lwkRound := func(b *bench, r int) {
 		lwkSeries := []*series{&b.lwkGetpid, &b.lwkDevnull, &b.lwkTouch, &b.lwkHello, &b.nativeHello,
-			&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield}
+			&b.lwkFutex1, &b.lwkFutexAlways, &b.lwkFork, &b.lwkThread, &b.lwkYield, &b.lwkFutexProcs, &b.lwkPipe}
 		lwkSeries = append(append(lwkSeries, b.insp.all()...), b.noise.all()...)
 		lwkSeries = append(lwkSeries, &b.mcperf.stat, &b.mcperf.plain)
 		lwkSeries = append(lwkSeries, &b.papiRead, &b.counting.getpidOn, &b.counting.getpidOff, &b.counting.getpidRatios,
@@ -270,6 +274,8 @@ func (b *bench) measure(base *bench) {
 				b.lwkRun(&b.lwkFutex1, "LWK futex_pingpong", "futex_pingpong", cpu, cpu, ping)
 				b.lwkRun(&b.lwkFutexAlways, "LWK futex_pingpong always", "futex_pingpong", cpu, cpu, ping, "always")
 				b.lwkRun(&b.lwkYield, "LWK yield_pingpong", "yield_pingpong", cpu, ping)
+				b.lwkRun(&b.lwkFutexProcs, "LWK futex_pingpong procs", "futex_pingpong", cpu, cpu, ping, "procs")
+				b.lwkRun(&b.lwkPipe, "LWK pipe_pingpong", "pipe_pingpong", ping)
 				b.lwkRun(&b.lwkThread, "LWK thread_join", "thread_join", threads)
 				b.lwkRun(&b.lwkFork, "LWK fork_wait", "fork_wait", forks)
 				b.measureNoise()
@@ -349,7 +355,8 @@ func (b *bench) shareHostSeries(from *bench) {
 // while no instance runs.
 func (b *bench) hostSeries() []*series {
 	return append([]*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
-		&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield},
+		&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield,
+		&b.nativeFutexProcs, &b.nativePipe},
 		b.core.hostSeries()...)
 }
 
@@ -413,6 +420,7 @@ func (b *bench) choose(only string) error {
 		"thread_create_join":         {&b.lwkThread, &b.nativeThread},
 		"yield_switch":               {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
 	}
+	maps.Copy(needs, b.procsNeeds())
 	maps.Copy(needs, b.inspectNeeds())
 	maps.Copy(needs, b.coreNeeds())
 	maps.Copy(needs, b.dumpNeeds())

@@ -210,6 +210,7 @@ func (b *bench) report(m Machine) Report {
 		ratioFig("yield_switch", "context switch (sched_yield ping-pong), per switch", "ns/op", &b.lwkYield, 3, false, "<= 3x",
 			local, namedSeries{"native", &b.nativeYield}),
 	)
+	r.Figures = append(r.Figures, b.procsFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.dumpFigures()...)

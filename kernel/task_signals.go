@@ -17,6 +17,10 @@ import (
 // that can take it runs soon: a sleeping one is woken with -EINTR, a
 // running stub is kicked. Any goroutine may call it.
 func (k *OS) Signal(p *task.Process, t *task.Thread, sig int, info task.SigInfo) {
+	if sig < 1 || sig > task.NSig {
+		k.Kmsg.Printf("pid %d: signal %d dropped: no such signal", p.PID, sig)
+		return // the callers check; a slip must not take the kernel down
+	}
 	bit := uint64(1) << (sig - 1)
 	k.jobControl(p, sig)
 	if ignored(p, t, sig) {

@@ -34,7 +34,7 @@ func (k *OS) exitTree(p *task.Process) {
 	if parent == nil {
 		return
 	}
-	if p.ChildSignal != 0 {
+	if p.ChildSignal != 0 && p.ChildSignal <= task.NSig { // Linux signals nobody for one past the last
 		k.Signal(parent, nil, p.ChildSignal, waitStatus(p).SigInfo())
 	}
 	k.restartWaits(parent)

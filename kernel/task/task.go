@@ -167,6 +167,9 @@ type QueuedSignal struct {
 // two more).
 const SigRTMin = 32
 
+// NSig is the last signal number (Linux's _NSIG).
+const NSig = 64
+
 // AltStack is a thread's sigaltstack.
 type AltStack struct {
 	SP    uint64
@@ -213,7 +216,7 @@ type Process struct {
 	Counters *sde.Page
 	VDSO     uint64 // where the app's vDSO is: every stub of it must have it there
 	Rlimits  [16]unix.Rlimit
-	SigActs  [65]SigAction
+	SigActs  [NSig + 1]SigAction
 	// Exit status once the process is gone: ExitCode, or ExitSignal > 0
 	// when it died of a signal.
 	ExitCode   int

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,5 +229,15 @@ int main(int argc, char **argv)
 	nanosleep(&ts, NULL);
 	int k = kill(pid, 0); /* a zombie still exists */
 	printf("zombie: kill 0 gives %d, %s\n", k, status(pid));
+	/* An exit signal past the last signal (stress-ng's clone stressor
+	 * makes them): legacy clone takes it, and the child's end signals
+	 * nobody; __WALL reaps it. */
+	errno = 0;
+	long cr = syscall(SYS_clone, 128L, NULL, NULL, NULL, NULL);
+	if (cr == 0)
+		_exit(7);
+	int cst = 0;
+	pid_t cw = cr > 0 ? waitpid(cr, &cst, __WALL) : -1;
+	printf("clone with exit signal 128: %s, reaped %d, status %d\n", cr > 0 ? "created" : strerror(errno), cw == cr, WEXITSTATUS(cst));
 	return 0;
 }

@@ -15,6 +15,7 @@ dpkg -s linux-perf >/dev/null 2>&1 || need+=(linux-perf) # perf stat under mcexe
 dpkg -s libpapi-dev >/dev/null 2>&1 || need+=(libpapi-dev) # libgomck_sde.so, the PAPI tests (libsde1 comes with it)
 command -v papi_native_avail >/dev/null || need+=(papi-tools)
 command -v promtool >/dev/null || need+=(prometheus) # promtool check metrics, the /metrics tests
+command -v stress-ng >/dev/null || need+=(stress-ng) # TestStressNG, the stress-ng figures
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

@@ -5,15 +5,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-)
 
-// stressors are the stress-ng stressors TestStressNG runs: the process
-// model (fork, clone, exec, signals, futexes, pipes, System V IPC), memory
-// (mmap, vm, malloc, shm), CPU work and devices (not exec: it refuses to
-// run as root, as the tests do). Issue 19 asks for these to
-// pass with no cliff; make bench compares their bogo-ops with native.
-var stressors = []string{"cpu", "fork", "clone", "pipe", "futex", "switch", "signal", "sem", "msg",
-	"shm", "mmap", "vm", "malloc", "hash", "matrix", "memcpy", "zero", "null", "sock", "timer"}
+	"github.com/gomck/gomck/internal/testprog"
+)
 
 // TestStressNG runs each stressor for a second under mcexec, on one LWK
 // CPU with -O, and requires what stress-ng requires natively: a run that
@@ -25,7 +19,7 @@ func TestStressNG(t *testing.T) {
 	}
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "1G", "-O")
 	base := in.Status().MemFree
-	for _, s := range stressors {
+	for _, s := range testprog.Stressors {
 		t.Run(s, func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := in.Mcexec(sng, "--"+s, "1", "-t", "1s", "--temp-path", dir, "--metrics-brief")

@@ -202,6 +202,10 @@ func TestReport(t *testing.T) {
 		metricsScrape: ok(8e6, 9e6),
 		lwkFutexProcs: ok(40000), nativeFutexProcs: ok(7000), lwkPipe: ok(700e3), nativePipe: ok(3000),
 	}
+	for i := range benchStressors {
+		b.stress.lwk[i], b.stress.native[i] = ok(2000), ok(100)
+	}
+	b.stress.lwk[indexOf("fork")] = ok(400)
 	r := b.report(Machine{})
 	want := map[string]string{
 		"local_syscall":              resultPass,
@@ -236,6 +240,8 @@ func TestReport(t *testing.T) {
 		"metrics_scrape_ms":          resultPass,
 		"futex_pingpong_procs":       resultPass,
 		"pipe_pingpong_1cpu":         resultMiss,
+		"stressng_worst":             resultPass,
+		"stressng_fork":              resultPass,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {

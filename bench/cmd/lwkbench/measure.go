@@ -84,6 +84,8 @@ type bench struct {
 	nativeFutex1, nativeFutex2, nativeFork, nativeThread, nativeYield series
 	// futex_pingpong's "always" form, which wakes at every pass.
 	nativeFutexAlways, lwkFutexAlways series
+	// The stress-ng figures (stressng.go).
+	stress stressSeries
 	// The process pairs (procs.go).
 	nativeFutexProcs, lwkFutexProcs, nativePipe, lwkPipe series
 	// Runs under mcexec; lwkGetpid2 and lwkFutex2 in the instance on pair.
@@ -199,7 +201,8 @@ func (b *bench) measure(base *bench) {
 			sample(&b.nativePipe, "native pipe_pingpong", b.cpu, b.native("pipe_pingpong", ping)) &&
 			sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
 			sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks)) &&
-			(!coreRound(r) || b.coreHost(take))
+			(!coreRound(r) || b.coreHost(take)) &&
+			(r != *reps || b.stressHost(take))
 		if !ok {
 			lost = fmt.Errorf("another LWK instance took %s in round %d", hostCPUs, r)
 			progressf("  %v: no more native runs", lost)
@@ -257,6 +260,7 @@ func (b *bench) measure(base *bench) {
 		lwkSeries = append(lwkSeries, &b.mcperf.stat, &b.mcperf.plain)
 		lwkSeries = append(lwkSeries, &b.papiRead, &b.counting.getpidOn, &b.counting.getpidOff, &b.counting.getpidRatios,
 			&b.counting.offloadOn, &b.counting.offloadOff, &b.counting.offloadRatios, &b.metricsScrape)
+		lwkSeries = append(lwkSeries, b.stress.all(false)...)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
@@ -285,6 +289,7 @@ func (b *bench) measure(base *bench) {
 					b.measureCounting()
 					b.measureInspect()
 					b.measureMetrics()
+					b.measureStressNG()
 				}
 			}
 			shutdown(b)
@@ -357,7 +362,7 @@ func (b *bench) hostSeries() []*series {
 	return append([]*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
 		&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield,
 		&b.nativeFutexProcs, &b.nativePipe},
-		b.core.hostSeries()...)
+		append(b.core.hostSeries(), b.stress.all(true)...)...)
 }
 
 // sharedNote marks the two-CPU instance's CPUs as shared with Linux.
@@ -421,6 +426,7 @@ func (b *bench) choose(only string) error {
 		"yield_switch":               {&b.lwkYield, &b.lwkGetpid, &b.nativeYield},
 	}
 	maps.Copy(needs, b.procsNeeds())
+	maps.Copy(needs, b.stressNeeds())
 	maps.Copy(needs, b.inspectNeeds())
 	maps.Copy(needs, b.coreNeeds())
 	maps.Copy(needs, b.dumpNeeds())

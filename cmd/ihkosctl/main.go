@@ -18,7 +18,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -78,34 +77,26 @@ func main() {
 	}
 }
 
-// statusWithin bounds how long status waits for the daemon: it must answer
-// within 2 s even when the daemon is wedged.
-const statusWithin = 1500 * time.Millisecond
-
-// status is ihkosctl N status: the monitor's verdict when it found the
-// instance hung or panicked (the daemon would not answer, or is gone),
-// else the daemon's own answer, or HUNGUP if it gives none in time.
+// status is ihkosctl N status (monitor.Status): the monitor's verdict
+// with its files, or the daemon's own answer.
 func status(n int) {
-	if m, err := control.ReadMonitor(n); err == nil && m.State != monitor.Running {
-		fmt.Printf("status: %s\n", m.State)
-		since := time.Unix(0, m.Since)
-		fmt.Printf("since: %s (%v ago)\n", since.Format(time.DateTime), time.Since(since).Round(time.Second))
-		for _, f := range [][2]string{{"reason", m.Reason}, {"dump", m.Dump}, {"kmsg", m.Kmsg}} {
-			if f[1] != "" {
-				fmt.Printf("%s: %s\n", f[0], f[1])
-			}
-		}
-		return
-	}
-	resp, err := control.QueryWithin(n, control.OpStatus, statusWithin)
-	if errors.Is(err, control.ErrNoAnswer) {
-		fmt.Printf("status: %s\nreason: the daemon did not answer within %v\n", monitor.Hungup, statusWithin)
-		return
-	}
+	v, err := monitor.Status(n)
 	if err != nil {
 		fail(err)
 	}
-	fmt.Print(resp.Text)
+	if v.Text != "" {
+		fmt.Print(v.Text)
+		return
+	}
+	fmt.Printf("status: %s\n", v.State)
+	if !v.Since.IsZero() {
+		fmt.Printf("since: %s (%v ago)\n", v.Since.Format(time.DateTime), time.Since(v.Since).Round(time.Second))
+	}
+	for _, f := range [][2]string{{"reason", v.Reason}, {"dump", v.Dump}, {"kmsg", v.Kmsg}} {
+		if f[1] != "" {
+			fmt.Printf("%s: %s\n", f[0], f[1])
+		}
+	}
 }
 
 // dump is ihkosctl N dump [-d LEVEL] [FILE].

@@ -11,13 +11,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/control"
 )
@@ -46,7 +44,7 @@ func main() {
 			continue
 		}
 		path := *prefix + "." + arg
-		if err := gcore(*instance, pid, path); err != nil {
+		if _, err := control.Gcore(*instance, pid, path); err != nil {
 			fmt.Fprintf(os.Stderr, "mcgcore: %d: %v\n", pid, err)
 			status = 1
 			continue
@@ -54,33 +52,4 @@ func main() {
 		fmt.Printf("Saved corefile %s\n", path)
 	}
 	os.Exit(status)
-}
-
-// gcore has instance n write the core of pid into path.
-func gcore(n, pid int, path string) error {
-	c, err := control.Dial(n)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	resp, fds, err := c.Call(control.Request{Op: control.OpGcore, PID: pid}, int(f.Fd()))
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
-	if err == nil {
-		var res control.GcoreResult
-		err = json.Unmarshal(resp.Data, &res)
-		if err == nil {
-			err = f.Close()
-		}
-	}
-	if err != nil {
-		f.Close()
-		os.Remove(path)
-	}
-	return err
 }

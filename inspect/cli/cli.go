@@ -152,19 +152,7 @@ func psOnce(t *Target, tg *inspect.Target, l *layout.Layout, pid int, cols []*re
 // Delve's evaluator (package eval) and prints it as dlv's print does, or
 // as JSON.
 func Print(t *Target, expr string) error {
-	tg, err := inspect.Open(t.Options)
-	if err != nil {
-		return err
-	}
-	defer tg.Close()
-	ev, err := eval.New(tg.Kernel, tg.Mem)
-	if err != nil {
-		return err
-	}
-	defer ev.Close()
-	// kmsg lines and paths are longer than dlv's 64-byte default.
-	ev.Limits.MaxStringLen = 4096
-	out, changing, err := StableEval(ev, expr, t.JSON, t.Options.Dump == "")
+	out, changing, err := Evaluate(t.Options, expr, t.JSON)
 	if err != nil {
 		return err
 	}
@@ -174,6 +162,24 @@ func Print(t *Target, expr string) error {
 	}
 	_, err = os.Stdout.Write(out)
 	return err
+}
+
+// Evaluate opens the target o and evaluates expr on it (StableEval):
+// mcinspect --print, and the dashboard's eval.
+func Evaluate(o inspect.Options, expr string, asJSON bool) (out []byte, changing bool, err error) {
+	tg, err := inspect.Open(o)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tg.Close()
+	ev, err := eval.New(tg.Kernel, tg.Mem)
+	if err != nil {
+		return nil, false, err
+	}
+	defer ev.Close()
+	// kmsg lines and paths are longer than dlv's 64-byte default.
+	ev.Limits.MaxStringLen = 4096
+	return StableEval(ev, expr, asJSON, o.Dump == "")
 }
 
 // printTries bounds the evaluations of a --print that keeps changing.

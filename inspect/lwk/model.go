@@ -22,7 +22,10 @@ type Snapshot struct {
 	Procs  []Process `json:"processes"`
 	Alloc  Alloc     `json:"memory"`
 	Kmsg   string    `json:"kmsg,omitempty"`
-	Stats  Stats     `json:"stats"`
+	// KmsgHead is how many bytes the ring took since boot or its last
+	// clear: Kmsg ends there (a cursor for reading only what is new).
+	KmsgHead uint64 `json:"kmsg_head,omitempty"`
+	Stats    Stats  `json:"stats"`
 	// Errors are records that could not be read at all, left out of
 	// the snapshot: the first 32, then how many more.
 	Errors []string `json:"errors,omitempty"`

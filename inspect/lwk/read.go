@@ -485,7 +485,8 @@ var endedFields = []string{"Processes", "Threads", "Forks", "Execs", "Ended.Loca
 
 func (d *decoder) kmsg(ptr value.Value) {
 	if changing, _ := d.stable("kmsg ring", ptr.Deref(), func(v value.Value) {
-		d.s.Kmsg = kmsg.Decode(v.Field("Buf").Raw(), v.Field("Head").Uint())
+		d.s.KmsgHead = v.Field("Head").Uint()
+		d.s.Kmsg = kmsg.Decode(v.Field("Buf").Raw(), d.s.KmsgHead)
 	}); changing {
 		d.s.Kmsg = "(changing)\n"
 	}

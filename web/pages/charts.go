@@ -16,8 +16,12 @@ import (
 )
 
 // timelineShown is how many of the Timeline's last polls the CPU
-// timeline draws: one 6-pixel column each fills the chart's width.
-const timelineShown = 150
+// timeline draws (a cell a poll, at least 5 pixels wide); timelineRow is
+// the height of a CPU's row, pixels.
+const (
+	timelineShown = 150
+	timelineRow   = 30
+)
 
 // Chart IDs: the page's script finds each chart by them (go-echarts
 // names the instance goecharts_ID).
@@ -116,9 +120,13 @@ func timelineChart(ticks []source.Tick) *charts.Scatter {
 		rows = append(rows, fmt.Sprintf("cpu %d", c))
 	}
 	ch := charts.NewScatter()
-	ch.SetGlobalOptions(initialization(chartTimeline, fmt.Sprintf("%dpx", 110+28*len(rows))), noAnimation, title("CPU timeline"), tooltip, legendTop, gridBelow,
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: at}),
+	ch.SetGlobalOptions(initialization(chartTimeline, fmt.Sprintf("%dpx", 100+timelineRow*len(rows))), noAnimation, title("CPU timeline"), tooltip, legendTop,
+		charts.WithGridOpts(opts.Grid{Top: "60px", Bottom: "40px", Left: "80px", Right: "30px"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category"}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: rows}))
+	ch.SetXAxis(at)
+	// A cell a poll, as wide as the grid (790 pixels) allows.
+	width := min(24, max(2, 790/max(1, len(ticks))))
 	keys := make([]key, 0, len(points))
 	for k := range points {
 		keys = append(keys, k)
@@ -126,7 +134,7 @@ func timelineChart(ticks []source.Tick) *charts.Scatter {
 	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.pid, b.pid), cmp.Compare(a.tid, b.tid)) })
 	for _, k := range keys {
 		ch.AddSeries(names[k], points[k], charts.WithSeriesOpts(func(s *charts.SingleSeries) {
-			s.Symbol, s.SymbolSize = "rect", []int{6, 20}
+			s.Symbol, s.SymbolSize = "rect", []int{width, timelineRow - 4}
 			if k.tid == 0 {
 				s.ItemStyle = &opts.ItemStyle{Color: "#d0d0d0"}
 			}

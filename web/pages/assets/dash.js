@@ -79,7 +79,7 @@
     refresh();
   };
   events.onmessage = onEvent;
-  for (const name of ["update", "instances", "instance"]) events.addEventListener(name, onEvent);
+  events.addEventListener("poll", onEvent); // web/api names its events "poll"
   // Without the stream (an error, a proxy that buffers it), the page
   // still follows its rate.
   setInterval(() => {

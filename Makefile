@@ -2,7 +2,7 @@
 # root for the LWK tests); `make bench` prints the benchmark figures.
 GO      ?= go
 BIN     := bin
-CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect mcgcore ihkmond eclair mccrash mcperf
+CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect mcgcore ihkmond eclair mccrash mcperf mcdash
 export CGO_ENABLED ?= 1
 
 .PHONY: all deps test bench bench-ab clean vet demo
@@ -21,6 +21,10 @@ $(BIN)/mcexec: FORCE
 # needs no loader or libc on the LWK.
 $(BIN)/mcperf: FORCE
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/mcperf
+
+# mcdash is one static binary, its assets embedded: it runs where it is copied.
+$(BIN)/mcdash: FORCE
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/mcdash
 
 # PAPI's sde:::lwk:: events (perf/sde), preloaded by mcexec; needs
 # libpapi-dev (scripts/deps.sh).

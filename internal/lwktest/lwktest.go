@@ -43,9 +43,12 @@ func Bin(tb testing.TB) string {
 		if binErr = gobuild(root, filepath.Join(binDir, "mcexec"), nil, "-buildmode=pie", "./cmd/mcexec"); binErr != nil {
 			return
 		}
-		// mcperf runs itself under mcexec: static, as make builds it.
-		if binErr = gobuild(root, filepath.Join(binDir, "mcperf"), []string{"CGO_ENABLED=0"}, "./cmd/mcperf"); binErr != nil {
-			return
+		// mcperf runs itself under mcexec, and mcdash is one binary to
+		// copy: static, as make builds them.
+		for _, c := range []string{"mcperf", "mcdash"} {
+			if binErr = gobuild(root, filepath.Join(binDir, c), []string{"CGO_ENABLED=0"}, "./cmd/"+c); binErr != nil {
+				return
+			}
 		}
 		binErr = buildSDE(root, binDir)
 	})

@@ -97,7 +97,7 @@ func timelineChart(ticks []source.Tick) *charts.Scatter {
 	points := map[key][]opts.ScatterData{}
 	names := map[key]string{}
 	for i, t := range ticks {
-		at = append(at, t.At.Format("15:04:05"))
+		at = append(at, t.At.Format("15:04:05.0"))
 		for _, c := range t.CPUs {
 			cpus[c.CPU] = true
 			k := key{c.TID, c.PID}

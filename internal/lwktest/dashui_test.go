@@ -1,0 +1,154 @@
+package lwktest
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomck/gomck/internal/testprog"
+	"github.com/gomck/gomck/web/pages/browser"
+)
+
+// TestDashboardUI opens mcdash's pages in headless Chromium while a
+// program runs on an instance: the overview lists the process, the
+// instance page draws its charts and a live value (the instance's system
+// call count) changes between two looks, the process page shows its
+// threads. The instance page's screenshot is saved in $GOMCK_ARTIFACTS
+// (or the test's directory).
+func TestDashboardUI(t *testing.T) {
+	if _, err := browser.Chromium(); err != nil {
+		t.Skip(err)
+	}
+	in := Boot(t, "-c", strconv.Itoa(LWKCPU(t)), "-m", "256M")
+	app := launch(t, in, testprog.MustC(t, "ticker"), "100000", "20")
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	base := mcdashAt(t, in)
+	b, err := browser.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+
+	if err := b.Open(base + "/"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitText("#procs-0", "ticker", 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	took, err := b.FirstRender(base+"/instances/0?rate=10", "rates", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("instance page drawn in %v", took)
+	for _, id := range []string{"timeline", "rates", "offload", "memory"} {
+		if s, err := b.WaitChart(id, 5*time.Second); err != nil {
+			t.Error(err)
+		} else if s.Width == 0 || s.Height == 0 {
+			t.Errorf("chart %s is %dx%d", id, s.Width, s.Height)
+		}
+	}
+	first, err := b.Text("#syscalls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitText("#offloaded", "write", 5*time.Second); err != nil {
+		t.Error(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now, err := b.Text("#syscalls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now != first && now != "" {
+			t.Logf("system calls %s, then %s", first, now)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the instance's system calls stayed %q for 10 s while the ticker runs", first)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // let the rates line grow for the picture
+	png, err := b.Screenshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := os.Getenv("GOMCK_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	shot := filepath.Join(dir, "dashboard.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", shot)
+
+	rows := mcps(t, in)
+	pid := 0
+	for _, r := range rows {
+		if strings.Contains(filepath.Base(r.Exe), "ticker") {
+			pid = r.PID
+		}
+	}
+	if pid == 0 {
+		t.Fatalf("mcps does not show the ticker: %+v", rows)
+	}
+	if err := b.Open(base + "/instances/0/processes/" + strconv.Itoa(pid)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitText(".threads", "ticker", 5*time.Second); err != nil {
+		t.Error(err)
+	}
+	if err := b.WaitText(".maps", "[stack]", time.Second); err != nil {
+		t.Error(err)
+	}
+	if err := b.Open(base + "/instances/7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitText("#error", "instance 7", time.Second); err != nil {
+		t.Error(err)
+	}
+}
+
+// mcdashAt starts bin/mcdash on a free loopback port for instance in and
+// returns its address; the cleanup stops it by its pid.
+func mcdashAt(t *testing.T, in *Instance) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(in.Bin, "mcdash"), "-listen", "127.0.0.1:0", "-out", t.TempDir())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "mcdash: listening on "); ok {
+				addr <- strings.TrimSuffix(a, "/")
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return a
+	case <-time.After(30 * time.Second):
+		t.Fatal("mcdash did not say where it listens in 30 s")
+	}
+	return ""
+}

@@ -112,6 +112,8 @@ type bench struct {
 	papiRead series
 	// The cost of counting (counting.go).
 	counting countingSeries
+	// The dashboard figures (dash.go).
+	dash dashSeries
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -251,6 +253,7 @@ func (b *bench) measure(base *bench) {
 		lwkSeries = append(lwkSeries, &b.mcperf.stat, &b.mcperf.plain)
 		lwkSeries = append(lwkSeries, &b.papiRead, &b.counting.getpidOn, &b.counting.getpidOff, &b.counting.getpidRatios,
 			&b.counting.offloadOn, &b.counting.offloadOff, &b.counting.offloadRatios)
+		lwkSeries = append(lwkSeries, b.dash.all()...)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
@@ -275,6 +278,7 @@ func (b *bench) measure(base *bench) {
 				b.measurePAPI()
 				if r == *reps {
 					b.measureCounting()
+					b.measureDash()
 					b.measureInspect()
 				}
 			}
@@ -417,6 +421,7 @@ func (b *bench) choose(only string) error {
 	maps.Copy(needs, b.mcperfNeeds())
 	maps.Copy(needs, b.papiNeeds())
 	maps.Copy(needs, b.countingNeeds())
+	maps.Copy(needs, b.dashNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

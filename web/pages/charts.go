@@ -34,11 +34,11 @@ const (
 
 // instanceChartSet is the instance page's charts: each one's element and
 // script, the scripts they load, and every chart's option for the page's
-// refresh to apply.
+// updates.
 type instanceChartSet struct {
-	HTML   map[string]template.HTML
-	Assets []string
-	Data   template.JS
+	HTML    map[string]template.HTML
+	Assets  []string
+	Options map[string]json.RawMessage
 }
 
 // chart is a go-echarts chart the page can draw.
@@ -48,8 +48,7 @@ type chart interface {
 }
 
 func instanceCharts(in source.Instance) (instanceChartSet, error) {
-	set := instanceChartSet{HTML: map[string]template.HTML{}}
-	options := map[string]json.RawMessage{}
+	set := instanceChartSet{HTML: map[string]template.HTML{}, Options: map[string]json.RawMessage{}}
 	for id, c := range map[string]chart{
 		chartTimeline: timelineChart(in.Timeline),
 		chartRates:    ratesChart(in),
@@ -61,14 +60,9 @@ func instanceCharts(in source.Instance) (instanceChartSet, error) {
 		if !json.Valid([]byte(s.Option)) {
 			return instanceChartSet{}, fmt.Errorf("chart %s: go-echarts made an option that is not JSON", id)
 		}
-		options[id] = json.RawMessage(s.Option)
+		set.Options[id] = json.RawMessage(s.Option)
 		set.Assets = c.GetAssets().JSAssets.Values
 	}
-	data, err := json.Marshal(options)
-	if err != nil {
-		return instanceChartSet{}, fmt.Errorf("charts: %w", err)
-	}
-	set.Data = template.JS(data)
 	return set, nil
 }
 

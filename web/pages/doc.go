@@ -9,13 +9,18 @@
 //
 // The pages are rendered on the server with html/template, from the
 // source's state and inspect/report's formatting (no second reader of
-// kernel state). A small script (assets/dash.js) listens to the API's
-// event stream (/api/v1/events, at the page's ?rate=, 1 to 10 per
-// second) and, at each event, fetches the page again and swaps its live
-// sections and its charts' options in place: one renderer for the first
-// look and the updates. Without the stream it refreshes at its rate
-// anyway, so a page shows "no LWK instance is booted" and keeps looking.
-//
+// kernel state). Each page has its own stream of updates: the same URL
+// with ?live=stream is Server-Sent Events, one after each poll of the
+// source and at most the page's ?rate= a second (1 to 10), carrying the
+// page's live sections (the templates "live-ID", rendered as the page
+// renders them) and chart options that changed. A small script
+// (assets/dash.js) swaps them in place: one renderer for the first look
+// and the updates. The pages do not fetch themselves at each event of
+// the API's /api/v1/events, as they first did: at 10 Hz Chromium spent a
+// quarter of a CPU on the fetches and their parsing alone, on the Linux
+// CPU the offloaded calls need (lwkbench's dash_disturbance_offload).
+// A stream paces the source to its rate, as the API's does.
+
 // Charts are github.com/go-echarts/go-echarts/v2: it writes echarts
 // options from Go types, so the charts are built from the same values
 // as the tables, and it takes an asset host, set to AssetsPath so

@@ -1,20 +1,20 @@
-// mcdash's pages: follow the API's event stream and, at each event,
-// re-read the page and swap its live sections and chart data in place.
+// mcdash's pages: follow the page's own stream of updates (?live=stream,
+// Server-Sent Events at the page's ?rate=) and swap the live sections and
+// the charts' data in place.
 "use strict";
 (function () {
   const body = document.body;
   const rate = Number(body.dataset.rate) || 1;
-  const params = new URLSearchParams(location.search);
+  // With -token, the page was opened with ?token= once (mcdash then keeps
+  // it in a cookie); the actions carry it too, for clients without.
   let token = "";
   if (body.dataset.token === "true") {
-    token = params.get("token") || sessionStorage.getItem("mcdash-token") || "";
+    token = new URLSearchParams(location.search).get("token") || sessionStorage.getItem("mcdash-token") || "";
     if (token) sessionStorage.setItem("mcdash-token", token);
   }
   const headers = token ? { Authorization: "Bearer " + token } : {};
   const live = document.getElementById("live");
   const ratePoints = 300; // points the rates line keeps
-  let busy = false;
-  let lastEvent = 0;
 
   function chart(id) {
     const el = document.getElementById(id);
@@ -22,7 +22,7 @@
   }
 
   // appendPoint adds the new poll's point to a chart that draws a line
-  // over time: each page carries only its last point.
+  // over time: each update carries only its last point.
   function appendPoint(c, opt) {
     const x = opt.xAxis && opt.xAxis[0].data;
     if (!x || !x.length) return;
@@ -40,51 +40,43 @@
     c.setOption({ xAxis: [{ data: xs.slice(-ratePoints) }], series: series });
   }
 
-  function applyCharts(data) {
-    for (const [id, opt] of Object.entries(data)) {
+  function applyCharts(options) {
+    for (const [id, opt] of Object.entries(options)) {
       const c = chart(id);
       if (!c) continue;
       if (document.getElementById(id).closest("[data-append]")) appendPoint(c, opt);
-      else c.setOption(opt, { notMerge: true });
+      // Replacing the series and axes' data only is cheaper than a
+      // new option (notMerge), which rebuilds every component.
+      else c.setOption({ xAxis: opt.xAxis, yAxis: opt.yAxis, series: opt.series }, { replaceMerge: ["series"], lazyUpdate: true });
     }
   }
 
-  async function refresh() {
-    if (busy) return;
-    busy = true;
-    try {
-      const r = await fetch(location.href, { headers: headers, cache: "no-store" });
-      const doc = new DOMParser().parseFromString(await r.text(), "text/html");
-      for (const el of document.querySelectorAll("[data-live]")) {
-        const fresh = doc.getElementById(el.id);
-        if (fresh && fresh.innerHTML !== el.innerHTML) el.innerHTML = fresh.innerHTML;
-      }
-      const data = doc.getElementById("chart-data");
-      if (data) applyCharts(JSON.parse(data.textContent));
-      live.textContent = "●";
-      live.className = "live on";
-      live.title = "updated " + new Date().toLocaleTimeString();
-    } catch (e) {
-      live.textContent = "○";
-      live.className = "live off";
-      live.title = String(e);
-    } finally {
-      busy = false;
-    }
+  function state(on, why) {
+    live.textContent = on ? "●" : "○";
+    live.className = on ? "live on" : "live off";
+    live.title = why;
   }
 
-  const events = new EventSource("/api/v1/events?rate=" + rate + (token ? "&token=" + encodeURIComponent(token) : ""));
-  const onEvent = () => {
-    lastEvent = Date.now();
-    refresh();
+  const url = new URL(location.href);
+  url.searchParams.set("live", "stream");
+  url.searchParams.set("rate", rate);
+  const events = new EventSource(url);
+  events.onmessage = (e) => {
+    const u = JSON.parse(e.data);
+    if (u.gone) {
+      // The instance or process is gone: the page says so.
+      events.close();
+      location.reload();
+      return;
+    }
+    for (const [id, html] of Object.entries(u.sections || {})) {
+      const el = document.getElementById(id);
+      if (el) el.innerHTML = html;
+    }
+    if (u.charts) applyCharts(u.charts);
+    state(true, "updated " + new Date().toLocaleTimeString());
   };
-  events.onmessage = onEvent;
-  events.addEventListener("poll", onEvent); // web/api names its events "poll"
-  // Without the stream (an error, a proxy that buffers it), the page
-  // still follows its rate.
-  setInterval(() => {
-    if (Date.now() - lastEvent > 2000 + 1000 / rate) refresh();
-  }, 1000 / rate);
+  events.onerror = () => state(false, "the update stream is down: retrying");
 
   for (const b of document.querySelectorAll("[data-post]")) {
     b.addEventListener("click", async () => {
@@ -97,7 +89,7 @@
         let shown = text;
         try {
           const v = JSON.parse(text);
-          shown = (v.file || v.path ? "written: " + (v.file || v.path) + "\n\n" : "") + JSON.stringify(v, null, 2);
+          shown = (v.file ? "written: " + v.file + "\n\n" : "") + JSON.stringify(v, null, 2);
         } catch (_) {}
         out.textContent = (r.ok ? "" : r.status + " " + r.statusText + "\n") + shown;
       } catch (e) {

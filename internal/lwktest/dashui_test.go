@@ -31,7 +31,7 @@ func TestDashboardUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := mcdashAt(t, in)
-	b, err := browser.Start()
+	b, err := browser.Start(false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestChromium(t *testing.T) {
 	}
 	srv := httptest.NewServer(Handler(fixed{ins: []source.Instance{running()}}, Options{Linux: linux{}}))
 	defer srv.Close()
-	b, err := browser.Start()
+	b, err := browser.Start(false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,16 @@
 package pages
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,6 +189,97 @@ func TestNoExternalURL(t *testing.T) {
 			if err != nil || u.Host != host {
 				t.Errorf("GET %s links to %s", path, m)
 			}
+		}
+	}
+}
+
+// changing is a Source whose instances the test replaces, waking the
+// streams.
+type changing struct {
+	mu      sync.Mutex
+	ins     []source.Instance
+	updates chan struct{}
+}
+
+func (c *changing) set(ins ...source.Instance) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ins = ins
+	close(c.updates)
+	c.updates = make(chan struct{})
+}
+
+func (c *changing) Instances() []source.Instance {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ins
+}
+
+func (c *changing) Instance(n int) (source.Instance, bool) {
+	return fixed{ins: c.Instances()}.Instance(n)
+}
+
+func (c *changing) Updates(context.Context) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.updates
+}
+
+func (c *changing) ReadOnly() bool { return false }
+
+// TestStream: a page's stream sends its live sections and charts, then
+// only what changed after a poll, and says when the page is gone.
+func TestStream(t *testing.T) {
+	src := &changing{ins: []source.Instance{running()}, updates: make(chan struct{})}
+	srv := httptest.NewServer(Handler(src, Options{}))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/instances/0?live=stream&rate=10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	events := bufio.NewScanner(res.Body)
+	events.Buffer(nil, 1<<20)
+	next := func() update {
+		t.Helper()
+		for events.Scan() {
+			if data, ok := strings.CutPrefix(events.Text(), "data: "); ok {
+				var u update
+				if err := json.Unmarshal([]byte(data), &u); err != nil {
+					t.Fatalf("event %q: %v", data, err)
+				}
+				return u
+			}
+		}
+		t.Fatalf("the stream ended: %v", events.Err())
+		return update{}
+	}
+	first := next()
+	for _, id := range []string{"summary", "offloaded", "allocator"} {
+		if first.Sections[id] == "" {
+			t.Errorf("first event: no section %s in %v", id, first.Sections)
+		}
+	}
+	if !strings.Contains(first.Sections["summary"], "500/s") || len(first.Charts) != 4 {
+		t.Errorf("first event: summary %q, %d charts", first.Sections["summary"], len(first.Charts))
+	}
+	in := running()
+	in.Snap.Alloc.Fails = 3
+	src.set(in)
+	second := next()
+	if _, ok := second.Sections["allocator"]; !ok || len(second.Sections) != 1 || len(second.Charts) != 0 {
+		t.Errorf("after a poll that changed the allocator's fails: sections %v, %d charts", second.Sections, len(second.Charts))
+	}
+	src.set()
+	if gone := next(); !strings.Contains(gone.Gone, "instance 0 is not watched") {
+		t.Errorf("after the instance went: %+v", gone)
+	}
+	for path, status := range map[string]int{"/?live=yes": 400, "/instances/5?live=stream": 404, "/?live=stream&rate=0": 400} {
+		if res, _ := get(t, Handler(fixed{}, Options{}), path); res.StatusCode != status {
+			t.Errorf("GET %s: %d, want %d", path, res.StatusCode, status)
 		}
 	}
 }

@@ -15,8 +15,13 @@ type Core struct {
 	PID   int // from NT_PRPSINFO; 0 if absent
 	Files []elfinfo.MappedFile
 	Auxv  []byte
-	f     *elf.File
-	segs  []*elf.Prog // PT_LOAD by address
+	// Threads and Process are what the notes say of the dumped
+	// process (NT_PRSTATUS, NT_PRPSINFO): an app core's are read as
+	// its process (lwk.ReadAppCore).
+	Threads []elfinfo.Prstatus
+	Process elfinfo.Prpsinfo
+	f       *elf.File
+	segs    []*elf.Prog // PT_LOAD by address
 }
 
 // OpenCore opens an ELF core file.
@@ -63,6 +68,15 @@ func (c *Core) readNotes(p *elf.Prog) error {
 	}
 	if d, ok := elfinfo.Find(notes, "CORE", elfinfo.NTPrpsinfo); ok {
 		c.PID, _ = elfinfo.PrpsinfoPID(d, c.f.ByteOrder)
+		c.Process, _ = elfinfo.ParsePrpsinfo(d, c.f.ByteOrder)
+	}
+	for _, n := range notes {
+		if n.Name != "CORE" || n.Type != elfinfo.NTPrstatus {
+			continue
+		}
+		if st, ok := elfinfo.ParsePrstatus(n.Desc, c.f.ByteOrder); ok {
+			c.Threads = append(c.Threads, st)
+		}
 	}
 	if d, ok := elfinfo.Find(notes, "CORE", elfinfo.NTAuxv); ok {
 		c.Auxv = d
@@ -77,6 +91,21 @@ func (c *Core) readNotes(p *elf.Prog) error {
 
 // Close closes the file.
 func (c *Core) Close() error { return c.f.Close() }
+
+// Load is one PT_LOAD segment of a core: a mapping of the process.
+type Load struct {
+	Start, End uint64
+	Flags      elf.ProgFlag
+}
+
+// Loads are the core's PT_LOAD segments by address.
+func (c *Core) Loads() []Load {
+	out := make([]Load, 0, len(c.segs))
+	for _, p := range c.segs {
+		out = append(out, Load{Start: p.Vaddr, End: p.Vaddr + p.Memsz, Flags: p.Flags})
+	}
+	return out
+}
 
 // ReadMemory reads from the PT_LOAD segments. Memory the dump left out (a
 // segment's bytes past its file size: read-only file mappings in a gcore)

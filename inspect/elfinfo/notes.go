@@ -114,9 +114,12 @@ const AtEntry = 9
 
 // PrpsinfoPID returns pr_pid of an x86-64 NT_PRPSINFO payload.
 func PrpsinfoPID(b []byte, order binary.ByteOrder) (int, bool) {
-	const pidOff = 24 // after state, sname, zomb, nice, padding, flag, uid, gid
-	if len(b) < pidOff+4 {
+	if len(b) < prpsinfoPIDOff+4 {
 		return 0, false
 	}
-	return int(int32(order.Uint32(b[pidOff:]))), true
+	return int(int32(order.Uint32(b[prpsinfoPIDOff:]))), true
 }
+
+// prpsinfoPIDOff is pr_pid's offset: after state, sname, zomb, nice,
+// padding, flag, uid, gid.
+const prpsinfoPIDOff = 24

@@ -138,7 +138,10 @@ func (a *api) eval(w http.ResponseWriter, r *http.Request, p params) error {
 	if !ok {
 		return errorf(http.StatusNotImplemented, "this source cannot evaluate")
 	}
-	o, _ := ts.TargetOptions(p.n)
+	o, ok := ts.TargetOptions(p.n)
+	if !ok {
+		return errorf(http.StatusNotImplemented, "instance %d: no kernel memory to evaluate on (an app core?)", p.n)
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), evalWithin)
 	defer cancel()
 	type result struct {

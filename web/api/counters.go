@@ -40,6 +40,7 @@ type SyscallRate struct {
 type CPUCounters struct {
 	CPU    int                `json:"cpu"`
 	Totals map[string]float64 `json:"totals"` // by event name
+	Rates  map[string]float64 `json:"per_s"`  // since the previous poll
 }
 
 // cpuEvents are the events an LWK CPU record counts, by the counter
@@ -80,13 +81,27 @@ func (a *api) counters(w http.ResponseWriter, _ *http.Request, p params) error {
 			OffloadRate: perSecond(float64(d.Offloaded.Calls))})
 	}
 	slices.SortFunc(out.Syscalls, func(a, b SyscallRate) int { return cmp.Compare(a.Nr, b.Nr) })
+	before := map[int]CPUCounters{}
+	if in.Previous != nil {
+		for _, c := range in.Previous.CPUs {
+			before[c.Index] = cpuCounters(c)
+		}
+	}
 	for _, c := range s.CPUs {
-		out.CPUs = append(out.CPUs, cpuCounters(c))
+		cc := cpuCounters(c)
+		cc.Rates = map[string]float64{}
+		if prev, ok := before[c.Index]; ok {
+			for name, v := range cc.Totals {
+				cc.Rates[name] = perSecond(max(v-prev.Totals[name], 0))
+			}
+		}
+		out.CPUs = append(out.CPUs, cc)
 	}
 	return writeJSON(w, out)
 }
 
-// cpuCounters are CPU c's own counts, named as the events that read them.
+// cpuCounters are CPU c's own counts, named as the events that read them
+// (no rates).
 func cpuCounters(c lwk.CPU) CPUCounters {
 	sample := perf.Sample{LocalCalls: c.LocalCalls, OffloadCalls: c.OffloadCalls,
 		PageFaults: c.PageFaults, Switches: c.Switches, IdleNs: c.IdleNs}

@@ -45,13 +45,13 @@ type CPUSummary struct {
 // Detail is instances/N: the summary and the instance's own records.
 type Detail struct {
 	Summary
-	BootTime   time.Time   `json:"boot_time"`
-	Elapsed    float64     `json:"elapsed_s"` // since the previous poll
-	CPURecords []lwk.CPU   `json:"cpu_records"`
-	Memory     Memory      `json:"memory"`
-	Stats      lwk.Stats   `json:"stats"`
-	Timeline   []TimeSlice `json:"timeline"`
-	Errors     []string    `json:"errors,omitempty"`
+	BootTime   time.Time     `json:"boot_time"`
+	Elapsed    float64       `json:"elapsed_s"` // since the previous poll
+	CPURecords []lwk.CPU     `json:"cpu_records"`
+	Memory     Memory        `json:"memory"`
+	Stats      lwk.Stats     `json:"stats"`
+	Timeline   []source.Tick `json:"timeline"`
+	Errors     []string      `json:"errors,omitempty"`
 }
 
 // Memory is the page allocator, per NUMA node.
@@ -65,12 +65,6 @@ type Memory struct {
 	Fails       uint64     `json:"fails"`
 	Nodes       []lwk.Node `json:"nodes"`
 	Changing    bool       `json:"changing,omitempty"`
-}
-
-// TimeSlice is one poll of the CPU timeline.
-type TimeSlice struct {
-	At   time.Time        `json:"at"`
-	CPUs []source.CPUTick `json:"cpus"`
 }
 
 // ProcessSummary is one process in instances/N/processes.
@@ -216,15 +210,15 @@ func (a *api) instance(w http.ResponseWriter, _ *http.Request, p params) error {
 	if err != nil {
 		return err
 	}
-	d := Detail{Summary: summarize(in), Elapsed: in.Elapsed.Seconds(), CPURecords: []lwk.CPU{}, Timeline: []TimeSlice{}}
+	d := Detail{Summary: summarize(in), Elapsed: in.Elapsed.Seconds(), CPURecords: []lwk.CPU{}, Timeline: in.Timeline}
 	if s := in.Snap; s != nil {
 		d.BootTime, d.CPURecords, d.Stats, d.Errors = time.Unix(0, s.BootTime), s.CPUs, s.Stats, s.Errors
 		al := s.Alloc
 		d.Memory = Memory{PageSize: pageSize(s), Pages: al.Pages, FreePages: al.Free, LargestFree: al.Largest,
 			FreeRuns: al.Runs, Allocs: al.Allocs, Fails: al.Fails, Nodes: al.Nodes, Changing: al.Changing}
 	}
-	for _, t := range in.Timeline {
-		d.Timeline = append(d.Timeline, TimeSlice{At: t.At, CPUs: t.CPUs})
+	if d.Timeline == nil {
+		d.Timeline = []source.Tick{}
 	}
 	return writeJSON(w, d)
 }

@@ -63,6 +63,7 @@ type reader struct {
 	tg       *inspect.Target
 	l        *layout.Layout
 	totals   stat.Sample
+	snap     *lwk.Snapshot
 	at       time.Time
 	timeline []Tick
 }
@@ -260,8 +261,9 @@ func (p *Poller) pollOne(n int) Instance {
 	if !r.at.IsZero() {
 		in.Elapsed = in.At.Sub(r.at)
 		in.Rates = stat.Delta(r.totals, in.Totals, in.Elapsed)
+		in.Previous = r.snap
 	}
-	r.totals, r.at = in.Totals, in.At
+	r.totals, r.snap, r.at = in.Totals, snap, in.At
 	r.timeline = appendTick(r.timeline, TickOf(snap, in.At))
 	in.Timeline = r.timeline
 	return in

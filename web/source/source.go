@@ -47,7 +47,11 @@ type Instance struct {
 	// Snap is what was read, with lwk.What{Syscalls: true} (plus VMAs
 	// for the processes); nil when the instance could not be read.
 	Snap *lwk.Snapshot
-	At   time.Time
+	// Previous is the poll before's snapshot, Elapsed before Snap (nil
+	// on the first poll after a boot): per-CPU and per-thread rates are
+	// the differences of the two.
+	Previous *lwk.Snapshot
+	At       time.Time
 	// Totals are stat.InstanceTotals(Snap); Rates are stat.Delta of the
 	// previous poll's Totals and these, over Elapsed (zero Elapsed on
 	// the first poll after a boot).
@@ -63,16 +67,16 @@ const TimelineLen = 600
 
 // Tick is which thread each LWK CPU was running at one poll.
 type Tick struct {
-	At   time.Time
-	CPUs []CPUTick
+	At   time.Time `json:"at"`
+	CPUs []CPUTick `json:"cpus"`
 }
 
 // CPUTick is one LWK CPU at one poll: TID 0 is idle.
 type CPUTick struct {
-	CPU  int
-	TID  int
-	PID  int
-	Comm string // the process's executable's base name
+	CPU  int    `json:"cpu"`
+	TID  int    `json:"tid"`
+	PID  int    `json:"pid"`
+	Comm string `json:"comm"` // the process's executable's base name
 }
 
 // Linux is what the eBPF collectors (web/bpf) measure on the Linux side

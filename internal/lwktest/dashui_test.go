@@ -1,13 +1,10 @@
 package lwktest
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +27,7 @@ func TestDashboardUI(t *testing.T) {
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
-	base := mcdashAt(t, in)
+	base := startDash(t, in.RunDir).base
 	b, err := browser.Start(false)
 	if err != nil {
 		t.Fatal(err)
@@ -117,38 +114,4 @@ func TestDashboardUI(t *testing.T) {
 	if err := b.WaitText("#error", "instance 7", time.Second); err != nil {
 		t.Error(err)
 	}
-}
-
-// mcdashAt starts bin/mcdash on a free loopback port for instance in and
-// returns its address; the cleanup stops it by its pid.
-func mcdashAt(t *testing.T, in *Instance) string {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(in.Bin, "mcdash"), "-listen", "127.0.0.1:0", "-out", t.TempDir())
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		cmd.Wait()
-	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "mcdash: listening on "); ok {
-				addr <- strings.TrimSuffix(a, "/")
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return a
-	case <-time.After(30 * time.Second):
-		t.Fatal("mcdash did not say where it listens in 30 s")
-	}
-	return ""
 }

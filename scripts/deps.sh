@@ -15,6 +15,7 @@ dpkg -s linux-perf >/dev/null 2>&1 || need+=(linux-perf) # perf stat under mcexe
 dpkg -s libpapi-dev >/dev/null 2>&1 || need+=(libpapi-dev) # libgomck_sde.so, the PAPI tests (libsde1 comes with it)
 command -v papi_native_avail >/dev/null || need+=(papi-tools)
 command -v chromium >/dev/null || need+=(chromium) # headless Chromium, for the dashboard's page tests (chromedp)
+command -v promtool >/dev/null || need+=(prometheus) # promtool check metrics, the /metrics tests
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

@@ -77,6 +77,13 @@ func read(t *inspect.Target, l *layout.Layout, what What, budget int64) (*Snapsh
 		}
 		return nil, fmt.Errorf("%s: instance record: %w", t.Source, err)
 	}
+	// The ended threads' sums before the threads: the kernel folds a
+	// thread's counts into them before it drops the thread, so a thread
+	// that ends during the read is then counted once, or for one read
+	// not at all (sums over the threads and the ended, read after them,
+	// would count it twice: a spike in the rates, in Prometheus's
+	// counters a step that stays).
+	d.s.Stats = d.stats(inst.Deref().Field("Stats"))
 	for _, c := range cpus {
 		if c, ok := d.cpu(c); ok {
 			d.s.CPUs = append(d.s.CPUs, c)
@@ -91,7 +98,6 @@ func read(t *inspect.Target, l *layout.Layout, what What, budget int64) (*Snapsh
 		}
 	}
 	d.s.Alloc = d.alloc(alloc)
-	d.s.Stats = d.stats(inst.Deref().Field("Stats"))
 	if what.Kmsg {
 		d.kmsg(ring)
 	}

@@ -19,17 +19,14 @@ func InstanceTotals(s *lwk.Snapshot) Sample {
 		Signals: st.EndedSignals, LocalNs: st.EndedLocalNs, OffloadNs: st.EndedOffloadNs}}
 	// The CPUs count switches, faults and calls of every thread, ended
 	// or not, under one sequence counter each.
-	var now unix.Timespec
-	live := s.Live && unix.ClockGettime(unix.CLOCK_MONOTONIC, &now) == nil
 	for _, c := range s.CPUs {
-		if live && c.IdleSince > 0 && now.Nano() > c.IdleSince {
-			t.IdleNs += uint64(now.Nano() - c.IdleSince) // asleep now, since then
-		}
 		t.Switches += c.Switches
 		t.PageFaults += c.PageFaults
 		t.LocalCalls += c.LocalCalls
 		t.OffloadCalls += c.OffloadCalls
-		t.IdleNs += c.IdleNs
+	}
+	for _, idle := range CPUIdleNs(s) {
+		t.IdleNs += idle
 	}
 	t.Syscalls = sumSyscalls(nil, s.Stats.EndedSyscalls)
 	for _, p := range s.Procs {
@@ -45,6 +42,21 @@ func InstanceTotals(s *lwk.Snapshot) Sample {
 	}
 	t.cpus = len(s.CPUs)
 	return t
+}
+
+// CPUIdleNs is the idle time of each of s's LWK CPUs, in s.CPUs' order:
+// what it counted, and in a live read the sleep it is in.
+func CPUIdleNs(s *lwk.Snapshot) []uint64 {
+	var now unix.Timespec
+	live := s.Live && unix.ClockGettime(unix.CLOCK_MONOTONIC, &now) == nil
+	idle := make([]uint64, len(s.CPUs))
+	for i, c := range s.CPUs {
+		idle[i] = c.IdleNs
+		if live && c.IdleSince > 0 && now.Nano() > c.IdleSince {
+			idle[i] += uint64(now.Nano() - c.IdleSince) // asleep now, since then
+		}
+	}
+	return idle
 }
 
 // Delta is what the instance counted from totals a to totals b, elapsed

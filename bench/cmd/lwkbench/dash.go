@@ -7,16 +7,16 @@ package main
 // calls, it yields that CPU to mcexec; a person's browser would run on
 // another machine and cost the host nothing.
 //
-//  22. The instance page's first render: from Chromium's navigation to
+//  23. The instance page's first render: from Chromium's navigation to
 //     the rates chart's canvas drawn, fresh each time (echarts loaded
 //     from mcdash again: it sends no cache validators). Target: < 1 s.
-//  23. The LWK getpid loop while that page is open at 10 Hz (the API's
-//     event stream at ?rate=10 paces the poller to 10 reads a second,
-//     the page fetches and redraws itself at each), against the same
-//     loop while mcdash is stopped (SIGSTOP: no reads of the daemon, and
-//     the page, its requests pending, draws nothing). Switched every
-//     second and judged as figure 11. Target: <= 1.01x.
-//  24. The same for the 1-byte /dev/null write loop (offloaded calls).
+//  24. The LWK getpid loop while that page is open at 10 Hz (its update
+//     stream at ?rate=10 paces the poller to 10 reads a second, and the
+//     page redraws at each update), against the same loop while mcdash
+//     is stopped (SIGSTOP: no reads of the daemon, no updates, the page
+//     draws nothing). Switched every second and judged as figure 11.
+//     Target: <= 1.01x.
+//  25. The same for the 1-byte /dev/null write loop (offloaded calls).
 
 import (
 	"context"
@@ -35,10 +35,10 @@ import (
 
 var dashDur = flag.Duration("dash-disturbance", 40e9, "length of each of figures dash_disturbance_*'s LWK runs, mcdash switched on and off every second (at least 5s)")
 
-// dashRenders is how many first renders figure 22 times.
+// dashRenders is how many first renders figure 23 times.
 const dashRenders = 10
 
-// dashSeries are the samples of figures 22 to 24.
+// dashSeries are the samples of figures 23 to 25.
 type dashSeries struct {
 	firstRender                          series
 	getpidOn, getpidOff, getpidRatios    series
@@ -49,7 +49,7 @@ func (s *dashSeries) all() []*series {
 	return []*series{&s.firstRender, &s.getpidOn, &s.getpidOff, &s.getpidRatios, &s.offloadOn, &s.offloadOff, &s.offloadRatios}
 }
 
-// dashNeeds is choose's table for figures 22 to 24.
+// dashNeeds is choose's table for figures 23 to 25.
 func (b *bench) dashNeeds() map[string][]*series {
 	s := &b.dash
 	return map[string][]*series{
@@ -59,7 +59,7 @@ func (b *bench) dashNeeds() map[string][]*series {
 	}
 }
 
-// measureDash takes figures 22 to 24 in the booted instance.
+// measureDash takes figures 23 to 25 in the booted instance.
 func (b *bench) measureDash() {
 	s := &b.dash
 	if allSkipped(s.all()) {
@@ -178,7 +178,7 @@ func (l *listenLine) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// dashFigures are figures 22 to 24.
+// dashFigures are figures 23 to 25.
 func (b *bench) dashFigures(ratioFig func(id, name, unit string, lwk *series, max float64, strict bool, target string, refs ...namedSeries) Figure) []Figure {
 	s := &b.dash
 	return []Figure{

@@ -197,6 +197,7 @@ func TestReport(t *testing.T) {
 		papiRead: ok(12.5),
 		counting: countingSeries{getpidOn: ok(19100), getpidOff: ok(19000), getpidRatios: ok(1.004, 1.006, 1.002),
 			offloadOn: ok(52000), offloadOff: ok(50000), offloadRatios: ok(1.03, 1.05)},
+		metricsScrape: ok(8e6, 9e6),
 		dash: dashSeries{firstRender: ok(400e6, 450e6, 1.2e9), getpidOn: ok(19000), getpidOff: ok(19000), getpidRatios: ok(0.999, 1.003),
 			offloadOn: ok(50000), offloadOff: ok(50000), offloadRatios: series{err: errors.New("LWK syscall_windows write: 1 pairs of blocks, too few to judge")}},
 	}
@@ -231,6 +232,7 @@ func TestReport(t *testing.T) {
 		"papi_read_ns":               resultPass,
 		"counting_cost_getpid":       resultPass,
 		"counting_cost_offload":      resultMiss,
+		"metrics_scrape_ms":          resultPass,
 		"dash_first_render_ms":       resultPass,
 		"dash_disturbance_getpid":    resultPass,
 		"dash_disturbance_offload":   resultError,

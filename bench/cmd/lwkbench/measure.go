@@ -112,6 +112,8 @@ type bench struct {
 	papiRead series
 	// The cost of counting (counting.go).
 	counting countingSeries
+	// The /metrics scrape and the instance's read in it (metrics.go).
+	metricsScrape, metricsRead series
 	// The dashboard figures (dash.go).
 	dash dashSeries
 }
@@ -252,7 +254,7 @@ func (b *bench) measure(base *bench) {
 		lwkSeries = append(append(lwkSeries, b.insp.all()...), b.noise.all()...)
 		lwkSeries = append(lwkSeries, &b.mcperf.stat, &b.mcperf.plain)
 		lwkSeries = append(lwkSeries, &b.papiRead, &b.counting.getpidOn, &b.counting.getpidOff, &b.counting.getpidRatios,
-			&b.counting.offloadOn, &b.counting.offloadOff, &b.counting.offloadRatios)
+			&b.counting.offloadOn, &b.counting.offloadOff, &b.counting.offloadRatios, &b.metricsScrape)
 		lwkSeries = append(lwkSeries, b.dash.all()...)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
@@ -280,6 +282,7 @@ func (b *bench) measure(base *bench) {
 					b.measureCounting()
 					b.measureDash()
 					b.measureInspect()
+					b.measureMetrics()
 				}
 			}
 			shutdown(b)
@@ -421,6 +424,7 @@ func (b *bench) choose(only string) error {
 	maps.Copy(needs, b.mcperfNeeds())
 	maps.Copy(needs, b.papiNeeds())
 	maps.Copy(needs, b.countingNeeds())
+	maps.Copy(needs, b.metricsNeeds())
 	maps.Copy(needs, b.dashNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {

@@ -141,8 +141,10 @@ func timelineChart(ticks []source.Tick) *charts.Scatter {
 // offloaded: the page appends each update's point to draw the line.
 func ratesChart(in source.Instance) *charts.Line {
 	ch := charts.NewLine()
+	// The axis is a category even while it has no point yet (the
+	// first poll after a boot has no rate), as echarts then guesses.
 	ch.SetGlobalOptions(initialization(chartRates, "300px"), noAnimation, title("system calls per second"), tooltip, legendTop, gridBelow,
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "calls/s"}))
+		charts.WithXAxisOpts(opts.XAxis{Type: "category"}), charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "calls/s"}))
 	var local, offload []opts.LineData
 	var at []string
 	if secs := in.Elapsed.Seconds(); secs > 0 {

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -51,5 +52,44 @@ func TestChromium(t *testing.T) {
 	}
 	if err := b.WaitText(".threads", "futex", 5*time.Second); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestRatesLine: the rates chart grows a point an update, on a category
+// axis, from a page first drawn at a poll without a rate (the first after
+// a boot).
+func TestRatesLine(t *testing.T) {
+	if _, err := browser.Chromium(); err != nil {
+		t.Skip(err)
+	}
+	first := running()
+	first.Elapsed = 0
+	src := &changing{ins: []source.Instance{first}, updates: make(chan struct{})}
+	srv := httptest.NewServer(Handler(src, Options{}))
+	defer srv.Close()
+	b, err := browser.Start(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.FirstRender(srv.URL+"/instances/0?rate=10", chartRates, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		in := running()
+		in.At = in.At.Add(time.Duration(i) * time.Second)
+		in.Rates.LocalCalls = uint64(100 * i)
+		src.set(in)
+		if err := b.WaitText("#local-rate", fmt.Sprintf("%d/s", 100*i), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := b.Eval(`(() => { const o = echarts.getInstanceByDom(document.getElementById("rates")).getOption();
+		return o.xAxis[0].type + " " + o.series[0].data.map(d => d.value).join(","); })()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "category 100,200,300"; got != want {
+		t.Errorf("rates chart: %q, want %q", got, want)
 	}
 }

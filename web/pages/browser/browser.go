@@ -82,14 +82,19 @@ func (b *Browser) Open(url string) error {
 	return nil
 }
 
+// Eval evaluates the JavaScript expression expr, a string, in the page.
+func (b *Browser) Eval(expr string) (string, error) {
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		return "", fmt.Errorf("evaluating %s: %w", expr, err)
+	}
+	return s, nil
+}
+
 // Text is the text of the first element sel selects (a CSS selector),
 // without waiting.
 func (b *Browser) Text(sel string) (string, error) {
-	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%s) || {}).textContent || ""`, strconv.Quote(sel))))
-	if err != nil {
-		return "", fmt.Errorf("text of %s: %w", sel, err)
-	}
-	return s, nil
+	return b.Eval(fmt.Sprintf(`(document.querySelector(%s) || {}).textContent || ""`, strconv.Quote(sel)))
 }
 
 // WaitText waits until the element sel selects contains text.

@@ -102,17 +102,7 @@ func (b *bench) measureDash() {
 		}
 		progressf("dashboard: the LWK %s loop, mcdash at 10 Hz on and off every second", m.call)
 		ws, ts, err := b.dashRun(dash, br, page, m.call)
-		if err != nil {
-			fail(fmt.Errorf("LWK syscall_windows %s, mcdash switched: %w", m.call, err), m.on, m.off, m.ratios)
-			continue
-		}
-		m.on.samples, m.off.samples, m.ratios.samples = toggled(ws, ts)
-		if n := len(m.ratios.samples); n < 2 {
-			m.ratios.add(0, fmt.Errorf("LWK syscall_windows %s: %d pairs of blocks, too few to judge", m.call, n))
-			continue
-		}
-		mean, se, _, _ := ratioMean(m.ratios.samples)
-		progressf("  %-24s %10.4f, SE %.2f%% (%d pairs of blocks)", "mcdash on/off", mean, 100*se, len(m.ratios.samples))
+		recordToggled(m.call, "mcdash", "mcdash on/off", ws, ts, err, m.on, m.off, m.ratios)
 	}
 }
 

@@ -478,6 +478,25 @@ func toggled(ws []window, ts []toggle) (on, off, ratios []float64) {
 	return on, off, ratios
 }
 
+// recordToggled files a toggled run of syscall_windows call, what
+// switched on and off (err, or the ns/op of its blocks on and off and
+// their paired ratios), and prints the ratios' mean as label.
+func recordToggled(call, what, label string, ws []window, ts []toggle, err error, on, off, ratios *series) {
+	if err != nil {
+		for _, x := range []*series{on, off, ratios} {
+			x.add(0, fmt.Errorf("LWK syscall_windows %s, %s switched: %w", call, what, err))
+		}
+		return
+	}
+	on.samples, off.samples, ratios.samples = toggled(ws, ts)
+	if n := len(ratios.samples); n < 2 {
+		ratios.add(0, fmt.Errorf("LWK syscall_windows %s: %d pairs of blocks, too few to judge", call, n))
+		return
+	}
+	mean, se, _, _ := ratioMean(ratios.samples)
+	progressf("  %-24s %10.4f, SE %.2f%% (%d pairs of blocks)", label, mean, 100*se, len(ratios.samples))
+}
+
 // blocks sums the windows into one block per switch. It drops the windows
 // before the first switch, those that straddle one, and the first after
 // each: a signalled mcps stops or resumes a little after the switch's

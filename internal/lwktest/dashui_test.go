@@ -16,7 +16,8 @@ import (
 // program runs on an instance: the overview lists the process, the
 // instance page draws its charts and a live value (the instance's system
 // call count) changes between two looks, the process page shows its
-// threads. The instance page's screenshot is saved in $GOMCK_ARTIFACTS
+// threads; a dump of the instance shows in the same pages, without the
+// buttons. The instance page's screenshot is saved in $GOMCK_ARTIFACTS
 // (or the test's directory).
 func TestDashboardUI(t *testing.T) {
 	if _, err := browser.Chromium(); err != nil {
@@ -27,7 +28,8 @@ func TestDashboardUI(t *testing.T) {
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
-	base := startDash(t, in.RunDir).base
+	d := startDash(t, in.RunDir)
+	base := d.base
 	b, err := browser.Start(false)
 	if err != nil {
 		t.Fatal(err)
@@ -113,5 +115,31 @@ func TestDashboardUI(t *testing.T) {
 	}
 	if err := b.WaitText("#error", "instance 7", time.Second); err != nil {
 		t.Error(err)
+	}
+
+	// The same pages on a dump, read-only.
+	var dump struct {
+		File string `json:"file"`
+	}
+	if got := d.do("POST", "/api/v1/instances/0/dump", nil, &dump); got != 200 || dump.File == "" {
+		t.Fatalf("dump: %d %+v, want 200 and the file", got, dump)
+	}
+	dd := startDash(t, in.RunDir, "--dump", dump.File)
+	if err := b.Open(dd.base + "/"); err != nil {
+		t.Fatal(err)
+	}
+	for sel, text := range map[string]string{"#status-0": "DUMP", "#procs-0": "ticker"} {
+		if err := b.WaitText(sel, text, 5*time.Second); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := b.Open(dd.base + "/instances/0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.WaitChart("memory", 5*time.Second); err != nil {
+		t.Error(err)
+	}
+	if n, err := b.Eval(`String(document.querySelectorAll("[data-post]").length)`); err != nil || n != "0" {
+		t.Errorf("the dump's instance page has %s buttons (%v), want none", n, err)
 	}
 }

@@ -283,3 +283,41 @@ func TestStream(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamBoot: the overview with no instance says so, and its stream
+// shows the instance once one boots.
+func TestStreamBoot(t *testing.T) {
+	src := &changing{updates: make(chan struct{})}
+	srv := httptest.NewServer(Handler(src, Options{}))
+	defer srv.Close()
+	if _, body := get(t, Handler(src, Options{}), "/"); !strings.Contains(body, "no LWK instance is booted") {
+		t.Fatalf("overview without an instance:\n%s", body)
+	}
+	res, err := http.Get(srv.URL + "/?live=stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	events := bufio.NewScanner(res.Body)
+	events.Buffer(nil, 1<<20)
+	var seen []string
+	for events.Scan() {
+		data, ok := strings.CutPrefix(events.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var u update
+		if err := json.Unmarshal([]byte(data), &u); err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, u.Sections["instances"])
+		if len(seen) == 1 {
+			src.set(running())
+			continue
+		}
+		break
+	}
+	if len(seen) != 2 || !strings.Contains(seen[0], "no LWK instance is booted") || !strings.Contains(seen[1], "/bin/spin") {
+		t.Errorf("the overview's stream sent %q", seen)
+	}
+}

@@ -16,7 +16,7 @@ import (
 // program runs on an instance: the overview lists the process, the
 // instance page draws its charts and a live value (the instance's system
 // call count) changes between two looks, the process page shows its
-// threads; a dump of the instance shows in the same pages, without the
+// threads and takes an app core with its button; a dump of the instance shows in the same pages, without the
 // buttons. The instance page's screenshot is saved in $GOMCK_ARTIFACTS
 // (or the test's directory).
 func TestDashboardUI(t *testing.T) {
@@ -108,6 +108,13 @@ func TestDashboardUI(t *testing.T) {
 		t.Error(err)
 	}
 	if err := b.WaitText(".maps", "[stack]", time.Second); err != nil {
+		t.Error(err)
+	}
+	// The "app core" button posts to the API and shows the file written.
+	if _, err := b.Eval(`document.querySelector('[data-post$="/core"]').click(), "clicked"`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitText(".result", "written: ", 60*time.Second); err != nil {
 		t.Error(err)
 	}
 	if err := b.Open(base + "/instances/7"); err != nil {

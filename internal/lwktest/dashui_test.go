@@ -16,9 +16,9 @@ import (
 // program runs on an instance: the overview lists the process, the
 // instance page draws its charts and a live value (the instance's system
 // call count) changes between two looks, the process page shows its
-// threads and takes an app core with its button; a dump of the instance shows in the same pages, without the
-// buttons. The instance page's screenshot is saved in $GOMCK_ARTIFACTS
-// (or the test's directory).
+// threads and takes an app core with its button; a dump of the instance
+// shows in the same pages, without the buttons. The instance page's
+// screenshot is saved in $GOMCK_ARTIFACTS (or the test's directory).
 func TestDashboardUI(t *testing.T) {
 	if _, err := browser.Chromium(); err != nil {
 		t.Skip(err)

@@ -14,6 +14,7 @@ dpkg -s libcapstone-dev >/dev/null 2>&1 || need+=(libcapstone-dev) # mccrash dis
 dpkg -s linux-perf >/dev/null 2>&1 || need+=(linux-perf) # perf stat under mcexec (the lwk PMU tests)
 dpkg -s libpapi-dev >/dev/null 2>&1 || need+=(libpapi-dev) # libgomck_sde.so, the PAPI tests (libsde1 comes with it)
 command -v papi_native_avail >/dev/null || need+=(papi-tools)
+command -v chromium >/dev/null || need+=(chromium) # headless Chromium, for the dashboard's page tests (chromedp)
 command -v promtool >/dev/null || need+=(prometheus) # promtool check metrics, the /metrics tests
 command -v stress-ng >/dev/null || need+=(stress-ng) # TestStressNG, the stress-ng figures
 if [ ${#need[@]} -gt 0 ]; then

@@ -38,6 +38,7 @@ import (
 	"github.com/gomck/gomck/perf/noise"
 	"github.com/gomck/gomck/web/api"
 	"github.com/gomck/gomck/web/metrics"
+	"github.com/gomck/gomck/web/pages"
 	"github.com/gomck/gomck/web/server"
 	"github.com/gomck/gomck/web/source"
 )
@@ -95,7 +96,7 @@ func run(args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, api.Handler(src, api.Options{AllowEval: *allowEval, OutDir: *outDir, Noise: runNoise, Log: logger}))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: logger}))
-	mux.HandleFunc("/", home(src))
+	mux.Handle("/", pages.Handler(src, pages.Options{Token: tok != ""}))
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -141,25 +142,6 @@ func openSource(dump, instances string, refresh time.Duration) (source.Source, f
 		return nil, nil, err
 	}
 	return p, func() { p.Close() }, nil
-}
-
-// home is / until the pages are mounted there: what is watched, in text.
-func home(src source.Source) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "mcdash: the LWK dashboard (API: /api/v1/instances, metrics: /metrics)")
-		ins := src.Instances()
-		if len(ins) == 0 {
-			fmt.Fprintf(w, "%s: waiting for one\n", source.NotBooted)
-		}
-		for _, in := range ins {
-			fmt.Fprintf(w, "mcos%d: %s %s\n", in.Index, in.Status, in.Reason)
-		}
-	}
 }
 
 // runNoise is mcperf noise -i N -d DUR --json (perf/noise's FWQ, whose

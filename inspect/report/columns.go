@@ -54,8 +54,8 @@ var Columns = []*Column{
 // idle or unreadable CPU).
 func (c *Column) rowLevel() bool { return c.Key == "cpu" || c.Key == "exe" }
 
-// cell is the column's text on row r.
-func (c *Column) cell(r Row) string {
+// Cell is the column's text on row r, as Write prints it.
+func (c *Column) Cell(r Row) string {
 	if r.T == nil && !c.rowLevel() {
 		return "-"
 	}

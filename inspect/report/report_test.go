@@ -88,7 +88,7 @@ func FuzzParseColumns(f *testing.F) {
 			t.Fatal("no columns and no error")
 		}
 		for _, c := range cols {
-			c.cell(Row{CPU: lwk.CPU{Changing: true}})
+			c.Cell(Row{CPU: lwk.CPU{Changing: true}})
 		}
 	})
 }

@@ -93,7 +93,7 @@ func Write(w io.Writer, rows []Row, cols []*Column) error {
 	for _, r := range rows {
 		line := make([]string, len(cols))
 		for i, c := range cols {
-			line[i] = c.cell(r)
+			line[i] = c.Cell(r)
 		}
 		cells = append(cells, line)
 	}

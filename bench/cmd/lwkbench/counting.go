@@ -73,19 +73,7 @@ func (b *bench) measureCounting() {
 		if _, onErr := (countingSwitch{}).toggle(true); err == nil {
 			err = onErr
 		}
-		if err != nil {
-			for _, x := range []*series{m.on, m.off, m.ratios} {
-				x.add(0, fmt.Errorf("LWK syscall_windows %s, counting switched: %w", m.call, err))
-			}
-			continue
-		}
-		m.on.samples, m.off.samples, m.ratios.samples = toggled(ws, ts)
-		if n := len(m.ratios.samples); n < 2 {
-			m.ratios.add(0, fmt.Errorf("LWK syscall_windows %s: %d pairs of blocks, too few to judge", m.call, n))
-			continue
-		}
-		mean, se, _, _ := ratioMean(m.ratios.samples)
-		progressf("  %-24s %10.4f, SE %.2f%% (%d pairs of blocks)", "counted/uncounted", mean, 100*se, len(m.ratios.samples))
+		recordToggled(m.call, "counting", "counted/uncounted", ws, ts, err, m.on, m.off, m.ratios)
 	}
 }
 

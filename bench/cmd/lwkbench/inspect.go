@@ -283,9 +283,10 @@ func (b *bench) toggledRun(ctx context.Context, sw switcher, d time.Duration, ca
 	return ws, ts, err
 }
 
-// watcher is the mcps -d 0.1 of figure 11, stopped and continued by the
-// bench.
+// watcher is a program beside the loop that the bench stops and
+// continues: the mcps -d 0.1 of figure 11, mcdash (dash.go).
 type watcher struct {
+	name   string // what the errors call it
 	cmd    *exec.Cmd
 	stderr strings.Builder
 	exited chan struct{} // closed once it has exited, with err set
@@ -298,30 +299,38 @@ func (w *watcher) gone() <-chan struct{} { return w.exited }
 // its start-up (reading the DWARF layout into an empty cache) is over
 // before the measurement begins.
 func (b *bench) startWatcher(ctx context.Context, cache string) (*watcher, error) {
-	w := &watcher{cmd: b.mcps(ctx, cache, "-d", "0.1"), exited: make(chan struct{})}
+	cmd := b.mcps(ctx, cache, "-d", "0.1")
 	out := &firstWrite{started: make(chan struct{})}
-	w.cmd.Stdout, w.cmd.Stderr = out, &w.stderr
-	if err := w.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("mcps -d 0.1: %w", err)
+	cmd.Stdout = out
+	return watch("mcps -d 0.1", cmd, out.started)
+}
+
+// watch starts cmd as the watcher name and waits until started is
+// closed (cmd's stdout, set by the caller, saw it ready).
+func watch(name string, cmd *exec.Cmd, started <-chan struct{}) (*watcher, error) {
+	w := &watcher{name: name, cmd: cmd, exited: make(chan struct{})}
+	cmd.Stderr = &w.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	go func() {
-		w.err = w.cmd.Wait()
+		w.err = cmd.Wait()
 		close(w.exited)
 	}()
 	select {
-	case <-out.started:
+	case <-started:
 		return w, nil
 	case <-w.exited:
 		return nil, w.failure()
 	case <-time.After(runTimeout):
 		w.stop()
-		return nil, fmt.Errorf("mcps -d 0.1 printed nothing in %v", runTimeout)
+		return nil, fmt.Errorf("%s printed nothing in %v", name, runTimeout)
 	}
 }
 
 // failure says why the watcher exited.
 func (w *watcher) failure() error {
-	return fmt.Errorf("mcps -d 0.1 exited: %v: %s", w.err, strings.TrimSpace(w.stderr.String()))
+	return fmt.Errorf("%s exited: %v: %s", w.name, w.err, strings.TrimSpace(w.stderr.String()))
 }
 
 // stop kills the watcher, stopped or not, and waits for its end.
@@ -341,7 +350,7 @@ func (w *watcher) toggle(on bool) (toggle, error) {
 	}
 	t := toggle{at: monotonic(), on: on}
 	if err := w.cmd.Process.Signal(sig); err != nil {
-		return t, fmt.Errorf("mcps -d 0.1: %v: %w", sig, err)
+		return t, fmt.Errorf("%s: %v: %w", w.name, sig, err)
 	}
 	return t, nil
 }
@@ -467,6 +476,25 @@ func toggled(ws []window, ts []toggle) (on, off, ratios []float64) {
 		}
 	}
 	return on, off, ratios
+}
+
+// recordToggled files a toggled run of syscall_windows call, what
+// switched on and off (err, or the ns/op of its blocks on and off and
+// their paired ratios), and prints the ratios' mean as label.
+func recordToggled(call, what, label string, ws []window, ts []toggle, err error, on, off, ratios *series) {
+	if err != nil {
+		for _, x := range []*series{on, off, ratios} {
+			x.add(0, fmt.Errorf("LWK syscall_windows %s, %s switched: %w", call, what, err))
+		}
+		return
+	}
+	on.samples, off.samples, ratios.samples = toggled(ws, ts)
+	if n := len(ratios.samples); n < 2 {
+		ratios.add(0, fmt.Errorf("LWK syscall_windows %s: %d pairs of blocks, too few to judge", call, n))
+		return
+	}
+	mean, se, _, _ := ratioMean(ratios.samples)
+	progressf("  %-24s %10.4f, SE %.2f%% (%d pairs of blocks)", label, mean, 100*se, len(ratios.samples))
 }
 
 // blocks sums the windows into one block per switch. It drops the windows

@@ -201,6 +201,8 @@ func TestReport(t *testing.T) {
 			offloadOn: ok(52000), offloadOff: ok(50000), offloadRatios: ok(1.03, 1.05)},
 		metricsScrape: ok(8e6, 9e6),
 		lwkFutexProcs: ok(40000), nativeFutexProcs: ok(7000), lwkPipe: ok(700e3), nativePipe: ok(3000),
+		dash: dashSeries{firstRender: ok(400e6, 450e6, 1.2e9), getpidOn: ok(19000), getpidOff: ok(19000), getpidRatios: ok(0.999, 1.003),
+			offloadOn: ok(50000), offloadOff: ok(50000), offloadRatios: series{err: errors.New("LWK syscall_windows write: 1 pairs of blocks, too few to judge")}},
 	}
 	for i := range benchStressors {
 		b.stress.lwk[i], b.stress.native[i] = ok(2000), ok(100)
@@ -242,6 +244,9 @@ func TestReport(t *testing.T) {
 		"pipe_pingpong_1cpu":         resultMiss,
 		"stressng_worst":             resultPass,
 		"stressng_fork":              resultPass,
+		"dash_first_render_ms":       resultPass,
+		"dash_disturbance_getpid":    resultPass,
+		"dash_disturbance_offload":   resultError,
 	}
 	for _, f := range r.Figures {
 		if f.Result != want[f.ID] {
@@ -263,6 +268,7 @@ func TestReport(t *testing.T) {
 		`(?m)^context switch \(sched_yield ping-pong\), per switch +70\.0 µs +LWK local 19\.0 µs +3\.68x +<= 3x +MISS$`,
 		`(?m)^mcps wall time, 1,004 LWK threads, layout cached +60\.00 ms +- +- +< 50 ms +MISS$`,
 		`(?m)^LWK getpid loop beside mcps -d 0\.1, on and off every 1 s \(3 pairs: geometric mean 1\.1900, SE 0\.49%, 95% 1\.179-1\.201, median 1\.1900\) +23\.6 µs +mcps stopped 19\.8 µs +1\.19x +<= 1\.01x +MISS$`,
+		`(?m)^mcdash instance page, first render in headless Chromium \(navigation to the first chart drawn\) +450\.00 ms +- +- +< 1 s +PASS$`,
 		`(?m)^error: LWK fork_wait failed: fork_wait: fork: Function not implemented \(exit status 1\)$`,
 		`two-CPU futex ping-pong in a second instance on CPUs 0-1 shared with Linux`,
 		`(?m)^core dump at death \(SIGSEGV\), 1 GiB populated, per GiB +- +dd 1\.800 s +- +<= 1\.2x dd +ERROR$`,

@@ -70,6 +70,9 @@
 // counting costs the getpid and offload loops (target: 1% at most).
 // Figure 22, in metrics.go, is a /metrics scrape with 1,000 LWK threads
 // (target: under 50 ms).
+// Figures 23 to 25, in dash.go, are mcdash's: its instance page's first
+// render in headless Chromium (target < 1 s) and what the page open at
+// 10 Hz costs the getpid and offload loops (target: 1% at most).
 //
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process
@@ -94,6 +97,7 @@
 //	lwkbench [-json FILE] [-markdown] [-n N] [-native-n N] [-reps R] [-hello RUNS] [-touch MiB] [-mem SIZE]
 //	         [-ping-n N] [-fork-n N] [-thread-n N] [-disturbance DURATION] [-core-mib MiB] [-core-mem SIZE]
 //	         [-core-reps R] [-core-dir DIR] [-dump-mib MiB] [-dump-mem SIZE] [-dump-reps R] [-noise-dur DURATION]
+//	         [-dash-disturbance DURATION]
 //	         [-bin DIR] [-only ID,...] [-base DIR]
 //
 // With -base DIR (make bench-ab BASE=REV builds one), every LWK series is
@@ -159,7 +163,7 @@ func main() {
 	}
 	flag.Parse()
 	if flag.NArg() != 0 || *loopN <= 0 || *nativeN <= 0 || *reps <= 0 || *helloRuns <= 0 || *touchMiB <= 0 ||
-		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock || *countingDur < 5*disturbBlock || *coreMiB <= 0 || *coreReps <= 0 ||
+		*pingN <= 0 || *forkN <= 0 || *threadN <= 0 || *disturb < 5*disturbBlock || *countingDur < 5*disturbBlock || *dashDur < 5*disturbBlock || *coreMiB <= 0 || *coreReps <= 0 ||
 		*dumpMiB <= 0 || *dumpMiB%16 != 0 || *dumpReps <= 0 || *noiseDur < time.Millisecond {
 		flag.Usage()
 		os.Exit(2)

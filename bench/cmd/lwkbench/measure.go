@@ -118,6 +118,8 @@ type bench struct {
 	counting countingSeries
 	// The /metrics scrape and the instance's read in it (metrics.go).
 	metricsScrape, metricsRead series
+	// The dashboard figures (dash.go).
+	dash dashSeries
 }
 
 // hostCPUs are the CPUs that the instances take from Linux, and so the
@@ -261,6 +263,7 @@ func (b *bench) measure(base *bench) {
 		lwkSeries = append(lwkSeries, &b.papiRead, &b.counting.getpidOn, &b.counting.getpidOff, &b.counting.getpidRatios,
 			&b.counting.offloadOn, &b.counting.offloadOff, &b.counting.offloadRatios, &b.metricsScrape)
 		lwkSeries = append(lwkSeries, b.stress.all(false)...)
+		lwkSeries = append(lwkSeries, b.dash.all()...)
 		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
@@ -287,6 +290,7 @@ func (b *bench) measure(base *bench) {
 				b.measurePAPI()
 				if r == *reps {
 					b.measureCounting()
+					b.measureDash()
 					b.measureInspect()
 					b.measureMetrics()
 					b.measureStressNG()
@@ -435,6 +439,7 @@ func (b *bench) choose(only string) error {
 	maps.Copy(needs, b.papiNeeds())
 	maps.Copy(needs, b.countingNeeds())
 	maps.Copy(needs, b.metricsNeeds())
+	maps.Copy(needs, b.dashNeeds())
 	keep := map[*series]bool{}
 	for _, id := range strings.Split(only, ",") {
 		ss, ok := needs[id]

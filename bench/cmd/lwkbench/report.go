@@ -218,6 +218,7 @@ func (b *bench) report(m Machine) Report {
 	r.Figures = append(r.Figures, b.noiseFigure(ratioFig), b.mcperfFigure(ratioFig), b.papiFigure())
 	r.Figures = append(r.Figures, b.countingFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.metricsFigure())
+	r.Figures = append(r.Figures, b.dashFigures(ratioFig)...)
 	return r
 }
 

@@ -62,6 +62,7 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	p.ChangeCred(func(c *task.Cred) unix.Errno { c.Exec(); return 0 })
 	t.AltStack, t.ClearChildTID, t.HasSuspendMask = task.AltStack{}, 0, false
 	t.SetName([task.NameLen]byte{})
+	p.DeletePosixTimers() // as Linux's exec; ITIMER_REAL stays
 	p.Undumpable.Store(0)
 	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitialFP()), 0
 	p.Counters = nil // its page goes with the old image; loadImage maps a new one

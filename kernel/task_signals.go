@@ -169,7 +169,7 @@ func TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool) {
 		if sig >= task.SigRTMin {
 			requeueRT(p, t, sig)
 		}
-		return sig, info, true
+		return sig, p.TimerSignalTaken(info), true
 	}
 	for {
 		shared := p.Pending.Load()
@@ -183,7 +183,7 @@ func TakeSignal(t *task.Thread, set uint64) (int, task.SigInfo, bool) {
 			if sig >= task.SigRTMin {
 				requeueRT(p, nil, sig)
 			}
-			return sig, info, true
+			return sig, p.TimerSignalTaken(info), true
 		}
 	}
 }

@@ -62,4 +62,5 @@ func stopTimers(p *task.Process) {
 	}
 	p.RealTimer, p.RealDeadline = nil, 0
 	p.TimerMu.Unlock()
+	p.DeletePosixTimers()
 }

@@ -42,6 +42,7 @@ func TestProcessModel(t *testing.T) {
 		{"rofork", []string{prog("rofork"), t.TempDir()}},
 		{"usage", []string{prog("usage")}},
 		{"creds", []string{prog("creds"), t.TempDir()}},
+		{"ptimers", []string{prog("ptimers")}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

@@ -260,6 +260,8 @@ type Process struct {
 	RealTimer    *time.Timer
 	RealDeadline int64 // unix ns, 0 when disarmed
 	RealInterval int64 // ns
+	// PosixTimers are timer_create's, by id (TimerMu too).
+	PosixTimers map[int]*PosixTimer
 	// Offloads counts parked offloaded calls whose waiters still use Chan.
 	Offloads sync.WaitGroup
 

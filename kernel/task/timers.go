@@ -1,0 +1,65 @@
+package task
+
+import "time"
+
+// PosixTimer is one of a process's timer_create timers. Its process's
+// TimerMu guards it.
+type PosixTimer struct {
+	ID    int
+	Clock int32
+	// Notify is sigevent's sigev_notify (SIGEV_SIGNAL, SIGEV_NONE, or
+	// SIGEV_SIGNAL|SIGEV_THREAD_ID with TID), Signo and Value its signal
+	// and sigev_value.
+	Notify int32
+	Signo  int
+	Value  uint64
+	TID    int
+	// Deadline is the next expiry, zero while disarmed; Interval the
+	// period after it, 0 for a one-shot.
+	Deadline time.Time
+	Interval time.Duration
+	// Overrun counts the expiries since the last signal that found it
+	// still pending; Overran is the count the last signal carried
+	// (timer_getoverrun).
+	Overrun, Overran int
+	Timer            *time.Timer
+}
+
+// Disarm stops t. TimerMu is held.
+func (t *PosixTimer) Disarm() {
+	if t.Timer != nil {
+		t.Timer.Stop()
+	}
+	t.Timer, t.Deadline = nil, time.Time{}
+}
+
+// DeletePosixTimers disarms and drops every timer_create timer of p:
+// exec and the process's end do.
+func (p *Process) DeletePosixTimers() {
+	p.TimerMu.Lock()
+	defer p.TimerMu.Unlock()
+	for _, t := range p.PosixTimers {
+		t.Disarm()
+	}
+	p.PosixTimers = nil
+}
+
+// SITimer is si_code SI_TIMER: a timer_create timer's signal, whose
+// SigInfo carries the timer's id as PID and its overrun as UID.
+const SITimer = -2
+
+// TimerSignalTaken completes the siginfo of a timer's signal as it is
+// taken: the expiries since it was sent are its overrun, as Linux counts
+// them at delivery.
+func (p *Process) TimerSignalTaken(info SigInfo) SigInfo {
+	if info.Code != SITimer {
+		return info
+	}
+	p.TimerMu.Lock()
+	defer p.TimerMu.Unlock()
+	if t := p.PosixTimers[int(info.PID)]; t != nil {
+		t.Overran, t.Overrun = t.Overrun, 0
+		info.UID = uint32(t.Overran)
+	}
+	return info
+}

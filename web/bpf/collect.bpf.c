@@ -1,0 +1,273 @@
+//go:build ignore
+
+// SPDX-License-Identifier: GPL-2.0
+/* The Linux-side collectors of mcdash (package doc.go says what and why).
+   Regenerate the Go with `go generate ./web/bpf` (needs clang and
+   libbpf-dev). */
+#include <linux/bpf.h>
+#include <asm/ptrace.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Only the fields read, relocated against the kernel's BTF (CO-RE). */
+struct task_struct {
+	int pid;
+	int tgid;
+} __attribute__((preserve_access_index));
+
+/* --- offload: time mcexec's workers spend in the app's calls --- */
+
+#define HIST_BUCKETS 36 /* log2 of nanoseconds: the last holds >= 2^35 ns */
+
+struct offload_key {
+	__u32 os;
+	__u32 nr;
+};
+
+struct offload_hist {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 buckets[HIST_BUCKETS]; /* [i]: durations in [2^i, 2^(i+1)) ns */
+};
+
+/* armed: a worker that entered mcexec's execute for syscall nr (and
+   started it at start_ns, once it did). */
+struct armed_call {
+	__u32 os;
+	__u32 nr;
+	__u64 start_ns;
+};
+
+/* tgid of an mcexec proxy -> its instance. The Go side keeps it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} proxies SEC(".maps");
+
+/* worker tid -> the call it is executing. LRU: a worker that dies armed
+   must not hold an entry for ever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct armed_call);
+} armed SEC(".maps");
+
+/* Shared by every CPU, added to atomically: per-CPU copies of 300-byte
+   histograms would cost memory in proportion to the host's CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct offload_key);
+	__type(value, struct offload_hist);
+} offload SEC(".maps");
+
+/* mcexec.(*Proxy).execute(nr uint64, a [6]uint64): Go's register ABI
+   has the receiver in rax and nr in rbx. */
+SEC("uprobe")
+int mcexec_execute(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
+	__u32 *os = bpf_map_lookup_elem(&proxies, &tgid);
+	if (!os)
+		return 0;
+	struct armed_call a = {.os = *os, .nr = ctx->rbx};
+	bpf_map_update_elem(&armed, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+/* ikc.(*Channel).Complete: the answer is posted; whatever the worker
+   does next is its own (a call mcexec refused never reached Linux). */
+SEC("uprobe")
+int ikc_complete(struct pt_regs *ctx)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(&armed, &tid);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(offload_enter, struct pt_regs *regs, long nr)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct armed_call *a = bpf_map_lookup_elem(&armed, &tid);
+	/* The first call of the armed number: the Go runtime's own calls in
+	   between (a signal's rt_sigreturn) are not it. */
+	if (a && a->nr == nr && !a->start_ns)
+		a->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline __u32 log2_ns(__u64 v)
+{
+	__u32 r = 0, s;
+	s = (v > 0xFFFFFFFFULL) << 5; v >>= s; r |= s;
+	s = (v > 0xFFFF) << 4; v >>= s; r |= s;
+	s = (v > 0xFF) << 3; v >>= s; r |= s;
+	s = (v > 0xF) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return r;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(offload_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct armed_call *a = bpf_map_lookup_elem(&armed, &tid);
+	if (!a || !a->start_ns)
+		return 0;
+	__u64 d = bpf_ktime_get_ns() - a->start_ns;
+	struct offload_key k = {.os = a->os, .nr = a->nr};
+	bpf_map_delete_elem(&armed, &tid);
+	struct offload_hist *h = bpf_map_lookup_elem(&offload, &k);
+	if (!h) {
+		static const struct offload_hist zero;
+		bpf_map_update_elem(&offload, &k, &zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&offload, &k);
+		if (!h)
+			return 0;
+	}
+	__u32 b = log2_ns(d);
+	if (b >= HIST_BUCKETS)
+		b = HIST_BUCKETS - 1;
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum_ns, d);
+	__sync_fetch_and_add(&h->buckets[b], 1);
+	return 0;
+}
+
+/* --- interference: time on LWK CPUs not spent by the LWK --- */
+
+/* One per CPU. Times are bpf_ktime_get_ns (CLOCK_MONOTONIC). A slice's
+   *_mark is the CPU's nested time (irq, softirq) when it began: what
+   interrupted it is charged to the interrupt, not to it too. */
+struct cpu_time {
+	__u64 task_ns, irq_ns, softirq_ns; /* totals */
+	__u64 task_start, task_mark;       /* a foreign task runs (0: none) */
+	__u64 irq_start;
+	__u64 softirq_start, softirq_mark;
+};
+
+/* host CPU -> 1 + the instance it is an LWK CPU of (0: a Linux CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwk_cpus SEC(".maps");
+
+/* tgid of the LWK's own tasks (the daemon, its stubs) -> 1 + instance. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwk_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_time);
+} cpu_times SEC(".maps");
+
+/* The CPU's record if it is an LWK CPU (then *os is 1 + its instance). */
+static __always_inline struct cpu_time *lwk_cpu(__u32 *os)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), zero = 0;
+	__u32 *v = bpf_map_lookup_elem(&lwk_cpus, &cpu);
+	struct cpu_time *t = bpf_map_lookup_elem(&cpu_times, &zero);
+	if (!v || !t)
+		return 0;
+	*os = *v;
+	return t;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(interference_switch, _Bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 os;
+	struct cpu_time *t = lwk_cpu(&os);
+	if (!t)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	if (t->task_start) {
+		__u64 nested = t->irq_ns + t->softirq_ns - t->task_mark;
+		__u64 d = now - t->task_start;
+		t->task_ns += d > nested ? d - nested : 0;
+		t->task_start = 0;
+	}
+	if (!os)
+		return 0;
+	__u32 tgid = next->tgid;
+	__u32 *owner = bpf_map_lookup_elem(&lwk_tasks, &tgid);
+	if (next->pid == 0 || (owner && *owner == os))
+		return 0; /* idle, or the LWK itself */
+	t->task_start = now;
+	t->task_mark = t->irq_ns + t->softirq_ns;
+	return 0;
+}
+
+static __always_inline void irq_enter(void)
+{
+	__u32 os;
+	struct cpu_time *t = lwk_cpu(&os);
+	if (t && os)
+		t->irq_start = bpf_ktime_get_ns();
+}
+
+static __always_inline void irq_exit(void)
+{
+	__u32 os;
+	struct cpu_time *t = lwk_cpu(&os);
+	if (!t || !t->irq_start)
+		return;
+	t->irq_ns += bpf_ktime_get_ns() - t->irq_start;
+	t->irq_start = 0;
+}
+
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(interference_irq_entry) { irq_enter(); return 0; }
+
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(interference_irq_exit) { irq_exit(); return 0; }
+
+/* The local APIC timer does not pass through irq_handler_*: on a VM it
+   is most of an LWK CPU's interrupts. */
+SEC("tp_btf/local_timer_entry")
+int BPF_PROG(interference_timer_entry) { irq_enter(); return 0; }
+
+SEC("tp_btf/local_timer_exit")
+int BPF_PROG(interference_timer_exit) { irq_exit(); return 0; }
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(interference_softirq_entry)
+{
+	__u32 os;
+	struct cpu_time *t = lwk_cpu(&os);
+	if (!t || !os)
+		return 0;
+	t->softirq_start = bpf_ktime_get_ns();
+	t->softirq_mark = t->irq_ns;
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(interference_softirq_exit)
+{
+	__u32 os;
+	struct cpu_time *t = lwk_cpu(&os);
+	if (!t || !t->softirq_start)
+		return 0;
+	__u64 nested = t->irq_ns - t->softirq_mark;
+	__u64 d = bpf_ktime_get_ns() - t->softirq_start;
+	t->softirq_ns += d > nested ? d - nested : 0;
+	t->softirq_start = 0;
+	return 0;
+}

@@ -1,0 +1,184 @@
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/gomck/gomck/inspect/lwk"
+	"github.com/gomck/gomck/web/source"
+)
+
+// ErrUnavailable is wrapped by Open's error when this host cannot run the
+// collectors; the rest of the message says why, in one line.
+var ErrUnavailable = errors.New("eBPF collectors unavailable")
+
+// Collectors are the loaded and attached programs and what the Go side
+// knows of the instances they watch. Its methods are safe for concurrent
+// use.
+type Collectors struct {
+	objs  collectObjects
+	links []link.Link // the tracepoints, for as long as the Collectors live
+
+	mu sync.Mutex
+	// proxies and lwkTasks are the filters' contents as last set, by
+	// instance: the BPF maps hold their union.
+	proxies  map[int]map[uint32]bool
+	lwkTasks map[int]map[uint32]bool
+	// probed are the mcexec executables whose execute and Complete carry
+	// uprobes, by file identity: every mcexec of one build shares them.
+	probed map[fileID][]link.Link
+	// lwkCPUs are each instance's host CPUs, by LWK CPU number.
+	lwkCPUs map[int][]int
+	// since is each watched host CPU's counts when it became its
+	// instance's: its counters start from zero there.
+	since map[int]cpuTimes
+	// reported keeps the interference counters monotonic (see
+	// Interference).
+	reported map[interferenceKey]float64
+}
+
+// Open loads the programs and attaches them to the tracepoints. The
+// uprobes in mcexec wait for SetProxies, which names its executable.
+func Open() (*Collectors, error) {
+	if _, err := btf.LoadKernelSpec(); err != nil {
+		return nil, fmt.Errorf("%w: no kernel BTF (/sys/kernel/btf/vmlinux): %v", ErrUnavailable, err)
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. (It
+	// probes with a map, so it is where an unprivileged caller fails.)
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnavailable, reason(err))
+	}
+	c := &Collectors{
+		proxies:  map[int]map[uint32]bool{},
+		lwkTasks: map[int]map[uint32]bool{},
+		probed:   map[fileID][]link.Link{},
+		lwkCPUs:  map[int][]int{},
+		since:    map[int]cpuTimes{},
+		reported: map[interferenceKey]float64{},
+	}
+	if err := loadCollectObjects(&c.objs, nil); err != nil {
+		return nil, fmt.Errorf("%w: load: %s", ErrUnavailable, reason(err))
+	}
+	p := &c.objs.collectPrograms
+	for _, prog := range []*ebpf.Program{p.OffloadEnter, p.OffloadExit, p.InterferenceSwitch,
+		p.InterferenceIrqEntry, p.InterferenceIrqExit, p.InterferenceTimerEntry, p.InterferenceTimerExit,
+		p.InterferenceSoftirqEntry, p.InterferenceSoftirqExit} {
+		l, err := link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("%w: attach %s: %s", ErrUnavailable, prog, reason(err))
+		}
+		c.links = append(c.links, l)
+	}
+	return c, nil
+}
+
+// reason says in one line why loading or attaching failed, naming the
+// usual causes where the kernel's errno alone would not.
+func reason(err error) string {
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		why := "needs root (CAP_BPF and CAP_PERFMON)"
+		if os.Geteuid() == 0 {
+			why = "refused to root: kernel lockdown or a security module"
+		}
+		return fmt.Sprintf("%s: %v", why, oneLine(err))
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return fmt.Sprintf("this kernel lacks a feature the programs use: %v", oneLine(err))
+	}
+	return oneLine(err)
+}
+
+// oneLine keeps the first line of err: a verifier log runs to hundreds.
+func oneLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// Close detaches and unloads everything.
+func (c *Collectors) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, l := range c.links {
+		errs = append(errs, l.Close())
+	}
+	for _, ls := range c.probed {
+		for _, l := range ls {
+			errs = append(errs, l.Close())
+		}
+	}
+	c.links, c.probed = nil, map[fileID][]link.Link{}
+	errs = append(errs, c.objs.Close())
+	return errors.Join(errs...)
+}
+
+// Watch points the collectors at what snap says of instance os: its
+// processes' mcexec proxies, its CPUs and its own tasks (the daemon and
+// the stubs). A nil snap (the instance is down) stops watching it.
+func (c *Collectors) Watch(os int, snap *lwk.Snapshot) error {
+	var proxies, tasks, cpus []int
+	if snap != nil {
+		tasks = append(tasks, snap.DaemonPID)
+		for _, p := range snap.Procs {
+			if p.ProxyPID > 0 {
+				proxies = append(proxies, p.ProxyPID)
+			}
+			if p.StubPID > 0 {
+				tasks = append(tasks, p.StubPID)
+			}
+		}
+		cpus = make([]int, len(snap.CPUs))
+		for i, cpu := range snap.CPUs {
+			cpus[i] = cpu.Host
+		}
+	}
+	return errors.Join(c.SetProxies(os, proxies), c.SetLWK(os, cpus, tasks))
+}
+
+// syncSet makes the BPF hash m hold, for instance os, the tgids in want
+// (with value val) and no others that were os's in had.
+func syncSet(m *ebpf.Map, had map[uint32]bool, want []int, val uint32) (map[uint32]bool, error) {
+	now := make(map[uint32]bool, len(want))
+	var errs []error
+	for _, pid := range want {
+		tgid := uint32(pid)
+		now[tgid] = true
+		if !had[tgid] {
+			if err := m.Put(tgid, val); err != nil {
+				errs = append(errs, fmt.Errorf("%s: add %d: %w", m, tgid, err))
+			}
+		}
+	}
+	for tgid := range had {
+		if !now[tgid] {
+			if err := m.Delete(tgid); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+				errs = append(errs, fmt.Errorf("%s: remove %d: %w", m, tgid, err))
+			}
+		}
+	}
+	return now, errors.Join(errs...)
+}
+
+// fileID is a file's identity, whatever path reached it.
+type fileID struct{ dev, ino uint64 }
+
+func identify(path string) (fileID, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return fileID{}, err
+	}
+	return fileID{st.Dev, st.Ino}, nil
+}
+
+// Collectors is what the pages read of the Linux side.
+var _ source.Linux = (*Collectors)(nil)

@@ -180,7 +180,7 @@ func labels(m *dto.Metric) string {
 
 // TestInterference runs a busy Linux process pinned on a CPU marked as an
 // LWK CPU: its time there is interference ("task") unless it is one of the
-// LWK's own tasks. Other tasks share the CPU (this machine builds in
+// LWK's own tasks or a child of one (the daemon starts the stubs). Other tasks share the CPU (this machine builds in
 // parallel), so the check is that the busy process's CPU time is counted,
 // or is not: task interference against the busy time and the wall time.
 func TestInterference(t *testing.T) {
@@ -199,7 +199,12 @@ func TestInterference(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		lwk  bool // the busy process is the LWK's own
-	}{{"linux task", false}, {"lwk task", true}} {
+		own  func(busy int) []int
+	}{
+		{"linux task", false, func(int) []int { return nil }},
+		{"lwk task", true, func(busy int) []int { return []int{busy} }},
+		{"child of an lwk task", true, func(int) []int { return []int{os.Getpid()} }},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			busy := exec.Command("/bin/sh", "-c", "while :; do :; done")
 			if err := busy.Start(); err != nil {
@@ -214,11 +219,7 @@ func TestInterference(t *testing.T) {
 			if err := unix.SchedSetaffinity(busy.Process.Pid, &set); err != nil {
 				t.Fatal(err)
 			}
-			var own []int
-			if tc.lwk {
-				own = []int{busy.Process.Pid}
-			}
-			if err := c.SetLWK(os0, []int{host}, own); err != nil {
+			if err := c.SetLWK(os0, []int{host}, tc.own(busy.Process.Pid)); err != nil {
 				t.Fatal(err)
 			}
 			defer c.SetLWK(os0, nil, nil)

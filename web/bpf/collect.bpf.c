@@ -15,6 +15,7 @@ char LICENSE[] SEC("license") = "GPL";
 struct task_struct {
 	int pid;
 	int tgid;
+	struct task_struct *real_parent;
 } __attribute__((preserve_access_index));
 
 /* --- offload: time mcexec's workers spend in the app's calls --- */
@@ -162,7 +163,8 @@ struct {
 	__type(value, __u32);
 } lwk_cpus SEC(".maps");
 
-/* tgid of the LWK's own tasks (the daemon, its stubs) -> 1 + instance. */
+/* tgid of the LWK's own tasks (the daemon, its stubs) -> 1 + instance.
+   The daemon's children are its too (see lwk_task). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -189,6 +191,20 @@ static __always_inline struct cpu_time *lwk_cpu(__u32 *os)
 	return t;
 }
 
+/* Whether task p is instance os's (1 + its number): one of its tasks, or
+   a child of one. The daemon starts the stubs itself, so they are the
+   LWK's from their first run, before the Go side learns their pids. */
+static __always_inline int lwk_task(struct task_struct *p, __u32 os)
+{
+	__u32 tgid = p->tgid;
+	__u32 *owner = bpf_map_lookup_elem(&lwk_tasks, &tgid);
+	if (owner && *owner == os)
+		return 1;
+	tgid = p->real_parent->tgid;
+	owner = bpf_map_lookup_elem(&lwk_tasks, &tgid);
+	return owner && *owner == os;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(interference_switch, _Bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -205,9 +221,7 @@ int BPF_PROG(interference_switch, _Bool preempt, struct task_struct *prev, struc
 	}
 	if (!os)
 		return 0;
-	__u32 tgid = next->tgid;
-	__u32 *owner = bpf_map_lookup_elem(&lwk_tasks, &tgid);
-	if (next->pid == 0 || (owner && *owner == os))
+	if (next->pid == 0 || lwk_task(next, os))
 		return 0; /* idle, or the LWK itself */
 	t->task_start = now;
 	t->task_mark = t->irq_ns + t->softirq_ns;

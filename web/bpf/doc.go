@@ -47,7 +47,9 @@
 // Time on an LWK CPU (cpu is the LWK CPU's number) taken by another Linux
 // task (source "task", from sched_switch: a task that is neither idle nor
 // one of the instance's own tasks: its daemon, whose tracer threads run
-// there, and its stubs, which run the app), by interrupts ("irq", from
+// there, and its stubs, which run the app; the daemon's children count as
+// its own, since it starts the stubs, which then run before a poll names
+// them), by interrupts ("irq", from
 // irq_handler_entry/exit and the local APIC timer's local_timer_entry/exit,
 // which on a VM are most of an LWK CPU's interrupts) and by softirqs
 // ("softirq", softirq_entry/exit). Each CPU keeps its own record in a

@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/internal/testprog"
@@ -43,7 +45,7 @@ func open(t *testing.T) *Collectors {
 var workerBrackets = brackets{execute: "main.(*proxy).execute", complete: "main.(*channel).Complete"}
 
 // startWorker starts bpfworker n and waits for its "ready".
-func startWorker(t *testing.T, n int) (*exec.Cmd, io.Writer, *bufio.Reader) {
+func startWorker(t testing.TB, n int) (*exec.Cmd, io.Writer, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(testprog.MustGo(t, "bpfworker"), fmt.Sprint(n))
 	cmd.Stderr = os.Stderr
@@ -68,7 +70,7 @@ func startWorker(t *testing.T, n int) (*exec.Cmd, io.Writer, *bufio.Reader) {
 	return cmd, stdin, out
 }
 
-func expectLine(t *testing.T, r *bufio.Reader, want string) {
+func expectLine(t testing.TB, r *bufio.Reader, want string) {
 	t.Helper()
 	line, err := r.ReadString('\n')
 	if strings.TrimSpace(line) != want {
@@ -91,16 +93,12 @@ func TestOffloadHistogram(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := offloaded(c.Offload(os0), "write")
 			cmd, stdin, out := startWorker(t, n)
-			var err error
-			if tc.filtered {
-				err = c.setProxies(os0, []int{cmd.Process.Pid}, workerBrackets)
-				defer c.setProxies(os0, nil, workerBrackets)
-			} else { // probed all the same
-				c.mu.Lock()
-				err = c.probe(cmd.Process.Pid, workerBrackets)
-				c.mu.Unlock()
+			watched := cmd.Process.Pid
+			if !tc.filtered { // another worker is: all is attached
+				other, _, _ := startWorker(t, 0)
+				watched = other.Process.Pid
 			}
-			if err != nil {
+			if err := c.setProxies(os0, []int{watched}, workerBrackets); err != nil {
 				t.Fatal(err)
 			}
 			fmt.Fprintln(stdin)
@@ -120,6 +118,43 @@ func TestOffloadHistogram(t *testing.T) {
 		})
 	}
 	checkHistogram(t, c, os0, n)
+	if err := c.setProxies(os0, nil, workerBrackets); err != nil || c.syscalls != nil {
+		t.Errorf("no proxies left (%v): the raw_syscalls tracepoints are still attached", err)
+	}
+	if err := c.SetLWK(os0, []int{0}, nil); err != nil {
+		t.Fatal(err)
+	}
+	promtoolCheck(t, c)
+}
+
+// promtoolCheck runs Prometheus's own linter on what c exposes.
+func promtoolCheck(t *testing.T, c *Collectors) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Log("promtool (Debian's prometheus) not installed: the exposition is not linted")
+		return
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	for _, f := range families {
+		if _, err := expfmt.MetricFamilyToText(&text, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(text.Bytes())
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) != 0 {
+		t.Errorf("promtool check metrics: %v\n%s\non:\n%s", err, out, text.Bytes())
+	}
+	if !strings.Contains(text.String(), `mck_lwk_cpu_interference_seconds_total{cpu="0",os="3",source="task"}`) {
+		t.Errorf("no interference counter for the instance's CPU 0 in:\n%s", text.Bytes())
+	}
 }
 
 func offloaded(times []source.OffloadTime, name string) source.OffloadTime {

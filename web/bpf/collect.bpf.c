@@ -33,9 +33,10 @@ struct offload_hist {
 	__u64 buckets[HIST_BUCKETS]; /* [i]: durations in [2^i, 2^(i+1)) ns */
 };
 
-/* armed: a worker that entered mcexec's execute for syscall nr (and
-   started it at start_ns, once it did). */
+/* A worker that entered mcexec's execute for syscall nr (armed) and
+   started it at start_ns, once it did. */
 struct armed_call {
+	__u32 armed;
 	__u32 os;
 	__u32 nr;
 	__u64 start_ns;
@@ -49,12 +50,14 @@ struct {
 	__type(value, __u32);
 } proxies SEC(".maps");
 
-/* worker tid -> the call it is executing. LRU: a worker that dies armed
-   must not hold an entry for ever. */
+/* The call a worker thread is executing. Task storage, not a hash by
+   tid: sys_enter and sys_exit look it up for every call of every task,
+   and a thread without any is a pointer test away; it goes with the
+   thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct armed_call);
 } armed SEC(".maps");
 
@@ -72,13 +75,18 @@ struct {
 SEC("uprobe")
 int mcexec_execute(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = id;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *os = bpf_map_lookup_elem(&proxies, &tgid);
 	if (!os)
 		return 0;
-	struct armed_call a = {.os = *os, .nr = ctx->rbx};
-	bpf_map_update_elem(&armed, &tid, &a, BPF_ANY);
+	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a)
+		return 0;
+	a->os = *os;
+	a->nr = ctx->rbx;
+	a->start_ns = 0;
+	a->armed = 1;
 	return 0;
 }
 
@@ -87,19 +95,19 @@ int mcexec_execute(struct pt_regs *ctx)
 SEC("uprobe")
 int ikc_complete(struct pt_regs *ctx)
 {
-	__u32 tid = bpf_get_current_pid_tgid();
-	bpf_map_delete_elem(&armed, &tid);
+	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0, 0);
+	if (a)
+		a->armed = 0;
 	return 0;
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(offload_enter, struct pt_regs *regs, long nr)
 {
-	__u32 tid = bpf_get_current_pid_tgid();
-	struct armed_call *a = bpf_map_lookup_elem(&armed, &tid);
+	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0, 0);
 	/* The first call of the armed number: the Go runtime's own calls in
 	   between (a signal's rt_sigreturn) are not it. */
-	if (a && a->nr == nr && !a->start_ns)
+	if (a && a->armed && a->nr == nr && !a->start_ns)
 		a->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
@@ -119,13 +127,12 @@ static __always_inline __u32 log2_ns(__u64 v)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(offload_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = bpf_get_current_pid_tgid();
-	struct armed_call *a = bpf_map_lookup_elem(&armed, &tid);
-	if (!a || !a->start_ns)
+	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0, 0);
+	if (!a || !a->armed || !a->start_ns)
 		return 0;
 	__u64 d = bpf_ktime_get_ns() - a->start_ns;
 	struct offload_key k = {.os = a->os, .nr = a->nr};
-	bpf_map_delete_elem(&armed, &tid);
+	a->armed = 0;
 	struct offload_hist *h = bpf_map_lookup_elem(&offload, &k);
 	if (!h) {
 		static const struct offload_hist zero;

@@ -15,8 +15,10 @@ import (
 
 type collectArmedCall struct {
 	_       structs.HostLayout
+	Armed   uint32
 	Os      uint32
 	Nr      uint32
+	_       [4]byte
 	StartNs uint64
 }
 

@@ -26,9 +26,12 @@ var ErrUnavailable = errors.New("eBPF collectors unavailable")
 // use.
 type Collectors struct {
 	objs  collectObjects
-	links []link.Link // the tracepoints, for as long as the Collectors live
+	links []link.Link // the interference tracepoints, for as long as the Collectors live
 
 	mu sync.Mutex
+	// syscalls are the raw_syscalls tracepoints, attached only while
+	// there are proxies to watch: they cost every task each call.
+	syscalls []link.Link
 	// proxies and lwkTasks are the filters' contents as last set, by
 	// instance: the BPF maps hold their union.
 	proxies  map[int]map[uint32]bool
@@ -69,17 +72,44 @@ func Open() (*Collectors, error) {
 		return nil, fmt.Errorf("%w: load: %s", ErrUnavailable, reason(err))
 	}
 	p := &c.objs.collectPrograms
-	for _, prog := range []*ebpf.Program{p.OffloadEnter, p.OffloadExit, p.InterferenceSwitch,
-		p.InterferenceIrqEntry, p.InterferenceIrqExit, p.InterferenceTimerEntry, p.InterferenceTimerExit,
-		p.InterferenceSoftirqEntry, p.InterferenceSoftirqExit} {
+	links, err := attach(p.InterferenceSwitch, p.InterferenceIrqEntry, p.InterferenceIrqExit,
+		p.InterferenceTimerEntry, p.InterferenceTimerExit, p.InterferenceSoftirqEntry, p.InterferenceSoftirqExit)
+	if err == nil {
+		// Once, to know now that they can be: SetProxies attaches them
+		// again when it has proxies.
+		var syscalls []link.Link
+		syscalls, err = attach(p.OffloadEnter, p.OffloadExit)
+		closeAll(syscalls)
+	}
+	if err != nil {
+		closeAll(links)
+		c.objs.Close()
+		return nil, fmt.Errorf("%w: %s", ErrUnavailable, err)
+	}
+	c.links = links
+	return c, nil
+}
+
+// attach attaches BTF tracepoint programs; on error, none.
+func attach(progs ...*ebpf.Program) ([]link.Link, error) {
+	var links []link.Link
+	for _, prog := range progs {
 		l, err := link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
 		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("%w: attach %s: %s", ErrUnavailable, prog, reason(err))
+			closeAll(links)
+			return nil, fmt.Errorf("attach %s: %s", prog, reason(err))
 		}
-		c.links = append(c.links, l)
+		links = append(links, l)
 	}
-	return c, nil
+	return links, nil
+}
+
+func closeAll(links []link.Link) error {
+	var errs []error
+	for _, l := range links {
+		errs = append(errs, l.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // reason says in one line why loading or attaching failed, naming the
@@ -108,16 +138,11 @@ func oneLine(err error) string {
 func (c *Collectors) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var errs []error
-	for _, l := range c.links {
-		errs = append(errs, l.Close())
-	}
+	errs := []error{closeAll(c.links), closeAll(c.syscalls)}
 	for _, ls := range c.probed {
-		for _, l := range ls {
-			errs = append(errs, l.Close())
-		}
+		errs = append(errs, closeAll(ls))
 	}
-	c.links, c.probed = nil, map[fileID][]link.Link{}
+	c.links, c.syscalls, c.probed = nil, nil, map[fileID][]link.Link{}
 	errs = append(errs, c.objs.Close())
 	return errors.Join(errs...)
 }

@@ -43,7 +43,26 @@ func (c *Collectors) setProxies(os int, pids []int, b brackets) error {
 	}
 	now, err := syncSet(c.objs.Proxies, c.proxies[os], pids, uint32(os))
 	c.proxies[os] = now
-	return errors.Join(append(errs, err)...)
+	return errors.Join(append(errs, err, c.traceSyscalls())...)
+}
+
+// traceSyscalls attaches the raw_syscalls tracepoints while any instance
+// has proxies and detaches them when none has (c.mu held): they cost
+// every system call on the host, about 70 ns (doc.go).
+func (c *Collectors) traceSyscalls() error {
+	watched := false
+	for _, pids := range c.proxies {
+		watched = watched || len(pids) > 0
+	}
+	var err error
+	switch {
+	case watched && c.syscalls == nil:
+		c.syscalls, err = attach(c.objs.OffloadEnter, c.objs.OffloadExit)
+	case !watched && c.syscalls != nil:
+		err = closeAll(c.syscalls)
+		c.syscalls = nil
+	}
+	return err
 }
 
 // probe puts the uprobes at b in pid's executable unless it has them. The path

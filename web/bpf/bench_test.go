@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -28,8 +29,37 @@ func BenchmarkGetpid(b *testing.B) {
 	defer c.Close()
 	b.Run("idle", loop)
 	worker, _, _ := startWorker(b, 0)
-	if err := c.setProxies(0, []int{worker.Process.Pid}, workerBrackets); err != nil {
+	if err := c.SetProxies(0, []int{worker.Process.Pid}); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("watching", loop)
+}
+
+// BenchmarkOffloadWorker is bpfworker's requests (a /dev/null write with
+// the worker's futex and mmap calls around it, and two requests it serves
+// itself) without the programs and with the worker watched.
+func BenchmarkOffloadWorker(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root: loads eBPF programs")
+	}
+	run := func(c *Collectors) func(b *testing.B) {
+		return func(b *testing.B) {
+			worker, stdin, out := startWorker(b, b.N)
+			if c != nil {
+				if err := c.SetProxies(0, []int{worker.Process.Pid}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			fmt.Fprintln(stdin)
+			expectLine(b, out, "done")
+		}
+	}
+	b.Run("plain", run(nil))
+	c, err := Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.Run("watched", run(c))
 }

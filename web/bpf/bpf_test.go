@@ -41,9 +41,6 @@ func open(t *testing.T) *Collectors {
 	return c
 }
 
-// workerBrackets are testdata/go/bpfworker's.
-var workerBrackets = brackets{execute: "main.(*proxy).execute", complete: "main.(*channel).Complete"}
-
 // startWorker starts bpfworker n and waits for its "ready".
 func startWorker(t testing.TB, n int) (*exec.Cmd, io.Writer, *bufio.Reader) {
 	t.Helper()
@@ -79,7 +76,8 @@ func expectLine(t testing.TB, r *bufio.Reader, want string) {
 }
 
 // TestOffloadHistogram runs a worker serving N writes with the calls a
-// worker makes for itself around them, and checks that exactly the N are
+// worker makes for itself around them (and requests it serves without a
+// call or with several of its own), and checks that exactly the N are
 // timed, in the map and in the Prometheus histogram; and that a worker
 // outside the filter is not timed at all.
 func TestOffloadHistogram(t *testing.T) {
@@ -98,7 +96,7 @@ func TestOffloadHistogram(t *testing.T) {
 				other, _, _ := startWorker(t, 0)
 				watched = other.Process.Pid
 			}
-			if err := c.setProxies(os0, []int{watched}, workerBrackets); err != nil {
+			if err := c.SetProxies(os0, []int{watched}); err != nil {
 				t.Fatal(err)
 			}
 			fmt.Fprintln(stdin)
@@ -118,7 +116,7 @@ func TestOffloadHistogram(t *testing.T) {
 		})
 	}
 	checkHistogram(t, c, os0, n)
-	if err := c.setProxies(os0, nil, workerBrackets); err != nil || c.syscalls != nil {
+	if err := c.SetProxies(os0, nil); err != nil || c.syscalls != nil {
 		t.Errorf("no proxies left (%v): the raw_syscalls tracepoints are still attached", err)
 	}
 	if err := c.SetLWK(os0, []int{0}, nil); err != nil {

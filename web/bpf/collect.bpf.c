@@ -5,7 +5,7 @@
    Regenerate the Go with `go generate ./web/bpf` (needs clang and
    libbpf-dev). */
 #include <linux/bpf.h>
-#include <asm/ptrace.h>
+#include <asm/unistd.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -33,12 +33,13 @@ struct offload_hist {
 	__u64 buckets[HIST_BUCKETS]; /* [i]: durations in [2^i, 2^(i+1)) ns */
 };
 
-/* A worker that entered mcexec's execute for syscall nr (armed) and
-   started it at start_ns, once it did. */
-struct armed_call {
-	__u32 armed;
-	__u32 os;
+/* A proxy thread's calls since the last answer it posted (the window,
+   doc.go): how many could be the app's, the first one's number and time,
+   and when a call in flight began. */
+struct window {
+	__u32 calls;
 	__u32 nr;
+	__u64 ns;
 	__u64 start_ns;
 };
 
@@ -50,16 +51,13 @@ struct {
 	__type(value, __u32);
 } proxies SEC(".maps");
 
-/* The call a worker thread is executing. Task storage, not a hash by
-   tid: sys_enter and sys_exit look it up for every call of every task,
-   and a thread without any is a pointer test away; it goes with the
-   thread. */
+/* Task storage, which goes with the thread: only proxy threads have one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct armed_call);
-} armed SEC(".maps");
+	__type(value, struct window);
+} windows SEC(".maps");
 
 /* Shared by every CPU, added to atomically: per-CPU copies of 300-byte
    histograms would cost memory in proportion to the host's CPUs. */
@@ -70,45 +68,32 @@ struct {
 	__type(value, struct offload_hist);
 } offload SEC(".maps");
 
-/* mcexec.(*Proxy).execute(nr uint64, a [6]uint64): Go's register ABI
-   has the receiver in rax and nr in rbx. */
-SEC("uprobe")
-int mcexec_execute(struct pt_regs *ctx)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *os = bpf_map_lookup_elem(&proxies, &tgid);
-	if (!os)
-		return 0;
-	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0,
-						     BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!a)
-		return 0;
-	a->os = *os;
-	a->nr = ctx->rbx;
-	a->start_ns = 0;
-	a->armed = 1;
-	return 0;
-}
+/* The kernel's pt_regs, for the futex op (CO-RE: the ___ flavour is
+   matched to struct pt_regs by name). */
+struct pt_regs___kernel {
+	unsigned long si;
+} __attribute__((preserve_access_index));
 
-/* ikc.(*Channel).Complete: the answer is posted; whatever the worker
-   does next is its own (a call mcexec refused never reached Linux). */
-SEC("uprobe")
-int ikc_complete(struct pt_regs *ctx)
-{
-	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0, 0);
-	if (a)
-		a->armed = 0;
-	return 0;
-}
+/* ikc's futexes are shared (both processes map the words): a worker's
+   FUTEX_WAKE without the private flag is Complete posting an answer. The
+   Go runtime's and mcexec's own futexes are private. */
+#define FUTEX_WAKE_SHARED 1
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(offload_enter, struct pt_regs *regs, long nr)
+/* Calls the LWK serves itself and so never offloads (ARCHITECTURE.md §2:
+   memory, threads, futex, signals, scheduling, ids, time): on a proxy
+   thread they are the Go runtime's or mcexec's bookkeeping (the mirror's
+   mmaps, the doorbell's futex). */
+static __always_inline int lwk_local(long nr)
 {
-	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0, 0);
-	/* The first call of the armed number: the Go runtime's own calls in
-	   between (a signal's rt_sigreturn) are not it. */
-	if (a && a->armed && a->nr == nr && !a->start_ns)
-		a->start_ns = bpf_ktime_get_ns();
+	switch (nr) {
+	case __NR_mmap: case __NR_mprotect: case __NR_munmap: case __NR_madvise:
+	case __NR_rt_sigaction: case __NR_rt_sigprocmask: case __NR_rt_sigreturn:
+	case __NR_sigaltstack: case __NR_tgkill: case __NR_getpid: case __NR_gettid:
+	case __NR_sched_yield: case __NR_sched_getaffinity: case __NR_nanosleep:
+	case __NR_clock_nanosleep: case __NR_clone: case __NR_clone3:
+	case __NR_exit: case __NR_exit_group: case __NR_futex:
+		return 1;
+	}
 	return 0;
 }
 
@@ -124,22 +109,16 @@ static __always_inline __u32 log2_ns(__u64 v)
 	return r;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(offload_exit, struct pt_regs *regs, long ret)
+static __always_inline void file_call(__u32 os, __u32 nr, __u64 d)
 {
-	struct armed_call *a = bpf_task_storage_get(&armed, bpf_get_current_task_btf(), 0, 0);
-	if (!a || !a->armed || !a->start_ns)
-		return 0;
-	__u64 d = bpf_ktime_get_ns() - a->start_ns;
-	struct offload_key k = {.os = a->os, .nr = a->nr};
-	a->armed = 0;
+	struct offload_key k = {.os = os, .nr = nr};
 	struct offload_hist *h = bpf_map_lookup_elem(&offload, &k);
 	if (!h) {
 		static const struct offload_hist zero;
 		bpf_map_update_elem(&offload, &k, &zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(&offload, &k);
 		if (!h)
-			return 0;
+			return;
 	}
 	__u32 b = log2_ns(d);
 	if (b >= HIST_BUCKETS)
@@ -147,6 +126,50 @@ int BPF_PROG(offload_exit, struct pt_regs *regs, long ret)
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_ns, d);
 	__sync_fetch_and_add(&h->buckets[b], 1);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(offload_enter, struct pt_regs *regs, long nr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *os = bpf_map_lookup_elem(&proxies, &tgid);
+	if (!os)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (nr == __NR_futex) {
+		struct pt_regs___kernel *r = (void *)regs;
+		if (r->si != FUTEX_WAKE_SHARED)
+			return 0;
+		/* An answer posted: the window's one call was the app's. None
+		   (a call mcexec refused or answered itself) files nothing;
+		   several (mcexec's own work for an exec or a fork) neither. */
+		struct window *w = bpf_task_storage_get(&windows, task, 0, 0);
+		if (w) {
+			if (w->calls == 1 && !w->start_ns)
+				file_call(*os, w->nr, w->ns);
+			w->calls = 0;
+			w->start_ns = 0;
+		}
+		return 0;
+	}
+	if (lwk_local(nr))
+		return 0;
+	struct window *w = bpf_task_storage_get(&windows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (w && ++w->calls == 1) {
+		w->nr = nr;
+		w->start_ns = bpf_ktime_get_ns();
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(offload_exit, struct pt_regs *regs, long ret)
+{
+	struct window *w = bpf_task_storage_get(&windows, bpf_get_current_task_btf(), 0, 0);
+	if (!w || !w->start_ns)
+		return 0;
+	w->ns = bpf_ktime_get_ns() - w->start_ns;
+	w->start_ns = 0;
 	return 0;
 }
 

@@ -13,15 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type collectArmedCall struct {
-	_       structs.HostLayout
-	Armed   uint32
-	Os      uint32
-	Nr      uint32
-	_       [4]byte
-	StartNs uint64
-}
-
 type collectCpuTime struct {
 	_            structs.HostLayout
 	TaskNs       uint64
@@ -47,17 +38,24 @@ type collectOffloadKey struct {
 	Nr uint32
 }
 
+type collectWindow struct {
+	_       structs.HostLayout
+	Calls   uint32
+	Nr      uint32
+	Ns      uint64
+	StartNs uint64
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	collectMapArmed                     = "armed"
 	collectMapCpuTimes                  = "cpu_times"
 	collectMapLwkCpus                   = "lwk_cpus"
 	collectMapLwkTasks                  = "lwk_tasks"
 	collectMapOffload                   = "offload"
 	collectMapProxies                   = "proxies"
-	collectProgIkcComplete              = "ikc_complete"
+	collectMapWindows                   = "windows"
 	collectProgInterferenceIrqEntry     = "interference_irq_entry"
 	collectProgInterferenceIrqExit      = "interference_irq_exit"
 	collectProgInterferenceSoftirqEntry = "interference_softirq_entry"
@@ -65,7 +63,6 @@ const (
 	collectProgInterferenceSwitch       = "interference_switch"
 	collectProgInterferenceTimerEntry   = "interference_timer_entry"
 	collectProgInterferenceTimerExit    = "interference_timer_exit"
-	collectProgMcexecExecute            = "mcexec_execute"
 	collectProgOffloadEnter             = "offload_enter"
 	collectProgOffloadExit              = "offload_exit"
 )
@@ -112,7 +109,6 @@ type collectSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type collectProgramSpecs struct {
-	IkcComplete              *ebpf.ProgramSpec `ebpf:"ikc_complete"`
 	InterferenceIrqEntry     *ebpf.ProgramSpec `ebpf:"interference_irq_entry"`
 	InterferenceIrqExit      *ebpf.ProgramSpec `ebpf:"interference_irq_exit"`
 	InterferenceSoftirqEntry *ebpf.ProgramSpec `ebpf:"interference_softirq_entry"`
@@ -120,7 +116,6 @@ type collectProgramSpecs struct {
 	InterferenceSwitch       *ebpf.ProgramSpec `ebpf:"interference_switch"`
 	InterferenceTimerEntry   *ebpf.ProgramSpec `ebpf:"interference_timer_entry"`
 	InterferenceTimerExit    *ebpf.ProgramSpec `ebpf:"interference_timer_exit"`
-	McexecExecute            *ebpf.ProgramSpec `ebpf:"mcexec_execute"`
 	OffloadEnter             *ebpf.ProgramSpec `ebpf:"offload_enter"`
 	OffloadExit              *ebpf.ProgramSpec `ebpf:"offload_exit"`
 }
@@ -129,12 +124,12 @@ type collectProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type collectMapSpecs struct {
-	Armed    *ebpf.MapSpec `ebpf:"armed"`
 	CpuTimes *ebpf.MapSpec `ebpf:"cpu_times"`
 	LwkCpus  *ebpf.MapSpec `ebpf:"lwk_cpus"`
 	LwkTasks *ebpf.MapSpec `ebpf:"lwk_tasks"`
 	Offload  *ebpf.MapSpec `ebpf:"offload"`
 	Proxies  *ebpf.MapSpec `ebpf:"proxies"`
+	Windows  *ebpf.MapSpec `ebpf:"windows"`
 }
 
 // collectVariableSpecs contains global variables before they are loaded into the kernel.
@@ -163,22 +158,22 @@ func (o *collectObjects) Close() error {
 //
 // It can be passed to loadCollectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type collectMaps struct {
-	Armed    *ebpf.Map `ebpf:"armed"`
 	CpuTimes *ebpf.Map `ebpf:"cpu_times"`
 	LwkCpus  *ebpf.Map `ebpf:"lwk_cpus"`
 	LwkTasks *ebpf.Map `ebpf:"lwk_tasks"`
 	Offload  *ebpf.Map `ebpf:"offload"`
 	Proxies  *ebpf.Map `ebpf:"proxies"`
+	Windows  *ebpf.Map `ebpf:"windows"`
 }
 
 func (m *collectMaps) Close() error {
 	return _CollectClose(
-		m.Armed,
 		m.CpuTimes,
 		m.LwkCpus,
 		m.LwkTasks,
 		m.Offload,
 		m.Proxies,
+		m.Windows,
 	)
 }
 
@@ -192,7 +187,6 @@ type collectVariables struct {
 //
 // It can be passed to loadCollectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type collectPrograms struct {
-	IkcComplete              *ebpf.Program `ebpf:"ikc_complete"`
 	InterferenceIrqEntry     *ebpf.Program `ebpf:"interference_irq_entry"`
 	InterferenceIrqExit      *ebpf.Program `ebpf:"interference_irq_exit"`
 	InterferenceSoftirqEntry *ebpf.Program `ebpf:"interference_softirq_entry"`
@@ -200,14 +194,12 @@ type collectPrograms struct {
 	InterferenceSwitch       *ebpf.Program `ebpf:"interference_switch"`
 	InterferenceTimerEntry   *ebpf.Program `ebpf:"interference_timer_entry"`
 	InterferenceTimerExit    *ebpf.Program `ebpf:"interference_timer_exit"`
-	McexecExecute            *ebpf.Program `ebpf:"mcexec_execute"`
 	OffloadEnter             *ebpf.Program `ebpf:"offload_enter"`
 	OffloadExit              *ebpf.Program `ebpf:"offload_exit"`
 }
 
 func (p *collectPrograms) Close() error {
 	return _CollectClose(
-		p.IkcComplete,
 		p.InterferenceIrqEntry,
 		p.InterferenceIrqExit,
 		p.InterferenceSoftirqEntry,
@@ -215,7 +207,6 @@ func (p *collectPrograms) Close() error {
 		p.InterferenceSwitch,
 		p.InterferenceTimerEntry,
 		p.InterferenceTimerExit,
-		p.McexecExecute,
 		p.OffloadEnter,
 		p.OffloadExit,
 	)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -36,9 +35,6 @@ type Collectors struct {
 	// instance: the BPF maps hold their union.
 	proxies  map[int]map[uint32]bool
 	lwkTasks map[int]map[uint32]bool
-	// probed are the mcexec executables whose execute and Complete carry
-	// uprobes, by file identity: every mcexec of one build shares them.
-	probed map[fileID][]link.Link
 	// lwkCPUs are each instance's host CPUs, by LWK CPU number.
 	lwkCPUs map[int][]int
 	// since is each watched host CPU's counts when it became its
@@ -49,8 +45,8 @@ type Collectors struct {
 	reported map[interferenceKey]float64
 }
 
-// Open loads the programs and attaches them to the tracepoints. The
-// uprobes in mcexec wait for SetProxies, which names its executable.
+// Open loads the programs and attaches the interference ones; the
+// offload ones wait for SetProxies.
 func Open() (*Collectors, error) {
 	if _, err := btf.LoadKernelSpec(); err != nil {
 		return nil, fmt.Errorf("%w: no kernel BTF (/sys/kernel/btf/vmlinux): %v", ErrUnavailable, err)
@@ -63,7 +59,6 @@ func Open() (*Collectors, error) {
 	c := &Collectors{
 		proxies:  map[int]map[uint32]bool{},
 		lwkTasks: map[int]map[uint32]bool{},
-		probed:   map[fileID][]link.Link{},
 		lwkCPUs:  map[int][]int{},
 		since:    map[int]cpuTimes{},
 		reported: map[interferenceKey]float64{},
@@ -138,13 +133,9 @@ func oneLine(err error) string {
 func (c *Collectors) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	errs := []error{closeAll(c.links), closeAll(c.syscalls)}
-	for _, ls := range c.probed {
-		errs = append(errs, closeAll(ls))
-	}
-	c.links, c.syscalls, c.probed = nil, nil, map[fileID][]link.Link{}
-	errs = append(errs, c.objs.Close())
-	return errors.Join(errs...)
+	err := errors.Join(closeAll(c.links), closeAll(c.syscalls), c.objs.Close())
+	c.links, c.syscalls = nil, nil
+	return err
 }
 
 // Watch points the collectors at what snap says of instance os: its
@@ -192,17 +183,6 @@ func syncSet(m *ebpf.Map, had map[uint32]bool, want []int, val uint32) (map[uint
 		}
 	}
 	return now, errors.Join(errs...)
-}
-
-// fileID is a file's identity, whatever path reached it.
-type fileID struct{ dev, ino uint64 }
-
-func identify(path string) (fileID, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		return fileID{}, err
-	}
-	return fileID{st.Dev, st.Ino}, nil
 }
 
 // Collectors is what the pages read of the Linux side.

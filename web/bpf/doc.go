@@ -31,9 +31,8 @@
 // time; Complete disarms a call that never reached Linux (mcexec refuses
 // the app its own descriptors without a system call). The histogram is
 // filed under the instance the proxy's tgid maps to (SetProxies). The
-// cost: the two uprobes (a trap each, a few µs) per offloaded call, on top
-// of the call's ~10 µs round trip; the tracepoints' cost on every other
-// task is below.
+// armed call sits in task storage, which goes with the thread. The cost is
+// below.
 //
 // The BPF side keeps log2 buckets of nanoseconds per (instance, syscall),
 // in one hash shared by all CPUs and added to atomically (per-CPU copies
@@ -62,12 +61,18 @@
 //
 // # Cost
 //
-// All the programs are BTF tracepoints (tp_btf): no tracefs needed, and no
-// kprobes (this host has none). sys_enter and sys_exit run on every system
-// call of every task on the host: one hash lookup each for a thread that
-// is not an armed worker. bench/RESULTS.md has the figure
-// (bpf_attach_getpid: a native getpid loop with and without the programs
-// attached; `go test -run '^$' -bench Getpid ./web/bpf`).
+// All the programs are BTF tracepoints (tp_btf, and uprobes): no tracefs
+// needed, and no kprobes (this host has none). sys_enter and sys_exit run
+// on every system call of every task on the host: a native getpid takes
+// 178 ns with them against 98 without (bench/RESULTS.md,
+// bpf_attach_getpid; `go test -run '^$' -bench Getpid ./web/bpf`), nearly
+// all of it the tracepoints' own cost (empty programs cost as much), the
+// task-storage lookup of a thread that is not an armed worker adding a
+// few ns. So they are attached only while some instance has proxies
+// (SetProxies); sched_switch and the interrupt tracepoints, attached all
+// along, cost nothing measurable on a getpid loop. An offloaded call pays
+// the two uprobes too (a trap each, a few µs) on top of its ~10 µs round
+// trip.
 //
 // # Where BPF is unavailable
 //

@@ -1,56 +1,36 @@
-// Command bpfworker serves "offloaded calls" the way an mcexec worker
-// does, for web/bpf's tests, without an LWK: each call is bracketed by
-// (*proxy).execute and (*channel).Complete, which have the shapes of
-// mcexec's (*Proxy).execute and ikc's (*Channel).Complete.
+// Command bpfworker makes the system calls an mcexec worker thread makes
+// when it serves offloaded calls, for web/bpf's tests, without an LWK.
 //
-// bpfworker N prints "ready", waits for a line on stdin, then makes N
-// bracketed 1-byte writes to /dev/null. Around them it makes the calls a
-// worker makes for itself: a futex wake on the "doorbell" before each, a
-// "refused" call (execute returns without a system call, as mcexec's
-// guard does: a write to a descriptor it keeps for itself) followed by an
-// unbracketed write after each. It prints
-// "done" and exits at EOF on stdin.
+// bpfworker N prints "ready", waits for a line on stdin, then serves N
+// "requests", each a 1-byte write to /dev/null, the way mcexec/proxy.go's
+// serveCalls does: a wait on the doorbell (a shared futex), the mirror's
+// mmap, the call, and the answer posted with a shared FUTEX_WAKE (ikc's
+// Complete). After each it also serves a request mcexec answers itself
+// (no call before the wake) and one it does its own work for (several
+// fcntl calls, as for a close-on-exec). It prints "done" and exits at EOF
+// on stdin.
 package main
 
 import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-type proxy struct{}
+// ikc's futex operations: shared, not private (both processes map the
+// words).
+const (
+	futexWait = 0
+	futexWake = 1
+)
 
-// refusedFD is a descriptor execute refuses without a system call, as
-// mcexec refuses the app its own descriptors.
-const refusedFD = 1 << 20
-
-//go:noinline
-func (p *proxy) execute(nr uint64, a [6]uint64) int64 {
-	if a[0] == refusedFD {
-		return -int64(unix.EBADF)
-	}
-	r, _, e := unix.Syscall6(uintptr(nr), uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
-	if e != 0 {
-		return -int64(e)
-	}
-	return int64(r)
-}
-
-type channel struct{ doorbell uint32 }
-
-const futexWakePrivate = 1 | 128 // FUTEX_WAKE | FUTEX_PRIVATE_FLAG
-
-//go:noinline
-func (c *channel) Complete(i int, ret int64) {
-	c.wake()
-}
-
-func (c *channel) wake() {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&c.doorbell)), futexWakePrivate, 1, 0, 0, 0)
+func futex(word *uint32, op, val uintptr) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), op, val, 0, 0, 0)
 }
 
 func main() {
@@ -73,20 +53,32 @@ func main() {
 	if _, err := in.ReadString('\n'); err != nil {
 		os.Exit(1)
 	}
-	var p proxy
-	var ch channel
+	runtime.LockOSThread()
+	var doorbell, state uint32
+	// As if a previous request were answered: the read of stdin, in
+	// progress or not when the test began watching, is not a request.
+	futex(&state, futexWake, 1)
 	b := []byte{0}
-	write := [6]uint64{uint64(null), uint64(uintptr(unsafe.Pointer(&b[0]))), 1}
-	for i := 0; i < n; i++ {
-		ch.wake()
-		if r := p.execute(unix.SYS_WRITE, write); r != 1 {
-			fmt.Fprintln(os.Stderr, "write:", unix.Errno(-r))
+	for range n {
+		futex(&doorbell, futexWait, 1) // the word is 0: returns at once
+		m, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mirror:", err)
 			os.Exit(1)
 		}
-		ch.Complete(0, 1)
-		p.execute(unix.SYS_WRITE, [6]uint64{refusedFD})
-		ch.Complete(0, -int64(unix.EBADF))
-		unix.Write(null, b) // the worker's own: after Complete, not timed
+		unix.Munmap(m)
+		if _, err := unix.Write(null, b); err != nil {
+			fmt.Fprintln(os.Stderr, "write:", err)
+			os.Exit(1)
+		}
+		futex(&state, futexWake, 1)
+
+		futex(&state, futexWake, 1) // answered without a call
+
+		for fd := range 3 {
+			unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		}
+		futex(&state, futexWake, 1)
 	}
 	fmt.Println("done")
 	in.ReadString('\n')

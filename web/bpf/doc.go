@@ -14,25 +14,34 @@
 //
 // # mck_offload_exec_seconds{os,syscall}
 //
-// A histogram of the time each offloaded call took in Linux, per syscall.
-// An mcexec worker thread makes system calls of its own as well as the
-// app's: futex waits on the channel's doorbell and wakes of the LWK side,
-// mmap when it replays the mapping log, the Go runtime's. Filtering
-// raw_syscalls by the proxies' tgids alone would count them all, and
-// leaving out the futex calls would still count the mmaps (and would drop
-// app calls of the same numbers, were one ever offloaded). So the
-// worker's calls are timed only inside the bracket that mcexec itself
-// draws around an app's call: uprobes on the entry of
-// mcexec.(*Proxy).execute, which performs the call, and of
-// ikc.(*Channel).Complete, which posts its answer (mcexec/proxy.go,
-// serveCalls). The execute probe arms the thread with the call's number
-// (Go's register ABI passes it in rbx); the first sys_enter of that number
-// on the thread starts the clock, its sys_exit stops it and files the
-// time; Complete disarms a call that never reached Linux (mcexec refuses
-// the app its own descriptors without a system call). The histogram is
-// filed under the instance the proxy's tgid maps to (SetProxies). The
-// armed call sits in task storage, which goes with the thread. The cost is
-// below.
+// A histogram of the time each offloaded call took in Linux, per syscall,
+// from the raw_syscalls sys_enter and sys_exit tracepoints of the proxies'
+// threads (a hash of tgids, SetProxies). An mcexec worker thread makes
+// system calls of its own as well as the app's: futex waits on the
+// channel's doorbell and wakes of the LWK side, mmap when it replays the
+// mapping log, the Go runtime's; filtering by tgid alone would count them
+// all. So a call is counted only inside the window mcexec itself draws
+// around an app's call (mcexec/proxy.go serveCalls): a worker's window
+// runs from one posted answer to the next, an answer being ikc's Complete,
+// a FUTEX_WAKE without the private flag (ikc's futexes are shared, both
+// processes map them; the Go runtime's and mcexec's own are private). In
+// a window, calls of the numbers the LWK serves itself (ARCHITECTURE.md
+// §2: memory, threads, futex, signals, scheduling, ids, time; so the
+// mirror's mmaps, the doorbell's futex, the runtime's signals) are the
+// worker's; if exactly one other call is left, it was the app's, and its
+// time from sys_enter to sys_exit is filed when the answer is posted. A
+// window with none is a request mcexec answered itself (a refused
+// descriptor, a sync); one with several is mcexec's own work (the
+// close-on-exec sweep at an exec, a fork's child proxy): neither is
+// filed. The window sits in task storage, which goes with the thread.
+//
+// Uprobes on mcexec's execute and Complete would draw the bracket more
+// directly, but a uprobe hit costs about 21 µs on this VM (two per
+// offloaded call: 43 µs on a ~10 µs round trip), against about 0.1 µs a
+// call for the tracepoints (bench/RESULTS.md). What the window cannot
+// tell: an app call of a number the LWK keeps local that it offloads after
+// all (none today), and a watch that begins mid-window, which loses that
+// one call.
 //
 // The BPF side keeps log2 buckets of nanoseconds per (instance, syscall),
 // in one hash shared by all CPUs and added to atomically (per-CPU copies
@@ -61,18 +70,19 @@
 //
 // # Cost
 //
-// All the programs are BTF tracepoints (tp_btf, and uprobes): no tracefs
-// needed, and no kprobes (this host has none). sys_enter and sys_exit run
-// on every system call of every task on the host: a native getpid takes
-// 178 ns with them against 98 without (bench/RESULTS.md,
-// bpf_attach_getpid; `go test -run '^$' -bench Getpid ./web/bpf`), nearly
-// all of it the tracepoints' own cost (empty programs cost as much), the
-// task-storage lookup of a thread that is not an armed worker adding a
-// few ns. So they are attached only while some instance has proxies
-// (SetProxies); sched_switch and the interrupt tracepoints, attached all
-// along, cost nothing measurable on a getpid loop. An offloaded call pays
-// the two uprobes too (a trap each, a few µs) on top of its ~10 µs round
-// trip.
+// All the programs are BTF tracepoints (tp_btf): no tracefs needed, and
+// no kprobes (this host has none). sched_switch and the interrupt ones,
+// attached from Open on, cost nothing measurable on a getpid loop.
+// sys_enter and sys_exit run on every system call of every task on the
+// host, so they are attached only while some instance has proxies
+// (SetProxies; none detaches them): then a native getpid takes 167 ns
+// against 98 (bench/RESULTS.md, bpf_attach_getpid; `go test -run '^$'
+// -bench . ./web/bpf`), nearly all of it the tracepoints' own cost (empty
+// programs cost as much). A watched proxy's calls pay about 0.1 µs more
+// (the window in task storage). The LWK pays most: each of the app's
+// local calls is several host calls of the daemon's ptrace tracer, so the
+// LWK getpid loop runs 1.14x slower while its proxy is watched. Offload
+// timing is for a look at the offloads, not for always.
 //
 // # Where BPF is unavailable
 //
@@ -87,11 +97,11 @@
 // (collect_x86_bpfel.go) are committed: building needs no clang. After a
 // change to collect.bpf.c, `go generate ./web/bpf` rebuilds them with
 // cilium/ebpf's bpf2go, which needs Debian's clang and libbpf-dev (the
-// bpf_helpers.h headers); the programs need no vmlinux.h: the two fields
+// bpf_helpers.h headers); the programs need no vmlinux.h: the three fields
 // of task_struct they read are relocated against the running kernel's BTF
-// (CO-RE).
+// (CO-RE), and so is the kernel pt_regs' si (the futex op).
 //
 // cilium/ebpf is the library because it is pure Go (no libbpf or cgo in
-// mcdash), loads BTF tracepoints and uprobes, and its bpf2go embeds the
+// mcdash), loads BTF tracepoints and task storage, and its bpf2go embeds the
 // object so the binary stays one static file.
 package bpf

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-
 	"github.com/gomck/gomck/inspect/lwk"
 	"github.com/gomck/gomck/web/source"
 )

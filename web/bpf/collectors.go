@@ -154,8 +154,11 @@ func (c *Collectors) Watch(os int, snap *lwk.Snapshot) error {
 			}
 		}
 		cpus = make([]int, len(snap.CPUs))
-		for i, cpu := range snap.CPUs {
-			cpus[i] = cpu.Host
+		for _, cpu := range snap.CPUs {
+			if cpu.Index < 0 || cpu.Index >= len(cpus) {
+				return fmt.Errorf("instance %d: LWK CPU %d of %d: the snapshot is inconsistent", os, cpu.Index, len(cpus))
+			}
+			cpus[cpu.Index] = cpu.Host
 		}
 	}
 	return errors.Join(c.SetProxies(os, proxies), c.SetLWK(os, cpus, tasks))

@@ -349,3 +349,28 @@ func TestUnprivileged(t *testing.T) {
 	}
 	t.Logf("as nobody: %s", said)
 }
+
+// TestBadInput checks that what the collectors are told is checked.
+func TestBadInput(t *testing.T) {
+	c := open(t)
+	for _, tc := range []struct {
+		name string
+		set  func() error
+		want string // in the error; "" for none
+	}{
+		{"negative host CPU", func() error { return c.SetLWK(1, []int{-1}, nil) }, "host CPU -1 out of range"},
+		{"host CPU past the map", func() error { return c.SetLWK(1, []int{maxHostCPU}, nil) }, "out of range"},
+		{"instance down", func() error { return c.Watch(1, nil) }, ""},
+		{"no proxies", func() error { return c.SetProxies(1, nil) }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.set()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	if in := c.Interference(1); len(in) != 0 {
+		t.Errorf("interference of an instance with no CPUs: %+v", in)
+	}
+}

@@ -92,9 +92,11 @@ func TestBPFOffload(t *testing.T) {
 	if timed.Seconds <= 0 || timed.Seconds > 1 {
 		t.Errorf("%d writes to /dev/null took %gs in Linux", timed.Calls, timed.Seconds)
 	}
+	// Besides the writes, the read of the go-ahead, which began before
+	// the watch, may be timed if Linux restarted it after (a signal).
 	for _, o := range c.Offload(in.Index) {
-		if o.Name != "write" {
-			t.Errorf("%d %s calls timed: the program made only writes, and a read still blocked", o.Calls, o.Name)
+		if o.Name != "write" && (o.Name != "read" || o.Calls > 1) {
+			t.Errorf("%d %s calls timed: the program made only writes and one read, which began before the watch", o.Calls, o.Name)
 		}
 	}
 

@@ -34,13 +34,16 @@ struct offload_hist {
 };
 
 /* A proxy thread's calls since the last answer it posted (the window,
-   doc.go): how many could be the app's, the first one's number and time,
-   and when a call in flight began. */
+   doc.go): how many could be the app's, the first one's number and time
+   so far, when a call in flight began, and whether the first one is to be
+   restarted (a signal handler interrupted it: the kernel enters it again,
+   and the two are one call). */
 struct window {
 	__u32 calls;
 	__u32 nr;
 	__u64 ns;
 	__u64 start_ns;
+	__u32 restart;
 };
 
 /* tgid of an mcexec proxy -> its instance. The Go side keeps it. */
@@ -149,14 +152,21 @@ int BPF_PROG(offload_enter, struct pt_regs *regs, long nr)
 				file_call(*os, w->nr, w->ns);
 			w->calls = 0;
 			w->start_ns = 0;
+			w->restart = 0;
 		}
 		return 0;
 	}
 	if (lwk_local(nr))
 		return 0;
 	struct window *w = bpf_task_storage_get(&windows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (w && ++w->calls == 1) {
+	if (!w)
+		return 0;
+	if (w->calls == 1 && w->restart && (nr == w->nr || nr == __NR_restart_syscall)) {
+		w->restart = 0;
+		w->start_ns = bpf_ktime_get_ns();
+	} else if (++w->calls == 1) {
 		w->nr = nr;
+		w->ns = 0;
 		w->start_ns = bpf_ktime_get_ns();
 	}
 	return 0;
@@ -168,8 +178,10 @@ int BPF_PROG(offload_exit, struct pt_regs *regs, long ret)
 	struct window *w = bpf_task_storage_get(&windows, bpf_get_current_task_btf(), 0, 0);
 	if (!w || !w->start_ns)
 		return 0;
-	w->ns = bpf_ktime_get_ns() - w->start_ns;
+	w->ns += bpf_ktime_get_ns() - w->start_ns;
 	w->start_ns = 0;
+	/* ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK */
+	w->restart = ret <= -512 && ret >= -516;
 	return 0;
 }
 

@@ -44,6 +44,8 @@ type collectWindow struct {
 	Nr      uint32
 	Ns      uint64
 	StartNs uint64
+	Restart uint32
+	_       [4]byte
 }
 
 // Names of all BPF objects in the ELF.

@@ -33,7 +33,9 @@
 // window with none is a request mcexec answered itself (a refused
 // descriptor, a sync); one with several is mcexec's own work (the
 // close-on-exec sweep at an exec, a fork's child proxy): neither is
-// filed. The window sits in task storage, which goes with the thread.
+// filed. A call a signal interrupted and the kernel restarts is one call
+// (its two parts' time, less the handler's). The window sits in task
+// storage, which goes with the thread.
 //
 // Uprobes on mcexec's execute and Complete would draw the bracket more
 // directly, but a uprobe hit costs about 21 µs on this VM (two per

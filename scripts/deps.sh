@@ -24,6 +24,7 @@ if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
 go mod download
+# Optional, only to regenerate web/bpf's committed BPF object (go generate ./web/bpf): apt-get install clang libbpf-dev
 # Debian's delve is too old for our Go.
 dlv="$(go env GOPATH)/bin/dlv"
 [ -x "$dlv" ] && "$dlv" version 2>/dev/null | grep -q 1.27.2 || go install github.com/go-delve/delve/cmd/dlv@v1.27.2

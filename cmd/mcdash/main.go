@@ -60,6 +60,7 @@ func run(args []string) error {
 	allowEval := fs.Bool("allow-eval", false, "serve /api/v1/instances/N/eval?expr=: Go expressions on the kernel's memory")
 	outDir := fs.String("out", ".", "`DIR` where the core and dump actions write")
 	dump := fs.String("dump", "", "show the dump `FILE` read-only instead of live instances")
+	offloads := fs.Bool("trace-offloads", false, "time the proxies' offloaded calls in Linux with eBPF (mck_offload_exec_seconds; slows every offloaded call)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -93,10 +94,13 @@ func run(args []string) error {
 	reg.MustRegister(metrics.NewCollector(src))
 
 	logger := log.New(os.Stderr, "", log.LstdFlags)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	linux := linuxSide(ctx, src, reg, *offloads, logger)
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, api.Handler(src, api.Options{AllowEval: *allowEval, OutDir: *outDir, Noise: runNoise, Log: logger}))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: logger}))
-	mux.Handle("/", pages.Handler(src, pages.Options{Token: tok != ""}))
+	mux.Handle("/", pages.Handler(src, pages.Options{Linux: linux, Token: tok != ""}))
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -107,8 +111,6 @@ func run(args []string) error {
 		fmt.Printf("mcdash: %s: waiting for one\n", source.NotBooted)
 	}
 	srv := &http.Server{Handler: server.Guard(mux, tok), ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)

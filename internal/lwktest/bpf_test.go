@@ -67,7 +67,7 @@ func TestBPFOffload(t *testing.T) {
 	said("ready")
 
 	lwkWrites(t, in, cmd.Process.Pid, func(snap *lwk.Snapshot) {
-		if err := c.Watch(in.Index, snap); err != nil {
+		if err := c.Watch(in.Index, snap, true); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -105,7 +105,7 @@ func TestBPFOffload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer spin.Process.Kill()
-	lwkWrites(t, in, cmd.Process.Pid, func(snap *lwk.Snapshot) { c.Watch(in.Index, snap) })
+	lwkWrites(t, in, cmd.Process.Pid, func(snap *lwk.Snapshot) { c.Watch(in.Index, snap, true) })
 	task0, start := interference(t, c, in.Index, "task"), time.Now()
 	time.Sleep(time.Second)
 	task, wall := interference(t, c, in.Index, "task")-task0, time.Since(start).Seconds()

@@ -5,7 +5,7 @@
 // metrics and as the shared model's source.Linux.
 //
 //	c, err := bpf.Open()             // errors.Is(err, bpf.ErrUnavailable): log it once, run without
-//	c.Watch(os, snap)                // each poll: proxies, CPUs, own tasks from the snapshot
+//	c.Watch(os, snap, offloads)      // each poll: proxies (if offloads), CPUs, own tasks from the snapshot
 //	c.SetProxies(os, pids)           // or by hand: the mcexec processes of instance os
 //	c.SetLWK(os, hostCPUs, ownPIDs)  // its LWK CPUs (index: LWK CPU) and tasks (daemon, stubs)
 //	reg.MustRegister(c)              // a prometheus.Collector

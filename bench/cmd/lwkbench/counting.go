@@ -23,9 +23,24 @@ var countingDur = flag.Duration("counting", 40e9, "length of each of figures cou
 
 // countingSeries are the samples of figures 20 and 21: ns/op per block
 // counted and not, and the paired ratios, for each loop.
-type countingSeries struct {
+type countingSeries struct{ toggledLoops }
+
+// toggledLoops are the getpid and offload loops' series of a figure pair
+// that turns something on and off every second (counting, mcdash).
+type toggledLoops struct {
 	getpidOn, getpidOff, getpidRatios    series
 	offloadOn, offloadOff, offloadRatios series
+}
+
+// toggledLoop is one loop of toggledLoops: its call and its series.
+type toggledLoop struct {
+	call            string
+	on, off, ratios *series
+}
+
+func (s *toggledLoops) loops() []toggledLoop {
+	return []toggledLoop{{"getpid", &s.getpidOn, &s.getpidOff, &s.getpidRatios},
+		{"write", &s.offloadOn, &s.offloadOff, &s.offloadRatios}}
 }
 
 // countingNeeds is choose's table for figures 20 and 21.
@@ -59,10 +74,7 @@ func (countingSwitch) failure() error        { return nil }
 // leaves counting on.
 func (b *bench) measureCounting() {
 	s := &b.counting
-	for _, m := range []struct {
-		call            string
-		on, off, ratios *series
-	}{{"getpid", &s.getpidOn, &s.getpidOff, &s.getpidRatios}, {"write", &s.offloadOn, &s.offloadOff, &s.offloadRatios}} {
+	for _, m := range s.loops() {
 		if m.on.skip {
 			continue
 		}

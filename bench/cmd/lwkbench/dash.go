@@ -40,9 +40,8 @@ const dashRenders = 10
 
 // dashSeries are the samples of figures 23 to 25.
 type dashSeries struct {
-	firstRender                          series
-	getpidOn, getpidOff, getpidRatios    series
-	offloadOn, offloadOff, offloadRatios series
+	firstRender series
+	toggledLoops
 }
 
 func (s *dashSeries) all() []*series {
@@ -93,10 +92,7 @@ func (b *bench) measureDash() {
 	if !s.firstRender.skip {
 		progressf("  %-24s %10.2f ms", "first render", s.firstRender.median()/1e6)
 	}
-	for _, m := range []struct {
-		call            string
-		on, off, ratios *series
-	}{{"getpid", &s.getpidOn, &s.getpidOff, &s.getpidRatios}, {"write", &s.offloadOn, &s.offloadOff, &s.offloadRatios}} {
+	for _, m := range s.loops() {
 		if m.on.skip {
 			continue
 		}

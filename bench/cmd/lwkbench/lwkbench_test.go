@@ -197,12 +197,12 @@ func TestReport(t *testing.T) {
 			lwkMax: ok(1554e3), linuxMax: ok(11783e3)},
 		mcperf:   mcperfSeries{stat: ok(760e6, 770e6), plain: ok(750e6, 752e6)},
 		papiRead: ok(12.5),
-		counting: countingSeries{getpidOn: ok(19100), getpidOff: ok(19000), getpidRatios: ok(1.004, 1.006, 1.002),
-			offloadOn: ok(52000), offloadOff: ok(50000), offloadRatios: ok(1.03, 1.05)},
+		counting: countingSeries{toggledLoops{getpidOn: ok(19100), getpidOff: ok(19000), getpidRatios: ok(1.004, 1.006, 1.002),
+			offloadOn: ok(52000), offloadOff: ok(50000), offloadRatios: ok(1.03, 1.05)}},
 		metricsScrape: ok(8e6, 9e6),
 		lwkFutexProcs: ok(40000), nativeFutexProcs: ok(7000), lwkPipe: ok(700e3), nativePipe: ok(3000),
-		dash: dashSeries{firstRender: ok(400e6, 450e6, 1.2e9), getpidOn: ok(19000), getpidOff: ok(19000), getpidRatios: ok(0.999, 1.003),
-			offloadOn: ok(50000), offloadOff: ok(50000), offloadRatios: series{err: errors.New("LWK syscall_windows write: 1 pairs of blocks, too few to judge")}},
+		dash: dashSeries{firstRender: ok(400e6, 450e6, 1.2e9), toggledLoops: toggledLoops{getpidOn: ok(19000), getpidOff: ok(19000), getpidRatios: ok(0.999, 1.003),
+			offloadOn: ok(50000), offloadOff: ok(50000), offloadRatios: series{err: errors.New("LWK syscall_windows write: 1 pairs of blocks, too few to judge")}}},
 	}
 	for i := range benchStressors {
 		b.stress.lwk[i], b.stress.native[i] = ok(2000), ok(100)

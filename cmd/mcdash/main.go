@@ -60,6 +60,7 @@ func run(args []string) error {
 	allowEval := fs.Bool("allow-eval", false, "serve /api/v1/instances/N/eval?expr=: Go expressions on the kernel's memory")
 	outDir := fs.String("out", ".", "`DIR` where the core and dump actions write")
 	dump := fs.String("dump", "", "show the dump `FILE` read-only instead of live instances")
+	busy := fs.Bool("busy", false, "run at the normal priority, not SCHED_IDLE (which lets the LWK's offloaded calls go first on a shared Linux CPU)")
 	offloads := fs.Bool("trace-offloads", false, "time the proxies' offloaded calls in Linux with eBPF (mck_offload_exec_seconds; slows every offloaded call)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -94,6 +95,11 @@ func run(args []string) error {
 	reg.MustRegister(metrics.NewCollector(src))
 
 	logger := log.New(os.Stderr, "", log.LstdFlags)
+	if !*busy {
+		if err := idle(); err != nil {
+			logger.Printf("mcdash: %v (running at the normal priority)", err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	linux := linuxSide(ctx, src, reg, *offloads, logger)

@@ -45,18 +45,26 @@ func attachCounters(p *task.Process, addr uint64) error {
 // forkCounters gives a forked child (its memory copied) its own counters
 // page, where its copy of the parent's lies: a child counts from zero.
 func forkCounters(child *task.Process) error {
-	for i := 0; i+1 < len(child.Auxv); i += 2 {
-		if child.Auxv[i] == sde.AuxCounters {
-			return attachCounters(child, child.Auxv[i+1])
-		}
+	if addr := child.CountersAddr(); addr != 0 {
+		return attachCounters(child, addr)
 	}
 	return nil
 }
 
 // publishCounters adds what t counted since its last call to its
 // process's counters page: a few loads and, for what changed, atomic adds.
+// Until the image reads the page it does nothing; a thread's first call
+// after that marks what it has counted so far, so that the page counts
+// from then on (PAPI's sde events read deltas).
 func publishCounters(t *task.Thread) {
-	if page := t.Proc.Counters; page != nil {
-		page.Publish(&t.Stats, &t.Published)
+	p := t.Proc
+	if p.Counters == nil || !p.CountersRead.Load() {
+		return
 	}
+	if !t.Publishing {
+		sde.Mark(&t.Stats, &t.Published)
+		t.Publishing = true
+		return
+	}
+	p.Counters.Publish(&t.Stats, &t.Published)
 }

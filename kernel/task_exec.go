@@ -66,6 +66,8 @@ func (k *OS) Exec(t *task.Thread, fd int, argv, envp []string) (bool, error) {
 	p.Undumpable.Store(0)
 	t.FPState, p.StubOn(t.CPU).FPOwner = bytes.Clone(p.Stub.InitialFP()), 0
 	p.Counters = nil // its page goes with the old image; loadImage maps a new one
+	p.CountersRead.Store(false)
+	t.Publishing = false
 	if err := p.MM.Reset(); err != nil {
 		return true, err
 	}

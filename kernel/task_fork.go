@@ -101,6 +101,7 @@ func (k *OS) Stage(t *task.Thread, child *task.Process) {
 	if child.MM, e.copyErr = t.Proc.MM.Fork(); e.copyErr != nil {
 		return
 	}
+	child.CountersRead.Store(t.Proc.CountersRead.Load()) // the copied library told it already
 	if e.copyErr = forkCounters(child); e.copyErr != nil {
 		return
 	}

@@ -100,6 +100,17 @@ func sysMadvise(c *Call) int64 {
 		if err := c.T.Proc.MM.DontNeed(c.Args[0], c.Args[1]); err != nil {
 			return errno(err)
 		}
+	case unix.MADV_WILLNEED:
+		// libgomck_sde's first read of the counters page: the kernel
+		// publishes to it from now on (publishCounters).
+		if p := c.T.Proc; p.Counters != nil && covers(c.Args[0], c.Args[1], p.CountersAddr()) {
+			p.CountersRead.Store(true)
+		}
 	}
 	return 0
+}
+
+// covers says [addr, addr+length) holds page.
+func covers(addr, length, page uint64) bool {
+	return page != 0 && addr <= page && page < addr+length
 }

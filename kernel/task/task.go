@@ -221,9 +221,9 @@ type Process struct {
 	// said so, madvise(MADV_WILLNEED) on the page): only then do its
 	// threads publish to it, which costs a local call 2% on this VM.
 	CountersRead atomic.Bool
-	VDSO     uint64 // where the app's vDSO is: every stub of it must have it there
-	Rlimits  [16]unix.Rlimit
-	SigActs  [NSig + 1]SigAction
+	VDSO         uint64 // where the app's vDSO is: every stub of it must have it there
+	Rlimits      [16]unix.Rlimit
+	SigActs      [NSig + 1]SigAction
 	// Exit status once the process is gone: ExitCode, or ExitSignal > 0
 	// when it died of a signal.
 	ExitCode   int

@@ -43,6 +43,7 @@ func TestProcessModel(t *testing.T) {
 		{"usage", []string{prog("usage")}},
 		{"creds", []string{prog("creds"), t.TempDir()}},
 		{"ptimers", []string{prog("ptimers")}},
+		{"itimers", []string{prog("itimers")}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

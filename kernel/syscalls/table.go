@@ -190,6 +190,9 @@ func Dispatch(t *task.Thread, env *Env) *Call {
 		rt = routes[c.Nr]
 	}
 	ret := rt.serve(c)
+	if t.Proc.CPUTimersArmed.Load() {
+		cpuTimersDue(c) // ITIMER_VIRTUAL and ITIMER_PROF: no tick looks at them
+	}
 	t.Begin()
 	if c.Action != Block {
 		// A blocked call's result is set when the thread wakes; until then

@@ -9,8 +9,10 @@ import (
 	"github.com/gomck/gomck/kernel/task"
 )
 
-// ITIMER_REAL and alarm deliver SIGALRM from the LWK. The virtual and
-// profiling timers are not kept. timer_create's timers are the LWK's too
+// ITIMER_REAL and alarm deliver SIGALRM from the LWK. ITIMER_VIRTUAL and
+// ITIMER_PROF count the process's user, and user and system, time (the
+// LWK's accounting) and fire when a call of the process ends past their
+// deadline: a loop that makes no system call is not interrupted. timer_create's timers are the LWK's too
 // (offloaded, they would signal mcexec): on the real-time, monotonic,
 // boot-time and TAI clocks, signalling the process or one thread
 // (SIGEV_THREAD_ID, as glibc's SIGEV_THREAD uses) with SI_TIMER siginfo
@@ -41,7 +43,8 @@ func sysAlarm(c *Call) int64 {
 }
 
 func sysSetitimer(c *Call) int64 {
-	if c.Args[0] != itimerReal {
+	which := c.Args[0]
+	if which > task.ITimerProf {
 		return -int64(unix.EINVAL)
 	}
 	var nv itimerval
@@ -50,23 +53,101 @@ func sysSetitimer(c *Call) int64 {
 			return r
 		}
 	}
-	left, interval := c.Env.Kernel.SetRealTimer(c.T.Proc, nv.Value.Nano(), nv.Interval.Nano())
+	if nv.Value.Usec < 0 || nv.Value.Usec >= 1e6 || nv.Interval.Usec < 0 || nv.Interval.Usec >= 1e6 {
+		return -int64(unix.EINVAL)
+	}
+	var old itimerval
+	if which == itimerReal {
+		left, interval := c.Env.Kernel.SetRealTimer(c.T.Proc, nv.Value.Nano(), nv.Interval.Nano())
+		old = itimerval{Interval: unix.NsecToTimeval(interval), Value: unix.NsecToTimeval(left)}
+	} else {
+		old = setCPUTimer(c, int(which), max(nv.Value.Nano(), 0), max(nv.Interval.Nano(), 0))
+	}
 	if c.Args[2] != 0 {
-		old := itimerval{Interval: unix.NsecToTimeval(interval), Value: unix.NsecToTimeval(left)}
 		return copyOut(c, c.Args[2], bytesOf(&old))
 	}
 	return 0
 }
 
 func sysGetitimer(c *Call) int64 {
-	if c.Args[0] != itimerReal {
+	which := c.Args[0]
+	if which > task.ITimerProf {
 		return -int64(unix.EINVAL)
 	}
-	k, p := c.Env.Kernel, c.T.Proc
-	// A value of -1 only reports the timer.
-	left, interval := k.SetRealTimer(p, -1, 0)
-	cur := itimerval{Interval: unix.NsecToTimeval(interval), Value: unix.NsecToTimeval(left)}
+	var cur itimerval
+	if which == itimerReal {
+		// A value of -1 only reports the timer.
+		left, interval := c.Env.Kernel.SetRealTimer(c.T.Proc, -1, 0)
+		cur = itimerval{Interval: unix.NsecToTimeval(interval), Value: unix.NsecToTimeval(left)}
+	} else {
+		cur = setCPUTimer(c, int(which), -1, 0)
+	}
 	return copyOut(c, c.Args[1], bytesOf(&cur))
+}
+
+// cpuTime is the process's time that CPU timer which counts: user time
+// for ITIMER_VIRTUAL, user and system time for ITIMER_PROF.
+func cpuTime(c *Call, which int) uint64 {
+	n, _ := processUsage(c, c.T.Proc)
+	user, _ := n.CPUTimes()
+	if which == task.ITimerVirtual {
+		return user
+	}
+	return n.RunNs
+}
+
+// setCPUTimer arms CPU timer which to fire after value ns of its time,
+// then every interval; value 0 disarms, -1 only reports. It returns what
+// was set before.
+func setCPUTimer(c *Call, which int, value, interval int64) itimerval {
+	p := c.T.Proc
+	now := cpuTime(c, which)
+	p.TimerMu.Lock()
+	defer p.TimerMu.Unlock()
+	t := &p.CPUTimers[which]
+	var old itimerval
+	if t.Deadline != 0 {
+		old.Value = unix.NsecToTimeval(int64(max(t.Deadline-min(now, t.Deadline), 1000)))
+	}
+	old.Interval = unix.NsecToTimeval(int64(t.Interval))
+	if value < 0 {
+		return old
+	}
+	t.Deadline, t.Interval = 0, uint64(interval)
+	if value > 0 {
+		t.Deadline = now + uint64(value)
+	}
+	p.CPUTimersArmed.Store(p.CPUTimers[task.ITimerVirtual].Deadline != 0 || p.CPUTimers[task.ITimerProf].Deadline != 0)
+	return old
+}
+
+// cpuTimersDue signals the CPU timers of the caller's process whose time
+// has come (SIGVTALRM, SIGPROF); Dispatch calls it after each call while
+// one is armed: the LWK has no tick to look at them.
+func cpuTimersDue(c *Call) {
+	p := c.T.Proc
+	var due []int
+	for _, which := range []int{task.ITimerVirtual, task.ITimerProf} {
+		now := cpuTime(c, which)
+		p.TimerMu.Lock()
+		if t := &p.CPUTimers[which]; t.Deadline != 0 && now >= t.Deadline {
+			due = append(due, which)
+			if t.Interval > 0 { // the next period's end, periods missed dropped
+				t.Deadline = now + t.Interval - (now-t.Deadline)%t.Interval
+			} else {
+				t.Deadline = 0
+			}
+		}
+		p.CPUTimersArmed.Store(p.CPUTimers[task.ITimerVirtual].Deadline != 0 || p.CPUTimers[task.ITimerProf].Deadline != 0)
+		p.TimerMu.Unlock()
+	}
+	for _, which := range due {
+		sig := unix.SIGVTALRM
+		if which == task.ITimerProf {
+			sig = unix.SIGPROF
+		}
+		c.Env.Kernel.Signal(p, nil, int(sig), task.SigInfo{Code: task.SIKernel})
+	}
 }
 
 // sigevent's notifications, and the SI_TIMER siginfo code.

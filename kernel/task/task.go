@@ -269,6 +269,10 @@ type Process struct {
 	RealInterval int64 // ns
 	// PosixTimers are timer_create's, by id (TimerMu too).
 	PosixTimers map[int]*PosixTimer
+	// CPUTimers are ITIMER_VIRTUAL's and ITIMER_PROF's (index 1, 2;
+	// TimerMu too); CPUTimersArmed says one is armed.
+	CPUTimers      [3]CPUTimer
+	CPUTimersArmed atomic.Bool
 	// Offloads counts parked offloaded calls whose waiters still use Chan.
 	Offloads sync.WaitGroup
 

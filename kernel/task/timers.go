@@ -44,6 +44,9 @@ func (p *Process) DeletePosixTimers() {
 	p.PosixTimers = nil
 }
 
+// SIKernel is si_code SI_KERNEL: the kernel sent the signal.
+const SIKernel = 0x80
+
 // SITimer is si_code SI_TIMER: a timer_create timer's signal, whose
 // SigInfo carries the timer's id as PID and its overrun as UID.
 const SITimer = -2
@@ -63,3 +66,18 @@ func (p *Process) TimerSignalTaken(info SigInfo) SigInfo {
 	}
 	return info
 }
+
+// CPUTimer is ITIMER_VIRTUAL's or ITIMER_PROF's state: when the process's
+// user time (VIRTUAL) or user and system time (PROF) reaches Deadline ns,
+// it is signalled, then every Interval ns of it. Deadline 0 is disarmed.
+// The LWK is tick-less: it looks at the timers when a thread of the
+// process ends a system call.
+type CPUTimer struct {
+	Deadline, Interval uint64
+}
+
+// ITIMER_VIRTUAL and ITIMER_PROF, indexes of Process.CPUTimers.
+const (
+	ITimerVirtual = 1
+	ITimerProf    = 2
+)

@@ -85,15 +85,13 @@ func sysGetitimer(c *Call) int64 {
 	return copyOut(c, c.Args[1], bytesOf(&cur))
 }
 
-// cpuTime is the process's time that CPU timer which counts: user time
-// for ITIMER_VIRTUAL, user and system time for ITIMER_PROF.
-func cpuTime(c *Call, which int) uint64 {
+// cpuTimes are the process's times the CPU timers count, by
+// Process.CPUTimers index: user time (ITIMER_VIRTUAL), user and system
+// time (ITIMER_PROF).
+func cpuTimes(c *Call) [3]uint64 {
 	n, _ := processUsage(c, c.T.Proc)
 	user, _ := n.CPUTimes()
-	if which == task.ITimerVirtual {
-		return user
-	}
-	return n.RunNs
+	return [3]uint64{task.ITimerVirtual: user, task.ITimerProf: n.RunNs}
 }
 
 // setCPUTimer arms CPU timer which to fire after value ns of its time,
@@ -101,7 +99,7 @@ func cpuTime(c *Call, which int) uint64 {
 // was set before.
 func setCPUTimer(c *Call, which int, value, interval int64) itimerval {
 	p := c.T.Proc
-	now := cpuTime(c, which)
+	now := cpuTimes(c)[which]
 	p.TimerMu.Lock()
 	defer p.TimerMu.Unlock()
 	t := &p.CPUTimers[which]
@@ -117,7 +115,7 @@ func setCPUTimer(c *Call, which int, value, interval int64) itimerval {
 	if value > 0 {
 		t.Deadline = now + uint64(value)
 	}
-	p.CPUTimersArmed.Store(p.CPUTimers[task.ITimerVirtual].Deadline != 0 || p.CPUTimers[task.ITimerProf].Deadline != 0)
+	p.CPUTimersArmed.Store(p.CPUTimerArmed())
 	return old
 }
 
@@ -127,10 +125,10 @@ func setCPUTimer(c *Call, which int, value, interval int64) itimerval {
 func cpuTimersDue(c *Call) {
 	p := c.T.Proc
 	var due []int
+	times := cpuTimes(c) // one sum over the threads for both timers
+	p.TimerMu.Lock()
 	for _, which := range []int{task.ITimerVirtual, task.ITimerProf} {
-		now := cpuTime(c, which)
-		p.TimerMu.Lock()
-		if t := &p.CPUTimers[which]; t.Deadline != 0 && now >= t.Deadline {
+		if t, now := &p.CPUTimers[which], times[which]; t.Deadline != 0 && now >= t.Deadline {
 			due = append(due, which)
 			if t.Interval > 0 { // the next period's end, periods missed dropped
 				t.Deadline = now + t.Interval - (now-t.Deadline)%t.Interval
@@ -138,9 +136,9 @@ func cpuTimersDue(c *Call) {
 				t.Deadline = 0
 			}
 		}
-		p.CPUTimersArmed.Store(p.CPUTimers[task.ITimerVirtual].Deadline != 0 || p.CPUTimers[task.ITimerProf].Deadline != 0)
-		p.TimerMu.Unlock()
 	}
+	p.CPUTimersArmed.Store(p.CPUTimerArmed())
+	p.TimerMu.Unlock()
 	for _, which := range due {
 		sig := unix.SIGVTALRM
 		if which == task.ITimerProf {

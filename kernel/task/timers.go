@@ -81,3 +81,9 @@ const (
 	ITimerVirtual = 1
 	ITimerProf    = 2
 )
+
+// CPUTimerArmed says ITIMER_VIRTUAL or ITIMER_PROF is armed. TimerMu is
+// held.
+func (p *Process) CPUTimerArmed() bool {
+	return p.CPUTimers[ITimerVirtual].Deadline != 0 || p.CPUTimers[ITimerProf].Deadline != 0
+}

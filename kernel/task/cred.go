@@ -53,119 +53,122 @@ const MaxGroups = ikc.MaxGroups
 // Capable says the effective set has capability cap.
 func (c *Cred) Capable(cap int) bool { return c.Caps.Effective&(1<<cap) != 0 }
 
+// The setuid family's rules are the same for the user and the group ids
+// (idSet), under CAP_SETUID and CAP_SETGID; only a uid change adjusts the
+// capabilities (fixCaps).
+
 // SetUID is setuid(2).
 func (c *Cred) SetUID(uid int) unix.Errno {
-	old := *c
-	switch {
-	case c.Capable(CapSetUID):
-		c.UID, c.EUID, c.SUID = uid, uid, uid
-	case uid == c.UID || uid == c.SUID:
-		c.EUID = uid
-	default:
-		return unix.EPERM
-	}
-	c.FSUID = c.EUID
-	c.fixCaps(&old)
-	return 0
+	return c.changeUIDs(func(u idSet, priv bool) unix.Errno { return u.setID(uid, priv) })
 }
 
-// SetREUID is setreuid(2): an unprivileged caller may set the real id to
-// the real or effective one, the effective id to any of the three; the
-// saved id follows the effective id when the real id is set or the
-// effective one moves off the old real id.
+// SetREUID is setreuid(2).
 func (c *Cred) SetREUID(r, e int) unix.Errno {
-	old := *c
-	if !c.Capable(CapSetUID) &&
-		(r != noChange && r != c.UID && r != c.EUID || e != noChange && e != c.UID && e != c.EUID && e != c.SUID) {
-		return unix.EPERM
-	}
-	if r != noChange {
-		c.UID = r
-	}
-	if e != noChange {
-		c.EUID = e
-	}
-	if r != noChange || e != noChange && e != old.UID {
-		c.SUID = c.EUID
-	}
-	c.FSUID = c.EUID
-	c.fixCaps(&old)
-	return 0
+	return c.changeUIDs(func(u idSet, priv bool) unix.Errno { return u.setRE(r, e, priv) })
 }
 
-// SetRESUID is setresuid(2): unprivileged, each id may become any of the
-// three current ones.
+// SetRESUID is setresuid(2).
 func (c *Cred) SetRESUID(r, e, s int) unix.Errno {
-	old := *c
-	ids := []int{c.UID, c.EUID, c.SUID}
-	if !c.Capable(CapSetUID) && !allowed(ids, r, e, s) {
-		return unix.EPERM
-	}
-	set(&c.UID, r)
-	set(&c.EUID, e)
-	set(&c.SUID, s)
-	c.FSUID = c.EUID
-	c.fixCaps(&old)
-	return 0
+	return c.changeUIDs(func(u idSet, priv bool) unix.Errno { return u.setRES(r, e, s, priv) })
 }
 
 // SetFSUID is setfsuid(2): it returns the old id, changed or not.
 func (c *Cred) SetFSUID(fs int) int {
-	old := *c
-	if c.Capable(CapSetUID) || slices.Contains([]int{c.UID, c.EUID, c.SUID, c.FSUID}, fs) {
-		c.FSUID = fs
-		c.fixFSCaps(old.FSUID)
+	old := c.FSUID
+	if c.uids().setFS(fs, c.Capable(CapSetUID)) {
+		c.fixFSCaps(old)
 	}
-	return old.FSUID
+	return old
 }
 
-// SetGID, SetREGID, SetRESGID and SetFSGID are the group ids' twins of
-// the above, under CAP_SETGID; they leave the capabilities be.
-func (c *Cred) SetGID(gid int) unix.Errno {
-	switch {
-	case c.Capable(CapSetGID):
-		c.GID, c.EGID, c.SGID = gid, gid, gid
-	case gid == c.GID || gid == c.SGID:
-		c.EGID = gid
-	default:
-		return unix.EPERM
-	}
-	c.FSGID = c.EGID
-	return 0
-}
+// SetGID, SetREGID, SetRESGID and SetFSGID are the group ids'.
+func (c *Cred) SetGID(gid int) unix.Errno { return c.gids().setID(gid, c.Capable(CapSetGID)) }
 
-func (c *Cred) SetREGID(r, e int) unix.Errno {
-	oldR := c.GID
-	if !c.Capable(CapSetGID) &&
-		(r != noChange && r != c.GID && r != c.EGID || e != noChange && e != c.GID && e != c.EGID && e != c.SGID) {
-		return unix.EPERM
-	}
-	set(&c.GID, r)
-	set(&c.EGID, e)
-	if r != noChange || e != noChange && e != oldR {
-		c.SGID = c.EGID
-	}
-	c.FSGID = c.EGID
-	return 0
-}
+func (c *Cred) SetREGID(r, e int) unix.Errno { return c.gids().setRE(r, e, c.Capable(CapSetGID)) }
 
 func (c *Cred) SetRESGID(r, e, s int) unix.Errno {
-	if !c.Capable(CapSetGID) && !allowed([]int{c.GID, c.EGID, c.SGID}, r, e, s) {
-		return unix.EPERM
-	}
-	set(&c.GID, r)
-	set(&c.EGID, e)
-	set(&c.SGID, s)
-	c.FSGID = c.EGID
-	return 0
+	return c.gids().setRES(r, e, s, c.Capable(CapSetGID))
 }
 
 func (c *Cred) SetFSGID(fs int) int {
 	old := c.FSGID
-	if c.Capable(CapSetGID) || slices.Contains([]int{c.GID, c.EGID, c.SGID, c.FSGID}, fs) {
-		c.FSGID = fs
-	}
+	c.gids().setFS(fs, c.Capable(CapSetGID))
 	return old
+}
+
+// changeUIDs applies f to the user ids and, when it succeeds, adjusts the
+// capabilities to the change.
+func (c *Cred) changeUIDs(f func(u idSet, privileged bool) unix.Errno) unix.Errno {
+	old := *c
+	if e := f(c.uids(), c.Capable(CapSetUID)); e != 0 {
+		return e
+	}
+	c.fixCaps(&old)
+	return 0
+}
+
+// idSet is the real, effective, saved and filesystem ids of one kind.
+type idSet struct{ r, e, s, fs *int }
+
+func (c *Cred) uids() idSet { return idSet{&c.UID, &c.EUID, &c.SUID, &c.FSUID} }
+func (c *Cred) gids() idSet { return idSet{&c.GID, &c.EGID, &c.SGID, &c.FSGID} }
+
+// setID is setuid's rule: privileged, all three ids; else the effective
+// one, to the real or saved id.
+func (ids idSet) setID(id int, privileged bool) unix.Errno {
+	switch {
+	case privileged:
+		*ids.r, *ids.e, *ids.s = id, id, id
+	case id == *ids.r || id == *ids.s:
+		*ids.e = id
+	default:
+		return unix.EPERM
+	}
+	*ids.fs = *ids.e
+	return 0
+}
+
+// setRE is setreuid's rule: unprivileged, the real id may become the real
+// or effective one, the effective id any of the three; the saved id
+// follows the effective id when the real id is set or the effective one
+// moves off the old real id.
+func (ids idSet) setRE(r, e int, privileged bool) unix.Errno {
+	oldR := *ids.r
+	if !privileged && (r != noChange && r != *ids.r && r != *ids.e ||
+		e != noChange && e != *ids.r && e != *ids.e && e != *ids.s) {
+		return unix.EPERM
+	}
+	set(ids.r, r)
+	set(ids.e, e)
+	if r != noChange || e != noChange && e != oldR {
+		*ids.s = *ids.e
+	}
+	*ids.fs = *ids.e
+	return 0
+}
+
+// setRES is setresuid's rule: unprivileged, each id may become any of the
+// three current ones.
+func (ids idSet) setRES(r, e, s int, privileged bool) unix.Errno {
+	if !privileged && !allowed([]int{*ids.r, *ids.e, *ids.s}, r, e, s) {
+		return unix.EPERM
+	}
+	set(ids.r, r)
+	set(ids.e, e)
+	set(ids.s, s)
+	*ids.fs = *ids.e
+	return 0
+}
+
+// setFS is setfsuid's rule: privileged, or to one of the four ids; it
+// reports whether the id changed.
+func (ids idSet) setFS(fs int, privileged bool) bool {
+	if !privileged && !slices.Contains([]int{*ids.r, *ids.e, *ids.s, *ids.fs}, fs) {
+		return false
+	}
+	changed := *ids.fs != fs
+	*ids.fs = fs
+	return changed
 }
 
 // SetGroups is setgroups(2).

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -83,9 +84,5 @@ func (k *OS) ParkOffload(t *task.Thread, wait func() int64) bool {
 	return true
 }
 
-// Contended implements syscalls.Kernel: a kick of t's CPU's queue since.
-func (k *OS) Contended(t *task.Thread) func() bool {
-	q := k.CPUs[t.CPU].Queue
-	seen := q.Kicks()
-	return func() bool { return q.Kicks() != seen }
-}
+// CPUQueue implements syscalls.Kernel: the run queue of t's CPU.
+func (k *OS) CPUQueue(t *task.Thread) *sched.Queue { return k.CPUs[t.CPU].Queue }

@@ -363,23 +363,29 @@ func (c *Channel) Wait(i int, spin int) (int64, error) {
 }
 
 // Poll spins up to spin iterations for the response in slot i, or until
-// stop (checked every few iterations; nil for never) says the spin no
-// longer pays; done is false if the response has not come yet (the slot
-// stays posted: Wait later).
-func (c *Channel) Poll(i int, spin int, stop func() bool) (ret int64, done bool, err error) {
+// the count busy keeps moves off seen (checked every few iterations; nil
+// for never): the spin no longer pays. done is false if the response has
+// not come yet (the slot stays posted: Wait later).
+func (c *Channel) Poll(i int, spin int, busy Counter, seen uint32) (ret int64, done bool, err error) {
 	s := c.Slot(i)
 	for n := 0; n < spin; n++ {
 		if st := atomic.LoadUint32(&s.State); st == SlotDone || st == SlotAborted {
 			ret, err = c.Wait(i, 0)
 			return ret, true, err
 		}
-		if n%stopEvery == 0 && stop != nil && stop() {
+		if n%stopEvery == 0 && busy != nil && busy.Kicks() != seen {
 			break
 		}
 		spinPause()
 	}
 	return 0, false, nil
 }
+
+// Counter counts events that end Poll's spin: the LWK CPU's run-queue
+// kicks (sched.Queue), a thread other than the spinner's become runnable.
+// An interface of a pointer, not a closure: Poll is on every offloaded
+// call's path, which must not allocate for it.
+type Counter interface{ Kicks() uint32 }
 
 // stopEvery is how many spins Poll makes between calls of its stop.
 const stopEvery = 16

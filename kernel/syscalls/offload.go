@@ -125,7 +125,8 @@ func offload(c *Call) int64 {
 	// The spin stops as soon as another thread of the CPU can run: a call
 	// that blocks in Linux (a pipe's read) must not keep the thread that
 	// would answer it (its writer) from the CPU.
-	ret, done, err := ch.Poll(slot, c.Env.OffloadSpin, c.Env.Kernel.Contended(c.T))
+	q := c.Env.Kernel.CPUQueue(c.T)
+	ret, done, err := ch.Poll(slot, c.Env.OffloadSpin, q, q.Kicks())
 	if done {
 		return finish(c, c.Nr, ret, err)
 	}

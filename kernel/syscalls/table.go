@@ -94,9 +94,9 @@ type Kernel interface {
 	// SliceNs is how long t, the thread of the calling CPU, has held it
 	// since it was last picked: its run time not yet in Stats.RunNs.
 	SliceNs(t *task.Thread) uint64
-	// Contended returns a test of whether another thread became runnable
-	// on t's CPU (or the CPU got other work) since the call.
-	Contended(t *task.Thread) func() bool
+	// CPUQueue is the run queue of t's CPU: its kicks say another thread
+	// became runnable there (or the CPU got other work).
+	CPUQueue(t *task.Thread) *sched.Queue
 	// FindThread finds the live LWK thread tid (a pid names its
 	// process's first thread), nil if there is none.
 	FindThread(tid int) *task.Thread

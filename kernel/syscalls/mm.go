@@ -13,11 +13,11 @@ func init() {
 	register(sysMprotect, unix.SYS_MPROTECT)
 	register(sysMremap, unix.SYS_MREMAP)
 	register(sysMadvise, unix.SYS_MADVISE)
-	register(sysNothingToDo, unix.SYS_MLOCK, unix.SYS_MUNLOCK, unix.SYS_MLOCKALL, unix.SYS_MUNLOCKALL, unix.SYS_MSYNC)
+	register(sysNothingToDo, unix.SYS_MLOCK, unix.SYS_MUNLOCK, unix.SYS_MLOCKALL, unix.SYS_MUNLOCKALL)
+	register(sysMsync, unix.SYS_MSYNC)
 }
 
-// sysNothingToDo succeeds: partition memory is locked and never swapped,
-// and file mappings are private copies with nothing to write back.
+// sysNothingToDo succeeds: partition memory is locked and never swapped.
 func sysNothingToDo(*Call) int64 { return 0 }
 
 func sysBrk(c *Call) int64 {
@@ -40,16 +40,10 @@ func sysMmap(c *Call) int64 {
 		return -int64(unix.EEXIST)
 	}
 	if anon {
-		got, err := c.T.Proc.MM.Map(req)
-		if err != nil {
-			return errno(err)
-		}
-		return int64(got)
+		return mapped(c.T.Proc.MM.Map(req))
 	}
-	if flags&unix.MAP_SHARED != 0 && prot&unix.PROT_WRITE != 0 {
-		// Writable shared file mappings need Linux's page cache in the app's
-		// address space; not supported on this LWK yet.
-		return -int64(unix.ENODEV)
+	if flags&unix.MAP_SHARED != 0 {
+		return mmapShared(c, req, fd, off)
 	}
 	// Private file mapping: partition pages filled by an offloaded pread
 	// into the app's own (mirrored) addresses.
@@ -86,6 +80,9 @@ func sysMprotect(c *Call) int64 {
 func sysMremap(c *Call) int64 {
 	if c.Args[3]&unix.MREMAP_FIXED != 0 {
 		return -int64(unix.EINVAL)
+	}
+	if c.Args[2] > c.Args[1] && c.T.Proc.MM.SharedFileAt(c.Args[0]) {
+		return mremapShared(c)
 	}
 	to, err := c.T.Proc.MM.Remap(c.Args[0], c.Args[1], c.Args[2], c.Args[3]&unix.MREMAP_MAYMOVE != 0)
 	if err != nil {

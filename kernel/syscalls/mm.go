@@ -111,3 +111,29 @@ func sysMadvise(c *Call) int64 {
 func covers(addr, length, page uint64) bool {
 	return page != 0 && addr <= page && page < addr+length
 }
+
+// sysMsync writes back shared file mappings: mcexec's mirror maps the
+// same pages at the same addresses, so Linux's msync there is the app's.
+// Anonymous and private memory has nothing to write back; Linux's checks
+// (alignment, flags, unmapped ranges: ENOMEM) come first.
+func sysMsync(c *Call) int64 {
+	addr, length, flags := c.Args[0], c.Args[1], c.Args[2]
+	if addr%mm.PageSize != 0 || flags&^uint64(unix.MS_ASYNC|unix.MS_INVALIDATE|unix.MS_SYNC) != 0 ||
+		flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
+		return -int64(unix.EINVAL)
+	}
+	areas := c.T.Proc.MM.Covering(addr, addr+length)
+	if areas == nil {
+		return -int64(unix.ENOMEM)
+	}
+	for _, a := range areas {
+		if a.File == nil || flags&unix.MS_SYNC == 0 {
+			continue
+		}
+		lo, hi := max(addr, a.Start), min(addr+length, a.End)
+		if r := offloadCall(c, unix.SYS_MSYNC, [6]uint64{lo, hi - lo, flags}); r < 0 {
+			return r
+		}
+	}
+	return 0
+}

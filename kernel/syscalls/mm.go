@@ -97,6 +97,28 @@ func sysMadvise(c *Call) int64 {
 		if err := c.T.Proc.MM.DontNeed(c.Args[0], c.Args[1]); err != nil {
 			return errno(err)
 		}
+	case unix.MADV_REMOVE:
+		// Frees the pages of shared files (a hole in tmpfs): Linux's, on
+		// mcexec's mirror of the same pages. Private memory has no backing
+		// store to punch: EINVAL, as Linux. Shared anonymous memory keeps
+		// its contents here.
+		areas := c.T.Proc.MM.Covering(c.Args[0], c.Args[0]+c.Args[1])
+		if areas == nil {
+			return -int64(unix.ENOMEM)
+		}
+		files := 0
+		for _, a := range areas {
+			if a.Flags&unix.MAP_SHARED == 0 {
+				return -int64(unix.EINVAL)
+			}
+			if a.File != nil {
+				files++
+			}
+		}
+		if files == 0 {
+			return 0
+		}
+		return offload(c)
 	case unix.MADV_WILLNEED:
 		// libgomck_sde's first read of the counters page: the kernel
 		// publishes to it from now on (publishCounters).

@@ -3,7 +3,8 @@
 // write, with a forked child (a process-shared semaphore in the file),
 // with offloaded calls whose buffers lie in the mapping; msync; EACCES
 // for a writable shared mapping of a read-only descriptor; SIGBUS past
-// the end after ftruncate shrinks the file; mremap growing the mapping.
+// the end after ftruncate shrinks the file; mremap growing the mapping;
+// MADV_REMOVE.
 //
 // shmfile DIR linux: maps DIR/live, writes "lwk" there, prints "ready"
 // and waits for a line on stdin, then prints what a Linux process wrote
@@ -85,6 +86,10 @@ static void coherent(const char *what, int fd) {
 	waitpid(pid, NULL, 0);
 	pread(fd, buf, 10, 1024);
 	printf("%s: the file holds %.10s\n", what, buf);
+	// MADV_REMOVE punches the page out of the file.
+	int r = madvise(m, page, MADV_REMOVE);
+	pread(fd, buf, 1, 1024);
+	printf("%s: MADV_REMOVE %d, the file holds %d, the map %d\n", what, r, buf[0], m[1024]);
 	munmap(m, 2 * page);
 }
 

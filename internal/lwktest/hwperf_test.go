@@ -23,11 +23,11 @@ func TestPerfEventHardwareErrnos(t *testing.T) {
 		t.Skip("no msr PMU on this host")
 	}
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
-	prog := testprog.MustC(t, "hwev")
-	native := perfLines(t, "natively", Run(exec.Command(prog, "errnos"), ""))
-	lwk := perfLines(t, "under mcexec", Run(in.Mcexec(prog, "errnos"), ""))
+	prog := testprog.MustC(t, "perfev")
+	native := perfLines(t, "natively", Run(exec.Command(prog, "hw", "errnos"), ""))
+	lwk := perfLines(t, "under mcexec", Run(in.Mcexec(prog, "hw", "errnos"), ""))
 	if fmt.Sprint(native) != fmt.Sprint(lwk) {
-		t.Errorf("hwev errnos under mcexec:\n%v\nnatively:\n%v", lwk, native)
+		t.Errorf("perfev hw errnos under mcexec:\n%v\nnatively:\n%v", lwk, native)
 	}
 }
 
@@ -46,7 +46,7 @@ func TestPerfEventOnStub(t *testing.T) {
 		t.Skip("no msr/tsc/ event on this host")
 	}
 	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O")
-	prog := testprog.MustC(t, "hwev")
+	prog := testprog.MustC(t, "perfev")
 	// The first process makes what the daemon keeps for the next ones
 	// (a spare stub): the baselines are after one.
 	if r := Run(in.Mcexec("/bin/true"), ""); r.Code != 0 {
@@ -55,10 +55,10 @@ func TestPerfEventOnStub(t *testing.T) {
 	mem := in.Status().MemFree
 	in.WaitIdle(mem)
 	fds := daemonFDs(t, in)
-	native := keyValues(t, "hwev count natively", Run(exec.Command(prog, "count"), ""))
-	lwk := keyValues(t, "hwev count under mcexec", Run(in.Mcexec(prog, "count"), ""))
+	native := keyValues(t, "perfev hw count natively", Run(exec.Command(prog, "hw", "count"), ""))
+	lwk := keyValues(t, "perfev hw count under mcexec", Run(in.Mcexec(prog, "hw", "count"), ""))
 	if len(native) != len(lwk) {
-		t.Fatalf("hwev count under mcexec: %v\nnatively: %v", lwk, native)
+		t.Fatalf("perfev hw count under mcexec: %v\nnatively: %v", lwk, native)
 	}
 	for key, want := range native {
 		got := lwk[key]
@@ -101,4 +101,49 @@ func daemonFDs(t *testing.T, in *Instance) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// TestPerfStatOnStub runs Debian's perf stat under mcexec with a host
+// PMU's event and a hardware one: msr/tsc/ per task-clock ms is the
+// native run's (within 10%), and cycles is `<not supported>` as natively
+// on this host without a PMU.
+func TestPerfStatOnStub(t *testing.T) {
+	perfBin, err := exec.LookPath("perf")
+	if err != nil {
+		t.Skip("no perf: scripts/deps.sh installs linux-perf")
+	}
+	if _, err := os.Stat("/sys/bus/event_source/devices/msr/events/tsc"); err != nil {
+		t.Skip("no msr/tsc/ event on this host")
+	}
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "512M", "-O")
+	prog := testprog.MustC(t, "perfev")
+	args := []string{"stat", "-x,", "-e", "task-clock,msr/tsc/,cycles", "--", prog, "hw", "count"}
+	// stat returns msr/tsc/ ticks per task-clock µs, and cycles' value.
+	stat := func(who string, cmd *exec.Cmd) (float64, string) {
+		r := Run(cmd, "")
+		if r.Code != 0 {
+			t.Fatalf("perf stat %s: %v", who, r)
+		}
+		t.Logf("perf stat %s:\n%s", who, r.Stderr)
+		values := map[string]string{}
+		for _, l := range strings.Split(r.Stderr, "\n") {
+			if f := strings.Split(l, ","); len(f) > 3 {
+				values[f[2]] = f[0]
+			}
+		}
+		ms, errC := strconv.ParseFloat(values["task-clock"], 64)
+		ticks, errT := strconv.ParseFloat(values["msr/tsc/"], 64)
+		if errC != nil || errT != nil || ms <= 0 {
+			t.Fatalf("perf stat %s: task-clock %q, msr/tsc/ %q", who, values["task-clock"], values["msr/tsc/"])
+		}
+		return ticks / ms / 1000, values["cycles"]
+	}
+	native, nativeCycles := stat("natively", exec.Command(perfBin, args...))
+	lwk, lwkCycles := stat("under mcexec", in.Mcexec(append([]string{perfBin}, args...)...))
+	if lwk < native*0.9 || lwk > native*1.1 {
+		t.Errorf("msr/tsc/ ticks per task-clock µs: %.0f under mcexec, %.0f natively", lwk, native)
+	}
+	if lwkCycles != nativeCycles {
+		t.Errorf("cycles: %q under mcexec, %q natively", lwkCycles, nativeCycles)
+	}
 }

@@ -206,22 +206,24 @@ func TestOpenRefused(t *testing.T) {
 	}
 }
 
-// BenchmarkSwitchRead is the cost a switch pays per counted event: a
-// read at load and one at unload.
+// BenchmarkSwitchRead is the cost a switch pays per counted event: Begin
+// at load and End at unload, a read each.
 func BenchmarkSwitchRead(b *testing.B) {
-	fd, stop := stoppedCounter(b)
+	c, stub, stop := stoppedCounter(b)
 	defer stop()
+	c.Watch(1)
 	for b.Loop() {
-		read(fd)
-		read(fd)
+		c.Begin(1, stub)
+		c.End(1)
 	}
 }
 
 // BenchmarkSwitchToggle is the alternative: the counter enabled at load
 // and disabled at unload (the per-thread split would still need reads).
 func BenchmarkSwitchToggle(b *testing.B) {
-	fd, stop := stoppedCounter(b)
+	c, stub, stop := stoppedCounter(b)
 	defer stop()
+	fd := c.fds[stub]
 	for b.Loop() {
 		unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0)
 		unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_DISABLE, 0)
@@ -229,13 +231,13 @@ func BenchmarkSwitchToggle(b *testing.B) {
 }
 
 // stoppedCounter opens the stubs' page-fault event on a stopped stub, as
-// a counter is between runs.
-func stoppedCounter(b *testing.B) (int, func()) {
+// a counter is between runs, and returns it with the stub's tid.
+func stoppedCounter(b *testing.B) (*Counter, int, func()) {
 	runtime.LockOSThread()
 	s := testStubs(b, 1)[0]
 	c := New(attrOf(unix.PERF_COUNT_SW_PAGE_FAULTS), nil)
 	if err := c.Open(s.HostTID()); err != nil {
 		b.Fatal(err)
 	}
-	return c.fds[s.HostTID()], func() { c.Close(); runtime.UnlockOSThread() }
+	return c, s.HostTID(), func() { c.Close(); runtime.UnlockOSThread() }
 }

@@ -56,17 +56,16 @@ type thread struct {
 type reading struct{ value, enabled, running uint64 }
 
 // New makes a counter of the app's attr (its bytes, as long as its size
-// field says, Linux's layout): Linux does not inherit it (the
-// LWK does), and it counts from its open, since the LWK starts and stops
-// the app's event itself; its sampling fields are left as the app set
-// them. leader is the counter its Linux group follows, or nil.
+// field says, in Linux's layout): Linux does not inherit it (the LWK
+// does), and it counts from its open, since the LWK starts and stops the
+// app's event itself. leader is the counter its Linux group follows, or
+// nil.
 func New(attr []byte, leader *Counter) *Counter {
-	// Past the fields read here, so that they can be written in place.
+	// At least an x/sys attr, whose fields are written in place.
 	buf := make([]byte, max(len(attr), int(unsafe.Sizeof(unix.PerfEventAttr{}))))
 	copy(buf, attr)
 	a := (*unix.PerfEventAttr)(unsafe.Pointer(&buf[0]))
-	const lwkOwned = 1<<0 | 1<<1 | 1<<12 // disabled, inherit, enable_on_exec
-	a.Bits &^= lwkOwned
+	a.Bits &^= unix.PerfBitDisabled | unix.PerfBitInherit | unix.PerfBitEnableOnExec
 	a.Read_format = readFormat
 	a.Size = uint32(len(attr))
 	return &Counter{attr: buf, leader: leader, fds: map[int]int{}, threads: map[int]*thread{}}

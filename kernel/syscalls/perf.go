@@ -256,10 +256,10 @@ func openOnStub(c *Call, e, leader *perf.Event, attr []byte) int64 {
 	}
 	e.Host = stubcount.New(attr, lead)
 	t := targetThread(c, e.Targets[0])
-	stub := t.Proc.StubOn(t.CPU)
-	if stub == nil { // not placed yet: the caller's stands in
-		stub = c.T.Proc.StubOn(c.T.CPU)
+	if t == nil || t.Proc.StubOn(t.CPU) == nil { // ending, or not placed yet: the caller's stub stands in
+		t = c.T
 	}
+	stub := t.Proc.StubOn(t.CPU)
 	if err := e.Host.Open(stub.PID); err != nil {
 		e.Host.Close()
 		return errno(err)
@@ -445,7 +445,7 @@ func perfIoctl(c *Call, e *perf.Event) int64 {
 		switch {
 		case r < 0:
 			return r
-		case a.typ != perf.TypeSoftware:
+		case a.typ != e.Type:
 			return -int64(unix.EINVAL)
 		}
 		return -int64(unix.EOPNOTSUPP)

@@ -309,6 +309,13 @@ static void hw_errnos(void)
 	attr_init(&a, msr_type, 0);
 	a.sample_period = 1000;
 	try_open("msr sampling", &a, 0, -1, -1, 0);
+	/* Linux modifies breakpoints only. */
+	long fd = tsc(0, -1, 0, 0);
+	attr_init(&a, msr_type, 0);
+	result("msr modify", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a));
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	result("msr modify type", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a));
+	close(fd);
 }
 
 static sem_t hw_go, hw_done;

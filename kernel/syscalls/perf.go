@@ -2,7 +2,10 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -153,6 +156,9 @@ func sysPerfEventOpen(c *Call) int64 {
 	if r < 0 {
 		return r
 	}
+	if a.flags&perf.FlagExclKernel == 0 && c.T.Proc.Cred.EUID != 0 && perfParanoid() > 1 {
+		return -int64(unix.EACCES) // perf_allow_kernel's: counting the kernel is root's here
+	}
 	if a.flags&perf.FlagFreq == 0 && a.period&(1<<63) != 0 {
 		return -int64(unix.EINVAL)
 	}
@@ -232,6 +238,21 @@ func sysPerfEventOpen(c *Call) int64 {
 		tg.In.Watch(e)
 	}
 	return fd
+}
+
+// perfParanoid is the host's kernel.perf_event_paranoid, which rules the
+// app's events as it rules Linux's: the daemon, root, is not ruled by it.
+// Unreadable, it is Linux's default, 2.
+func perfParanoid() int {
+	b, err := os.ReadFile("/proc/sys/kernel/perf_event_paranoid")
+	if err != nil {
+		return 2
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 2
+	}
+	return n
 }
 
 // countedOnStub says events of type typ are Linux's to count, on the stub

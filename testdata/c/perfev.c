@@ -316,6 +316,35 @@ static void hw_errnos(void)
 	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
 	result("msr modify type", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a));
 	close(fd);
+
+	/* Unprivileged, with kernel.perf_event_paranoid 2: the kernel is not
+	   to be counted, whatever the event. */
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		if (setuid(65534) < 0)
+			_exit(1);
+		const struct {
+			const char *name;
+			uint32_t type;
+			uint64_t config;
+		} unpriv[] = {
+			{"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+			{"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+			{"msr/tsc/", msr_type, 0},
+		};
+		for (unsigned i = 0; i < sizeof unpriv / sizeof *unpriv; i++)
+			for (int user_only = 0; user_only <= 1; user_only++) {
+				char what[64];
+				snprintf(what, sizeof what, "unprivileged %s%s", unpriv[i].name, user_only ? " user-only" : "");
+				attr_init(&a, unpriv[i].type, unpriv[i].config);
+				a.exclude_kernel = a.exclude_hv = user_only;
+				try_open(what, &a, 0, -1, -1, 0);
+			}
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
 }
 
 static sem_t hw_go, hw_done;

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/internal/testprog"
 )
 
@@ -213,6 +215,29 @@ func TestPerfEventOnStub(t *testing.T) {
 	}
 	if n != fds {
 		t.Errorf("the daemon holds %d descriptors after the run, %d before: Linux counters leaked", n, fds)
+	}
+}
+
+// TestPerfEventMigrated: a thread counting msr/tsc/ that moves to another
+// LWK CPU (sched_setaffinity) is counted on that CPU's stub too: its
+// ticks per task-clock µs over both CPUs are the native run's alone (the
+// instance shares CPUs 0 and 1 with Linux, as TestMultiCPU's).
+func TestPerfEventMigrated(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	if _, err := os.Stat("/sys/bus/event_source/devices/msr/events/tsc"); err != nil {
+		t.Skip("no msr/tsc/ event on this host")
+	}
+	t.Setenv(partition.SharedCPUsEnv, "1")
+	in := Boot(t, "-c", "0-1", "-m", "256M", "-O")
+	prog := testprog.MustC(t, "perfev")
+	native := keyValues(t, "perfev hw count natively", Run(exec.Command(prog, "hw", "count"), ""))["alone tsc-per-us"]
+	lwk := keyValues(t, "perfev hw migrate under mcexec", Run(in.Mcexec(prog, "hw", "migrate"), ""))
+	n, _ := strconv.ParseInt(native, 10, 64)
+	l, _ := strconv.ParseInt(lwk["migrated tsc-per-us"], 10, 64)
+	if lwk["migrated"] != "1" || l*10 < n*9 || l*10 > n*11 {
+		t.Errorf("migrated %s, msr/tsc/ ticks per task-clock µs %d over both CPUs; want 1, natively %d", lwk["migrated"], l, n)
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <linux/perf_event.h>
 #include <stdint.h>
@@ -458,6 +459,37 @@ static void hw_count(void)
 	/* inh stays open: the exit closes it. */
 }
 
+/* hw_migrate counts msr/tsc/ over a busy loop on one CPU and then on
+   another (sched_setaffinity): a thread that migrates is counted on the
+   next CPU's stub too. */
+static int hw_migrate(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) < 0 || CPU_COUNT(&set) < 2) {
+		fprintf(stderr, "perfev hw migrate: needs two CPUs\n");
+		return 2;
+	}
+	int cpus[2], n = 0;
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	long t = tsc(0, -1, 0, 0), clk = task_clock(-1, 0);
+	int ran[2];
+	for (int i = 0; i < 2; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(cpus[i], &set);
+		if (sched_setaffinity(0, sizeof set, &set) < 0) {
+			perror("sched_setaffinity");
+			return 1;
+		}
+		busy(30);
+		ran[i] = sched_getcpu();
+	}
+	printf("migrated %d\n", ran[0] == cpus[0] && ran[1] == cpus[1]);
+	printf("migrated tsc-per-us %lu\n", value(t) * 1000 / value(clk));
+	return 0;
+}
+
 static int hw(const char *what)
 {
 	FILE *f = fopen("/sys/bus/event_source/devices/msr/type", "r");
@@ -466,6 +498,8 @@ static int hw(const char *what)
 		return 2;
 	}
 	fclose(f);
+	if (!strcmp(what, "migrate"))
+		return hw_migrate();
 	if (!strcmp(what, "errnos"))
 		hw_errnos();
 	else

@@ -263,13 +263,16 @@ static struct reading get(long fd)
 
 static uint64_t value(long fd) { return get(fd).value; }
 
+/* An event by its perf name. */
+struct named_event {
+	const char *name;
+	uint32_t type;
+	uint64_t config;
+};
+
 static void hw_errnos(void)
 {
-	static const struct {
-		const char *name;
-		uint32_t type;
-		uint64_t config;
-	} events[] = {
+	static const struct named_event events[] = {
 		{"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
 		{"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
 		{"l1d-read-miss", PERF_TYPE_HW_CACHE,
@@ -325,11 +328,7 @@ static void hw_errnos(void)
 	if (child == 0) {
 		if (setuid(65534) < 0)
 			_exit(1);
-		const struct {
-			const char *name;
-			uint32_t type;
-			uint64_t config;
-		} unpriv[] = {
+		const struct named_event unpriv[] = {
 			{"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
 			{"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
 			{"msr/tsc/", msr_type, 0},

@@ -1,6 +1,9 @@
 package syscalls
 
 import (
+	"cmp"
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/task"
@@ -41,22 +44,34 @@ var schedPriorities = map[int]struct{ min, max int }{
 }
 
 // schedTarget resolves the pid argument of the sched_*param and
-// *scheduler calls as Linux does: negative is EINVAL, unknown ESRCH.
-func schedTarget(c *Call) int64 {
+// *scheduler calls as Linux does: negative is EINVAL, unknown ESRCH. A
+// pid of another process, which Linux knows (another LWK process's is
+// its mcexec's), is foreign: Linux answers for it.
+func schedTarget(c *Call) (foreign bool, errno int64) {
 	pid := int(int32(c.Args[0]))
 	switch {
 	case pid < 0:
-		return -int64(unix.EINVAL)
-	case !sameTask(c, pid):
-		return -int64(unix.ESRCH)
+		return false, -int64(unix.EINVAL)
+	case sameTask(c, pid):
+		return false, 0
+	case unix.Kill(pid, 0) == unix.ESRCH:
+		return false, -int64(unix.ESRCH)
 	}
-	return 0
+	return true, 0
 }
 
 // sysSchedGetscheduler reports SCHED_OTHER, the LWK scheduler's one
 // policy.
 func sysSchedGetscheduler(c *Call) int64 {
-	if r := schedTarget(c); r < 0 {
+	foreign, r := schedTarget(c)
+	if foreign {
+		r, _, e := unix.Syscall(unix.SYS_SCHED_GETSCHEDULER, uintptr(c.Args[0]), 0, 0)
+		if e != 0 {
+			return -int64(e)
+		}
+		return int64(r)
+	}
+	if r < 0 {
 		return r
 	}
 	return schedOther
@@ -181,10 +196,17 @@ func sysSchedGetparam(c *Call) int64 {
 	if c.Args[1] == 0 {
 		return -int64(unix.EINVAL)
 	}
-	if r := schedTarget(c); r < 0 {
+	foreign, r := schedTarget(c)
+	if r < 0 {
 		return r
 	}
-	return putUint32(c, c.Args[1], 0)
+	var prio uint32
+	if foreign {
+		if _, _, e := unix.Syscall(unix.SYS_SCHED_GETPARAM, uintptr(c.Args[0]), uintptr(unsafe.Pointer(&prio)), 0); e != 0 {
+			return -int64(e)
+		}
+	}
+	return putUint32(c, c.Args[1], prio)
 }
 
 // sysSchedSetparam checks the priority against SCHED_OTHER's range, the
@@ -204,8 +226,9 @@ func setScheduler(c *Call, policy int, paramp uint64) int64 {
 	if paramp == 0 {
 		return -int64(unix.EINVAL)
 	}
-	if r := schedTarget(c); r < 0 {
-		return r
+	// The LWK changes no process it does not run.
+	if foreign, r := schedTarget(c); foreign || r < 0 {
+		return cmp.Or(r, -int64(unix.EPERM))
 	}
 	var prio int32
 	if r := copyIn(c, paramp, bytesOf(&prio)); r < 0 {

@@ -5,7 +5,7 @@ BIN     := bin
 CMDS    := mckernel mcreboot mcstop ihkosctl ihkconfig mcps mcinspect mcgcore ihkmond eclair mccrash mcperf mcdash
 export CGO_ENABLED ?= 1
 
-.PHONY: all deps test bench bench-ab clean vet demo
+.PHONY: all deps test bench bench-ab clean vet demo conformance
 
 all: $(addprefix $(BIN)/,$(CMDS)) $(BIN)/mcexec $(BIN)/libgomck_sde.so
 
@@ -44,6 +44,13 @@ vet:
 # -p 1: packages that boot instances or isolate CPUs must not overlap.
 test: all
 	$(GO) test -p 1 -count=1 -timeout 30m ./...
+
+# Every CPython regrtest module of internal/lwktest/regrtest_test.go, not
+# only the CI subset, natively and under mcexec, case by case; writes
+# README's Conformance table to conformance.md.
+conformance: all
+	GOMCK_CONFORMANCE=all GOMCK_CONFORMANCE_TABLE=$(CURDIR)/conformance.md \
+		$(GO) test -count=1 -timeout 60m -v -run 'TestRegrtest$$' ./internal/lwktest/
 
 bench: all
 	$(GO) run ./bench/cmd/lwkbench

@@ -109,10 +109,23 @@ func (k *OS) wakeFor(p *task.Process, t *task.Thread, bit uint64, stop bool) boo
 		if o.SigMask&bit == 0 && !stop {
 			// A futex waiter stays queued: settleFutexWait decides.
 			o.Interrupted.Store(true)
-			return k.CPUs[o.CPU].Queue.Wake(o, -int64(unix.EINTR))
+			return k.CPUs[o.CPU].Queue.Wake(o, k.interruptedErrno(o))
 		}
 	}
 	return false
+}
+
+// interruptedErrno is what a signal makes t's sleeping call return:
+// EINTR, but ECHILD for a wait left with no child it could wait for (a
+// child reaped at its end, SA_NOCLDWAIT), as Linux's wait looks for
+// children before it looks for signals.
+func (k *OS) interruptedErrno(t *task.Thread) int64 {
+	if t.WaitChild {
+		if _, found, _ := k.WaitChild(t, t.WaitPID, unix.WNOHANG|unix.WNOWAIT|unix.WEXITED); !found {
+			return -int64(unix.ECHILD)
+		}
+	}
+	return -int64(unix.EINTR)
 }
 
 // interruptOffload makes t's call in mcexec return EINTR: the worker is

@@ -9,7 +9,8 @@ import (
 
 // exitTree runs when p has ended: its children are orphaned, and its
 // parent is told (SIGCHLD, a waiting thread restarts its wait) or, if the
-// parent ignores SIGCHLD, p is reaped at once as Linux does.
+// parent ignores SIGCHLD, p is reaped at once as Linux does; a waiting
+// thread restarts then too, to find no child left (ECHILD) or another.
 func (k *OS) exitTree(p *task.Process) {
 	k.Procs.TreeMu.Lock()
 	orphans := p.Children
@@ -17,25 +18,31 @@ func (k *OS) exitTree(p *task.Process) {
 		c.Parent, c.PPID = nil, 1 // Linux gives the orphan's proxy to init
 	}
 	p.Children = nil
-	parent := p.Parent
+	// As Linux's do_notify_parent: SIGCHLD ignored or SA_NOCLDWAIT reaps
+	// a child whose exit signal is SIGCHLD at once; only SIG_IGN keeps the
+	// signal from a handler. Linux signals nobody for one past the last.
+	parent, sig := p.Parent, p.ChildSignal
 	if parent != nil {
 		act := parent.SigActs[unix.SIGCHLD]
-		if parent.Exited || act.Handler == task.SigIgnore || act.Flags&saNoCldWait != 0 {
+		autoReap := sig == int(unix.SIGCHLD) && (act.Handler == task.SigIgnore || act.Flags&saNoCldWait != 0)
+		if parent.Exited || autoReap {
 			removeChild(parent, p)
-			parent = nil
+		}
+		if parent.Exited || sig > task.NSig || autoReap && act.Handler == task.SigIgnore {
+			sig = 0
 		}
 	}
 	k.Procs.TreeMu.Unlock()
 	for _, c := range orphans {
-		if sig := c.PDeathSig.Load(); sig != 0 && !c.Exited {
-			k.Signal(c, nil, int(sig), task.SigInfo{}) // SI_USER from pid 0, as Linux sends it
+		if ds := c.PDeathSig.Load(); ds != 0 && !c.Exited {
+			k.Signal(c, nil, int(ds), task.SigInfo{}) // SI_USER from pid 0, as Linux sends it
 		}
 	}
-	if parent == nil {
+	if parent == nil || parent.Exited {
 		return
 	}
-	if p.ChildSignal != 0 && p.ChildSignal <= task.NSig { // Linux signals nobody for one past the last
-		k.Signal(parent, nil, p.ChildSignal, waitStatus(p).SigInfo())
+	if sig != 0 {
+		k.Signal(parent, nil, sig, waitStatus(p).SigInfo())
 	}
 	k.restartWaits(parent)
 }

@@ -121,6 +121,7 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	for r := 0; r < 16; r++ {
 		var l unix.Rlimit
 		unix.Getrlimit(r, &l)
+		l = appRlimit(r, l)
 		req.Rlimits = append(req.Rlimits, [2]uint64{l.Cur, l.Max})
 	}
 	resp, fds, err := p.conn.Call(req, exe)
@@ -534,7 +535,7 @@ func (p *Proxy) execute(nr uint64, a [6]uint64) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	return int64(r)
+	return belowReserved(nr, a, int64(r))
 }
 
 // guardFDs keeps the app away from mcexec's own descriptors.
@@ -548,6 +549,11 @@ func guardFDs(nr uint64, a *[6]uint64) (int64, bool) {
 	case unix.SYS_DUP2, unix.SYS_DUP3:
 		if int(int32(a[1])) >= ReservedFD {
 			return ebadf, true
+		}
+	case unix.SYS_FCNTL:
+		// Linux's answer to a lowest number beyond RLIMIT_NOFILE.
+		if (a[1] == unix.F_DUPFD || a[1] == unix.F_DUPFD_CLOEXEC) && a[2] >= ReservedFD {
+			return -int64(unix.EINVAL), true
 		}
 	case unix.SYS_CLOSE_RANGE:
 		if a[0] >= ReservedFD {

@@ -17,6 +17,7 @@ command -v papi_native_avail >/dev/null || need+=(papi-tools)
 command -v chromium >/dev/null || need+=(chromium) # headless Chromium, for the dashboard's page tests (chromedp)
 command -v promtool >/dev/null || need+=(prometheus) # promtool check metrics, the /metrics tests
 command -v stress-ng >/dev/null || need+=(stress-ng) # TestStressNG, the stress-ng figures
+dpkg -s libpython3.11-testsuite >/dev/null 2>&1 || need+=(libpython3.11-testsuite) # CPython's regrtest: TestRegrtest, make conformance
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

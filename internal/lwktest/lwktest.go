@@ -308,7 +308,10 @@ func (r Result) String() string {
 }
 
 // Run runs cmd with stdin and collects its result.
-func Run(cmd *exec.Cmd, stdin string) Result {
+func Run(cmd *exec.Cmd, stdin string) Result { return RunFor(cmd, stdin, 3*time.Minute) }
+
+// RunFor is Run for a program that may take up to limit.
+func RunFor(cmd *exec.Cmd, stdin string, limit time.Duration) Result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != "" {
@@ -320,7 +323,7 @@ func Run(cmd *exec.Cmd, stdin string) Result {
 		return Result{Stderr: err.Error(), Code: -1}
 	}
 	hung := make(chan string, 1)
-	timer := time.AfterFunc(3*time.Minute, func() {
+	timer := time.AfterFunc(limit, func() {
 		hung <- lwkState(cmd)
 		cmd.Process.Kill()
 	})
@@ -329,7 +332,7 @@ func Run(cmd *exec.Cmd, stdin string) Result {
 	r := Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
 	select {
 	case state := <-hung:
-		r.Stderr += "\n[killed after 3 minutes; the LWK then:]\n" + state
+		r.Stderr += fmt.Sprintf("\n[killed after %v; the LWK then:]\n", limit) + state
 	default:
 	}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

@@ -195,7 +195,7 @@ func waitFor(c *Call, pid int, options uint64) (task.WaitStatus, int64) {
 	case options&wNoHang != 0:
 		return st, 0
 	}
-	c.T.WaitChild = true
+	c.T.WaitChild, c.T.WaitPID = true, pid
 	k.Sleep(c.T, 0, 0)
 	c.Action = Block
 	return st, 0

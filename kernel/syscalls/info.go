@@ -2,6 +2,8 @@ package syscalls
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/delegator/ikc"
 )
 
 func init() {
@@ -53,6 +55,9 @@ func prlimit(c *Call, res int, newp, oldp uint64) int64 {
 		}
 		if nl.Cur > nl.Max || nl.Max > old.Max && p.Cred.EUID != 0 {
 			return -int64(unix.EPERM)
+		}
+		if res == unix.RLIMIT_NOFILE && nl.Max > ikc.ReservedFD {
+			return -int64(unix.EPERM) // beyond nr_open, as Linux says
 		}
 		p.Rlimits[res] = nl
 	}

@@ -87,8 +87,9 @@ type Thread struct {
 	// runs again, whatever ended the wait (settleFutexWait).
 	FutexBlocked bool
 	// WaitChild is set while the thread sleeps in wait4/waitid: a child's
-	// exit restarts its call.
+	// exit restarts its call. WaitPID is the call's pid (wait4's form).
 	WaitChild bool
+	WaitPID   int
 	// VforkChild is the pid of the vfork child the thread waits for, 0
 	// when none: until that child execs or exits, signals stay pending.
 	VforkChild int

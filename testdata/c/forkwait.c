@@ -239,5 +239,28 @@ int main(int argc, char **argv)
 	int cst = 0;
 	pid_t cw = cr > 0 ? waitpid(cr, &cst, __WALL) : -1;
 	printf("clone with exit signal 128: %s, reaped %d, status %d\n", cr > 0 ? "created" : strerror(errno), cw == cr, WEXITSTATUS(cst));
+
+	/* SIGCHLD ignored, then SA_NOCLDWAIT with a handler: the child is
+	 * reaped at its end, and a wait already sleeping for it wakes to
+	 * ECHILD (CPython's test_subprocess waited forever here); only the
+	 * handler runs, and the wait still says ECHILD, not EINTR. */
+	for (int nocldwait = 0; nocldwait < 2; nocldwait++) {
+		struct sigaction sa = {0};
+		sa.sa_handler = SIG_IGN;
+		if (nocldwait) {
+			sa.sa_sigaction = on_chld;
+			sa.sa_flags = SA_SIGINFO | SA_NOCLDWAIT;
+		}
+		sigaction(SIGCHLD, &sa, NULL);
+		chld_runs = 0;
+		if ((pid = xfork()) == 0) {
+			nanosleep(&ts, NULL);
+			_exit(3);
+		}
+		errno = 0;
+		r = waitpid(-1, &st, 0);
+		printf("%s: waitpid %d %s, handler ran %d\n", nocldwait ? "SA_NOCLDWAIT" : "SIGCHLD ignored",
+		       (int)r, strerror(errno), (int)chld_runs);
+	}
 	return 0;
 }

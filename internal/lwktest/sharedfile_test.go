@@ -24,7 +24,7 @@ import (
 // its baseline and the daemon holds no descriptor of the files.
 func TestSharedFileMappings(t *testing.T) {
 	in, base := bootOne(t, "512M")
-	files := daemonFiles(t, in.PID)
+	files := daemonFDs(t, in, isFile)
 	prog := testprog.MustC(t, "shmfile")
 	t.Run("programs", func(t *testing.T) {
 		same(t, in, "", prog, t.TempDir())
@@ -37,7 +37,7 @@ func TestSharedFileMappings(t *testing.T) {
 		}
 	})
 	in.WaitIdle(base)
-	if now := daemonFiles(t, in.PID); !slices.Equal(now, files) {
+	if now := daemonFDs(t, in, isFile); !slices.Equal(now, files) {
 		t.Errorf("the daemon holds descriptors of %q, of %q before the programs", now, files)
 	}
 }
@@ -95,21 +95,26 @@ func startTalking(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Reader) {
 	return stdin, bufio.NewReader(stdout)
 }
 
-// daemonFiles lists the files (not sockets, pipes or anonymous inodes:
-// connections come and go) the daemon pid holds descriptors of.
-func daemonFiles(t *testing.T, pid int) []string {
+// daemonFDs lists what the daemon's descriptors name (their links in
+// /proc/PID/fd) that keep says are to be counted, sorted: connections and
+// a spare stub's set-up come and go, so tests count what they leak.
+func daemonFDs(t *testing.T, in *Instance, keep func(target string) bool) []string {
 	t.Helper()
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	dir := fmt.Sprintf("/proc/%d/fd", in.PID)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var files []string
+	var out []string
 	for _, e := range ents {
-		if to, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && strings.HasPrefix(to, "/") {
-			files = append(files, to)
+		if to, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && keep(to) {
+			out = append(out, to)
 		}
 	}
-	slices.Sort(files)
-	return files
+	slices.Sort(out)
+	return out
 }
+
+// isFile says a descriptor names a file: not a socket, pipe or anonymous
+// inode.
+func isFile(target string) bool { return strings.HasPrefix(target, "/") }

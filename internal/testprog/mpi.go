@@ -1,9 +1,13 @@
 package testprog
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -53,4 +57,38 @@ func mpiccInfo(impl string) (string, error) {
 		return cc + "\n" + string(ver) + string(lib), nil
 	}))
 	return f.(func() (string, error))()
+}
+
+// mpiTCP are the settings that keep an MPI implementation off shared
+// memory between ranks: Open MPI's TCP BTL with the ob1 PML (not UCX) and
+// PMIx's hash store (its ds12 store locks in a shared file); MPICH's UCX
+// over TCP without its own local shared memory.
+var mpiTCP = map[string]struct{ args, env []string }{
+	"openmpi": {args: []string{"--mca", "btl", "self,tcp", "--mca", "pml", "ob1", "-x", "PMIX_MCA_gds=hash"}},
+	"mpich":   {env: []string{"MPIR_CVAR_NOLOCAL=1", "UCX_TLS=tcp,self"}},
+}
+
+// MPIRun prepares Debian's mpirun (killed when ctx is done) of impl starting np copies of argv,
+// over TCP only when tcp is set, else with the implementation's default
+// (shared-memory) transports between ranks of a node. As root, Open MPI
+// wants to be told that is meant; more ranks than CPUs it must be allowed.
+// Its SysV shmem component is always left out: its probe's shmat is
+// offloaded to mcexec, which answers an address outside the app's window.
+func MPIRun(ctx context.Context, impl string, tcp bool, np int, argv ...string) *exec.Cmd {
+	args := []string{"-n", strconv.Itoa(np)}
+	env := os.Environ()
+	if impl == "openmpi" {
+		args = append(args, "--mca", "shmem", "^sysv")
+		if np > runtime.NumCPU() {
+			args = append(args, "--oversubscribe")
+		}
+		env = append(env, "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+	}
+	if tcp {
+		args = append(args, mpiTCP[impl].args...)
+		env = append(env, mpiTCP[impl].env...)
+	}
+	cmd := exec.CommandContext(ctx, "mpirun."+impl, append(args, argv...)...)
+	cmd.Env = env
+	return cmd
 }

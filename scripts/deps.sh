@@ -17,6 +17,9 @@ command -v papi_native_avail >/dev/null || need+=(papi-tools)
 command -v chromium >/dev/null || need+=(chromium) # headless Chromium, for the dashboard's page tests (chromedp)
 command -v promtool >/dev/null || need+=(prometheus) # promtool check metrics, the /metrics tests
 command -v stress-ng >/dev/null || need+=(stress-ng) # TestStressNG, the stress-ng figures
+command -v mpicc.openmpi >/dev/null || need+=(openmpi-bin libopenmpi-dev) # TestMPI*, the MPI figures (mcexec -n)
+command -v mpicc.mpich >/dev/null || need+=(mpich)
+command -v ip >/dev/null || need+=(iproute2) # TestMPINetns: two "nodes" in network namespaces
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

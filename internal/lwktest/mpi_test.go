@@ -223,3 +223,69 @@ func noPartExecs(t *testing.T, in *Instance) {
 		t.Errorf("partitioned executions left after their processes ended: %s", out)
 	}
 }
+
+// TestMPINetns runs Open MPI over TCP between two "nodes", network
+// namespaces the test makes with a veth pair between them, one rank on
+// each under mcexec -n 1 of the one instance: mpirun runs in the first,
+// and its rsh launcher, instead of ssh, enters the namespace the host
+// names (ip netns exec) to start the other node's orted.
+func TestMPINetns(t *testing.T) {
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip (iproute2)")
+	}
+	prog := testprog.MustMPI(t, "openmpi", "mpiring")
+	in := bootShared(t, "-O")
+	base := in.Status().MemFree
+	dir := t.TempDir()
+	nodes := [2]struct{ ns, dev, addr string }{}
+	hostfile, agent := "", "#!/bin/sh\n# plm_rsh_agent: HOST COMMAND, run in HOST's namespace\nhost=$1; shift\ncase $host in\n"
+	for i := range nodes {
+		n := &nodes[i]
+		n.ns, n.dev, n.addr = fmt.Sprintf("gomck-mpi%d-%d", i, os.Getpid()), fmt.Sprintf("gmpi%d-%d", i, os.Getpid()%10000), fmt.Sprintf("10.199.0.%d", i+1)
+		hostfile += n.addr + " slots=1\n"
+		agent += fmt.Sprintf("%s) ns=%s;;\n", n.addr, n.ns)
+	}
+	agent += "*) echo \"no node $host\" >&2; exit 1;;\nesac\nexec ip netns exec \"$ns\" sh -c \"$*\"\n"
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	for _, n := range nodes {
+		ip("netns", "add", n.ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", n.ns).Run() })
+	}
+	ip("link", "add", nodes[0].dev, "type", "veth", "peer", "name", nodes[1].dev)
+	for _, n := range nodes {
+		ip("link", "set", n.dev, "netns", n.ns)
+		ip("-n", n.ns, "addr", "add", n.addr+"/24", "dev", n.dev)
+		ip("-n", n.ns, "link", "set", n.dev, "up")
+		ip("-n", n.ns, "link", "set", "lo", "up")
+	}
+	hosts := writeFile(t, dir, "hosts", []byte(hostfile), 0o644)
+	rsh := writeFile(t, dir, "netns-rsh", []byte(agent), 0o755)
+
+	run := func(argv ...string) Result {
+		args := append([]string{"--hostfile", hosts, "--map-by", "node", "--mca", "plm_rsh_agent", rsh,
+			"--mca", "btl_tcp_if_include", "10.199.0.0/24", "--mca", "oob_tcp_if_include", "10.199.0.0/24", "-x", "GOMCK_RUNDIR"}, argv...)
+		cmd := mpirun(in, "openmpi", true, 2, args...)
+		cmd.Args = append([]string{"ip", "netns", "exec", nodes[0].ns}, cmd.Args...)
+		cmd.Path, _ = exec.LookPath("ip")
+		return Run(cmd, "")
+	}
+	want := run(prog)
+	got := run(filepath.Join(in.Bin, "mcexec"), "-n", "1", prog)
+	if want.Code != 0 || want.Stdout == "" {
+		t.Fatalf("natively: %v", want)
+	}
+	if got.Stdout != want.Stdout || got.Code != want.Code {
+		t.Errorf("two nodes differ\nnative: %v\nLWK:    %v", want, got)
+	}
+	// Each node's orted started one rank: two executions of one process.
+	if n := strings.Count(kmsg(t, in), "local rank 0 of 1 "); n != 2 {
+		t.Errorf("%d ranks started with mcexec -n 1, want one on each node:\n%s", n, kmsg(t, in))
+	}
+	in.WaitIdle(base)
+	noPartExecs(t, in)
+}

@@ -119,7 +119,7 @@ func (b *bench) mpiCmd(tcp bool, size, iters int, mcexec string) (*exec.Cmd, err
 // mpiAvailable says why Open MPI cannot run here, or nil.
 func mpiAvailable() error {
 	if _, err := exec.LookPath("mpirun.openmpi"); err != nil {
-		return errors.New("Open MPI is not installed (scripts/deps.sh: openmpi-bin, libopenmpi-dev)")
+		return errors.New("mpirun.openmpi is not installed (scripts/deps.sh: openmpi-bin, libopenmpi-dev)")
 	}
 	return nil
 }

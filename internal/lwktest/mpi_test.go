@@ -78,6 +78,11 @@ func TestMPI(t *testing.T) {
 		} {
 			transport := map[bool]string{true: "tcp", false: "shm"}[tc.tcp]
 			t.Run(fmt.Sprintf("%s/%s/%s/np%d", impl, tc.prog, transport, tc.np), func(t *testing.T) {
+				if tc.np > runtime.NumCPU() && impl == "mpich" {
+					// Its ranks poll without yielding: natively, three on
+					// two CPUs take minutes.
+					t.Skip("MPICH does not yield when oversubscribed")
+				}
 				prog := testprog.MustMPI(t, impl, tc.prog)
 				if !tc.tcp && shm != nil {
 					t.Skipf("shared-memory transport: %v", shm)
@@ -96,7 +101,7 @@ func TestMPI(t *testing.T) {
 func sharedFileMappings(in *Instance) error {
 	path := filepath.Join("/dev/shm", fmt.Sprintf("gomck-probe-%d", os.Getpid()))
 	defer os.Remove(path)
-	res := Run(in.Mcexec("python3", "-c", `import mmap, os, sys
+	res := Run(in.Mcexec("/usr/bin/python3", "-c", `import mmap, os, sys
 fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
 os.ftruncate(fd, 4096)
 m = mmap.mmap(fd, 4096)

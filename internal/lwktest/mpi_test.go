@@ -34,11 +34,11 @@ func mpirun(in *Instance, impl string, tcp bool, np int, argv ...string) *exec.C
 func sameMPI(t *testing.T, in *Instance, impl string, tcp bool, np int, prog string, args ...string) {
 	t.Helper()
 	want := Run(mpirun(in, impl, tcp, np, append([]string{prog}, args...)...), "")
-	mc := filepath.Join(in.Bin, "mcexec")
-	got := Run(mpirun(in, impl, tcp, np, append([]string{mc, "-n", fmt.Sprint(np), prog}, args...)...), "")
 	if want.Code != 0 || want.Stdout == "" {
 		t.Fatalf("%s natively: %v", filepath.Base(prog), want)
 	}
+	mc := filepath.Join(in.Bin, "mcexec")
+	got := Run(mpirun(in, impl, tcp, np, append([]string{mc, "-n", fmt.Sprint(np), prog}, args...)...), "")
 	if got.Stdout != want.Stdout || got.Code != want.Code {
 		t.Errorf("%s differs\nnative: %v\nLWK:    %v", filepath.Base(prog), want, got)
 	}

@@ -171,11 +171,13 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 		return k.sendExit(c, control.Response{OK: true, PID: p.PID, Ended: true, ExitCode: p.ExitCode, ExitSignal: p.ExitSignal},
 			p.Profile.Report(p.PID, p.Exe)) == nil
 	}
-	out := make([]control.Segment, len(segs))
-	for i, s := range segs {
-		out[i] = control.Segment{VA: s.VA, Len: s.Len, Off: s.Off}
+	out, fds, err := attachSegments(segs, k.Mem.FD, p.Chan.FD)
+	if err != nil {
+		c.Send(control.Response{Error: err.Error()})
+		k.kill(p, int(unix.SIGKILL))
+		return false
 	}
-	if err := c.Send(control.Response{OK: true, PID: p.PID, Segments: out}, k.Mem.FD, p.Chan.FD); err != nil {
+	if err := c.Send(control.Response{OK: true, PID: p.PID, Segments: out}, fds...); err != nil {
 		k.kill(p, int(unix.SIGKILL))
 	}
 	if k.serveProcess(c, p) {
@@ -183,6 +185,29 @@ func (k *OS) serveAttach(c *control.Conn, req control.Request) (again bool) {
 	}
 	p.Chan.Close()
 	return false
+}
+
+// attachSegments says a forked process's segments as the attach reply
+// carries them, with the descriptors it sends: fds, then each file that
+// shared file mappings map, once.
+func attachSegments(segs []mm.MappedSegment, fds ...int) ([]control.Segment, []int, error) {
+	out := make([]control.Segment, len(segs))
+	files := map[*mm.FileMap]int{}
+	for i, s := range segs {
+		out[i] = control.Segment{VA: s.VA, Len: s.Len, Off: s.Off}
+		if s.File == nil {
+			continue
+		}
+		if files[s.File] == 0 {
+			fds = append(fds, s.File.FD)
+			files[s.File] = len(files) + 1
+		}
+		out[i].File = files[s.File]
+	}
+	if len(fds) > control.MaxFDs {
+		return nil, nil, fmt.Errorf("the forked process maps %d files shared: more than a reply carries", len(files))
+	}
+	return out, fds, nil
 }
 
 // serveProcess forwards the proxy's signals to p and reports p's exit; if

@@ -107,6 +107,18 @@ func (m *mirror) Unmap(va, length uint64) error {
 	return nil
 }
 
+// MapFile maps a shared file mapping in the stub only: mcexec mirrors it
+// from the app's own descriptor as mmap makes it (sysMmap offloads the
+// same mmap), and a forked child's proxy from the descriptors the attach
+// reply hands it; the log, which names partition bytes, cannot say it.
+func (m *mirror) MapFile(va, length uint64, fd int, off uint64, prot int) error {
+	_, s, err := m.here()
+	if err != nil {
+		return err
+	}
+	return s.MapFile(va, length, fd, off, prot)
+}
+
 // Protect changes only the stub: the mirror stays writable because Linux
 // fills read-only app buffers on the app's behalf (private file mappings).
 func (m *mirror) Protect(va, length uint64, prot int) error {

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -22,9 +23,8 @@ func (k *OS) Sleep(t *task.Thread, deadline, timeoutRet int64) {
 func (k *OS) Cancel(t *task.Thread) { k.CPUs[t.CPU].Queue.Cancel(t) }
 
 // FutexWait queues t on a futex.
-func (k *OS) FutexWait(t *task.Thread, key uint64, bits, val uint32) bool {
-	as := t.Proc.MM
-	if !k.Futexes.Wait(t, key, bits, func() bool { return as.LoadWord(key) == val }) {
+func (k *OS) FutexWait(t *task.Thread, w mm.FutexWord, bits, val uint32) bool {
+	if !k.Futexes.Wait(t, w.Key, bits, func() bool { now, ok := w.Load(); return ok && now == val }) {
 		return false
 	}
 	t.Stats.FutexWaits++

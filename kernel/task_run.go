@@ -146,6 +146,7 @@ func (k *OS) fault(t *task.Thread, st platform.Stop) int {
 				k.Kmsg.Printf("pid %d: out of partition memory at %#x: SIGSEGV", p.PID, st.Addr)
 			case mm.FaultAccErr:
 				code = segvAccErr
+			case mm.FaultFile: // Linux's own: SIGBUS past the file's end, say
 			}
 		}
 		return k.synchronous(t, int(st.Signal), task.SigInfo{Code: code, Addr: st.Addr})

@@ -20,7 +20,7 @@ import (
 )
 
 // ReservedFD is the lowest descriptor mcexec keeps for itself.
-const ReservedFD = 900
+const ReservedFD = ikc.ReservedFD
 
 // maxWorkers bounds the workers started on demand: one per IKC slot.
 const maxWorkers = ikc.SlotCount
@@ -248,7 +248,7 @@ func quietWorker() error {
 // channel and, for a forked process, the segments to mirror; then the
 // workers go.
 func (p *Proxy) connect(resp control.Response, fds []int) error {
-	if len(fds) != 2 {
+	if len(fds) < 2 {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
@@ -265,9 +265,40 @@ func (p *Proxy) connect(resp control.Response, fds []int) error {
 		return err
 	}
 	// Mapped by the first call: a child that execs or exits at once
-	// makes none, and its proxy maps nothing.
-	p.pending = resp.Segments
+	// makes none, and its proxy maps nothing. Shared file mappings are
+	// mapped now, while the descriptors that came with them are open.
+	p.pending = nil
+	for _, s := range resp.Segments {
+		if s.File == 0 {
+			p.pending = append(p.pending, s)
+		} else if err == nil {
+			err = mapShared(s, fds[2:])
+		}
+	}
+	for _, fd := range fds[2:] {
+		unix.Close(fd)
+	}
+	if err != nil {
+		return err
+	}
 	p.beginService()
+	return nil
+}
+
+// mapShared mirrors a forked process's shared file mapping s from the
+// descriptors files that came with it, writable if the file is open so.
+func mapShared(s control.Segment, files []int) error {
+	if s.File > len(files) {
+		return fmt.Errorf("mcexec: shared file mapping at %#x without its descriptor", s.VA)
+	}
+	fd := files[s.File-1]
+	prot := uintptr(unix.PROT_READ)
+	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil && fl&unix.O_ACCMODE == unix.O_RDWR {
+		prot |= unix.PROT_WRITE
+	}
+	if _, _, e := unix.Syscall6(unix.SYS_MMAP, uintptr(s.VA), uintptr(s.Len), prot, unix.MAP_SHARED|unix.MAP_FIXED, uintptr(fd), uintptr(s.Off)); e != 0 {
+		return fmt.Errorf("mcexec: mirror the shared file mapping at %#x: %w", s.VA, e)
+	}
 	return nil
 }
 

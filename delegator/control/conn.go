@@ -17,7 +17,7 @@ import (
 const MaxMessage = 4 << 20
 
 // MaxFDs bounds the descriptors one message carries.
-const MaxFDs = 8
+const MaxFDs = 64
 
 // Conn is one end of a control connection. One goroutine may Send while
 // another Recv-s.

@@ -78,6 +78,10 @@ type Request struct {
 // proxy maps it from the partition at attach.
 type Segment struct {
 	VA, Len, Off uint64
+	// File, when not 0, says the segment maps a file shared, not the
+	// partition: the File-th descriptor after the partition's and the
+	// channel's in the message, at file offset Off.
+	File int `json:",omitempty"`
 }
 
 // Response is the daemon's answer.

@@ -49,6 +49,10 @@ func SlotStateName(state uint32) string {
 	return "?"
 }
 
+// ReservedFD is the lowest descriptor mcexec keeps for itself: the app's
+// are below it.
+const ReservedFD = 900
+
 // NrSync is a request that executes nothing: it makes a worker replay the
 // mapping log (used when the log ring is full).
 const NrSync = ^uint64(0)

@@ -44,6 +44,7 @@ func TestProcessModel(t *testing.T) {
 		{"creds", []string{prog("creds"), t.TempDir()}},
 		{"ptimers", []string{prog("ptimers")}},
 		{"itimers", []string{prog("itimers")}},
+		{"cma", []string{prog("cma")}},
 	}
 	if bb, err := testprog.Busybox(); err == nil {
 		cases = append(cases, struct {

@@ -17,6 +17,9 @@ type Mapper interface {
 	Map(va, length, off uint64, prot int) error
 	Unmap(va, length uint64) error
 	Protect(va, length uint64, prot int) error
+	// MapFile maps bytes [off, off+length) of the daemon's file fd at va,
+	// shared (FileMap).
+	MapFile(va, length uint64, fd int, off uint64, prot int) error
 }
 
 // Layout bounds of an address space.
@@ -164,12 +167,19 @@ func (as *AddressSpace) splitAt(addr uint64) {
 	if v.Shared != nil {
 		v.Shared.hold()
 	}
+	if v.File != nil {
+		v.File.hold()
+	}
 	as.VMAs = append(as.VMAs[:i+1], append([]*VMA{&r}, as.VMAs[i+1:]...)...)
 }
 
 // dropPages gives up v's pages: to the allocator, or to its shared
 // backing, which frees them with the last mapping.
 func (as *AddressSpace) dropPages(v *VMA) {
+	if v.File != nil {
+		v.File.release()
+		return
+	}
 	if v.Shared != nil {
 		v.Shared.release(as.alloc)
 		return
@@ -238,13 +248,23 @@ type MapRequest struct {
 	Populate     bool // populate even if only scattered pages are free
 	Demand       bool // populate nothing now: pages come on first touch
 	Pinned       bool // see pinned.go
+	// File: a MAP_SHARED mapping of this file (FileOff being the file
+	// offset of Addr); Map takes over the caller's reference.
+	File *FileMap
 }
 
 // Map creates a VMA and, when a contiguous run is free (or Populate is
 // set), populates it at once. It returns the chosen address.
-func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
+func (as *AddressSpace) Map(r MapRequest) (_ uint64, err error) {
 	as.lock()
 	defer as.unlock()
+	if r.File != nil {
+		defer func() {
+			if err != nil && r.File.refs.Load() > 0 && !as.maps(r.File) {
+				r.File.release() // refused before a VMA took it over
+			}
+		}()
+	}
 	length := pageUp(r.Length)
 	if length == 0 || r.Addr%PageSize != 0 {
 		return 0, unix.EINVAL
@@ -270,6 +290,15 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 	}
 	v := &VMA{Start: addr, End: addr + length, Prot: r.Prot, Flags: r.Flags, Kind: r.Kind, Name: r.Name, FileOff: r.FileOff,
 		Wrote: r.Prot&unix.PROT_WRITE != 0, Pinned: r.Pinned}
+	if r.File != nil {
+		v.File = r.File
+		as.insert(v)
+		if err := as.mapper.MapFile(addr, length, r.File.FD, r.FileOff, r.Prot); err != nil {
+			as.removeRange(v.Start, v.End)
+			return 0, err
+		}
+		return addr, nil
+	}
 	pages := length / PageSize
 	// Reservations (PROT_NONE, MAP_NORESERVE) take no memory until touched:
 	// runtimes such as Go's reserve far more address space than they use.
@@ -282,7 +311,6 @@ func (as *AddressSpace) Map(r MapRequest) (uint64, error) {
 		return 0, unix.ENOMEM
 	}
 	as.insert(v)
-	var err error
 	if r.Demand || reserve {
 		return addr, nil
 	}
@@ -316,6 +344,9 @@ func (as *AddressSpace) mapRun(v *VMA, va uint64, run Run) error {
 // populate backs every unpopulated page of [lo, hi) in v, extending the
 // preceding segment's run in place when it can.
 func (as *AddressSpace) populate(v *VMA, lo, hi uint64) error {
+	if v.File != nil {
+		return nil // the file's own pages, which the stub faults in itself
+	}
 	for _, g := range v.gaps(lo, hi) {
 		pages := (g[1] - g[0]) / PageSize
 		if prev := lwkabi.Clip(v.Segs, g[0]-PageSize, g[0]); len(prev) == 1 && g[0] > v.Start {
@@ -389,6 +420,10 @@ const (
 	// the access once before it takes the fault as SEGV_ACCERR.
 	FaultPopulated
 	FaultOOM // no partition memory left: SIGSEGV (McKernel behaviour)
+	// FaultFile: the fault is Linux's, in a shared file mapping (an access
+	// the mapping forbids, or SIGBUS past the file's end): the app takes
+	// the signal as the stub took it.
+	FaultFile
 )
 
 // Fault serves a demand fault at addr, populating a fault-around block.
@@ -401,6 +436,9 @@ func (as *AddressSpace) Fault(addr uint64) FaultResult {
 	}
 	v := as.VMAs[i]
 	page := addr &^ (PageSize - 1)
+	if v.File != nil {
+		return FaultFile
+	}
 	if v.Prot == unix.PROT_NONE {
 		return FaultAccErr
 	}
@@ -449,6 +487,11 @@ func (as *AddressSpace) Protect(addr, length uint64, prot int) error {
 		}
 		at = as.VMAs[i].End
 	}
+	for _, v := range as.VMAs {
+		if v.Start < hi && addr < v.End && v.File != nil && !v.File.Writable && prot&unix.PROT_WRITE != 0 {
+			return unix.EACCES // a shared mapping of a file open read-only
+		}
+	}
 	as.splitAt(addr)
 	as.splitAt(hi)
 	if prot&unix.PROT_WRITE != 0 {
@@ -460,6 +503,12 @@ func (as *AddressSpace) Protect(addr, length uint64, prot int) error {
 		if v.Start >= addr && v.End <= hi {
 			v.Prot = prot
 			v.Wrote = v.Wrote || prot&unix.PROT_WRITE != 0
+			if v.File != nil {
+				if err := as.mapper.Protect(v.Start, v.End-v.Start, prot); err != nil {
+					return err
+				}
+				continue
+			}
 			for _, s := range v.Segs {
 				if err := as.mapper.Protect(s.VA, s.Len, prot); err != nil {
 					return err
@@ -481,7 +530,7 @@ func (as *AddressSpace) DontNeed(addr, length uint64) error {
 	hi := addr + pageUp(length)
 	for _, v := range as.VMAs {
 		a, b := max(addr, v.Start), min(hi, v.End)
-		if a >= b || v.Shared != nil || v.Pinned {
+		if a >= b || v.Shared != nil || v.File != nil || v.Pinned {
 			continue // shared memory keeps its contents, as Linux's shmem
 		}
 		dropped := lwkabi.Clip(v.Segs, a, b)

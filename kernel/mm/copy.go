@@ -42,6 +42,14 @@ func (as *AddressSpace) each(va, n uint64, write bool, fn func(part []byte, at u
 			return unix.EFAULT
 		}
 		v := as.VMAs[i]
+		if v.File != nil {
+			hi := min(va+n, v.End)
+			if err := guarded(func() { fn(v.File.bytes(v, va+at, hi), at) }); err != nil {
+				return err
+			}
+			at = hi - va
+			continue
+		}
 		segs := lwkabi.Clip(v.Segs, va+at, min(va+n, v.End))
 		if len(segs) == 0 {
 			return unix.EFAULT
@@ -54,22 +62,30 @@ func (as *AddressSpace) each(va, n uint64, write bool, fn func(part []byte, at u
 	return nil
 }
 
-// Word returns the partition offset of the 4-byte word at va (aligned),
-// populating its page first if need be, and the word as it is now. A futex
-// call needs both: the offset is its key, shared by every process mapping
-// the page. One lookup under the lock: a futex call is on the path of
-// every thread hand-off.
-func (as *AddressSpace) Word(va uint64) (off uint64, val uint32, err error) {
+// Word returns the futex word at va (aligned), populating its page first
+// if need be, and its value now. A futex call needs both: the key is
+// shared by every process mapping the page (its partition offset, or its
+// file and offset for a shared file mapping). One lookup under the lock:
+// a futex call is on the path of every thread hand-off.
+func (as *AddressSpace) Word(va uint64) (w FutexWord, val uint32, err error) {
 	if va%4 != 0 {
-		return 0, 0, unix.EINVAL
+		return w, 0, unix.EINVAL
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	i := as.find(va)
 	if i < 0 {
-		return 0, 0, unix.EFAULT
+		return w, 0, unix.EFAULT
 	}
 	v := as.VMAs[i]
+	if v.File != nil {
+		w = fileWord(v, va)
+		val, ok := w.Load()
+		if !ok {
+			return w, 0, unix.EFAULT
+		}
+		return w, val, nil
+	}
 	off, ok := lwkabi.Translate(v.Segs, va)
 	if !ok {
 		// A change: inspect readers see Seq odd meanwhile.
@@ -78,17 +94,13 @@ func (as *AddressSpace) Word(va uint64) (off uint64, val uint32, err error) {
 		err = as.populate(v, page, page+PageSize)
 		atomic.AddUint64(&as.Seq, 1)
 		if err != nil {
-			return 0, 0, err
+			return w, 0, err
 		}
 		if off, ok = lwkabi.Translate(v.Segs, va); !ok {
-			return 0, 0, unix.EFAULT
+			return w, 0, unix.EFAULT
 		}
 	}
-	return off, as.LoadWord(off), nil
-}
-
-// LoadWord reads the word at partition offset off, as the app's atomic
-// operations see it.
-func (as *AddressSpace) LoadWord(off uint64) uint32 {
-	return atomic.LoadUint32((*uint32)(unsafe.Pointer(&as.direct[off])))
+	w = FutexWord{Key: off, p: (*uint32)(unsafe.Pointer(&as.direct[off]))}
+	val, _ = w.Load()
+	return w, val, nil
 }

@@ -11,6 +11,8 @@ import (
 type MappedSegment struct {
 	Segment
 	Prot int
+	// File, for a shared file mapping: Off is then the file offset.
+	File *FileMap
 }
 
 // Fork returns a copy of the address space for a child process (fork):
@@ -39,6 +41,10 @@ func (as *AddressSpace) Fork() (*AddressSpace, error) {
 		c := *v
 		c.Segs = nil
 		child.VMAs = append(child.VMAs, &c)
+		if v.File != nil {
+			v.File.hold() // the child maps the very same file pages
+			continue
+		}
 		if v.Shared != nil {
 			// The child maps the very same pages.
 			c.Segs = append([]Segment(nil), v.Segs...)
@@ -196,21 +202,29 @@ func (as *AddressSpace) Attach(m Mapper) ([]MappedSegment, error) {
 	as.lock()
 	defer as.unlock()
 	as.mapper = m
-	var out []MappedSegment
+	var out, files []MappedSegment
 	for _, v := range as.VMAs {
+		if v.File != nil {
+			files = append(files, MappedSegment{Segment: Segment{VA: v.Start, Len: v.End - v.Start, Off: v.FileOff}, Prot: v.Prot, File: v.File})
+		}
 		for _, s := range v.Segs {
 			out = append(out, MappedSegment{Segment: s, Prot: v.Prot})
 		}
 	}
+	for _, f := range files {
+		if err := m.MapFile(f.VA, f.Len, f.File.FD, f.Off, f.Prot); err != nil {
+			return nil, err
+		}
+	}
 	if bm, ok := m.(BatchMapper); ok {
-		return out, bm.MapAll(out)
+		return append(out, files...), bm.MapAll(out)
 	}
 	for _, s := range out {
 		if err := m.Map(s.VA, s.Len, s.Off, s.Prot); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return append(out, files...), nil
 }
 
 // A BatchMapper maps many segments at once, for less than one Map each.
@@ -222,6 +236,7 @@ type BatchMapper interface {
 // process has no stub yet, and Attach maps whatever is populated by then.
 type detached struct{}
 
-func (detached) Map(va, length, off uint64, prot int) error { return nil }
-func (detached) Unmap(va, length uint64) error              { return nil }
-func (detached) Protect(va, length uint64, prot int) error  { return nil }
+func (detached) Map(va, length, off uint64, prot int) error     { return nil }
+func (detached) Unmap(va, length uint64) error                  { return nil }
+func (detached) Protect(va, length uint64, prot int) error      { return nil }
+func (detached) MapFile(uint64, uint64, int, uint64, int) error { return nil }

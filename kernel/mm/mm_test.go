@@ -9,11 +9,12 @@ import (
 
 // recorder is a Mapper that records host mappings, so tests can check that
 // the stub would see exactly the segments of the page table.
-type recorder struct{ maps, unmaps, protects int }
+type recorder struct{ maps, unmaps, protects, files int }
 
-func (r *recorder) Map(va, length, off uint64, prot int) error { r.maps++; return nil }
-func (r *recorder) Unmap(va, length uint64) error              { r.unmaps++; return nil }
-func (r *recorder) Protect(va, length uint64, prot int) error  { r.protects++; return nil }
+func (r *recorder) Map(va, length, off uint64, prot int) error     { r.maps++; return nil }
+func (r *recorder) Unmap(va, length uint64) error                  { r.unmaps++; return nil }
+func (r *recorder) Protect(va, length uint64, prot int) error      { r.protects++; return nil }
+func (r *recorder) MapFile(uint64, uint64, int, uint64, int) error { r.files++; return nil }
 
 func newAS(t *testing.T, pages uint64) (*AddressSpace, *Allocator, *recorder) {
 	t.Helper()

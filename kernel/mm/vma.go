@@ -41,6 +41,9 @@ type VMA struct {
 	// those of a read-only private file mapping at a fork (see Fork);
 	// nil for memory of this process alone.
 	Shared *Backing
+	// File is the file a MAP_SHARED file mapping maps (file.go): Linux's
+	// pages, not the partition's, so it has no segments; nil otherwise.
+	File *FileMap
 	// Pinned areas stay until exec or the end (pinned.go).
 	Pinned bool
 }

@@ -82,6 +82,10 @@ type AddressSpace interface {
 	MapAll(ms []Mapping) error
 	Unmap(va, length uint64) error
 	Protect(va, length uint64, prot int) error
+	// MapFile maps bytes [off, off+length) of the daemon's open file fd
+	// at va, MAP_SHARED: the app's shared file mappings are Linux's pages
+	// of the file, not partition memory.
+	MapFile(va, length uint64, fd int, off uint64, prot int) error
 }
 
 // Mapping is one range of partition memory mapped into an app window.

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/sched"
 )
 
@@ -25,17 +26,17 @@ const (
 	futexBitsetAll     = 0xffffffff
 )
 
-// futexKey is the partition offset of the futex word, so that processes
-// sharing memory meet on the same key, and the word's value now.
-func futexKey(c *Call, uaddr uint64) (key uint64, val uint32, r int64) {
-	key, val, err := c.T.Proc.MM.Word(uaddr)
+// futexKey is the futex word (its key the same in every process sharing
+// its memory) and its value now.
+func futexKey(c *Call, uaddr uint64) (w mm.FutexWord, val uint32, r int64) {
+	w, val, err := c.T.Proc.MM.Word(uaddr)
 	if err == unix.EINVAL {
-		return 0, 0, -int64(unix.EINVAL)
+		return w, 0, -int64(unix.EINVAL)
 	}
 	if err != nil {
-		return 0, 0, -int64(unix.EFAULT)
+		return w, 0, -int64(unix.EFAULT)
 	}
-	return key, val, 0
+	return w, val, 0
 }
 
 func loadUint32(c *Call, uaddr uint64) (uint32, bool) {
@@ -49,7 +50,8 @@ func loadUint32(c *Call, uaddr uint64) (uint32, bool) {
 func sysFutex(c *Call) int64 {
 	uaddr, op, val, timeout, uaddr2, val3 := c.Args[0], int(c.Args[1]), uint32(c.Args[2]), c.Args[3], c.Args[4], uint32(c.Args[5])
 	cmd := op &^ (futexPrivate | futexClockRealtime)
-	key, cur, r := futexKey(c, uaddr)
+	word, cur, r := futexKey(c, uaddr)
+	key := word.Key
 	if r < 0 {
 		return r
 	}
@@ -70,7 +72,7 @@ func sysFutex(c *Call) int64 {
 			return -int64(unix.EAGAIN) // changed already: no need to sleep
 		}
 		k.Sleep(c.T, deadline, -int64(unix.ETIMEDOUT))
-		if !k.FutexWait(c.T, key, bits, val) {
+		if !k.FutexWait(c.T, word, bits, val) {
 			k.Cancel(c.T)
 			return -int64(unix.EAGAIN)
 		}
@@ -88,11 +90,11 @@ func sysFutex(c *Call) int64 {
 		if cmd == futexCmpRequeue && cur != val3 {
 			return -int64(unix.EAGAIN)
 		}
-		key2, _, r := futexKey(c, uaddr2)
+		word2, _, r := futexKey(c, uaddr2)
 		if r < 0 {
 			return r
 		}
-		return int64(k.FutexRequeue(key, key2, int(val), int(uint32(timeout))))
+		return int64(k.FutexRequeue(key, word2.Key, int(val), int(uint32(timeout))))
 	case futexWakeOp:
 		return futexWakeOpCall(c, key, uaddr2, int(val), int(uint32(timeout)), val3)
 	}
@@ -127,10 +129,11 @@ func futexDeadline(c *Call, addr uint64, absolute, realtime bool) (int64, int64)
 // n on uaddr and, if the old value of *uaddr2 passes the comparison, n2 on
 // uaddr2.
 func futexWakeOpCall(c *Call, key, uaddr2 uint64, n, n2 int, enc uint32) int64 {
-	key2, _, r := futexKey(c, uaddr2)
+	word2, _, r := futexKey(c, uaddr2)
 	if r < 0 {
 		return r
 	}
+	key2 := word2.Key
 	op, cmp := (enc>>28)&7, (enc>>24)&15
 	oparg, cmparg := (enc>>12)&0xfff, enc&0xfff
 	if enc&(8<<28) != 0 {

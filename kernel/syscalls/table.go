@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/stats"
 	"github.com/gomck/gomck/kernel/syscalls/sysno"
@@ -50,9 +51,9 @@ type Kernel interface {
 	// (returning timeoutRet). Cancel undoes it when t did not block.
 	Sleep(t *task.Thread, deadline, timeoutRet int64)
 	Cancel(t *task.Thread)
-	// FutexWait queues t on key (a partition offset) if the word there
-	// still holds val under the table lock.
-	FutexWait(t *task.Thread, key uint64, bits, val uint32) bool
+	// FutexWait queues t on w's key if the word still holds val under
+	// the table lock.
+	FutexWait(t *task.Thread, w mm.FutexWord, bits, val uint32) bool
 	FutexWake(key uint64, n int, bits uint32) int
 	FutexRequeue(key, key2 uint64, n, m int) int
 	// Signal queues sig for thread t, or for the process when t is nil,

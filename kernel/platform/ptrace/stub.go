@@ -15,8 +15,13 @@ import (
 	"github.com/gomck/gomck/kernel/platform"
 )
 
-// PartitionFD is the partition memfd's descriptor number inside a stub.
-const PartitionFD = 3
+// Descriptors inside a stub: the partition memfd, the FPU switch area
+// and a pidfd of the daemon, through which the stub takes (pidfd_getfd)
+// the files of the app's shared file mappings.
+const (
+	PartitionFD = 3
+	daemonFD    = 5
+)
 
 // Stub is one traced stub thread: the host context (platform.Context) in
 // which the app threads of one LWK process execute on one LWK CPU. The
@@ -68,10 +73,16 @@ func startStub(exeFD, partitionFD, hostCPU int) (*Stub, error) {
 		return nil, err
 	}
 	defer unix.Close(fpuFD) // the stub keeps its own copy
+	daemon, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		fpu.release()
+		return nil, fmt.Errorf("cpu: pidfd of the daemon for a stub: %w", err)
+	}
+	defer unix.Close(daemon)
 	n := null.Fd()
 	pid, err := syscall.ForkExec(fmt.Sprintf("/proc/self/fd/%d", exeFD), []string{"gomck-stub"}, &syscall.ProcAttr{
 		Env:   []string{},
-		Files: []uintptr{n, n, n, uintptr(partitionFD), uintptr(fpuFD)},
+		Files: []uintptr{n, n, n, uintptr(partitionFD), uintptr(fpuFD), uintptr(daemon)},
 		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
@@ -358,6 +369,21 @@ func (s *Stub) MapAll(ms []platform.Mapping) error {
 // in a stub, leaving the page table entries to fill on first touch.
 func mapCall(va, length, off uint64, prot int) call {
 	return call{Nr: unix.SYS_MMAP, Args: [6]uint64{va, length, uint64(prot), unix.MAP_SHARED | unix.MAP_FIXED, PartitionFD, off}}
+}
+
+// MapFile maps bytes [off, off+length) of the daemon's file fd at va,
+// MAP_SHARED: the stub takes its own descriptor of the file from the
+// daemon for the mmap and closes it again (the mapping holds the file).
+func (s *Stub) MapFile(va, length uint64, fd int, off uint64, prot int) error {
+	sfd, err := s.Inject(unix.SYS_PIDFD_GETFD, daemonFD, uint64(fd), 0)
+	if err != nil {
+		return err
+	}
+	_, err = s.Inject(unix.SYS_MMAP, va, length, uint64(prot), unix.MAP_SHARED|unix.MAP_FIXED, uint64(sfd), off)
+	if _, cerr := s.Inject(unix.SYS_CLOSE, uint64(sfd)); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Unmap removes [va, va+length) from the stub.

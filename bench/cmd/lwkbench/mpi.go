@@ -30,7 +30,7 @@ import (
 // latency's and the bandwidth's.
 var mpiMessages = [2]struct {
 	size, iters int
-}{{8, 20000}, {1 << 20, 500}}
+}{{8, 10000}, {1 << 20, 500}}
 
 // mpiTransports are the ping-pong's transports: TCP, then shared memory.
 var mpiTransports = [2]struct {

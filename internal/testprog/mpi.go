@@ -72,8 +72,9 @@ var mpiTCP = map[string]struct{ args, env []string }{
 // over TCP only when tcp is set, else with the implementation's default
 // (shared-memory) transports between ranks of a node. As root, Open MPI
 // wants to be told that is meant; more ranks than CPUs it must be allowed.
-// Its SysV shmem component is always left out: its probe's shmat is
-// offloaded to mcexec, which answers an address outside the app's window.
+// SysV shared memory is always left out (Open MPI's shmem component, UCX's
+// sysv transport under MPICH): shmat is offloaded to mcexec, which answers
+// an address outside the app's window.
 func MPIRun(ctx context.Context, impl string, tcp bool, np int, argv ...string) *exec.Cmd {
 	args := []string{"-n", strconv.Itoa(np)}
 	env := os.Environ()
@@ -84,9 +85,12 @@ func MPIRun(ctx context.Context, impl string, tcp bool, np int, argv ...string) 
 		}
 		env = append(env, "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 	}
-	if tcp {
+	switch {
+	case tcp:
 		args = append(args, mpiTCP[impl].args...)
 		env = append(env, mpiTCP[impl].env...)
+	case impl == "mpich":
+		env = append(env, "UCX_TLS=^sysv")
 	}
 	cmd := exec.CommandContext(ctx, "mpirun."+impl, append(args, argv...)...)
 	cmd.Env = env

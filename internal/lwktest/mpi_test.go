@@ -87,9 +87,6 @@ func TestMPI(t *testing.T) {
 				if !tc.tcp && shm != nil {
 					t.Skipf("shared-memory transport: %v", shm)
 				}
-				if !tc.tcp && impl == "mpich" {
-					t.Skip("MPICH's shared memory (UCX's posix transport) dies of SIGBUS setting up its segment on the LWK (README: MPI)")
-				}
 				sameMPI(t, in, impl, tc.tcp, tc.np, prog)
 				in.WaitIdle(base)
 				noPartExecs(t, in)

@@ -90,7 +90,10 @@ func MPIRun(ctx context.Context, impl string, tcp bool, np int, argv ...string) 
 		args = append(args, mpiTCP[impl].args...)
 		env = append(env, mpiTCP[impl].env...)
 	case impl == "mpich":
-		env = append(env, "UCX_TLS=^sysv")
+		// The LWK maps a /dev/shm file with MAP_HUGETLB where Linux says
+		// EINVAL, and UCX's posix transport, trying huge pages first,
+		// then dies of SIGBUS in its segment: ask for small pages.
+		env = append(env, "UCX_TLS=^sysv", "UCX_POSIX_HUGETLB_MODE=n")
 	}
 	cmd := exec.CommandContext(ctx, "mpirun."+impl, append(args, argv...)...)
 	cmd.Env = env

@@ -11,6 +11,7 @@ import (
 	"github.com/gomck/gomck/kernel/platform"
 	"github.com/gomck/gomck/kernel/sched"
 	"github.com/gomck/gomck/kernel/stats"
+	"github.com/gomck/gomck/kernel/syscalls"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -223,6 +224,9 @@ func (c *CPU) setCurrent(k *OS, t *task.Thread) {
 	now := sched.Now()
 	if old := c.Current; old != nil {
 		atomic.AddUint64(&old.Stats.RunNs, uint64(now-c.Since))
+		if old.Proc.Perf.Hosts.Load() != 0 {
+			k.perfErr(syscalls.PerfUnload(old))
+		}
 	}
 	c.Since = now
 	c.Current = t
@@ -232,7 +236,11 @@ func (c *CPU) setCurrent(k *OS, t *task.Thread) {
 		t.Stats.Switches++
 		atomic.AddUint64(&c.Slices, 1)
 		c.preempt.Store(false)
-		c.stub.Store(t.Proc.StubOn(c.Index))
+		stub := t.Proc.StubOn(c.Index)
+		c.stub.Store(stub)
+		if t.Proc.Perf.Hosts.Load() != 0 && stub != nil {
+			k.perfErr(syscalls.PerfLoad(t, stub.PID))
+		}
 	} else {
 		c.State = "idle"
 		c.stub.Store(nil)

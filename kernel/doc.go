@@ -23,7 +23,10 @@
 //
 // The tools above the kernel join it through Hooks (context switch, thread
 // exit, fatal signal, panic), which cmd/mckernel gives to Boot: kernel/
-// never imports them. Counters live in kernel/stats, the syscall table in
+// never imports them. Counters live in kernel/stats (a Linux perf event
+// of an app's is counted on its stub threads by kernel/stubcount, read
+// as each thread is loaded and taken off: cpu.go's setCurrent), the
+// syscall table in
 // kernel/syscalls/sysno, the /proc and /sys views (McKernel's
 // mcoverlayfs) in kernel/procview, process and thread records in
 // kernel/task.

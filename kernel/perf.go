@@ -55,3 +55,10 @@ func (k *OS) FindThread(tid int) *task.Thread {
 // CPUStats implements syscalls.Kernel: LWK CPU cpu's counters, for
 // CPU-wide perf events.
 func (k *OS) CPUStats(cpu int) *stats.CPU { return &k.CPUs[cpu].Stats }
+
+// perfErr logs what a switch could not count of a Linux perf event.
+func (k *OS) perfErr(err error) {
+	if err != nil {
+		k.Kmsg.Printf("%v", err)
+	}
+}

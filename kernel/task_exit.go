@@ -103,6 +103,7 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 		k.threadEnded(t)
 		k.dropThread(t)
 	}
+	syscalls.PerfProcessEnded(p)
 	if p.Profile != nil { // before mcexec hears of the end and reports it
 		k.Kmsg.Printf("pid %d: profile: %s", p.PID, p.Profile.Summary())
 	}

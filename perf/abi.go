@@ -36,6 +36,7 @@ const (
 const (
 	FlagDisabled     = 1 << 0
 	FlagInherit      = 1 << 1
+	FlagExclKernel   = 1 << 5
 	FlagFreq         = 1 << 10
 	FlagEnableOnExec = 1 << 12
 	// FlagsReserved are the bits past the last Linux defines (sigtrap is

@@ -41,10 +41,12 @@ const (
 	CountSyscallLocalNs
 	CountSyscallOffloadCalls
 	CountSyscallOffloadNs
+	// CountHost reads Sample.Host: a Linux event counted on the stubs.
+	CountHost
 )
 
 // PerSyscall says c counts one system call.
-func (c Counter) PerSyscall() bool { return c >= CountSyscallLocalCalls }
+func (c Counter) PerSyscall() bool { return c >= CountSyscallLocalCalls && c <= CountSyscallOffloadNs }
 
 // Software describes one software event.
 type Software struct {

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gomck/gomck/kernel/stats"
+	"github.com/gomck/gomck/kernel/stubcount"
 )
 
 // Event is one open event of a process: what it counts, on which threads
@@ -12,11 +13,15 @@ import (
 // at every change of state (Sync): Count, Enabled and Running hold what
 // every target counted so far, each target its baseline.
 type Event struct {
-	FD         int    // the app's descriptor (mcexec's placeholder)
-	ID         uint64 // PERF_FORMAT_ID's, unique in the instance
-	Type       uint32
-	Config     uint64
-	Counter    Counter
+	FD      int    // the app's descriptor (mcexec's placeholder)
+	ID      uint64 // PERF_FORMAT_ID's, unique in the instance
+	Type    uint32
+	Config  uint64
+	Counter Counter
+	// Host counts a Linux event (hardware, cache, raw, a host PMU's) on
+	// the stub threads that run the targets, for CountHost; nil for the
+	// LWK's own events.
+	Host       *stubcount.Counter
 	Nr         int // the system call a per-syscall counter counts
 	ReadFormat uint64
 	Leader     *Event // the group's leader; itself when alone
@@ -41,8 +46,8 @@ type Event struct {
 }
 
 // Target is one thread an event counts (or its CPU, for a CPU-wide
-// event): Base is the counter's value and Stamp the thread's run time (the
-// wall clock for a CPU) at the last Sync.
+// event): Base is the counter's value, Stamp the thread's run time (the
+// wall clock for a CPU) and Lost its Sample.HostLost at the last Sync.
 type Target struct {
 	PID, TID int
 	// In is the table of the target's process, whose Counting lists the
@@ -50,6 +55,7 @@ type Target struct {
 	In      *Table
 	Base    uint64
 	Stamp   uint64
+	Lost    uint64
 	Started bool
 }
 
@@ -59,12 +65,15 @@ func (e *Event) Counting() bool { return e.On && e.Leader.On }
 // Sample is a thread's (or an LWK CPU's) counters at one moment. RunNs is
 // the clock the event's times follow: the thread's run time, or the wall
 // clock for a CPU. Syscall is the counter of the one system call a
-// per-syscall event counts.
+// per-syscall event counts; Host the count of a Linux event on the stubs
+// (Event.Host), and HostLost the ns of run time Linux did not count it
+// (multiplexed with other events on the host's PMU).
 type Sample struct {
 	RunNs, PageFaults, Switches, Migrations      uint64
 	LocalCalls, LocalNs, OffloadCalls, OffloadNs uint64
 	FutexWaits, Signals, IdleNs                  uint64
 	Syscall                                      uint64
+	Host, HostLost                               uint64
 }
 
 // SampleOf is the Sample of a thread's (or a run's) totals, for readers
@@ -102,22 +111,27 @@ func (s Sample) Of(c Counter) uint64 {
 		return s.IdleNs
 	case CountSyscallLocalCalls, CountSyscallLocalNs, CountSyscallOffloadCalls, CountSyscallOffloadNs:
 		return s.Syscall
+	case CountHost:
+		return s.Host
 	}
 	return 0
 }
 
 // Sync folds what target i of e counted since its last change, now that
 // its counters are s; the first Sync of a target only takes the baseline.
+// It ran for the time it was counting, less what Linux did not count of a
+// Linux event.
 func (e *Event) Sync(i int, s Sample) {
 	tg := &e.Targets[i]
+	ran := s.RunNs - tg.Stamp
 	if tg.Started && e.On {
-		e.Enabled += s.RunNs - tg.Stamp
+		e.Enabled += ran
 	}
 	if tg.Started && e.Counting() {
-		e.Running += s.RunNs - tg.Stamp
+		e.Running += ran - min(ran, s.HostLost-tg.Lost)
 		e.Count += s.Of(e.Counter) - tg.Base
 	}
-	tg.Stamp, tg.Base, tg.Started = s.RunNs, s.Of(e.Counter), true
+	tg.Stamp, tg.Base, tg.Lost, tg.Started = s.RunNs, s.Of(e.Counter), s.HostLost, true
 }
 
 // Target returns the index of e's target tid, or -1.
@@ -140,13 +154,15 @@ func (e *Event) Drop(i int) {
 // Counting lists the events, the process's or another's, that count its
 // threads, guarded by CountingMu: the process's clones, forks, execs and
 // thread ends find them there. Lock order: an event's Owner.Mu, then a
-// table's CountingMu; never the other way.
+// table's CountingMu; never the other way. Hosts counts the Counting
+// events with a Host: while it is 0 the switch path has nothing to read.
 type Table struct {
 	Mu         sync.Mutex
 	Events     []*Event
 	N          atomic.Int32
 	CountingMu sync.Mutex
 	Counting   []*Event
+	Hosts      atomic.Int32
 }
 
 // Watch lists e among the events counting the table's process.
@@ -159,6 +175,9 @@ func (tb *Table) Watch(e *Event) {
 		}
 	}
 	tb.Counting = append(tb.Counting[:len(tb.Counting):len(tb.Counting)], e)
+	if e.Host != nil {
+		tb.Hosts.Add(1)
+	}
 }
 
 // Unwatch removes e from the events counting the table's process.
@@ -170,6 +189,9 @@ func (tb *Table) Unwatch(e *Event) {
 		if o != e {
 			kept = append(kept, o)
 		}
+	}
+	if e.Host != nil && len(kept) < len(tb.Counting) {
+		tb.Hosts.Add(-1)
 	}
 	tb.Counting = kept
 }
@@ -198,8 +220,8 @@ func (tb *Table) Add(e *Event) {
 	tb.N.Store(int32(len(tb.Events)))
 }
 
-// Remove forgets e, with Mu held; the members of a group it led become
-// groups of their own, as on Linux.
+// Remove forgets e, with Mu held, and closes its Linux counters; the
+// members of a group it led become groups of their own, as on Linux.
 func (tb *Table) Remove(e *Event) {
 	kept := tb.Events[:0]
 	for _, o := range tb.Events {
@@ -215,6 +237,9 @@ func (tb *Table) Remove(e *Event) {
 	tb.N.Store(int32(len(kept)))
 	for _, tg := range e.Targets {
 		tg.In.Unwatch(e)
+	}
+	if e.Host != nil {
+		e.Host.Close()
 	}
 }
 

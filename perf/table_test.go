@@ -1,6 +1,10 @@
 package perf
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gomck/gomck/kernel/stubcount"
+)
 
 // TestSync follows an event and a member of its group through enables
 // and disables: counts and running time accrue only while both are on,
@@ -52,6 +56,39 @@ func TestSyncInherited(t *testing.T) {
 	e.Sync(0, Sample{RunNs: 40, LocalCalls: 8})
 	if e.Count != 4+8 || e.Enabled != 50+40 || e.Running != 90 || len(e.Targets) != 1 {
 		t.Errorf("count %d enabled %d running %d, %d targets; want 12 90 90, 1", e.Count, e.Enabled, e.Running, len(e.Targets))
+	}
+}
+
+// TestSyncMultiplexed: a Linux event's running time leaves out the time
+// Linux did not count it (Sample.HostLost), its enabled time does not.
+func TestSyncMultiplexed(t *testing.T) {
+	e := &Event{Counter: CountHost, On: true, Targets: []Target{{TID: 1}}}
+	e.Leader = e
+	e.Sync(0, Sample{RunNs: 100, Host: 7, HostLost: 5}) // opened
+	e.Sync(0, Sample{RunNs: 400, Host: 1007, HostLost: 105})
+	e.Sync(0, Sample{RunNs: 500, Host: 1207, HostLost: 105})
+	if e.Count != 1200 || e.Enabled != 400 || e.Running != 300 {
+		t.Errorf("count %d enabled %d running %d; want 1200 400 300", e.Count, e.Enabled, e.Running)
+	}
+}
+
+// TestHostWatchers: the table counts the Linux events among those
+// counting its process, for the switch path to skip it while there are
+// none.
+func TestHostWatchers(t *testing.T) {
+	var tb Table
+	host, own := &Event{Host: stubcount.New(make([]byte, AttrSize), nil)}, &Event{}
+	for _, e := range []*Event{host, own, host} {
+		tb.Watch(e)
+	}
+	if n := tb.Hosts.Load(); n != 1 {
+		t.Fatalf("%d Linux events watching, want 1", n)
+	}
+	tb.Unwatch(own)
+	tb.Unwatch(host)
+	tb.Unwatch(host)
+	if n := tb.Hosts.Load(); n != 0 {
+		t.Errorf("%d Linux events watching after their Unwatch, want 0", n)
 	}
 }
 

@@ -1,7 +1,6 @@
 package lwktest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,22 +41,11 @@ func TestBPFOffload(t *testing.T) {
 	in := Boot(t, "-c", fmt.Sprint(host), "-m", "256M")
 	const m = 300
 	cmd := in.Mcexec(testprog.MustC(t, "offloads"), fmt.Sprint(m))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, out := startTalking(t, cmd)
 	defer func() {
 		stdin.Close()
 		cmd.Wait()
 	}()
-	out := bufio.NewReader(stdout)
 	said := func(want string) {
 		t.Helper()
 		if line, err := out.ReadString('\n'); strings.TrimSpace(line) != want {

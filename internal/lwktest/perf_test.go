@@ -2,12 +2,15 @@ package lwktest
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gomck/gomck/delegator/partition"
 	"github.com/gomck/gomck/internal/testprog"
 )
 
@@ -131,5 +134,164 @@ func TestPerfEventInspect(t *testing.T) {
 		if got := printed(t, in, tt.expr); got != tt.want {
 			t.Errorf("mcinspect --print %s = %q, want %q", tt.expr, got, tt.want)
 		}
+	}
+}
+
+// TestPerfEventHardwareErrnos opens hardware, cache and raw events every
+// way an app may (alone, user-only, inherit, sampling, by pid, CPU-wide,
+// bound to a CPU, in a software group, a pid that is none, a bad config)
+// and bad msr ones, natively and under mcexec: the LWK opens them on
+// Linux for the app's stub, so the app gets exactly Linux's errnos
+// (ENOENT here, a host without a PMU).
+func TestPerfEventHardwareErrnos(t *testing.T) {
+	if _, err := os.Stat("/sys/bus/event_source/devices/msr"); err != nil {
+		t.Skip("no msr PMU on this host")
+	}
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M")
+	prog := testprog.MustC(t, "perfev")
+	native := perfLines(t, "natively", Run(exec.Command(prog, "hw", "errnos"), ""))
+	lwk := perfLines(t, "under mcexec", Run(in.Mcexec(prog, "hw", "errnos"), ""))
+	if fmt.Sprint(native) != fmt.Sprint(lwk) {
+		t.Errorf("perfev hw errnos under mcexec:\n%v\nnatively:\n%v", lwk, native)
+	}
+}
+
+// TestPerfEventOnStub counts msr/tsc/, an event of a host's dynamic PMU
+// that this machine has (TSC ticks while a task runs), from an app under
+// mcexec, as the LWK counts every Linux event (hardware ones where a
+// PMU exists): on the stub thread that runs the app thread, its deltas
+// over each run summed per thread. Its ratios to the LWK's task clock
+// and between busy loops match the native run's: alone, in groups either
+// way round, disabled, enabled and reset, on another thread by its tid
+// (which shares the stub of the main thread: -O, one CPU), inherited by
+// a thread and a forked child. The daemon's descriptors and the
+// allocator are back to their baselines after it.
+func TestPerfEventOnStub(t *testing.T) {
+	if _, err := os.Stat("/sys/bus/event_source/devices/msr/events/tsc"); err != nil {
+		t.Skip("no msr/tsc/ event on this host")
+	}
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "256M", "-O")
+	prog := testprog.MustC(t, "perfev")
+	// The first process makes what the daemon keeps for the next ones
+	// (a spare stub): the baselines are after one.
+	if r := Run(in.Mcexec("/bin/true"), ""); r.Code != 0 {
+		t.Fatalf("mcexec /bin/true: %v", r)
+	}
+	mem := in.Status().MemFree
+	in.WaitIdle(mem)
+	fds := daemonFDs(t, in)
+	native := keyValues(t, "perfev hw count natively", Run(exec.Command(prog, "hw", "count"), ""))
+	lwk := keyValues(t, "perfev hw count under mcexec", Run(in.Mcexec(prog, "hw", "count"), ""))
+	if len(native) != len(lwk) {
+		t.Fatalf("perfev hw count under mcexec: %v\nnatively: %v", lwk, native)
+	}
+	for key, want := range native {
+		got := lwk[key]
+		t.Logf("%-50s native %-6s LWK %s", key, want, got)
+		n, errN := strconv.ParseInt(want, 10, 64)
+		l, errL := strconv.ParseInt(got, 10, 64)
+		if errN != nil || errL != nil {
+			t.Fatalf("%s: %q under mcexec, %q natively: not numbers", key, got, want)
+		}
+		// Ratios of TSC ticks to time within 10% of Linux's; shares of
+		// busy loops (percentages) within 15 points; the rest exact.
+		ok := n == l
+		switch {
+		case strings.HasSuffix(key, "tsc-per-us"):
+			ok = l*10 >= n*9 && l*10 <= n*11
+		case strings.Contains(key, "percent"), strings.HasSuffix(key, "per-clock"):
+			ok = l >= n-15 && l <= n+15
+		}
+		if !ok {
+			t.Errorf("%s: %s under mcexec, %s natively", key, got, want)
+		}
+	}
+	in.WaitIdle(mem)
+	// A CPU readies its spare stub when idle: a descriptor may come and
+	// go meanwhile.
+	n := daemonFDs(t, in)
+	for deadline := time.Now().Add(3 * time.Second); n != fds && time.Now().Before(deadline); n = daemonFDs(t, in) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n != fds {
+		t.Errorf("the daemon holds %d descriptors after the run, %d before: Linux counters leaked", n, fds)
+	}
+}
+
+// TestPerfEventMigrated: a thread counting msr/tsc/ that moves to another
+// LWK CPU (sched_setaffinity) is counted on that CPU's stub too: its
+// ticks per task-clock µs over both CPUs are the native run's alone (the
+// instance shares CPUs 0 and 1 with Linux, as TestMultiCPU's).
+func TestPerfEventMigrated(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	if _, err := os.Stat("/sys/bus/event_source/devices/msr/events/tsc"); err != nil {
+		t.Skip("no msr/tsc/ event on this host")
+	}
+	t.Setenv(partition.SharedCPUsEnv, "1")
+	in := Boot(t, "-c", "0-1", "-m", "256M", "-O")
+	prog := testprog.MustC(t, "perfev")
+	native := keyValues(t, "perfev hw count natively", Run(exec.Command(prog, "hw", "count"), ""))["alone tsc-per-us"]
+	lwk := keyValues(t, "perfev hw migrate under mcexec", Run(in.Mcexec(prog, "hw", "migrate"), ""))
+	n, _ := strconv.ParseInt(native, 10, 64)
+	l, _ := strconv.ParseInt(lwk["migrated tsc-per-us"], 10, 64)
+	if lwk["migrated"] != "1" || l*10 < n*9 || l*10 > n*11 {
+		t.Errorf("migrated %s, msr/tsc/ ticks per task-clock µs %d over both CPUs; want 1, natively %d", lwk["migrated"], l, n)
+	}
+}
+
+// daemonFDs counts the daemon's open descriptors.
+func daemonFDs(t *testing.T, in *Instance) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", in.PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestPerfStatOnStub runs Debian's perf stat under mcexec with a host
+// PMU's event and a hardware one: msr/tsc/ per task-clock ms is the
+// native run's (within 10%), and cycles is `<not supported>` as natively
+// on this host without a PMU.
+func TestPerfStatOnStub(t *testing.T) {
+	perfBin, err := exec.LookPath("perf")
+	if err != nil {
+		t.Skip("no perf: scripts/deps.sh installs linux-perf")
+	}
+	if _, err := os.Stat("/sys/bus/event_source/devices/msr/events/tsc"); err != nil {
+		t.Skip("no msr/tsc/ event on this host")
+	}
+	in := Boot(t, "-c", fmt.Sprint(LWKCPU(t)), "-m", "512M", "-O")
+	prog := testprog.MustC(t, "perfev")
+	args := []string{"stat", "-x,", "-e", "task-clock,msr/tsc/,cycles", "--", prog, "hw", "count"}
+	// stat returns msr/tsc/ ticks per task-clock µs, and cycles' value.
+	stat := func(who string, cmd *exec.Cmd) (float64, string) {
+		r := Run(cmd, "")
+		if r.Code != 0 {
+			t.Fatalf("perf stat %s: %v", who, r)
+		}
+		t.Logf("perf stat %s:\n%s", who, r.Stderr)
+		values := map[string]string{}
+		for _, l := range strings.Split(r.Stderr, "\n") {
+			if f := strings.Split(l, ","); len(f) > 3 {
+				values[f[2]] = f[0]
+			}
+		}
+		ms, errC := strconv.ParseFloat(values["task-clock"], 64)
+		ticks, errT := strconv.ParseFloat(values["msr/tsc/"], 64)
+		if errC != nil || errT != nil || ms <= 0 {
+			t.Fatalf("perf stat %s: task-clock %q, msr/tsc/ %q", who, values["task-clock"], values["msr/tsc/"])
+		}
+		return ticks / ms / 1000, values["cycles"]
+	}
+	native, nativeCycles := stat("natively", exec.Command(perfBin, args...))
+	lwk, lwkCycles := stat("under mcexec", in.Mcexec(append([]string{perfBin}, args...)...))
+	if lwk < native*0.9 || lwk > native*1.1 {
+		t.Errorf("msr/tsc/ ticks per task-clock µs: %.0f under mcexec, %.0f natively", lwk, native)
+	}
+	if lwkCycles != nativeCycles {
+		t.Errorf("cycles: %q under mcexec, %q natively", lwkCycles, nativeCycles)
 	}
 }

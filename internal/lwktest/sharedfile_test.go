@@ -3,6 +3,7 @@ package lwktest
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,21 +48,10 @@ func TestSharedFileMappings(t *testing.T) {
 func liveShared(t *testing.T, cmd *exec.Cmd) string {
 	t.Helper()
 	dir := cmd.Args[len(cmd.Args)-2]
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, out := startTalking(t, cmd)
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
-	out := bufio.NewReader(stdout)
 	if line, err := out.ReadString('\n'); line != "ready\n" {
 		t.Fatalf("the program said %q (%v)", line, err)
 	}
@@ -86,6 +76,23 @@ func liveShared(t *testing.T, cmd *exec.Cmd) string {
 		t.Errorf("%v: %v", cmd.Args, err)
 	}
 	return rest
+}
+
+// startTalking starts cmd with pipes to its stdin and from its stdout.
+func startTalking(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return stdin, bufio.NewReader(stdout)
 }
 
 // daemonFiles lists the files (not sockets, pipes or anonymous inodes:

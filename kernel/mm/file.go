@@ -59,6 +59,17 @@ func OpenFileMap(fd int, off, length uint64) (*FileMap, error) {
 
 func (f *FileMap) hold() { f.refs.Add(1) }
 
+// Path is the file's path as Linux names it now: "(deleted)" once it
+// is unlinked, "/memfd:NAME" for a memfd.
+func (f *FileMap) Path() string {
+	b := make([]byte, unix.PathMax)
+	n, err := unix.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.FD), b)
+	if err != nil {
+		return ""
+	}
+	return string(b[:n])
+}
+
 // release drops one reference; the last unmaps the file and closes it.
 func (f *FileMap) release() {
 	if f.refs.Add(-1) != 0 {

@@ -76,6 +76,10 @@ func maps(p *task.Process) (lines []Mapping, startCode, endCode uint64) {
 			// The offset of the VMA's first page: an ELF segment's may
 			// start inside it.
 			m.Name, m.Offset = v.Name, v.FileOff&^(mm.PageSize-1)
+			if v.File != nil { // shared: the open file, which may be unlinked since
+				m.Name, m.Major, m.Minor, m.Inode = v.File.Path(), unix.Major(v.File.Dev), unix.Minor(v.File.Dev), v.File.Ino
+				break
+			}
 			st, seen := files[v.Name]
 			if !seen {
 				if fi, err := os.Stat(v.Name); err == nil {

@@ -1,8 +1,6 @@
 package syscalls
 
 import (
-	"fmt"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
@@ -62,7 +60,7 @@ func mmapShared(c *Call, req mm.MapRequest, fd int64, off uint64) int64 {
 		return errno(err)
 	}
 	req.Kind, req.FileOff, req.File = mm.KindFile, off, f
-	req.Name = fdPath(dfd)
+	req.Name = f.Path()
 	addr, err := c.T.Proc.MM.Map(req)
 	if err != nil {
 		return errno(err)
@@ -92,16 +90,6 @@ func proxyFD(c *Call, fd int) (int, int64) {
 		return -1, errno(err)
 	}
 	return dfd, 0
-}
-
-// fdPath is the path a descriptor names, for /proc/PID/maps.
-func fdPath(fd int) string {
-	b := make([]byte, unix.PathMax)
-	n, err := unix.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd), b)
-	if err != nil {
-		return ""
-	}
-	return string(b[:n])
 }
 
 // mapped is an mmap's result.

@@ -2,12 +2,16 @@ package syscalls
 
 import (
 	"encoding/binary"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/stats"
+	"github.com/gomck/gomck/kernel/stubcount"
 	"github.com/gomck/gomck/perf"
 )
 
@@ -19,12 +23,16 @@ import (
 // non-blocking eventfd), since the app's fds are mcexec's; the process's
 // perf.Table maps it to the event, and read, ioctl and close on it are
 // served here. Other descriptors take the offload path as before.
-// Hardware, cache and raw events are probed on Linux by the daemon: where
-// Linux refuses them (no PMU) the app gets Linux's errno; where it has
-// them, EOPNOTSUPP for now. Not done yet: sampling (EOPNOTSUPP),
-// cpu-wide software events and events bound to a CPU (EOPNOTSUPP), and a
-// descriptor dup'd from an event's or inherited by a fork, which reads as
-// the placeholder it is.
+// Hardware, cache and raw events, and those of the host's dynamic PMUs
+// (msr, power...), count on Linux the stub threads that run the targets
+// (kernel/stubcount): the daemon opens the app's attr on the target's
+// stub, so the app gets Linux's errno where Linux refuses it (ENOENT
+// without a PMU), and the kernel reads the stub's counter at each load
+// and unload of a target thread (PerfLoad, PerfUnload). Not done yet:
+// sampling (EOPNOTSUPP), cpu-wide events and events bound to a CPU
+// (EOPNOTSUPP; a Linux event's after Linux's verdict), and a descriptor
+// dup'd from an event's or inherited by a fork, which reads as the
+// placeholder it is.
 func init() {
 	register(sysPerfEventOpen, unix.SYS_PERF_EVENT_OPEN)
 	register(perfOr(perfRead), unix.SYS_READ)
@@ -148,6 +156,9 @@ func sysPerfEventOpen(c *Call) int64 {
 	if r < 0 {
 		return r
 	}
+	if a.flags&perf.FlagExclKernel == 0 && c.T.Proc.Cred.EUID != 0 && perfParanoid() > 1 {
+		return -int64(unix.EACCES) // perf_allow_kernel's: counting the kernel is root's here
+	}
 	if a.flags&perf.FlagFreq == 0 && a.period&(1<<63) != 0 {
 		return -int64(unix.EINVAL)
 	}
@@ -165,6 +176,8 @@ func sysPerfEventOpen(c *Call) int64 {
 		if ev, r = lwkEventOf(a.config); r < 0 {
 			return r
 		}
+	case countedOnStub(a.typ) && pid != -1 && cpu == -1 && a.period == 0:
+		ev.Counter = perf.CountHost
 	default:
 		return probeOnLinux(a, pid, cpu, flags)
 	}
@@ -195,12 +208,20 @@ func sysPerfEventOpen(c *Call) int64 {
 	if leader != nil && (leader.Leader != leader || leader.TID != e.TID || leader.CPU != e.CPU) {
 		return -int64(unix.EINVAL) // a group counts one thread or CPU, as on Linux
 	}
+	if ev.Counter == perf.CountHost {
+		if r := openOnStub(c, e, leader, a.raw); r < 0 {
+			return r
+		}
+	}
 	efd := uint64(unix.EFD_NONBLOCK)
 	if flags&perf.FlagFDCloexec != 0 {
 		efd |= unix.EFD_CLOEXEC
 	}
 	fd := offloadCall(c, unix.SYS_EVENTFD2, [6]uint64{0, efd})
 	if fd < 0 {
+		if e.Host != nil {
+			e.Host.Close()
+		}
 		return fd
 	}
 	e.FD = int(fd)
@@ -208,12 +229,74 @@ func sysPerfEventOpen(c *Call) int64 {
 	if leader != nil {
 		e.Leader = leader
 	}
+	if e.Host != nil {
+		startOnStub(c, e)
+	}
 	settle(c, []*perf.Event{e})
 	tb.Add(e)
 	for _, tg := range e.Targets {
 		tg.In.Watch(e)
 	}
 	return fd
+}
+
+// perfParanoid is the host's kernel.perf_event_paranoid, which rules the
+// app's events as it rules Linux's: the daemon, root, is not ruled by it.
+// Unreadable, it is Linux's default, 2.
+func perfParanoid() int {
+	b, err := os.ReadFile("/proc/sys/kernel/perf_event_paranoid")
+	if err != nil {
+		return 2
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 2
+	}
+	return n
+}
+
+// countedOnStub says events of type typ are Linux's to count, on the stub
+// threads: hardware, cache and raw events, and the host's dynamic PMUs'
+// (the lwk PMU's type is matched before).
+func countedOnStub(typ uint32) bool {
+	switch typ {
+	case perf.TypeHardware, perf.TypeHWCache, perf.TypeRaw:
+		return true
+	}
+	return typ >= perf.TypeMax
+}
+
+// openOnStub makes e's Linux counter from the app's attr and opens it on
+// the stub thread of its target's CPU, for Linux's verdict: the errno the
+// app gets. A Linux event in the group of another follows it in a Linux
+// group too.
+func openOnStub(c *Call, e, leader *perf.Event, attr []byte) int64 {
+	var lead *stubcount.Counter
+	if leader != nil {
+		lead = leader.Host
+	}
+	e.Host = stubcount.New(attr, lead)
+	t := targetThread(c, e.Targets[0])
+	if t == nil || t.Proc.StubOn(t.CPU) == nil { // ending, or not placed yet: the caller's stub stands in
+		t = c.T
+	}
+	stub := t.Proc.StubOn(t.CPU)
+	if err := e.Host.Open(stub.PID); err != nil {
+		e.Host.Close()
+		return errno(err)
+	}
+	return 0
+}
+
+// startOnStub has e's Linux counter count its target from now: the
+// calling thread is in its stub already (the one openOnStub opened on),
+// another thread from its next load. A failed first read leaves the run
+// uncounted, as on the switch path.
+func startOnStub(c *Call, e *perf.Event) {
+	e.Host.Watch(e.TID)
+	if e.TID == c.T.TID {
+		_ = e.Host.Begin(e.TID, c.T.Proc.StubOn(c.T.CPU).PID)
+	}
 }
 
 // lwkEventOf checks an lwk PMU config: a known event id, the nr field for
@@ -277,8 +360,9 @@ func perfTarget(c *Call, e *perf.Event, ev perf.LWKEvent, pid, cpu int) int64 {
 	return 0
 }
 
-// probeOnLinux opens an event the LWK does not count on Linux, for the
-// daemon itself, to return Linux's errno where Linux has no such event.
+// probeOnLinux opens an event the LWK does not count yet on Linux, for
+// the daemon itself, to return Linux's errno where Linux has no such
+// event; EOPNOTSUPP where it has.
 func probeOnLinux(a perfAttr, pid, cpu int, flags uint64) int64 {
 	var attr unix.PerfEventAttr
 	copy(bytesOf(&attr), a.raw)
@@ -291,7 +375,7 @@ func probeOnLinux(a perfAttr, pid, cpu int, flags uint64) int64 {
 		return errno(err)
 	}
 	unix.Close(fd)
-	return -int64(unix.EOPNOTSUPP) // counting the app's stub: not yet
+	return -int64(unix.EOPNOTSUPP) // tracepoints, breakpoints, cpu-wide, bound to a CPU, sampling: not yet
 }
 
 // perfRead is read(2) on an event: its value, or its group's, in the
@@ -382,7 +466,7 @@ func perfIoctl(c *Call, e *perf.Event) int64 {
 		switch {
 		case r < 0:
 			return r
-		case a.typ != perf.TypeSoftware:
+		case a.typ != e.Type:
 			return -int64(unix.EINVAL)
 		}
 		return -int64(unix.EOPNOTSUPP)

@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/gomck/gomck/kernel/sched"
@@ -12,7 +13,8 @@ import (
 // What perf events count: their targets' counters, folded in at every
 // change (settle), at a target thread's end (PerfThreadEnded), and
 // extended by inherit to the threads and processes a target creates
-// (perfCloned). A process's perf.Table lists in Counting the events that
+// (perfCloned); a Linux event's counter is the sum of its stub counter's
+// deltas over the thread's runs (PerfLoad, PerfUnload). A process's perf.Table lists in Counting the events that
 // count its threads, wherever they were opened, so that its clones, forks,
 // execs and ends find them.
 
@@ -66,6 +68,8 @@ func threadSample(t *task.Thread, sliceNs uint64, e *perf.Event) perf.Sample {
 		out.Syscall = load(&s.Offloaded[e.Nr].Calls)
 	case perf.CountSyscallOffloadNs:
 		out.Syscall = load(&s.Offloaded[e.Nr].Ns)
+	case perf.CountHost:
+		out.Host, out.HostLost = e.Host.Read(t.TID)
 	}
 	return out
 }
@@ -88,6 +92,9 @@ func PerfThreadEnded(t *task.Thread, sliceNs uint64) {
 		if i := e.Target(t.TID); i >= 0 {
 			e.Sync(i, threadSample(t, sliceNs, e))
 			e.Drop(i)
+			if e.Host != nil {
+				e.Host.Forget(t.TID)
+			}
 		}
 		e.Owner.Mu.Unlock()
 	}
@@ -106,6 +113,9 @@ func perfCloned(parent, child *task.Thread) {
 		if e.Target(parent.TID) >= 0 && e.Target(child.TID) < 0 {
 			in := &child.Proc.Perf
 			e.Targets = append(e.Targets, perf.Target{PID: child.Proc.PID, TID: child.TID, In: in, Started: true})
+			if e.Host != nil {
+				e.Host.Watch(child.TID)
+			}
 			in.Watch(e)
 		}
 		e.Owner.Mu.Unlock()
@@ -136,4 +146,50 @@ func perfExec(c *Call) {
 		}
 		e.Owner.Mu.Unlock()
 	}
+}
+
+// PerfProcessEnded forgets the events p opened, once its threads have
+// ended: their descriptors went with it, and the Linux counters of its
+// Linux events close.
+func PerfProcessEnded(p *task.Process) {
+	tb := &p.Perf
+	if tb.N.Load() == 0 {
+		return
+	}
+	tb.Mu.Lock()
+	defer tb.Mu.Unlock()
+	for _, e := range append([]*perf.Event(nil), tb.Events...) {
+		tb.Remove(e)
+	}
+}
+
+// PerfLoad starts a run of t in stub thread stubTID for the Linux events
+// counting t; the kernel calls it when it loads t into the stub, and
+// PerfUnload when it takes t off, while t's process has such events
+// (perf.Table.Hosts). An error says Linux refused an event on this stub.
+func PerfLoad(t *task.Thread, stubTID int) error {
+	var first error
+	for _, e := range t.Proc.Perf.Watchers() {
+		if e.Host == nil {
+			continue
+		}
+		if err := e.Host.Begin(t.TID, stubTID); err != nil && first == nil {
+			first = fmt.Errorf("perf event %d on stub %d: %w", e.ID, stubTID, err)
+		}
+	}
+	return first
+}
+
+// PerfUnload ends t's run in its stub for the Linux events counting it.
+func PerfUnload(t *task.Thread) error {
+	var first error
+	for _, e := range t.Proc.Perf.Watchers() {
+		if e.Host == nil {
+			continue
+		}
+		if err := e.Host.End(t.TID); err != nil && first == nil {
+			first = fmt.Errorf("perf event %d: %w", e.ID, err)
+		}
+	}
+	return first
 }

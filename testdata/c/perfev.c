@@ -3,11 +3,12 @@
    errnos, printed as "key value" lines that the test compares between a
    native run and one under mcexec: a task-clock group over a busy loop of
    BUSY_MS that touches PAGES fresh pages, then resets, partial enables and
-   bad input. */
+   bad input; with "hw", Linux's events (below). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <linux/perf_event.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,6 +204,308 @@ static int hold(void)
 	return 0;
 }
 
+/* Linux's events an app opens: hardware, cache and raw ones, and those of
+   the host's dynamic PMUs (msr), which the LWK counts on the stub thread
+   that runs the app ("perfev hw errnos|count"):
+     errnos  what perf_event_open answers for hardware, cache and raw
+             events in every way of opening them (ENOENT on a host without
+             a PMU), and for bad msr configs;
+     count   msr/tsc/ (TSC ticks while the thread runs) over busy loops,
+             beside the task clock: alone, in groups either way round,
+             disabled, enabled, reset, with its times, on another thread by
+             its tid, and inherited by a thread and a child process. The
+             busy loops make no system call (the vDSO's clock), so the
+             stub runs them whole. */
+static unsigned msr_type;
+
+static long must_open(const char *what, struct perf_event_attr *a, pid_t pid, int group)
+{
+	long fd = perf_open(a, pid, -1, group, 0);
+	if (fd < 0) {
+		fprintf(stderr, "perf_event_open %s: %s\n", what, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static long tsc(pid_t pid, int group, int disabled, int inherit)
+{
+	struct perf_event_attr a;
+	attr_init(&a, msr_type, 0); /* msr/tsc/: event=0x00 */
+	a.disabled = disabled;
+	a.inherit = inherit;
+	a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+	return must_open("msr/tsc/", &a, pid, group);
+}
+
+static long task_clock(int group, uint64_t read_format)
+{
+	struct perf_event_attr a;
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	a.read_format = read_format;
+	return must_open("task-clock", &a, 0, group);
+}
+
+struct reading {
+	uint64_t value, enabled, running;
+};
+
+/* get reads an event; one without times fills value only. */
+static struct reading get(long fd)
+{
+	struct reading r = {0};
+	if (read(fd, &r, sizeof r) < (ssize_t)sizeof r.value) {
+		perror("read");
+		exit(1);
+	}
+	return r;
+}
+
+static uint64_t value(long fd) { return get(fd).value; }
+
+/* An event by its perf name. */
+struct named_event {
+	const char *name;
+	uint32_t type;
+	uint64_t config;
+};
+
+static void hw_errnos(void)
+{
+	static const struct named_event events[] = {
+		{"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+		{"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
+		{"l1d-read-miss", PERF_TYPE_HW_CACHE,
+		 PERF_COUNT_HW_CACHE_L1D | PERF_COUNT_HW_CACHE_OP_READ << 8 | PERF_COUNT_HW_CACHE_RESULT_MISS << 16},
+		{"raw", PERF_TYPE_RAW, 0x3c},
+	};
+	struct perf_event_attr a;
+	char what[128];
+	for (unsigned i = 0; i < sizeof events / sizeof *events; i++) {
+		const char *n = events[i].name;
+#define TRY(how, pid, cpu, group)                                   \
+	do {                                                        \
+		snprintf(what, sizeof what, "%s %s", n, how);       \
+		try_open(what, &a, pid, cpu, group, 0);                \
+		attr_init(&a, events[i].type, events[i].config);    \
+	} while (0)
+		attr_init(&a, events[i].type, events[i].config);
+		TRY("self", 0, -1, -1);
+		a.exclude_kernel = a.exclude_hv = 1;
+		TRY("user-only", 0, -1, -1);
+		a.inherit = a.disabled = 1;
+		TRY("inherit disabled", 0, -1, -1);
+		a.sample_period = 100000;
+		TRY("sampling", 0, -1, -1);
+		TRY("pid self", getpid(), -1, -1);
+		TRY("cpu-wide", -1, 0, -1);
+		TRY("bound to cpu", 0, 0, -1);
+		long leader = task_clock(-1, 0);
+		TRY("in a software group", 0, -1, leader);
+		close(leader);
+		TRY("pid none", 999999, -1, -1);
+		a.config = ~0ULL;
+		TRY("config bad", 0, -1, -1);
+#undef TRY
+	}
+	attr_init(&a, msr_type, 99);
+	try_open("msr config unknown", &a, 0, -1, -1, 0);
+	attr_init(&a, msr_type, 0);
+	a.sample_period = 1000;
+	try_open("msr sampling", &a, 0, -1, -1, 0);
+	/* Linux modifies breakpoints only. */
+	long fd = tsc(0, -1, 0, 0);
+	attr_init(&a, msr_type, 0);
+	result("msr modify", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a));
+	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+	result("msr modify type", ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a));
+	close(fd);
+
+	/* Unprivileged, with kernel.perf_event_paranoid 2: the kernel is not
+	   to be counted, whatever the event. */
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		if (setuid(65534) < 0)
+			_exit(1);
+		const struct named_event unpriv[] = {
+			{"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+			{"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+			{"msr/tsc/", msr_type, 0},
+		};
+		for (unsigned i = 0; i < sizeof unpriv / sizeof *unpriv; i++)
+			for (int user_only = 0; user_only <= 1; user_only++) {
+				char what[64];
+				snprintf(what, sizeof what, "unprivileged %s%s", unpriv[i].name, user_only ? " user-only" : "");
+				attr_init(&a, unpriv[i].type, unpriv[i].config);
+				a.exclude_kernel = a.exclude_hv = user_only;
+				try_open(what, &a, 0, -1, -1, 0);
+			}
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+}
+
+static sem_t hw_go, hw_done;
+static volatile pid_t hw_worker_tid;
+
+/* hw_worker busies itself for 30 ms when told to. */
+static void *hw_worker(void *arg)
+{
+	(void)arg;
+	hw_worker_tid = gettid();
+	sem_post(&hw_done);
+	sem_wait(&hw_go);
+	busy(30);
+	sem_post(&hw_done);
+	return NULL;
+}
+
+static void hw_count(void)
+{
+	/* Alone beside the task clock: TSC ticks a task-clock ms. */
+	long t = tsc(0, -1, 0, 0), clk = task_clock(-1, 0);
+	busy(60);
+	struct reading r = get(t);
+	uint64_t ns = value(clk);
+	printf("alone tsc-per-us %lu\n", r.value * 1000 / ns);
+	printf("alone enabled-per-clock %lu\n", r.enabled * 100 / ns);
+	printf("alone running=enabled %d\n", r.running == r.enabled);
+	close(clk);
+
+	/* Disabled, enabled, disabled again, reset. */
+	long d = tsc(0, -1, 1, 0);
+	busy(20);
+	printf("disabled tsc %lu\n", value(d));
+	ioctl(d, PERF_EVENT_IOC_ENABLE, 0);
+	busy(20);
+	ioctl(d, PERF_EVENT_IOC_DISABLE, 0);
+	uint64_t once = value(d);
+	busy(20);
+	printf("enabled 20ms, tsc, percent of alone's 60ms %lu\n", once * 100 / r.value);
+	printf("stays after disable %d\n", value(d) == once);
+	ioctl(d, PERF_EVENT_IOC_RESET, 0);
+	printf("reset tsc %lu\n", value(d));
+	close(d);
+	close(t);
+
+	/* Groups: a software leader with the TSC, and the other way round. */
+	for (int tsc_leads = 0; tsc_leads <= 1; tsc_leads++) {
+		uint64_t f = PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+		long lead, member;
+		if (tsc_leads) {
+			struct perf_event_attr a;
+			attr_init(&a, msr_type, 0);
+			a.read_format = f;
+			a.disabled = 1;
+			lead = must_open("msr/tsc/ leader", &a, 0, -1);
+			member = task_clock(lead, 0);
+		} else {
+			struct perf_event_attr a;
+			attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+			a.read_format = f;
+			a.disabled = 1;
+			lead = must_open("task-clock leader", &a, 0, -1);
+			member = tsc(0, lead, 0, 0);
+		}
+		ioctl(lead, PERF_EVENT_IOC_ENABLE, 0);
+		busy(40);
+		ioctl(lead, PERF_EVENT_IOC_DISABLE, 0);
+		uint64_t g[5];
+		if (read(lead, g, sizeof g) != sizeof g) {
+			perror("read group");
+			exit(1);
+		}
+		uint64_t tscv = tsc_leads ? g[3] : g[4], clock = tsc_leads ? g[4] : g[3];
+		const char *name = tsc_leads ? "tsc-led" : "clock-led";
+		printf("%s members %lu\n", name, g[0]);
+		printf("%s tsc-per-us %lu\n", name, tscv * 1000 / clock);
+		close(member);
+		close(lead);
+	}
+
+	/* Another thread by its tid, and inherit: the worker's 30 ms count
+	   in its own event and the inherited one, never in the main
+	   thread's. */
+	sem_init(&hw_go, 0, 0);
+	sem_init(&hw_done, 0, 0);
+	long inh = tsc(0, -1, 0, 1), own = tsc(0, -1, 0, 0);
+	pthread_t th;
+	pthread_create(&th, NULL, hw_worker, NULL);
+	sem_wait(&hw_done);
+	long other = tsc(hw_worker_tid, -1, 0, 0);
+	sem_post(&hw_go);
+	sem_wait(&hw_done);
+	pthread_join(th, NULL);
+	busy(10);
+	uint64_t o = value(other), w = value(own), i = value(inh);
+	printf("thread by tid 30ms, percent of alone's 60ms %lu\n", o * 100 / r.value);
+	printf("main without the thread %d\n", w < o);
+	printf("inherit has the thread %d\n", i >= o + w * 9 / 10);
+	close(other);
+	close(own);
+
+	/* A forked child's 30 ms, inherited. */
+	uint64_t before = value(inh);
+	pid_t child = fork();
+	if (child == 0) {
+		busy(30);
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	printf("inherit has the child's 30ms, percent of alone's 60ms %lu\n", (value(inh) - before) * 100 / r.value);
+	/* inh stays open: the exit closes it. */
+}
+
+/* hw_migrate counts msr/tsc/ over a busy loop on one CPU and then on
+   another (sched_setaffinity): a thread that migrates is counted on the
+   next CPU's stub too. */
+static int hw_migrate(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) < 0 || CPU_COUNT(&set) < 2) {
+		fprintf(stderr, "perfev hw migrate: needs two CPUs\n");
+		return 2;
+	}
+	int cpus[2], n = 0;
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	long t = tsc(0, -1, 0, 0), clk = task_clock(-1, 0);
+	int ran[2];
+	for (int i = 0; i < 2; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(cpus[i], &set);
+		if (sched_setaffinity(0, sizeof set, &set) < 0) {
+			perror("sched_setaffinity");
+			return 1;
+		}
+		busy(30);
+		ran[i] = sched_getcpu();
+	}
+	printf("migrated %d\n", ran[0] == cpus[0] && ran[1] == cpus[1]);
+	printf("migrated tsc-per-us %lu\n", value(t) * 1000 / value(clk));
+	return 0;
+}
+
+static int hw(const char *what)
+{
+	FILE *f = fopen("/sys/bus/event_source/devices/msr/type", "r");
+	if (!f || fscanf(f, "%u", &msr_type) != 1) {
+		fprintf(stderr, "perfev hw: no msr PMU\n");
+		return 2;
+	}
+	fclose(f);
+	if (!strcmp(what, "migrate"))
+		return hw_migrate();
+	if (!strcmp(what, "errnos"))
+		hw_errnos();
+	else
+		hw_count();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct perf_event_attr a;
@@ -211,6 +515,8 @@ int main(int argc, char **argv)
 		return after_exec(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 2 && strcmp(argv[1], "hold") == 0)
 		return hold();
+	if (argc == 3 && strcmp(argv[1], "hw") == 0)
+		return hw(argv[2]);
 
 	attr_init(&a, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
 	a.disabled = 1;

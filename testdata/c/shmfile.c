@@ -140,6 +140,22 @@ static void truncated(int fd) {
 	}
 }
 
+// maps_line prints the permissions, offset and name /proc/self/maps
+// gives the mapping at m.
+static void maps_line(void *m) {
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512], want[32];
+	snprintf(want, sizeof want, "%lx-", (unsigned long)m);
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, want, strlen(want)) == 0) {
+			char perms[8], off[16], name[256] = "";
+			sscanf(line, "%*s %7s %15s %*s %*s %255[^\n]", perms, off, name);
+			printf("maps: %s %s %s\n", perms, off, name);
+		}
+	}
+	fclose(f);
+}
+
 static int live(const char *dir) {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/live", dir);
@@ -185,6 +201,8 @@ int main(int argc, char **argv) {
 	if (fd < 0 || ftruncate(fd, 2 * page) < 0)
 		die("memfd");
 	coherent("memfd", fd);
+	char *mf = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
+	maps_line(mf);
 	close(fd);
 
 	// /dev/zero's shared mappings are shared anonymous memory.

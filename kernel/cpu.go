@@ -265,9 +265,6 @@ func (k *OS) here() *CPU {
 	return nil
 }
 
-// leastLoaded picks the CPU with the fewest threads.
-func (k *OS) leastLoaded() *CPU { return k.leastLoadedOf(0, nil) }
-
 // leastLoadedOf picks the CPU with the fewest threads among the set (LWK
 // CPU indexes, 0 for all), prefer on a tie.
 func (k *OS) leastLoadedOf(set uint64, prefer *CPU) *CPU {

@@ -51,6 +51,7 @@
 //	task_signals.go    sending, queueing and delivering signals
 //	task_jobctl.go     job control: stop and continue
 //	task_timers.go     ITIMER_REAL
+//	task_partition.go  partitioned execution (mcexec -n): CPU shares by local rank
 //
 // Job control stops and continues whole processes as Linux does, reports
 // it to the parent (wait, SIGCHLD) and stops the process's mcexec along

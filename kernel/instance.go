@@ -78,6 +78,10 @@ type OS struct {
 	unattachedProfiles map[uint64]*stats.ProfileReport
 	// sessions are the connections of child proxies, by proxy pid.
 	sessions map[int]*session
+	// PartExecs are the partitioned executions running (mcexec -n),
+	// guarded by partMu.
+	PartExecs []*PartExec
+	partMu    sync.Mutex
 }
 
 // Backend makes the execution platform over the partition memfd; messages

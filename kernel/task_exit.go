@@ -116,6 +116,7 @@ func (k *OS) teardown(c *CPU, p *task.Process, code, sig int) {
 	// Out of the table before the proxy hears of the end: it may serve a
 	// new process with the same pid (a reused child proxy) at once.
 	k.Procs.Remove(p)
+	k.leavePartExec(p)
 	// A stub process with threads on several CPUs is killed whole (its
 	// threads on other CPUs stop at once); a single stub may be reused.
 	stubs := p.Stubs()

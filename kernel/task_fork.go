@@ -67,6 +67,7 @@ func (k *OS) Fork(t *task.Thread, regs unix.PtraceRegs, childSignal int) (*task.
 	child.Undumpable.Store(p.Undumpable.Load())
 	child.StackStart = p.StackStart
 	child.Rlimits, child.SigActs, child.ChildSignal = p.Rlimits, p.SigActs, childSignal
+	child.CPUShare = p.CPUShare // a child stays in the share, not in the rank
 	if p.Profile != nil {
 		child.Profile = &stats.Profile{} // its own mcexec reports it
 	}
@@ -74,8 +75,8 @@ func (k *OS) Fork(t *task.Thread, regs unix.PtraceRegs, childSignal int) (*task.
 	rand.Read(tok[:])
 	child.Token = binary.LittleEndian.Uint64(tok[:])
 	child.Threads = []*task.Thread{{Proc: child, Syscall: task.NoSyscall, Regs: regs,
-		SigMask: t.SigMask, AltStack: t.AltStack, FPState: bytes.Clone(fp)}}
-	c := k.leastLoaded()
+		SigMask: t.SigMask, AltStack: t.AltStack, FPState: bytes.Clone(fp), Affinity: t.Affinity}}
+	c := k.leastLoadedOf(t.Affinity, nil)
 	atomic.AddInt32(&c.Load, 1)
 	c.Threads.Add(1)
 	child.Threads[0].CPU, child.Home = c.Index, c.Index

@@ -64,7 +64,15 @@ func (k *OS) spawn(req ExecRequest) (*task.Process, error) {
 		return nil, err
 	}
 	p.Chan = ch
-	c := k.leastLoaded()
+	if req.Req.PPN != 0 {
+		if err := k.joinPartExec(p, req.Req.ParentPID, req.Req.PPN, req.Req.LocalRank); err != nil {
+			ch.Close()
+			return nil, err
+		}
+		k.Kmsg.Printf("pid %d: local rank %d of %d (parent %d) on cpus %s", p.PID, p.LocalRank, req.Req.PPN,
+			req.Req.ParentPID, shareList(p.CPUShare))
+	}
+	c := k.leastLoadedOf(p.CPUShare, nil)
 	atomic.AddInt32(&c.Load, 1)
 	c.Threads.Add(1)
 	p.Home = c.Index
@@ -80,6 +88,7 @@ func (k *OS) spawn(req ExecRequest) (*task.Process, error) {
 		c.Queue.Push(t)
 	})
 	if err := <-errc; err != nil {
+		k.leavePartExec(p)
 		ch.Close()
 		return nil, err
 	}
@@ -96,7 +105,7 @@ func (k *OS) setup(c *CPU, p *task.Process, req ExecRequest) (*task.Thread, erro
 	p.Stub = task.NewContext(stub)
 	p.SetStub(c.Index, p.Stub)
 	t := &task.Thread{TID: p.PID, Proc: p, CPU: c.Index, Syscall: task.NoSyscall, Regs: stub.InitialRegs(),
-		FPState: bytes.Clone(stub.InitialFP())}
+		FPState: bytes.Clone(stub.InitialFP()), Affinity: p.CPUShare}
 	m := &mirror{k: k, p: p, ch: p.Chan}
 	p.MM = mm.NewAddressSpace(k.Alloc, k.Mem.Direct, m, mm.Layout{
 		Min: ikc.WindowStart, Max: ikc.WindowEnd, MmapTop: mmapTop, FaultAround: 16,

@@ -5,6 +5,11 @@
 // Its exit status is the app's; SIGINT, SIGTERM, SIGHUP and friends sent to
 // it are forwarded to the app.
 //
+// mcexec -n PPN (Options.PPN) makes the process one of PPN an MPI launcher
+// starts on the node: the request carries the local rank the launcher put
+// in the environment (rank.go), by which the kernel gives the process its
+// share of the CPUs (kernel/task_partition.go).
+//
 // Job control: SIGTSTP, SIGTTIN, SIGTTOU and SIGCONT are forwarded too.
 // When the app stops, the LWK stops mcexec with SIGSTOP, so the shell sees
 // the job stopped; fg or kill -CONT continues mcexec, which forwards the

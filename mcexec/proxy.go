@@ -41,6 +41,7 @@ type Options struct {
 	Workers    int    // -t: workers started at once; more are added while all are busy
 	HeapExtend uint64 // -h / --extend-heap-by
 	Profile    Profile
+	PPN        int // -n: one of PPN processes on the node, sharing its CPUs
 	Argv       []string
 }
 
@@ -114,7 +115,8 @@ func Run(o Options) (code int, sig syscall.Signal, err error) {
 	}
 	req := control.Request{Op: control.OpExec, Argv: o.Argv, Env: preloadEnv(os.Environ()), Exe: abs,
 		Cred:       [4]int{os.Getuid(), os.Geteuid(), os.Getgid(), os.Getegid()},
-		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid(), ParentPID: os.Getppid(), Profile: o.Profile.Enabled}
+		HeapExtend: o.HeapExtend, ProxyPID: os.Getpid(), ParentPID: os.Getppid(), Profile: o.Profile.Enabled,
+		PPN: o.PPN, LocalRank: LocalRank(os.Getenv)}
 	if err := o.Profile.truncate(); err != nil {
 		return 0, 0, err
 	}

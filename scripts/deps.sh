@@ -18,6 +18,9 @@ command -v chromium >/dev/null || need+=(chromium) # headless Chromium, for the 
 command -v promtool >/dev/null || need+=(prometheus) # promtool check metrics, the /metrics tests
 command -v stress-ng >/dev/null || need+=(stress-ng) # TestStressNG, the stress-ng figures
 dpkg -s libpython3.11-testsuite >/dev/null 2>&1 || need+=(libpython3.11-testsuite) # CPython's regrtest: TestRegrtest, make conformance
+command -v mpicc.openmpi >/dev/null || need+=(openmpi-bin libopenmpi-dev) # TestMPI*, the MPI figures (mcexec -n)
+command -v mpicc.mpich >/dev/null || need+=(mpich)
+command -v ip >/dev/null || need+=(iproute2) # TestMPINetns: two "nodes" in network namespaces
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" = 0 ] || SUDO=sudo

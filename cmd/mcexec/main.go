@@ -1,7 +1,10 @@
 // Command mcexec runs a program on an LWK instance:
 //
-//	mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [--profile[=json:FILE]] [OS_INDEX] COMMAND [ARG...]
+//	mcexec [-n PPN] [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [--profile[=json:FILE]] [OS_INDEX] COMMAND [ARG...]
 //
+// -n says the program is one of PPN processes an MPI launcher starts on
+// this node (mpirun -n N mcexec -n PPN ./a.out): each gets its share of
+// the instance's CPUs by local rank, as McKernel's partitioned execution.
 // --profile prints the program's system calls at its exit (count, total
 // and mean time, local vs offloaded, per thread and per process) to stderr,
 // or with =json:FILE writes them to FILE, one JSON object a process; forked
@@ -31,7 +34,7 @@ import (
 )
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: mcexec [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [--profile[=json:FILE]] [OS_INDEX] COMMAND [ARG...]")
+	fmt.Fprintln(os.Stderr, "usage: mcexec [-n PPN] [-t WORKERS] [-h SIZE|--extend-heap-by=SIZE] [--profile[=json:FILE]] [OS_INDEX] COMMAND [ARG...]")
 	os.Exit(1)
 }
 
@@ -60,6 +63,12 @@ func main() {
 		case a == "--":
 			args = args[1:]
 			goto done
+		case a == "-n" || strings.HasPrefix(a, "--nr-processes"):
+			n, err := strconv.Atoi(val())
+			if err != nil || n < 1 {
+				fatal(fmt.Errorf("-n: invalid number of processes"))
+			}
+			o.PPN = n
 		case a == "-t" || strings.HasPrefix(a, "--threads"):
 			n, err := strconv.Atoi(val())
 			if err != nil || n < 1 {

@@ -58,6 +58,12 @@ type Request struct {
 	ParentPID  int         `json:"parent_pid,omitempty"` // mcexec's parent: the app's
 	Rlimits    [][2]uint64 `json:"rlimits,omitempty"`
 	Profile    bool        `json:"profile,omitempty"` // mcexec --profile: report the calls at exit
+	// PPN is mcexec -n: the process is one of PPN that its parent starts
+	// on this node, which share the instance's CPUs. LocalRank is its
+	// rank among them as the MPI launcher numbered it, -1 if unknown (the
+	// kernel then ranks by arrival).
+	PPN       int `json:"ppn,omitempty"`
+	LocalRank int `json:"local_rank,omitempty"`
 
 	// OpSignal.
 	Signal int `json:"signal,omitempty"`

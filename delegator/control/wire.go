@@ -203,6 +203,8 @@ func (r Request) AppendBinary(b []byte) ([]byte, error) {
 	e.Int(r.PID)
 	e.Uint(r.Token)
 	e.Bool(r.Profile)
+	e.Int(r.PPN)
+	e.Int(r.LocalRank)
 	return e, nil
 }
 
@@ -223,6 +225,8 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		PID:        d.Int(),
 		Token:      d.Uint(),
 		Profile:    d.Bool(),
+		PPN:        d.Int(),
+		LocalRank:  d.Int(),
 	}
 	return Store(&d, r, m, "request")
 }

@@ -18,7 +18,7 @@ var (
 	fullRequest = Request{Op: OpExec, Argv: []string{"a.out", "", "ü"}, Env: []string{"A=1", "B="},
 		Exe: "/bin/a.out", Cred: [4]int{0, -1, math.MaxInt, math.MinInt}, HeapExtend: math.MaxUint64,
 		ProxyPID: 12345, ParentPID: 1, Rlimits: [][2]uint64{{0, math.MaxUint64}, {1 << 20, 1 << 40}},
-		Signal: 9, PID: -7, Token: 0xdeadbeefcafef00d, Profile: true}
+		Signal: 9, PID: -7, Token: 0xdeadbeefcafef00d, Profile: true, PPN: 4, LocalRank: -1}
 	fullResponse = Response{OK: true, Error: "boom", Text: "text\n", PID: 42, ExitCode: -1, ExitSignal: 15,
 		Ended: true, Segments: []Segment{{VA: 0x400000, Len: 4096, Off: 0}, {VA: math.MaxUint64, Len: 1, Off: 1 << 33}},
 		Data: []byte(`{"x":1}`), Profile: &stats.ProfileReport{PID: 42, Exe: "/bin/a.out",

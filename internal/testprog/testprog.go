@@ -131,27 +131,40 @@ func directive(src []byte, key string) []string {
 	return words
 }
 
+// mpiOnly reports a C source saying "// link: mpi": an MPI program, which
+// only MPI builds.
+func mpiOnly(src []byte) bool { return slices.Contains(directive(src, "link:"), "mpi") }
+
 // DynamicOnly reports whether the C program name (as C takes it) builds
 // only with CDynamic.
-func DynamicOnly(name string) bool {
+func DynamicOnly(name string) bool { return sourceSays(name, dynamicOnly) }
+
+// MPIOnly reports whether the C program name is an MPI program, which
+// only MPI builds.
+func MPIOnly(name string) bool { return sourceSays(name, mpiOnly) }
+
+// sourceSays reports whether testdata/c/<name>.c satisfies says.
+func sourceSays(name string, says func([]byte) bool) bool {
 	r, err := root()
 	if err != nil {
 		return false
 	}
 	src, err := os.ReadFile(filepath.Join(r, "testdata/c", name+".c"))
-	return err == nil && dynamicOnly(src)
+	return err == nil && says(src)
 }
 
 // C builds testdata/c/<name>.c, or bench/c/<name>.c when testdata has no such
 // program, as a static binary and returns its path in the cache. It is safe
 // for concurrent use, also from several processes.
-func C(name string) (string, error) { return buildC(name, false) }
+func C(name string) (string, error) { return buildC(name, "", false) }
 
 // CDynamic is C for a glibc-dynamic binary (no -static), for tests that run
 // the same program both ways; it has a cache entry of its own.
-func CDynamic(name string) (string, error) { return buildC(name, true) }
+func CDynamic(name string) (string, error) { return buildC(name, "", true) }
 
-func buildC(name string, dynamic bool) (string, error) {
+// buildC builds a C program with gcc, or with the mpicc of MPI
+// implementation mpi (dynamic, as MPI libraries are).
+func buildC(name, mpi string, dynamic bool) (string, error) {
 	if err := validName(name); err != nil {
 		return "", err
 	}
@@ -175,6 +188,9 @@ func buildC(name string, dynamic bool) (string, error) {
 		return "", fmt.Errorf("testprog: no C program %q in testdata/c or bench/c", name)
 	}
 	info, err := gccInfo()
+	if mpi != "" {
+		info, err = mpiccInfo(mpi)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -182,11 +198,17 @@ func buildC(name string, dynamic bool) (string, error) {
 	if !dynamic && dynamicOnly(src) {
 		return "", fmt.Errorf("testprog: %s links only dynamically: build it with CDynamic", srcPath)
 	}
+	if mpi == "" && mpiOnly(src) {
+		return "", fmt.Errorf("testprog: %s is an MPI program: build it with MPI", srcPath)
+	}
 	gcc, _, _ := strings.Cut(info, "\n")
 	flags, file, check := cFlags, name, checkStatic
 	if dynamic {
 		flags = slices.DeleteFunc(slices.Clone(cFlags), func(f string) bool { return f == "-static" })
 		file, check = name+"-dynamic", checkDynamic
+	}
+	if mpi != "" {
+		file = name + "-" + mpi
 	}
 	// The headers beside the source ("bench.h") are part of it.
 	parts := []string{"c", info, strings.Join(flags, " "), strings.Join(extra, " "), srcPath, string(src)}

@@ -40,6 +40,17 @@ func TestBuildAll(t *testing.T) {
 	names = append(names, cPrograms(t, "testdata/c")...)
 	names = append(names, cPrograms(t, "bench/c")...)
 	for _, name := range names {
+		if MPIOnly(name) {
+			for _, impl := range MPIs {
+				t.Run(name+"-"+impl, func(t *testing.T) {
+					t.Parallel()
+					if p, again := MustMPI(t, impl, name), MustMPI(t, impl, name); p != again {
+						t.Errorf("second build of %s gave %s, want cached %s", name, again, p)
+					}
+				})
+			}
+			continue
+		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			build := MustC
@@ -75,8 +86,19 @@ func TestNoWarnings(t *testing.T) {
 			}
 			args := append(append([]string{}, cFlags...), "-Werror", "-c", "-o", os.DevNull, src)
 			args = append(args, extraCFlags(text)...)
-			if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
-				t.Errorf("%s: %v\n%s", src, err, out)
+			compilers := []string{"gcc"}
+			if mpiOnly(text) {
+				compilers = nil
+				for _, impl := range MPIs {
+					if cc, err := exec.LookPath("mpicc." + impl); err == nil {
+						compilers = append(compilers, cc)
+					}
+				}
+			}
+			for _, cc := range compilers {
+				if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+					t.Errorf("%s (%s): %v\n%s", src, cc, err, out)
+				}
 			}
 		}
 	}

@@ -143,8 +143,9 @@ func sysSchedGetaffinity(c *Call) int64 {
 }
 
 // sysSchedSetaffinity restricts a thread to the LWK CPUs the mask names
-// (EINVAL if none). A thread whose CPU is no longer allowed migrates when
-// that CPU next picks it: the caller at once, by yielding.
+// inside its process's CPU share (mcexec -n), as a cpuset does: EINVAL if
+// none. A thread whose CPU is no longer allowed migrates when that CPU
+// next picks it: the caller at once, by yielding.
 func sysSchedSetaffinity(c *Call) int64 {
 	t := taskOf(c, int(int32(c.Args[0])))
 	if t == nil {
@@ -160,6 +161,9 @@ func sysSchedSetaffinity(c *Call) int64 {
 		if h/8 < len(mask) && mask[h/8]&(1<<(h%8)) != 0 {
 			set |= 1 << i
 		}
+	}
+	if share := t.Proc.CPUShare; share != 0 {
+		set &= share
 	}
 	if set == 0 {
 		return -int64(unix.EINVAL)

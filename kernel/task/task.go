@@ -223,8 +223,13 @@ type Process struct {
 	// threads publish to it, which costs a local call 2% on this VM.
 	CountersRead atomic.Bool
 	VDSO         uint64 // where the app's vDSO is: every stub of it must have it there
-	Rlimits      [16]unix.Rlimit
-	SigActs      [NSig + 1]SigAction
+	// CPUShare is the LWK CPUs (by index) of the process's share of a
+	// partitioned execution (mcexec -n), 0 outside one; its threads and
+	// forked children stay in it. LocalRank is its rank there.
+	CPUShare  uint64
+	LocalRank int
+	Rlimits   [16]unix.Rlimit
+	SigActs   [NSig + 1]SigAction
 	// Exit status once the process is gone: ExitCode, or ExitSignal > 0
 	// when it died of a signal.
 	ExitCode   int

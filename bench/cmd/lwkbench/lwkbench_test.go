@@ -208,6 +208,9 @@ func TestReport(t *testing.T) {
 		b.stress.lwk[i], b.stress.native[i] = ok(2000), ok(100)
 	}
 	b.stress.lwk[indexOf("fork")] = ok(400)
+	noShm := errors.New("LWK mpi shm 8 B failed: exit status 139")
+	b.mpi.lwk = [2][2]series{{ok(30000), ok(160000)}, {{err: noShm}, {err: noShm}}}
+	b.mpi.native = [2][2]series{{ok(28000), ok(150000)}, {ok(400), ok(110000)}}
 	r := b.report(Machine{})
 	want := map[string]string{
 		"local_syscall":              resultPass,
@@ -244,6 +247,10 @@ func TestReport(t *testing.T) {
 		"pipe_pingpong_1cpu":         resultMiss,
 		"stressng_worst":             resultPass,
 		"stressng_fork":              resultPass,
+		"mpi_latency_tcp":            resultPass,
+		"mpi_bandwidth_tcp":          resultPass,
+		"mpi_latency_shm":            resultError,
+		"mpi_bandwidth_shm":          resultError,
 		"dash_first_render_ms":       resultPass,
 		"dash_disturbance_getpid":    resultPass,
 		"dash_disturbance_offload":   resultError,
@@ -270,6 +277,8 @@ func TestReport(t *testing.T) {
 		`(?m)^LWK getpid loop beside mcps -d 0\.1, on and off every 1 s \(3 pairs: geometric mean 1\.1900, SE 0\.49%, 95% 1\.179-1\.201, median 1\.1900\) +23\.6 µs +mcps stopped 19\.8 µs +1\.19x +<= 1\.01x +MISS$`,
 		`(?m)^mcdash instance page, first render in headless Chromium \(navigation to the first chart drawn\) +450\.00 ms +- +- +< 1 s +PASS$`,
 		`(?m)^error: LWK fork_wait failed: fork_wait: fork: Function not implemented \(exit status 1\)$`,
+		`(?m)^Open MPI ping-pong over tcp, 8 B one-way latency, one rank per LWK CPU \(shared CPUs\) +30\.0 µs +native 28\.0 µs +1\.07x +<= 1\.2x +PASS$`,
+		`(?m)^Open MPI ping-pong over shm, 1 MiB messages, .* +- +native 110\.0 µs +- +bandwidth >= 0\.9x +ERROR$`,
 		`two-CPU futex ping-pong in a second instance on CPUs 0-1 shared with Linux`,
 		`(?m)^core dump at death \(SIGSEGV\), 1 GiB populated, per GiB +- +dd 1\.800 s +- +<= 1\.2x dd +ERROR$`,
 		`(?m)^ +Linux's dumper 3\.100 s \(1\.72x\) *$`,

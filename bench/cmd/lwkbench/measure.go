@@ -86,6 +86,8 @@ type bench struct {
 	nativeFutexAlways, lwkFutexAlways series
 	// The stress-ng figures (stressng.go).
 	stress stressSeries
+	// The MPI ping-pong figures (mpi.go), in the instance on pair.
+	mpi mpiSeries
 	// The process pairs (procs.go).
 	nativeFutexProcs, lwkFutexProcs, nativePipe, lwkPipe series
 	// Runs under mcexec; lwkGetpid2 and lwkFutex2 in the instance on pair.
@@ -204,7 +206,8 @@ func (b *bench) measure(base *bench) {
 			sample(&b.nativeThread, "native thread_join", b.cpu, b.native("thread_join", threads)) &&
 			sample(&b.nativeFork, "native fork_wait", b.cpu, b.native("fork_wait", forks)) &&
 			(!coreRound(r) || b.coreHost(take)) &&
-			(r != *reps || b.stressHost(take))
+			(r != *reps || b.stressHost(take)) &&
+			b.mpiHost(take)
 		if !ok {
 			lost = fmt.Errorf("another LWK instance took %s in round %d", hostCPUs, r)
 			progressf("  %v: no more native runs", lost)
@@ -264,7 +267,7 @@ func (b *bench) measure(base *bench) {
 			&b.counting.offloadOn, &b.counting.offloadOff, &b.counting.offloadRatios, &b.metricsScrape)
 		lwkSeries = append(lwkSeries, b.stress.all(false)...)
 		lwkSeries = append(lwkSeries, b.dash.all()...)
-		pairSeries := []*series{&b.lwkGetpid2, &b.lwkFutex2}
+		pairSeries := append([]*series{&b.lwkGetpid2, &b.lwkFutex2}, b.mpi.all(false)...)
 		if !allSkipped(lwkSeries) && !b.lwkFailed {
 			progressf("round %d/%d: booting the LWK of %s on CPU %d with %s", r, *reps, b.bin, b.cpu, *memSize)
 			if boot(b, []int{b.cpu}, *memSize, false, &b.lwkFailed, lwkSeries...) {
@@ -300,10 +303,11 @@ func (b *bench) measure(base *bench) {
 		}
 
 		if b.pair != nil && !allSkipped(pairSeries) && !b.pairFailed {
-			progressf("round %d/%d: booting the LWK of %s on %s%s with %s for the two-CPU futex ping-pong", r, *reps, b.bin, hostCPUs, b.sharedNote(), *memSize)
+			progressf("round %d/%d: booting the LWK of %s on %s%s with %s for the two-CPU futex and MPI ping-pongs", r, *reps, b.bin, hostCPUs, b.sharedNote(), *memSize)
 			if boot(b, b.pair, *memSize, b.shared, &b.pairFailed, pairSeries...) {
 				b.lwkRun(&b.lwkGetpid2, "LWK getpid_loop 2 CPUs", "getpid_loop", n)
 				b.lwkRun(&b.lwkFutex2, "LWK futex_pingpong 2 CPUs", "futex_pingpong", p0, p1, ping)
+				b.measureMPI()
 			}
 			shutdown(b)
 		}
@@ -366,7 +370,7 @@ func (b *bench) hostSeries() []*series {
 	return append([]*series{&b.nativeGetpid, &b.nativeDevnull, &b.floor, &b.nativeTouch,
 		&b.nativeFutex1, &b.nativeFutexAlways, &b.nativeFutex2, &b.nativeFork, &b.nativeThread, &b.nativeYield,
 		&b.nativeFutexProcs, &b.nativePipe},
-		append(b.core.hostSeries(), b.stress.all(true)...)...)
+		append(append(b.core.hostSeries(), b.stress.all(true)...), b.mpi.all(true)...)...)
 }
 
 // sharedNote marks the two-CPU instance's CPUs as shared with Linux.
@@ -431,6 +435,7 @@ func (b *bench) choose(only string) error {
 	}
 	maps.Copy(needs, b.procsNeeds())
 	maps.Copy(needs, b.stressNeeds())
+	maps.Copy(needs, b.mpiNeeds())
 	maps.Copy(needs, b.inspectNeeds())
 	maps.Copy(needs, b.coreNeeds())
 	maps.Copy(needs, b.dumpNeeds())

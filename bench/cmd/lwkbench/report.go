@@ -212,6 +212,7 @@ func (b *bench) report(m Machine) Report {
 	)
 	r.Figures = append(r.Figures, b.procsFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.stressFigures(ratioFig)...)
+	r.Figures = append(r.Figures, b.mpiFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.inspectFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.coreFigures(ratioFig)...)
 	r.Figures = append(r.Figures, b.dumpFigures()...)

@@ -42,6 +42,12 @@ func sysMmap(c *Call) int64 {
 	if anon {
 		return mapped(c.T.Proc.MM.Map(req))
 	}
+	if flags&unix.MAP_HUGETLB != 0 {
+		// Huge pages of a file are hugetlbfs's alone, which the LWK does
+		// not map: EINVAL, as Linux gives for any other file (UCX falls
+		// back to normal pages then).
+		return -int64(unix.EINVAL)
+	}
 	if flags&unix.MAP_SHARED != 0 {
 		return mmapShared(c, req, fd, off)
 	}

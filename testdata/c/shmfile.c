@@ -108,6 +108,10 @@ static void access_rules(const char *path) {
 	close(wo);
 	m = mmap(NULL, page, PROT_READ, MAP_SHARED, 12345, 0);
 	printf("map of a closed fd: %s\n", m == MAP_FAILED ? strerror(errno) : "mapped");
+	int rw = open(path, O_RDWR);
+	m = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_HUGETLB, rw, 0);
+	printf("MAP_HUGETLB of a file: %s\n", m == MAP_FAILED ? strerror(errno) : "mapped");
+	close(rw);
 }
 
 static void truncated(int fd) {

@@ -90,10 +90,9 @@ func MPIRun(ctx context.Context, impl string, tcp bool, np int, argv ...string) 
 		args = append(args, mpiTCP[impl].args...)
 		env = append(env, mpiTCP[impl].env...)
 	case impl == "mpich":
-		// The LWK maps a /dev/shm file with MAP_HUGETLB where Linux says
-		// EINVAL, and UCX's posix transport, trying huge pages first,
-		// then dies of SIGBUS in its segment: ask for small pages.
-		env = append(env, "UCX_TLS=^sysv", "UCX_POSIX_HUGETLB_MODE=n")
+		// UCX's sysv transport attaches with shmat, which is offloaded
+		// and lands outside the app's window.
+		env = append(env, "UCX_TLS=^sysv")
 	}
 	cmd := exec.CommandContext(ctx, "mpirun."+impl, append(args, argv...)...)
 	cmd.Env = env

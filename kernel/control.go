@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/partition"
+	"github.com/gomck/gomck/kernel/lwkabi"
 	"github.com/gomck/gomck/kernel/mm"
 	"github.com/gomck/gomck/kernel/task"
 )
@@ -196,6 +197,10 @@ func attachSegments(segs []mm.MappedSegment, fds ...int) ([]control.Segment, []i
 	for i, s := range segs {
 		out[i] = control.Segment{VA: s.VA, Len: s.Len, Off: s.Off}
 		if s.File == nil {
+			continue
+		}
+		if s.File.SysV {
+			out[i].SysV, out[i].ShmID, out[i].ShmFlags = true, s.File.ShmID, lwkabi.ShmFlags(s.Prot)
 			continue
 		}
 		if files[s.File] == 0 {

@@ -119,6 +119,17 @@ func (m *mirror) MapFile(va, length uint64, fd int, off uint64, prot int) error 
 	return s.MapFile(va, length, fd, off, prot)
 }
 
+// AttachSysV attaches a System V segment in the stub only, as MapFile
+// maps a file: sysShmat attaches mcexec's mirror, the attach reply a
+// forked child's.
+func (m *mirror) AttachSysV(va uint64, shmid int, prot int) error {
+	_, s, err := m.here()
+	if err != nil {
+		return err
+	}
+	return s.AttachSysV(va, shmid, prot)
+}
+
 // Protect changes only the stub: the mirror stays writable because Linux
 // fills read-only app buffers on the app's behalf (private file mappings).
 func (m *mirror) Protect(va, length uint64, prot int) error {

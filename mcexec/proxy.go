@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomck/gomck/delegator/control"
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 // ReservedFD is the lowest descriptor mcexec keeps for itself.
@@ -270,9 +271,10 @@ func (p *Proxy) connect(resp control.Response, fds []int) error {
 	// mapped now, while the descriptors that came with them are open.
 	p.pending = nil
 	for _, s := range resp.Segments {
-		if s.File == 0 {
+		switch {
+		case s.File == 0 && !s.SysV:
 			p.pending = append(p.pending, s)
-		} else if err == nil {
+		case err == nil:
 			err = mapShared(s, fds[2:])
 		}
 	}
@@ -289,6 +291,12 @@ func (p *Proxy) connect(resp control.Response, fds []int) error {
 // mapShared mirrors a forked process's shared file mapping s from the
 // descriptors files that came with it, writable if the file is open so.
 func mapShared(s control.Segment, files []int) error {
+	if s.SysV {
+		if _, _, e := unix.Syscall(unix.SYS_SHMAT, uintptr(s.ShmID), uintptr(s.VA), uintptr(s.ShmFlags|lwkabi.ShmRemap)); e != 0 {
+			return fmt.Errorf("mcexec: mirror the System V segment %d at %#x: %w", s.ShmID, s.VA, e)
+		}
+		return nil
+	}
 	if s.File > len(files) {
 		return fmt.Errorf("mcexec: shared file mapping at %#x without its descriptor", s.VA)
 	}

@@ -82,6 +82,11 @@ type Segment struct {
 	// partition: the File-th descriptor after the partition's and the
 	// channel's in the message, at file offset Off.
 	File int `json:",omitempty"`
+	// SysV says it attaches System V segment ShmID (shmat at VA), with
+	// ShmFlags (SHM_RDONLY, SHM_EXEC).
+	SysV     bool `json:",omitempty"`
+	ShmID    int  `json:",omitempty"`
+	ShmFlags int  `json:",omitempty"`
 }
 
 // Response is the daemon's answer.

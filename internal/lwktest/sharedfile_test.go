@@ -18,7 +18,8 @@ import (
 
 // TestSharedFileMappings runs testdata/c/shmfile (MAP_SHARED of a file,
 // /dev/shm and a memfd, with a forked child, msync, mremap, the access
-// rules and SIGBUS after a truncation) on the LWK and natively; then a
+// rules and SIGBUS after a truncation) and testdata/c/sysvshm (System V
+// shared memory) on the LWK and natively; then a
 // Linux process (this test) and an LWK process write one file through
 // their mappings at once. Nothing is left behind: the allocator is back at
 // its baseline and the daemon holds no descriptor of the files.
@@ -28,6 +29,9 @@ func TestSharedFileMappings(t *testing.T) {
 	prog := testprog.MustC(t, "shmfile")
 	t.Run("programs", func(t *testing.T) {
 		same(t, in, "", prog, t.TempDir())
+	})
+	t.Run("sysv", func(t *testing.T) {
+		same(t, in, "", testprog.MustC(t, "sysvshm"))
 	})
 	t.Run("linux", func(t *testing.T) {
 		native := liveShared(t, exec.Command(prog, t.TempDir(), "linux"))

@@ -72,27 +72,18 @@ var mpiTCP = map[string]struct{ args, env []string }{
 // over TCP only when tcp is set, else with the implementation's default
 // (shared-memory) transports between ranks of a node. As root, Open MPI
 // wants to be told that is meant; more ranks than CPUs it must be allowed.
-// SysV shared memory is always left out (Open MPI's shmem component, UCX's
-// sysv transport under MPICH): shmat is offloaded to mcexec, which answers
-// an address outside the app's window.
 func MPIRun(ctx context.Context, impl string, tcp bool, np int, argv ...string) *exec.Cmd {
 	args := []string{"-n", strconv.Itoa(np)}
 	env := os.Environ()
 	if impl == "openmpi" {
-		args = append(args, "--mca", "shmem", "^sysv")
 		if np > runtime.NumCPU() {
 			args = append(args, "--oversubscribe")
 		}
 		env = append(env, "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 	}
-	switch {
-	case tcp:
+	if tcp {
 		args = append(args, mpiTCP[impl].args...)
 		env = append(env, mpiTCP[impl].env...)
-	case impl == "mpich":
-		// UCX's sysv transport attaches with shmat, which is offloaded
-		// and lands outside the app's window.
-		env = append(env, "UCX_TLS=^sysv")
 	}
 	cmd := exec.CommandContext(ctx, "mpirun."+impl, append(args, argv...)...)
 	cmd.Env = env

@@ -20,6 +20,8 @@ type Mapper interface {
 	// MapFile maps bytes [off, off+length) of the daemon's file fd at va,
 	// shared (FileMap).
 	MapFile(va, length uint64, fd int, off uint64, prot int) error
+	// AttachSysV attaches System V segment shmid at va (shmat).
+	AttachSysV(va uint64, shmid int, prot int) error
 }
 
 // Layout bounds of an address space.
@@ -293,7 +295,7 @@ func (as *AddressSpace) Map(r MapRequest) (_ uint64, err error) {
 	if r.File != nil {
 		v.File = r.File
 		as.insert(v)
-		if err := as.mapper.MapFile(addr, length, r.File.FD, r.FileOff, r.Prot); err != nil {
+		if err := as.mapShared(v); err != nil {
 			as.removeRange(v.Start, v.End)
 			return 0, err
 		}

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
 // FileMap is the daemon's own MAP_SHARED mapping of a range of a file that
@@ -29,6 +31,11 @@ type FileMap struct {
 	// Writable: the file is open for writing, so that a shared mapping
 	// may be made writable (EACCES otherwise, as Linux).
 	Writable bool
+	// SysV: a System V shared memory segment (shmat), ShmID, not a file:
+	// FD is -1 and Name what Linux's maps calls it.
+	SysV  bool
+	ShmID int
+	Name  string
 }
 
 // OpenFileMap maps bytes [off, off+length) of fd, which it takes over
@@ -57,11 +64,34 @@ func OpenFileMap(fd int, off, length uint64) (*FileMap, error) {
 	return f, nil
 }
 
+// AttachSysV attaches System V segment shmid to the daemon, read-only
+// when the app's attachment is (SHM_RDONLY in flags).
+func AttachSysV(shmid, flags int) (*FileMap, error) {
+	var ds unix.SysvShmDesc
+	if _, err := unix.SysvShmCtl(shmid, unix.IPC_STAT, &ds); err != nil {
+		return nil, err
+	}
+	mem, err := unix.SysvShmAttach(shmid, 0, flags&lwkabi.ShmRdonly)
+	if err != nil {
+		return nil, err
+	}
+	f := &FileMap{FD: -1, Mem: mem, Dev: sysvDev, Ino: uint64(shmid), Writable: flags&lwkabi.ShmRdonly == 0,
+		SysV: true, ShmID: shmid, Name: fmt.Sprintf("/SYSV%08x (deleted)", uint32(ds.Perm.Key))}
+	f.refs.Store(1)
+	return f, nil
+}
+
+// sysvDev stands for System V shared memory's device in futex keys.
+const sysvDev = ^uint64(0)
+
 func (f *FileMap) hold() { f.refs.Add(1) }
 
 // Path is the file's path as Linux names it now: "(deleted)" once it
 // is unlinked, "/memfd:NAME" for a memfd.
 func (f *FileMap) Path() string {
+	if f.SysV {
+		return f.Name
+	}
 	b := make([]byte, unix.PathMax)
 	n, err := unix.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.FD), b)
 	if err != nil {
@@ -75,8 +105,12 @@ func (f *FileMap) release() {
 	if f.refs.Add(-1) != 0 {
 		return
 	}
-	unix.Munmap(f.Mem)
-	unix.Close(f.FD)
+	if f.SysV {
+		unix.SysvShmDetach(f.Mem)
+	} else {
+		unix.Munmap(f.Mem)
+		unix.Close(f.FD)
+	}
 	f.Mem = nil
 }
 
@@ -164,6 +198,9 @@ func (as *AddressSpace) MoveFile(old, oldLen, newLen, to uint64) error {
 		return unix.ENOMEM
 	}
 	v := as.VMAs[i]
+	if v.File.SysV {
+		return unix.EINVAL // a segment does not grow
+	}
 	fileOff := v.FileOff + old - v.Start
 	dup, err := unix.FcntlInt(uintptr(v.File.FD), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
@@ -179,7 +216,7 @@ func (as *AddressSpace) MoveFile(old, oldLen, newLen, to uint64) error {
 		return err
 	}
 	as.insert(m)
-	if err := as.mapper.MapFile(to, newLen, f.FD, fileOff, m.Prot); err != nil {
+	if err := as.mapShared(m); err != nil {
 		as.removeRange(to, to+newLen)
 		return err
 	}
@@ -214,4 +251,30 @@ func (as *AddressSpace) maps(f *FileMap) bool {
 		}
 	}
 	return false
+}
+
+// mapShared maps v, a shared mapping of a file or a System V segment,
+// through the mapper.
+func (as *AddressSpace) mapShared(v *VMA) error {
+	if v.File.SysV {
+		return as.mapper.AttachSysV(v.Start, v.File.ShmID, v.Prot)
+	}
+	return as.mapper.MapFile(v.Start, v.End-v.Start, v.File.FD, v.FileOff, v.Prot)
+}
+
+// DetachSysV removes the System V attachment that starts at addr (shmdt):
+// the VMAs from addr on that map its segment, as far as they are
+// contiguous. EINVAL if none starts there.
+func (as *AddressSpace) DetachSysV(addr uint64) error {
+	as.lock()
+	defer as.unlock()
+	i := as.find(addr)
+	if i < 0 || as.VMAs[i].Start != addr || as.VMAs[i].File == nil || !as.VMAs[i].File.SysV {
+		return unix.EINVAL
+	}
+	f, end := as.VMAs[i].File, as.VMAs[i].End
+	for j := i + 1; j < len(as.VMAs) && as.VMAs[j].File == f && as.VMAs[j].Start == end; j++ {
+		end = as.VMAs[j].End
+	}
+	return as.removeRange(addr, end)
 }

@@ -211,9 +211,11 @@ func (as *AddressSpace) Attach(m Mapper) ([]MappedSegment, error) {
 			out = append(out, MappedSegment{Segment: s, Prot: v.Prot})
 		}
 	}
-	for _, f := range files {
-		if err := m.MapFile(f.VA, f.Len, f.File.FD, f.Off, f.Prot); err != nil {
-			return nil, err
+	for _, v := range as.VMAs {
+		if v.File != nil {
+			if err := as.mapShared(v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if bm, ok := m.(BatchMapper); ok {
@@ -240,3 +242,4 @@ func (detached) Map(va, length, off uint64, prot int) error     { return nil }
 func (detached) Unmap(va, length uint64) error                  { return nil }
 func (detached) Protect(va, length uint64, prot int) error      { return nil }
 func (detached) MapFile(uint64, uint64, int, uint64, int) error { return nil }
+func (detached) AttachSysV(uint64, int, int) error              { return nil }

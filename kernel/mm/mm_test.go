@@ -15,6 +15,7 @@ func (r *recorder) Map(va, length, off uint64, prot int) error     { r.maps++; r
 func (r *recorder) Unmap(va, length uint64) error                  { r.unmaps++; return nil }
 func (r *recorder) Protect(va, length uint64, prot int) error      { r.protects++; return nil }
 func (r *recorder) MapFile(uint64, uint64, int, uint64, int) error { r.files++; return nil }
+func (r *recorder) AttachSysV(uint64, int, int) error              { r.files++; return nil }
 
 func newAS(t *testing.T, pages uint64) (*AddressSpace, *Allocator, *recorder) {
 	t.Helper()

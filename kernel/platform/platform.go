@@ -86,6 +86,9 @@ type AddressSpace interface {
 	// at va, MAP_SHARED: the app's shared file mappings are Linux's pages
 	// of the file, not partition memory.
 	MapFile(va, length uint64, fd int, off uint64, prot int) error
+	// AttachSysV attaches System V shared memory segment shmid at va,
+	// read-only unless prot has PROT_WRITE.
+	AttachSysV(va uint64, shmid int, prot int) error
 }
 
 // Mapping is one range of partition memory mapped into an app window.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/delegator/ikc"
+	"github.com/gomck/gomck/kernel/lwkabi"
 	"github.com/gomck/gomck/kernel/platform"
 )
 
@@ -383,6 +384,13 @@ func (s *Stub) MapFile(va, length uint64, fd int, off uint64, prot int) error {
 	if _, cerr := s.Inject(unix.SYS_CLOSE, uint64(sfd)); err == nil {
 		err = cerr
 	}
+	return err
+}
+
+// AttachSysV attaches System V segment shmid at va in the stub (shmat
+// with SHM_REMAP: whatever the stub mapped there goes).
+func (s *Stub) AttachSysV(va uint64, shmid int, prot int) error {
+	_, err := s.Inject(unix.SYS_SHMAT, uint64(shmid), va, uint64(lwkabi.ShmFlags(prot)|lwkabi.ShmRemap))
 	return err
 }
 

@@ -489,8 +489,8 @@ func (as *AddressSpace) Protect(addr, length uint64, prot int) error {
 		}
 		at = as.VMAs[i].End
 	}
-	for _, v := range as.VMAs {
-		if v.Start < hi && addr < v.End && v.File != nil && !v.File.Writable && prot&unix.PROT_WRITE != 0 {
+	for i := as.find(addr); prot&unix.PROT_WRITE != 0 && i >= 0 && i < len(as.VMAs) && as.VMAs[i].Start < hi; i++ {
+		if f := as.VMAs[i].File; f != nil && !f.Writable {
 			return unix.EACCES // a shared mapping of a file open read-only
 		}
 	}

@@ -120,6 +120,7 @@ func (c *CPU) loop(k *OS, ready chan struct{}) {
 			continue
 		default:
 		}
+		c.Queue.Reap()
 		if t := c.Queue.Pop(sched.Now()); t != nil {
 			k.runThread(c, t)
 			continue

@@ -69,18 +69,14 @@ func (k *OS) settleFutexWait(t *task.Thread) {
 }
 
 // ParkOffload parks t while mcexec works on its call, when another thread
-// could use the CPU meanwhile; a goroutine waits for the answer.
-func (k *OS) ParkOffload(t *task.Thread, wait func() int64) bool {
+// could use the CPU meanwhile; the CPU watches for the answer itself
+// (sched.Queue.ParkOffload).
+func (k *OS) ParkOffload(t *task.Thread, a sched.Answer) bool {
 	c := k.CPUs[t.CPU]
 	if len(t.Proc.Threads) == 1 && c.Queue.Len() == 0 && atomic.LoadInt32(&c.Load) <= 1 {
 		return false
 	}
-	c.Queue.Park(t)
-	t.Proc.Offloads.Add(1)
-	k.background("offload wait", func() {
-		defer t.Proc.Offloads.Done()
-		c.Queue.Wake(t, wait())
-	})
+	c.Queue.ParkOffload(t, a)
 	return true
 }
 

@@ -90,6 +90,7 @@ func (k *OS) runThread(c *CPU, t *task.Thread) {
 		}
 		switch call.Action {
 		case syscalls.Continue:
+			c.Queue.Reap() // a parked thread's answer: Resched
 			if c.preempted() || c.Queue.Resched() {
 				c.Queue.Push(t)
 				return

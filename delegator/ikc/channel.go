@@ -367,17 +367,17 @@ func (c *Channel) Wait(i int, spin int) (int64, error) {
 }
 
 // Poll spins up to spin iterations for the response in slot i, or until
-// the count busy keeps moves off seen (checked every few iterations; nil
-// for never): the spin no longer pays. done is false if the response has
-// not come yet (the slot stays posted: Wait later).
-func (c *Channel) Poll(i int, spin int, busy Counter, seen uint32) (ret int64, done bool, err error) {
+// stop (checked every few iterations; nil for never) says the spin no
+// longer pays. done is false if the response has not come yet (the slot
+// stays posted: Wait later, or watch State).
+func (c *Channel) Poll(i int, spin int, stop Stopper) (ret int64, done bool, err error) {
 	s := c.Slot(i)
 	for n := 0; n < spin; n++ {
 		if st := atomic.LoadUint32(&s.State); st == SlotDone || st == SlotAborted {
 			ret, err = c.Wait(i, 0)
 			return ret, true, err
 		}
-		if n%stopEvery == 0 && busy != nil && busy.Kicks() != seen {
+		if n%stopEvery == 0 && stop != nil && stop.Stop() {
 			break
 		}
 		spinPause()
@@ -385,14 +385,22 @@ func (c *Channel) Poll(i int, spin int, busy Counter, seen uint32) (ret int64, d
 	return 0, false, nil
 }
 
-// Counter counts events that end Poll's spin: the LWK CPU's run-queue
-// kicks (sched.Queue), a thread other than the spinner's become runnable.
-// An interface of a pointer, not a closure: Poll is on every offloaded
-// call's path, which must not allocate for it.
-type Counter interface{ Kicks() uint32 }
+// Stopper ends Poll's spin: the LWK CPU has another thread to run
+// (sched.Queue.SpinStop). An interface of a pointer, not a closure: Poll
+// is on every offloaded call's path, which must not allocate for it.
+type Stopper interface{ Stop() bool }
 
 // stopEvery is how many spins Poll makes between calls of its stop.
 const stopEvery = 16
+
+// State returns slot i's state word, a futex word that Complete wakes,
+// and what it holds now; answered once the response is in (or the
+// channel is torn down): Wait then returns at once.
+func (c *Channel) State(i int) (word *uint32, now uint32, answered bool) {
+	s := c.Slot(i)
+	st := atomic.LoadUint32(&s.State)
+	return &s.State, st, st == SlotDone || st == SlotAborted
+}
 
 // Seq returns the sequence number of slot i's current request.
 func (c *Channel) Seq(i int) uint64 { return atomic.LoadUint64(&c.Slot(i).Seq) }

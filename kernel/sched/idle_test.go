@@ -56,7 +56,7 @@ func TestIdlePollAdapts(t *testing.T) {
 	for range 5 {
 		seen := atomic.LoadUint32(&i.kicks)
 		atomic.AddUint32(&i.kicks, 1)
-		i.adapt(seen, i.pollNs+1)
+		i.adapt(seen, i.pollNs+1, NewQueue())
 	}
 	if i.pollNs != pollMax {
 		t.Fatalf("after short sleeps: window %d ns, want %d", i.pollNs, pollMax)
@@ -64,13 +64,13 @@ func TestIdlePollAdapts(t *testing.T) {
 	// A kick caught while polling keeps it.
 	seen := atomic.LoadUint32(&i.kicks)
 	atomic.AddUint32(&i.kicks, 1)
-	i.adapt(seen, 1000)
+	i.adapt(seen, 1000, NewQueue())
 	if i.pollNs != pollMax {
 		t.Fatalf("after a caught kick: window %d ns", i.pollNs)
 	}
 	// Long idle periods shrink it to nothing.
 	for range 5 {
-		i.adapt(atomic.LoadUint32(&i.kicks), 10*pollMax)
+		i.adapt(atomic.LoadUint32(&i.kicks), 10*pollMax, NewQueue())
 	}
 	if i.pollNs != 0 {
 		t.Fatalf("after long idle periods: window %d ns, want 0", i.pollNs)

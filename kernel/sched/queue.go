@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	_ "unsafe" // go:linkname
 
+	"github.com/gomck/gomck/internal/futex"
 	"github.com/gomck/gomck/kernel/task"
 )
 
@@ -27,10 +28,40 @@ type Queue struct {
 	Blocked  int            // threads blocked without deadline
 	resched  atomic.Bool    // a thread was woken since the running one was picked
 	idle     idler
+
+	// parked are the threads whose offloaded calls are in flight, with
+	// where their answers arrive: the CPU watches those words itself.
+	// Only the CPU's thread changes it (under mu), so that thread reads
+	// it without the lock.
+	parked []parkedCall
+	words  futex.Set // the idle sleep's words (the CPU's thread only)
+	spin   spinStop  // SpinStop's (the CPU's thread only)
+}
+
+// An Answer is an offloaded call in flight whose thread is parked: the
+// CPU looks at its word between threads and while idle, and sleeps on it
+// with its kicks, so that the answer wakes the thread with no go-between
+// on the Linux CPUs (a goroutine per call there cost two Linux wake-ups
+// and the Go scheduler's hand-offs, on the CPU that mcexec needs).
+type Answer interface {
+	// Word is the futex word (shared with mcexec) the answer arrives in
+	// and the value it holds now; done once the answer is in.
+	Word() (addr *uint32, val uint32, done bool)
+	// Take returns the call's result once done, on the CPU's thread.
+	Take() int64
+}
+
+type parkedCall struct {
+	t *task.Thread
+	a Answer
 }
 
 // NewQueue returns an empty queue.
-func NewQueue() *Queue { return &Queue{} }
+func NewQueue() *Queue {
+	q := &Queue{}
+	q.spin.q = q
+	return q
+}
 
 // Kicks returns the kick count that Idle compares with: read it before
 // looking for work, so that a kick after the look ends the idle wait.
@@ -40,9 +71,59 @@ func (q *Queue) Kicks() uint32 { return atomic.LoadUint32(&q.idle.kicks) }
 // the CPU has other work.
 func (q *Queue) Kick() { q.idle.kick() }
 
-// Idle waits, polling and then sleeping (idle.go), until a kick after seen
-// or, if deadline > 0, until then (Now's clock).
-func (q *Queue) Idle(seen uint32, deadline int64) { q.idle.wait(seen, deadline) }
+// Idle waits, polling and then sleeping (idle.go), until a kick after seen,
+// an answer to a parked thread's call or, if deadline > 0, until then
+// (Now's clock). The CPU's thread only.
+func (q *Queue) Idle(seen uint32, deadline int64) { q.idle.wait(seen, deadline, q) }
+
+// answered reports whether a parked thread's answer is in (the CPU's
+// thread only).
+func (q *Queue) answered() bool {
+	for _, p := range q.parked {
+		if _, _, done := p.a.Word(); done {
+			return true
+		}
+	}
+	return false
+}
+
+// sleepWords fills q.words with the kick word (seen) and the parked
+// calls' words; false if one was answered meanwhile, or some did not fit
+// (the sleep then ends by pollFull).
+func (q *Queue) sleepWords(seen uint32) (ok, full bool) {
+	q.words.Reset()
+	q.words.Add(&q.idle.kicks, seen, false)
+	for _, p := range q.parked {
+		addr, val, done := p.a.Word()
+		if done {
+			return false, false
+		}
+		if !q.words.Add(addr, val, true) {
+			return true, true
+		}
+	}
+	return true, false
+}
+
+// Stopper says when a spin for an offloaded call no longer pays.
+type Stopper interface{ Stop() bool }
+
+// spinStop stops a spin once another thread of the CPU can run.
+type spinStop struct {
+	q    *Queue
+	seen uint32
+}
+
+func (s *spinStop) Stop() bool { return s.q.Kicks() != s.seen || s.q.answered() }
+
+// SpinStop returns what ends the running thread's spin for its offloaded
+// call: a kick since now (a thread woken), or the answer to a parked
+// thread's call, which then runs while the spinner parks. It is the
+// queue's own (no allocation on the call's path); the CPU's thread only.
+func (q *Queue) SpinStop() Stopper {
+	q.spin.seen = q.Kicks()
+	return &q.spin
+}
 
 func (q *Queue) change() { atomic.AddUint64(&q.Seq, 1) }
 
@@ -93,15 +174,43 @@ func (q *Queue) Sleep(t *task.Thread, deadline, timeoutRet int64) {
 	q.sleep(t, task.Sleeping, deadline, timeoutRet)
 }
 
-// Park blocks t while its offloaded call is in flight (mcps shows it as
-// waiting for mcexec); Wake ends it. The state is set in one step under
-// the queue's lock: set Sleeping first, a signal from another CPU could
-// wake t as a sleeper before it became Offload, and t then ran and posted
-// its call again while the first call's waiter still watched the slot,
-// which could take the second answer and wake nobody (a Go test binary
-// hung on two CPUs with a thread parked in fcntl and its slot free).
-func (q *Queue) Park(t *task.Thread) {
+// ParkOffload blocks t while its offloaded call is in flight (mcps shows
+// it as waiting for mcexec), until Reap finds a's answer. The state is
+// set in one step under the queue's lock: set Sleeping first, a signal
+// from another CPU could wake t as a sleeper before it became Offload,
+// and t then ran and posted its call again while the first call's answer
+// was still watched, which could take the second answer and wake nobody
+// (a Go test binary hung on two CPUs with a thread parked in fcntl and
+// its slot free). The CPU's thread only.
+func (q *Queue) ParkOffload(t *task.Thread, a Answer) {
+	q.mu.Lock()
+	q.parked = append(q.parked, parkedCall{t, a})
+	q.mu.Unlock()
 	q.sleep(t, task.Offload, 0, 0)
+}
+
+// Reap wakes the parked threads whose answers are in, with their results;
+// a thread that is no longer parked (its process ended) only has its
+// answer taken. It returns how many answers it took. The CPU's thread
+// only.
+func (q *Queue) Reap() int {
+	if len(q.parked) == 0 {
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(q.parked); {
+		p := q.parked[i]
+		if _, _, done := p.a.Word(); !done {
+			i++
+			continue
+		}
+		q.mu.Lock()
+		q.parked = slices.Delete(q.parked, i, i+1)
+		q.mu.Unlock()
+		q.Wake(p.t, p.a.Take())
+		n++
+	}
+	return n
 }
 
 func (q *Queue) sleep(t *task.Thread, state task.ThreadState, deadline, timeoutRet int64) {
@@ -226,10 +335,11 @@ func (q *Queue) Cancel(t *task.Thread) {
 	t.End()
 }
 
-// Waiting reports whether a thread waits for the CPU: runnable, or a
-// sleeper whose deadline has passed (it becomes runnable at the next Pop).
+// Waiting reports whether a thread waits for the CPU: runnable, a sleeper
+// whose deadline has passed (it becomes runnable at the next Pop), or a
+// parked thread whose answer is in (at the next Reap).
 func (q *Queue) Waiting(now int64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.Runnable) > 0 || len(q.Sleepers) > 0 && q.Sleepers[0].Deadline <= now
+	return len(q.Runnable) > 0 || len(q.Sleepers) > 0 && q.Sleepers[0].Deadline <= now || q.answered()
 }

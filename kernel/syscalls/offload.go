@@ -125,30 +125,44 @@ func offload(c *Call) int64 {
 	// The spin stops as soon as another thread of the CPU can run: a call
 	// that blocks in Linux (a pipe's read) must not keep the thread that
 	// would answer it (its writer) from the CPU.
-	q := c.Env.Kernel.CPUQueue(c.T)
-	ret, done, err := ch.Poll(slot, c.Env.OffloadSpin, q, q.Kicks())
+	ret, done, err := ch.Poll(slot, c.Env.OffloadSpin, c.Env.Kernel.CPUQueue(c.T).SpinStop())
 	if done {
 		return finish(c, c.Nr, ret, err)
 	}
 	// From here on a signal may interrupt the call in mcexec.
 	t := c.T
 	t.OffloadSeq.Store(ch.Seq(slot))
-	parked := c.Env.Kernel.ParkOffload(c.T, func() int64 {
-		ret, err := ch.Wait(slot, 0)
-		t.OffloadSeq.Store(0)
-		if err != nil {
-			return -int64(unix.EINTR) // the process is being torn down
-		}
-		sigpipe(c, c.Nr, ret)
-		return ret
-	})
-	if parked {
+	t.Proc.Offloads.Add(1)
+	if c.Env.Kernel.ParkOffload(t, &parkedOffload{c: c, slot: slot}) {
 		c.Action = Block
 		return 0
 	}
+	t.Proc.Offloads.Done()
 	ret, err = wait(c, slot, 0)
 	t.OffloadSeq.Store(0)
 	return finish(c, c.Nr, ret, err)
+}
+
+// parkedOffload is an offloaded call whose thread the CPU parked: the CPU
+// watches the slot (sched.Answer) and takes the answer. The process's
+// Offloads count it until then, since its channel must outlive the watch.
+type parkedOffload struct {
+	c    *Call
+	slot int
+}
+
+func (o *parkedOffload) Word() (*uint32, uint32, bool) { return o.c.T.Proc.Chan.State(o.slot) }
+
+func (o *parkedOffload) Take() int64 {
+	c, t := o.c, o.c.T
+	defer t.Proc.Offloads.Done()
+	ret, err := t.Proc.Chan.Wait(o.slot, 0)
+	t.OffloadSeq.Store(0)
+	if err != nil {
+		return -int64(unix.EINTR) // the process is being torn down
+	}
+	sigpipe(c, c.Nr, ret)
+	return ret
 }
 
 // offloadCall has mcexec execute nr with args and waits for the result,

@@ -60,8 +60,8 @@ type Kernel interface {
 	// waking a thread that can take it.
 	Signal(p *task.Process, t *task.Thread, sig int, info task.SigInfo)
 	// ParkOffload gives t's CPU to other threads while its offloaded call
-	// is in flight, if any could use it; wait returns the call's result.
-	ParkOffload(t *task.Thread, wait func() int64) bool
+	// is in flight, if any could use it; the CPU wakes t with a's answer.
+	ParkOffload(t *task.Thread, a sched.Answer) bool
 	// Waiting marks t's CPU as waiting for Linux (on) or working again:
 	// the watchdog takes a CPU that stays in the kernel for a hung one.
 	Waiting(t *task.Thread, on bool)

@@ -18,7 +18,8 @@
 // from) and avx (the upper halves of the YMM registers; gdb builds $ymmN),
 // and avx512 (xmm16-31, k0-7, the upper parts of the ZMM registers) where
 // the threads' XSAVE areas say they cover it (XCR0 in the area, as gdb
-// reads it of a core file).
+// reads it of a core file), at Intel's or AMD's offsets as the area's
+// length says.
 //
 // info sharedlibrary comes from qXfer:libraries-svr4:read, the dynamic
 // linker's link_map list read from the app's memory as gdbserver reads

@@ -66,12 +66,26 @@ const (
 	xsXCR0   = 464 // the features the area covers, as Linux's ptrace stores them
 	xsHeader = 512 // XSTATE_BV first
 	xsYMMHi  = 576 // the upper halves of YMM0-YMM15
-	// AVX-512, where every x86-64 with it has them in the standard
-	// format (CPUID leaf 0xd gives the same offsets).
-	xsOpmask  = 1088 // k0-k7
-	xsZMMHi   = 1152 // the upper halves of ZMM0-ZMM15
-	xsHi16ZMM = 1664 // ZMM16-ZMM31, 64 bytes each
-	xsAVX512  = xsHi16ZMM + 16*64
+)
+
+// avx512Layout is where the standard format puts the AVX-512 components,
+// which differs between vendors (CPUID leaf 0xd): Intel's leaves room
+// for MPX before them, AMD's (Zen 4, no MPX) does not. As gdb does for a
+// core file (i387_guess_xsave_layout), the area's length tells which:
+// each layout's area ends past its Hi16_ZMM component.
+type avx512Layout struct {
+	opmask  int // k0-k7
+	zmmHi   int // the upper halves of ZMM0-ZMM15
+	hi16ZMM int // ZMM16-ZMM31, 64 bytes each
+}
+
+// end is where the layout's AVX-512 state ends: an area that covers it
+// is at least this long.
+func (l avx512Layout) end() int { return l.hi16ZMM + 16*64 }
+
+var (
+	avx512Intel = avx512Layout{opmask: 1088, zmmHi: 1152, hi16ZMM: 1664}
+	avx512AMD   = avx512Layout{opmask: 832, zmmHi: 896, hi16ZMM: 1408}
 )
 
 // xcr0AVX512 are XCR0's AVX-512 components: opmask, ZMM_Hi256, Hi16_ZMM.
@@ -130,30 +144,30 @@ var registers = func() []register {
 }()
 
 // avx512Registers follow registers where the threads' XSAVE areas hold
-// AVX-512 state, in the order and types of gdb's avx512 feature: gdb
-// builds $zmmN of xmmN, ymmNh and zmmNh.
-var avx512Registers = func() []register {
+// AVX-512 state laid out as l says, in the order and types of gdb's
+// avx512 feature: gdb builds $zmmN of xmmN, ymmNh and zmmNh.
+func avx512Registers(l avx512Layout) []register {
 	var rs []register
 	reg := func(name string, bits int, typ string, at fpReg) {
 		rs = append(rs, register{name: name, bits: bits, typ: typ, feature: featAVX512, fp: at})
 	}
 	for i := range 16 {
-		reg(fmt.Sprintf("xmm%d", 16+i), 128, "vec128", fpReg{fpPlain, xsHi16ZMM + 64*i, 16, 7})
+		reg(fmt.Sprintf("xmm%d", 16+i), 128, "vec128", fpReg{fpPlain, l.hi16ZMM + 64*i, 16, 7})
 	}
 	for i := range 16 {
-		reg(fmt.Sprintf("ymm%dh", 16+i), 128, "uint128", fpReg{fpPlain, xsHi16ZMM + 64*i + 16, 16, 7})
+		reg(fmt.Sprintf("ymm%dh", 16+i), 128, "uint128", fpReg{fpPlain, l.hi16ZMM + 64*i + 16, 16, 7})
 	}
 	for i := range 8 {
-		reg(fmt.Sprintf("k%d", i), 64, "uint64", fpReg{fpPlain, xsOpmask + 8*i, 8, 5})
+		reg(fmt.Sprintf("k%d", i), 64, "uint64", fpReg{fpPlain, l.opmask + 8*i, 8, 5})
 	}
 	for i := range 16 {
-		reg(fmt.Sprintf("zmm%dh", i), 256, "v2ui128", fpReg{fpPlain, xsZMMHi + 32*i, 32, 6})
+		reg(fmt.Sprintf("zmm%dh", i), 256, "v2ui128", fpReg{fpPlain, l.zmmHi + 32*i, 32, 6})
 	}
 	for i := range 16 {
-		reg(fmt.Sprintf("zmm%dh", 16+i), 256, "v2ui128", fpReg{fpPlain, xsHi16ZMM + 64*i + 32, 32, 7})
+		reg(fmt.Sprintf("zmm%dh", 16+i), 256, "v2ui128", fpReg{fpPlain, l.hi16ZMM + 64*i + 32, 32, 7})
 	}
 	return rs
-}()
+}
 
 // description is the registers served and their target description.
 type description struct {
@@ -162,16 +176,23 @@ type description struct {
 }
 
 var (
-	descBase   = newDescription(registers)
-	descAVX512 = newDescription(slices.Concat(registers, avx512Registers))
+	descBase        = newDescription(registers)
+	descAVX512Intel = newDescription(slices.Concat(registers, avx512Registers(avx512Intel)))
+	descAVX512AMD   = newDescription(slices.Concat(registers, avx512Registers(avx512AMD)))
 )
 
 // descriptionFor is the description for threads whose XSAVE area is xs:
-// with AVX-512 if the area says it covers it, as gdb picks one for a core
-// file (by XCR0 in the area).
+// with AVX-512 if the area says it covers it (by XCR0 in the area), laid
+// out as the area's length says, as gdb picks one for a core file.
 func descriptionFor(xs []byte) description {
-	if len(xs) >= xsAVX512 && binary.LittleEndian.Uint64(xs[xsXCR0:])&xcr0AVX512 == xcr0AVX512 {
-		return descAVX512
+	if len(xs) < xsXCR0+8 || binary.LittleEndian.Uint64(xs[xsXCR0:])&xcr0AVX512 != xcr0AVX512 {
+		return descBase
+	}
+	switch {
+	case len(xs) >= avx512Intel.end():
+		return descAVX512Intel
+	case len(xs) >= avx512AMD.end():
+		return descAVX512AMD
 	}
 	return descBase
 }

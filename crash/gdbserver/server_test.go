@@ -207,23 +207,26 @@ func TestStopThread(t *testing.T) {
 // a thread whose XSAVE area covers AVX-512 gets the description with it.
 func TestRegisters(t *testing.T) {
 	base := []string{featCore, featSSE, featLinux, featSegments, featAVX}
+	avx512 := append(base[:len(base):len(base)], featAVX512)
 	for _, tc := range []struct {
 		name     string
 		xcr0     uint64
 		size     int
+		layout   avx512Layout
 		features []string
 	}{
-		{"AVX", 0x7, 832, base},
-		{"AVX-512", 0xe7, xsAVX512 + 8, append(base[:len(base):len(base)], featAVX512)},
-		{"AVX-512 in a short area", 0xe7, 1000, base},
+		{"AVX", 0x7, 832, avx512Layout{}, base},
+		{"AVX-512, Intel's layout (with PKRU)", 0xe7, avx512Intel.end() + 8, avx512Intel, avx512},
+		{"AVX-512, AMD's layout", 0xe7, avx512AMD.end(), avx512AMD, avx512},
+		{"AVX-512 in a short area", 0xe7, 1000, avx512Layout{}, base},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testServer(t)
 			fp := s.threads[0].FPState
 			fp = append(fp, make([]byte, max(0, tc.size-len(fp)))...)[:tc.size]
 			binary.LittleEndian.PutUint64(fp[xsXCR0:], tc.xcr0)
-			if tc.size > xsOpmask+16 {
-				binary.LittleEndian.PutUint64(fp[xsOpmask+8:], 0x1234) // k1
+			if tc.layout.opmask != 0 {
+				binary.LittleEndian.PutUint64(fp[tc.layout.opmask+8:], 0x1234) // k1
 				binary.LittleEndian.PutUint64(fp[xsHeader:], 0xe3)
 			}
 			s.threads[0].FPState = fp
@@ -282,7 +285,7 @@ func checkDescription(t *testing.T, s *Server, features []string) {
 // TestShortAreas: an XSAVE area of any length (a corrupt dump) gives
 // every register a value, never a read past its end.
 func TestShortAreas(t *testing.T) {
-	full := make([]byte, xsAVX512+64)
+	full := make([]byte, avx512Intel.end()+64)
 	for i := range full {
 		full[i] = byte(i*7 + 1)
 	}
@@ -290,7 +293,7 @@ func TestShortAreas(t *testing.T) {
 	th := &lwk.Thread{Regs: map[string]uint64{}}
 	for n := 0; n <= len(full); n += 3 {
 		th.FPState = full[:n]
-		for _, r := range descAVX512.regs {
+		for _, r := range slices.Concat(descAVX512Intel.regs, descAVX512AMD.regs) {
 			if v, _ := regValue(r, th); len(v) != r.bits/8 {
 				t.Fatalf("area of %d bytes: %s is %d bytes, want %d", n, r.name, len(v), r.bits/8)
 			}

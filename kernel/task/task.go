@@ -279,7 +279,8 @@ type Process struct {
 	// TimerMu too); CPUTimersArmed says one is armed.
 	CPUTimers      [3]CPUTimer
 	CPUTimersArmed atomic.Bool
-	// Offloads counts parked offloaded calls whose waiters still use Chan.
+	// Offloads counts parked offloaded calls whose answers the CPUs have not
+	// taken yet: their slots are in Chan.
 	Offloads sync.WaitGroup
 
 	// The process tree, guarded by Table.TreeMu. Exited children stay in

@@ -9,6 +9,7 @@ package main
 //   - stressng_worst: the stressor slowest against native; target 100x
 //     ("no stressor below 1/100 of native bogo-ops per CPU").
 //   - stressng_fork: the fork stressor; target 5x.
+//   - stressng_ops_STRESSOR: each stressor, no target (README's table).
 
 import (
 	"bytes"
@@ -50,7 +51,11 @@ func (s *stressSeries) all(native bool) []*series {
 func (b *bench) stressNeeds() map[string][]*series {
 	all := append(b.stress.all(false), b.stress.all(true)...)
 	fork := indexOf("fork")
-	return map[string][]*series{"stressng_worst": all, "stressng_fork": {&b.stress.lwk[fork], &b.stress.native[fork]}}
+	needs := map[string][]*series{"stressng_worst": all, "stressng_fork": {&b.stress.lwk[fork], &b.stress.native[fork]}}
+	for i, st := range benchStressors {
+		needs["stressng_ops_"+st] = []*series{&b.stress.lwk[i], &b.stress.native[i]}
+	}
+	return needs
 }
 
 func indexOf(stressor string) int {
@@ -138,10 +143,15 @@ func (b *bench) stressFigures(ratioFig func(id, name, unit string, v *series, li
 		}
 	}
 	fork := indexOf("fork")
-	return []Figure{
+	figs := []Figure{
 		ratioFig("stressng_worst", fmt.Sprintf("stress-ng --%s, the slowest of %d stressors against native, ns per bogo op", benchStressors[worst], len(benchStressors)),
 			"ns/op", &b.stress.lwk[worst], 100, false, "<= 100x", namedSeries{"native", &b.stress.native[worst]}),
 		ratioFig("stressng_fork", "stress-ng --fork, ns per bogo op", "ns/op", &b.stress.lwk[fork], 5, false, "<= 5x",
 			namedSeries{"native", &b.stress.native[fork]}),
 	}
+	for i, st := range benchStressors {
+		figs = append(figs, untargeted(ratioFig("stressng_ops_"+st, "stress-ng --"+st+", ns per bogo op", "ns/op",
+			&b.stress.lwk[i], 0, false, "no target", namedSeries{"native", &b.stress.native[i]})))
+	}
+	return figs
 }

@@ -133,7 +133,7 @@ func offload(c *Call) int64 {
 	t := c.T
 	t.OffloadSeq.Store(ch.Seq(slot))
 	t.Proc.Offloads.Add(1)
-	if c.Env.Kernel.ParkOffload(t, &parkedOffload{c: c, slot: slot}) {
+	if c.Env.Kernel.ParkOffload(t, &parkedOffload{c: c, ch: ch, slot: slot}) {
 		c.Action = Block
 		return 0
 	}
@@ -148,15 +148,16 @@ func offload(c *Call) int64 {
 // Offloads count it until then, since its channel must outlive the watch.
 type parkedOffload struct {
 	c    *Call
+	ch   *ikc.Channel // the channel of the call (an exec may give the process another)
 	slot int
 }
 
-func (o *parkedOffload) Word() (*uint32, uint32, bool) { return o.c.T.Proc.Chan.State(o.slot) }
+func (o *parkedOffload) Word() (*uint32, uint32, bool) { return o.ch.State(o.slot) }
 
 func (o *parkedOffload) Take() int64 {
 	c, t := o.c, o.c.T
 	defer t.Proc.Offloads.Done()
-	ret, err := t.Proc.Chan.Wait(o.slot, 0)
+	ret, err := o.ch.Wait(o.slot, 0)
 	t.OffloadSeq.Store(0)
 	if err != nil {
 		return -int64(unix.EINTR) // the process is being torn down

@@ -148,7 +148,7 @@ func offload(c *Call) int64 {
 // Offloads count it until then, since its channel must outlive the watch.
 type parkedOffload struct {
 	c    *Call
-	ch   *ikc.Channel // the channel of the call (an exec may give the process another)
+	ch   *ikc.Channel // the process's, where the call was posted
 	slot int
 }
 

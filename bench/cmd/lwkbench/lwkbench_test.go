@@ -254,6 +254,7 @@ func TestReport(t *testing.T) {
 		"dash_first_render_ms":       resultPass,
 		"dash_disturbance_getpid":    resultPass,
 		"dash_disturbance_offload":   resultError,
+		"dash_disturbance_stream":    resultError,
 	}
 	for _, st := range benchStressors {
 		want["stressng_ops_"+st] = resultNone

@@ -70,9 +70,10 @@
 // counting costs the getpid and offload loops (target: 1% at most).
 // Figure 22, in metrics.go, is a /metrics scrape with 1,000 LWK threads
 // (target: under 50 ms).
-// Figures 23 to 25, in dash.go, are mcdash's: its instance page's first
-// render in headless Chromium (target < 1 s) and what the page open at
-// 10 Hz costs the getpid and offload loops (target: 1% at most).
+// Figures 23 to 26, in dash.go, are mcdash's: its instance page's first
+// render in headless Chromium (target < 1 s), what the page open at
+// 10 Hz costs the getpid and offload loops, and what its stream read by
+// a plain HTTP client costs the getpid loop (targets: 1% at most).
 //
 // The loop programs time themselves, so the loop figures exclude process
 // start-up. While an instance runs, mcreboot confines Linux (this process

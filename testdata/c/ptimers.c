@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t hits, bad_code, last_value, last_overrun, alarms;
+static volatile sig_atomic_t hits, bad_code, last_value, max_overrun, alarms;
 static atomic_int callbacks;
 
 static void on_rt(int sig, siginfo_t *si, void *ctx)
@@ -20,7 +20,10 @@ static void on_rt(int sig, siginfo_t *si, void *ctx)
 	if (si->si_code != SI_TIMER)
 		bad_code = 1;
 	last_value = si->si_value.sival_int;
-	last_overrun = si->si_overrun;
+	/* The most, not the last: a 1 ms timer may fire once more between the
+	   unblock and the disarm, and that signal carries no overrun. */
+	if (si->si_overrun > max_overrun)
+		max_overrun = si->si_overrun;
 	hits++;
 }
 
@@ -79,6 +82,7 @@ int main(void)
 	sigemptyset(&rt);
 	sigaddset(&rt, SIGRTMIN);
 	sigprocmask(SIG_BLOCK, &rt, NULL);
+	max_overrun = 0;
 	struct itimerspec fast = {{0, 1000000}, {0, 1000000}};
 	timer_settime(t, 0, &fast, NULL);
 	usleep(60000);
@@ -87,7 +91,7 @@ int main(void)
 	int over = timer_getoverrun(t);
 	struct itimerspec off = {{0, 0}, {0, 0}};
 	timer_settime(t, 0, &off, NULL);
-	printf("blocked: %d signal at unblock, overrun > 20: %d, si_overrun > 20: %d\n", hits - before >= 1 && hits - before <= 3, over > 20, last_overrun > 20);
+	printf("blocked: %d signal at unblock, overrun > 20: %d, si_overrun > 20: %d\n", hits - before >= 1 && hits - before <= 3, over > 20, max_overrun > 20);
 	timer_gettime(t, &cur);
 	printf("disarmed: %d\n", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0);
 

@@ -16,8 +16,10 @@
 // waiting for an offloaded call gives its CPU to others. New threads go to
 // the least loaded CPU, and a process has one host context per CPU its
 // threads use, sharing one address space; a thread whose affinity excludes
-// its CPU migrates when that CPU next picks it. An idle CPU polls for work
-// briefly and then sleeps on a futex word of its own (sched/idle.go). The
+// its CPU migrates when that CPU next picks it. A thread parked in an
+// offloaded call is watched by its CPU itself (the call's IKC slot). An
+// idle CPU polls for work briefly and then sleeps on a futex word of its
+// own and those slots (sched/idle.go). The
 // daemon's GOMAXPROCS counts the LWK CPUs and the Linux CPUs, so that a
 // CPU goroutine never holds the P that the control server needs.
 //

@@ -250,13 +250,21 @@ func TestPerfEventMigrated(t *testing.T) {
 	t.Setenv(partition.SharedCPUsEnv, "1")
 	in := Boot(t, "-c", "0-1", "-m", "256M", "-O")
 	prog := testprog.MustC(t, "perfev")
-	native := keyValues(t, "perfev hw count natively", Run(exec.Command(prog, "hw", "count"), ""))["alone tsc-per-us"]
-	lwk := keyValues(t, "perfev hw migrate under mcexec", Run(in.Mcexec(prog, "hw", "migrate"), ""))
-	n, _ := strconv.ParseInt(native, 10, 64)
-	l, _ := strconv.ParseInt(lwk["migrated tsc-per-us"], 10, 64)
-	if lwk["migrated"] != "1" || l*10 < n*9 || l*10 > n*11 {
-		t.Errorf("migrated %s, msr/tsc/ ticks per task-clock µs %d over both CPUs; want 1, natively %d", lwk["migrated"], l, n)
+	// Measured again on a mismatch, as TestPerfEventOnStub: on CPUs
+	// shared with Linux both runs lose CPU to whatever else runs.
+	var why string
+	for range 3 {
+		native := keyValues(t, "perfev hw count natively", Run(exec.Command(prog, "hw", "count"), ""))["alone tsc-per-us"]
+		lwk := keyValues(t, "perfev hw migrate under mcexec", Run(in.Mcexec(prog, "hw", "migrate"), ""))
+		n, _ := strconv.ParseInt(native, 10, 64)
+		l, _ := strconv.ParseInt(lwk["migrated tsc-per-us"], 10, 64)
+		if lwk["migrated"] == "1" && l*10 >= n*9 && l*10 <= n*11 {
+			return
+		}
+		why = fmt.Sprintf("migrated %s, msr/tsc/ ticks per task-clock µs %d over both CPUs; want 1, natively %d", lwk["migrated"], l, n)
+		t.Log(why)
 	}
+	t.Error(why + " (3 times)")
 }
 
 // isPerfEvent says a descriptor is a Linux perf event's.

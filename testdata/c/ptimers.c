@@ -11,7 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t hits, bad_code, last_value, max_overrun, alarms;
+static volatile sig_atomic_t hits, bad_code, last_value, max_overrun, max_getoverrun, alarms;
+static timer_t rt_timer;
 static atomic_int callbacks;
 
 static void on_rt(int sig, siginfo_t *si, void *ctx)
@@ -24,6 +25,11 @@ static void on_rt(int sig, siginfo_t *si, void *ctx)
 	   unblock and the disarm, and that signal carries no overrun. */
 	if (si->si_overrun > max_overrun)
 		max_overrun = si->si_overrun;
+	/* timer_getoverrun tells of the signal just delivered (async-signal
+	   safe): asked here, it cannot see a later expiry's signal instead. */
+	int over = timer_getoverrun(rt_timer);
+	if (over > max_getoverrun)
+		max_getoverrun = over;
 	hits++;
 }
 
@@ -67,6 +73,7 @@ int main(void)
 	ev.sigev_signo = SIGRTMIN;
 	ev.sigev_value.sival_int = 42;
 	say("create monotonic", timer_create(CLOCK_MONOTONIC, &ev, &t));
+	rt_timer = t;
 	struct itimerspec its = {{0, 5000000}, {0, 5000000}};
 	say("arm 5 ms", timer_settime(t, 0, &its, NULL));
 	struct itimerspec cur;
@@ -82,13 +89,15 @@ int main(void)
 	sigemptyset(&rt);
 	sigaddset(&rt, SIGRTMIN);
 	sigprocmask(SIG_BLOCK, &rt, NULL);
-	max_overrun = 0;
+	max_overrun = max_getoverrun = 0;
 	struct itimerspec fast = {{0, 1000000}, {0, 1000000}};
 	timer_settime(t, 0, &fast, NULL);
 	usleep(60000);
 	int before = hits;
 	sigprocmask(SIG_UNBLOCK, &rt, NULL);
 	int over = timer_getoverrun(t);
+	if (max_getoverrun > over)
+		over = max_getoverrun;
 	struct itimerspec off = {{0, 0}, {0, 0}};
 	timer_settime(t, 0, &off, NULL);
 	printf("blocked: %d signal at unblock, overrun > 20: %d, si_overrun > 20: %d\n", hits - before >= 1 && hits - before <= 3, over > 20, max_overrun > 20);

@@ -256,6 +256,10 @@ func TestInterference(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.SetLWK(os0, nil, nil)
+			// A task already running when its CPU is marked counts from
+			// its next switch in; alone on the CPU that may be seconds
+			// away. Stop and continue it to switch it in now.
+			switchIn(t, busy.Process)
 			start, cpu0 := time.Now(), cpuTime(t, busy.Process.Pid)
 			task0 := taskSeconds(t, c, os0)
 			time.Sleep(busyFor)
@@ -280,6 +284,24 @@ func TestInterference(t *testing.T) {
 	}
 }
 
+// switchIn stops p and continues it once it is stopped: it is switched
+// out and in again.
+func switchIn(t *testing.T, p *os.Process) {
+	t.Helper()
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); procState(t, p.Pid) != "T"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d did not stop within 5s", p.Pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // taskSeconds is os's task interference on its LWK CPU 0.
 func taskSeconds(t *testing.T, c *Collectors, os int) float64 {
 	t.Helper()
@@ -292,15 +314,27 @@ func taskSeconds(t *testing.T, c *Collectors, os int) float64 {
 	return 0
 }
 
-// cpuTime is pid's user and system time, in seconds.
-func cpuTime(t *testing.T, pid int) float64 {
+// statFields are pid's /proc stat fields after the comm's closing
+// parenthesis: state (field 3) first.
+func statFields(t *testing.T, pid int) []string {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// After the comm's closing parenthesis: state is field 3, utime 14.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+}
+
+// procState is pid's state letter.
+func procState(t *testing.T, pid int) string {
+	t.Helper()
+	return statFields(t, pid)[0]
+}
+
+// cpuTime is pid's user and system time (fields 14 and 15), in seconds.
+func cpuTime(t *testing.T, pid int) float64 {
+	t.Helper()
+	fields := statFields(t, pid)
 	var utime, stime float64
 	fmt.Sscan(fields[11], &utime)
 	fmt.Sscan(fields[12], &stime)

@@ -68,7 +68,8 @@
 // the task or softirq it interrupted, so the sources do not overlap. A
 // task slice still running is counted up to the read (a busy task alone on
 // a CPU is never switched out). A host CPU's counters start from zero when
-// it becomes the instance's (SetLWK).
+// it becomes the instance's (SetLWK); a task already running there then
+// counts from its next switch in.
 //
 // # Cost
 //

@@ -36,6 +36,16 @@ func (as *AddressSpace) each(va, n uint64, write bool, fn func(part []byte, at u
 	}
 	as.mu.Lock()
 	defer as.mu.Unlock()
+	return as.walk(va, n, func(part []byte, at uint64) bool {
+		fn(part, at)
+		return true
+	})
+}
+
+// walk calls fn with the direct-map slices backing [va, va+n), populated
+// and locked, in order, until fn returns false. A hole is EFAULT, as is a
+// fault in a shared file mapping's pages (a truncated file).
+func (as *AddressSpace) walk(va, n uint64, fn func(part []byte, at uint64) bool) error {
 	for at := uint64(0); at < n; {
 		i := as.find(va + at)
 		if i < 0 {
@@ -44,8 +54,12 @@ func (as *AddressSpace) each(va, n uint64, write bool, fn func(part []byte, at u
 		v := as.VMAs[i]
 		if v.File != nil {
 			hi := min(va+n, v.End)
-			if err := guarded(func() { fn(v.File.bytes(v, va+at, hi), at) }); err != nil {
+			more := false
+			if err := guarded(func() { more = fn(v.File.bytes(v, va+at, hi), at) }); err != nil {
 				return err
+			}
+			if !more {
+				return nil
 			}
 			at = hi - va
 			continue
@@ -55,7 +69,9 @@ func (as *AddressSpace) each(va, n uint64, write bool, fn func(part []byte, at u
 			return unix.EFAULT
 		}
 		for _, s := range segs {
-			fn(as.direct[s.Off:s.Off+s.Len], s.VA-va)
+			if !fn(as.direct[s.Off:s.Off+s.Len], s.VA-va) {
+				return nil
+			}
 			at = s.VA + s.Len - va
 		}
 	}

@@ -1,26 +1,74 @@
 package mm
 
 import (
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/gomck/gomck/kernel/lwkabi"
 )
 
-// Remote copies between b and [va, va+len(b)) of this address space for
-// another process's call (process_vm_readv, process_vm_writev: Open MPI's
-// single-copy path), into it if write. It returns the bytes copied before
-// the first page it cannot reach: unmapped, without the protection the
-// access needs, or, for a write, not populated yet or shared by a fork
-// (this process's stub is on another CPU's tracer, so the caller can
-// neither populate nor unshare it). A page not populated yet reads as the
-// zeros it would be faulted in as.
-func (as *AddressSpace) Remote(va uint64, b []byte, write bool) int {
+// RemoteCopy moves n bytes between [va, va+n) of this address space, the
+// caller's, and [rva, rva+n) of remote's, another process's: into remote
+// if write (process_vm_writev), out of it otherwise (process_vm_readv,
+// Open MPI's single-copy path). The bytes go straight from one process's
+// pages to the other's, one copy as on Linux, with both address spaces
+// locked. The local side is populated, and owned if it is written, as
+// CopyIn and CopyOut do; the remote side is reached as far as the first
+// page that is unmapped, lacks the protection the access needs, or, for a
+// write, is not populated yet or shared by a fork (its stub is another
+// CPU's tracer's, so this caller can neither populate nor unshare it). A
+// remote page not populated yet reads as the zeros it would be faulted in
+// as. It returns the bytes moved, with the local side's error if that
+// side stopped them.
+func (as *AddressSpace) RemoteCopy(va uint64, remote *AddressSpace, rva, n uint64, write bool) (int, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if va+n < va {
+		return 0, unix.EFAULT
+	}
+	if err := as.back(va, va+n, !write); err != nil {
+		return 0, err
+	}
+	unlock := lockPair(as, remote)
+	defer unlock()
+	done := uint64(0)
+	err := as.walk(va, n, func(part []byte, at uint64) bool {
+		m := remote.reach(rva+at, part, write)
+		done = at + uint64(m)
+		return m == len(part)
+	})
+	return int(done), err
+}
+
+// lockPair locks a and b, a single lock if they are one, in address order
+// otherwise: two processes copying from each other at once take them in
+// the same order.
+func lockPair(a, b *AddressSpace) (unlock func()) {
+	if a == b {
+		a.mu.Lock()
+		return a.mu.Unlock
+	}
+	if uintptr(unsafe.Pointer(b)) < uintptr(unsafe.Pointer(a)) {
+		a, b = b, a
+	}
+	a.mu.Lock()
+	b.mu.Lock()
+	return func() {
+		b.mu.Unlock()
+		a.mu.Unlock()
+	}
+}
+
+// reach copies between b and [va, va+len(b)) of this address space, locked,
+// into it if write, as far as RemoteCopy says the remote side is reached.
+// It returns the bytes copied.
+func (as *AddressSpace) reach(va uint64, b []byte, write bool) int {
 	need := unix.PROT_READ
 	if write {
 		need = unix.PROT_WRITE
 	}
-	as.mu.Lock()
-	defer as.mu.Unlock()
 	n := uint64(len(b))
 	at := uint64(0)
 	for at < n {
@@ -32,22 +80,24 @@ func (as *AddressSpace) Remote(va uint64, b []byte, write bool) int {
 		if v.Prot&need == 0 || write && forkShared(v) {
 			break
 		}
-		hi := min(va+n, v.End, pageUp(va+at+1))
 		if v.File != nil {
-			hi = min(va+n, v.End)
-		}
-		part := b[at : hi-va]
-		if v.File != nil {
-			file := v.File.bytes(v, va+at, hi)
-			if guarded(func() { copyDir(file, part, write) }) != nil {
+			hi := min(va+n, v.End)
+			if guarded(func() { copyDir(v.File.bytes(v, va+at, hi), b[at:hi-va], write) }) != nil {
 				break
 			}
-		} else if off, ok := lwkabi.Translate(v.Segs, va+at); ok {
-			copyDir(as.direct[off:off+hi-va-at], part, write)
+			at = hi - va
+			continue
+		}
+		// As far as the segment holding va+at goes, or a page if none does.
+		hi := min(va+n, v.End, pageUp(va+at+1))
+		if s, ok := lwkabi.Lookup(v.Segs, va+at); ok {
+			hi = min(va+n, s.VA+s.Len)
+			off := s.Off + va + at - s.VA
+			copyDir(as.direct[off:off+hi-va-at], b[at:hi-va], write)
 		} else if write {
 			break
 		} else {
-			clear(part)
+			clear(b[at : hi-va])
 		}
 		at = hi - va
 	}

@@ -48,31 +48,26 @@ func sysProcessVM(c *Call) int64 {
 	}
 	write := c.Nr == unix.SYS_PROCESS_VM_WRITEV
 	var done int64
-	buf := make([]byte, 64<<10)
 	li, loff := 0, uint64(0) // the local iovec and the offset in it
 	for _, rv := range remote {
 		for roff := uint64(0); roff < rv.len; {
-			// As much as the local iovecs still hold, a buffer at most.
-			chunk := buf[:min(uint64(len(buf)), rv.len-roff, localLeft(local, li, loff))]
-			if len(chunk) == 0 {
+			for li < len(local) && loff == local[li].len {
+				li, loff = li+1, 0
+			}
+			if li == len(local) {
 				return done
 			}
-			if write {
-				if r := gather(c, local, &li, &loff, chunk, false); r < 0 {
-					return doneOr(done, r)
+			lv := local[li]
+			n := min(rv.len-roff, lv.len-loff)
+			moved, err := c.T.Proc.MM.RemoteCopy(lv.base+loff, target.MM, rv.base+roff, n, write)
+			done += int64(moved)
+			if uint64(moved) < n {
+				if err == nil {
+					err = unix.EFAULT
 				}
+				return doneOr(done, errno(err))
 			}
-			n := target.MM.Remote(rv.base+roff, chunk, write)
-			if !write {
-				if r := gather(c, local, &li, &loff, chunk[:n], true); r < 0 {
-					return doneOr(done, r)
-				}
-			}
-			done += int64(n)
-			if n < len(chunk) {
-				return doneOr(done, -int64(unix.EFAULT))
-			}
-			roff += uint64(n)
+			roff, loff = roff+n, loff+n
 		}
 	}
 	return done
@@ -96,39 +91,6 @@ func readIovecs(c *Call, addr, n uint64) ([]iovec, int64) {
 		}
 	}
 	return out, 0
-}
-
-// localLeft is what the local iovecs hold from iovec i, offset off on.
-func localLeft(iov []iovec, i int, off uint64) uint64 {
-	var n uint64
-	for ; i < len(iov); i++ {
-		n += iov[i].len - off
-		off = 0
-	}
-	return n
-}
-
-// gather moves b to (out) or from the caller's iovecs, from iovec *i at
-// offset *off, and advances them.
-func gather(c *Call, iov []iovec, i *int, off *uint64, b []byte, out bool) int64 {
-	for len(b) > 0 {
-		v := iov[*i]
-		n := min(uint64(len(b)), v.len-*off)
-		var r int64
-		if out {
-			r = copyOut(c, v.base+*off, b[:n])
-		} else {
-			r = copyIn(c, v.base+*off, b[:n])
-		}
-		if n > 0 && r < 0 {
-			return r
-		}
-		b = b[n:]
-		if *off += n; *off == v.len {
-			*i, *off = *i+1, 0
-		}
-	}
-	return 0
 }
 
 // doneOr is a partial transfer's result: the bytes moved, or r if none.

@@ -51,15 +51,27 @@ func TestMetrics(t *testing.T) {
 	want := map[string]float64{getpid: getpids, write: writes + 1}
 	procLocal := fmt.Sprintf("mck_process_syscalls_total{kind=local,os=%s,pid=%d}", idx, pid)
 
+	// reached reports whether the wanted counters have their values: the
+	// "ready" line reaches the test before its write's answer is counted.
+	reached := func(counters map[string]float64) bool {
+		for k, v := range want {
+			if counters[k] != v {
+				return false
+			}
+		}
+		return true
+	}
 	// until scrapes until the instance is read with the program as
-	// alive says, and checks that scrape.
+	// alive says and the counts reached (or 10 s passed: check then
+	// says which is off), and checks that scrape.
 	until := func(alive bool) map[string]float64 {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			text := scrapeMetrics(t, srv.URL)
 			counters := metricstest.Series(t, text, dto.MetricType_COUNTER)
-			if _, ok := counters[procLocal]; ok == alive {
+			_, ok := counters[procLocal]
+			if ok == alive && (reached(counters) || time.Now().After(deadline)) {
 				metricstest.Promtool(t, text)
 				return counters
 			}

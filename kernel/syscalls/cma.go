@@ -24,6 +24,7 @@ const iovMax = 1024
 
 func sysProcessVM(c *Call) int64 {
 	pid, liov, lcnt, riov, rcnt, flags := int(int32(c.Args[0])), c.Args[1], c.Args[2], c.Args[3], c.Args[4], c.Args[5]
+	c.servedLocally = true
 	if flags != 0 || lcnt > iovMax || rcnt > iovMax {
 		return -int64(unix.EINVAL)
 	}
@@ -32,6 +33,7 @@ func sysProcessVM(c *Call) int64 {
 		if pid <= 0 {
 			return -int64(unix.ESRCH)
 		}
+		c.servedLocally = false
 		return offload(c)
 	}
 	target := t.Proc

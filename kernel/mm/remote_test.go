@@ -86,11 +86,7 @@ func TestRemoteCopy(t *testing.T) {
 
 // TestRemoteCopyLocal: a local hole is EFAULT, after the bytes before it.
 func TestRemoteCopyLocal(t *testing.T) {
-	local, a, _ := newAS(t, 1024)
-	remote := NewAddressSpace(a, local.direct, &recorder{}, local.Layout)
-	rw := unix.PROT_READ | unix.PROT_WRITE
-	lva, _ := local.Map(MapRequest{Length: 2 * PageSize, Prot: rw})
-	rva, _ := remote.Map(MapRequest{Length: 4 * PageSize, Prot: rw})
+	local, remote, lva, rva := twoSpaces(t, 2, 4)
 	if err := local.Unmap(lva+PageSize, PageSize); err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +98,7 @@ func TestRemoteCopyLocal(t *testing.T) {
 // TestRemoteCopyBothWays: two processes copying from each other at once
 // take the two locks in one order (a deadlock hangs the test).
 func TestRemoteCopyBothWays(t *testing.T) {
-	x, a, _ := newAS(t, 1024)
-	y := NewAddressSpace(a, x.direct, &recorder{}, x.Layout)
-	rw := unix.PROT_READ | unix.PROT_WRITE
-	xva, _ := x.Map(MapRequest{Length: 16 * PageSize, Prot: rw})
-	yva, _ := y.Map(MapRequest{Length: 16 * PageSize, Prot: rw})
+	x, y, xva, yva := twoSpaces(t, 16, 16)
 	var wg sync.WaitGroup
 	for _, p := range [][2]*AddressSpace{{x, y}, {y, x}, {x, x}} {
 		wg.Add(1)
@@ -127,4 +119,21 @@ func TestRemoteCopyBothWays(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// twoSpaces makes two address spaces of one partition, each with a
+// populated read-write mapping of the pages given.
+func twoSpaces(t *testing.T, xPages, yPages uint64) (x, y *AddressSpace, xva, yva uint64) {
+	t.Helper()
+	x, a, _ := newAS(t, 1024)
+	y = NewAddressSpace(a, x.direct, &recorder{}, x.Layout)
+	rw := unix.PROT_READ | unix.PROT_WRITE
+	var err error
+	if xva, err = x.Map(MapRequest{Length: xPages * PageSize, Prot: rw}); err != nil {
+		t.Fatal(err)
+	}
+	if yva, err = y.Map(MapRequest{Length: yPages * PageSize, Prot: rw}); err != nil {
+		t.Fatal(err)
+	}
+	return x, y, xva, yva
 }

@@ -34,8 +34,8 @@ type Queue struct {
 	// Only the CPU's thread changes it (under mu), so that thread reads
 	// it without the lock.
 	parked []parkedCall
-	words  futex.Set // the idle sleep's words (the CPU's thread only)
-	spin   spinStop  // SpinStop's (the CPU's thread only)
+	words  futex.Set   // the idle sleep's words (the CPU's thread only)
+	spin   SpinStopper // SpinStop's (the CPU's thread only)
 }
 
 // An Answer is an offloaded call in flight whose thread is parked: the
@@ -105,22 +105,21 @@ func (q *Queue) sleepWords(seen uint32) (ok, full bool) {
 	return true, false
 }
 
-// Stopper says when a spin for an offloaded call no longer pays.
-type Stopper interface{ Stop() bool }
-
-// spinStop stops a spin once another thread of the CPU can run.
-type spinStop struct {
+// SpinStopper stops a spin for an offloaded call once another thread of
+// the CPU can run (an ikc.Stopper).
+type SpinStopper struct {
 	q    *Queue
 	seen uint32
 }
 
-func (s *spinStop) Stop() bool { return s.q.Kicks() != s.seen || s.q.answered() }
+// Stop says the spin no longer pays.
+func (s *SpinStopper) Stop() bool { return s.q.Kicks() != s.seen || s.q.answered() }
 
 // SpinStop returns what ends the running thread's spin for its offloaded
 // call: a kick since now (a thread woken), or the answer to a parked
 // thread's call, which then runs while the spinner parks. It is the
 // queue's own (no allocation on the call's path); the CPU's thread only.
-func (q *Queue) SpinStop() Stopper {
+func (q *Queue) SpinStop() *SpinStopper {
 	q.spin.seen = q.Kicks()
 	return &q.spin
 }

@@ -133,11 +133,14 @@ func (k *OS) serveExec(c *control.Conn, req control.Request, fds []int) {
 		fail(errShutdown)
 		return
 	}
+	// exe owns the descriptor from here on: fail would close its number
+	// a second time, by then perhaps another descriptor's (a stub's
+	// ForkExec pipe read EBADF so, and its stub was left behind).
 	exe := os.NewFile(uintptr(fds[0]), req.Exe)
 	defer exe.Close()
 	p, err := k.spawn(ExecRequest{Req: req, Exe: exe})
 	if err != nil {
-		fail(err)
+		c.Send(control.Response{Error: err.Error()})
 		return
 	}
 	if err := c.Send(control.Response{OK: true, PID: p.PID}, k.Mem.FD, p.Chan.FD); err != nil {

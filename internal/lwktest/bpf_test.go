@@ -80,9 +80,8 @@ func TestBPFOffload(t *testing.T) {
 	// more would be a fault.
 	if timed.Calls == want-1 {
 		t.Logf("%d writes in the eBPF histogram, one short of %d: a window with a runtime call of mcexec's", timed.Calls, want)
-		timed.Calls = want
 	}
-	if timed.Calls != want || counted != want+1 {
+	if (timed.Calls != want && timed.Calls != want-1) || counted != want+1 {
 		t.Errorf("%d writes in the eBPF histogram (want %d), the LWK counted %d offloaded (want %d with the one before the watch)",
 			timed.Calls, want, counted, want+1)
 	}

@@ -31,8 +31,8 @@ func (as *AddressSpace) RemoteCopy(va uint64, remote *AddressSpace, rva, n uint6
 	if err := as.back(va, va+n, !write); err != nil {
 		return 0, err
 	}
-	unlock := lockPair(as, remote)
-	defer unlock()
+	lockPair(as, remote)
+	defer unlockPair(as, remote)
 	done := uint64(0)
 	err := as.walk(va, n, func(part []byte, at uint64) bool {
 		m := remote.reach(rva+at, part, write)
@@ -44,20 +44,24 @@ func (as *AddressSpace) RemoteCopy(va uint64, remote *AddressSpace, rva, n uint6
 
 // lockPair locks a and b, a single lock if they are one, in address order
 // otherwise: two processes copying from each other at once take them in
-// the same order.
-func lockPair(a, b *AddressSpace) (unlock func()) {
+// the same order. No closure: RemoteCopy runs once per iovec pair.
+func lockPair(a, b *AddressSpace) {
 	if a == b {
 		a.mu.Lock()
-		return a.mu.Unlock
+		return
 	}
 	if uintptr(unsafe.Pointer(b)) < uintptr(unsafe.Pointer(a)) {
 		a, b = b, a
 	}
 	a.mu.Lock()
 	b.mu.Lock()
-	return func() {
+}
+
+// unlockPair undoes lockPair(a, b).
+func unlockPair(a, b *AddressSpace) {
+	a.mu.Unlock()
+	if a != b {
 		b.mu.Unlock()
-		a.mu.Unlock()
 	}
 }
 
